@@ -1,0 +1,60 @@
+/**
+ * The message bus: Kafka in production, in-process for `npm start` and unit tests.
+ * Semantics both implementations share (checked by test/conformance/bus.ts):
+ * - messages with the same key keep their order (same partition);
+ * - a subscription's handler receives batches per partition, and the batch's offsets are committed
+ *   only after the handler resolves; if it throws, the batch is redelivered (at-least-once);
+ * - a new subscriber in a group with committed offsets resumes after them; otherwise it starts at
+ *   `fromBeginning ? earliest : latest`.
+ */
+export interface BusMessage {
+  key?: string;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface ReceivedMessage {
+  key?: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  /** Offset within the partition, as a decimal string (Kafka offsets exceed 2^53 in theory). */
+  offset: string;
+  timestamp: number;
+}
+
+export interface MessageBatch {
+  topic: string;
+  partition: number;
+  messages: ReceivedMessage[];
+}
+
+export interface SubscribeOptions {
+  group: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  /** Called per batch; resolve to commit, throw to have the batch redelivered. */
+  handler: (batch: MessageBatch) => Promise<void>;
+  /** Largest batch handed to the handler (default 10 000 messages). */
+  maxBatchMessages?: number;
+}
+
+export interface Subscription {
+  /** Stops consuming; does not commit anything the handler has not finished. */
+  stop(): Promise<void>;
+  /** Temporarily stops fetching (backpressure, e.g. ClickHouse down). */
+  pause(): void;
+  resume(): void;
+}
+
+export interface Bus {
+  readonly kind: 'memory' | 'kafka';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Creates topics if missing (idempotent). */
+  ensureTopics(topics: { topic: string; partitions?: number }[]): Promise<void>;
+  /** Resolves once the bus has accepted the messages (Kafka: acks from the broker). */
+  publish(topic: string, messages: BusMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Deletes topics (tests clean up after themselves). */
+  deleteTopics(topics: string[]): Promise<void>;
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The contract between optimizer and actuator. The optimizer emits intents (what should be true);
+ * only the actuator knows VyOS syntax. Routers are named by site id.
+ */
+const pairSchema = z.tuple([z.string(), z.string()]);
+
+export const pathWeightsIntent = z.object({
+  kind: z.literal('path-weights'),
+  router: z.string(),
+  /** Ordered site pair [from, to]. */
+  pair: pairSchema,
+  class: z.string(),
+  /** Destination prefixes the rule matches (the `to` site's prefixes). */
+  dst_prefixes: z.array(z.string()).min(1),
+  /** Integer weights 1–255 per first-hop link id; a link absent here carries nothing. */
+  weights: z.record(z.string(), z.number().int().min(1).max(255)),
+});
+
+export const bandwidthIntent = z.object({
+  kind: z.literal('bandwidth'),
+  router: z.string(),
+  link: z.string(),
+  /** Shaper rate for the link's interface, Mbit/s. */
+  rate_mbps: z.number().positive(),
+});
+
+export const qosIntent = z.object({
+  kind: z.literal('qos'),
+  router: z.string(),
+  link: z.string(),
+  classes: z
+    .array(
+      z.object({
+        class: z.string(),
+        dscp: z.array(z.number().int().min(0).max(63)),
+        /** Guaranteed share of the link rate, percent. */
+        bandwidth_pct: z.number().positive().max(100),
+        priority: z.number().int().min(0).max(7),
+      }),
+    )
+    .min(1),
+});
+
+export const classPinIntent = z.object({
+  kind: z.literal('class-pin'),
+  router: z.string(),
+  pair: pairSchema,
+  class: z.string(),
+  dscp: z.array(z.number().int().min(0).max(63)).min(1),
+  dst_prefixes: z.array(z.string()).min(1),
+  /** First-hop link the class is pinned to. */
+  link: z.string(),
+});
+
+export const intentSchema = z.discriminatedUnion('kind', [pathWeightsIntent, bandwidthIntent, qosIntent, classPinIntent]);
+export type Intent = z.infer<typeof intentSchema>;
+export type PathWeightsIntent = z.infer<typeof pathWeightsIntent>;
+export type BandwidthIntent = z.infer<typeof bandwidthIntent>;
+export type QosIntent = z.infer<typeof qosIntent>;
+export type ClassPinIntent = z.infer<typeof classPinIntent>;
+
+export const proposalStatuses = [
+  'proposed',
+  'awaiting-approval',
+  'approved',
+  'applying',
+  'baking',
+  'confirmed',
+  'rolled-back',
+  'failed',
+  'rejected',
+  'expired',
+] as const;
+export type ProposalStatus = (typeof proposalStatuses)[number];
+
+export const riskLevels = ['low', 'medium', 'high'] as const;
+export type RiskLevel = (typeof riskLevels)[number];
+
+export const proposalSchema = z.object({
+  id: z.string().min(1),
+  created_at: z.number().int(),
+  kind: z.enum(['path-weights', 'bandwidth', 'qos', 'failover']),
+  /** One human sentence of why. */
+  reason: z.string(),
+  inputs: z.object({
+    model_versions: z.record(z.string(), z.string()).default({}),
+    horizon_min: z.number().nonnegative().default(60),
+    /** Window of data the decision used, epoch ms. */
+    data_from: z.number().int().optional(),
+    data_to: z.number().int().optional(),
+  }),
+  intents: z.array(intentSchema).min(1),
+  predicted: z.object({
+    cost_per_day: z.number(),
+    cost_per_day_before: z.number().optional(),
+    rtt_p95_ms: z.record(z.string(), z.number()).default({}),
+    max_utilization: z.number(),
+    slo_risk: z.number().min(0).max(1),
+  }),
+  risk: z.enum(riskLevels),
+  /** A failover for a path breaking its SLO: the emergency policy may apply it without approval. */
+  emergency: z.boolean().default(false),
+  /** Affected pairs and classes, for the SLO guard. */
+  scope: z.array(z.object({ pair: pairSchema, class: z.string(), paths: z.array(z.string()).default([]) })).default([]),
+  status: z.enum(proposalStatuses).default('proposed'),
+  history: z
+    .array(
+      z.object({
+        status: z.enum(proposalStatuses),
+        at: z.number().int(),
+        actor: z.string().optional(),
+        note: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+export type Proposal = z.infer<typeof proposalSchema>;
+export type ProposalInput = z.input<typeof proposalSchema>;
+
+/** Queue the optimizer publishes proposals to and the actuator consumes. */
+export const proposalQueueName = 'pathpilot-proposals';
