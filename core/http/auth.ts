@@ -1,0 +1,101 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PathpilotError } from '../errors.ts';
+
+/** Roles in increasing power: an approver can do what a viewer can, an admin what an approver can. */
+export const roles = ['viewer', 'approver', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+interface TokenEntry {
+  digest: Buffer;
+  principal: Principal;
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest();
+
+/**
+ * Bearer tokens → principals. Tokens come from the environment (`PATHPILOT_API_TOKENS`,
+ * `role:name:token` entries separated by commas) or a file, never from the config file or logs.
+ * Comparison is constant-time over SHA-256 digests so timing reveals nothing about a token.
+ */
+export class TokenAuthenticator {
+  private readonly entries: TokenEntry[];
+
+  constructor(entries: { token: string; principal: Principal }[]) {
+    for (const e of entries) {
+      if (e.token.length < 16)
+        throw new PathpilotError('PP_ERR_CONFIG', `API token for "${e.principal.name}" is shorter than 16 characters`);
+    }
+    this.entries = entries.map((e) => ({ digest: digest(e.token), principal: e.principal }));
+  }
+
+  /** Parses `role:name:token,role:name:token`. */
+  static fromSpec(spec: string): TokenAuthenticator {
+    const entries = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((entry, i) => {
+        const [role, name, ...rest] = entry.split(':');
+        const token = rest.join(':');
+        if (!roles.includes(role as Role) || !name || !token)
+          throw new PathpilotError(
+            'PP_ERR_CONFIG',
+            `PATHPILOT_API_TOKENS entry ${i + 1}: expected role:name:token with role viewer|approver|admin`,
+          );
+        return { token, principal: { name, role: role as Role } };
+      });
+    return new TokenAuthenticator(entries);
+  }
+
+  authenticate(token: string | undefined): Principal | undefined {
+    if (!token) return undefined;
+    const d = digest(token);
+    let found: Principal | undefined;
+    // Every entry is compared so the time taken does not depend on which one matches.
+    for (const e of this.entries) if (timingSafeEqual(d, e.digest)) found = e.principal;
+    return found;
+  }
+}
+
+export function roleAllows(have: Role, need: Role): boolean {
+  return roles.indexOf(have) >= roles.indexOf(need);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  return undefined;
+}
+
+/**
+ * A preHandler that authenticates the bearer token and checks the role. 401 without a valid token,
+ * 403 when the role is too weak. Routes declare the least role they need.
+ */
+export function requireRole(auth: TokenAuthenticator, need: Role) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const principal = auth.authenticate(bearerToken(request));
+    if (!principal) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', code: 'PP_ERR_UNAUTHORIZED' });
+      return;
+    }
+    if (!roleAllows(principal.role, need)) {
+      await reply
+        .code(403)
+        .send({ error: `role "${principal.role}" may not do this (needs "${need}")`, code: 'PP_ERR_FORBIDDEN' });
+      return;
+    }
+    request.principal = principal;
+  };
+}
