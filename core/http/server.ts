@@ -29,9 +29,8 @@ export async function buildApp(deps: HttpDeps, plugins: RoutePlugin[] = []): Pro
 
   app.setErrorHandler((err, _request, reply) => {
     if (err instanceof PathpilotError) return reply.code(err.statusCode).send({ error: err.message, code: err.code });
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500)
-      return reply.code(status).send({ error: err.message, code: 'PP_ERR_VALIDATION' });
+    const { statusCode: status, message } = err as Error & { statusCode?: number };
+    if (status && status >= 400 && status < 500) return reply.code(status).send({ error: message, code: 'PP_ERR_VALIDATION' });
     deps.log?.error({ err }, 'api request failed');
     return reply.code(500).send({ error: 'internal error' });
   });
