@@ -34,4 +34,14 @@ export interface Store {
   /** Inserts rows (objects keyed by column) into a table of the store's database. */
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   ping(): Promise<boolean>;
+  /**
+   * Inserts a pre-encoded body (JSONEachRow or TabSeparated) into a table of the store's database:
+   * the sink's fast path, skipping per-row objects. Optional so fakes need not implement it.
+   */
+  insertRaw?(
+    table: string,
+    format: 'JSONEachRow' | 'TabSeparated',
+    body: Buffer | string,
+    columns?: readonly string[],
+  ): Promise<void>;
 }
