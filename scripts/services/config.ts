@@ -1,0 +1,69 @@
+/**
+ * Where the local services live and which loopback ports they use. One `ServicesConfig` describes a
+ * whole set (Kafka, ClickHouse, Redis, Prometheus); the default set lives in `<project>/.data/services`
+ * on the standard ports. The benchmark builds a second, isolated set on other ports.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SERVICE_NAMES = ['kafka', 'clickhouse', 'redis', 'prometheus'] as const;
+export type LocalServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface ServicesConfig {
+  /** Absolute data folder; each service gets `<root>/<name>/`. */
+  root: string;
+  host: string;
+  ports: {
+    kafka: number;
+    kafkaController: number;
+    clickhouseHttp: number;
+    clickhouseTcp: number;
+    redis: number;
+    prometheus: number;
+  };
+  kafka: {
+    /** Apache Kafka release taken from Maven Central (`org.apache.kafka:kafka_2.13`). */
+    version: string;
+    /** The log4j2 release whose `log4j-slf4j-impl` binding matches that Kafka's log4j-core. */
+    log4jVersion: string;
+    heap: string;
+    /** Maven local repository (jar cache); undefined = Maven's own default (~/.m2/repository). */
+    mavenRepo?: string;
+  };
+  /** How long to wait for a service to become healthy after it was started. */
+  startTimeoutMs: number;
+}
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function defaultServicesConfig(overrides: Partial<ServicesConfig> = {}): ServicesConfig {
+  return {
+    root: join(projectRoot, '.data', 'services'),
+    host: '127.0.0.1',
+    ports: { kafka: 9092, kafkaController: 9093, clickhouseHttp: 8123, clickhouseTcp: 9000, redis: 6379, prometheus: 9090 },
+    kafka: { version: '4.3.1', log4jVersion: '2.25.4', heap: '512m' },
+    startTimeoutMs: 90_000,
+    ...overrides,
+  };
+}
+
+/** The environment variables the rest of the project reads to reach the services. */
+export function serviceEnv(cfg: ServicesConfig): Record<string, string> {
+  const h = cfg.host;
+  return {
+    KAFKA_BROKERS: `${h}:${cfg.ports.kafka}`,
+    CLICKHOUSE_URL: `http://${h}:${cfg.ports.clickhouseHttp}`,
+    REDIS_URL: `redis://${h}:${cfg.ports.redis}`,
+    PROMETHEUS_URL: `http://${h}:${cfg.ports.prometheus}`,
+    PROMETHEUS_TARGETS_DIR: prometheusTargetsDir(cfg),
+  };
+}
+
+export function serviceDir(cfg: ServicesConfig, name: LocalServiceName): string {
+  return join(cfg.root, name);
+}
+
+/** Drop `<job>.json` files here (Prometheus file_sd format) to have Prometheus scrape them. */
+export function prometheusTargetsDir(cfg: ServicesConfig): string {
+  return join(serviceDir(cfg, 'prometheus'), 'targets');
+}

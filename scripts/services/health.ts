@@ -1,0 +1,86 @@
+/**
+ * Real requests that prove a service answers: a Kafka metadata request (kafkajs admin), ClickHouse
+ * /ping + `SELECT 1`, Redis `PING` over RESP, Prometheus `/-/ready`. Each throws while not ready.
+ */
+import { connect } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
+
+const requestTimeoutMs = 3_000;
+
+/** True when something accepts TCP connections on host:port. */
+export function portOpen(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Broker metadata (DescribeCluster via Metadata); fails unless a broker and an active controller answer. */
+export async function kafkaHealth(broker: string): Promise<{ brokers: number; controller: number | null }> {
+  const kafka = new Kafka({
+    clientId: 'pathpilot-services-health',
+    brokers: [broker],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    requestTimeout: requestTimeoutMs,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  await admin.connect();
+  try {
+    const cluster = await admin.describeCluster();
+    if (cluster.brokers.length === 0) throw new Error('metadata lists no broker');
+    if (cluster.controller === null || cluster.controller < 0) throw new Error('no active controller yet');
+    return { brokers: cluster.brokers.length, controller: cluster.controller };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function httpText(url: string, init?: RequestInit): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(requestTimeoutMs) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** `/ping` answers "Ok." and `SELECT 1` runs; returns the server version. */
+export async function clickhouseHealth(baseUrl: string): Promise<string> {
+  const ping = await httpText(`${baseUrl}/ping`);
+  if (ping.status !== 200 || ping.body.trim() !== 'Ok.') throw new Error(`/ping answered ${ping.status} ${ping.body.trim()}`);
+  const one = await httpText(`${baseUrl}/`, { method: 'POST', body: 'SELECT 1' });
+  if (one.status !== 200 || one.body.trim() !== '1') throw new Error(`SELECT 1 answered ${one.status} ${one.body.trim()}`);
+  const version = await httpText(`${baseUrl}/`, { method: 'POST', body: 'SELECT version()' });
+  return version.body.trim();
+}
+
+/** Sends RESP `PING`, expects `+PONG`. */
+export function redisHealth(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let reply = '';
+    const finish = (err?: Error): void => {
+      socket.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    socket.setTimeout(requestTimeoutMs, () => finish(new Error('PING timed out')));
+    socket.once('error', (err) => finish(err));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+      if (!reply.includes('\r\n')) return;
+      if (reply.startsWith('+PONG')) finish();
+      else finish(new Error(`PING answered ${JSON.stringify(reply.trim())}`));
+    });
+  });
+}
+
+export async function prometheusHealth(baseUrl: string): Promise<void> {
+  const ready = await httpText(`${baseUrl}/-/ready`);
+  if (ready.status !== 200) throw new Error(`/-/ready answered ${ready.status} ${ready.body.trim()}`);
+}

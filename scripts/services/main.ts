@@ -1,0 +1,118 @@
+/**
+ * `npm run services -- up|down|status|env|logs [service...]` (also `pathpilot services ...`).
+ *   up      install what is missing, start what is not running, wait until all answer
+ *   down    stop what `up` started (pid files); leaves other people's processes alone
+ *   status  one line per service: healthy / unhealthy / stopped (exit 1 unless all healthy)
+ *   env     `export KAFKA_BROKERS=…` lines for `eval "$(npm run -s services -- env)"`
+ *   logs    the last lines of each service's log (-n LINES)
+ */
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../../core/errors.ts';
+import type { LocalServiceName } from './index.ts';
+import { defaultServicesConfig, down, serviceEnv, SERVICE_NAMES, ServicesError, status, up } from './index.ts';
+import { logTail } from './process.ts';
+
+export const usage = `usage: services <up|down|status|env|logs> [kafka|clickhouse|redis|prometheus ...] [-n LINES] [--json]
+  up      install what is missing, start what is not running, wait until every service answers
+  down    stop the services that \`up\` started (pid files); never touches other processes
+  status  each service's state (exit 1 unless all are healthy)
+  env     shell export lines: eval "$(npm run -s services -- env)"
+  logs    the last lines of each service's log
+`;
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function servicesCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      lines: { type: 'string', short: 'n', default: '40' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [action, ...rest] = positionals;
+  if (values.help || !action) {
+    process.stdout.write(usage);
+    return action || values.help ? 0 : 2;
+  }
+  const unknown = rest.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    process.stderr.write(`services: unknown service ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})\n`);
+    return 2;
+  }
+  const names = rest as LocalServiceName[];
+  const cfg = defaultServicesConfig();
+  const say = (line: string): void => {
+    process.stderr.write(`services: ${line}\n`);
+  };
+
+  switch (action) {
+    case 'up': {
+      const t0 = Date.now();
+      try {
+        const { started } = await up(cfg, { names, say });
+        say(
+          started.length === 0
+            ? 'all healthy, nothing to do'
+            : `all healthy in ${((Date.now() - t0) / 1000).toFixed(1)} s (started ${started.join(', ')})`,
+        );
+        return 0;
+      } catch (err) {
+        say(
+          err instanceof ServicesError
+            ? err.message
+            : `up failed: ${errorMessage(err)}${err instanceof Error && err.cause ? `\n${errorMessage(err.cause)}` : ''}`,
+        );
+        return 1;
+      }
+    }
+    case 'down': {
+      await down(cfg, { names, say });
+      return 0;
+    }
+    case 'status': {
+      const states = await status(cfg, names);
+      if (values.json) process.stdout.write(`${JSON.stringify(states, null, 2)}\n`);
+      else {
+        for (const s of states) {
+          const who = s.pid !== undefined ? `pid ${s.pid}` : s.external ? 'external' : '-';
+          process.stdout.write(
+            `${s.name.padEnd(11)} ${s.state.padEnd(10)} ${s.address.padEnd(24)} ${who.padEnd(10)} ${s.detail}\n`,
+          );
+        }
+      }
+      return states.every((s) => s.state === 'healthy') ? 0 : 1;
+    }
+    case 'env': {
+      for (const [key, value] of Object.entries(serviceEnv(cfg))) process.stdout.write(`export ${key}=${shellQuote(value)}\n`);
+      return 0;
+    }
+    case 'logs': {
+      const n = Number.parseInt(values.lines, 10);
+      for (const s of await status(cfg, names)) {
+        process.stdout.write(`==> ${s.log} <==\n${await logTail(s.log, Number.isFinite(n) && n > 0 ? n : 40)}\n\n`);
+      }
+      return 0;
+    }
+    default:
+      process.stderr.write(`services: unknown action "${action}"\n${usage}`);
+      return 2;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (invokedDirectly) {
+  servicesCommand(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`services: ${errorMessage(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
