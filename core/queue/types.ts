@@ -25,6 +25,8 @@ export interface JobInfo<T = unknown> {
   attemptsMade: number;
   returnValue?: unknown;
   failedReason?: string;
+  /** Last value reported through `JobContext.progress` (0–100). */
+  progress?: number;
 }
 
 export interface JobContext {
