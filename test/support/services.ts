@@ -1,16 +1,17 @@
 /**
  * How functional tests reach real services. The global setup (test/support/global-setup.ts)
- * fills KAFKA_BROKERS, CLICKHOUSE_URL and REDIS_URL from the environment, from testcontainers
+ * fills KAFKA_BROKERS, CLICKHOUSE_URL, REDIS_URL and PROMETHEUS_URL from the environment, from testcontainers
  * when a Docker engine answers, or from the project's own services (`npm run services -- up`).
  */
 import { randomBytes } from 'node:crypto';
 
-export type ServiceName = 'kafka' | 'clickhouse' | 'redis';
+export type ServiceName = 'kafka' | 'clickhouse' | 'redis' | 'prometheus';
 
 const envByService: Record<ServiceName, string> = {
   kafka: 'KAFKA_BROKERS',
   clickhouse: 'CLICKHOUSE_URL',
   redis: 'REDIS_URL',
+  prometheus: 'PROMETHEUS_URL',
 };
 
 /**
