@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * The `analytics` section of pathpilot.yaml: retention per tier and the sink's batching.
+ * Retention is applied by TTL where the server has it (19.6+, chDB) and by a partition-drop job
+ * otherwise (18.16).
+ */
+export const retentionSchema = z
+  .object({
+    /** Raw flows, probes and iface counters. @defaultValue 15 */
+    raw_days: z.number().int().positive().default(15),
+    /** 1-minute rollups. @defaultValue 30 */
+    minute_days: z.number().int().positive().default(30),
+    /** Hourly rollups. @defaultValue 730 (two years) */
+    hour_days: z.number().int().positive().default(730),
+    /** Billing lines and daily costs. @defaultValue 730 */
+    cost_days: z.number().int().positive().default(730),
+    /** Forecasts. @defaultValue 90 */
+    forecast_days: z.number().int().positive().default(90),
+  })
+  .strict();
+
+export const sinkSchema = z
+  .object({
+    /** Kafka consumer group. @defaultValue "pathpilot-sink" */
+    group: z.string().min(1).default('pathpilot-sink'),
+    /** Flush a table's buffer at this many rows. @defaultValue 50000 */
+    batch_rows: z.number().int().positive().max(500_000).default(50_000),
+    /** Or after this long since its first row. @defaultValue 5000 */
+    batch_ms: z.number().int().positive().default(5_000),
+    /** Dead-letter topic for messages that fail validation. @defaultValue "pathpilot.deadletter.v1" */
+    dead_letter_topic: z.string().min(1).default('pathpilot.deadletter.v1'),
+    /** Backoff bounds while ClickHouse refuses inserts. */
+    retry_min_ms: z.number().int().positive().default(200),
+    retry_max_ms: z.number().int().positive().default(10_000),
+    /** Records the sink consumes (default: all record kinds). */
+    records: z.array(z.enum(['flow', 'probe', 'iface', 'cost', 'change'])).default(['flow', 'probe', 'iface', 'cost', 'change']),
+  })
+  .strict();
+
+export const analyticsSchema = z
+  .object({
+    retention: retentionSchema.default(retentionSchema.parse({})),
+    sink: sinkSchema.default(sinkSchema.parse({})),
+  })
+  .strict();
+
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+export type SinkConfig = z.infer<typeof sinkSchema>;
+export type AnalyticsConfig = z.infer<typeof analyticsSchema>;

@@ -1,0 +1,4 @@
+export * from './tables.ts';
+export * from './ddl.ts';
+export * from './converge.ts';
+export * from './retention.ts';
