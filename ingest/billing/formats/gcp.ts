@@ -1,0 +1,111 @@
+import { classifyGcpSku } from '../classify.ts';
+import { Columns, buildRecord, num, parseTime, val, type RowMapper } from './common.ts';
+
+/**
+ * Google Cloud Billing export (the BigQuery standard / detailed usage cost schema), either as JSON
+ * lines (nested objects, `credits` an array) or as CSV with the nested fields flattened to dotted
+ * column names (`service.description`, `sku.description`, `location.region`, `usage.amount`…).
+ * Cost is `cost` plus the (negative) credit amounts.
+ */
+export const gcpColumns = [
+  'billing_account_id',
+  'invoice.month',
+  'cost_type',
+  'service.id',
+  'service.description',
+  'sku.id',
+  'sku.description',
+  'usage_start_time',
+  'usage_end_time',
+  'project.id',
+  'location.location',
+  'location.region',
+  'location.zone',
+  'resource.name',
+  'resource.global_name',
+  'cost',
+  'currency',
+  'usage.amount',
+  'usage.unit',
+  'usage.amount_in_pricing_units',
+  'usage.pricing_unit',
+  'credits',
+  'export_time',
+] as const;
+
+/** Flattens one JSON-lines object to `gcpColumns` order (nested objects by dotted path; arrays as JSON). */
+export function flattenGcpJson(obj: Record<string, unknown>): string[] {
+  return gcpColumns.map((path) => {
+    let v: unknown = obj;
+    for (const k of path.split('.')) {
+      v = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined;
+    }
+    if (v === undefined || v === null) return '';
+    if (typeof v === 'object') return JSON.stringify(v);
+    return String(v);
+  });
+}
+
+function creditsTotal(raw: string): number | undefined {
+  if (raw === '' || raw === '[]') return 0;
+  try {
+    const list = JSON.parse(raw) as unknown;
+    if (!Array.isArray(list)) return undefined;
+    let sum = 0;
+    for (const c of list) {
+      const amount = typeof c === 'object' && c !== null ? Number((c as { amount?: unknown }).amount) : NaN;
+      if (!Number.isFinite(amount)) return undefined;
+      sum += amount;
+    }
+    return sum;
+  } catch {
+    return undefined;
+  }
+}
+
+export function gcpMapper(header: readonly string[]): RowMapper {
+  const c = new Columns('gcp', header);
+  const cost = c.req('cost');
+  const start = c.req('usage_start_time');
+  const end = c.req('usage_end_time');
+  const sku = c.req('sku.description');
+  c.check();
+  const currency = c.opt('currency');
+  const service = c.opt('service.description');
+  const project = c.opt('project.id');
+  const billingAccount = c.opt('billing_account_id');
+  const region = c.opt('location.region');
+  const location = c.opt('location.location');
+  const amount = c.opt('usage.amount');
+  const unit = c.opt('usage.unit');
+  const pricingAmount = c.opt('usage.amount_in_pricing_units');
+  const pricingUnit = c.opt('usage.pricing_unit');
+  const credits = c.opt('credits');
+  const resource = c.opt('resource.global_name', 'resource.name');
+
+  return {
+    format: 'gcp',
+    map(f) {
+      const credit = creditsTotal(val(f, credits));
+      if (credit === undefined) return { ok: false, reason: 'credits is not a JSON array of {amount}' };
+      const here = val(f, region) || val(f, location);
+      const pAmount = val(f, pricingAmount);
+      return buildRecord({
+        format: 'gcp',
+        fields: f,
+        start: parseTime(val(f, start)),
+        end: parseTime(val(f, end)),
+        provider: 'gcp',
+        account: val(f, project) || val(f, billingAccount),
+        service: val(f, service),
+        region: here,
+        transfer: classifyGcpSku(val(f, sku), here || undefined),
+        quantity: pAmount !== '' ? num(pAmount) : num(val(f, amount)),
+        unit: pAmount !== '' ? val(f, pricingUnit) : val(f, unit),
+        cost: num(val(f, cost), NaN) + credit,
+        currency: val(f, currency) || 'USD',
+        resource: val(f, resource),
+      });
+    },
+  };
+}

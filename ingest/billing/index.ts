@@ -1,0 +1,108 @@
+import type { Bus } from '../../core/bus/types.ts';
+import { memoizeStop, type Component } from '../../core/component.ts';
+import type { Topology } from '../../core/config/index.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Registry } from '../../core/metrics.ts';
+import { costRecord, type CostRecord } from '../../core/records/index.ts';
+import { publishRecords } from '../publish.ts';
+import { billingConfigSchema, type BillingConfig } from './config.ts';
+import type { BillingFormat } from './formats/common.ts';
+import { importFile, type ImportProgress, type ImportSummary } from './importer.ts';
+import { createLinkMapper } from './links.ts';
+import { createBillingMetrics, type BillingMetrics } from './metrics.ts';
+
+export { billingConfigSchema, defaultBillingConfig, type BillingConfig } from './config.ts';
+export { billingFormats, type BillingFormat } from './formats/common.ts';
+export { importFile, type BadRow, type CostTotal, type ImportProgress, type ImportSummary } from './importer.ts';
+export { createLinkMapper } from './links.ts';
+
+export interface BillingDeps {
+  registry: Registry;
+  /** Where cost records go (`pathpilot.cost.v1`); without one, imports only summarize (dry run). */
+  bus?: Bus;
+  /** Enables mapping of transfer lines to links. */
+  topology?: Topology;
+  log?: Logger;
+}
+
+export interface ImportFilesOptions {
+  format?: BillingFormat | 'auto';
+  onProgress?: (progress: ImportProgress) => void;
+  /** Also receives each published batch (the CLI's --json output, tests). */
+  onRecords?: (records: CostRecord[]) => Promise<void> | void;
+  signal?: AbortSignal;
+}
+
+export interface BillingImporter extends Component {
+  readonly metrics: BillingMetrics;
+  /**
+   * Imports files one after another. A file that cannot be imported as a whole gets a summary with
+   * `error` set; the other files still import.
+   */
+  importFiles(files: readonly string[], options?: ImportFilesOptions): Promise<ImportSummary[]>;
+}
+
+/** Inert: validates the config and builds; `start()` creates the topic when a bus is given. */
+export function createBillingImporter(deps: BillingDeps, config: Partial<BillingConfig> = {}): BillingImporter {
+  const cfg = billingConfigSchema.parse(config);
+  const metrics = createBillingMetrics(deps.registry);
+  const linkMapper = createLinkMapper(deps.topology, cfg.link_rules, cfg.map_links);
+  let started = false;
+
+  return {
+    name: 'ingest/billing',
+    metrics,
+    async start() {
+      if (deps.bus) await deps.bus.ensureTopics([{ topic: costRecord.topic }]);
+      started = true;
+    },
+    stop: memoizeStop(async () => {
+      started = false;
+    }),
+    async importFiles(files, options = {}) {
+      if (deps.bus && !started) throw new Error('ingest/billing: start() the importer before importing');
+      const summaries: ImportSummary[] = [];
+      for (const file of files) {
+        try {
+          const summary = await importFile(file, {
+            format: options.format ?? 'auto',
+            batchSize: cfg.batch_size,
+            maxBadRowsReported: cfg.max_bad_rows_reported,
+            progressIntervalMs: cfg.progress_interval_ms,
+            linkMapper,
+            metrics,
+            signal: options.signal,
+            onProgress: options.onProgress,
+            onBatch: async (records) => {
+              if (deps.bus) await publishRecords(deps.bus, costRecord, records, { recordsPerMessage: cfg.records_per_message });
+              await options.onRecords?.(records);
+            },
+          });
+          deps.log?.info(
+            { file, format: summary.format, rows: summary.rows, imported: summary.imported, bad: summary.bad },
+            'billing file imported',
+          );
+          summaries.push(summary);
+        } catch (err) {
+          metrics.errors.inc({ error_type: 'file' });
+          deps.log?.warn({ file, err: errorMessage(err) }, 'billing file not imported');
+          summaries.push({
+            file,
+            format: undefined,
+            rows: 0,
+            imported: 0,
+            bad: 0,
+            badRows: [],
+            linked: 0,
+            totals: [],
+            bytes: 0,
+            elapsedMs: 0,
+            error: errorMessage(err),
+          });
+        }
+      }
+      return summaries;
+    },
+  };
+}
