@@ -1,35 +1,433 @@
+import {
+  Kafka,
+  Partitioners,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
+import { PathpilotError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { PathpilotError } from '../errors.ts';
-import type { BusMetrics } from './metrics.ts';
-import type { Bus, BusMessage, SubscribeOptions, Subscription } from './types.ts';
+import { createBusMetrics, type BusMetrics } from './metrics.ts';
+import type { Bus, BusMessage, ReceivedMessage, SubscribeOptions, Subscription } from './types.ts';
+import { checkMessages, checkSubscribe, checkTopic, defaultMaxBatchMessages, defaultPartitions, retryDelay } from './validate.ts';
 
+/**
+ * The Kafka bus, on kafkajs 2.2.4 (Kafka 4.x brokers: kafkajs negotiates API versions the broker
+ * still supports). Producer: acks=-1, idempotent by default (then sends are serialized, see
+ * `publish`), key → partition by murmur2 (`Partitioners.DefaultPartitioner`, the Java client's
+ * placement). Consumer: one kafkajs consumer per subscription, `eachBatch` with autoCommit off;
+ * a chunk's offsets are committed only after the handler resolves; when it throws, the consumer
+ * seeks back to the chunk's first offset and the batch is fetched and handed out again after a
+ * backoff (at-least-once, nothing skipped).
+ */
 export interface KafkaBusOptions {
   brokers: string[];
+  clientId?: string;
   log?: Logger;
   metrics?: BusMetrics;
+  /**
+   * Idempotent producer (no duplicates from producer retries). kafkajs cannot keep sequence numbers
+   * straight with concurrent produce requests, so publish() calls are serialized when this is on.
+   * @defaultValue true
+   */
+  idempotent?: boolean;
+  /** First redelivery delay after a handler failure; doubles up to `retryMaxMs`. @defaultValue 200 */
+  retryBackoffMs?: number;
+  /** Kept below the session timeout: the consumer does not heartbeat while it waits. @defaultValue 5000 */
+  retryMaxMs?: number;
+  /** Partitions whose batches are handled concurrently per subscription. @defaultValue 1 */
+  partitionsConsumedConcurrently?: number;
+  /** Fetch sizing (bytes). @defaultValue 16 MiB per partition, 64 MiB per request */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
+  /** Longest a fetch waits for data; also bounds how long subscribe() waits to be ready. @defaultValue 500 */
+  maxWaitTimeInMs?: number;
+  /** How long subscribe() waits for the group join and first fetch. @defaultValue 60000 */
+  subscribeTimeoutMs?: number;
 }
 
-/** Placeholder until the kafkajs implementation lands. */
+const kafkaLevelToPino = (level: number): 'error' | 'warn' | 'info' | 'debug' => {
+  switch (level) {
+    case KafkaLogLevel.ERROR:
+    case KafkaLogLevel.NOTHING:
+      return 'error';
+    case KafkaLogLevel.WARN:
+      return 'warn';
+    case KafkaLogLevel.INFO:
+      return 'info';
+    default:
+      return 'debug';
+  }
+};
+
+/** kafkajs → our pino logger, at warn and above (kafkajs is chatty at info). */
+function kafkaLogCreator(log: Logger | undefined) {
+  return () =>
+    ({ namespace, level, log: entry }: LogEntry) => {
+      if (!log) return;
+      const { message, ...fields } = entry;
+      log[kafkaLevelToPino(level)]({ ...fields, namespace, component: 'kafkajs' }, message);
+    };
+}
+
+function headerString(value: IHeaders[string]): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return value.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))).join(',');
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+function toReceived(m: KafkaMessage): ReceivedMessage {
+  const headers: Record<string, string> = {};
+  if (m.headers) for (const name of Object.keys(m.headers)) headers[name] = headerString(m.headers[name]);
+  const out: ReceivedMessage = {
+    value: m.value ?? Buffer.alloc(0),
+    headers,
+    offset: m.offset,
+    timestamp: Number(m.timestamp),
+  };
+  if (m.key !== null && m.key !== undefined) out.key = m.key.toString('utf8');
+  return out;
+}
+
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
-  constructor(private readonly options: KafkaBusOptions) {}
-  private unavailable(): never {
-    throw new PathpilotError('PP_ERR_BUS', `kafka bus (${this.options.brokers.join(',')}) is not implemented yet`);
+  private readonly kafka: Kafka;
+  private readonly metrics: BusMetrics;
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  /** Serializes produce requests when the producer is idempotent. */
+  private sendChain: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly idempotent: boolean;
+
+  constructor(private readonly options: KafkaBusOptions) {
+    if (!options.brokers.length) throw new PathpilotError('PP_ERR_CONFIG', 'kafka bus: at least one broker is required');
+    this.metrics = options.metrics ?? createBusMetrics();
+    this.idempotent = options.idempotent ?? true;
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'pathpilot',
+      brokers: options.brokers,
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: kafkaLogCreator(options.log),
+      connectionTimeout: 3000,
+      retry: { initialRetryTime: 100, retries: 8 },
+    });
   }
-  async start(): Promise<void> {
-    this.unavailable();
+
+  start(): Promise<void> {
+    if (this.stopping) return Promise.reject(new PathpilotError('PP_ERR_BUS', 'kafka bus: start() after stop()'));
+    this.starting ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: this.idempotent,
+        maxInFlightRequests: this.idempotent ? 1 : undefined,
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      const admin = this.kafka.admin();
+      try {
+        await Promise.all([producer.connect(), admin.connect()]);
+      } catch (err) {
+        await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+        this.starting = undefined;
+        throw new PathpilotError('PP_ERR_BUS', `unable to connect to Kafka at ${this.options.brokers.join(',')}`, {
+          cause: err,
+        });
+      }
+      this.producer = producer;
+      this.admin = admin;
+      this.started = true;
+    })();
+    return this.starting;
   }
-  async stop(): Promise<void> {}
-  async ensureTopics(_topics: { topic: string; partitions?: number }[]): Promise<void> {
-    this.unavailable();
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.started = false;
+      await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
+      await this.sendChain.catch(() => {});
+      await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
+    })();
+    return this.stopping;
   }
-  async publish(_topic: string, _messages: BusMessage[]): Promise<void> {
-    this.unavailable();
+
+  private ready(what: string): { producer: Producer; admin: Admin } {
+    if (!this.started || !this.producer || !this.admin) {
+      throw new PathpilotError('PP_ERR_BUS', `kafka bus: ${what} before start() or after stop()`);
+    }
+    return { producer: this.producer, admin: this.admin };
   }
-  async subscribe(_options: SubscribeOptions): Promise<Subscription> {
-    this.unavailable();
+
+  async ensureTopics(topics: { topic: string; partitions?: number }[]): Promise<void> {
+    const { admin } = this.ready('ensureTopics');
+    for (const { topic, partitions } of topics) {
+      checkTopic(topic);
+      if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
+        throw new PathpilotError('PP_ERR_BUS', `ensureTopics: partitions of ${topic} must be an integer ≥ 1`);
+      }
+    }
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? defaultPartitions })),
+      });
+    } catch (err) {
+      this.metrics.errors.inc({ error_type: 'admin' });
+      throw new PathpilotError('PP_ERR_BUS', `unable to create topics ${topics.map((t) => t.topic).join(', ')}`, {
+        cause: err,
+      });
+    }
   }
-  async deleteTopics(_topics: string[]): Promise<void> {
-    this.unavailable();
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    const { admin } = this.ready('deleteTopics');
+    topics.forEach(checkTopic);
+    try {
+      const existing = new Set(await admin.listTopics());
+      const present = topics.filter((t) => existing.has(t));
+      if (present.length) await admin.deleteTopics({ topics: present, timeout: 30_000 });
+    } catch (err) {
+      this.metrics.errors.inc({ error_type: 'admin' });
+      throw new PathpilotError('PP_ERR_BUS', `unable to delete topics ${topics.join(', ')}`, { cause: err });
+    }
+  }
+
+  /** One produce request per call (kafkajs groups the messages by partition into one request per broker). */
+  async publish(topic: string, messages: BusMessage[]): Promise<void> {
+    const { producer } = this.ready('publish');
+    try {
+      checkMessages(topic, messages);
+    } catch (err) {
+      this.metrics.errors.inc({ error_type: 'validation' });
+      throw err;
+    }
+    if (messages.length === 0) return;
+    const send = () =>
+      producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers })),
+      });
+    let bytes = 0;
+    for (const m of messages) bytes += m.value.length;
+    try {
+      if (this.idempotent) {
+        const result = this.sendChain.then(send, send);
+        this.sendChain = result.catch(() => {});
+        await result;
+      } else {
+        await send();
+      }
+    } catch (err) {
+      this.metrics.errors.inc({ error_type: 'publish' });
+      throw new PathpilotError('PP_ERR_BUS', `publish of ${messages.length} messages to ${topic} failed`, {
+        cause: err,
+      });
+    }
+    this.metrics.published.inc({ topic }, messages.length);
+    this.metrics.publishedBytes.inc({ topic }, bytes);
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.ready('subscribe');
+    checkSubscribe(options);
+    await this.ensureTopics(options.topics.map((topic) => ({ topic })));
+    const consumer = this.kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 16 * 1024 * 1024,
+      maxBytes: this.options.maxBytes ?? 64 * 1024 * 1024,
+      maxWaitTimeInMs: this.options.maxWaitTimeInMs ?? 500,
+      allowAutoTopicCreation: false,
+    });
+    const sub = new KafkaSubscription(consumer, options, this.metrics, {
+      log: this.options.log,
+      retryBackoffMs: this.options.retryBackoffMs ?? 200,
+      retryMaxMs: this.options.retryMaxMs ?? 5000,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      subscribeTimeoutMs: this.options.subscribeTimeoutMs ?? 60_000,
+      onStop: () => this.subscriptions.delete(sub),
+    });
+    this.subscriptions.add(sub);
+    try {
+      await sub.run();
+    } catch (err) {
+      await sub.stop();
+      throw new PathpilotError('PP_ERR_BUS', `unable to subscribe group ${options.group} to ${options.topics.join(', ')}`, {
+        cause: err,
+      });
+    }
+    return sub;
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  private paused = false;
+  private stopping: Promise<void> | undefined;
+  private readonly failures = new Map<string, number>();
+  private readonly topics: string[];
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: SubscribeOptions,
+    private readonly metrics: BusMetrics,
+    private readonly settings: {
+      log?: Logger;
+      retryBackoffMs: number;
+      retryMaxMs: number;
+      partitionsConsumedConcurrently: number;
+      subscribeTimeoutMs: number;
+      onStop: () => void;
+    },
+  ) {
+    this.topics = [...new Set(options.topics)];
+  }
+
+  /**
+   * Connects, joins the group and resolves once the first fetch has run, i.e. once every assigned
+   * partition has its start offset (committed, or earliest/latest): a message published after
+   * subscribe() resolves is seen even by a `fromBeginning: false` group.
+   */
+  async run(): Promise<void> {
+    const { consumer } = this;
+    const { events } = consumer;
+    let removeFetch: (() => void) | undefined;
+    let removeCrash: (() => void) | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      let joined = false;
+      const removeJoin = consumer.on(events.GROUP_JOIN, () => {
+        joined = true;
+        removeJoin();
+      });
+      removeFetch = consumer.on(events.FETCH, () => {
+        if (joined) resolve();
+      });
+      removeCrash = consumer.on(events.CRASH, (e) => {
+        this.metrics.errors.inc({ error_type: 'consumer' });
+        const err = e.payload.error;
+        this.settings.log?.error(
+          { err: errorMessage(err), group: this.options.group, restart: e.payload.restart },
+          'kafka consumer crashed',
+        );
+        if (!e.payload.restart) reject(err);
+      });
+      setTimeout(
+        () => reject(new Error(`no group join and first fetch within ${this.settings.subscribeTimeoutMs} ms`)),
+        this.settings.subscribeTimeoutMs,
+      ).unref();
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+      await ready;
+    } finally {
+      removeFetch?.();
+      // The crash listener stays to log and count later crashes.
+      void removeCrash;
+    }
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const { topic, partition } = batch;
+    const max = this.options.maxBatchMessages ?? defaultMaxBatchMessages;
+    const key = `${topic}/${partition}`;
+    const all = batch.messages;
+    for (let i = 0; i < all.length; i += max) {
+      if (!isRunning() || isStale()) return;
+      if (this.paused) {
+        // Not resolved: the rest is fetched again when consuming resumes.
+        this.consumer.seek({ topic, partition, offset: all[i].offset });
+        return;
+      }
+      const chunk = all.slice(i, i + max);
+      const failures = this.failures.get(key) ?? 0;
+      if (failures > 0) this.metrics.redelivered.inc({ topic }, chunk.length);
+      try {
+        await this.options.handler({ topic, partition, messages: chunk.map(toReceived) });
+      } catch (err) {
+        const n = failures + 1;
+        this.failures.set(key, n);
+        const delay = retryDelay(n, this.settings.retryBackoffMs, this.settings.retryMaxMs);
+        this.metrics.errors.inc({ error_type: 'handler' });
+        this.settings.log?.warn(
+          { err: errorMessage(err), group: this.options.group, topic, partition, failures: n, retryInMs: delay },
+          'bus handler failed; batch will be redelivered',
+        );
+        this.consumer.seek({ topic, partition, offset: chunk[0].offset });
+        await this.sleep(delay);
+        return;
+      }
+      this.failures.delete(key);
+      const last = chunk[chunk.length - 1].offset;
+      resolveOffset(last);
+      try {
+        await commitOffsetsIfNecessary({
+          topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }],
+        });
+      } catch (err) {
+        // A rebalance took the partition: its new owner re-reads from the last commit (at-least-once).
+        this.metrics.errors.inc({ error_type: 'commit' });
+        throw err;
+      }
+      this.metrics.consumed.inc({ topic }, chunk.length);
+      await heartbeat();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.abort.signal;
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.consumer.pause(this.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.consumer.resume(this.topics.map((topic) => ({ topic })));
+  }
+
+  /** Waits for the running handler (kafkajs does), commits what it finished, leaves the group. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.abort.abort();
+      try {
+        await this.consumer.disconnect();
+      } finally {
+        this.settings.onStop();
+      }
+    })();
+    return this.stopping;
   }
 }

@@ -5,7 +5,7 @@ import { counter, createRegistry, type Counter, type Registry } from '../metrics
  * - `pathpilot_bus_published_messages_total{topic}`: messages the bus accepted (Kafka: acked).
  * - `pathpilot_bus_consumed_messages_total{topic}`: messages whose handler resolved and were committed.
  * - `pathpilot_bus_redelivered_messages_total{topic}`: messages handed out again after a handler failure.
- * - `pathpilot_bus_errors_total{error_type}`: `publish`, `handler`, `commit`, `consumer`, `validation`.
+ * - `pathpilot_bus_errors_total{error_type}`: `publish`, `handler`, `commit`, `consumer`, `admin`, `validation`.
  */
 export interface BusMetrics {
   published: Counter<'topic'>;
@@ -14,8 +14,6 @@ export interface BusMetrics {
   redelivered: Counter<'topic'>;
   errors: Counter<'error_type'>;
 }
-
-export type BusErrorType = 'publish' | 'handler' | 'commit' | 'consumer' | 'validation';
 
 export function createBusMetrics(registry: Registry = createRegistry()): BusMetrics {
   return {
