@@ -1,6 +1,78 @@
-import type { VyosLab, VyosLabOptions } from './types.ts';
+/**
+ * `createVyosLab`: starts one emulated router per spec, each on its own HTTP(S) server on an
+ * ephemeral loopback port, all sharing the lab clock (commit-confirm expiry follows it).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RealClock } from '../../core/clock.ts';
+import { EmulatedRouter } from './router.ts';
+import { startRouterServer, type RouterServer } from './server.ts';
+import type { VyosLab, VyosLabOptions, VyosRouterHandle } from './types.ts';
 
-/** Starts one emulated router per spec on an ephemeral loopback port. */
-export async function createVyosLab(_options: VyosLabOptions): Promise<VyosLab> {
-  throw new Error('createVyosLab: not implemented yet');
+/** A self-signed certificate for 127.0.0.1/localhost made with the `openssl` binary (~50 ms). */
+export function selfSignedCertificate(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-vyos-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+        '-subj', '/CN=vyos-emulator', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      ], // prettier-ignore
+      { stdio: 'ignore', timeout: 10_000 },
+    );
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts one emulated router per spec on 127.0.0.1 ephemeral ports and returns their URLs. */
+export async function createVyosLab(options: VyosLabOptions): Promise<VyosLab> {
+  const clock = options.clock ?? new RealClock();
+  const host = options.host ?? '127.0.0.1';
+  const names = new Set<string>();
+  for (const spec of options.routers) {
+    if (names.has(spec.name)) throw new Error(`createVyosLab: duplicate router name "${spec.name}"`);
+    if (!spec.apiKey) throw new Error(`createVyosLab: router "${spec.name}" needs an apiKey`);
+    if (spec.version !== '1.4' && spec.version !== '1.5')
+      throw new Error(`createVyosLab: router "${spec.name}" has unsupported version "${String(spec.version)}"`);
+    names.add(spec.name);
+  }
+  // Build every router first (validates the seeds) before opening any socket.
+  const routers = options.routers.map((spec) => new EmulatedRouter(spec, clock));
+  const tls = options.tls ? selfSignedCertificate() : undefined;
+  const servers: RouterServer[] = [];
+  try {
+    for (const r of routers) {
+      const s = await startRouterServer(r, { host, tls });
+      r.url = s.url;
+      servers.push(s);
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
+  const map = new Map<string, VyosRouterHandle>(routers.map((r) => [r.name, r]));
+  let stopping: Promise<void> | undefined;
+  return {
+    routers: map,
+    router(name: string) {
+      const r = map.get(name);
+      if (!r) throw new Error(`unknown emulated router "${name}"`);
+      return r;
+    },
+    urls: Object.fromEntries(routers.map((r) => [r.name, r.url])),
+    ...(tls ? { certificatePem: tls.cert } : {}),
+    stop() {
+      stopping ??= (async () => {
+        for (const r of routers) r.close();
+        await Promise.all(servers.map((s) => s.close()));
+      })();
+      return stopping;
+    },
+  };
 }

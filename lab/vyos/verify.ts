@@ -1,0 +1,208 @@
+/**
+ * Commit-time verification, the emulator's stand-in for the vyos-1x conf-mode scripts' `verify()`.
+ * The config is split into subsystems (one conf-mode script and its priority, as vyatta-cfg runs
+ * them); each changed subsystem is verified against the whole candidate. Messages are the upstream
+ * `ConfigError` texts for the areas pathpilot touches (vyos-facts.md §1.8).
+ */
+import { ConfigNode } from './tree.ts';
+
+export interface Subsystem {
+  /** The config path that owns the subsystem, e.g. `['interfaces','wireguard','wg0']`, `['qos']`. */
+  path: string[];
+  /** vyatta priority: lower commits first. */
+  priority: number;
+}
+
+/** How many words name a subsystem under each top-level node. */
+function depthOf(top: string): number {
+  if (top === 'interfaces') return 3;
+  if (top === 'qos' || top === 'firewall') return 1;
+  return 2;
+}
+
+/** vyatta commit priority of the subsystem at `path` (lower commits first). */
+function priorityOf(path: string[]): number {
+  const [a, b] = path;
+  if (a === 'interfaces') return b === 'ethernet' ? 318 : b === 'vti' ? 381 : b === 'wireguard' ? 459 : 400;
+  if (a === 'firewall') return 199;
+  if (a === 'policy') return b === 'route' || b === 'route6' ? 489 : 201;
+  if (a === 'system') return 400;
+  if (a === 'protocols') return b === 'static' ? 480 : b === 'bfd' ? 819 : b === 'bgp' ? 820 : 800;
+  if (a === 'qos' || a === 'load-balancing') return 900;
+  if (a === 'vpn') return 901;
+  if (a === 'service') return 1001;
+  return 1000;
+}
+
+/** All subsystems present in a tree. */
+export function subsystemsOf(root: ConfigNode): Subsystem[] {
+  const found: Subsystem[] = [];
+  const walk = (n: ConfigNode, path: string[]) => {
+    if (path.length > 0 && (path.length >= depthOf(path[0]!) || n.children.size === 0)) {
+      found.push({ path, priority: priorityOf(path) });
+      return;
+    }
+    for (const [k, c] of n.children) walk(c, [...path, k]);
+  };
+  walk(root, []);
+  return found;
+}
+
+function has(n: ConfigNode | undefined, ...path: string[]): boolean {
+  return n?.get(path) !== undefined;
+}
+
+function value(n: ConfigNode | undefined, ...path: string[]): string | undefined {
+  return n?.get(path)?.values?.[0];
+}
+
+function tagValues(n: ConfigNode | undefined, ...path: string[]): [string, ConfigNode][] {
+  const t = n?.get(path);
+  return t ? [...t.children.entries()] : [];
+}
+
+function verifyWireguard(wg: ConfigNode): string | undefined {
+  if (!has(wg, 'private-key')) return 'Wireguard private-key not defined';
+  const peers = tagValues(wg, 'peer');
+  if (peers.length === 0) return 'At least one Wireguard peer is required!';
+  const keys = new Set<string>();
+  for (const [name, peer] of peers) {
+    if (has(peer, 'disable')) continue;
+    if (!has(peer, 'allowed-ips')) return `Wireguard allowed-ips required for peer "${name}"!`;
+    if (!has(peer, 'public-key')) return `Wireguard public-key required for peer "${name}"!`;
+    if (has(peer, 'address') !== has(peer, 'port'))
+      return `Both Wireguard port and address must be defined for peer "${name}" if either one of them is set!`;
+    const key = value(peer, 'public-key')!;
+    if (keys.has(key)) return `Duplicate public-key defined on peer "${name}"`;
+    keys.add(key);
+  }
+  return undefined;
+}
+
+function verifyWan(lb: ConfigNode): string | undefined {
+  const health = tagValues(lb, 'interface-health');
+  if (health.length === 0) return 'A valid WAN load-balance configuration requires an interface with a nexthop!';
+  for (const [ifname, cfg] of health) {
+    if (!has(cfg, 'nexthop')) return `interface-health ${ifname} nexthop must be specified!`;
+  }
+  for (const [rule, cfg] of tagValues(lb, 'rule')) {
+    if (!has(cfg, 'inbound-interface')) return `rule ${rule} inbound-interface must be specified!`;
+    if (has(cfg, 'failover') && has(cfg, 'exclude')) return `rule ${rule} failover cannot be configured with exclude!`;
+    if (has(cfg, 'limit') && has(cfg, 'exclude')) return `rule ${rule} limit cannot be used with exclude!`;
+    for (const dir of ['destination', 'source']) {
+      if (has(cfg, dir, 'port')) {
+        const proto = value(cfg, 'protocol');
+        if (proto !== 'tcp' && proto !== 'udp') return 'ports can only be specified when protocol is "tcp" or "udp"';
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Policy types whose classes/default need no bandwidth (upstream exception list). */
+const noBandwidthTypes = new Set(['priority-queue', 'round-robin', 'shaper-hfsc']);
+/** Policy types whose class bandwidth has a default (`auto`), so the class check cannot fire. */
+const classBandwidthDefault = new Set(['shaper']);
+
+function verifyQos(qos: ConfigNode): string | undefined {
+  const owner = new Map<string, string>();
+  for (const [type, byName] of tagValues(qos, 'policy')) {
+    for (const [name, policy] of byName.children) {
+      if (owner.has(name)) return `Conflicting policy name "${name}", already in use!`;
+      owner.set(name, type);
+      if (noBandwidthTypes.has(type)) continue;
+      for (const [cls, cfg] of tagValues(policy, 'class')) {
+        if (!has(cfg, 'bandwidth') && !classBandwidthDefault.has(type))
+          return `Bandwidth must be defined for policy "${name}" class "${cls}"!`;
+      }
+      if (has(policy, 'default') && !has(policy, 'default', 'bandwidth')) return 'Bandwidth not defined for default traffic!';
+    }
+  }
+  for (const [ifname, cfg] of tagValues(qos, 'interface')) {
+    for (const direction of ['egress', 'ingress']) {
+      const name = value(cfg, direction);
+      if (name === undefined) continue;
+      const type = owner.get(name);
+      if (type === undefined) return `Selected QoS policy "${name}" does not exist!`;
+      if (direction === 'ingress' && type !== 'limiter')
+        return `Selected QoS policy on interface "${ifname}" only supports "['egress']"!`;
+    }
+  }
+  return undefined;
+}
+
+function routeMapExists(root: ConfigNode, name: string): boolean {
+  return has(root, 'policy', 'route-map', name);
+}
+
+function verifyStatic(st: ConfigNode, root: ConfigNode): string | undefined {
+  const rm = value(st, 'route-map');
+  if (rm !== undefined && !routeMapExists(root, rm)) return `Specified route-map "${rm}" does not exist!`;
+  return undefined;
+}
+
+function verifyBgp(bgp: ConfigNode, root: ConfigNode): string | undefined {
+  if (!has(bgp, 'system-as')) return 'BGP system-as number must be defined!';
+  for (const [peer, cfg] of tagValues(bgp, 'neighbor')) {
+    if (!has(cfg, 'remote-as') && !has(cfg, 'peer-group') && !has(cfg, 'interface', 'remote-as'))
+      return `Neighbor "${peer}" remote-as must be set!`;
+    for (const [, afi] of tagValues(cfg, 'address-family')) {
+      for (const dir of ['import', 'export']) {
+        const rm = value(afi, 'route-map', dir);
+        if (rm !== undefined && !routeMapExists(root, rm)) return `Specified route-map "${rm}" does not exist!`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function verifyPolicyRoute(pr: ConfigNode): string | undefined {
+  for (const [name, set] of pr.children) {
+    for (const [rule, cfg] of tagValues(set, 'rule')) {
+      for (const dir of ['destination', 'source']) {
+        if (has(cfg, dir, 'port')) {
+          const proto = value(cfg, 'protocol');
+          if (proto !== 'tcp' && proto !== 'udp' && proto !== 'tcp_udp')
+            return `${name} rule ${rule}: ports can only be specified when protocol is either tcp, udp or tcp_udp`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function verifyHttps(https: ConfigNode): string | undefined {
+  const api = https.get(['api']);
+  if (!api) return undefined;
+  const keys = tagValues(api, 'keys', 'id');
+  if (keys.length === 0 && value(api, 'graphql', 'authentication', 'type') !== 'token')
+    return 'At least one HTTPS API key is required unless GraphQL token authentication is enabled!';
+  for (const [id, cfg] of keys) {
+    if (!has(cfg, 'key')) return `Missing HTTPS API key string for key id "${id}"`;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies one subsystem of the candidate; returns the ConfigError text or undefined. A subsystem
+ * that is absent from the candidate (deleted) always verifies.
+ */
+export function verifySubsystem(sub: Subsystem, candidate: ConfigNode): string | undefined {
+  const node = candidate.get(sub.path);
+  if (!node) return undefined;
+  const key = sub.path.join(' ');
+  if (sub.path[0] === 'interfaces' && sub.path[1] === 'wireguard' && sub.path.length === 3) return verifyWireguard(node);
+  if (key === 'load-balancing wan') return verifyWan(node);
+  if (key === 'qos') return verifyQos(node);
+  if (key === 'protocols static') return verifyStatic(node, candidate);
+  if (key === 'protocols bgp') return verifyBgp(node, candidate);
+  if (key === 'policy route') return verifyPolicyRoute(node);
+  if (key === 'service https') return verifyHttps(node);
+  return undefined;
+}
+
+/** The vyatta-cfg block for a failed subsystem. */
+export function commitFailureText(path: string[], message: string): string {
+  const p = path.join(' ');
+  return `[ ${p} ]\n${message}\n\n[[${p}]] failed\n`;
+}
