@@ -1,0 +1,159 @@
+import { holtWinters, periods, seasonalNaive, type QuantileForecast, type SeriesContext } from './baselines.ts';
+import { QuantileMlp } from './learned.ts';
+import { mase, pinball, smape } from './metrics.ts';
+
+export interface BacktestSeries {
+  key: string;
+  values: readonly number[];
+  ctx: SeriesContext;
+}
+
+export interface HorizonScores {
+  mase: number;
+  smape: number;
+  pinball50: number;
+  pinball90: number;
+}
+
+export interface SeriesBacktest {
+  key: string;
+  /** model → horizon label → scores on the validation origins (used to select). */
+  validation: Record<string, Record<string, HorizonScores>>;
+  /** model → horizon label → scores on the later test origins (reported). */
+  test: Record<string, Record<string, HorizonScores>>;
+  selected: string;
+}
+
+export interface BacktestResult {
+  horizons: { label: string; steps: number }[];
+  models: string[];
+  series: SeriesBacktest[];
+  /** Share of series where the selected model beats seasonal naive on MASE, per horizon (test origins). */
+  beatsNaive: Record<string, number>;
+  trainMs: number;
+  evalMs: number;
+}
+
+export interface BacktestOptions {
+  /** Horizons in ms; default 1 hour and 1 day. */
+  horizonsMs?: number[];
+  /** Rolling origins (half validation, half test), spaced `originEveryMs` at the end of each series. */
+  origins?: number;
+  originEveryMs?: number;
+  learned?: boolean;
+  epochs?: number;
+  onProgress?: (fraction: number) => void;
+}
+
+export const baselineModels = ['seasonal-naive', 'holt-winters'] as const;
+
+function label(ms: number): string {
+  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`;
+}
+
+function mean(xs: number[]): number {
+  const f = xs.filter(Number.isFinite);
+  return f.length > 0 ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
+}
+
+/**
+ * Rolling-origin backtest of every model on every series. The last `origins` origins are split: the earlier
+ * half selects each series' best model (mean MASE over horizons), the later half reports it, so the selected
+ * model's test score is honest. The learned model trains only on data before the first origin.
+ */
+export async function backtest(series: readonly BacktestSeries[], options: BacktestOptions = {}): Promise<BacktestResult> {
+  const horizonsMs = options.horizonsMs ?? [3_600_000, 86_400_000];
+  const nOrigins = Math.max(2, options.origins ?? 8);
+  const every = options.originEveryMs ?? 6 * 3_600_000;
+  const plans = series.map((s) => {
+    const maxH = Math.max(...horizonsMs.map((h) => Math.round(h / s.ctx.stepMs)));
+    const gap = Math.max(1, Math.round(every / s.ctx.stepMs));
+    const last = s.values.length - maxH;
+    const origins: number[] = [];
+    for (let i = nOrigins - 1; i >= 0; i--) origins.push(last - i * gap);
+    const { day } = periods(s.ctx);
+    if (origins[0]! < 2 * day) {
+      throw new Error(
+        `series "${s.key}": ${s.values.length} points are too few for ${nOrigins} origins every ${label(every)} and a ${label(Math.max(...horizonsMs))} horizon (need two days before the first origin)`,
+      );
+    }
+    return { s, maxH, origins };
+  });
+  const models: string[] = [...baselineModels];
+  const t0 = performance.now();
+  let mlp: QuantileMlp | undefined;
+  if (options.learned !== false) {
+    mlp = await QuantileMlp.train(
+      plans.map((p) => ({ values: p.s.values, ctx: p.s.ctx, trainEnd: p.origins[0]! })),
+      {
+        maxHorizon: Math.max(...plans.map((p) => p.maxH)),
+        epochs: options.epochs ?? 30,
+        onProgress: (f) => options.onProgress?.(f * 0.7),
+      },
+    );
+    models.push(mlp.name);
+  }
+  const trainMs = performance.now() - t0;
+  const t1 = performance.now();
+  const out: SeriesBacktest[] = [];
+  for (const [si, { s, maxH, origins }] of plans.entries()) {
+    const { day } = periods(s.ctx);
+    const fc: Record<string, QuantileForecast[]> = { 'seasonal-naive': [], 'holt-winters': [] };
+    for (const o of origins) {
+      const hist = s.values.slice(0, o);
+      fc['seasonal-naive']!.push(seasonalNaive(hist, maxH, day));
+      fc['holt-winters']!.push(holtWinters(hist, maxH, s.ctx));
+    }
+    if (mlp) fc[mlp.name] = mlp.predictMany(origins.map((o) => ({ values: s.values, origin: o, h: maxH, ctx: s.ctx })));
+    const half = Math.floor(origins.length / 2);
+    const score = (from: number, to: number) => {
+      const r: Record<string, Record<string, HorizonScores>> = {};
+      for (const m of models) {
+        r[m] = {};
+        for (const hMs of horizonsMs) {
+          const h = Math.round(hMs / s.ctx.stepMs);
+          const acc = { mase: [] as number[], smape: [] as number[], p50: [] as number[], p90: [] as number[] };
+          for (let oi = from; oi < to; oi++) {
+            const o = origins[oi]!;
+            const actual = s.values.slice(o, o + h) as number[];
+            const f = fc[m]![oi]!;
+            const p50 = f.p50.slice(0, h);
+            acc.mase.push(mase(actual, p50, s.values.slice(0, o), day));
+            acc.smape.push(smape(actual, p50));
+            acc.p50.push(pinball(actual, p50, 0.5));
+            acc.p90.push(pinball(actual, f.p90.slice(0, h), 0.9));
+          }
+          r[m]![label(hMs)] = {
+            mase: mean(acc.mase),
+            smape: mean(acc.smape),
+            pinball50: mean(acc.p50),
+            pinball90: mean(acc.p90),
+          };
+        }
+      }
+      return r;
+    };
+    const validation = score(0, half);
+    const test = score(half, origins.length);
+    const selected = models
+      .map((m) => [m, mean(Object.values(validation[m]!).map((x) => x.mase))] as const)
+      .sort((a, b) => a[1] - b[1])[0]![0];
+    out.push({ key: s.key, validation, test, selected });
+    options.onProgress?.(0.7 + (0.3 * (si + 1)) / plans.length);
+  }
+  const beatsNaive: Record<string, number> = {};
+  for (const hMs of horizonsMs) {
+    const l = label(hMs);
+    beatsNaive[l] =
+      out.filter((r) => r.test[r.selected]![l]!.mase < r.test['seasonal-naive']![l]!.mase).length / Math.max(1, out.length);
+  }
+  mlp?.dispose();
+  return {
+    horizons: horizonsMs.map((h) => ({ label: label(h), steps: h })),
+    models,
+    series: out,
+    beatsNaive,
+    trainMs,
+    evalMs: performance.now() - t1,
+  };
+}

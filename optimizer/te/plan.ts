@@ -1,0 +1,116 @@
+import type { ClassConfig, PathConfig, SiteConfig } from '../../core/config/index.ts';
+import type { BandwidthIntent, ClassPinIntent, Intent, PathWeightsIntent, QosIntent } from '../../core/proposal.ts';
+import type { TeResult, TeSplit } from './solve.ts';
+
+/** Fractions below this are dropped from a weight rule (VyOS cannot express "almost nothing"). */
+export const minFraction = 0.01;
+
+/**
+ * Converts fractions per first-hop link into VyOS load-balancing weights: integers 1–255, the largest
+ * share gets 255, shares under 1% are left out (that link carries nothing for this rule).
+ */
+export function toVyosWeights(byLink: Readonly<Record<string, number>>): Record<string, number> {
+  const kept = Object.entries(byLink).filter(([, f]) => f >= minFraction);
+  if (kept.length === 0) return {};
+  const max = Math.max(...kept.map(([, f]) => f));
+  const out: Record<string, number> = {};
+  for (const [link, f] of kept) out[link] = Math.max(1, Math.min(255, Math.round((f / max) * 255)));
+  return out;
+}
+
+/** The fractions a weight rule actually produces (weights normalised), keyed by link. */
+export function weightsToFractions(weights: Readonly<Record<string, number>>): Record<string, number> {
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  const out: Record<string, number> = {};
+  for (const [k, w] of Object.entries(weights)) out[k] = total > 0 ? w / total : 0;
+  return out;
+}
+
+export interface PlanTopology {
+  sites: ReadonlyMap<string, SiteConfig>;
+  paths: ReadonlyMap<string, PathConfig>;
+  classes: ReadonlyMap<string, ClassConfig>;
+}
+
+export interface PlanIntents {
+  weights: PathWeightsIntent[];
+  pins: ClassPinIntent[];
+  bandwidth: BandwidthIntent[];
+  qos: QosIntent[];
+}
+
+function firstHop(path: PathConfig): string {
+  return path.links[0]!;
+}
+
+/** Path split of one demand re-expressed per first-hop link (paths of a pair have distinct first hops). */
+export function splitByFirstHop(split: TeSplit, paths: ReadonlyMap<string, PathConfig>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, f] of Object.entries(split.fractions)) {
+    const p = paths.get(pid);
+    if (!p) continue;
+    const hop = firstHop(p);
+    out[hop] = (out[hop] ?? 0) + f;
+  }
+  return out;
+}
+
+/**
+ * VyOS-ready intents from a TE plan: a weight rule per (pair, class) on the source router; latency-critical
+ * classes (`pin: true`) pinned to the path carrying most of their traffic; per directed link a shaper at
+ * the link capacity with class shares sized from the planned load (at least 5% each).
+ */
+export function planIntents(result: TeResult, topo: PlanTopology): PlanIntents {
+  const weights: PathWeightsIntent[] = [];
+  const pins: ClassPinIntent[] = [];
+  for (const split of result.splits) {
+    if (split.mbps <= 0 || Object.keys(split.fractions).length === 0) continue;
+    const dst = topo.sites.get(split.to);
+    const cls = topo.classes.get(split.class);
+    if (!dst || !cls || dst.prefixes.length === 0) continue;
+    const pair: [string, string] = [split.from, split.to];
+    if (cls.pin && cls.dscp.length > 0) {
+      const [best] = Object.entries(split.fractions).sort((a, b) => b[1] - a[1]);
+      const path = best ? topo.paths.get(best[0]) : undefined;
+      if (path)
+        pins.push({
+          kind: 'class-pin',
+          router: split.from,
+          pair,
+          class: split.class,
+          dscp: cls.dscp,
+          dst_prefixes: dst.prefixes,
+          link: firstHop(path),
+        });
+      continue;
+    }
+    const w = toVyosWeights(splitByFirstHop(split, topo.paths));
+    if (Object.keys(w).length === 0) continue;
+    weights.push({ kind: 'path-weights', router: split.from, pair, class: split.class, dst_prefixes: dst.prefixes, weights: w });
+  }
+  const bandwidth: BandwidthIntent[] = [];
+  const qos: QosIntent[] = [];
+  const classes = [...topo.classes.values()];
+  for (const load of result.link_loads) {
+    bandwidth.push({ kind: 'bandwidth', router: load.from_site, link: load.link, rate_mbps: load.capacity_mbps });
+    const total = Object.values(load.by_class).reduce((a, b) => a + b, 0);
+    const raw = classes.map((c) => Math.max(5, total > 0 ? ((load.by_class[c.id] ?? 0) / total) * 100 : 100 / classes.length));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    qos.push({
+      kind: 'qos',
+      router: load.from_site,
+      link: load.link,
+      classes: classes.map((c, i) => ({
+        class: c.id,
+        dscp: c.dscp,
+        bandwidth_pct: Math.max(1, Math.floor((raw[i]! / sum) * 100)),
+        priority: Math.min(7, c.priority - 1),
+      })),
+    });
+  }
+  return { weights, pins, bandwidth, qos };
+}
+
+export function allIntents(p: PlanIntents): Intent[] {
+  return [...p.weights, ...p.pins, ...p.bandwidth, ...p.qos];
+}
