@@ -21,7 +21,6 @@ export function decodeNetflow5(buf: Buffer, meta: DatagramMeta, out: DecodeResul
   const interval = buf.readUInt16BE(22) & 0x3fff;
   const rate = interval > 0 ? interval : defaultRate;
   const exportMs = unixSecs * 1000 + Math.floor(unixNsecs / 1e6);
-  const bootMs = exportMs - sysUptime;
   const available = Math.floor((buf.length - HEADER) / RECORD);
   const n = Math.min(count, available);
   for (let i = 0; i < n; i++) {
@@ -50,8 +49,9 @@ export function decodeNetflow5(buf: Buffer, meta: DatagramMeta, out: DecodeResul
       src_as: buf.readUInt16BE(o + 40),
       dst_as: buf.readUInt16BE(o + 42),
     };
-    const start = validTime(bootMs + first);
-    const end = validTime(bootMs + last);
+    // Uptime arithmetic is modulo 2^32 (a first packet "before boot" shows as 0xffffffff).
+    const start = validTime(exportMs - ((sysUptime - first) >>> 0));
+    const end = validTime(exportMs - ((sysUptime - last) >>> 0));
     if (start !== undefined) rec.flow_start = start;
     if (end !== undefined) rec.flow_end = end;
     out.flows.push(rec);

@@ -258,7 +258,7 @@ function decodeDataSet(
   const minLen = template.minLength;
   let off = start;
   const format = header.format;
-  const bootMs = header.sysUptime !== undefined ? header.exportMs - header.sysUptime : undefined;
+  const uptime = header.sysUptime;
   while (end - off >= minLen && minLen > 0) {
     // Locals for the record being read (-1 = absent).
     let bytes = -1;
@@ -271,6 +271,8 @@ function decodeDataSet(
     let dstPort = -1;
     let src = '';
     let dst = '';
+    let src6 = '';
+    let dst6 = '';
     let inIf = -1;
     let outIf = -1;
     let nextHop = '';
@@ -346,10 +348,10 @@ function decodeDataSet(
           if (len === 4) dst = ipv4At(buf, off);
           break;
         case 27:
-          if (len === 16) src = ipv6At(buf, off);
+          if (len === 16) src6 = ipv6At(buf, off);
           break;
         case 28:
-          if (len === 16) dst = ipv6At(buf, off);
+          if (len === 16) dst6 = ipv6At(buf, off);
           break;
         case 10:
           if (len <= 4) inIf = readUint(buf, off, len);
@@ -431,12 +433,16 @@ function decodeDataSet(
     }
     if (rate < 0 && pktInterval > 0 && pktSpace >= 0) rate = Math.round((pktInterval + pktSpace) / pktInterval);
     if (isOption) {
+      if (initMs >= 0) state.systemInitMs = initMs;
       if (rate > 0) {
         if (samplerId >= 0) state.samplerRates.set(samplerId, rate);
         else state.domainRate = rate;
       }
       continue;
     }
+    // Templates with both families (Procera, some firewalls) fill one and zero the other.
+    if (src6 !== '' && (src === '' || (src === '0.0.0.0' && src6 !== '::'))) src = src6;
+    if (dst6 !== '' && (dst === '' || (dst === '0.0.0.0' && dst6 !== '::'))) dst = dst6;
     if (bytes < 0) bytes = altBytes;
     if (packets < 0) packets = altPackets;
     if (bytes < 0 && packets < 0 && src === '' && dst === '') continue; // not a flow (e.g. an event record)
@@ -467,12 +473,15 @@ function decodeDataSet(
     else if (bgpNextHop !== '') rec.next_hop = bgpNextHop;
     if (srcAs >= 0) rec.src_as = srcAs;
     if (dstAs >= 0) rec.dst_as = dstAs;
+    // v9 uptimes are modulo 2^32 relative to the header's sysUptime; IPFIX's are relative to
+    // systemInitTimeMilliseconds (IE 160) from the record or the domain's option data.
+    if (initMs < 0 && state.systemInitMs !== undefined) initMs = state.systemInitMs;
     if (startMs < 0 && first >= 0) {
-      if (bootMs !== undefined) startMs = bootMs + first;
+      if (uptime !== undefined) startMs = header.exportMs - ((uptime - first) >>> 0);
       else if (initMs >= 0) startMs = initMs + first;
     }
     if (endMs < 0 && last >= 0) {
-      if (bootMs !== undefined) endMs = bootMs + last;
+      if (uptime !== undefined) endMs = header.exportMs - ((uptime - last) >>> 0);
       else if (initMs >= 0) endMs = initMs + last;
     }
     if (startMs >= 0) {

@@ -49,6 +49,8 @@ export interface DomainState {
   samplerRates: Map<number, number>;
   /** Domain-wide rate (option data without a sampler id). */
   domainRate?: number;
+  /** systemInitTimeMilliseconds from option data (IPFIX uptime-relative times). */
+  systemInitMs?: number;
   pending: PendingSet[];
 }
 
@@ -85,6 +87,11 @@ export class TemplateCache {
       this.domains.set(key, d);
     }
     return d;
+  }
+
+  /** The sampling rate option data announced for a domain (no sampler id), if any. */
+  domainSamplingRate(exporter: string, format: string, domain: number): number | undefined {
+    return this.domains.get(`${exporter}|${format}|${domain}`)?.domainRate;
   }
 
   /** Number of templates known (all domains), for metrics. */
