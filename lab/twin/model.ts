@@ -177,13 +177,17 @@ export class TwinEngine {
     this.topology = new Topology(root);
     const topo = this.topology;
 
-    for (const id of Object.keys(scenario.sites)) if (!topo.sites.has(id)) throw new ValidationError(`scenario sites.${id}: unknown site`);
+    for (const id of Object.keys(scenario.sites))
+      if (!topo.sites.has(id)) throw new ValidationError(`scenario sites.${id}: unknown site`);
     const regionOf = new Map<string, string>();
     for (const s of root.sites) {
       const region = measuredRegionOf(s, scenario.sites[s.id]?.measured_region);
       regionOf.set(s.id, region);
       this.siteOffsetH.set(s.id, scenario.sites[s.id]?.utc_offset_h ?? utcOffsetHours(region));
-      this.sitePrefix.set(s.id, s.prefixes.map((p) => parsePrefix(p)).filter((p): p is Prefix4 => p !== undefined));
+      this.sitePrefix.set(
+        s.id,
+        s.prefixes.map((p) => parsePrefix(p)).filter((p): p is Prefix4 => p !== undefined),
+      );
     }
 
     root.links.forEach((l, i) => {
@@ -255,7 +259,8 @@ export class TwinEngine {
       if (!topo.classes.has(id)) throw new ValidationError(`scenario demand.class_mix.${id}: unknown class`);
     for (const key of Object.keys(scenario.demand.pairs)) {
       const [from, to] = key.split('>');
-      if (topo.pathsFor(from!, to!).length === 0) throw new ValidationError(`scenario demand.pairs."${key}": no path joins these sites`);
+      if (topo.pathsFor(from!, to!).length === 0)
+        throw new ValidationError(`scenario demand.pairs."${key}": no path joins these sites`);
     }
 
     const pairs = [...new Set(root.paths.map((p) => `${p.from}>${p.to}`))].sort();
@@ -347,7 +352,13 @@ export class TwinEngine {
       for (let i = 0; i < count; i++) {
         const kind = rng.pick(rnd.kinds);
         const magnitude =
-          kind === 'rtt_step' ? rng.range(40, 160) : kind === 'loss_burst' ? rng.range(1.5, 8) : kind === 'brownout' ? rng.range(0.5, 0.85) : 1;
+          kind === 'rtt_step'
+            ? rng.range(40, 160)
+            : kind === 'loss_burst'
+              ? rng.range(1.5, 8)
+              : kind === 'brownout'
+                ? rng.range(0.5, 0.85)
+                : 1;
         all.push({
           at_h: rng.range(2, sc.duration_days * 24 - 2),
           target: { link: rng.pick(linkIds) },
@@ -365,12 +376,14 @@ export class TwinEngine {
       let label: string;
       if ('link' in inc.target) {
         const li = this.linkIndex.get(inc.target.link);
-        if (li === undefined) throw new ValidationError(`scenario incidents[${index}].target.link: unknown link "${inc.target.link}"`);
+        if (li === undefined)
+          throw new ValidationError(`scenario incidents[${index}].target.link: unknown link "${inc.target.link}"`);
         links = [li];
         label = `${inc.kind} on link ${inc.target.link}`;
       } else {
         path = this.pathIndex.get(inc.target.path);
-        if (path === undefined) throw new ValidationError(`scenario incidents[${index}].target.path: unknown path "${inc.target.path}"`);
+        if (path === undefined)
+          throw new ValidationError(`scenario incidents[${index}].target.path: unknown path "${inc.target.path}"`);
         label = `${inc.kind} on path ${inc.target.path}`;
         if (inc.kind === 'brownout' || inc.kind === 'outage') {
           // Capacity lives on links: a path brownout/outage hits the path's first link.
@@ -394,7 +407,13 @@ export class TwinEngine {
 
   /** The incidents of the run (scenario + seeded), with absolute times: ground truth for failure forecasting. */
   incidentSchedule(): { label: string; kind: IncidentKind; start: number; end: number; precursor_start: number }[] {
-    return this.incidents.map((i) => ({ label: i.label, kind: i.kind, start: i.startMs, end: i.endMs, precursor_start: i.startMs - i.precursorMs }));
+    return this.incidents.map((i) => ({
+      label: i.label,
+      kind: i.kind,
+      start: i.startMs,
+      end: i.endMs,
+      precursor_start: i.startMs - i.precursorMs,
+    }));
   }
 
   private applyIncidents(t: number, rng: Rng): void {
@@ -495,7 +514,8 @@ export class TwinEngine {
       // A health-checked WAN interface whose link is down is taken out of the balance (VyOS wan health).
       return !(this.linkDown[first] && routing?.healthChecked.has(this.paths[d.paths[k]!]!.firstIface));
     };
-    const matches = (rule: Prefix4[], site: Prefix4[]) => rule.length === 0 || site.some((sp) => rule.some((rp) => prefixContains(rp, sp)));
+    const matches = (rule: Prefix4[], site: Prefix4[]) =>
+      rule.length === 0 || site.some((sp) => rule.some((rp) => prefixContains(rp, sp)));
 
     if (routing) {
       // 1. Policy routes: a DSCP match sending the class to a table whose route points at a WAN link.
@@ -738,7 +758,8 @@ export class TwinEngine {
         queue_ms: round(q, 3),
       };
     };
-    for (let li = 0; li < this.linkDirs.length / 2; li++) links[this.linkDirs[li * 2]!.link] = { a_to_b: snap(li * 2), b_to_a: snap(li * 2 + 1) };
+    for (let li = 0; li < this.linkDirs.length / 2; li++)
+      links[this.linkDirs[li * 2]!.link] = { a_to_b: snap(li * 2), b_to_a: snap(li * 2 + 1) };
 
     const paths: TwinState['paths'] = {};
     this.paths.forEach((P, p) => {
@@ -786,7 +807,12 @@ export class TwinEngine {
       paths,
       demand_mbps: demand,
       slo_violation_minutes: slo,
-      egress: { cost_total: round(cost, 4), gb_total: round(bytes / 1e9, 4), cost_by_link: costByLink, currency: this.topology.config.policy.currency },
+      egress: {
+        cost_total: round(cost, 4),
+        gb_total: round(bytes / 1e9, 4),
+        cost_by_link: costByLink,
+        currency: this.topology.config.policy.currency,
+      },
       incidents: [...this.activeIncidents],
     };
   }
@@ -821,7 +847,8 @@ function applyLinkOverrides(root: RootConfig, scenario: Scenario): RootConfig {
         const a = measuredRegionOf(sites.get(l.a.site)!, scenario.sites[l.a.site]?.measured_region);
         const b = measuredRegionOf(sites.get(l.b.site)!, scenario.sites[l.b.site]?.measured_region);
         const price = regionEgressPrice(a, b);
-        if (price === undefined) throw new ValidationError(`scenario links.${l.id}.cost_per_gb: no listed price from ${a} to ${b}`);
+        if (price === undefined)
+          throw new ValidationError(`scenario links.${l.id}.cost_per_gb: no listed price from ${a} to ${b}`);
         cost = price;
       } else if (o.cost_per_gb !== undefined) cost = o.cost_per_gb;
       return { ...l, capacity_mbps: o.capacity_mbps ?? l.capacity_mbps, cost_per_gb: cost };

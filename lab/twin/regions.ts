@@ -64,7 +64,7 @@ export const onpremProxy: Record<string, string> = {
   'eu-central': 'aws:eu-central-1',
   'eu-west': 'aws:eu-west-1',
   'eu-north': 'aws:eu-north-1',
-  'uk': 'aws:eu-west-2',
+  uk: 'aws:eu-west-2',
   'ap-east': 'aws:ap-east-1',
   'ap-southeast': 'aws:ap-southeast-1',
   'ap-northeast': 'aws:ap-northeast-1',

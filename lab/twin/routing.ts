@@ -194,10 +194,7 @@ function prefixes(list: string[], ignored: string[], where: string): Prefix4[] {
  * Reads the routing-relevant subtrees. `show(path)` returns the children of `path` or throws when the path
  * is empty (exactly like the emulator handle and `/retrieve showConfig`); a throw means "not configured".
  */
-export function readRouterRouting(
-  show: (path: string[]) => ConfigJson,
-  speedBps: (iface: string) => number,
-): RouterRouting {
+export function readRouterRouting(show: (path: string[]) => ConfigJson, speedBps: (iface: string) => number): RouterRouting {
   const get = (path: string[]): Node => {
     try {
       return show(path);
@@ -293,7 +290,10 @@ export function readRouterRouting(
       policy: name,
       bandwidthBps: total,
       classes,
-      defaultClass: defBw === undefined ? undefined : { bandwidthBps: defBw, ceilingBps: parseRate(value(child(def, 'ceiling')), base) ?? defBw },
+      defaultClass:
+        defBw === undefined
+          ? undefined
+          : { bandwidthBps: defBw, ceilingBps: parseRate(value(child(def, 'ceiling')), base) ?? defBw },
     });
   }
   return r;

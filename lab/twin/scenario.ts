@@ -16,10 +16,7 @@ const pairKeyRe = /^[a-z0-9][a-z0-9._-]*>[a-z0-9][a-z0-9._-]*$/;
 export const incidentKinds = ['rtt_step', 'loss_burst', 'brownout', 'outage'] as const;
 export type IncidentKind = (typeof incidentKinds)[number];
 
-const targetSchema = z.union([
-  z.object({ link: z.string().min(1) }).strict(),
-  z.object({ path: z.string().min(1) }).strict(),
-]);
+const targetSchema = z.union([z.object({ link: z.string().min(1) }).strict(), z.object({ path: z.string().min(1) }).strict()]);
 
 export const incidentSchema = z
   .object({
