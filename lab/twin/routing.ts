@@ -271,7 +271,7 @@ export function readRouterRouting(show: (path: string[]) => ConfigJson, speedBps
     const total = parseRate(value(child(policy, 'bandwidth')), speed);
     const base = total ?? speed;
     const classes: ShaperClass[] = [];
-    for (const [num, cls] of entries(child(policy, 'class')).sort(byNumber)) {
+    for (const [, cls] of entries(child(policy, 'class')).sort(byNumber)) {
       const dscp = new Set<number>();
       for (const [, match] of entries(child(cls, 'match'))) {
         for (const d of parseDscp(values(child(child(match, 'ip'), 'dscp')))) dscp.add(d);

@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { SimulatedClock } from '../../core/clock.ts';
+import { exampleConfigPath, loadConfig } from '../../core/config/index.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { flowRecord, ifaceRecord, probeRecord } from '../../core/records/index.ts';
+import { createTwin, FOCUS_COLUMNS, parseRate, parseScenario, readRouterRouting, type TwinRouter } from './index.ts';
+import { measuredRegionOf, regionRtt } from './regions.ts';
+import type { ConfigJson } from '../vyos/index.ts';
+
+const root = loadConfig(exampleConfigPath, {}).root;
+const START = Date.UTC(2026, 0, 5);
+
+/** A router whose running config is a JSON tree (showConfig semantics: children of the path, throw when empty). */
+function fakeRouter(tree: ConfigJson): TwinRouter & { set(t: ConfigJson): void } {
+  let cfg = tree;
+  const listeners: (() => void)[] = [];
+  return {
+    showConfig(path = []) {
+      let node: ConfigJson | string | string[] | undefined = cfg;
+      for (const k of path) node = node && typeof node === 'object' && !Array.isArray(node) ? node[k] : undefined;
+      if (!node || typeof node !== 'object' || Array.isArray(node))
+        throw new Error('Configuration under specified path is empty');
+      return node;
+    },
+    onCommit(l) {
+      listeners.push(l);
+      return () => undefined;
+    },
+    set(t) {
+      cfg = t;
+      for (const l of listeners) l();
+    },
+  };
+}
+
+async function runDigest(seed: number, ticks: number) {
+  const hash = createHash('sha256');
+  const clock = new SimulatedClock(START);
+  const twin = createTwin(
+    {
+      clock,
+      config: root,
+      sinks: {
+        onProbe: (r) => void hash.update(JSON.stringify(r)),
+        onIface: (r) => void hash.update(JSON.stringify(r)),
+        onFlowDatagram: (d, ex) => void hash.update(ex).update(d),
+      },
+    },
+    { scenario: 'degradation-and-failover', seed, billing: { enabled: false } },
+  );
+  await twin.runFor(ticks * 60_000);
+  hash.update(JSON.stringify(twin.state()));
+  return hash.digest('hex');
+}
+
+describe('twin determinism', () => {
+  it('same seed → identical probes, counters, datagrams and state; another seed differs', async () => {
+    const a = await runDigest(5, 180);
+    const b = await runDigest(5, 180);
+    const c = await runDigest(6, 180);
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+  });
+});
+
+describe('real figures', () => {
+  it('takes link RTTs from the measured table and places Alibaba Hong Kong at aws:ap-east-1', () => {
+    const hk = root.sites.find((s) => s.id === 'ali-hk')!;
+    expect(measuredRegionOf(hk)).toBe('aws:ap-east-1');
+    expect(regionRtt('aws:us-east-1', 'aws:eu-central-1').avg).toBeCloseTo(89.8, 0);
+    const twin = createTwin({ clock: new SimulatedClock(START), config: root }, { billing: { enabled: false } });
+    const wg = twin.engine.linkDirs.find((l) => l.link === 'use1-euc1-wg')!;
+    const dx = twin.engine.linkDirs.find((l) => l.link === 'nyc-use1-dx')!;
+    expect(wg.baseRttMs).toBeGreaterThan(89);
+    expect(wg.baseRttMs).toBeLessThan(92);
+    expect(dx.baseRttMs).toBeLessThan(3);
+  });
+});
+
+describe('routing from router config', () => {
+  const lbTree = (wEr: number, wVpn: number): ConfigJson => ({
+    'load-balancing': {
+      wan: {
+        rule: {
+          '10': {
+            'inbound-interface': 'eth0',
+            destination: { address: '10.30.0.0/16' },
+            interface: { eth2: { weight: String(wEr) }, vti2: { weight: String(wVpn) } },
+          },
+        },
+      },
+    },
+  });
+
+  it('splits a pair over paths in proportion to the WAN load-balancing weights, and follows a commit', async () => {
+    const router = fakeRouter(lbTree(3, 1));
+    const clock = new SimulatedClock(START);
+    const twin = createTwin({ clock, config: root, routers: new Map([['onprem-fra', router]]) }, { billing: { enabled: false } });
+    await twin.runFor(5 * 60_000);
+    let s = twin.state();
+    expect(s.paths['onprem-fra.azure-weu.1']!.share.bulk).toBeCloseTo(0.75, 6);
+    expect(s.paths['onprem-fra.azure-weu.2']!.share.bulk).toBeCloseTo(0.25, 6);
+    const ratio = s.paths['onprem-fra.azure-weu.1']!.mbps / s.paths['onprem-fra.azure-weu.2']!.mbps;
+    expect(ratio).toBeCloseTo(3, 3);
+    router.set(lbTree(1, 4));
+    await twin.runFor(60_000);
+    s = twin.state();
+    expect(s.paths['onprem-fra.azure-weu.1']!.share.bulk).toBeCloseTo(0.2, 6);
+    expect(s.paths['onprem-fra.azure-weu.2']!.share.interactive).toBeCloseTo(0.8, 6);
+    // Other pairs of the site, with no matching rule, stay on their primary path.
+    expect(s.paths['onprem-fra.aws-euc1.1']!.share.bulk).toBe(1);
+  });
+
+  it('pins a class through a DSCP policy route to a table whose next hop is a backup link', async () => {
+    const tree: ConfigJson = {
+      policy: { route: { PIN: { interface: 'eth0', rule: { '10': { dscp: ['46', '34', '36'], set: { table: '20' } } } } } },
+      protocols: { static: { table: { '20': { route: { '10.30.0.0/16': { 'next-hop': { '172.16.2.2': {} } } } } } } },
+    };
+    const twin = createTwin(
+      { clock: new SimulatedClock(START), config: root, routers: new Map([['onprem-fra', fakeRouter(tree)]]) },
+      { billing: { enabled: false } },
+    );
+    await twin.runFor(60_000);
+    const s = twin.state();
+    expect(s.paths['onprem-fra.azure-weu.2']!.share.realtime).toBe(1);
+    expect(s.paths['onprem-fra.azure-weu.1']!.share.bulk).toBe(1);
+  });
+
+  it('caps a class with a QoS shaper: excess is dropped and counted as loss', async () => {
+    const tree: ConfigJson = {
+      qos: {
+        interface: { eth2: { egress: 'WAN' } },
+        policy: {
+          shaper: {
+            WAN: {
+              bandwidth: '5gbit',
+              class: { '10': { bandwidth: '1mbit', match: { bulk: { ip: { dscp: '0' } } } } },
+              default: { bandwidth: '50%' },
+            },
+          },
+        },
+      },
+    };
+    const twin = createTwin(
+      { clock: new SimulatedClock(START), config: root, routers: new Map([['onprem-fra', fakeRouter(tree)]]) },
+      { billing: { enabled: false } },
+    );
+    await twin.runFor(60_000);
+    const q = twin.state().paths['onprem-fra.azure-weu.1']!.quality;
+    expect(q.bulk!.loss).toBeGreaterThan(0.9);
+    expect(q.realtime!.loss).toBeLessThan(0.001);
+  });
+
+  it('parses VyOS rates and ignores unrelated config', () => {
+    expect(parseRate('100mbit', 1e9)).toBe(1e8);
+    expect(parseRate('500', 1e9)).toBe(5e5);
+    expect(parseRate('25%', 1e9)).toBe(2.5e8);
+    expect(parseRate('auto', 1e9)).toBe(1e9);
+    expect(parseRate('fast', 1e9)).toBeUndefined();
+    const r = readRouterRouting(
+      () => {
+        throw new Error('Configuration under specified path is empty');
+      },
+      () => 1e9,
+    );
+    expect(r.lbRules).toHaveLength(0);
+  });
+});
+
+describe('emitted records', () => {
+  it('are valid core records, flows stand for the routed volume, and daily FOCUS files carry the cost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twin-test-'));
+    const probes: unknown[] = [];
+    const ifaces: unknown[] = [];
+    const flows: unknown[] = [];
+    const files: string[] = [];
+    const clock = new SimulatedClock(START + 86_400_000 - 30 * 60_000);
+    const twin = createTwin(
+      {
+        clock,
+        config: root,
+        sinks: {
+          onProbe: (r) => void probes.push(...r),
+          onIface: (r) => void ifaces.push(...r),
+          onFlows: (r) => void flows.push(...r),
+          onBillingFile: (f) => void files.push(f),
+        },
+      },
+      { scenario: 'steady', billing: { dir } },
+    );
+    let intended = 0;
+    let demandBytes = 0;
+    for (let i = 0; i < 40; i++) {
+      await twin.runFor(60_000);
+      for (const v of twin.intendedFlowBytes().values()) intended += v;
+      for (const bps of twin.engine.demandBps) demandBytes += (bps * 60) / 8;
+    }
+    expect(probes).toHaveLength(40 * root.paths.length);
+    for (const p of probes) expect(probeRecord.check(p).ok).toBe(true);
+    for (const r of ifaces) expect(ifaceRecord.check(r).ok).toBe(true);
+    let flowBytes = 0;
+    for (const f of flows) {
+      const c = flowRecord.check(f);
+      expect(c.ok).toBe(true);
+      if (c.ok) flowBytes += c.record.bytes * c.record.sampling_rate;
+    }
+    expect(flowBytes).toBe(intended);
+    // The flows stand for ≥ 99 % of the demand (shares smaller than one sampled packet are not seen).
+    expect(intended / demandBytes).toBeGreaterThan(0.99);
+    expect(intended / demandBytes).toBeLessThan(1.0001);
+    const gb = twin.state().egress.gb_total;
+    expect(gb).toBeGreaterThan(0);
+    expect(files).toHaveLength(1);
+    const rows = parse(readFileSync(files[0]!, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(rows[0]!)).toEqual([...FOCUS_COLUMNS]);
+    const billed = rows.reduce((s, r) => s + Number(r.BilledCost), 0);
+    expect(billed).toBeGreaterThan(0);
+    expect(rows.every((r) => r.ConsumedUnit === 'GB' && r.ChargeCategory === 'Usage')).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('scenarios', () => {
+  it('loads every built-in scenario and rejects a bad key with its line', () => {
+    for (const scenario of ['steady', 'cost-pressure', 'degradation-and-failover', 'flash-crowd']) {
+      expect(() =>
+        createTwin({ clock: new SimulatedClock(START), config: root }, { scenario, billing: { enabled: false } }),
+      ).not.toThrow();
+    }
+    expect(() => parseScenario('name: x\ndemand:\n  base_mpbs: 3\n', 'bad.yaml')).toThrow(
+      /bad.yaml:3: demand: unknown key\(s\) "base_mpbs"/,
+    );
+    expect(() => createTwin({ clock: new SimulatedClock(START), config: root }, { scenario: 'nope' })).toThrow(ConfigError);
+  });
+
+  it('degradation-and-failover breaks the primary path SLO while the incident lasts, with precursors first', async () => {
+    const clock = new SimulatedClock(START);
+    const twin = createTwin({ clock, config: root }, { scenario: 'degradation-and-failover', billing: { enabled: false } });
+    await twin.runFor(33 * 3_600_000);
+    expect(twin.state().slo_violation_minutes['onprem-fra>azure-weu']!.realtime).toBe(0);
+    await twin.runFor(50 * 60_000); // into the precursor window (starts 45 min before onset at 34 h)
+    expect(twin.state().incidents.some((i) => i.phase === 'precursor' && i.label.includes('fra-weu-er'))).toBe(true);
+    await twin.runFor(60 * 60_000);
+    const s = twin.state();
+    expect(s.paths['onprem-fra.azure-weu.1']!.quality.realtime!.rttP95Ms).toBeGreaterThan(260);
+    expect(s.slo_violation_minutes['onprem-fra>azure-weu']!.realtime).toBeGreaterThan(30);
+  });
+});
