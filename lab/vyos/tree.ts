@@ -24,11 +24,9 @@ export class ConfigNode {
   }
 
   get(path: string[]): ConfigNode | undefined {
-    let n: ConfigNode | undefined = this;
-    for (const w of path) {
-      n = n.children.get(w);
-      if (!n) return undefined;
-    }
+    if (path.length === 0) return this;
+    let n = this.children.get(path[0]!);
+    for (let i = 1; i < path.length && n; i++) n = n.children.get(path[i]!);
     return n;
   }
 
