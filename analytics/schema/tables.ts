@@ -175,6 +175,45 @@ export function schemaObjects(): SchemaObject[] {
     },
   ];
 
+  const probeRollup = (name: string, bucket: string, retention: RetentionTier): [TableDef, MaterializedViewDef] => [
+    {
+      kind: 'table',
+      name,
+      doc: `Probe quality per path and class per ${bucket === 'toStartOfMinute' ? 'minute' : 'hour'}: RTT quantile state (of window medians), loss and jitter`,
+      columns: [
+        { name: 't', type: 'DateTime' },
+        { name: 'path_id', type: 'LowString' },
+        { name: 'class', type: 'LowString' },
+        { name: 'src_site', type: 'LowString' },
+        { name: 'dst_site', type: 'LowString' },
+        { name: 'rtt', type: agg(`quantilesTDigest(${probeQuantiles})`) },
+        { name: 'rtt_p95_max', type: agg('max') },
+        { name: 'sent', type: agg('sum', 'UInt64') },
+        { name: 'received', type: agg('sum', 'UInt64') },
+        { name: 'jitter', type: agg('avg') },
+        { name: 'windows', type: agg('count', 'UInt8') },
+      ],
+      engine: 'AggregatingMergeTree',
+      timeColumn: 't',
+      partition: 'day',
+      orderBy: ['path_id', 'class', 't', 'src_site', 'dst_site'],
+      retention,
+    },
+    {
+      kind: 'view',
+      name: `${name}_mv`,
+      doc: `Feeds ${name} from probes_raw`,
+      to: name,
+      from: 'probes_raw',
+      select:
+        `SELECT ${bucket}(window_start) AS t, path_id, class, src_site, dst_site, ` +
+        `quantilesTDigestState(${probeQuantiles})(rtt_p50_ms) AS rtt, maxState(rtt_p95_ms) AS rtt_p95_max, ` +
+        `sumState(toUInt64(sent)) AS sent, sumState(toUInt64(received)) AS received, avgState(jitter_ms) AS jitter, ` +
+        `countState(toUInt8(1)) AS windows ` +
+        `FROM {db}.probes_raw GROUP BY t, path_id, class, src_site, dst_site`,
+    },
+  ];
+
   return [
     rawTable('flow', {
       doc: 'Raw flows as decoded and enriched by ingest',
@@ -240,42 +279,8 @@ export function schemaObjects(): SchemaObject[] {
     })),
     ...flowRollup('flows_1m', 'toStartOfMinute', 'minute_days'),
     ...flowRollup('flows_1h', 'toStartOfHour', 'hour_days'),
-    {
-      kind: 'table',
-      name: 'probes_1m',
-      doc: 'Probe quality per path and class per minute: RTT quantile states, loss and jitter sums',
-      columns: [
-        { name: 't', type: 'DateTime' },
-        { name: 'path_id', type: 'LowString' },
-        { name: 'class', type: 'LowString' },
-        { name: 'src_site', type: 'LowString' },
-        { name: 'dst_site', type: 'LowString' },
-        { name: 'rtt', type: agg(`quantilesTDigest(${probeQuantiles})`) },
-        { name: 'rtt_p95_max', type: agg('max') },
-        { name: 'sent', type: agg('sum', 'UInt64') },
-        { name: 'received', type: agg('sum', 'UInt64') },
-        { name: 'jitter', type: agg('avg') },
-        { name: 'windows', type: agg('count', 'UInt8') },
-      ],
-      engine: 'AggregatingMergeTree',
-      timeColumn: 't',
-      partition: 'day',
-      orderBy: ['path_id', 'class', 't', 'src_site', 'dst_site'],
-      retention: 'minute_days',
-    },
-    {
-      kind: 'view',
-      name: 'probes_1m_mv',
-      doc: 'Feeds probes_1m from probes_raw',
-      to: 'probes_1m',
-      from: 'probes_raw',
-      select:
-        `SELECT toStartOfMinute(window_start) AS t, path_id, class, src_site, dst_site, ` +
-        `quantilesTDigestState(${probeQuantiles})(rtt_p50_ms) AS rtt, maxState(rtt_p95_ms) AS rtt_p95_max, ` +
-        `sumState(toUInt64(sent)) AS sent, sumState(toUInt64(received)) AS received, avgState(jitter_ms) AS jitter, ` +
-        `countState(toUInt8(1)) AS windows ` +
-        `FROM {db}.probes_raw GROUP BY t, path_id, class, src_site, dst_site`,
-    },
+    ...probeRollup('probes_1m', 'toStartOfMinute', 'minute_days'),
+    ...probeRollup('probes_1h', 'toStartOfHour', 'hour_days'),
     {
       kind: 'table',
       name: 'link_util_1m',
@@ -310,9 +315,9 @@ export function schemaObjects(): SchemaObject[] {
         { name: 'router', type: 'LowString' },
         { name: 'interface', type: 'LowString' },
         { name: 'link', type: 'LowString' },
-        { name: 'last_time', type: agg('max', 'DateTime') },
-        { name: 'in_octets', type: { aggregate: 'AggregateFunction(argMax, UInt64, DateTime)' } },
-        { name: 'out_octets', type: { aggregate: 'AggregateFunction(argMax, UInt64, DateTime)' } },
+        { name: 'last_time', type: agg('max', "DateTime('UTC')") },
+        { name: 'in_octets', type: { aggregate: "AggregateFunction(argMax, UInt64, DateTime('UTC'))" } },
+        { name: 'out_octets', type: { aggregate: "AggregateFunction(argMax, UInt64, DateTime('UTC'))" } },
         { name: 'speed_bps', type: agg('max', 'UInt64') },
       ],
       engine: 'AggregatingMergeTree',

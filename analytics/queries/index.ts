@@ -1,0 +1,344 @@
+import type { Store } from '../../core/store/types.ts';
+import { sql, ident, list, dateTimeMs, joinSql, raw, type Sql } from '../../core/store/sql.ts';
+import { ValidationError } from '../../core/errors.ts';
+import { pickResolution, rollupTables } from '../rollups/index.ts';
+import type {
+  CostPerGb,
+  MonthSpend,
+  PathQuality,
+  Talker,
+  TimeRange,
+  TrafficCell,
+  UtilizationPoint,
+  WindowComparison,
+  WindowQuality,
+} from './types.ts';
+
+export * from './types.ts';
+export * from './writes.ts';
+export { pickResolution } from '../rollups/index.ts';
+
+/**
+ * The query library: every other part reads ClickHouse through these functions. They run
+ * unchanged on ClickHouse 18.16, modern servers and chDB (test/conformance/analytics-queries.ts):
+ * no query parameters, no window functions, at most one JOIN, times as DateTime seconds.
+ */
+
+const t = (store: Store, table: string) => sql`${ident(store.database)}.${ident(table)}`;
+
+function checkRange(range: TimeRange): void {
+  if (!Number.isFinite(range.from) || !Number.isFinite(range.to) || range.to <= range.from) {
+    throw new ValidationError(`invalid time range [${range.from}, ${range.to}): "to" must be after "from"`);
+  }
+}
+
+const inList = (column: string, values: readonly string[] | undefined): Sql | undefined =>
+  values && values.length > 0 ? sql`${raw(column)} IN ${list(values)}` : undefined;
+
+const where = (parts: (Sql | undefined)[]): Sql =>
+  joinSql(
+    parts.filter((p): p is Sql => p !== undefined),
+    ' AND ',
+  );
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
+
+// ---------------------------------------------------------------------------------------------
+// Path quality
+
+export interface PathQualityQuery {
+  range: TimeRange;
+  pathIds?: string[];
+  classes?: string[];
+  srcSite?: string;
+  dstSite?: string;
+}
+
+/** p50/p95/p99 RTT, loss and jitter per path and class over the range, from the probe rollups. */
+export async function pathQuality(store: Store, q: PathQualityQuery): Promise<PathQuality[]> {
+  checkRange(q.range);
+  const res = pickResolution(q.range);
+  const table = res.stepMs === 60_000 ? rollupTables.probesMinute : rollupTables.probesHour;
+  const rows = await store.query<{
+    path_id: string;
+    class: string;
+    src_site: string;
+    dst_site: string;
+    q: number[];
+    p95max: number;
+    sent: number;
+    received: number;
+    jitter: number;
+    windows: number;
+  }>(sql`
+    SELECT path_id, class, any(src_site) AS src_site, any(dst_site) AS dst_site,
+      quantilesTDigestMerge(0.5, 0.95, 0.99)(rtt) AS q, maxMerge(rtt_p95_max) AS p95max,
+      sumMerge(sent) AS sent, sumMerge(received) AS received, avgMerge(jitter) AS jitter, countMerge(windows) AS windows
+    FROM ${t(store, table)}
+    WHERE ${where([
+      sql`t >= ${dateTimeMs(res.from)} AND t < ${dateTimeMs(res.to)}`,
+      inList('path_id', q.pathIds),
+      inList('class', q.classes),
+      q.srcSite !== undefined ? sql`src_site = ${q.srcSite}` : undefined,
+      q.dstSite !== undefined ? sql`dst_site = ${q.dstSite}` : undefined,
+    ])}
+    GROUP BY path_id, class
+    ORDER BY path_id, class`);
+  return rows.map((r) => {
+    const sent = num(r.sent);
+    const received = num(r.received);
+    return {
+      path_id: r.path_id,
+      class: r.class,
+      src_site: r.src_site,
+      dst_site: r.dst_site,
+      rtt_p50_ms: num(r.q[0]),
+      rtt_p95_ms: num(r.q[1]),
+      rtt_p99_ms: num(r.q[2]),
+      rtt_p95_max_ms: num(r.p95max),
+      loss_ratio: sent > 0 ? Math.max(0, 1 - received / sent) : 0,
+      jitter_ms: num(r.jitter),
+      windows: num(r.windows),
+      sent,
+      received,
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Link utilization
+
+export interface UtilizationQuery {
+  range: TimeRange;
+  links?: string[];
+  /** Bucket size; default 60 s. Must be a multiple of 60 s. */
+  stepMs?: number;
+  /** `flows`: bytes × sampling rate from flow records; `iface`: interface counter deltas. */
+  source?: 'flows' | 'iface';
+}
+
+/** Bits per second per link per bucket. */
+export async function linkUtilization(store: Store, q: UtilizationQuery): Promise<UtilizationPoint[]> {
+  checkRange(q.range);
+  const stepMs = q.stepMs ?? 60_000;
+  if (stepMs < 60_000 || stepMs % 60_000 !== 0) throw new ValidationError('stepMs must be a positive multiple of 60000');
+  const step = stepMs / 1000;
+  if ((q.source ?? 'flows') === 'flows') {
+    const rows = await store.query<{ link: string; b: number; bytes: number }>(sql`
+      SELECT link, intDiv(toUInt32(t), ${step}) * ${step} AS b, sum(bytes) AS bytes
+      FROM ${t(store, rollupTables.linkMinute)}
+      WHERE ${where([sql`t >= ${dateTimeMs(q.range.from)} AND t < ${dateTimeMs(q.range.to)}`, inList('link', q.links)])}
+      GROUP BY link, b ORDER BY link, b`);
+    return rows.map((r) => ({ link: r.link, t: num(r.b) * 1000, bps: (num(r.bytes) * 8) / step }));
+  }
+  // Counters are cumulative: the rate of a minute is the counter growth since the previous sample.
+  const rows = await store.query<{ router: string; interface: string; link: string; last: number; out_octets: number }>(sql`
+    SELECT router, interface, link, toUnixTimestamp(maxMerge(last_time)) AS last, argMaxMerge(out_octets) AS out_octets
+    FROM ${t(store, rollupTables.ifaceMinute)}
+    WHERE ${where([
+      sql`t >= ${dateTimeMs(q.range.from - 60_000)} AND t < ${dateTimeMs(q.range.to)}`,
+      inList('link', q.links),
+      sql`link != ''`,
+    ])}
+    GROUP BY router, interface, link, t ORDER BY router, interface, link, t`);
+  const buckets = new Map<string, { link: string; router: string; iface: string; t: number; bits: number }>();
+  for (let i = 1; i < rows.length; i++) {
+    const prev = rows[i - 1]!;
+    const cur = rows[i]!;
+    if (prev.router !== cur.router || prev.interface !== cur.interface || prev.link !== cur.link) continue;
+    const dt = num(cur.last) - num(prev.last);
+    const d = num(cur.out_octets) - num(prev.out_octets);
+    if (dt <= 0 || d < 0) continue; // counter reset or wrap: skip the interval
+    const at = num(cur.last) * 1000;
+    if (at < q.range.from || at >= q.range.to) continue;
+    const b = Math.floor(at / stepMs) * stepMs;
+    const key = `${cur.router}|${cur.interface}|${b}`;
+    const acc = buckets.get(key) ?? { link: cur.link, router: cur.router, iface: cur.interface, t: b, bits: 0 };
+    acc.bits += d * 8;
+    buckets.set(key, acc);
+  }
+  return [...buckets.values()]
+    .map((x) => ({ link: x.link, router: x.router, interface: x.iface, t: x.t, bps: x.bits / step }))
+    .sort((a, b) => a.link.localeCompare(b.link) || a.router.localeCompare(b.router) || a.t - b.t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traffic matrix
+
+export interface TrafficMatrixQuery {
+  range: TimeRange;
+  classes?: string[];
+  sites?: string[];
+}
+
+/** Bytes (sampling-scaled) and average bps per source site × destination site × class. */
+export async function trafficMatrix(store: Store, q: TrafficMatrixQuery): Promise<TrafficCell[]> {
+  checkRange(q.range);
+  const res = pickResolution(q.range);
+  const table = res.stepMs === 60_000 ? rollupTables.flowsMinute : rollupTables.flowsHour;
+  const rows = await store.query<{ src_site: string; dst_site: string; class: string; bytes: number }>(sql`
+    SELECT site AS src_site, dst_site, class, sum(bytes) AS bytes
+    FROM ${t(store, table)}
+    WHERE ${where([
+      sql`t >= ${dateTimeMs(res.from)} AND t < ${dateTimeMs(res.to)}`,
+      inList('class', q.classes),
+      inList('site', q.sites),
+    ])}
+    GROUP BY src_site, dst_site, class
+    ORDER BY src_site, dst_site, class`);
+  const seconds = (res.to - res.from) / 1000;
+  return rows.map((r) => ({ ...r, bytes: num(r.bytes), bps: (num(r.bytes) * 8) / seconds }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Costs
+
+const GB = 1e9;
+
+/** Cost, carried GB and cost per GB per provider and link over the range (whole days). */
+export async function costPerGb(store: Store, q: { range: TimeRange }): Promise<CostPerGb[]> {
+  checkRange(q.range);
+  const day = 86_400_000;
+  const from = Math.floor(q.range.from / day) * day;
+  const to = Math.ceil(q.range.to / day) * day;
+  const costs = await store.query<{ provider: string; link: string; currency: string; cost: number }>(sql`
+    SELECT provider, link, currency, sum(cost) AS cost
+    FROM ${t(store, rollupTables.costDaily)}
+    WHERE day >= toDate(${dateTimeMs(from)}) AND day < toDate(${dateTimeMs(to)})
+    GROUP BY provider, link, currency ORDER BY provider, link, currency`);
+  const traffic = await store.query<{ link: string; bytes: number }>(sql`
+    SELECT link, sum(bytes) AS bytes FROM ${t(store, rollupTables.linkMinute)}
+    WHERE t >= ${dateTimeMs(from)} AND t < ${dateTimeMs(to)} GROUP BY link`);
+  const bytesByLink = new Map(traffic.map((r) => [r.link, num(r.bytes)]));
+  return costs.map((c) => {
+    const gb = c.link ? (bytesByLink.get(c.link) ?? 0) / GB : 0;
+    const cost = num(c.cost);
+    return { provider: c.provider, link: c.link, currency: c.currency, cost, gb, cost_per_gb: gb > 0 ? cost / gb : null };
+  });
+}
+
+/** Month-to-date spend per provider and link, with a linear end-of-month projection. */
+export async function monthToDateSpend(store: Store, q: { now: number }): Promise<MonthSpend[]> {
+  const now = new Date(q.now);
+  const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  const rows = await store.query<{ provider: string; link: string; currency: string; cost: number; last_day: number }>(sql`
+    SELECT provider, link, currency, sum(cost) AS cost, toUInt32(max(day)) AS last_day
+    FROM ${t(store, rollupTables.costDaily)}
+    WHERE day >= toDate(${dateTimeMs(monthStart)}) AND day < toDate(${dateTimeMs(monthEnd)}) AND day <= toDate(${dateTimeMs(q.now)})
+    GROUP BY provider, link, currency ORDER BY provider, link, currency`);
+  const monthMs = monthEnd - monthStart;
+  // Billing data covers whole days up to the last day present: project from the days covered.
+  const covered = Math.max(86_400_000, Math.min(q.now, monthEnd) - monthStart);
+  return rows.map((r) => {
+    const mtd = num(r.cost);
+    return {
+      provider: r.provider,
+      link: r.link,
+      currency: r.currency,
+      month_to_date: mtd,
+      projected: (mtd * monthMs) / covered,
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Top talkers
+
+export interface TopTalkersQuery {
+  range: TimeRange;
+  by: 'src_addr' | 'dst_addr';
+  site?: string;
+  link?: string;
+  limit?: number;
+}
+
+/** Addresses with the most (sampling-scaled) bytes, from raw flows. */
+export async function topTalkers(store: Store, q: TopTalkersQuery): Promise<Talker[]> {
+  checkRange(q.range);
+  const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 10)), 10_000);
+  const col = q.by === 'src_addr' ? raw('src_addr') : raw('dst_addr');
+  const rows = await store.query<Talker>(sql`
+    SELECT ${col} AS addr, sum(bytes * sampling_rate) AS bytes, sum(packets * sampling_rate) AS packets, count() AS flows
+    FROM ${t(store, 'flows_raw')}
+    WHERE ${where([
+      sql`time_received >= ${dateTimeMs(q.range.from)} AND time_received < ${dateTimeMs(q.range.to)}`,
+      q.site !== undefined ? sql`site = ${q.site}` : undefined,
+      q.link !== undefined ? sql`link = ${q.link}` : undefined,
+    ])}
+    GROUP BY addr ORDER BY bytes DESC, addr LIMIT ${limit}`);
+  return rows.map((r) => ({ addr: r.addr, bytes: num(r.bytes), packets: num(r.packets), flows: num(r.flows) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLO guard: current vs. baseline
+
+export interface CompareWindowsQuery {
+  pathIds: string[];
+  class?: string;
+  current: TimeRange;
+  baseline: TimeRange;
+}
+
+async function windowQuality(
+  store: Store,
+  pathIds: string[],
+  cls: string | undefined,
+  range: TimeRange,
+): Promise<WindowQuality | null> {
+  const rows = await store.query<{
+    q50: number;
+    q95: number;
+    sent: number;
+    received: number;
+    jitter: number;
+    windows: number;
+  }>(sql`
+    SELECT quantileExact(0.5)(rtt_p50_ms) AS q50, quantileExact(0.95)(rtt_p95_ms) AS q95,
+      sum(toUInt64(sent)) AS sent, sum(toUInt64(received)) AS received, avg(jitter_ms) AS jitter, count() AS windows
+    FROM ${t(store, 'probes_raw')}
+    WHERE ${where([
+      sql`window_start >= ${dateTimeMs(range.from)} AND window_start < ${dateTimeMs(range.to)}`,
+      inList('path_id', pathIds),
+      cls !== undefined ? sql`class = ${cls}` : undefined,
+    ])}`);
+  const r = rows[0];
+  if (!r || num(r.windows) === 0) return null;
+  const sent = num(r.sent);
+  return {
+    rtt_p50_ms: num(r.q50),
+    rtt_p95_ms: num(r.q95),
+    loss_ratio: sent > 0 ? Math.max(0, 1 - num(r.received) / sent) : 0,
+    jitter_ms: num(r.jitter),
+    windows: num(r.windows),
+    sent,
+  };
+}
+
+/**
+ * The actuator's SLO guard input: probe quality of the given paths (and class) in the current
+ * window vs. a baseline window, from raw probe windows so short bake windows are exact.
+ */
+export async function compareWindows(store: Store, q: CompareWindowsQuery): Promise<WindowComparison> {
+  checkRange(q.current);
+  checkRange(q.baseline);
+  if (q.pathIds.length === 0) throw new ValidationError('compareWindows needs at least one path id');
+  const [current, baseline] = await Promise.all([
+    windowQuality(store, q.pathIds, q.class, q.current),
+    windowQuality(store, q.pathIds, q.class, q.baseline),
+  ]);
+  const rel = (c: number, b: number) => (b > 0 ? (c - b) / b : c > 0 ? Infinity : 0);
+  return {
+    current,
+    baseline,
+    change:
+      current && baseline
+        ? {
+            rtt_p50: rel(current.rtt_p50_ms, baseline.rtt_p50_ms),
+            rtt_p95: rel(current.rtt_p95_ms, baseline.rtt_p95_ms),
+            loss: current.loss_ratio - baseline.loss_ratio,
+            jitter: rel(current.jitter_ms, baseline.jitter_ms),
+          }
+        : null,
+  };
+}
