@@ -12,13 +12,13 @@ import {
  * Publishes records of one kind onto `def.topic`: grouped by the definition's key (so per-key order
  * holds on one partition), `recordsPerMessage` records per MessagePack message, header
  * `pp-schema: <name>.v<version>`. Resolves once the bus accepted every message. Returns the number
- * of messages sent. Shared by the ingest components (probe, billing, flow).
+ * of messages sent. `topic` overrides `def.topic` (tests use unique topics). Shared by the ingest components (probe, billing, flow).
  */
 export async function publishRecords<M extends FieldMap>(
   bus: Bus,
   def: RecordDefinition<M>,
   records: readonly RecordOf<M>[],
-  options: { recordsPerMessage?: number } = {},
+  options: { recordsPerMessage?: number; topic?: string } = {},
 ): Promise<number> {
   if (records.length === 0) return 0;
   const perMessage = Math.max(1, options.recordsPerMessage ?? 1000);
@@ -36,6 +36,6 @@ export async function publishRecords<M extends FieldMap>(
       messages.push({ key, value: encodeRecords(list.slice(i, i + perMessage)), headers });
     }
   }
-  await bus.publish(def.topic, messages);
+  await bus.publish(options.topic ?? def.topic, messages);
   return messages.length;
 }

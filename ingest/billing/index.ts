@@ -21,6 +21,8 @@ export interface BillingDeps {
   registry: Registry;
   /** Where cost records go (`pathpilot.cost.v1`); without one, imports only summarize (dry run). */
   bus?: Bus;
+  /** Topic override (tests); default `costRecord.topic`. */
+  topic?: string;
   /** Enables mapping of transfer lines to links. */
   topology?: Topology;
   log?: Logger;
@@ -48,13 +50,14 @@ export function createBillingImporter(deps: BillingDeps, config: Partial<Billing
   const cfg = billingConfigSchema.parse(config);
   const metrics = createBillingMetrics(deps.registry);
   const linkMapper = createLinkMapper(deps.topology, cfg.link_rules, cfg.map_links);
+  const topic = deps.topic ?? costRecord.topic;
   let started = false;
 
   return {
     name: 'ingest/billing',
     metrics,
     async start() {
-      if (deps.bus) await deps.bus.ensureTopics([{ topic: costRecord.topic }]);
+      if (deps.bus) await deps.bus.ensureTopics([{ topic }]);
       started = true;
     },
     stop: memoizeStop(async () => {
@@ -75,7 +78,8 @@ export function createBillingImporter(deps: BillingDeps, config: Partial<Billing
             signal: options.signal,
             onProgress: options.onProgress,
             onBatch: async (records) => {
-              if (deps.bus) await publishRecords(deps.bus, costRecord, records, { recordsPerMessage: cfg.records_per_message });
+              if (deps.bus)
+                await publishRecords(deps.bus, costRecord, records, { recordsPerMessage: cfg.records_per_message, topic });
               await options.onRecords?.(records);
             },
           });

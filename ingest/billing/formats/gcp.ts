@@ -81,7 +81,8 @@ export function gcpMapper(header: readonly string[]): RowMapper {
   const pricingAmount = c.opt('usage.amount_in_pricing_units');
   const pricingUnit = c.opt('usage.pricing_unit');
   const credits = c.opt('credits');
-  const resource = c.opt('resource.global_name', 'resource.name');
+  const globalName = c.opt('resource.global_name');
+  const resourceName = c.opt('resource.name');
 
   return {
     format: 'gcp',
@@ -104,7 +105,7 @@ export function gcpMapper(header: readonly string[]): RowMapper {
         unit: pAmount !== '' ? val(f, pricingUnit) : val(f, unit),
         cost: num(val(f, cost), NaN) + credit,
         currency: val(f, currency) || 'USD',
-        resource: val(f, resource),
+        resource: val(f, globalName) || val(f, resourceName),
       });
     },
   };
