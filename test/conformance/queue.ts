@@ -96,7 +96,14 @@ export function queueConformance(name: string, factory: QueueFactory, options: Q
         return { ok: true };
       });
       const id = await q.add(queue, 'flaky', { n: 1 }, { attempts: 5, backoffMs: 100 });
-      await waitFor('completion', async () => (await q.getJob(queue, id))?.state === 'completed', waitMs);
+      let last: unknown;
+      await waitFor(
+        'completion',
+        async () => (last = await q.getJob(queue, id)) !== undefined && (last as { state: string }).state === 'completed',
+        waitMs,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; job: ${JSON.stringify(last)}; attempts seen: ${attemptsSeen.join(',')}`);
+      });
       const job = await q.getJob(queue, id);
       expect(attemptsSeen).toEqual([0, 1, 2]);
       expect(job).toMatchObject({ id, name: 'flaky', data: { n: 1 }, state: 'completed', attemptsMade: 3 });
