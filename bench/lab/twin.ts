@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedClock } from '../../core/clock.ts';
 import { loadConfig, exampleConfigPath } from '../../core/config/index.ts';
+import { createLogger } from '../../core/log.ts';
 import { createTwin } from '../../lab/twin/index.ts';
 
 const DAYS = Number(process.env.TWIN_BENCH_DAYS ?? 7);
@@ -35,6 +36,7 @@ const twin = createTwin(
   {
     clock,
     config: root,
+    log: createLogger({ level: 'warn' }),
     sinks: {
       onProbe: (r) => void (probes += r.length),
       onIface: (r) => void (ifaces += r.length),

@@ -35,6 +35,7 @@ export { loadScenario, parseScenario, builtinScenarios, scenarioSchema } from '.
 export { twinConfigSchema, type TwinConfig, type TwinConfigInput } from './config.ts';
 export { readRouterRouting, parseRate } from './routing.ts';
 export { FOCUS_COLUMNS } from './billing.ts';
+export { busSinks } from './sinks.ts';
 
 /**
  * What the twin needs of a router: the running config as `/retrieve showConfig` renders it (throwing when

@@ -8,8 +8,11 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../../core/clock.ts';
 import { exampleConfigPath, loadConfig, Topology } from '../../../core/config/index.ts';
+import { createBus } from '../../../core/bus/index.ts';
+import { decodeRecords, ifaceRecord, probeRecord, schemaHeader } from '../../../core/records/index.ts';
 import { FlowDecoder } from '../../../ingest/flow/index.ts';
-import { createTwin, type Twin } from '../../../lab/twin/index.ts';
+import { requireService, uniqueName } from '../../support/services.ts';
+import { busSinks, createTwin, type Twin } from '../../../lab/twin/index.ts';
 import { createVyosLab, initialRouterConfig, type VyosLab } from '../../../lab/vyos/index.ts';
 
 const root = loadConfig(exampleConfigPath, {}).root;
@@ -153,4 +156,50 @@ describe('twin NetFlow/IPFIX over UDP through the ingest decoders', () => {
       }
     });
   }
+});
+
+describe('twin probe and iface records onto Kafka', () => {
+  it('publishes valid probe and iface batches that a consumer reads back in full', async () => {
+    const brokers = requireService('kafka').split(',');
+    const bus = createBus({ kind: 'kafka', brokers });
+    await bus.start();
+    const topics = { probe: uniqueName('twin_probe'), iface: uniqueName('twin_iface') };
+    await bus.ensureTopics([{ topic: topics.probe }, { topic: topics.iface }]);
+    cleanups.push(async () => {
+      await bus.deleteTopics([topics.probe, topics.iface]);
+      await bus.stop();
+    });
+    const twin = createTwin(
+      { clock: new SimulatedClock(START), config: root, sinks: busSinks(bus, { topics }) },
+      { scenario: 'steady', flow: { enabled: false }, billing: { enabled: false } },
+    );
+    await twin.runFor(3 * 60_000);
+
+    const got = { probe: 0, iface: 0, bad: 0, headers: new Set<string>() };
+    const sub = await bus.subscribe({
+      group: uniqueName('twin_group'),
+      topics: [topics.probe, topics.iface],
+      fromBeginning: true,
+      handler: async (batch) => {
+        for (const m of batch.messages) {
+          got.headers.add(m.headers[schemaHeader]!);
+          const def = batch.topic === topics.probe ? probeRecord : ifaceRecord;
+          for (const r of decodeRecords(m.value)) {
+            if (!def.check(r).ok) got.bad++;
+            else if (def === probeRecord) got.probe++;
+            else got.iface++;
+          }
+        }
+      },
+    });
+    const want = { probe: 3 * root.paths.length, iface: 3 * root.links.length * 2 };
+    const deadline = Date.now() + 60_000;
+    while ((got.probe < want.probe || got.iface < want.iface) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    await sub.stop();
+    expect(got.bad).toBe(0);
+    expect(got.probe).toBe(want.probe);
+    expect(got.iface).toBe(want.iface);
+    expect([...got.headers].sort()).toEqual(['iface.v1', 'probe.v1']);
+  });
 });
