@@ -251,3 +251,77 @@ describe('scenarios', () => {
     expect(s.slo_violation_minutes['onprem-fra>azure-weu']!.realtime).toBeGreaterThan(30);
   });
 });
+
+describe('built-in scenarios give the optimizer something real to do', () => {
+  const lb = (prefix: string, weights: Record<string, number>): ConfigJson => ({
+    'load-balancing': {
+      wan: {
+        rule: {
+          '10': {
+            'inbound-interface': 'eth0',
+            destination: { address: prefix },
+            interface: Object.fromEntries(Object.entries(weights).map(([i, w]) => [i, { weight: String(w) }])),
+          },
+        },
+      },
+    },
+  });
+
+  it('cost-pressure: moving the heavy pairs to the interconnect backup cuts egress cost without SLO minutes', async () => {
+    const run = async (routers?: Map<string, TwinRouter>) => {
+      const twin = createTwin(
+        { clock: new SimulatedClock(START), config: root, ...(routers ? { routers } : {}) },
+        { scenario: 'cost-pressure', flow: { enabled: false }, billing: { enabled: false } },
+      );
+      await twin.runFor(86_400_000);
+      return twin.state();
+    };
+    const stat = await run();
+    const opt = await run(
+      new Map([
+        // aws-euc1 reaches Azure WEU over fra-euc1-dx (its eth1) then fra-weu-er; and back the same way.
+        ['aws-euc1', fakeRouter(lb('10.30.0.0/16', { eth1: 1 }))],
+        ['azure-weu', fakeRouter(lb('10.11.0.0/16', { eth1: 1 }))],
+      ]),
+    );
+    expect(opt.paths['aws-euc1.azure-weu.2']!.share.bulk).toBe(1);
+    expect(opt.egress.cost_total).toBeLessThan(stat.egress.cost_total * 0.85);
+    for (const pair of ['aws-euc1>azure-weu', 'azure-weu>aws-euc1']) {
+      for (const cls of ['realtime', 'interactive', 'bulk']) expect(opt.slo_violation_minutes[pair]![cls]).toBe(0);
+    }
+  });
+
+  it('degradation-and-failover: failing over to the IPsec backup stops the SLO minutes', async () => {
+    const router = fakeRouter({});
+    const twin = createTwin(
+      { clock: new SimulatedClock(START), config: root, routers: new Map([['onprem-fra', router]]) },
+      { scenario: 'degradation-and-failover', flow: { enabled: false }, billing: { enabled: false } },
+    );
+    await twin.runFor(34 * 3_600_000 + 30 * 60_000);
+    const during = twin.state().slo_violation_minutes['onprem-fra>azure-weu']!.realtime!;
+    expect(during).toBeGreaterThanOrEqual(25);
+    router.set(lb('10.30.0.0/16', { vti2: 1 }));
+    await twin.runFor(3 * 3_600_000);
+    const s = twin.state();
+    expect(s.paths['onprem-fra.azure-weu.2']!.share.realtime).toBe(1);
+    expect(s.slo_violation_minutes['onprem-fra>azure-weu']!.realtime).toBeLessThanOrEqual(during + 1);
+    expect(s.paths['onprem-fra.azure-weu.1']!.quality.realtime!.loss).toBeGreaterThan(0.01);
+  });
+
+  it('flash-crowd: the surge drives the Hong Kong overlays into congestion (RTT and loss rise with utilization)', async () => {
+    const twin = createTwin(
+      { clock: new SimulatedClock(START), config: root },
+      { scenario: 'flash-crowd', flow: { enabled: false }, billing: { enabled: false } },
+    );
+    await twin.runFor(56 * 3_600_000);
+    const calm = twin.state();
+    await twin.runFor(90 * 60_000);
+    const surge = twin.state();
+    const l = (s: typeof calm) => s.links['euc1-hk-wg']!.a_to_b;
+    expect(l(surge).utilization).toBeGreaterThan(0.9);
+    expect(l(surge).utilization).toBeGreaterThan(l(calm).utilization * 2);
+    const q = (s: typeof calm) => s.paths['aws-euc1.ali-hk.1']!.quality.bulk!;
+    expect(q(surge).rttAvgMs).toBeGreaterThan(q(calm).rttAvgMs + 5);
+    expect(q(surge).loss).toBeGreaterThan(q(calm).loss);
+  });
+});
