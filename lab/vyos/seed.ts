@@ -114,6 +114,13 @@ export function initialRouterConfig(topology: Topology, siteId: string, apiKey?:
       if (!prev || path.priority < prev.priority)
         hops.set(peerEnd.address, { address: peerEnd.address, iface: mineEnd.interface, priority: path.priority });
     }
+    if (hops.size === 0) {
+      // No candidate path configured: adjacent sites are still reached over their direct links.
+      for (const { mine, peer } of myLinks) {
+        if (peer.site !== other.id || !peer.address || !ipaddr.IPv4.isValid(peer.address)) continue;
+        hops.set(peer.address, { address: peer.address, iface: mine.interface, priority: 1 });
+      }
+    }
     const primary = [...hops.values()].sort((a, b) => a.priority - b.priority)[0];
     for (const prefix of other.prefixes) {
       if (!ipaddr.IPv4.isValidCIDR(prefix)) continue;
