@@ -17,6 +17,8 @@ export interface CsvRow {
   fields: string[];
   /** 1-based line where the row starts. */
   line: number;
+  /** The row's text as read (without its line terminator): the input of the line id. */
+  raw: string;
   /** Set when the row is malformed (e.g. text after a closing quote); fields are best effort. */
   error?: string;
 }
@@ -90,13 +92,11 @@ export class CsvSplitter {
               error = 'unterminated quoted field';
               value += text.slice(q);
               fields.push(value);
-              newlines += countNewlines(value);
               p = len;
               complete = true;
             }
             break;
           }
-          newlines += countNewlines(value);
           fields.push(value);
           if (p >= len) {
             if (!final) break;
@@ -157,22 +157,22 @@ export class CsvSplitter {
         break;
       }
       if (!complete) break;
+      // Newlines inside quoted fields: one indexOf per row finds whether there are any.
+      let contentEnd = p;
+      if (contentEnd > pos && text.charCodeAt(contentEnd - 1) === LF) contentEnd--;
+      if (contentEnd > pos && text.charCodeAt(contentEnd - 1) === CR) contentEnd--;
+      let nl = text.indexOf('\n', pos);
+      while (nl !== -1 && nl < contentEnd) {
+        newlines++;
+        nl = text.indexOf('\n', nl + 1);
+      }
       this.line += 1 + newlines;
+      const raw = text.slice(pos, contentEnd);
       pos = p;
       // Blank lines carry no row.
       if (fields.length === 1 && fields[0] === '' && error === undefined) continue;
-      onRow(error ? { fields, line: startLine, error } : { fields, line: startLine });
+      onRow(error ? { fields, line: startLine, raw, error } : { fields, line: startLine, raw });
     }
     return pos;
   }
-}
-
-function countNewlines(s: string): number {
-  let n = 0;
-  let i = s.indexOf('\n');
-  while (i !== -1) {
-    n++;
-    i = s.indexOf('\n', i + 1);
-  }
-  return n;
 }

@@ -100,9 +100,9 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
     metrics?.errors.inc({ error_type: 'bad_row' });
     if (summary.badRows.length < maxBad) summary.badRows.push({ file, line, reason });
   };
-  const accept = (fields: readonly string[], line: number) => {
+  const accept = (fields: readonly string[], raw: string, line: number) => {
     summary.rows++;
-    const result = mapper!.map(fields);
+    const result = mapper!.map(fields, raw);
     if (!result.ok) return bad(line, result.reason);
     const r = result.record;
     if (options.linkMapper) {
@@ -149,7 +149,7 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
       summary.rows++;
       return bad(row.line, `expected ${width} fields, found ${row.fields.length}`);
     }
-    accept(row.fields, row.line);
+    accept(row.fields, row.raw, row.line);
   };
 
   let jsonLines: boolean | undefined;
@@ -185,7 +185,7 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
       summary.rows++;
       return bad(jsonLine, 'a line must hold one JSON object');
     }
-    accept(flattenGcpJson(obj as Record<string, unknown>), jsonLine);
+    accept(flattenGcpJson(obj as Record<string, unknown>), text, jsonLine);
   };
 
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });

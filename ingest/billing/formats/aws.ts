@@ -84,7 +84,7 @@ export function awsMapper(format: Extract<BillingFormat, 'aws-cur' | 'aws-cur2'>
 
   return {
     format,
-    map(f) {
+    map(f, raw) {
       const az = val(f, zone);
       const pm = product >= 0 ? productMap(val(f, product)) : undefined;
       const here = val(f, region) || (az ? az.replace(/[a-z]$/, '') : '') || String(pm?.region ?? '');
@@ -102,7 +102,7 @@ export function awsMapper(format: Extract<BillingFormat, 'aws-cur' | 'aws-cur2'>
       }
       return buildRecord({
         format,
-        fields: f,
+        raw,
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
         provider: 'aws',

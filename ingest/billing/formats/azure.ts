@@ -27,13 +27,13 @@ export function azureMapper(header: readonly string[]): RowMapper {
 
   return {
     format: 'azure',
-    map(f) {
+    map(f, raw) {
       const day = parseTime(val(f, date));
       const here = normalizeAzureRegion(val(f, location) || val(f, meterRegion));
       const meter = `${val(f, meterCategory)} ${val(f, meterSub)} ${val(f, meterName)}`;
       return buildRecord({
         format: 'azure',
-        fields: f,
+        raw,
         start: day,
         end: day + dayMs,
         provider: 'azure',

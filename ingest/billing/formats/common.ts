@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { CostCategory, CostRecord } from '../../../core/records/index.ts';
 import type { Transfer } from '../classify.ts';
 
@@ -11,7 +11,8 @@ export type MapResult = { ok: true; record: CostRecord } | { ok: false; reason: 
 /** Maps one row (fields in header order) to a cost record, or gives the reason it cannot. */
 export interface RowMapper {
   readonly format: BillingFormat;
-  map(fields: readonly string[]): MapResult;
+  /** `raw` is the row's text as read; it feeds the deterministic line id. */
+  map(fields: readonly string[], raw: string): MapResult;
 }
 
 /** Thrown when a file's header lacks a column the format requires. */
@@ -102,14 +103,25 @@ export function parseTime(s: string): number {
   return ms;
 }
 
-/** Deterministic line id: the same row imported twice gets the same id (re-imports replace). */
-export function lineId(format: BillingFormat, fields: readonly string[]): string {
-  return createHash('sha1').update(format).update('\x1e').update(fields.join('\x1f')).digest('hex').slice(0, 32);
+// One-shot hashing (Node >= 20.12) avoids a Hash object per row; older runtimes use createHash.
+const sha1Hex: (data: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (data) => (crypto as unknown as { hash(alg: string, data: string, enc: 'hex'): string }).hash('sha1', data, 'hex')
+    : (data) => crypto.createHash('sha1').update(data).digest('hex');
+
+/**
+ * Deterministic line id: sha1 of the format and the row's text, 128 bits in hex. The same row
+ * imported twice gets the same id, so a ReplacingMergeTree on line_id replaces instead of double
+ * counting. `raw` is the row as read (CSV line, JSON line), which includes its billing period.
+ */
+export function lineId(format: BillingFormat, raw: string): string {
+  return sha1Hex(`${format}\x1e${raw}`).slice(0, 32);
 }
 
 export interface CostParts {
   format: BillingFormat;
-  fields: readonly string[];
+  /** The row's text as read: the input of the line id. */
+  raw: string;
   start: number;
   end: number;
   provider: string;
@@ -135,7 +147,7 @@ export function buildRecord(p: CostParts): MapResult {
   if (p.currency === '') return { ok: false, reason: 'currency is empty' };
   const category: CostCategory = p.transfer?.category ?? 'other';
   const record: CostRecord = {
-    line_id: lineId(p.format, p.fields),
+    line_id: lineId(p.format, p.raw),
     usage_start: p.start,
     usage_end: p.end,
     provider: p.provider,

@@ -42,7 +42,7 @@ export function focusMapper(header: readonly string[]): RowMapper {
 
   return {
     format: 'focus',
-    map(f) {
+    map(f, raw) {
       const prov = normalizeProvider(val(f, provider));
       let region = val(f, regionId) || val(f, regionName);
       if (prov === 'azure') region = normalizeAzureRegion(region);
@@ -63,7 +63,7 @@ export function focusMapper(header: readonly string[]): RowMapper {
       const consumed = val(f, consumedQty);
       return buildRecord({
         format: 'focus',
-        fields: f,
+        raw,
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
         provider: prov,

@@ -86,14 +86,14 @@ export function gcpMapper(header: readonly string[]): RowMapper {
 
   return {
     format: 'gcp',
-    map(f) {
+    map(f, raw) {
       const credit = creditsTotal(val(f, credits));
       if (credit === undefined) return { ok: false, reason: 'credits is not a JSON array of {amount}' };
       const here = val(f, region) || val(f, location);
       const pAmount = val(f, pricingAmount);
       return buildRecord({
         format: 'gcp',
-        fields: f,
+        raw,
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
         provider: 'gcp',

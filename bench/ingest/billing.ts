@@ -1,0 +1,95 @@
+/**
+ * bench:billing — billing import throughput. Generates a FOCUS 1.0 file in the OS temp folder from
+ * the real sample (rows repeated with fresh ids, so every line id differs), then imports it through
+ * the full path: streaming read, CSV split, mapping, classification, line-id hashing, link mapping
+ * and MessagePack encoding of the published batches (onto a bus that accepts and drops them).
+ * Target: 100,000 rows/s. Bounded: BENCH_BILLING_ROWS rows (default 300,000, at most 2,000,000).
+ */
+import { createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bus } from '../../core/bus/types.ts';
+import { loadConfig, Topology } from '../../core/config/index.ts';
+import { createRegistry } from '../../core/metrics.ts';
+import { CsvSplitter } from '../../ingest/billing/csv.ts';
+import { createBillingImporter } from '../../ingest/billing/index.ts';
+
+const target = 100_000;
+const rows = Math.min(2_000_000, Math.max(10_000, Number(process.env.BENCH_BILLING_ROWS ?? 300_000)));
+const sample = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'billing', 'focus_1.0_sample_1000rows.csv');
+const file = join(tmpdir(), `pathpilot-bench-focus-${process.pid}.csv`);
+
+const quote = (v: string) => (v === 'NULL' || /^-?[\d.]+$/.test(v) ? v : `"${v.replace(/"/g, '""')}"`);
+
+async function generate(): Promise<void> {
+  const parsed: string[][] = [];
+  const splitter = new CsvSplitter();
+  splitter.push(readFileSync(sample, 'utf8'), (r) => parsed.push(r.fields));
+  splitter.end((r) => parsed.push(r.fields));
+  const [header, ...body] = parsed;
+  const idIndex = header!.indexOf('Id');
+  const out = createWriteStream(file);
+  out.write(header!.map(quote).join(',') + '\n');
+  let buf = '';
+  for (let i = 0; i < rows; i++) {
+    const f = [...body[i % body.length]!];
+    f[idIndex] = String(10_000_000 + i);
+    buf += f.map(quote).join(',') + '\n';
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+}
+
+/** A bus that accepts every publish (the import path still encodes each batch). */
+const nullBus: Bus = {
+  kind: 'memory',
+  start: async () => {},
+  stop: async () => {},
+  ensureTopics: async () => {},
+  publish: async () => {},
+  subscribe: async () => ({ stop: async () => {}, pause: () => {}, resume: () => {} }),
+  deleteTopics: async () => {},
+};
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  await generate();
+  const size = statSync(file).size;
+  process.stderr.write(
+    `generated ${rows.toLocaleString('en-US')} FOCUS rows (${(size / 1e6).toFixed(0)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+  try {
+    const topology = new Topology(loadConfig(undefined, {}).root);
+    const importer = createBillingImporter({ registry: createRegistry(), bus: nullBus, topology });
+    await importer.start();
+    const started = performance.now();
+    const cpuStart = process.cpuUsage();
+    const [summary] = await importer.importFiles([file]);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    await importer.stop();
+    if (!summary || summary.error || summary.imported !== rows) {
+      throw new Error(`import incomplete: ${JSON.stringify({ ...summary, badRows: summary?.badRows.slice(0, 3) })}`);
+    }
+    const rate = rows / seconds;
+    process.stdout.write(
+      `billing import: ${Math.round(rate).toLocaleString('en-US')} rows/s ` +
+        `(target ${target.toLocaleString('en-US')}, ratio ${(rate / target).toFixed(2)}) — ` +
+        `${rows.toLocaleString('en-US')} rows, ${(size / 1e6).toFixed(0)} MB in ${seconds.toFixed(2)} s, ` +
+        `${(size / 1e6 / seconds).toFixed(0)} MB/s, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n` +
+        `billing import per CPU-second: ${Math.round(rows / cpuSeconds).toLocaleString('en-US')} rows ` +
+        `(${cpuSeconds.toFixed(2)} CPU s; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores)\n`,
+    );
+    process.exitCode = rate >= target ? 0 : 1;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+await main();
