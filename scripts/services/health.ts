@@ -7,6 +7,15 @@ import { Kafka, logLevel } from 'kafkajs';
 
 const requestTimeoutMs = 3_000;
 
+/** Rejects when `promise` has not settled within `ms` (a health check never hangs a caller). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** True when something accepts TCP connections on host:port. */
 export function portOpen(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -63,13 +72,17 @@ export function redisHealth(host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
     let reply = '';
+    let done = false;
     const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
       socket.destroy();
       if (err) reject(err);
       else resolve();
     };
     socket.setTimeout(requestTimeoutMs, () => finish(new Error('PING timed out')));
     socket.once('error', (err) => finish(err));
+    socket.once('close', () => finish(new Error(`connection closed; reply was ${JSON.stringify(reply.trim())}`)));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString('utf8');

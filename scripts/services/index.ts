@@ -10,7 +10,7 @@ import { errorMessage, PathpilotError } from '../../core/errors.ts';
 import type { LocalServiceName, ServicesConfig } from './config.ts';
 import { SERVICE_NAMES, serviceDir } from './config.ts';
 import { clickhouse } from './clickhouse.ts';
-import { portOpen } from './health.ts';
+import { portOpen, withTimeout } from './health.ts';
 import { aptInstall } from './install.ts';
 import { kafka } from './kafka.ts';
 import { prometheus } from './prometheus.ts';
@@ -44,6 +44,7 @@ export interface Reporter {
 }
 
 const silent: Reporter = () => {};
+const healthTimeoutMs = 10_000;
 
 function owned(cfg: ServicesConfig, svc: LocalService): number | undefined {
   return ownedPid(pidFile(cfg, svc.name), serviceDir(cfg, svc.name));
@@ -53,7 +54,7 @@ async function probe(cfg: ServicesConfig, svc: LocalService): Promise<ServiceSta
   const pid = owned(cfg, svc);
   const base = { name: svc.name, pid, address: svc.address(cfg), log: logFile(cfg, svc.name) };
   try {
-    const detail = await svc.health(cfg);
+    const detail = await withTimeout(svc.health(cfg), healthTimeoutMs, `${svc.name} health check`);
     return { ...base, state: 'healthy', external: pid === undefined, detail };
   } catch (err) {
     return { ...base, state: pid === undefined ? 'stopped' : 'unhealthy', external: false, detail: errorMessage(err) };
@@ -156,7 +157,7 @@ export async function up(
         const livePid = pid;
         const problem = await waitUntil(
           async () => {
-            await svc.health(cfg);
+            await withTimeout(svc.health(cfg), healthTimeoutMs, `${svc.name} health check`);
           },
           {
             timeoutMs: cfg.startTimeoutMs,

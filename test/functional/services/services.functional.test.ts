@@ -33,6 +33,7 @@ function redisCommand(host: string, port: number, command: string): Promise<stri
       reject(new Error(`no reply to ${command}`));
     });
     socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`connection closed; reply was ${JSON.stringify(reply)}`)));
     socket.once('connect', () => socket.write(`${command}\r\n`));
     socket.on('data', (chunk) => {
       reply += chunk.toString('utf8');
