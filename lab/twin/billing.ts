@@ -54,6 +54,8 @@ export const FOCUS_COLUMNS = [
   'SubAccountId',
   'SubAccountName',
   'Tags',
+  /** FOCUS custom column (x_ prefix): the AWS usage type, as AWS's FOCUS export carries it. */
+  'x_UsageType',
 ] as const;
 
 const PROVIDER: Record<SiteConfig['provider'], { name: string; issuer: string; service: string }> = {
@@ -61,7 +63,7 @@ const PROVIDER: Record<SiteConfig['provider'], { name: string; issuer: string; s
   gcp: { name: 'Google Cloud', issuer: 'Google LLC', service: 'Networking' },
   azure: { name: 'Microsoft', issuer: 'Microsoft', service: 'Bandwidth' },
   alibaba: { name: 'Alibaba Cloud', issuer: 'Alibaba Cloud', service: 'Cloud Data Transfer' },
-  onprem: { name: 'On-premises', issuer: 'Transit provider', service: 'IP Transit' },
+  onprem: { name: 'onprem', issuer: 'Transit provider', service: 'IP Transit' },
 };
 
 const fmtTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
@@ -138,7 +140,7 @@ export class FocusBilling {
       const prov = PROVIDER[biller.provider];
       const cost = Math.round(qty * L.costPerGb * 1e10) / 1e10;
       const sku = `${link.kind.toUpperCase()}-${L.link}`.slice(0, 40);
-      const desc = `$${L.costPerGb} per GB - data transfer from ${from.region} to ${to.region} over ${link.kind} ${L.link}`;
+      const { desc, usageType } = describeTransfer(link.kind, from, to, biller, L.costPerGb);
       rows.push([
         null,
         cost.toFixed(10),
@@ -184,8 +186,79 @@ export class FocusBilling {
         biller.id,
         biller.name ?? biller.id,
         JSON.stringify({ pathpilot_link: L.link, src_site: L.from, dst_site: L.to }),
+        usageType,
       ]);
     }
     return rows;
+  }
+}
+
+const AWS_PREFIX: Record<string, string> = {
+  'us-east-1': 'USE1',
+  'us-east-2': 'USE2',
+  'us-west-1': 'USW1',
+  'us-west-2': 'USW2',
+  'eu-central-1': 'EUC1',
+  'eu-west-1': 'EUW1',
+  'eu-west-2': 'EUW2',
+  'eu-north-1': 'EUN1',
+  'ap-northeast-1': 'APN1',
+  'ap-southeast-1': 'APS1',
+  'ap-southeast-2': 'APS2',
+  'ap-east-1': 'APE1',
+};
+
+/**
+ * The line's description (and AWS usage type) in each provider's own wording, so billing importers
+ * classify it as they would a real export: interconnect (Direct Connect, ExpressRoute, Cloud Interconnect,
+ * Express Connect), inter-region within one cloud, or internet egress (tunnels to another cloud or site).
+ */
+function describeTransfer(
+  kind: string,
+  from: SiteConfig,
+  to: SiteConfig,
+  biller: SiteConfig,
+  price: number,
+): { desc: string; usageType: string | null } {
+  const per = `$${price} per GB - `;
+  const outbound = biller === from;
+  const sameCloud = from.provider === to.provider;
+  switch (biller.provider) {
+    case 'aws': {
+      const here = AWS_PREFIX[biller.region] ?? biller.region.toUpperCase();
+      if (kind === 'interconnect') {
+        return {
+          desc: `${per}AWS Direct Connect data transfer ${outbound ? 'out' : 'in'}`,
+          usageType: `${here}-DataXfer-${outbound ? 'Out' : 'In'}:dc.1`,
+        };
+      }
+      if (sameCloud && outbound) {
+        const there = AWS_PREFIX[to.region] ?? to.region.toUpperCase();
+        return {
+          desc: `${per}inter-region data transfer ${from.region} to ${to.region}`,
+          usageType: `${here}-${there}-AWS-Out-Bytes`,
+        };
+      }
+      return outbound
+        ? { desc: `${per}data transfer out to the internet (${from.region})`, usageType: `${here}-DataTransfer-Out-Bytes` }
+        : { desc: `${per}data transfer in (${to.region})`, usageType: `${here}-DataTransfer-In-Bytes` };
+    }
+    case 'azure':
+      if (kind === 'interconnect')
+        return { desc: `${per}ExpressRoute Metered Data Transfer ${outbound ? 'Out' : 'In'}`, usageType: null };
+      if (sameCloud && outbound) return { desc: `${per}Bandwidth Inter-Region Data Transfer Out`, usageType: null };
+      return { desc: `${per}Bandwidth Standard Data Transfer ${outbound ? 'Out' : 'In'}`, usageType: null };
+    case 'gcp':
+      if (kind === 'interconnect') return { desc: `${per}Networking Cloud Interconnect Egress`, usageType: null };
+      if (sameCloud && outbound) return { desc: `${per}Network Inter Region Egress`, usageType: null };
+      return {
+        desc: `${per}Network Internet ${outbound ? 'Egress' : 'Ingress'} from ${from.region} to ${to.region}`,
+        usageType: null,
+      };
+    case 'alibaba':
+      if (kind === 'interconnect') return { desc: `${per}Express Connect data transfer`, usageType: null };
+      return { desc: `${per}Outbound data transfer (internet egress) from ${from.region}`, usageType: null };
+    default:
+      return { desc: `${per}IP transit data transfer out from ${from.region} to ${to.region}`, usageType: null };
   }
 }

@@ -11,6 +11,8 @@ import { flowRecord, ifaceRecord, probeRecord } from '../../core/records/index.t
 import { createTwin, FOCUS_COLUMNS, parseRate, parseScenario, readRouterRouting, type TwinRouter } from './index.ts';
 import { measuredRegionOf, regionRtt } from './regions.ts';
 import type { ConfigJson } from '../vyos/index.ts';
+import { importFile } from '../../ingest/billing/index.ts';
+import type { CostRecord } from '../../core/records/index.ts';
 
 const root = loadConfig(exampleConfigPath, {}).root;
 const START = Date.UTC(2026, 0, 5);
@@ -221,6 +223,30 @@ describe('emitted records', () => {
     const billed = rows.reduce((s, r) => s + Number(r.BilledCost), 0);
     expect(billed).toBeGreaterThan(0);
     expect(rows.every((r) => r.ConsumedUnit === 'GB' && r.ChargeCategory === 'Usage')).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('FOCUS billing files', () => {
+  it("import through the ingest/billing FOCUS importer with no bad row, the twin's cost, and real categories", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twin-focus-'));
+    const files: string[] = [];
+    const twin = createTwin(
+      { clock: new SimulatedClock(START), config: root, sinks: { onBillingFile: (f) => void files.push(f) } },
+      { scenario: 'steady', flow: { enabled: false }, billing: { dir } },
+    );
+    await twin.runFor(86_400_000);
+    expect(files).toHaveLength(1);
+    const records: CostRecord[] = [];
+    const summary = await importFile(files[0]!, { onBatch: (b) => void records.push(...b) });
+    expect(summary.format).toBe('focus');
+    expect(summary.bad).toBe(0);
+    expect(summary.imported).toBe(summary.rows);
+    const cost = records.reduce((s, r) => s + r.cost, 0);
+    expect(cost).toBeCloseTo(twin.state().egress.cost_total, 1);
+    const categories = new Set(records.map((r) => `${r.provider}:${r.category}`));
+    for (const c of ['aws:interconnect', 'aws:inter-region', 'azure:interconnect', 'gcp:internet-egress'])
+      expect(categories).toContain(c);
     rmSync(dir, { recursive: true, force: true });
   });
 });
