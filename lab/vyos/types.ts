@@ -36,9 +36,10 @@ export interface CommitEvent {
   /** The whole running config after the commit, as `set …` lines (see `runningCommands`). */
   commands: string[];
   /**
-   * Top-level feature subtrees whose content changed, as paths of two words where the first word
-   * alone is ambiguous (`['load-balancing','wan']`, `['qos']`, `['policy','route']`,
-   * `['protocols','static']`, `['interfaces','wireguard']`…). Lets a listener skip unrelated commits.
+   * The subsystems whose content changed, as config paths: `['interfaces','wireguard','wg1']`
+   * (interfaces: three words), `['qos']`, `['firewall']` (one word), everything else two words
+   * (`['load-balancing','wan']`, `['policy','route']`, `['protocols','static']`…). Lets a listener
+   * skip unrelated commits. After a partial commit only the committed subsystems are listed.
    */
   changed: string[][];
 }
