@@ -16,7 +16,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultServicesConfig, serviceEnv, status, up } from '../../../scripts/services/index.ts';
 import { projectRoot } from '../../../scripts/services/config.ts';
-import { uniqueName } from '../../support/services.ts';
+import { requireService, uniqueName } from '../../support/services.ts';
 
 const cfg = defaultServicesConfig();
 const env = serviceEnv(cfg);
@@ -49,6 +49,13 @@ describe('local services', () => {
   beforeAll(async () => {
     await up(cfg); // idempotent: the global setup has normally brought them up already
   }, 180_000);
+
+  it('the global setup exported every service URL to the test workers', () => {
+    expect(requireService('kafka')).toMatch(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/);
+    expect(requireService('clickhouse')).toMatch(/^https?:\/\/[\w.-]+:\d+$/);
+    expect(requireService('redis')).toMatch(/^redis:\/\/[\w.-]+:\d+$/);
+    expect(requireService('prometheus')).toMatch(/^http:\/\/[\w.-]+:\d+$/);
+  });
 
   it('`env` prints shell export lines for every service URL', async () => {
     const { stdout } = await run(tsx, [servicesCli, 'env'], { cwd: projectRoot });
