@@ -1,7 +1,12 @@
 export * from './decode.ts';
 export * from './encode.ts';
 export * from './types.ts';
+export * from './config.ts';
+export * from './collector.ts';
 export { TemplateCache } from './templates.ts';
 export { decodeNetflow5 } from './netflow5.ts';
 export { decodeNetflow9, decodeIpfix } from './netflow9.ts';
 export { decodeSflow } from './sflow.ts';
+export { Enricher } from './enrich.ts';
+export { FlowPipeline, type SealedMessage } from './pipeline.ts';
+export { createFlowMetrics, flowMetricsPrefix } from './metrics.ts';

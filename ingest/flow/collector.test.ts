@@ -1,0 +1,227 @@
+import { createSocket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../../core/bus/memory.ts';
+import type { Bus, BusMessage } from '../../core/bus/types.ts';
+import { loadConfig } from '../../core/config/index.ts';
+import { createRegistry, metricValues } from '../../core/metrics.ts';
+import { decodeRecords, flowRecord, type FlowRecord } from '../../core/records/index.ts';
+import { createFlowCollector, type FlowCollector } from './collector.ts';
+import { FlowEncoder } from './encode.ts';
+
+/** A MemoryBus that records what was published and can be told to refuse publishes. */
+class RecordingBus extends MemoryBus {
+  published: { topic: string; messages: BusMessage[] }[] = [];
+  failing = false;
+  override async publish(topic: string, messages: BusMessage[]): Promise<void> {
+    if (this.failing) throw new Error('broker unavailable (injected)');
+    await super.publish(topic, messages);
+    this.published.push({ topic, messages });
+  }
+  records(topic = flowRecord.topic): FlowRecord[] {
+    return this.published
+      .filter((p) => p.topic === topic)
+      .flatMap((p) => p.messages.flatMap((m) => decodeRecords(m.value) as FlowRecord[]));
+  }
+}
+
+const { root } = loadConfig();
+const t0 = Date.UTC(2026, 10, 22, 4, 0, 0);
+
+function flow(i: number, over: Partial<FlowRecord> = {}): FlowRecord {
+  return {
+    time_received: t0,
+    exporter: '127.0.1.1',
+    format: 'ipfix',
+    domain_id: 1,
+    sequence: 0,
+    sampling_rate: 1,
+    src_addr: `10.51.0.${i % 250}`,
+    dst_addr: '10.10.1.1',
+    src_port: 40000 + i,
+    dst_port: 443,
+    protocol: 6,
+    dscp: 46,
+    in_if: 1,
+    out_if: 2,
+    bytes: 1000 + i,
+    packets: 1,
+    ...over,
+  };
+}
+
+async function send(datagrams: Buffer[], port: number, from = '127.0.1.1'): Promise<void> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, from, resolve));
+  for (const d of datagrams)
+    await new Promise<void>((resolve, reject) => s.send(d, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
+let collectors: FlowCollector[] = [];
+afterEach(async () => {
+  for (const c of collectors) await c.stop();
+  collectors = [];
+});
+
+async function start(bus: Bus, config: Record<string, unknown> = {}) {
+  const registry = createRegistry();
+  const c = createFlowCollector({ bus, registry, root }, { port: 0, batch: { max_records: 50, linger_ms: 20 }, ...config });
+  collectors.push(c);
+  await c.start();
+  return { c, registry, port: c.addresses()[0]!.port };
+}
+
+describe('flow collector', () => {
+  it('receives IPFIX over UDP, enriches from the topology and publishes keyed MessagePack batches', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const { c, registry, port } = await start(bus);
+    const enc = new FlowEncoder({ format: 'ipfix', domainId: 1, recordsPerDatagram: 25 });
+    await send(
+      enc.encode(
+        Array.from({ length: 120 }, (_, i) => flow(i)),
+        t0,
+      ),
+      port,
+    );
+    await until(() => bus.records().length >= 120);
+    expect(await c.flush()).toBe(true);
+    const got = bus.records();
+    expect(got).toHaveLength(120);
+    for (const r of got) {
+      expect(flowRecord.check(r).ok).toBe(true);
+      expect(r).toMatchObject({
+        exporter: '127.0.1.1',
+        site: 'onprem-nyc',
+        link: 'nyc-use1-dx',
+        dst_site: 'aws-use1',
+        class: 'realtime',
+      });
+    }
+    expect(got.map((r) => r.bytes).sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => 1000 + i));
+    const msgs = bus.published.flatMap((p) => p.messages);
+    expect(msgs.every((m) => m.key === '127.0.1.1' && m.headers?.['pp-schema'] === 'flow.v1')).toBe(true);
+    expect(Math.max(...msgs.map((m) => (decodeRecords(m.value) as unknown[]).length))).toBe(50);
+    const m = await metricValues(registry);
+    expect(m['pathpilot_ingest_flow_received_total']).toBe(5);
+    expect(m['pathpilot_ingest_flow_sent_total']).toBe(120);
+    expect(m['pathpilot_ingest_flow_decoded_records_total{kind="flow"}']).toBe(120);
+  });
+
+  it('counts malformed datagrams by reason and keeps going', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const { c, registry, port } = await start(bus);
+    const good = new FlowEncoder({ format: 'netflow9', recordsPerDatagram: 10 }).encode(
+      Array.from({ length: 10 }, (_, i) => flow(i)),
+      t0,
+    );
+    await send([Buffer.from([1, 2, 3]), Buffer.from('00630000deadbeef', 'hex'), good[0]!.subarray(0, 30), ...good], port);
+    await until(() => c.stats().datagrams >= 4);
+    await c.flush();
+    expect(bus.records()).toHaveLength(10);
+    const m = await metricValues(registry);
+    expect(m['pathpilot_ingest_flow_errors_total{error_type="truncated"}']).toBe(2);
+    expect(m['pathpilot_ingest_flow_errors_total{error_type="unknown_version"}']).toBe(1);
+  });
+
+  it('applies the per-exporter default sampling rate when the export carries none', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const { c, port } = await start(bus, { sampling: { default: 1, exporters: { '127.0.1.2': 100 } } });
+    // NetFlow v5 with interval 0 in its header: "no sampling information".
+    const v5 = Buffer.alloc(24 + 48);
+    v5.writeUInt16BE(5, 0);
+    v5.writeUInt16BE(1, 2);
+    v5.writeUInt32BE(Math.floor(t0 / 1000), 8);
+    v5.writeUInt32BE(0x0a320101, 24 + 4); // dst 10.50.1.1 (onprem-fra)
+    v5.writeUInt32BE(3, 24 + 16);
+    v5.writeUInt32BE(4500, 24 + 20);
+    await send([v5], port, '127.0.1.2');
+    await until(() => c.stats().flows >= 1);
+    await c.flush();
+    expect(bus.records()).toEqual([
+      expect.objectContaining({
+        sampling_rate: 100,
+        bytes: 4500,
+        packets: 3,
+        site: 'onprem-fra',
+        dst_site: 'onprem-fra',
+        class: 'bulk',
+      }),
+    ]);
+  });
+
+  it('never blocks on the bus: a bounded buffer, then counted drops, then recovery', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    bus.failing = true;
+    const { c, registry, port } = await start(bus, { buffer_records: 1000, batch: { max_records: 100, linger_ms: 20 } });
+    const enc = new FlowEncoder({ format: 'ipfix', recordsPerDatagram: 20 });
+    await send(
+      enc.encode(
+        Array.from({ length: 3000 }, (_, i) => flow(i)),
+        t0,
+      ),
+      port,
+    );
+    await until(() => c.stats().datagrams >= 150);
+    const s = c.stats();
+    expect(s.datagrams).toBe(150);
+    expect(s.buffered).toBeLessThanOrEqual(1000);
+    expect(s.dropped).toBe(3000 - s.buffered);
+    let m = await metricValues(registry);
+    expect(m['pathpilot_ingest_flow_dropped_total{reason="buffer_full"}']).toBe(s.dropped);
+    expect(m['pathpilot_ingest_flow_errors_total{error_type="publish"}']).toBeGreaterThan(0);
+    bus.failing = false;
+    expect(await c.flush(10_000)).toBe(true);
+    expect(bus.records()).toHaveLength(s.buffered);
+    m = await metricValues(registry);
+    expect(m['pathpilot_ingest_flow_sent_total']).toBe(s.buffered);
+  });
+
+  it('decodes on worker threads when workers > 1, with the same results', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const { c, port } = await start(bus, { workers: 2 });
+    const encA = new FlowEncoder({ format: 'ipfix', recordsPerDatagram: 20 });
+    const encB = new FlowEncoder({ format: 'netflow9', recordsPerDatagram: 20 });
+    await send(
+      encA.encode(
+        Array.from({ length: 100 }, (_, i) => flow(i)),
+        t0,
+      ),
+      port,
+      '127.0.1.1',
+    );
+    await send(
+      encB.encode(
+        Array.from({ length: 60 }, (_, i) => flow(i)),
+        t0,
+      ),
+      port,
+      '127.0.1.3',
+    );
+    await until(() => bus.records().length >= 160);
+    await c.flush();
+    const got = bus.records();
+    expect(got).toHaveLength(160);
+    expect(got.filter((r) => r.site === 'onprem-nyc')).toHaveLength(100);
+    expect(got.filter((r) => r.site === 'aws-use1' && r.format === 'netflow9')).toHaveLength(60);
+    expect(c.stats().flows).toBe(160);
+  });
+
+  it('rejects a bad configuration naming the key', () => {
+    expect(() => createFlowCollector({ bus: new MemoryBus(), registry: createRegistry(), root }, { port: 70000 })).toThrow(
+      /ingest\.flow\.port/,
+    );
+    expect(() => createFlowCollector({ bus: new MemoryBus(), registry: createRegistry(), root }, { bogus: 1 })).toThrow(
+      /ingest\.flow/,
+    );
+  });
+});

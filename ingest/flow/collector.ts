@@ -1,0 +1,366 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Bus, BusMessage } from '../../core/bus/types.ts';
+import { RealClock, type Clock } from '../../core/clock.ts';
+import { memoizeStop, type Component } from '../../core/component.ts';
+import type { RootConfig } from '../../core/config/index.ts';
+import { PathpilotError, errorMessage } from '../../core/errors.ts';
+import { createLogger, rateLimitedLogger, type Logger } from '../../core/log.ts';
+import type { Registry } from '../../core/metrics.ts';
+import { flowRecord, ifaceRecord } from '../../core/records/index.ts';
+import { flowCollectorConfigSchema, type FlowCollectorConfig } from './config.ts';
+import { createFlowMetrics, type FlowMetrics } from './metrics.ts';
+import { FlowPipeline, type IngestOutcome, type SealedMessage } from './pipeline.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
+
+export interface FlowCollectorDeps {
+  bus: Bus;
+  registry: Registry;
+  /** The validated root config: its topology enriches records (site, link, dst_site, class). */
+  root?: RootConfig;
+  log?: Logger;
+  clock?: Clock;
+}
+
+export interface FlowCollectorStats {
+  datagrams: number;
+  flows: number;
+  ifaces: number;
+  /** Records accepted by the bus. */
+  sent: number;
+  /** Records dropped (buffer full, shutdown). */
+  dropped: number;
+  /** Decode problems by reason. */
+  errors: Record<string, number>;
+  /** Records waiting for the bus. */
+  buffered: number;
+}
+
+export interface FlowCollector extends Component {
+  /** Bound UDP addresses (after start; port 0 resolves to the port the kernel chose). */
+  addresses(): { address: string; port: number }[];
+  /** Handles one datagram as if it arrived on a socket (replays, tests). */
+  ingest(buf: Buffer, exporter: string, receivedAt?: number): void;
+  /** Seals open batches and resolves when everything buffered reached the bus (or the timeout passed). */
+  flush(timeoutMs?: number): Promise<boolean>;
+  stats(): FlowCollectorStats;
+}
+
+/** Worker threads load TypeScript through tsx's API (the project runs .ts directly, no build step). */
+function workerBootstrap(): string {
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const api = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
+  const worker = new URL('./worker.ts', import.meta.url).href;
+  return `import(${JSON.stringify(api)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(worker)}); });`;
+}
+
+const PUBLISH_BACKOFF_MS = [100, 250, 500, 1000, 2000];
+
+/**
+ * The flow collector: UDP listeners → decode (NetFlow v5/v9, IPFIX, sFlow) → enrich → batches of
+ * records → Kafka messages through the Bus. The socket is never blocked: records wait in a bounded
+ * buffer while the bus is slow or away, and beyond `buffer_records` they are dropped and counted.
+ */
+export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}): FlowCollector {
+  const parsed = flowCollectorConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new PathpilotError(
+      'PP_ERR_CONFIG',
+      `invalid ingest.flow configuration: ${parsed.error.issues.map((i) => `ingest.flow.${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const config: FlowCollectorConfig = parsed.data;
+  const clock = deps.clock ?? new RealClock();
+  const log = (deps.log ?? createLogger()).child({ component: 'ingest/flow' });
+  const warn = rateLimitedLogger(log);
+  const metrics: FlowMetrics = createFlowMetrics(deps.registry);
+  const bus = deps.bus;
+
+  const sockets: Socket[] = [];
+  const workers: Worker[] = [];
+  const queue: SealedMessage[] = [];
+  let queuedRecords = 0;
+  let inflight = 0;
+  let inflightRecords = 0;
+  let failures = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let running = false;
+  const abort = new AbortController();
+  let lingerLoop: Promise<void> | undefined;
+  const totals: FlowCollectorStats = { datagrams: 0, flows: 0, ifaces: 0, sent: 0, dropped: 0, errors: {}, buffered: 0 };
+  const idleWaiters: (() => void)[] = [];
+
+  const onSealed = (m: SealedMessage) => {
+    queue.push(m);
+    queuedRecords += m.records;
+    pump();
+  };
+  const pipeline = new FlowPipeline(config, deps.root, onSealed);
+  const buffered = () => queuedRecords + inflightRecords + pipeline.openRecords();
+  const admit = (n: number) => {
+    if (buffered() + n > config.buffer_records) {
+      metrics.dropped.inc({ reason: 'buffer_full' }, n);
+      totals.dropped += n;
+      return false;
+    }
+    return true;
+  };
+
+  function countOutcome(o: IngestOutcome): void {
+    totals.datagrams++;
+    if (o.flows > 0) {
+      metrics.records.inc({ kind: 'flow' }, o.flows);
+      totals.flows += o.flows;
+    }
+    if (o.ifaces > 0) {
+      metrics.records.inc({ kind: 'iface' }, o.ifaces);
+      totals.ifaces += o.ifaces;
+    }
+    for (const e of o.errors) countError(e, 1);
+  }
+
+  function countError(reason: string, n: number): void {
+    metrics.errors.inc({ error_type: reason }, n);
+    totals.errors[reason] = (totals.errors[reason] ?? 0) + n;
+    if (reason === 'template_missing') metrics.dropped.inc({ reason: 'template_missing' }, n);
+  }
+
+  function pump(): void {
+    // One publish in flight: kafkajs serializes idempotent sends anyway, and order per key is kept.
+    if (inflight > 0 || queue.length === 0 || retryTimer) return;
+    const topic = queue[0]!.topic;
+    const batch: SealedMessage[] = [];
+    while (batch.length < config.messages_per_publish && queue.length > 0 && queue[0]!.topic === topic)
+      batch.push(queue.shift()!);
+    const records = batch.reduce((n, m) => n + m.records, 0);
+    queuedRecords -= records;
+    inflightRecords += records;
+    inflight++;
+    const messages: BusMessage[] = batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+    bus.publish(topic, messages).then(
+      () => {
+        inflight--;
+        inflightRecords -= records;
+        failures = 0;
+        metrics.sent.inc(records);
+        totals.sent += records;
+        for (const m of batch) metrics.messages.inc({ kind: m.kind });
+        settle();
+      },
+      (err: unknown) => {
+        inflight--;
+        inflightRecords -= records;
+        // Back to the head of the queue, in order; try again after a backoff.
+        queue.unshift(...batch);
+        queuedRecords += records;
+        metrics.errors.inc({ error_type: 'publish' });
+        totals.errors.publish = (totals.errors.publish ?? 0) + 1;
+        warn('publish', { err: errorMessage(err), topic, records }, 'flow records not accepted by the bus, retrying');
+        const delay = PUBLISH_BACKOFF_MS[Math.min(failures++, PUBLISH_BACKOFF_MS.length - 1)]!;
+        retryTimer = setTimeout(() => {
+          retryTimer = undefined;
+          pump();
+        }, delay);
+        settle();
+      },
+    );
+  }
+
+  function settle(): void {
+    metrics.buffered.set(buffered());
+    pump();
+    if (queue.length === 0 && inflight === 0) for (const w of idleWaiters.splice(0)) w();
+  }
+
+  function ingest(buf: Buffer, exporter: string, receivedAt = clock.now()): void {
+    metrics.received.inc();
+    metrics.receivedBytes.inc(buf.length);
+    if (workers.length > 0) {
+      const i = hash(exporter) % workers.length;
+      workers[i]!.postMessage({ type: 'datagram', buf, exporter, at: receivedAt } satisfies ToWorker);
+      return;
+    }
+    countOutcome(pipeline.ingest(buf, exporter, receivedAt, admit));
+  }
+
+  function onWorkerMessage(worker: number, msg: FromWorker): void {
+    if (msg.type === 'messages') {
+      for (const m of msg.messages) {
+        m.value = Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength);
+        if (!admit(m.records)) continue;
+        onSealed(m);
+      }
+    } else if (msg.type === 'outcome') {
+      totals.datagrams += msg.datagrams;
+      totals.flows += msg.flows;
+      totals.ifaces += msg.ifaces;
+      if (msg.flows > 0) metrics.records.inc({ kind: 'flow' }, msg.flows);
+      if (msg.ifaces > 0) metrics.records.inc({ kind: 'iface' }, msg.ifaces);
+      for (const [k, v] of Object.entries(msg.errors)) countError(k, v);
+      if (msg.expired > 0) countError('template_missing', msg.expired);
+      workerGauges.set(worker, { templates: msg.templates, pending: msg.pending });
+    }
+  }
+  const workerGauges = new Map<number, { templates: number; pending: number }>();
+
+  async function startWorkers(): Promise<void> {
+    const init: WorkerInit = { config, root: deps.root };
+    const bootstrap = workerBootstrap();
+    for (let i = 0; i < config.workers; i++) {
+      const w = new Worker(bootstrap, { eval: true, workerData: init });
+      w.on('message', (m: FromWorker) => onWorkerMessage(i, m));
+      w.on('error', (err) => log.error({ err: errorMessage(err) }, 'flow decoding worker failed'));
+      workers.push(w);
+      // Ready once its module has loaded (a load failure fails start()).
+      await new Promise<void>((resolve, reject) => {
+        const onReady = (m: FromWorker) => {
+          if (m.type !== 'ready') return;
+          w.off('message', onReady);
+          w.off('error', reject);
+          resolve();
+        };
+        w.on('message', onReady);
+        w.once('error', reject);
+      });
+    }
+  }
+
+  async function workersFlush(): Promise<void> {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 5_000);
+            const on = (m: FromWorker) => {
+              if (m.type === 'flushed') {
+                w.off('message', on);
+                clearTimeout(timer);
+                resolve();
+              }
+            };
+            w.on('message', on);
+            w.postMessage({ type: 'flush' } satisfies ToWorker);
+          }),
+      ),
+    );
+  }
+
+  async function bind(port: number): Promise<Socket> {
+    const family = config.bind.includes(':') ? 'udp6' : 'udp4';
+    const socket = createSocket({ type: family, recvBufferSize: config.rcvbuf_bytes });
+    socket.on('message', (msg, rinfo) => {
+      try {
+        ingest(msg, rinfo.address);
+      } catch (err) {
+        // Never crash on input: anything unexpected is counted and logged at a bounded rate.
+        countError('internal', 1);
+        warn('internal', { err: errorMessage(err), exporter: rinfo.address }, 'flow datagram handling failed');
+      }
+    });
+    socket.on('error', (err) => warn('socket', { err: errorMessage(err) }, 'flow socket error'));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, config.bind, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    try {
+      socket.setRecvBufferSize(config.rcvbuf_bytes);
+    } catch {
+      // The kernel may refuse; the size it granted is logged below.
+    }
+    log.info(
+      { address: config.bind, port: socket.address().port, rcvbuf: socket.getRecvBufferSize(), workers: config.workers },
+      'flow collector listening',
+    );
+    return socket;
+  }
+
+  async function linger(): Promise<void> {
+    while (!abort.signal.aborted) {
+      try {
+        await clock.sleep(config.batch.linger_ms, abort.signal);
+      } catch {
+        return;
+      }
+      if (workers.length > 0) {
+        for (const w of workers) w.postMessage({ type: 'tick', now: clock.now() } satisfies ToWorker);
+        let t = 0;
+        let p = 0;
+        for (const g of workerGauges.values()) {
+          t += g.templates;
+          p += g.pending;
+        }
+        metrics.templates.set(t);
+        metrics.pending.set(p);
+      } else {
+        const expired = pipeline.expire(clock.now());
+        if (expired > 0) countError('template_missing', expired);
+        pipeline.flush();
+        metrics.templates.set(pipeline.decoder.templates.templateCount());
+        metrics.pending.set(pipeline.decoder.templates.pendingCount());
+      }
+      metrics.buffered.set(buffered());
+    }
+  }
+
+  async function flush(timeoutMs = 10_000): Promise<boolean> {
+    if (workers.length > 0) await workersFlush();
+    pipeline.flush();
+    pump();
+    if (queue.length === 0 && inflight === 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        const i = idleWaiters.indexOf(done);
+        if (i >= 0) idleWaiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      idleWaiters.push(done);
+    });
+  }
+
+  return {
+    name: 'ingest/flow',
+    async start() {
+      if (running) return;
+      running = true;
+      await bus.ensureTopics([{ topic: flowRecord.topic }, { topic: ifaceRecord.topic }]);
+      if (config.workers > 1) await startWorkers();
+      for (const port of [config.port, ...config.extra_ports]) sockets.push(await bind(port));
+      lingerLoop = linger();
+    },
+    stop: memoizeStop(async () => {
+      if (!running) return;
+      for (const s of sockets) await new Promise<void>((resolve) => s.close(() => resolve()));
+      abort.abort();
+      await lingerLoop;
+      const drained = await flush(5_000);
+      if (retryTimer) clearTimeout(retryTimer);
+      if (!drained) {
+        const lost = buffered();
+        metrics.dropped.inc({ reason: 'shutdown' }, lost);
+        totals.dropped += lost;
+        log.warn({ records: lost }, 'flow records not published before shutdown');
+      }
+      for (const w of workers) await w.terminate();
+    }),
+    addresses: () => sockets.map((s) => ({ address: s.address().address, port: s.address().port })),
+    ingest,
+    flush,
+    stats: () => ({ ...totals, errors: { ...totals.errors }, buffered: buffered() }),
+  };
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/**
+ * The `ingest.flow` section of pathpilot.yaml: where the collector listens, how it decodes and how
+ * it batches records into Kafka messages. Defaults suit one collector on a small host.
+ */
+const ipAddress = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)$/, 'expected an IP address');
+const port = z.number().int().min(0).max(65_535);
+
+export const flowCollectorConfigSchema = z
+  .object({
+    /** Address the UDP listeners bind. 127.0.0.1 by default: set 0.0.0.0 (or ::) to accept exporters. */
+    bind: ipAddress.default('127.0.0.1'),
+    /** UDP port for NetFlow v5/v9, IPFIX and sFlow (the format is detected per datagram). 0 = any free port. */
+    port: port.default(2055),
+    /** More UDP ports on the same address (e.g. 4739 for IPFIX, 6343 for sFlow). */
+    extra_ports: z.array(port).default([]),
+    /** Socket receive buffer (SO_RCVBUF), bytes; the kernel caps it at net.core.rmem_max. */
+    rcvbuf_bytes: z
+      .number()
+      .int()
+      .min(65_536)
+      .default(32 * 1024 * 1024),
+    /**
+     * Decoding threads. 1 decodes on the socket's thread; N > 1 spreads exporters over N worker
+     * threads (each exporter always goes to the same worker, so its templates stay together).
+     */
+    workers: z.number().int().min(1).max(64).default(1),
+    sampling: z
+      .object({
+        /** Rate assumed when neither the datagram nor option data gives one (1 = unsampled). */
+        default: z.number().int().min(1).default(1),
+        /** Per-exporter rate, by exporter address. */
+        exporters: z.record(z.string(), z.number().int().min(1)).default({}),
+      })
+      .strict()
+      .default({ default: 1, exporters: {} }),
+    batch: z
+      .object({
+        /** Records per Kafka message (one message = one MessagePack array). */
+        max_records: z.number().int().min(1).max(100_000).default(1000),
+        /** Longest a partial batch waits before it is sent, ms. */
+        linger_ms: z.number().int().min(1).max(60_000).default(250),
+      })
+      .strict()
+      .default({ max_records: 1000, linger_ms: 250 }),
+    /**
+     * Records held while Kafka is slow or away (open batches + messages waiting to be published).
+     * Beyond it, new records are dropped and counted (`dropped_total{reason="buffer_full"}`); the
+     * socket is never blocked.
+     */
+    buffer_records: z.number().int().min(1000).default(500_000),
+    /** Messages handed to the bus per publish call. */
+    messages_per_publish: z.number().int().min(1).max(1000).default(16),
+    templates: z
+      .object({
+        /** How long data waits for a template it arrived before, ms. */
+        pending_ttl_ms: z.number().int().min(0).default(10_000),
+        /** Data sets kept waiting per (exporter, domain); 0 = count them as template_missing at once. */
+        pending_limit: z.number().int().min(0).default(256),
+      })
+      .strict()
+      .default({ pending_ttl_ms: 10_000, pending_limit: 256 }),
+    /** Enrich with site, link, destination site and traffic class from the topology. */
+    enrich: z.boolean().default(true),
+  })
+  .strict();
+
+export type FlowCollectorConfig = z.output<typeof flowCollectorConfigSchema>;
+export const flowCollectorSection = 'ingest.flow';

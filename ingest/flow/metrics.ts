@@ -1,0 +1,30 @@
+import { counter, createStageMetrics, gauge, type Registry, type StageMetrics } from '../../core/metrics.ts';
+
+export const flowMetricsPrefix = 'pathpilot_ingest_flow';
+
+/**
+ * The collector's series. Stage vocabulary: `received_total` (datagrams), `sent_total` (records
+ * accepted by the bus), `errors_total{error_type}` (decode reasons, publish failures),
+ * `dropped_total{reason}` (records or data sets lost: buffer_full, template_missing, shutdown).
+ */
+export interface FlowMetrics extends StageMetrics {
+  receivedBytes: ReturnType<typeof counter>;
+  records: ReturnType<typeof counter<'kind'>>;
+  messages: ReturnType<typeof counter<'kind'>>;
+  buffered: ReturnType<typeof gauge>;
+  templates: ReturnType<typeof gauge>;
+  pending: ReturnType<typeof gauge>;
+}
+
+export function createFlowMetrics(registry: Registry): FlowMetrics {
+  const p = flowMetricsPrefix;
+  return {
+    ...createStageMetrics(registry, p),
+    receivedBytes: counter(registry, `${p}_received_bytes_total`, 'UDP payload bytes received'),
+    records: counter(registry, `${p}_decoded_records_total`, 'Records decoded, by kind (flow, iface)', ['kind']),
+    messages: counter(registry, `${p}_published_messages_total`, 'Kafka messages published, by kind', ['kind']),
+    buffered: gauge(registry, `${p}_buffered_records`, 'Records waiting for the bus (open batches + queued messages)'),
+    templates: gauge(registry, `${p}_templates`, 'NetFlow v9/IPFIX templates known'),
+    pending: gauge(registry, `${p}_pending_data_sets`, 'Data sets waiting for their template'),
+  };
+}

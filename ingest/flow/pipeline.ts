@@ -1,0 +1,130 @@
+import { Topology } from '../../core/config/index.ts';
+import type { RootConfig } from '../../core/config/index.ts';
+import {
+  encodeRecords,
+  flowRecord,
+  ifaceRecord,
+  schemaHeader,
+  schemaId,
+  type FlowRecord,
+  type IfaceRecord,
+} from '../../core/records/index.ts';
+import type { FlowCollectorConfig } from './config.ts';
+import { FlowDecoder } from './decode.ts';
+import { Enricher } from './enrich.ts';
+
+/** One Kafka message ready to publish: a MessagePack batch of records of one kind from one exporter. */
+export interface SealedMessage {
+  kind: 'flow' | 'iface';
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  records: number;
+}
+
+/** What one datagram produced, for counters. */
+export interface IngestOutcome {
+  flows: number;
+  ifaces: number;
+  errors: string[];
+}
+
+const flowSchema = schemaId(flowRecord);
+const ifaceSchema = schemaId(ifaceRecord);
+
+/**
+ * Decode → enrich → batch, with no I/O: the collector runs one on its socket thread, or one per
+ * worker thread. Batches are per (kind, exporter) so each message is keyed by its exporter.
+ */
+export class FlowPipeline {
+  readonly decoder: FlowDecoder;
+  private readonly enricher: Enricher | undefined;
+  private readonly flowBatches = new Map<string, FlowRecord[]>();
+  private readonly ifaceBatches = new Map<string, IfaceRecord[]>();
+  private open = 0;
+  private readonly max: number;
+
+  constructor(
+    config: FlowCollectorConfig,
+    root: RootConfig | undefined,
+    private readonly emit: (m: SealedMessage) => void,
+  ) {
+    const rates = config.sampling.exporters;
+    const def = config.sampling.default;
+    this.decoder = new FlowDecoder({
+      pendingTtlMs: config.templates.pending_ttl_ms,
+      pendingLimit: config.templates.pending_limit,
+      defaultSamplingRate: (exporter) => rates[exporter] ?? def,
+    });
+    this.enricher = root && config.enrich ? new Enricher(new Topology(root)) : undefined;
+    this.max = config.batch.max_records;
+  }
+
+  /** Records decoded but not yet sealed into a message. */
+  openRecords(): number {
+    return this.open;
+  }
+
+  /**
+   * Decodes one datagram and batches its records. `admit(n)` asks the caller whether n more
+   * records fit in its buffer; refused records are the caller's to count as dropped.
+   */
+  ingest(buf: Buffer, exporter: string, receivedAt: number, admit: (n: number) => boolean): IngestOutcome {
+    const r = this.decoder.decode(buf, { exporter, receivedAt });
+    const e = this.enricher;
+    if (r.flows.length > 0 && admit(r.flows.length)) {
+      for (const f of r.flows) {
+        if (e) e.flow(f);
+        this.add(this.flowBatches, 'flow', f.exporter, f);
+      }
+    }
+    if (r.ifaces.length > 0 && admit(r.ifaces.length)) {
+      for (const i of r.ifaces) {
+        const key = i.router;
+        if (e) e.iface(i);
+        this.add(this.ifaceBatches, 'iface', key, i);
+      }
+    }
+    return { flows: r.flows.length, ifaces: r.ifaces.length, errors: r.errors };
+  }
+
+  private add<T extends object>(map: Map<string, T[]>, kind: 'flow' | 'iface', key: string, rec: T): void {
+    let batch = map.get(key);
+    if (!batch) {
+      batch = [];
+      map.set(key, batch);
+    }
+    batch.push(rec);
+    this.open++;
+    if (batch.length >= this.max) {
+      map.delete(key);
+      this.seal(kind, key, batch);
+    }
+  }
+
+  private seal(kind: 'flow' | 'iface', key: string, batch: object[]): void {
+    this.open -= batch.length;
+    this.emit({
+      kind,
+      topic: kind === 'flow' ? flowRecord.topic : ifaceRecord.topic,
+      key,
+      value: encodeRecords(batch),
+      headers: { [schemaHeader]: kind === 'flow' ? flowSchema : ifaceSchema },
+      records: batch.length,
+    });
+  }
+
+  /** Seals every open batch (linger timer, shutdown). */
+  flush(): void {
+    for (const [key, batch] of this.flowBatches) this.seal('flow', key, batch);
+    this.flowBatches.clear();
+    for (const [key, batch] of this.ifaceBatches) this.seal('iface', key, batch);
+    this.ifaceBatches.clear();
+  }
+
+  /** Drops data sets that waited too long for their template; returns how many. */
+  expire(now: number): number {
+    return this.decoder.templates.expirePending(now);
+  }
+}

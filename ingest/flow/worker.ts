@@ -1,0 +1,86 @@
+/**
+ * A decoding worker thread (used when `ingest.flow.workers` > 1): runs a FlowPipeline on the
+ * datagrams the collector hands it and posts sealed Kafka messages and counters back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RootConfig } from '../../core/config/index.ts';
+import type { FlowCollectorConfig } from './config.ts';
+import { FlowPipeline, type SealedMessage } from './pipeline.ts';
+
+export interface WorkerInit {
+  config: FlowCollectorConfig;
+  root: RootConfig | undefined;
+}
+
+export type ToWorker =
+  { type: 'datagram'; buf: Uint8Array; exporter: string; at: number } | { type: 'flush' } | { type: 'tick'; now: number };
+
+export type FromWorker =
+  | { type: 'messages'; messages: SealedMessage[] }
+  | {
+      type: 'outcome';
+      datagrams: number;
+      flows: number;
+      ifaces: number;
+      errors: Record<string, number>;
+      expired: number;
+      templates: number;
+      pending: number;
+    }
+  | { type: 'flushed' }
+  | { type: 'ready' };
+
+const port = parentPort;
+if (port) {
+  const init = workerData as WorkerInit;
+  let out: SealedMessage[] = [];
+  const pipeline = new FlowPipeline(init.config, init.root, (m) => out.push(m));
+  let datagrams = 0;
+  let flows = 0;
+  let ifaces = 0;
+  let expired = 0;
+  let errors: Record<string, number> = {};
+  const post = () => {
+    if (out.length > 0) {
+      const messages = out;
+      out = [];
+      port.postMessage({ type: 'messages', messages } satisfies FromWorker);
+    }
+  };
+  const report = () => {
+    port.postMessage({
+      type: 'outcome',
+      datagrams,
+      flows,
+      ifaces,
+      errors,
+      expired,
+      templates: pipeline.decoder.templates.templateCount(),
+      pending: pipeline.decoder.templates.pendingCount(),
+    } satisfies FromWorker);
+    datagrams = flows = ifaces = expired = 0;
+    errors = {};
+  };
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'datagram') {
+      const buf = Buffer.from(msg.buf.buffer, msg.buf.byteOffset, msg.buf.byteLength);
+      const r = pipeline.ingest(buf, msg.exporter, msg.at, () => true);
+      datagrams++;
+      flows += r.flows;
+      ifaces += r.ifaces;
+      for (const e of r.errors) errors[e] = (errors[e] ?? 0) + 1;
+      post();
+    } else if (msg.type === 'tick') {
+      expired += pipeline.expire(msg.now);
+      pipeline.flush();
+      post();
+      report();
+    } else {
+      pipeline.flush();
+      post();
+      report();
+      port.postMessage({ type: 'flushed' } satisfies FromWorker);
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies FromWorker);
+}
