@@ -24,10 +24,15 @@ export const sinkSchema = z
   .object({
     /** Kafka consumer group. @defaultValue "pathpilot-sink" */
     group: z.string().min(1).default('pathpilot-sink'),
-    /** Flush a table's buffer at this many rows. @defaultValue 50000 */
-    batch_rows: z.number().int().positive().max(500_000).default(50_000),
-    /** Or after this long since its first row. @defaultValue 5000 */
-    batch_ms: z.number().int().positive().default(5_000),
+    /**
+     * Largest INSERT, in rows. A batch is what the bus fetched for a partition (Kafka: up to
+     * `max_batch_messages` messages within its 500 ms fetch wait); larger batches are split at
+     * message boundaries. Kept under ClickHouse's max_insert_block_size (1,048,576) so each INSERT
+     * is one block, stored entirely or not at all. @defaultValue 100000
+     */
+    batch_rows: z.number().int().positive().max(1_000_000).default(100_000),
+    /** Largest batch the bus hands over, in messages. @defaultValue 2000 */
+    max_batch_messages: z.number().int().positive().default(2000),
     /** Dead-letter topic for messages that fail validation. @defaultValue "pathpilot.deadletter.v1" */
     dead_letter_topic: z.string().min(1).default('pathpilot.deadletter.v1'),
     /** Backoff bounds while ClickHouse refuses inserts. */

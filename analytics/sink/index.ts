@@ -1,0 +1,346 @@
+import type { Bus, MessageBatch, ReceivedMessage, Subscription } from '../../core/bus/types.ts';
+import type { Store } from '../../core/store/types.ts';
+import type { Component } from '../../core/component.ts';
+import { memoizeStop } from '../../core/component.ts';
+import type { Clock } from '../../core/clock.ts';
+import { RealClock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import { rateLimitedLogger } from '../../core/log.ts';
+import { createRegistry, type Registry } from '../../core/metrics.ts';
+import { errorMessage, PathpilotError } from '../../core/errors.ts';
+import {
+  decodeRecords,
+  encodeRecords,
+  recordDefinitions,
+  schemaHeader,
+  schemaId,
+  type FieldMap,
+  type RecordDefinition,
+  type RecordName,
+} from '../../core/records/index.ts';
+import { sql, ident } from '../../core/store/sql.ts';
+import { StoreError } from '../../core/store/errors.ts';
+import { sinkSchema, type SinkConfig, type RetentionConfig } from '../config.ts';
+import { migrate } from '../schema/converge.ts';
+import { rawTableOf } from '../schema/tables.ts';
+import { rowEncoder, type RowEncoder } from './encode.ts';
+import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
+
+export { rowEncoder } from './encode.ts';
+export { createSinkMetrics, type SinkMetrics } from './metrics.ts';
+
+/**
+ * Kafka → ClickHouse. One subscription (consumer group `<group>.<record>`) per record topic; each
+ * batch the bus hands over is decoded, validated, encoded as TSV and inserted in one INSERT, and
+ * the handler resolves (so the bus commits the offsets) only after ClickHouse accepted it.
+ *
+ * Exactly-once on 18.16 and chDB without FINAL: every raw row carries its Kafka partition and
+ * offset, and a materialized view records the highest offset per table and partition in
+ * `sink_offsets` within the same INSERT. An INSERT is one block, so it is stored entirely or not at
+ * all; after a crash or an ambiguous failure the sink reads the high-water mark back and skips
+ * messages at or below it. Invalid messages and records go to the dead-letter topic (with the
+ * reason in headers) before the batch commits; they never block the partition.
+ */
+export interface SinkDeps {
+  bus: Bus;
+  store: Store;
+  registry?: Registry;
+  log?: Logger;
+  clock?: Clock;
+}
+
+export interface SinkOptions extends Partial<SinkConfig> {
+  /** Topic per record kind (tests use their own); default `pathpilot.<name>.v<version>`. */
+  topics?: Partial<Record<RecordName, string>>;
+  /** Converge the schema at start (default true). */
+  migrate?: boolean;
+  retention?: Partial<RetentionConfig>;
+  /** Start from the earliest offset when the group has no commit (default true: nothing is missed). */
+  fromBeginning?: boolean;
+}
+
+export interface Sink extends Component {
+  readonly metrics: SinkMetrics;
+  /** Rows stored by this sink instance since start, per table. */
+  stored(): Record<string, number>;
+}
+
+interface PartitionState {
+  /** Highest (stored-space) offset whose rows are known to be stored. */
+  high: bigint;
+  /**
+   * Added to bus offsets before they are stored. 0 for Kafka; for the in-process bus, whose offsets
+   * restart at 0 in every process, the stored mark + 1 at first sight, so stored offsets keep growing.
+   */
+  base: bigint;
+  /** Next offset expected; a batch starting elsewhere (redelivery, handover) re-reads the mark. */
+  next: bigint | undefined;
+}
+
+interface Pipeline {
+  record: RecordName;
+  def: RecordDefinition<FieldMap>;
+  table: string;
+  topic: string;
+  expectedSchema: string;
+  encoder: RowEncoder;
+  partitions: Map<number, PartitionState>;
+  subscription?: Subscription;
+}
+
+/** Errors that mean the schema is missing or behind (retry after `pathpilot migrate`), not bad data. */
+const schemaProblemCodes = new Set([16, 47, 60, 81]);
+
+export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
+  const { topics, migrate: doMigrate = true, retention, fromBeginning = true, ...rest } = options;
+  const config = sinkSchema.parse(rest);
+  const clock = deps.clock ?? new RealClock();
+  const metrics = createSinkMetrics(deps.registry ?? createRegistry());
+  const warn = deps.log ? rateLimitedLogger(deps.log) : () => {};
+  const { bus, store } = deps;
+  const storedRows: Record<string, number> = {};
+  const stopSignal = new AbortController();
+  let started = false;
+
+  const pipelines: Pipeline[] = config.records.map((record) => {
+    const def = recordDefinitions[record] as unknown as RecordDefinition<FieldMap>;
+    return {
+      record,
+      def,
+      table: rawTableOf[record],
+      topic: topics?.[record] ?? def.topic,
+      expectedSchema: schemaId(def),
+      encoder: rowEncoder(def),
+      partitions: new Map(),
+    };
+  });
+
+  /** Reads the stored high-water mark of a table and partition (-1 when nothing is stored). */
+  async function readHighWater(p: Pipeline, partition: number): Promise<bigint> {
+    const rows = await store.query<{ m: string | number }>(
+      sql`SELECT toString(max(max_offset)) AS m, count() AS n FROM ${ident(store.database)}.${ident('sink_offsets')}
+          WHERE tbl = ${p.table} AND src_partition = ${partition} HAVING n > 0`,
+    );
+    return rows.length > 0 ? BigInt(String(rows[0]!.m)) : -1n;
+  }
+
+  async function deadLetter(
+    p: Pipeline,
+    batch: MessageBatch,
+    items: { offset: string; reason: string; value: Buffer; key?: string }[],
+  ) {
+    if (items.length === 0) return;
+    await bus.publish(
+      config.dead_letter_topic,
+      items.map((i) => ({
+        key: i.key,
+        value: i.value,
+        headers: {
+          'pp-dlq-reason': i.reason.slice(0, 1000),
+          'pp-dlq-topic': batch.topic,
+          'pp-dlq-partition': String(batch.partition),
+          'pp-dlq-offset': i.offset,
+          'pp-dlq-table': p.table,
+        },
+      })),
+    );
+    for (const i of items)
+      metrics.deadLettered.inc({
+        reason:
+          i.reason.split(/[ :]/)[0]! === 'invalid'
+            ? 'invalid'
+            : i.reason.startsWith('rejected')
+              ? 'rejected'
+              : i.reason.startsWith('unexpected')
+                ? 'schema'
+                : 'undecodable',
+      });
+  }
+
+  async function insertWithRetry(
+    p: Pipeline,
+    body: string,
+    partition: number,
+    firstOffset: bigint,
+  ): Promise<{ outcome: 'inserted' | 'already-stored' } | { outcome: 'rejected'; reason: string }> {
+    let attempt = 0;
+    const deadline = clock.now() + 20_000;
+    for (;;) {
+      const t0 = performance.now();
+      try {
+        if (store.insertRaw) await store.insertRaw(p.table, 'TabSeparated', body, p.encoder.columns);
+        else throw new PathpilotError('PP_ERR_STORE', 'store has no insertRaw');
+        metrics.insertSeconds.observe({ table: p.table }, (performance.now() - t0) / 1000);
+        if (attempt > 0) for (const s of pipelines) s.subscription?.resume();
+        return { outcome: 'inserted' };
+      } catch (err) {
+        attempt++;
+        if (err instanceof StoreError && !err.transient && err.chCode !== undefined && !schemaProblemCodes.has(err.chCode)) {
+          // ClickHouse refuses this data (it passed validation, so the schema and records disagree):
+          // the messages go to the dead-letter topic instead of blocking the partition.
+          metrics.errors.inc({ error_type: 'rejected' });
+          warn(
+            `rejected:${p.table}`,
+            { err: errorMessage(err), table: p.table },
+            'clickhouse rejected a batch; dead-lettering it',
+          );
+          return { outcome: 'rejected', reason: `rejected by ClickHouse: ${errorMessage(err)}` };
+        }
+        metrics.errors.inc({ error_type: err instanceof StoreError && err.transient ? 'store_unavailable' : 'store' });
+        metrics.retries.inc();
+        warn(`insert:${p.table}`, { err: errorMessage(err), table: p.table, attempt }, 'clickhouse insert failed; retrying');
+        // Backpressure: stop fetching everywhere while ClickHouse refuses writes.
+        for (const s of pipelines) s.subscription?.pause();
+        if (stopSignal.signal.aborted || clock.now() > deadline) throw err;
+        const delay = Math.min(config.retry_max_ms, config.retry_min_ms * 2 ** Math.min(attempt - 1, 10));
+        await clock.sleep(delay, stopSignal.signal).catch(() => undefined);
+        if (stopSignal.signal.aborted) throw err;
+        // The failed INSERT may have been stored after all (timeout after the server accepted it).
+        try {
+          const high = await readHighWater(p, partition);
+          if (high >= firstOffset) {
+            for (const s of pipelines) s.subscription?.resume();
+            return { outcome: 'already-stored' };
+          }
+        } catch {
+          // Still down: retry the insert after the next backoff.
+        }
+      }
+    }
+  }
+
+  async function handle(p: Pipeline, batch: MessageBatch): Promise<void> {
+    let state = p.partitions.get(batch.partition);
+    const first = batch.messages[0];
+    if (!first) return;
+    if (!state || state.next !== BigInt(first.offset) + state.base) {
+      // First batch of this partition, a redelivery, or a handover from another sink: the stored
+      // mark is the truth.
+      const high = await readHighWater(p, batch.partition);
+      const base = state ? state.base : bus.kind === 'kafka' ? 0n : high + 1n;
+      state = { high, base, next: undefined };
+      p.partitions.set(batch.partition, state);
+    }
+    // INSERTs of at most batch_rows rows, split at message boundaries, in offset order.
+    const chunks: { body: string; rows: number; first: bigint; last: bigint; messages: ReceivedMessage[] }[] = [];
+    let chunkMessages: ReceivedMessage[] = [];
+    let body = '';
+    let rows = 0;
+    let chunkFirst: bigint | undefined;
+    let lastOffset = -1n;
+    const dlq: { offset: string; reason: string; value: Buffer; key?: string }[] = [];
+    let oldest = Infinity;
+    for (const m of batch.messages) {
+      const offset = BigInt(m.offset) + state.base;
+      const offsetText = offset.toString();
+      lastOffset = offset;
+      if (offset <= state.high) {
+        metrics.dropped.inc({ reason: 'duplicate' });
+        continue;
+      }
+      if (rows >= config.batch_rows) {
+        chunks.push({ body, rows, first: chunkFirst!, last: offset - 1n, messages: chunkMessages });
+        chunkMessages = [];
+        body = '';
+        rows = 0;
+        chunkFirst = undefined;
+      }
+      chunkFirst ??= offset;
+      chunkMessages.push(m);
+      const header = m.headers[schemaHeader];
+      if (header !== undefined && header !== p.expectedSchema) {
+        dlq.push({
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          reason: `unexpected schema "${header}", this topic carries ${p.expectedSchema}`,
+        });
+        continue;
+      }
+      let records: unknown[];
+      try {
+        records = decodeRecords(m.value);
+      } catch (err) {
+        dlq.push({ offset: m.offset, key: m.key, value: m.value, reason: `undecodable: ${errorMessage(err)}` });
+        continue;
+      }
+      metrics.received.inc(records.length);
+      let invalid: unknown[] | undefined;
+      let reason = '';
+      for (const r of records) {
+        const checked = p.def.check(r);
+        if (checked.ok) {
+          body += p.encoder.encode(checked.record as Record<string, unknown>, batch.partition, offsetText);
+          rows++;
+        } else {
+          (invalid ??= []).push(r);
+          reason ||= checked.reason;
+        }
+      }
+      if (invalid) {
+        metrics.dropped.inc({ reason: 'invalid' }, invalid.length);
+        dlq.push({
+          offset: m.offset,
+          key: m.key,
+          value: encodeRecords(invalid as object[]),
+          reason: `${reason} (${invalid.length} of ${records.length} records)`,
+        });
+      }
+      if (m.timestamp < oldest) oldest = m.timestamp;
+    }
+    if (rows > 0) chunks.push({ body, rows, first: chunkFirst!, last: lastOffset, messages: chunkMessages });
+    // Any failure from here on: the batch is redelivered, and the mark is read back first.
+    state.next = undefined;
+    if (dlq.length > 0) await deadLetter(p, batch, dlq);
+    for (const chunk of chunks) {
+      const result = await insertWithRetry(p, chunk.body, batch.partition, chunk.first);
+      if (result.outcome === 'rejected') {
+        await deadLetter(
+          p,
+          batch,
+          chunk.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, reason: result.reason })),
+        );
+      }
+      if (chunk.last > state.high) state.high = chunk.last;
+      if (result.outcome === 'inserted') {
+        metrics.sent.inc(chunk.rows);
+        metrics.rowsInserted.inc({ table: p.table }, chunk.rows);
+        metrics.inserts.inc({ table: p.table });
+        storedRows[p.table] = (storedRows[p.table] ?? 0) + chunk.rows;
+      }
+    }
+    if (chunks.length > 0 && Number.isFinite(oldest))
+      metrics.lagSeconds.observe({ table: p.table }, Math.max(0, Date.now() - oldest) / 1000);
+    if (lastOffset > state.high) state.high = lastOffset;
+    state.next = lastOffset + 1n;
+  }
+
+  const stop = memoizeStop(async () => {
+    stopSignal.abort();
+    await Promise.allSettled(pipelines.map((p) => p.subscription?.stop()));
+    started = false;
+  });
+
+  return {
+    name: 'analytics/sink',
+    metrics,
+    stored: () => ({ ...storedRows }),
+    async start() {
+      if (started) return;
+      if (doMigrate) await migrate(store, { retention, log: deps.log });
+      await bus.ensureTopics([{ topic: config.dead_letter_topic }]);
+      for (const p of pipelines) {
+        p.subscription = await bus.subscribe({
+          group: `${config.group}.${p.record}`,
+          topics: [p.topic],
+          fromBeginning,
+          maxBatchMessages: config.max_batch_messages,
+          handler: (batch) => handle(p, batch),
+        });
+      }
+      started = true;
+      deps.log?.info({ topics: pipelines.map((p) => p.topic), store: store.kind }, 'analytics sink started');
+    },
+    stop,
+  };
+}
