@@ -4,6 +4,7 @@
  * logged or put in an error. Bodies parse as JSON whatever the content type (`text/html` on VyOS).
  */
 import { Agent, FormData, request } from 'undici';
+import type { SiteConfig } from '../../core/config/schema.ts';
 import {
   VyosAuthError,
   VyosHttpError,
@@ -263,7 +264,26 @@ function trainOf(version: string): VyosVersion {
   return /^1\.4/.test(version) ? '1.4' : '1.5';
 }
 
-/** Builds the client for a site's `router` config block (`api_url`, `api_key_env`, `vyos_version`, `tls_verify`). */
+/** Builds a client from explicit options. */
 export function createVyosClient(options: VyosClientOptions): VyosClient {
   return new VyosClient(options);
+}
+
+/**
+ * The client for a site's router as `pathpilot.yaml` describes it (`api_url`, `api_key_env`,
+ * `vyos_version`, `tls_verify`). `overrides.url` replaces an empty `api_url` (the lab assigns URLs).
+ */
+export function vyosClientForSite(
+  site: SiteConfig,
+  overrides: Partial<Pick<VyosClientOptions, 'url' | 'apiKey' | 'env' | 'timeoutMs' | 'ca' | 'encoding'>> = {},
+): VyosClient {
+  const url = overrides.url ?? site.router.api_url;
+  if (!url) throw new Error(`site "${site.id}": router.api_url is empty and no URL was given`);
+  return new VyosClient({
+    url,
+    apiKeyEnv: site.router.api_key_env,
+    version: site.router.vyos_version,
+    tlsVerify: site.router.tls_verify,
+    ...overrides,
+  });
 }

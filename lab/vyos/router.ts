@@ -503,7 +503,7 @@ export class EmulatedRouter implements VyosRouterHandle {
     if (cmd === 'configuration json') return JSON.stringify(this.showConfig([]));
     if (cmd === 'interfaces') return this.showInterfaces();
     if (cmd === 'system commit') return this.showCommits();
-    if (cmd === 'load-balancing wan' || cmd === 'wan-load-balance') return this.showWan();
+    if (cmd === 'load-balancing wan' || cmd === 'wan-load-balance' || cmd === 'wan-load-balance status') return this.showWan();
     if (cmd === 'ip route' || cmd === 'ip route static') return this.showRoutes();
     const wg = /^interfaces wireguard (wg\d+) public-key$/.exec(cmd);
     if (wg) {

@@ -48,14 +48,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        reject(new HttpError(413, 'Request Entity Too Large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      // Past the limit the rest is drained (not kept) so the 413 can still be sent.
+      if (size <= limit) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > limit ? reject(new HttpError(413, 'Request Entity Too Large')) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -238,6 +234,8 @@ function envelopeError(router: EmulatedRouter, message: string): string {
 
 const nginx404 =
   '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const nginx413 =
+  '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 const nginx503 =
   '<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
@@ -288,8 +286,8 @@ async function handle(router: EmulatedRouter, req: IncomingMessage, res: ServerR
     send(res, 200, envelopeOk(data));
   } catch (err) {
     if (err instanceof HttpError) {
-      if (err.status === 404 || err.status === 413)
-        return send(res, err.status, JSON.stringify({ detail: err.message }), 'application/json');
+      if (err.status === 413) return send(res, 413, nginx413);
+      if (err.status === 404) return send(res, 404, JSON.stringify({ detail: err.message }), 'application/json');
       return send(res, err.status, envelopeError(router, err.message));
     }
     if (err instanceof VyosConfigError) return send(res, err.status, envelopeError(router, err.message));

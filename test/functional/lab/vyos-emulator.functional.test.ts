@@ -15,6 +15,7 @@ import {
   VyosLockedError,
   VyosRejectedError,
   VyosUnreachableError,
+  vyosClientForSite,
 } from '../../../actuator/vyos/index.ts';
 import { createVyosLab, initialRouterConfig, type CommitEvent, type VyosLab } from '../../../lab/vyos/index.ts';
 
@@ -429,6 +430,50 @@ describe('VyOS emulator: faults, partial commits, verify rules', () => {
     );
     expect(a.revision()).toBe(rev);
     expect(a.exists(['protocols', 'static', 'route', '192.0.2.0/24'])).toBe(false);
+  });
+
+  it('1.4 ignores confirm_time like its pydantic model (no timer armed); the client refuses to send it', async () => {
+    const res = await post(`${lab.urls.a}/configure`, {
+      key: KEY,
+      commands: [{ op: 'set', path: ['protocols', 'static', 'table', '20', 'description'], value: 'x' }],
+      confirm_time: 1,
+    });
+    expect(JSON.parse(res.text)).toEqual({ success: true, data: null, error: null });
+    expect(lab.router('a').pendingConfirm()).toBeUndefined();
+    expect(lab.router('a').returnValue(['protocols', 'static', 'table', '20', 'description'])).toBe('x');
+  });
+
+  it('1.5 reports the pending confirm on the handle until confirmed', async () => {
+    const b = lab.router('b');
+    await v15.configure([{ op: 'set', path: ['protocols', 'static', 'table', '21', 'description'], value: 'y' }], {
+      confirmTime: 3,
+    });
+    expect(b.pendingConfirm()?.minutes).toBe(3);
+    expect((await v15.confirm()).confirmed).toBe(true);
+    expect(b.pendingConfirm()).toBeUndefined();
+  });
+
+  it('builds a client from site config, reading the key from the named env var and never exposing it', async () => {
+    const site = {
+      id: 'x',
+      provider: 'onprem' as const,
+      region: 'r',
+      prefixes: [],
+      router: { api_url: '', api_key_env: 'PP_TEST_VYOS_KEY', vyos_version: '1.4' as const, tls_verify: true },
+    };
+    const c = vyosClientForSite(site, { url: lab.urls.a!, env: { PP_TEST_VYOS_KEY: KEY } });
+    expect(await c.exists(['load-balancing'])).toBe(true);
+    expect(JSON.stringify(c)).not.toContain(KEY);
+    expect(() => vyosClientForSite(site, { env: {} })).toThrow(/api_url is empty/);
+    expect(() => vyosClientForSite(site, { url: lab.urls.a!, env: {} })).toThrow(/PP_TEST_VYOS_KEY is unset/);
+    await c.close();
+  });
+
+  it('answers 413 like nginx beyond request-body-size-limit', async () => {
+    const big = 'x'.repeat(1024 * 1024 + 10);
+    const res = await post(`${lab.urls.a}/retrieve`, { key: KEY, op: 'exists', path: [big] });
+    expect(res.status).toBe(413);
+    expect(res.text).toContain('413 Request Entity Too Large');
   });
 
   it('counts requests per endpoint', () => {
