@@ -302,7 +302,11 @@ export function createTwin(deps: TwinDeps, input: TwinConfigInput = {}): Twin {
             await delay(Math.max(0, wait), undefined, { signal }).catch(() => undefined);
           } else await new Promise((r) => setImmediate(r));
         } else {
-          await deps.clock.sleep(engine.time + tickMs - deps.clock.now(), signal);
+          // Behind the clock (it jumped, or a sink was slow): catch up tick by tick without sleeping.
+          const wait = engine.time + tickMs - deps.clock.now();
+          if (wait > 0) await deps.clock.sleep(wait, signal);
+          else await new Promise((r) => setImmediate(r));
+          if (signal.aborted) break;
           await step();
         }
       } catch (err) {

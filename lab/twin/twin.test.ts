@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import { SimulatedClock } from '../../core/clock.ts';
+import { RealClock, SimulatedClock } from '../../core/clock.ts';
+import { createRegistry, metricValues } from '../../core/metrics.ts';
 import { exampleConfigPath, loadConfig } from '../../core/config/index.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { flowRecord, ifaceRecord, probeRecord } from '../../core/records/index.ts';
@@ -349,5 +350,50 @@ describe('built-in scenarios give the optimizer something real to do', () => {
     const q = (s: typeof calm) => s.paths['aws-euc1.ali-hk.1']!.quality.bulk!;
     expect(q(surge).rttAvgMs).toBeGreaterThan(q(calm).rttAvgMs + 5);
     expect(q(surge).loss).toBeGreaterThan(q(calm).loss);
+  });
+});
+
+describe('component lifecycle', () => {
+  it('drive mode advances its own SimulatedClock, counts what it emits, and stops idempotently', async () => {
+    const registry = createRegistry();
+    const clock = new SimulatedClock(START);
+    let probes = 0;
+    const twin = createTwin(
+      { clock, config: root, registry, sinks: { onProbe: (r) => void (probes += r.length) } },
+      { mode: 'drive', flow: { enabled: false }, billing: { enabled: false } },
+    );
+    await twin.start();
+    for (let i = 0; i < 2000 && twin.state().ticks < 120; i++) await new Promise((r) => setTimeout(r, 5));
+    await twin.stop();
+    await twin.stop();
+    const ticks = twin.state().ticks;
+    expect(ticks).toBeGreaterThanOrEqual(120);
+    expect(clock.now()).toBe(START + ticks * 60_000);
+    expect(probes).toBe(ticks * root.paths.length);
+    const m = await metricValues(registry);
+    expect(m['pathpilot_lab_twin_ticks_total']).toBe(ticks);
+    expect(m['pathpilot_lab_twin_emitted_total{kind="probe"}']).toBe(probes);
+  });
+
+  it('refuses drive mode on a real clock and a bad collector address', async () => {
+    const twin = createTwin({ clock: new RealClock(), config: root }, { mode: 'drive', billing: { enabled: false } });
+    await expect(twin.start()).rejects.toThrow(/SimulatedClock/);
+    expect(() => createTwin({ clock: new RealClock(), config: root }, { flow: { collector: 'nowhere' } })).toThrow(
+      /lab.twin.flow.collector/,
+    );
+    expect(() => createTwin({ clock: new RealClock(), config: root }, { tick_s: 0 })).toThrow(/lab.twin.tick_s/);
+  });
+});
+
+describe('follow mode', () => {
+  it('catches up tick by tick when the clock jumps ahead', async () => {
+    const clock = new SimulatedClock(START);
+    const twin = createTwin({ clock, config: root }, { flow: { enabled: false }, billing: { enabled: false } });
+    await twin.start();
+    await clock.advance(30 * 60_000);
+    for (let i = 0; i < 2000 && twin.state().ticks < 30; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(twin.state().ticks).toBe(30);
+    expect(twin.state().time).toBe(clock.now());
+    await twin.stop();
   });
 });
