@@ -3,6 +3,8 @@
  * /ping + `SELECT 1`, Redis `PING` over RESP, Prometheus `/-/ready`. Each throws while not ready.
  */
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Kafka, logLevel } from 'kafkajs';
 
 const requestTimeoutMs = 3_000;
@@ -96,4 +98,20 @@ export function redisHealth(host: string, port: number): Promise<void> {
 export async function prometheusHealth(baseUrl: string): Promise<void> {
   const ready = await httpText(`${baseUrl}/-/ready`);
   if (ready.status !== 200) throw new Error(`/-/ready answered ${ready.status} ${ready.body.trim()}`);
+}
+
+/**
+ * The folder a running Prometheus reads file_sd targets from for job `pathpilot` (from its live
+ * config), or undefined when it has no such job. Used when the Prometheus on the port is not ours.
+ */
+export async function prometheusTargetsDirOf(baseUrl: string): Promise<string | undefined> {
+  const res = await fetch(`${baseUrl}/api/v1/status/config`, { signal: AbortSignal.timeout(requestTimeoutMs) });
+  if (!res.ok) throw new Error(`/api/v1/status/config answered ${res.status}`);
+  const body = (await res.json()) as { data?: { yaml?: string } };
+  const config = parseYaml(body.data?.yaml ?? '') as {
+    scrape_configs?: { job_name?: string; file_sd_configs?: { files?: string[] }[] }[];
+  } | null;
+  const job = config?.scrape_configs?.find((c) => c.job_name === 'pathpilot');
+  const pattern = job?.file_sd_configs?.[0]?.files?.[0];
+  return pattern ? dirname(pattern) : undefined;
 }

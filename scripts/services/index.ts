@@ -21,6 +21,7 @@ import { findCommand, logFile, pidFile } from './service.ts';
 
 export { defaultServicesConfig, serviceEnv, SERVICE_NAMES, prometheusTargetsDir } from './config.ts';
 export type { LocalServiceName, ServicesConfig } from './config.ts';
+export { prometheusTargetsDirOf } from './health.ts';
 
 export const services: Record<LocalServiceName, LocalService> = { kafka, clickhouse, redis, prometheus };
 

@@ -20,7 +20,14 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { LocalServiceName } from '../../scripts/services/index.ts';
-import { defaultServicesConfig, down, serviceEnv, ServicesError, up } from '../../scripts/services/index.ts';
+import {
+  defaultServicesConfig,
+  down,
+  prometheusTargetsDirOf,
+  serviceEnv,
+  ServicesError,
+  up,
+} from '../../scripts/services/index.ts';
 
 const wanted: Record<string, LocalServiceName> = {
   KAFKA_BROKERS: 'kafka',
@@ -139,7 +146,11 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
       else needsLocal.clear();
     }
     for (const [key, name] of Object.entries(wanted)) if (needsLocal.has(name)) process.env[key] = env[key];
-    if (needsLocal.has('prometheus')) process.env.PROMETHEUS_TARGETS_DIR ??= env.PROMETHEUS_TARGETS_DIR;
+    if (needsLocal.has('prometheus') && !process.env.PROMETHEUS_TARGETS_DIR) {
+      // The running Prometheus may be another checkout's: ask it which folder it reads.
+      const live = await prometheusTargetsDirOf(env.PROMETHEUS_URL).catch(() => undefined);
+      process.env.PROMETHEUS_TARGETS_DIR = live ?? env.PROMETHEUS_TARGETS_DIR;
+    }
   }
 
   const stopOnTeardown = inCI() && !process.env.PATHPILOT_SERVICES_KEEP && started.length > 0;

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultServicesConfig, serviceEnv, status, up } from '../../../scripts/services/index.ts';
+import { defaultServicesConfig, prometheusTargetsDirOf, serviceEnv, status, up } from '../../../scripts/services/index.ts';
 import { projectRoot } from '../../../scripts/services/config.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
 
@@ -141,7 +141,10 @@ describe('local services', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const name = uniqueName('probe');
-    const file = join(env.PROMETHEUS_TARGETS_DIR, `${name}.json`);
+    // The folder the running Prometheus really reads (ours unless another checkout's Prometheus answers).
+    const targetsDir = await prometheusTargetsDirOf(env.PROMETHEUS_URL);
+    expect(targetsDir).toBeDefined();
+    const file = join(targetsDir ?? '', `${name}.json`);
     writeFileSync(file, JSON.stringify([{ targets: [target], labels: { component: name } }]));
     try {
       let health = 'absent';
