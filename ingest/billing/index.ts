@@ -1,7 +1,7 @@
 import type { Bus } from '../../core/bus/types.ts';
 import { memoizeStop, type Component } from '../../core/component.ts';
 import type { Topology } from '../../core/config/index.ts';
-import { errorMessage } from '../../core/errors.ts';
+import { ConfigError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Registry } from '../../core/metrics.ts';
 import { costRecord, type CostRecord } from '../../core/records/index.ts';
@@ -47,7 +47,11 @@ export interface BillingImporter extends Component {
 
 /** Inert: validates the config and builds; `start()` creates the topic when a bus is given. */
 export function createBillingImporter(deps: BillingDeps, config: Partial<BillingConfig> = {}): BillingImporter {
-  const cfg = billingConfigSchema.parse(config);
+  const parsed = billingConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `ingest.billing.${i.path.join('.')}: ${i.message}`));
+  }
+  const cfg = parsed.data;
   const metrics = createBillingMetrics(deps.registry);
   const linkMapper = createLinkMapper(deps.topology, cfg.link_rules, cfg.map_links);
   const topic = deps.topic ?? costRecord.topic;
