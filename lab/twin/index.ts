@@ -9,7 +9,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SimulatedClock, type Clock } from '../../core/clock.ts';
 import { memoizeStop, type Component } from '../../core/component.ts';
@@ -98,7 +98,7 @@ export function createTwin(deps: TwinDeps, input: TwinConfigInput = {}): Twin {
   let root = deps.config;
   if (scenario.topology) {
     // The loader validates the file and names bad keys.
-    root = loadConfig(join(scenarioFile, '..', scenario.topology), {}).root;
+    root = loadConfig(resolve(dirname(scenarioFile), scenario.topology), {}).root;
   }
   const tickMs = config.tick_s * 1000;
   const startMs = scenario.start ? Date.parse(scenario.start) : Math.floor(deps.clock.now() / tickMs) * tickMs;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { exampleConfigPath, loadConfig } from '../../core/config/index.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { flowRecord, ifaceRecord, probeRecord } from '../../core/records/index.ts';
 import { createTwin, FOCUS_COLUMNS, parseRate, parseScenario, readRouterRouting, type TwinRouter } from './index.ts';
-import { measuredRegionOf, regionRtt } from './regions.ts';
+import { measuredRegionOf, regionEgressPrice, regionRtt } from './regions.ts';
 import type { ConfigJson } from '../vyos/index.ts';
 import { importFile } from '../../ingest/billing/index.ts';
 import type { CostRecord } from '../../core/records/index.ts';
@@ -395,5 +395,47 @@ describe('follow mode', () => {
     expect(twin.state().ticks).toBe(30);
     expect(twin.state().time).toBe(clock.now());
     await twin.stop();
+  });
+});
+
+describe('scenario files', () => {
+  it('a scenario file can bring its own topology, link overrides and incidents', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twin-scn-'));
+    const topo = [
+      'sites:',
+      '  - { id: a, provider: aws, region: us-east-1, prefixes: [10.1.0.0/16] }',
+      '  - { id: b, provider: alibaba, region: cn-hongkong, prefixes: [10.2.0.0/16] }',
+      'links:',
+      '  - { id: ab, kind: wireguard, a: { site: a, interface: wg0, if_index: 5 }, b: { site: b, interface: wg0 }, capacity_mbps: 100, cost_per_gb: 0.1 }',
+      'paths:',
+      '  - { id: a.b.1, from: a, to: b, links: [ab] }',
+      'classes:',
+      '  - { id: all, dscp: [0], priority: 1, slo: { rtt_p95_ms: 500, loss_pct: 1, jitter_ms: 50 } }',
+    ].join('\n');
+    writeFileSync(join(dir, 'topo.yaml'), topo);
+    writeFileSync(
+      join(dir, 'scn.yaml'),
+      [
+        'name: tiny',
+        'seed: 3',
+        'topology: topo.yaml',
+        'links: { ab: { cost_per_gb: table, capacity_mbps: 50 } }',
+        'demand: { base_mbps: 10, noise: 0 }',
+        'incidents:',
+        '  - { at_h: 0.5, target: { link: ab }, kind: outage, duration_min: 10, precursor_min: 0 }',
+      ].join('\n'),
+    );
+    const twin = createTwin(
+      { clock: new SimulatedClock(START), config: root },
+      { scenario: join(dir, 'scn.yaml'), billing: { enabled: false } },
+    );
+    expect(twin.engine.linkDirs[0]!.capacityBps).toBe(50e6);
+    // The listed Skyplane price from aws:us-east-1 to aws:ap-east-1 (Hong Kong) replaces the topology's 0.1.
+    expect(twin.engine.linkDirs[0]!.costPerGb).toBe(regionEgressPrice('aws:us-east-1', 'aws:ap-east-1'));
+    expect(twin.engine.linkDirs[0]!.costPerGb).toBe(0.02);
+    await twin.runFor(35 * 60_000);
+    expect(twin.state().paths['a.b.1']!.quality.all!.loss).toBe(1);
+    expect(twin.state().slo_violation_minutes['a>b']!.all).toBe(5);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
