@@ -36,15 +36,40 @@ export interface ServicesConfig {
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * The standard set. Two environment variables move it, e.g. for a second checkout beside a running
+ * set: PATHPILOT_SERVICES_DIR (data folder) and PATHPILOT_SERVICES_PORT_OFFSET (added to every port).
+ */
 export function defaultServicesConfig(overrides: Partial<ServicesConfig> = {}): ServicesConfig {
+  const offset = portOffset();
   return {
-    root: join(projectRoot, '.data', 'services'),
+    root: process.env.PATHPILOT_SERVICES_DIR
+      ? resolve(process.env.PATHPILOT_SERVICES_DIR)
+      : join(projectRoot, '.data', 'services'),
     host: '127.0.0.1',
-    ports: { kafka: 9092, kafkaController: 9093, clickhouseHttp: 8123, clickhouseTcp: 9000, redis: 6379, prometheus: 9090 },
+    ports: {
+      kafka: 9092 + offset,
+      kafkaController: 9093 + offset,
+      clickhouseHttp: 8123 + offset,
+      clickhouseTcp: 9000 + offset,
+      redis: 6379 + offset,
+      prometheus: 9090 + offset,
+    },
     kafka: { version: '4.3.1', log4jVersion: '2.25.4', heap: '512m' },
     startTimeoutMs: 90_000,
     ...overrides,
   };
+}
+
+/** PATHPILOT_SERVICES_PORT_OFFSET as a number (0 when unset); a bad value is an error, not a silent 0. */
+export function portOffset(): number {
+  const raw = process.env.PATHPILOT_SERVICES_PORT_OFFSET;
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 50_000) {
+    throw new Error(`PATHPILOT_SERVICES_PORT_OFFSET must be an integer 0..50000, got ${JSON.stringify(raw)}`);
+  }
+  return n;
 }
 
 /** The environment variables the rest of the project reads to reach the services. */

@@ -15,7 +15,7 @@ import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultServicesConfig, prometheusTargetsDirOf, serviceEnv, status, up } from '../../../scripts/services/index.ts';
-import { projectRoot } from '../../../scripts/services/config.ts';
+import { portOffset, projectRoot } from '../../../scripts/services/config.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
 
 const cfg = defaultServicesConfig();
@@ -60,10 +60,11 @@ describe('local services', () => {
   it('`env` prints shell export lines for every service URL', async () => {
     const { stdout } = await run(tsx, [servicesCli, 'env'], { cwd: projectRoot });
     const lines = stdout.trim().split('\n');
-    expect(lines).toContain('export KAFKA_BROKERS=127.0.0.1:9092');
-    expect(lines).toContain('export CLICKHOUSE_URL=http://127.0.0.1:8123');
-    expect(lines).toContain('export REDIS_URL=redis://127.0.0.1:6379');
-    expect(lines).toContain('export PROMETHEUS_URL=http://127.0.0.1:9090');
+    const o = portOffset(); // 0 unless PATHPILOT_SERVICES_PORT_OFFSET moves the set
+    expect(lines).toContain(`export KAFKA_BROKERS=127.0.0.1:${9092 + o}`);
+    expect(lines).toContain(`export CLICKHOUSE_URL=http://127.0.0.1:${8123 + o}`);
+    expect(lines).toContain(`export REDIS_URL=redis://127.0.0.1:${6379 + o}`);
+    expect(lines).toContain(`export PROMETHEUS_URL=http://127.0.0.1:${9090 + o}`);
     for (const line of lines) expect(line).toMatch(/^export [A-Z_]+=\S+$/);
     // The output is meant for `eval`: a shell must get the same values back.
     const { stdout: echoed } = await run('bash', ['-c', `${stdout}\nprintf '%s|%s' "$KAFKA_BROKERS" "$PROMETHEUS_TARGETS_DIR"`]);
@@ -81,7 +82,7 @@ describe('local services', () => {
       ['prometheus', 'healthy'],
     ]);
     const { stdout } = await run(tsx, [servicesCli, 'status'], { cwd: projectRoot });
-    expect(stdout).toMatch(/^kafka\s+healthy\s+127\.0\.0\.1:9092/m);
+    expect(stdout).toMatch(new RegExp(`^kafka\\s+healthy\\s+127\\.0\\.0\\.1:${cfg.ports.kafka}\\s`, 'm'));
   });
 
   it('Kafka answers metadata requests and creates a topic', async () => {
@@ -92,7 +93,7 @@ describe('local services', () => {
     try {
       const cluster = await admin.describeCluster();
       expect(cluster.brokers).toHaveLength(1);
-      expect(cluster.brokers[0]).toMatchObject({ host: '127.0.0.1', port: 9092 });
+      expect(cluster.brokers[0]).toMatchObject({ host: '127.0.0.1', port: cfg.ports.kafka });
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true })).toBe(true);
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(meta.topics[0].partitions).toHaveLength(2);
