@@ -370,7 +370,19 @@ export class EmulatedRouter implements VyosRouterHandle {
     const arming = minutes !== undefined && minutes > 0 && this.version === '1.5';
     if (arming && this.pending) throw new VyosConfigError('Another confirm is pending');
     const before = this.running.clone();
-    const data = this.commit(candidate, reason, local);
+    const selfConfig = !local && !subtreeEqual(this.running.get(['service', 'https']), candidate.get(['service', 'https']));
+    let data: string | null;
+    if (selfConfig) {
+      // Upstream commits in a background task and answers at once; a failure there is only logged.
+      try {
+        this.commit(candidate, reason, local);
+      } catch {
+        // Discarded like call_commit() does.
+      }
+      data = selfConfigText;
+    } else {
+      data = this.commit(candidate, reason, local);
+    }
     if (!arming) return data;
     const action = this.running.get(['system', 'config-management', 'commit-confirm', 'action'])?.values?.[0] ?? 'reboot';
     const abort = new AbortController();
@@ -380,7 +392,8 @@ export class EmulatedRouter implements VyosRouterHandle {
       () => this.expireConfirm(action),
       () => undefined,
     );
-    return `Initialized commit-confirm; ${minutes} minutes to confirm before ${action}\n`;
+    const initialized = `Initialized commit-confirm; ${minutes} minutes to confirm before ${action}\n`;
+    return data ? initialized + data : initialized;
   }
 
   private expireConfirm(action: string): void {
@@ -433,7 +446,6 @@ export class EmulatedRouter implements VyosRouterHandle {
       this.bump(reason, committed);
     }
     if (failures.length > 0) throw new VyosConfigError(`${failures.join('')}Commit failed\n`);
-    if (!local && committed.some((s) => s.path[0] === 'service' && s.path[1] === 'https')) return selfConfigText;
     return null;
   }
 
@@ -469,13 +481,11 @@ export class EmulatedRouter implements VyosRouterHandle {
 
   retrieve(op: string, path: string[], format: string): unknown {
     if (op === 'showConfig') {
-      if (format !== 'json' && format !== 'json_ast' && format !== 'raw')
-        throw new VyosConfigError(`'${format}' is not a valid config format`);
-      if (format === 'raw') {
-        this.showConfig(path);
-        return renderBoot(this.running.get(path)!);
-      }
-      return this.showConfig(path);
+      // The path is read first, so an empty or invalid path wins over a bad format (as upstream).
+      const json = this.showConfig(path);
+      if (format === 'raw') return renderBoot(this.running.get(path)!);
+      if (format !== 'json' && format !== 'json_ast') throw new VyosConfigError(`'${format}' is not a valid config format`);
+      return json;
     }
     if (op === 'returnValue') return this.returnValue(path);
     if (op === 'returnValues') return this.returnValues(path);

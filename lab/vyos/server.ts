@@ -62,7 +62,7 @@ interface ParsedRequest {
 }
 
 /** Decodes the three encodings into the request object the routers see. */
-async function parseRequest(req: IncomingMessage, raw: Buffer): Promise<ParsedRequest> {
+async function parseRequest(req: IncomingMessage, raw: Buffer, version: '1.4' | '1.5'): Promise<ParsedRequest> {
   const ct = (req.headers['content-type'] ?? '').toLowerCase();
   if (ct.startsWith('multipart/form-data') || ct.startsWith('application/x-www-form-urlencoded')) {
     let form: FormData;
@@ -108,39 +108,61 @@ async function parseRequest(req: IncomingMessage, raw: Buffer): Promise<ParsedRe
     );
   }
   const body = parsed as Record<string, unknown>;
-  if (typeof body.key !== 'string')
+  if (typeof body.key !== 'string') {
+    // str(exc.errors()[0]): pydantic v1 on 1.4, v2 on 1.5.
     throw new HttpError(
       400,
-      `{'type': 'missing', 'loc': ('body', 'key'), 'msg': 'Field required', 'input': ${pyRepr({ ...body })}}`,
+      version === '1.4'
+        ? `{'loc': ('body', 'key'), 'msg': 'field required', 'type': 'value_error.missing'}`
+        : `{'type': 'missing', 'loc': ('body', 'key'), 'msg': 'Field required', 'input': ${pyRepr({ ...body })}, 'url': 'https://errors.pydantic.dev/2.9/v/missing'}`,
     );
+  }
   return { body, form: false };
 }
 
 /** The command list of a request: `commands` or the request itself (single command). */
-function commandsOf(body: Record<string, unknown>): Record<string, unknown>[] {
-  const list = Array.isArray(body.commands) ? (body.commands as unknown[]) : [body];
-  return list.map((c) => {
-    if (c === null || typeof c !== 'object' || Array.isArray(c))
-      throw new HttpError(400, `Malformed command ${pyRepr(c)}: command must be an object`);
-    return c as Record<string, unknown>;
-  });
+function commandsOf(body: Record<string, unknown>): unknown[] {
+  return Array.isArray(body.commands) ? (body.commands as unknown[]) : [body];
 }
 
-function checkCommand(c: Record<string, unknown>, endpoint: string): void {
-  const shown = { ...c };
-  delete shown.key;
-  if (!('op' in c)) throw new HttpError(400, `Malformed command ${pyRepr(shown)}: missing "op" field`);
-  if (!['/config-file', '/container-image', '/image', '/configure-section'].includes(endpoint)) {
-    if (!('path' in c)) throw new HttpError(400, `Malformed command ${pyRepr(shown)}: missing "path" field`);
-    if (!Array.isArray(c.path)) throw new HttpError(400, `Malformed command ${pyRepr(shown)}: "path" field must be a list`);
-    if (!c.path.every((p) => typeof p === 'string'))
-      throw new HttpError(400, `Malformed command ${pyRepr(shown)}: "path" field must be a list of strings`);
-  }
-  if (endpoint === '/configure') {
-    if ((c.path as unknown[]).length === 0)
-      throw new HttpError(400, `Malformed command ${pyRepr(shown)}: "path" list must be non-empty`);
-    if ('value' in c && typeof c.value !== 'string')
-      throw new HttpError(400, `Malformed command ${pyRepr(shown)}: "value" field must be a string`);
+function malformed(c: unknown, what: string): HttpError {
+  return new HttpError(400, `Malformed command '${pyRepr(c)}': ${what}`);
+}
+
+/**
+ * The request-shape checks the server runs before authentication (`MultipartRequest.body()` for
+ * forms, pydantic for JSON), with the form-mode texts. The key is left out of echoed commands.
+ */
+function validateShape(body: Record<string, unknown>, endpoint: string, version: '1.4' | '1.5'): void {
+  if (endpoint === '/configure' && body.op === 'confirm' && !('path' in body) && !Array.isArray(body.commands)) return;
+  const pathless =
+    version === '1.5'
+      ? ['/config-file', '/container-image', '/image', '/configure-section', '/traceroute']
+      : ['/config-file', '/container-image', '/image'];
+  for (const raw of commandsOf(body)) {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw malformed(raw, 'any command must be JSON of dict');
+    const c = { ...(raw as Record<string, unknown>) };
+    delete c.key;
+    if (!('op' in c)) throw malformed(c, "missing 'op' field");
+    if (!pathless.includes(endpoint)) {
+      if (!('path' in c)) throw malformed(c, "missing 'path' field");
+      if (!Array.isArray(c.path)) throw malformed(c, "'path' field must be a list");
+      // Sic: the server formats this one with a literal 0 instead of the command.
+      if (!c.path.every((p) => typeof p === 'string')) throw malformed(0, "'path' field must be a list of strings");
+    }
+    if (endpoint === '/configure') {
+      if ((c.path as unknown[]).length === 0) throw malformed(c, "'path' list must be non-empty");
+      if ('value' in c && typeof c.value !== 'string') throw malformed(c, "'value' field must be a string");
+    }
+    if (endpoint === '/configure-section') {
+      if (version === '1.5') {
+        if (!('section' in c) && !('config' in c)) throw malformed(c, "missing 'section' or 'config' field");
+      } else {
+        if (!('section' in c)) throw malformed(c, "missing 'section' field");
+        if (c.section === null || typeof c.section !== 'object' || Array.isArray(c.section))
+          throw malformed(c, "'section' field must be JSON of dict");
+      }
+    }
   }
 }
 
@@ -160,18 +182,15 @@ function dispatch(router: EmulatedRouter, endpoint: string, body: Record<string,
   const v15 = router.version === '1.5';
   switch (endpoint) {
     case '/retrieve': {
-      const [c] = commandsOf(body);
-      checkCommand(c!, endpoint);
-      const fmt = typeof c!.configFormat === 'string' ? c!.configFormat : 'json';
-      return router.retrieve(String(c!.op), c!.path as string[], fmt);
+      const fmt = typeof body.configFormat === 'string' ? body.configFormat : 'json';
+      return router.retrieve(String(body.op), body.path as string[], fmt);
     }
     case '/configure': {
       if (body.op === 'confirm' && !Array.isArray(body.commands)) {
         if (!v15) throw new HttpError(400, `'confirm' is not a valid operation`);
         return router.confirm();
       }
-      const cmds = commandsOf(body);
-      cmds.forEach((c) => checkCommand(c, endpoint));
+      const cmds = commandsOf(body) as Record<string, unknown>[];
       const ops: ConfigureOp[] = cmds.map((c) => ({
         op: String(c.op),
         path: c.path as string[],
@@ -180,8 +199,7 @@ function dispatch(router: EmulatedRouter, endpoint: string, body: Record<string,
       return router.configure(ops, { confirmMinutes: v15 ? confirmMinutes(body) : undefined });
     }
     case '/configure-section': {
-      const cmds = commandsOf(body);
-      cmds.forEach((c) => checkCommand(c, endpoint));
+      const cmds = commandsOf(body) as Record<string, unknown>[];
       return router.configureSection(cmds as unknown as SectionOp[], v15 ? confirmMinutes(body) : undefined);
     }
     case '/config-file': {
@@ -198,17 +216,14 @@ function dispatch(router: EmulatedRouter, endpoint: string, body: Record<string,
       throw new HttpError(400, `'${op}' is not a valid operation`);
     }
     case '/generate': {
-      checkCommand(body, endpoint);
       if (body.op !== 'generate') throw new HttpError(400, `'${String(body.op)}' is not a valid operation`);
       return router.generate(body.path as string[]);
     }
     case '/show': {
-      checkCommand(body, endpoint);
       if (body.op !== 'show') throw new HttpError(400, `'${String(body.op)}' is not a valid operation`);
       return router.show(body.path as string[]);
     }
     case '/reset': {
-      checkCommand(body, endpoint);
       if (body.op !== 'reset') throw new HttpError(400, `'${String(body.op)}' is not a valid operation`);
       return '';
     }
@@ -278,7 +293,8 @@ async function handle(router: EmulatedRouter, req: IncomingMessage, res: ServerR
     const known = ['/retrieve', '/configure', '/configure-section', '/config-file', '/generate', '/show', '/reset'];
     if (!known.includes(endpoint)) return send(res, 404, JSON.stringify({ detail: 'Not Found' }), 'application/json');
     const raw = await readBody(req, limit);
-    const { body } = await parseRequest(req, raw);
+    const { body } = await parseRequest(req, raw, router.version);
+    validateShape(body, endpoint, router.version);
     if (typeof body.key !== 'string' || !router.apiKeys().includes(body.key))
       throw new HttpError(401, 'Valid API key is required');
     delete body.key;

@@ -176,7 +176,7 @@ export function routerApiConformance(label: string, factory: () => Promise<Route
         const r = await raw(fx, '/retrieve', JSON.stringify({ op: 'exists', path: [] }), { contentType: 'application/json' });
         expect(r.status).toBe(400);
         expect(String(r.json!.error)).toContain("'loc': ('body', 'key')");
-        expect(String(r.json!.error)).toContain('Field required');
+        expect(String(r.json!.error)).toMatch(/field required/i);
       });
 
       it('names an invalid operation', async () => {

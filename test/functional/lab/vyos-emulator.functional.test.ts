@@ -343,8 +343,18 @@ describe('VyOS emulator: faults, partial commits, verify rules', () => {
     const res = await post(`${lab.urls.a}/configure`, { key: KEY, op: 'set', path: 'protocols static' });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text).error).toBe(
-      `Malformed command {'op': 'set', 'path': 'protocols static'}: "path" field must be a list`,
+      `Malformed command '{'op': 'set', 'path': 'protocols static'}': 'path' field must be a list`,
     );
+    // Shape errors come before authentication (pydantic validates first).
+    const unauth = await post(`${lab.urls.a}/configure`, { key: 'wrong', op: 'set', path: [1, 2] });
+    expect(JSON.parse(unauth.text).error).toBe(`Malformed command '0': 'path' field must be a list of strings`);
+    const form = new URLSearchParams({ data: JSON.stringify([{ path: ['x'] }]), key: KEY });
+    const res2 = await request(`${lab.urls.a}/configure`, {
+      method: 'POST',
+      body: form.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(JSON.parse(await res2.body.text()).error).toBe(`Malformed command '{'path': ['x']}': missing 'op' field`);
   });
 
   it('1.5 HTML-escapes error texts, 1.4 does not', async () => {
@@ -400,6 +410,10 @@ describe('VyOS emulator: faults, partial commits, verify rules', () => {
     const c = new VyosClient({ url: a.url, apiKey: KEY });
     const out = await c.configure([{ op: 'set', path: ['service', 'https', 'api', 'keys', 'id', 'second', 'key'], value: 'k2' }]);
     expect(out).toBe('Requested HTTP API server configuration change; commit will be called in the background');
+    // The commit runs in the background: a verify failure there still answers success (and is discarded).
+    const bad = await c.configure([{ op: 'set', path: ['service', 'https', 'api', 'keys', 'id', 'broken'] }]);
+    expect(bad).toBe('Requested HTTP API server configuration change; commit will be called in the background');
+    expect(a.exists(['service', 'https', 'api', 'keys', 'id', 'broken'])).toBe(false);
     const k2 = new VyosClient({ url: a.url, apiKey: 'k2' });
     expect(await k2.exists(['service', 'https'])).toBe(true);
     await c.configure([{ op: 'delete', path: ['service', 'https', 'api'] }]);
