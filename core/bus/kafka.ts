@@ -1,3 +1,5 @@
+// Must come before kafkajs: swaps in a native CRC-32C for produced record batches.
+import { crcPatch } from './kafkajs-crc.ts';
 import {
   Kafka,
   Partitioners,
@@ -8,6 +10,7 @@ import {
   type IHeaders,
   type KafkaMessage,
   type LogEntry,
+  type Message,
   type Producer,
 } from 'kafkajs';
 import { PathpilotError, errorMessage } from '../errors.ts';
@@ -18,9 +21,12 @@ import { checkMessages, checkSubscribe, checkTopic, defaultMaxBatchMessages, def
 
 /**
  * The Kafka bus, on kafkajs 2.2.4 (Kafka 4.x brokers: kafkajs negotiates API versions the broker
- * still supports). Producer: acks=-1, idempotent by default (then sends are serialized, see
- * `publish`), key → partition by murmur2 (`Partitioners.DefaultPartitioner`, the Java client's
- * placement). Consumer: one kafkajs consumer per subscription, `eachBatch` with autoCommit off;
+ * still supports). Producer: acks=-1, idempotent by default, key → partition by murmur2
+ * (`Partitioners.DefaultPartitioner`, the Java client's placement). A publish() call is one produce
+ * request; calls made while a request is in flight are merged into the next one (kafkajs cannot keep
+ * idempotent sequence numbers straight with concurrent requests, so they go one at a time), and a
+ * call larger than `maxRequestBytes` is split, in order. Topics are created with
+ * `max.message.bytes` = `maxMessageBytes` so a partition's share of a request always fits. Consumer: one kafkajs consumer per subscription, `eachBatch` with autoCommit off;
  * a chunk's offsets are committed only after the handler resolves; when it throws, the consumer
  * seeks back to the chunk's first offset and the batch is fetched and handed out again after a
  * backoff (at-least-once, nothing skipped).
@@ -32,10 +38,15 @@ export interface KafkaBusOptions {
   metrics?: BusMetrics;
   /**
    * Idempotent producer (no duplicates from producer retries). kafkajs cannot keep sequence numbers
-   * straight with concurrent produce requests, so publish() calls are serialized when this is on.
+   * straight with concurrent produce requests, so requests go one at a time (concurrent publish()
+   * calls are merged). Off: each call is its own request, several in flight.
    * @defaultValue true
    */
   idempotent?: boolean;
+  /** Largest request (sum of message values) the producer sends; bigger calls are split. @defaultValue 1 MiB */
+  maxRequestBytes?: number;
+  /** `max.message.bytes` of the topics ensureTopics() creates. @defaultValue 16 MiB */
+  maxMessageBytes?: number;
   /** First redelivery delay after a handler failure; doubles up to `retryMaxMs`. @defaultValue 200 */
   retryBackoffMs?: number;
   /** Kept below the session timeout: the consumer does not heartbeat while it waits. @defaultValue 5000 */
@@ -101,8 +112,10 @@ export class KafkaBus implements Bus {
   private producer: Producer | undefined;
   private admin: Admin | undefined;
   private readonly subscriptions = new Set<KafkaSubscription>();
-  /** Serializes produce requests when the producer is idempotent. */
-  private sendChain: Promise<unknown> = Promise.resolve();
+  /** Sends waiting for the in-flight request (idempotent producer). */
+  private readonly waiting: PendingSend[] = [];
+  private draining: Promise<void> | undefined;
+  private readonly maxRequestBytes: number;
   private started = false;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -112,6 +125,7 @@ export class KafkaBus implements Bus {
     if (!options.brokers.length) throw new PathpilotError('PP_ERR_CONFIG', 'kafka bus: at least one broker is required');
     this.metrics = options.metrics ?? createBusMetrics();
     this.idempotent = options.idempotent ?? true;
+    this.maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'pathpilot',
       brokers: options.brokers,
@@ -143,6 +157,7 @@ export class KafkaBus implements Bus {
       }
       this.producer = producer;
       this.admin = admin;
+      this.options.log?.debug({ nativeCrc32c: crcPatch.native, reason: crcPatch.reason }, 'kafka bus connected');
       this.started = true;
     })();
     return this.starting;
@@ -152,7 +167,7 @@ export class KafkaBus implements Bus {
     this.stopping ??= (async () => {
       this.started = false;
       await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
-      await this.sendChain.catch(() => {});
+      await this.draining;
       await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
     })();
     return this.stopping;
@@ -179,7 +194,11 @@ export class KafkaBus implements Bus {
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? defaultPartitions })),
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions ?? defaultPartitions,
+          configEntries: [{ name: 'max.message.bytes', value: String(this.options.maxMessageBytes ?? 16 * 1024 * 1024) }],
+        })),
       });
     } catch (err) {
       this.metrics.errors.inc({ error_type: 'admin' });
@@ -202,7 +221,12 @@ export class KafkaBus implements Bus {
     }
   }
 
-  /** One produce request per call (kafkajs groups the messages by partition into one request per broker). */
+  /**
+   * Resolves once the broker acked every message (acks=-1). One produce request per call, except that
+   * calls waiting for the in-flight request are merged into the next one, and a call larger than
+   * `maxRequestBytes` is split in order (if a later part fails the earlier parts stay published:
+   * the caller's retry may duplicate them; at-least-once).
+   */
   async publish(topic: string, messages: BusMessage[]): Promise<void> {
     const { producer } = this.ready('publish');
     try {
@@ -212,21 +236,26 @@ export class KafkaBus implements Bus {
       throw err;
     }
     if (messages.length === 0) return;
-    const send = () =>
-      producer.send({
-        topic,
-        acks: -1,
-        messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers })),
-      });
-    let bytes = 0;
-    for (const m of messages) bytes += m.value.length;
+    // Split into requests of at most maxRequestBytes (a single larger message goes alone).
+    const chunks: { messages: Message[]; bytes: number }[] = [];
+    let current: { messages: Message[]; bytes: number } = { messages: [], bytes: 0 };
+    let total = 0;
+    for (const m of messages) {
+      const size = m.value.length;
+      if (current.messages.length > 0 && current.bytes + size > this.maxRequestBytes) {
+        chunks.push(current);
+        current = { messages: [], bytes: 0 };
+      }
+      current.messages.push({ key: m.key ?? null, value: m.value, headers: m.headers });
+      current.bytes += size;
+      total += size;
+    }
+    chunks.push(current);
     try {
       if (this.idempotent) {
-        const result = this.sendChain.then(send, send);
-        this.sendChain = result.catch(() => {});
-        await result;
+        await Promise.all(chunks.map((c) => this.enqueue(topic, c.messages, c.bytes)));
       } else {
-        await send();
+        for (const c of chunks) await producer.send({ topic, acks: -1, messages: c.messages });
       }
     } catch (err) {
       this.metrics.errors.inc({ error_type: 'publish' });
@@ -235,7 +264,43 @@ export class KafkaBus implements Bus {
       });
     }
     this.metrics.published.inc({ topic }, messages.length);
-    this.metrics.publishedBytes.inc({ topic }, bytes);
+    this.metrics.publishedBytes.inc({ topic }, total);
+  }
+
+  private enqueue(topic: string, messages: Message[], bytes: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ topic, messages, bytes, resolve, reject });
+      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    });
+  }
+
+  /** Sends waiting calls one request at a time, merging what fits in maxRequestBytes (FIFO, so per-key order holds). */
+  private async drain(): Promise<void> {
+    const producer = this.producer!;
+    while (this.waiting.length > 0) {
+      const group: PendingSend[] = [];
+      let bytes = 0;
+      while (this.waiting.length > 0 && (group.length === 0 || bytes + this.waiting[0].bytes <= this.maxRequestBytes)) {
+        const next = this.waiting.shift()!;
+        group.push(next);
+        bytes += next.bytes;
+      }
+      const byTopic = new Map<string, Message[]>();
+      for (const p of group) {
+        const list = byTopic.get(p.topic);
+        if (list) list.push(...p.messages);
+        else byTopic.set(p.topic, [...p.messages]);
+      }
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
+        });
+        for (const p of group) p.resolve();
+      } catch (err) {
+        for (const p of group) p.reject(err);
+      }
+    }
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -271,6 +336,14 @@ export class KafkaBus implements Bus {
     }
     return sub;
   }
+}
+
+interface PendingSend {
+  topic: string;
+  messages: Message[];
+  bytes: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 class KafkaSubscription implements Subscription {

@@ -48,6 +48,46 @@ describe('KafkaBus', () => {
     }
   });
 
+  it('splits large calls and keeps per-key order under concurrent calls; topics take 2 MB messages', async () => {
+    const bus = new KafkaBus({ brokers: brokers(), maxRequestBytes: 1024 * 1024 });
+    await bus.start();
+    const topic = uniqueName('bus_big');
+    try {
+      await bus.ensureTopics([{ topic, partitions: 2 }]);
+      const got: { key?: string; seq: number; size: number }[] = [];
+      await bus.subscribe({
+        group: uniqueName('g'),
+        topics: [topic],
+        fromBeginning: true,
+        handler: async (b) => {
+          for (const m of b.messages) got.push({ key: m.key, seq: m.value.readUInt32BE(0), size: m.value.length });
+        },
+      });
+      const msg = (key: string, seq: number, size: number) => {
+        const value = Buffer.alloc(size, 1);
+        value.writeUInt32BE(seq, 0);
+        return { key, value };
+      };
+      // 12 × 200 kB to one key: one call, split into requests of ≤ 1 MB.
+      await bus.publish(
+        topic,
+        Array.from({ length: 12 }, (_, i) => msg('exporter-1', i, 200_000)),
+      );
+      // 20 concurrent single-message calls: merged while a request is in flight.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => bus.publish(topic, [msg('exporter-2', i, 50_000)])));
+      // One message over the broker's 1 MB default, accepted thanks to the topic's max.message.bytes.
+      await bus.publish(topic, [msg('exporter-3', 0, 2_000_000)]);
+      for (let i = 0; i < 1500 && got.length < 33; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toHaveLength(33);
+      expect(got.filter((g) => g.key === 'exporter-1').map((g) => g.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect(got.filter((g) => g.key === 'exporter-2').map((g) => g.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect(got.find((g) => g.key === 'exporter-3')?.size).toBe(2_000_000);
+    } finally {
+      await bus.deleteTopics([topic]);
+      await bus.stop();
+    }
+  });
+
   it('fails start() with a clear error when no broker answers', async () => {
     const bus = new KafkaBus({ brokers: ['127.0.0.1:1'] });
     await expect(bus.start()).rejects.toThrow(/unable to connect to Kafka at 127\.0\.0\.1:1/);
