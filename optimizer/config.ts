@@ -25,7 +25,7 @@ export const optimizerConfigSchema = z
     /** Learned models on or off (baselines always run). */
     learned: z.boolean().default(true),
     /** Epochs for the learned quantile models. */
-    epochs: z.number().int().positive().max(500).default(30),
+    epochs: z.number().int().positive().max(500).default(12),
     /** $/day per Mbit/s per path-score unit for the latency/loss penalty (scaled by class priority). */
     latency_penalty: z.number().nonnegative().default(0.05),
     /** A proposal is published only when it improves the objective by this fraction… */

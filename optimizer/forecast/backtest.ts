@@ -32,6 +32,10 @@ export interface BacktestResult {
   beatsNaive: Record<string, number>;
   trainMs: number;
   evalMs: number;
+  /** The learned model trained for the backtest (only with `keepModel`). */
+  model?: QuantileMlp;
+  /** Series left out because they are constant in their training part (nothing to forecast, MASE undefined). */
+  excluded: string[];
 }
 
 export interface BacktestOptions {
@@ -42,6 +46,8 @@ export interface BacktestOptions {
   originEveryMs?: number;
   learned?: boolean;
   epochs?: number;
+  /** Hand the trained MLP to the caller (who disposes it) instead of disposing it. */
+  keepModel?: boolean;
   onProgress?: (fraction: number) => void;
 }
 
@@ -65,7 +71,14 @@ export async function backtest(series: readonly BacktestSeries[], options: Backt
   const horizonsMs = options.horizonsMs ?? [3_600_000, 86_400_000];
   const nOrigins = Math.max(2, options.origins ?? 8);
   const every = options.originEveryMs ?? 6 * 3_600_000;
-  const plans = series.map((s) => {
+  const excluded: string[] = [];
+  const varying = series.filter((s) => {
+    const v = s.values;
+    for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) return true;
+    excluded.push(s.key);
+    return false;
+  });
+  const plans = varying.map((s) => {
     const maxH = Math.max(...horizonsMs.map((h) => Math.round(h / s.ctx.stepMs)));
     const gap = Math.max(1, Math.round(every / s.ctx.stepMs));
     const last = s.values.length - maxH;
@@ -87,7 +100,7 @@ export async function backtest(series: readonly BacktestSeries[], options: Backt
       plans.map((p) => ({ values: p.s.values, ctx: p.s.ctx, trainEnd: p.origins[0]! })),
       {
         maxHorizon: Math.max(...plans.map((p) => p.maxH)),
-        epochs: options.epochs ?? 30,
+        epochs: options.epochs ?? 12,
         onProgress: (f) => options.onProgress?.(f * 0.7),
       },
     );
@@ -136,7 +149,11 @@ export async function backtest(series: readonly BacktestSeries[], options: Backt
     const validation = score(0, half);
     const test = score(half, origins.length);
     const selected = models
-      .map((m) => [m, mean(Object.values(validation[m]!).map((x) => x.mase))] as const)
+      .map((m) => {
+        const v = Object.values(validation[m]!);
+        const byMase = mean(v.map((x) => x.mase));
+        return [m, Number.isFinite(byMase) ? byMase : mean(v.map((x) => x.smape))] as const;
+      })
       .sort((a, b) => a[1] - b[1])[0]![0];
     out.push({ key: s.key, validation, test, selected });
     options.onProgress?.(0.7 + (0.3 * (si + 1)) / plans.length);
@@ -147,13 +164,15 @@ export async function backtest(series: readonly BacktestSeries[], options: Backt
     beatsNaive[l] =
       out.filter((r) => r.test[r.selected]![l]!.mase < r.test['seasonal-naive']![l]!.mase).length / Math.max(1, out.length);
   }
-  mlp?.dispose();
+  if (!options.keepModel) mlp?.dispose();
   return {
+    model: options.keepModel ? mlp : undefined,
     horizons: horizonsMs.map((h) => ({ label: label(h), steps: h })),
     models,
     series: out,
     beatsNaive,
     trainMs,
     evalMs: performance.now() - t1,
+    excluded,
   };
 }

@@ -106,7 +106,8 @@ export class QuantileMlp {
   readonly name = 'mlp-quantile';
   private constructor(private readonly model: tf.LayersModel) {}
 
-  static async train(series: readonly TrainingSeries[], options: TrainOptions): Promise<QuantileMlp> {
+  /** Trains a new model, or continues training `warm` (a model trained on older data) when given. */
+  static async train(series: readonly TrainingSeries[], options: TrainOptions, warm?: QuantileMlp): Promise<QuantileMlp> {
     await tfReady();
     const rand = rng(options.seed ?? 7);
     const per = options.samplesPerSeries ?? 800;
@@ -128,26 +129,29 @@ export class QuantileMlp {
         n++;
       }
     }
-    const input = tf.input({ shape: [featureCount] });
-    const h1 = tf.layers.dense({ units: 48, activation: 'relu' }).apply(input) as tf.SymbolicTensor;
-    const h2 = tf.layers.dense({ units: 32, activation: 'relu' }).apply(h1) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 2 }).apply(h2) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: out });
-    model.compile({ optimizer: tf.train.adam(0.003), loss: quantileLoss });
+    let model = warm?.model;
+    if (!model) {
+      const input = tf.input({ shape: [featureCount] });
+      const h1 = tf.layers.dense({ units: 48, activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+      const h2 = tf.layers.dense({ units: 32, activation: 'relu' }).apply(h1) as tf.SymbolicTensor;
+      const out = tf.layers.dense({ units: 2 }).apply(h2) as tf.SymbolicTensor;
+      model = tf.model({ inputs: input, outputs: out });
+    }
+    model.compile({ optimizer: tf.train.adam(warm ? 0.001 : 0.003), loss: quantileLoss });
     const x = tf.tensor2d(xs.subarray(0, n * featureCount), [n, featureCount]);
     // Keras wants the target shaped like the output; both columns hold the same value.
     const y = tf.tensor2d(ys.subarray(0, 2 * n), [n, 2]);
-    const epochs = options.epochs ?? 30;
+    const epochs = options.epochs ?? 12;
     await model.fit(x, y, {
       epochs,
-      batchSize: 512,
+      batchSize: 1024,
       shuffle: true,
       verbose: 0,
       callbacks: { onEpochEnd: async (e) => options.onProgress?.((e + 1) / epochs) },
     });
     x.dispose();
     y.dispose();
-    return new QuantileMlp(model);
+    return warm ?? new QuantileMlp(model);
   }
 
   /** Forecasts for many (history, origin) requests in one batch. */

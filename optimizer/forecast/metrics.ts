@@ -9,7 +9,8 @@ export function mase(actual: readonly number[], forecast: readonly number[], tra
     n++;
   }
   scale = n > 0 ? scale / n : NaN;
-  return mae(actual, forecast) / (scale > 0 ? scale : 1e-9);
+  // A series flat in its training part has no scale: MASE is undefined there (NaN), not huge.
+  return scale > 0 ? mae(actual, forecast) / scale : NaN;
 }
 
 export function mae(actual: readonly number[], forecast: readonly number[]): number {

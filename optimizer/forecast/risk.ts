@@ -132,7 +132,7 @@ export class RiskClassifier {
     options: { epochs?: number } = {},
   ): Promise<RiskClassifier> {
     await tfReady();
-    const train = dataset(series, horizonWindows, (t, n) => t < n * 0.6, 2);
+    const train = dataset(series, horizonWindows, (t, n) => t < n * 0.6, 3);
     const cal = dataset(series, horizonWindows, (t, n) => t >= n * 0.6 && t < n * 0.8, 2);
     const model = tf.sequential({
       layers: [tf.layers.dense({ units: 16, activation: 'relu', inputShape: [riskFeatureCount] }), tf.layers.dense({ units: 1 })],
@@ -140,7 +140,7 @@ export class RiskClassifier {
     model.compile({ optimizer: tf.train.adam(0.01), loss: tf.losses.sigmoidCrossEntropy });
     const x = tf.tensor2d(train.xs.subarray(0, train.n * riskFeatureCount), [train.n, riskFeatureCount]);
     const y = tf.tensor2d(train.ys, [train.n, 1]);
-    await model.fit(x, y, { epochs: options.epochs ?? 20, batchSize: 256, shuffle: true, verbose: 0 });
+    await model.fit(x, y, { epochs: options.epochs ?? 8, batchSize: 512, shuffle: true, verbose: 0 });
     x.dispose();
     y.dispose();
     const logits = RiskClassifier.logits(model, cal.xs, cal.n);

@@ -31,6 +31,8 @@ export interface TeOptions {
   /** Penalty per Mbit/s carried on a path predicted to break the class SLO, $/day. */
   slo_penalty?: number;
   time_limit_s?: number;
+  /** A path whose failure risk reaches this is treated as breaking its SLO (default 0.5). */
+  risk_threshold?: number;
 }
 
 export interface TeInput {
@@ -38,6 +40,8 @@ export interface TeInput {
   demands: readonly TeDemand[];
   /** Predicted quality per path id; a path without a prediction is treated as meeting its SLO with score 0. */
   quality: ReadonlyMap<string, PathQuality>;
+  /** Failure risk per `pathId|classId` (probability of breaching that class's SLO within the horizon). */
+  risk?: ReadonlyMap<string, number>;
   /** Current split per demand key (`from>to|class`) → path id → fraction. */
   current?: ReadonlyMap<string, Readonly<Record<string, number>>>;
   options: TeOptions;
@@ -198,7 +202,8 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
       const q = quality.get(p.id);
       const score = q ? pathScore(q, policy.score) : 0;
       const usable = Number.isFinite(score);
-      const violates = q ? !usable || violatesSlo(q, cls) : false;
+      const risky = (input.risk?.get(`${p.id}|${cls.id}`) ?? 0) >= (options.risk_threshold ?? 0.5);
+      const violates = risky || (q ? !usable || violatesSlo(q, cls) : false);
       const cost = mean * gbPerMbpsDay * pathCostPerGb.get(p.id)!;
       const penalty = dem.mbps * options.latency_penalty * classWeight * (usable ? score : 100);
       const col = colCost.length;
@@ -445,4 +450,105 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
     tight,
     stats: { variables: numCols, constraints: numRows, nonzeros: indices.length, build_ms: buildMs, solve_ms: solveMs },
   };
+}
+
+export interface SplitEvaluation {
+  cost_per_day: number;
+  /** Latency/loss penalty (same units as the LP objective). */
+  penalty: number;
+  max_utilization: number;
+  /** Mbit/s over the utilization cap, summed over link directions. */
+  overload_mbps: number;
+  /** Mbit/s on paths predicted to break their class SLO. */
+  slo_violating_mbps: number;
+  /** Traffic-weighted 95th percentile of predicted path RTT per class. */
+  rtt_p95_ms: Record<string, number>;
+  /** Traffic-weighted mean failure risk of the paths used. */
+  slo_risk: number;
+}
+
+/**
+ * Scores any split (the current one, or a plan) with the LP's terms, so "is the new plan worth it" compares
+ * like with like. Demands without an entry in `split` run on their primary path.
+ */
+export function evaluateSplit(input: TeInput, split: ReadonlyMap<string, Readonly<Record<string, number>>>): SplitEvaluation {
+  const { topology, demands, quality, options } = input;
+  const links = new Map(topology.links.map((l) => [l.id, l]));
+  const classes = new Map(topology.classes.map((c) => [c.id, c]));
+  const lowest = Math.max(...topology.classes.map((c) => c.priority));
+  const byPair = new Map<string, PathConfig[]>();
+  for (const p of topology.paths) {
+    const k = `${p.from}>${p.to}`;
+    byPair.set(
+      k,
+      [...(byPair.get(k) ?? []), p].sort((a, b) => a.priority - b.priority),
+    );
+  }
+  const load = new Map<string, { mbps: number; cap: number }>();
+  const rtts = new Map<string, { rtt: number; w: number }[]>();
+  let cost = 0;
+  let penalty = 0;
+  let violating = 0;
+  let riskSum = 0;
+  let riskW = 0;
+  for (const d of demands) {
+    const cls = classes.get(d.class);
+    const paths = byPair.get(`${d.from}>${d.to}`) ?? [];
+    if (!cls || paths.length === 0) continue;
+    const fr = split.get(demandKey(d.from, d.to, d.class)) ?? { [paths[0]!.id]: 1 };
+    for (const p of paths) {
+      const f = fr[p.id] ?? 0;
+      if (f <= 0) continue;
+      const hops = walk(p, links);
+      const q = quality.get(p.id);
+      const score = q ? pathScore(q, options.policy.score) : 0;
+      const risk = input.risk?.get(`${p.id}|${cls.id}`) ?? 0;
+      cost += f * (d.mean_mbps ?? d.mbps) * gbPerMbpsDay * hops.reduce((a, h) => a + h.link.cost_per_gb, 0);
+      penalty += f * d.mbps * options.latency_penalty * 2 ** (lowest - cls.priority) * (Number.isFinite(score) ? score : 100);
+      if (risk >= (options.risk_threshold ?? 0.5) || (q && (!Number.isFinite(score) || violatesSlo(q, cls))))
+        violating += f * d.mbps;
+      riskSum += risk * f * d.mbps;
+      riskW += f * d.mbps;
+      if (q) rtts.set(d.class, [...(rtts.get(d.class) ?? []), { rtt: q.rtt_p95_ms, w: f * d.mbps }]);
+      for (const h of hops) {
+        const key = `${h.link.id}:${h.from}>${h.to}`;
+        const cur = load.get(key) ?? { mbps: 0, cap: h.link.capacity_mbps };
+        cur.mbps += f * d.mbps;
+        load.set(key, cur);
+      }
+    }
+  }
+  let maxU = 0;
+  let over = 0;
+  for (const l of load.values()) {
+    maxU = Math.max(maxU, l.mbps / l.cap);
+    over += Math.max(0, l.mbps - l.cap * options.policy.max_utilization);
+  }
+  const rtt_p95_ms: Record<string, number> = {};
+  for (const [c, list] of rtts) {
+    list.sort((a, b) => a.rtt - b.rtt);
+    const total = list.reduce((a, b) => a + b.w, 0);
+    let acc = 0;
+    for (const e of list) {
+      acc += e.w;
+      if (acc >= total * 0.95) {
+        rtt_p95_ms[c] = e.rtt;
+        break;
+      }
+    }
+  }
+  return {
+    cost_per_day: cost,
+    penalty,
+    max_utilization: maxU,
+    overload_mbps: over,
+    slo_violating_mbps: violating,
+    rtt_p95_ms,
+    slo_risk: riskW > 0 ? Math.min(1, riskSum / riskW) : 0,
+  };
+}
+
+/** Fractions per demand key from a plan, for evaluateSplit. */
+export function planSplit(result: TeResult): Map<string, Record<string, number>> {
+  return new Map(result.splits.map((s) => [demandKey(s.from, s.to, s.class), s.fractions]));
 }

@@ -1,0 +1,391 @@
+import type { RootConfig } from '../core/config/index.ts';
+import { Topology } from '../core/config/index.ts';
+import type { Clock } from '../core/clock.ts';
+import { proposalQueueName, type Proposal } from '../core/proposal.ts';
+import type { Queue } from '../core/queue/types.ts';
+import type { Logger } from '../core/log.ts';
+import type { OptimizerConfig } from './config.ts';
+import type { CurrentWeights, OptimizerData, PairTraffic, PathProbes } from './data.ts';
+import { backtest, type BacktestResult, type BacktestSeries } from './forecast/backtest.ts';
+import { holtWinters, seasonalNaive, periods, type QuantileForecast, type SeriesContext } from './forecast/baselines.ts';
+import { QuantileMlp, type SavedModel } from './forecast/learned.ts';
+import { quantile } from './forecast/metrics.ts';
+import { RiskClassifier, breaches, type RiskBacktest, type RiskSeries } from './forecast/risk.ts';
+import type { OptimizerMetrics } from './metrics.ts';
+import { ModelRegistry, type ModelVersion } from './registry.ts';
+import type { PathQuality } from './score.ts';
+import { decide, type Decision } from './proposal.ts';
+import { demandKey, evaluateSplit, planSplit, solveTe, type TeDemand, type TeInput, type TeResult } from './te/solve.ts';
+
+export interface SeriesForecast {
+  key: string;
+  model: string;
+  stepMs: number;
+  /** Epoch ms of the first forecast step. */
+  startMs: number;
+  p50: number[];
+  p90: number[];
+}
+
+export interface RunReport {
+  at: number;
+  plan?: TeResult;
+  decision?: Pick<Decision, 'publish' | 'why' | 'objective_before' | 'objective_after'>;
+  proposal?: Proposal;
+  error?: string;
+  duration_ms: number;
+}
+
+export interface EngineDeps {
+  data: OptimizerData;
+  root: RootConfig;
+  clock: Clock;
+  queue?: Queue;
+  registry?: ModelRegistry;
+  log?: Logger;
+  metrics?: OptimizerMetrics;
+}
+
+export function linkKey(link: string, fromSite: string): string {
+  return `link:${link}:${fromSite}`;
+}
+export function pairSeriesKey(from: string, to: string, cls: string): string {
+  return `pair:${demandKey(from, to, cls)}`;
+}
+
+/**
+ * The optimizer's work, independent of scheduling: train (backtest, select per series, register), forecast,
+ * and run (forecast → predicted quality and risk → TE LP → proposal when worth it → publish).
+ */
+export class OptimizerEngine {
+  readonly topo: Topology;
+  readonly registry: ModelRegistry;
+  private mlp?: QuantileMlp;
+  private risk?: RiskClassifier;
+  private selection: Record<string, string> = {};
+  lastBacktest?: BacktestResult;
+  lastRiskBacktest?: RiskBacktest;
+  lastForecasts: SeriesForecast[] = [];
+  lastRun?: RunReport;
+  readonly proposals: Proposal[] = [];
+  training: { active: boolean; progress: number; started_at?: number } = { active: false, progress: 0 };
+
+  constructor(
+    private readonly deps: EngineDeps,
+    readonly config: OptimizerConfig,
+  ) {
+    this.topo = new Topology(deps.root);
+    this.registry = deps.registry ?? new ModelRegistry(config.registry_dir);
+  }
+
+  private get stepMs(): number {
+    return this.config.step_s * 1000;
+  }
+
+  /** Reloads the latest registered models (after a restart). */
+  async restore(): Promise<boolean> {
+    await this.registry.load();
+    const t = this.registry.latest('traffic');
+    const r = this.registry.latest('risk');
+    let restored = false;
+    if (t) {
+      this.selection = t.selection ?? {};
+      const art = await this.registry.artifact<{ mlp?: SavedModel }>(t.version);
+      if (art?.mlp) {
+        this.mlp?.dispose();
+        this.mlp = await QuantileMlp.load(art.mlp);
+      }
+      restored = true;
+    }
+    if (r) {
+      const art = await this.registry.artifact<Parameters<typeof RiskClassifier.load>[0]>(r.version);
+      if (art) {
+        this.risk?.dispose();
+        this.risk = await RiskClassifier.load(art);
+        restored = true;
+      }
+    }
+    return restored;
+  }
+
+  modelVersions(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const t = this.registry.latest('traffic');
+    const r = this.registry.latest('risk');
+    if (t) out.traffic = t.version;
+    if (r) out.risk = r.version;
+    return out;
+  }
+
+  private async trafficSeries(to: number): Promise<{ series: BacktestSeries[]; pairs: PairTraffic[] }> {
+    const range = { from: to - this.config.history_h * 3_600_000, to, stepMs: this.stepMs };
+    range.from -= range.from % this.stepMs;
+    range.to -= range.to % this.stepMs;
+    const [links, pairs] = await Promise.all([this.deps.data.linkTraffic(range), this.deps.data.pairTraffic(range)]);
+    const series: BacktestSeries[] = [
+      ...links.map((l) => ({
+        key: linkKey(l.link, l.from_site),
+        values: l.values,
+        ctx: { stepMs: l.stepMs, startMs: l.startMs },
+      })),
+      ...pairs.map((p) => ({
+        key: pairSeriesKey(p.from, p.to, p.class),
+        values: p.values,
+        ctx: { stepMs: p.stepMs, startMs: p.startMs },
+      })),
+    ];
+    return { series, pairs };
+  }
+
+  private async riskSeries(to: number, hours: number): Promise<RiskSeries[]> {
+    const probes = await this.deps.data.pathProbes({ from: to - hours * 3_600_000, to });
+    const out: RiskSeries[] = [];
+    for (const p of probes) {
+      if (!this.topo.paths.has(p.path) || p.windows.length === 0) continue;
+      for (const c of this.topo.classes.values()) out.push({ path: `${p.path}|${c.id}`, windows: p.windows, slo: c.slo });
+    }
+    return out;
+  }
+
+  /** Trains every model, backtests, selects the best per series and registers new versions. */
+  async train(
+    onProgress: (p: number) => Promise<void> | void = () => {},
+  ): Promise<{ traffic: ModelVersion; risk?: ModelVersion }> {
+    const now = this.deps.clock.now();
+    this.training = { active: true, progress: 0, started_at: now };
+    const t0 = performance.now();
+    try {
+      const { series } = await this.trafficSeries(now);
+      const usable = series.filter((s) => s.values.length > 0);
+      const { day } = periods({ stepMs: this.stepMs, startMs: 0 });
+      const len = Math.min(...usable.map((s) => s.values.length));
+      // Origins need two days of history before them and a day after: fit the count to the data.
+      const origins = Math.min(8, Math.floor((len - 3 * day) / (day / 4)));
+      let selection: Record<string, string> = {};
+      let backtestModel: QuantileMlp | undefined;
+      let metrics: Record<string, unknown> = {};
+      const progress = async (p: number) => {
+        this.training.progress = p;
+        await onProgress(Math.round(p * 100));
+      };
+      if (usable.length > 0 && origins >= 2) {
+        const bt = await backtest(usable, {
+          origins,
+          originEveryMs: 6 * 3_600_000,
+          learned: this.config.learned,
+          epochs: this.config.epochs,
+          keepModel: true,
+          onProgress: (f) => void progress(f * 0.5),
+        });
+        backtestModel = bt.model;
+        this.lastBacktest = bt;
+        selection = Object.fromEntries(bt.series.map((s) => [s.key, s.selected]));
+        metrics = { beats_naive: bt.beatsNaive, series: bt.series.length, models: bt.models };
+      } else {
+        selection = Object.fromEntries(
+          usable.map((s) => [s.key, s.values.length >= 2 * day ? 'holt-winters' : 'seasonal-naive']),
+        );
+        metrics = { note: `history too short for a backtest (${len} steps); Holt-Winters/seasonal naive selected` };
+      }
+      let artifact: { mlp?: SavedModel } = {};
+      if (this.config.learned && Object.values(selection).includes('mlp-quantile')) {
+        // Warm start: the backtest's model (trained up to the first origin) continues on the full history.
+        const mlp = await QuantileMlp.train(
+          usable.map((s) => ({ values: s.values, ctx: s.ctx })),
+          {
+            maxHorizon: Math.max(1, Math.round((this.config.horizon_min * 60_000) / this.stepMs), day),
+            epochs: backtestModel ? Math.max(3, Math.round(this.config.epochs / 4)) : this.config.epochs,
+            onProgress: (f) => void progress(0.5 + f * 0.3),
+          },
+          backtestModel,
+        );
+        backtestModel = undefined;
+        this.mlp?.dispose();
+        this.mlp = mlp;
+        artifact = { mlp: await mlp.save() };
+      }
+      backtestModel?.dispose();
+      this.selection = selection;
+      const traffic = await this.registry.register(
+        { kind: 'traffic', model: 'per-series-best', trained_at: now, metrics, selection, train_ms: performance.now() - t0 },
+        artifact,
+      );
+      let risk: ModelVersion | undefined;
+      const t1 = performance.now();
+      const rs = await this.riskSeries(now, 72);
+      // Probe windows are 1 minute in production (5 in some labs): the horizon in windows follows their spacing.
+      const w0 = rs[0]?.windows;
+      const spacing = w0 && w0.length > 1 ? Math.max(1, (w0[w0.length - 1]!.t - w0[0]!.t) / (w0.length - 1)) : 60_000;
+      const horizonWindows = Math.max(1, Math.round((this.config.horizon_min * 60_000) / spacing));
+      const labelled = rs.some((s) => s.windows.some((w) => breaches(w, s.slo)));
+      if (rs.length > 0 && labelled && rs[0]!.windows.length > 200) {
+        const clf = await RiskClassifier.train(rs, horizonWindows);
+        const ev = clf.evaluate(rs);
+        this.lastRiskBacktest = ev;
+        this.risk?.dispose();
+        this.risk = clf;
+        risk = await this.registry.register(
+          { kind: 'risk', model: clf.name, trained_at: now, metrics: ev.models, train_ms: performance.now() - t1 },
+          await clf.save(),
+        );
+      }
+      await progress(1);
+      this.deps.metrics?.trainings.inc({ outcome: 'ok' });
+      this.deps.metrics?.trainSeconds.observe((performance.now() - t0) / 1000);
+      return { traffic, risk };
+    } catch (err) {
+      this.deps.metrics?.trainings.inc({ outcome: 'error' });
+      throw err;
+    } finally {
+      this.training.active = false;
+    }
+  }
+
+  private forecastOne(s: BacktestSeries, h: number): SeriesForecast {
+    const model = this.selection[s.key] ?? (s.values.length >= 2 * periods(s.ctx).day ? 'holt-winters' : 'seasonal-naive');
+    let f: QuantileForecast;
+    if (model === 'mlp-quantile' && this.mlp && s.values.length > periods(s.ctx).day) f = this.mlp.predict(s.values, h, s.ctx);
+    else if (model === 'seasonal-naive' || s.values.length < 2 * periods(s.ctx).day)
+      f = seasonalNaive(s.values, h, Math.max(1, Math.min(periods(s.ctx).day, s.values.length)));
+    else f = holtWinters(s.values, h, s.ctx);
+    return {
+      key: s.key,
+      model,
+      stepMs: s.ctx.stepMs,
+      startMs: s.ctx.startMs + s.values.length * s.ctx.stepMs,
+      p50: f.p50,
+      p90: f.p90,
+    };
+  }
+
+  /** Forecasts every traffic series `horizonMs` ahead (default: the configured horizon). */
+  async forecast(horizonMs = this.config.horizon_min * 60_000): Promise<SeriesForecast[]> {
+    const now = this.deps.clock.now();
+    const { series } = await this.trafficSeries(now);
+    const h = Math.max(1, Math.round(horizonMs / this.stepMs));
+    this.lastForecasts = series.filter((s) => s.values.length > 0).map((s) => this.forecastOne(s, h));
+    this.deps.metrics?.forecasts.inc(this.lastForecasts.length);
+    return this.lastForecasts;
+  }
+
+  /** Recent measured quality per path (last 15 windows): p90 of window p95 RTT, mean loss and jitter. */
+  static recentQuality(probes: readonly PathProbes[]): Map<string, PathQuality> {
+    const out = new Map<string, PathQuality>();
+    for (const p of probes) {
+      const ws = p.windows.slice(-15);
+      if (ws.length === 0) continue;
+      const rtts = ws.map((w) => w.rtt_p95_ms).sort((a, b) => a - b);
+      out.set(p.path, {
+        rtt_p95_ms: quantile(rtts, 0.9),
+        loss_pct: ws.reduce((a, w) => a + w.loss_pct, 0) / ws.length,
+        jitter_ms: ws.reduce((a, w) => a + w.jitter_ms, 0) / ws.length,
+      });
+    }
+    return out;
+  }
+
+  /** One optimization run; publishes a proposal when the plan is worth it. */
+  async run(): Promise<RunReport> {
+    const t0 = performance.now();
+    const now = this.deps.clock.now();
+    const root = this.deps.root;
+    try {
+      const forecasts = await this.forecast();
+      const byKey = new Map(forecasts.map((f) => [f.key, f]));
+      const demands: TeDemand[] = [];
+      for (const [from, to] of this.topo.pairs()) {
+        for (const c of root.classes) {
+          const f = byKey.get(pairSeriesKey(from, to, c.id));
+          if (!f) continue;
+          const p90 = Math.max(0, ...f.p90);
+          const mean = f.p50.reduce((a, b) => a + b, 0) / Math.max(1, f.p50.length);
+          demands.push({ from, to, class: c.id, mbps: p90, mean_mbps: Math.max(0, mean) });
+        }
+      }
+      const probes = await this.deps.data.pathProbes({ from: now - 3 * 3_600_000, to: now });
+      const quality = OptimizerEngine.recentQuality(probes);
+      let risk: Map<string, number> | undefined;
+      if (this.risk) {
+        const rs = await this.riskSeries(now, 2);
+        risk = this.risk.predict(rs);
+      }
+      const current: CurrentWeights = await this.deps.data.currentWeights();
+      const budgets = root.policy.budgets.filter((b) => !b.provider && !b.link);
+      const input: TeInput = {
+        topology: { links: root.links, paths: root.paths, classes: root.classes },
+        demands,
+        quality,
+        risk,
+        current,
+        options: {
+          policy: root.policy,
+          latency_penalty: this.config.latency_penalty,
+          budget_per_day: budgets.length > 0 ? Math.min(...budgets.map((b) => b.monthly)) / 30 : undefined,
+          time_limit_s: this.config.solve_time_limit_s,
+          risk_threshold: this.config.risk_threshold,
+        },
+      };
+      const plan = await solveTe(input);
+      this.deps.metrics?.solveSeconds.observe(plan.stats.solve_ms / 1000);
+      const before = evaluateSplit(input, current);
+      const after = evaluateSplit(input, planSplit(plan));
+      // Demands whose current path breaks its class SLO right now (measured, not predicted).
+      const breakingNow = new Set<string>();
+      for (const d of demands) {
+        const key = demandKey(d.from, d.to, d.class);
+        const cls = this.topo.classes.get(d.class)!;
+        const cur = current.get(key) ?? { [this.topo.pathsFor(d.from, d.to)[0]?.id ?? '']: 1 };
+        for (const [pid, f] of Object.entries(cur)) {
+          const q = quality.get(pid);
+          if (
+            f > 0.05 &&
+            q &&
+            (q.rtt_p95_ms > cls.slo.rtt_p95_ms || q.loss_pct > cls.slo.loss_pct || q.jitter_ms > cls.slo.jitter_ms)
+          )
+            breakingNow.add(key);
+        }
+      }
+      const decision = decide(
+        {
+          now,
+          topo: this.topo,
+          plan,
+          before,
+          after,
+          current,
+          breakingNow,
+          modelVersions: this.modelVersions(),
+          horizonMin: this.config.horizon_min,
+          dataFrom: now - this.config.history_h * 3_600_000,
+          dataTo: now,
+        },
+        this.config,
+      );
+      if (decision.publish && decision.proposal) {
+        if (this.deps.queue)
+          await this.deps.queue.add(proposalQueueName, 'proposal', decision.proposal, { jobId: decision.proposal.id });
+        this.proposals.push(decision.proposal);
+        if (this.proposals.length > 100) this.proposals.shift();
+        this.deps.metrics?.proposals.inc({ kind: decision.proposal.kind });
+        this.deps.log?.info({ id: decision.proposal.id, risk: decision.proposal.risk }, decision.why);
+      } else {
+        this.deps.log?.info({ binding: plan.binding.length }, `optimizer: no proposal (${decision.why})`);
+      }
+      this.deps.metrics?.runs.inc({ outcome: plan.status === 'optimal' ? 'ok' : 'infeasible' });
+      const { proposal, ...rest } = decision;
+      this.lastRun = { at: now, plan, decision: rest, proposal, duration_ms: performance.now() - t0 };
+      return this.lastRun;
+    } catch (err) {
+      this.deps.metrics?.runs.inc({ outcome: 'error' });
+      this.lastRun = { at: now, error: err instanceof Error ? err.message : String(err), duration_ms: performance.now() - t0 };
+      throw err;
+    }
+  }
+
+  dispose(): void {
+    this.mlp?.dispose();
+    this.risk?.dispose();
+  }
+}
+
+export type { SeriesContext };

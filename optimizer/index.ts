@@ -1,0 +1,125 @@
+import type { z } from 'zod';
+import type { Clock } from '../core/clock.ts';
+import { memoizeStop, type Component } from '../core/component.ts';
+import type { RootConfig } from '../core/config/index.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Registry } from '../core/metrics.ts';
+import type { Queue, QueueWorker } from '../core/queue/types.ts';
+import { optimizerConfigSchema, type OptimizerConfig } from './config.ts';
+import type { OptimizerData } from './data.ts';
+import { OptimizerEngine, type RunReport } from './engine.ts';
+import { createOptimizerMetrics } from './metrics.ts';
+import { ModelRegistry } from './registry.ts';
+
+export { optimizerConfigSchema, type OptimizerConfig } from './config.ts';
+export { MemoryOptimizerData, type OptimizerData } from './data.ts';
+export { OptimizerEngine } from './engine.ts';
+export { optimizerRoutes, optimizerPlugin } from './api.ts';
+
+/** Queue of the optimizer's own jobs (retrain, run). */
+export const optimizerQueueName = 'pathpilot-optimizer';
+
+export interface OptimizerDeps {
+  data: OptimizerData;
+  queue: Queue;
+  clock: Clock;
+  root: RootConfig;
+  registry?: Registry;
+  log?: Logger;
+  /** Model registry; default: one on `config.registry_dir`. */
+  models?: ModelRegistry;
+}
+
+export interface Optimizer extends Component {
+  readonly engine: OptimizerEngine;
+  /** Runs now (serialised with the scheduled runs). */
+  runNow(): Promise<RunReport>;
+  /** Queues a retraining job; resolves with its job id (progress via the queue). */
+  retrain(): Promise<string>;
+}
+
+/**
+ * The optimizer component: every `interval_s` (clock time) reads data, forecasts, solves the TE LP and
+ * publishes a proposal when worth it; retrains on a repeatable queue job every `retrain_every_s`, with
+ * progress. Inert until start().
+ */
+export function createOptimizer(
+  deps: OptimizerDeps,
+  config: z.input<typeof optimizerConfigSchema> | OptimizerConfig = {},
+): Optimizer {
+  const cfg = optimizerConfigSchema.parse(config);
+  const metrics = deps.registry ? createOptimizerMetrics(deps.registry) : undefined;
+  const engine = new OptimizerEngine(
+    {
+      data: deps.data,
+      root: deps.root,
+      clock: deps.clock,
+      queue: deps.queue,
+      log: deps.log,
+      metrics,
+      registry: deps.models ?? new ModelRegistry(cfg.registry_dir),
+    },
+    cfg,
+  );
+  const abort = new AbortController();
+  let worker: QueueWorker | undefined;
+  let loop: Promise<void> | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const runNow = () => serial(() => engine.run());
+
+  return {
+    name: 'optimizer',
+    engine,
+    runNow,
+    retrain: () => deps.queue.add(optimizerQueueName, 'retrain', { requested_at: deps.clock.now() }),
+    async start() {
+      const restored = await engine.restore();
+      worker = await deps.queue.process<{ requested_at?: number }, unknown>(optimizerQueueName, async (_data, job) => {
+        if (job.name === 'retrain') {
+          const r = await serial(() => engine.train((p) => job.progress(p)));
+          return { traffic: r.traffic.version, risk: r.risk?.version };
+        }
+        if (job.name === 'run') {
+          const r = await runNow();
+          return { proposal: r.proposal?.id, why: r.decision?.why };
+        }
+        return undefined;
+      });
+      await deps.queue.repeat(optimizerQueueName, 'retrain', {}, cfg.retrain_every_s * 1000);
+      if (!restored)
+        await deps.queue.add(
+          optimizerQueueName,
+          'retrain',
+          { requested_at: deps.clock.now() },
+          { jobId: `initial-retrain-${deps.clock.now()}` },
+        );
+      loop = (async () => {
+        while (!abort.signal.aborted) {
+          try {
+            await deps.clock.sleep(cfg.interval_s * 1000, abort.signal);
+          } catch {
+            return;
+          }
+          try {
+            await runNow();
+          } catch (err) {
+            deps.log?.warn({ err: errorMessage(err) }, 'optimizer run failed');
+          }
+        }
+      })();
+    },
+    stop: memoizeStop(async () => {
+      abort.abort(new Error('optimizer stopped'));
+      await loop;
+      await worker?.close();
+      await chain.catch(() => undefined);
+      engine.dispose();
+    }),
+  };
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { PathConfig } from '../core/config/index.ts';
+import { proposalSchema, type Intent, type Proposal, type RiskLevel } from '../core/proposal.ts';
+import { planIntents, splitByFirstHop, type PlanTopology } from './te/plan.ts';
+import { demandKey, type SplitEvaluation, type TeResult } from './te/solve.ts';
+
+export interface ProposalContext {
+  now: number;
+  topo: PlanTopology;
+  plan: TeResult;
+  before: SplitEvaluation;
+  after: SplitEvaluation;
+  current: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  /** Demand keys whose current path breaks its SLO now (measured): moving them is a failover. */
+  breakingNow: ReadonlySet<string>;
+  modelVersions: Record<string, string>;
+  horizonMin: number;
+  dataFrom: number;
+  dataTo: number;
+  /** Smallest change in any fraction that counts as a change. */
+  minShift?: number;
+}
+
+export interface Decision {
+  publish: boolean;
+  why: string;
+  proposal?: Proposal;
+  /** Objective of the current split and of the plan (same units). */
+  objective_before: number;
+  objective_after: number;
+}
+
+function currentFractionsByHop(
+  cur: Readonly<Record<string, number>> | undefined,
+  paths: ReadonlyMap<string, PathConfig>,
+  primary: PathConfig | undefined,
+) {
+  const out: Record<string, number> = {};
+  const src = cur ?? (primary ? { [primary.id]: 1 } : {});
+  for (const [pid, f] of Object.entries(src)) {
+    const p = paths.get(pid);
+    if (p) out[p.links[0]!] = (out[p.links[0]!] ?? 0) + f;
+  }
+  return out;
+}
+
+function riskLevel(churn: number, maxUtil: number, routers: number): RiskLevel {
+  if (churn < 0.1 && maxUtil < 0.7 && routers <= 2) return 'low';
+  if (churn < 0.3 && maxUtil < 0.85) return 'medium';
+  return 'high';
+}
+
+function money(v: number): string {
+  return `$${Math.abs(v).toFixed(2)}`;
+}
+
+/** Objective used to decide whether a plan is worth proposing (cost + penalties + SLO and overload terms). */
+export function objectiveOf(e: SplitEvaluation, sloPenalty = 500, slackPenalty = 1e4): number {
+  return e.cost_per_day + e.penalty + sloPenalty * e.slo_violating_mbps + slackPenalty * e.overload_mbps;
+}
+
+/**
+ * Turns a plan into a proposal when it is worth it: only the (pair, class) rules that change, the predicted
+ * effect, a risk level and one sentence of why. Thresholds: relative improvement, $/day saved, or a fix for
+ * an overload or an SLO breach.
+ */
+export function decide(ctx: ProposalContext, thresholds: { min_improvement: number; min_saving_per_day: number }): Decision {
+  const objBefore = objectiveOf(ctx.before);
+  const objAfter = objectiveOf(ctx.after);
+  const base = { objective_before: objBefore, objective_after: objAfter };
+  const hard = ctx.plan.binding.filter((b) => b.kind !== 'slo');
+  if (hard.length > 0) {
+    return { ...base, publish: false, why: `no feasible plan: ${hard.map((b) => b.message).join('; ')}` };
+  }
+  const minShift = ctx.minShift ?? 0.05;
+  const intents = planIntents(ctx.plan, ctx.topo);
+  const pathsByPair = new Map<string, PathConfig[]>();
+  for (const p of ctx.topo.paths.values())
+    pathsByPair.set(`${p.from}>${p.to}`, [...(pathsByPair.get(`${p.from}>${p.to}`) ?? []), p]);
+  const primary = (from: string, to: string) =>
+    (pathsByPair.get(`${from}>${to}`) ?? []).sort((a, b) => a.priority - b.priority)[0];
+  const splitByKey = new Map(ctx.plan.splits.map((s) => [demandKey(s.from, s.to, s.class), s]));
+  const changed: Intent[] = [];
+  const scope: Proposal['scope'] = [];
+  let failover = false;
+  let movedMbps = 0;
+  let totalMbps = 0;
+  for (const s of ctx.plan.splits) totalMbps += s.mbps;
+  const consider = (key: string, pair: [string, string], cls: string, intent: Intent) => {
+    const split = splitByKey.get(key);
+    if (!split) return;
+    const want = splitByFirstHop(split, ctx.topo.paths);
+    const have = currentFractionsByHop(ctx.current.get(key), ctx.topo.paths, primary(pair[0], pair[1]));
+    let shift = 0;
+    for (const hop of new Set([...Object.keys(want), ...Object.keys(have)]))
+      shift += Math.abs((want[hop] ?? 0) - (have[hop] ?? 0));
+    shift /= 2;
+    if (intent.kind === 'class-pin') {
+      const top = Object.entries(have).sort((a, b) => b[1] - a[1])[0]?.[0];
+      if (top === intent.link) return;
+    } else if (shift < minShift) return;
+    changed.push(intent);
+    movedMbps += shift * split.mbps;
+    if (ctx.breakingNow.has(key)) failover = true;
+    scope.push({ pair, class: cls, paths: Object.keys(split.fractions) });
+  };
+  for (const w of intents.weights) consider(demandKey(w.pair[0], w.pair[1], w.class), w.pair, w.class, w);
+  for (const p of intents.pins) consider(demandKey(p.pair[0], p.pair[1], p.class), p.pair, p.class, p);
+  if (changed.length === 0) return { ...base, publish: false, why: 'the plan matches the current weights' };
+
+  const saving = ctx.before.cost_per_day - ctx.after.cost_per_day;
+  const improvement = objBefore > 0 ? (objBefore - objAfter) / objBefore : 0;
+  const fixesOverload = ctx.before.overload_mbps > 1e-6 && ctx.after.overload_mbps < ctx.before.overload_mbps;
+  const fixesSlo = ctx.before.slo_violating_mbps > 1e-6 && ctx.after.slo_violating_mbps < ctx.before.slo_violating_mbps;
+  const worth =
+    improvement >= thresholds.min_improvement || saving >= thresholds.min_saving_per_day || fixesOverload || fixesSlo || failover;
+  if (!worth) {
+    return {
+      ...base,
+      publish: false,
+      why: `improvement ${(improvement * 100).toFixed(1)}% and saving ${money(saving)}/day are under the thresholds (${(thresholds.min_improvement * 100).toFixed(0)}%, ${money(thresholds.min_saving_per_day)}/day)`,
+    };
+  }
+  const parts: string[] = [];
+  if (failover) parts.push(`moves traffic off paths breaking their SLO now`);
+  if (fixesSlo)
+    parts.push(
+      `cuts traffic on paths predicted to break their SLO from ${ctx.before.slo_violating_mbps.toFixed(0)} to ${ctx.after.slo_violating_mbps.toFixed(0)} Mbit/s`,
+    );
+  if (fixesOverload)
+    parts.push(
+      `brings peak utilization from ${(ctx.before.max_utilization * 100).toFixed(0)}% to ${(ctx.after.max_utilization * 100).toFixed(0)}%`,
+    );
+  if (Math.abs(saving) >= 0.01) parts.push(saving > 0 ? `saves ${money(saving)}/day` : `costs ${money(saving)}/day more`);
+  if (parts.length === 0 || (!failover && !fixesSlo && !fixesOverload && saving < thresholds.min_saving_per_day))
+    parts.push(`lowers the latency/loss penalty by ${(improvement * 100).toFixed(0)}%`);
+  const churn = totalMbps > 0 ? movedMbps / totalMbps : 0;
+  const reason = `Shift ${(churn * 100).toFixed(1)}% of traffic on ${scope.length} pair/class rule${scope.length === 1 ? '' : 's'} over the next ${ctx.horizonMin} min: ${parts.join(', ')}.`;
+  const routers = new Set(changed.map((i) => i.router));
+  const proposal = proposalSchema.parse({
+    id: `prop-${ctx.now}-${randomUUID().slice(0, 8)}`,
+    created_at: ctx.now,
+    kind: failover ? 'failover' : 'path-weights',
+    reason,
+    inputs: { model_versions: ctx.modelVersions, horizon_min: ctx.horizonMin, data_from: ctx.dataFrom, data_to: ctx.dataTo },
+    intents: changed,
+    predicted: {
+      cost_per_day: ctx.after.cost_per_day,
+      cost_per_day_before: ctx.before.cost_per_day,
+      rtt_p95_ms: ctx.after.rtt_p95_ms,
+      max_utilization: ctx.after.max_utilization,
+      slo_risk: ctx.after.slo_risk,
+    },
+    risk: failover ? 'medium' : riskLevel(churn, ctx.after.max_utilization, routers.size),
+    emergency: failover,
+    scope,
+    status: 'proposed',
+    history: [{ status: 'proposed', at: ctx.now, actor: 'optimizer' }],
+  });
+  return { ...base, publish: true, why: reason, proposal };
+}
