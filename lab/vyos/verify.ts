@@ -84,6 +84,10 @@ function verifyWan(lb: ConfigNode): string | undefined {
   if (health.length === 0) return 'A valid WAN load-balance configuration requires an interface with a nexthop!';
   for (const [ifname, cfg] of health) {
     if (!has(cfg, 'nexthop')) return `interface-health ${ifname} nexthop must be specified!`;
+    for (const [test, t] of tagValues(cfg, 'test')) {
+      if (value(t, 'type') === 'user-defined' && !has(t, 'test-script'))
+        return `test ${test} script must be defined for test-script!`;
+    }
   }
   for (const [rule, cfg] of tagValues(lb, 'rule')) {
     if (!has(cfg, 'inbound-interface')) return `rule ${rule} inbound-interface must be specified!`;
