@@ -332,7 +332,10 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
     async start() {
       if (running) return;
       running = true;
-      await bus.ensureTopics([{ topic: flowRecord.topic }, { topic: ifaceRecord.topic }]);
+      await bus.ensureTopics([
+        { topic: config.topics.flow ?? flowRecord.topic },
+        { topic: config.topics.iface ?? ifaceRecord.topic },
+      ]);
       if (config.workers > 1) await startWorkers();
       for (const port of [config.port, ...config.extra_ports]) sockets.push(await bind(port));
       lingerLoop = linger();

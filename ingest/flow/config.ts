@@ -61,6 +61,11 @@ export const flowCollectorConfigSchema = z
       })
       .strict()
       .default({ pending_ttl_ms: 10_000, pending_limit: 256 }),
+    /** Kafka topics (default: the record definitions' `pathpilot.flow.v1` / `pathpilot.iface.v1`). */
+    topics: z
+      .object({ flow: z.string().min(1).optional(), iface: z.string().min(1).optional() })
+      .strict()
+      .default({}),
     /** Enrich with site, link, destination site and traffic class from the topology. */
     enrich: z.boolean().default(true),
   })

@@ -44,6 +44,8 @@ export class FlowPipeline {
   private readonly ifaceBatches = new Map<string, IfaceRecord[]>();
   private open = 0;
   private readonly max: number;
+  private readonly flowTopic: string;
+  private readonly ifaceTopic: string;
 
   constructor(
     config: FlowCollectorConfig,
@@ -59,6 +61,8 @@ export class FlowPipeline {
     });
     this.enricher = root && config.enrich ? new Enricher(new Topology(root)) : undefined;
     this.max = config.batch.max_records;
+    this.flowTopic = config.topics.flow ?? flowRecord.topic;
+    this.ifaceTopic = config.topics.iface ?? ifaceRecord.topic;
   }
 
   /** Records decoded but not yet sealed into a message. */
@@ -107,7 +111,7 @@ export class FlowPipeline {
     this.open -= batch.length;
     this.emit({
       kind,
-      topic: kind === 'flow' ? flowRecord.topic : ifaceRecord.topic,
+      topic: kind === 'flow' ? this.flowTopic : this.ifaceTopic,
       key,
       value: encodeRecords(batch),
       headers: { [schemaHeader]: kind === 'flow' ? flowSchema : ifaceSchema },
