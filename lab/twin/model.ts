@@ -164,6 +164,7 @@ export class TwinEngine {
   private linkCapFactor: Float64Array;
   private pathRttAdd: Float64Array;
   private pathLossAdd: Float64Array;
+  private pathJitterAdd: Float64Array;
   private activeIncidents: { label: string; kind: IncidentKind; phase: 'precursor' | 'active' }[] = [];
 
   constructor(opts: EngineOptions) {
@@ -304,6 +305,7 @@ export class TwinEngine {
     this.linkCapFactor = new Float64Array(root.links.length).fill(1);
     this.pathRttAdd = new Float64Array(this.paths.length);
     this.pathLossAdd = new Float64Array(this.paths.length);
+    this.pathJitterAdd = new Float64Array(this.paths.length);
     this.noise = new Float64Array(this.demands.length);
     this.quality = Array.from({ length: this.paths.length * C }, () => ({
       rttMinMs: 0,
@@ -424,6 +426,7 @@ export class TwinEngine {
     this.linkDown.fill(0);
     this.pathRttAdd.fill(0);
     this.pathLossAdd.fill(0);
+    this.pathJitterAdd.fill(0);
     this.activeIncidents = [];
     for (const inc of this.incidents) {
       const preStart = inc.startMs - inc.precursorMs;
@@ -464,7 +467,7 @@ export class TwinEngine {
       if (inc.path !== undefined) {
         this.pathRttAdd[inc.path]! += rtt;
         this.pathLossAdd[inc.path] = 1 - (1 - this.pathLossAdd[inc.path]!) * (1 - loss);
-        for (const li of this.paths[inc.path]!.links) this.linkJitterAdd[li]! += jitter / this.paths[inc.path]!.links.length;
+        this.pathJitterAdd[inc.path]! += jitter;
       }
       for (const li of inc.links) {
         this.linkRttAdd[li]! += rtt;
@@ -687,7 +690,7 @@ export class TwinEngine {
         revJitter2 += 0.25 * this.linkDirs[ld]!.baseJitterMs ** 2;
       }
       let incidentRtt = this.pathRttAdd[p]!;
-      let jitterInc = 0;
+      let jitterInc = this.pathJitterAdd[p]!;
       for (const li of P.links) {
         incidentRtt += this.linkRttAdd[li]!;
         jitterInc += this.linkJitterAdd[li]!;

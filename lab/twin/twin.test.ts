@@ -439,3 +439,38 @@ describe('scenario files', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('path incidents', () => {
+  it('an RTT step on one path leaves other paths over the same link alone; a link step hits them all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twin-inc-'));
+    const file = (target: string) => {
+      const f = join(dir, `${target.replace(/\W/g, '_')}.yaml`);
+      writeFileSync(
+        f,
+        `name: inc\nseed: 1\ndemand: { noise: 0 }\nincidents:\n  - { at_h: 0, target: ${target}, kind: rtt_step, magnitude: 100, duration_min: 60, precursor_min: 0 }\n`,
+      );
+      return f;
+    };
+    const rtt = async (scenario: string) => {
+      const twin = createTwin(
+        { clock: new SimulatedClock(START), config: root },
+        { scenario, flow: { enabled: false }, billing: { enabled: false } },
+      );
+      await twin.runFor(5 * 60_000);
+      const p = twin.state().paths;
+      return {
+        own: p['onprem-fra.azure-weu.1']!.quality.bulk!.rttAvgMs,
+        other: p['onprem-fra.gcp-usc1.1']!.quality.bulk!.rttAvgMs,
+      };
+    };
+    const plain = join(dir, 'plain.yaml');
+    writeFileSync(plain, 'name: plain\nseed: 1\ndemand: { noise: 0 }\n');
+    const base = await rtt(plain);
+    const onPath = await rtt(file('{ path: onprem-fra.azure-weu.1 }'));
+    const onLink = await rtt(file('{ link: fra-weu-er }'));
+    expect(onPath.own - base.own).toBeCloseTo(100, 0);
+    expect(onPath.other).toBe(base.other);
+    expect(onLink.other - base.other).toBeCloseTo(100, 0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
