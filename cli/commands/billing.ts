@@ -1,0 +1,134 @@
+import { parseArgs } from 'node:util';
+import { createBus } from '../../core/bus/index.ts';
+import type { Bus } from '../../core/bus/types.ts';
+import { loadConfig, Topology } from '../../core/config/index.ts';
+import { createRegistry } from '../../core/metrics.ts';
+import { billingConfigSchema } from '../../ingest/billing/config.ts';
+import { billingFormats, createBillingImporter, type BillingFormat, type ImportProgress } from '../../ingest/billing/index.ts';
+
+export const summary = 'import cloud billing exports: `billing import <files…>` (FOCUS, AWS CUR / CUR 2.0, GCP, Azure)';
+
+const usage = `usage: pathpilot billing import [--format FORMAT] [-c FILE] [--dry-run] [--show-bad N] <files…>
+
+Streams billing exports (CSV, GCP JSON lines; .gz is read as gzip) into cost records and publishes
+them on the configured bus (services.bus; KAFKA_BROKERS switches to Kafka). Data-transfer lines are
+classified (internet-egress, inter-region, inter-zone, interconnect) and mapped to topology links.
+Re-importing a file publishes the same line ids, so nothing is counted twice downstream.
+Progress goes to stderr, bad rows as file:line: reason, the summary to stdout.
+
+  --format FORMAT  auto (default), ${billingFormats.join(', ')}
+  -c, --config     pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
+  --dry-run        read and summarize only; publish nothing
+  --show-bad N     bad rows printed per file (default 20; all are counted)
+
+Exit status: 0 when every file was imported (bad rows are reported, not fatal), 1 when a file could
+not be imported at all, 2 on usage errors.
+`;
+
+const n = (v: number) => v.toLocaleString('en-US');
+const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 6 });
+
+export async function run(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'import') {
+    process.stderr.write(usage);
+    return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'auto' },
+      config: { type: 'string', short: 'c' },
+      'dry-run': { type: 'boolean', default: false },
+      'show-bad': { type: 'string', default: '20' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    process.stderr.write(usage);
+    return values.help ? 0 : 2;
+  }
+  const format = values.format as BillingFormat | 'auto';
+  if (format !== 'auto' && !billingFormats.includes(format)) {
+    process.stderr.write(
+      `pathpilot billing: --format must be auto or one of ${billingFormats.join(', ')}, got "${values.format}"\n`,
+    );
+    return 2;
+  }
+  const showBad = Number(values['show-bad']);
+  if (!Number.isInteger(showBad) || showBad < 0) {
+    process.stderr.write(`pathpilot billing: --show-bad must be a whole number, got "${values['show-bad']}"\n`);
+    return 2;
+  }
+  const { root, source } = loadConfig(values.config);
+  const config = source.section('ingest.billing', billingConfigSchema);
+  const registry = createRegistry();
+  let bus: Bus | undefined;
+  if (!values['dry-run']) {
+    bus = createBus(root.services.bus, { registry });
+    if (bus.kind === 'memory') {
+      process.stderr.write(
+        'pathpilot billing: services.bus is the in-process bus: records are not kept (set KAFKA_BROKERS to publish)\n',
+      );
+    }
+    await bus.start();
+  }
+  const importer = createBillingImporter({ registry, bus, topology: new Topology(root) }, config);
+  const tty = process.stderr.isTTY === true;
+  let lastLine = 0;
+  const onProgress = (p: ImportProgress) => {
+    const pct = p.totalBytes > 0 ? Math.min(100, (100 * p.bytesRead) / p.totalBytes) : 100;
+    const rate = p.elapsedMs > 0 ? (p.rows * 1000) / p.elapsedMs : 0;
+    const line = `${p.file}: ${pct.toFixed(0)}% ${n(p.rows)} rows, ${n(Math.round(rate))} rows/s`;
+    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    else if (p.elapsedMs - lastLine >= 5000) {
+      lastLine = p.elapsedMs;
+      process.stderr.write(`${line}\n`);
+    }
+  };
+  let failed = 0;
+  try {
+    await importer.start();
+    const summaries = await importer.importFiles(positionals, { format, onProgress });
+    if (tty) process.stderr.write('\r\x1b[2K');
+    const totals = new Map<string, { provider: string; category: string; currency: string; cost: number; rows: number }>();
+    for (const s of summaries) {
+      if (s.error) {
+        failed++;
+        process.stderr.write(`pathpilot billing: ${s.file}: not imported: ${s.error}\n`);
+        continue;
+      }
+      for (const b of s.badRows.slice(0, showBad)) process.stderr.write(`${b.file}:${b.line}: ${b.reason}\n`);
+      if (s.bad > showBad) process.stderr.write(`${s.file}: … ${n(s.bad - showBad)} more bad rows\n`);
+      process.stdout.write(
+        `${s.file}: ${s.format}, ${n(s.rows)} rows, ${n(s.imported)} imported, ${n(s.bad)} bad, ` +
+          `${n(s.linked)} mapped to links (${(s.elapsedMs / 1000).toFixed(2)} s)\n`,
+      );
+      for (const t of s.totals) {
+        const key = `${t.provider}\x1f${t.category}\x1f${t.currency}`;
+        const sum = totals.get(key) ?? { provider: t.provider, category: t.category, currency: t.currency, cost: 0, rows: 0 };
+        sum.cost += t.cost;
+        sum.rows += t.rows;
+        totals.set(key, sum);
+      }
+    }
+    if (totals.size > 0) {
+      const rows = [...totals.values()].sort(
+        (a, b) => a.provider.localeCompare(b.provider) || a.category.localeCompare(b.category),
+      );
+      process.stdout.write(
+        `\n${'provider'.padEnd(10)} ${'category'.padEnd(16)} ${'lines'.padStart(10)} ${'cost'.padStart(20)}\n`,
+      );
+      for (const t of rows) {
+        process.stdout.write(
+          `${t.provider.padEnd(10)} ${t.category.padEnd(16)} ${n(t.rows).padStart(10)} ${`${money(t.cost)} ${t.currency}`.padStart(20)}\n`,
+        );
+      }
+    }
+  } finally {
+    await importer.stop();
+    await bus?.stop();
+  }
+  return failed > 0 ? 1 : 0;
+}
