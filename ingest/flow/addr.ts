@@ -3,14 +3,19 @@
  * for the hot path (no allocation beyond the string).
  */
 
+const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const DEC_DOT: string[] = Array.from({ length: 256 }, (_, i) => `${i}.`);
+
 /** Dotted quad of the 4 bytes at `off`. */
 export function ipv4At(buf: Buffer, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  return DEC_DOT[buf[off]!]! + DEC_DOT[buf[off + 1]!]! + DEC_DOT[buf[off + 2]!]! + DEC[buf[off + 3]!]!;
 }
+
+const groups = new Int32Array(8);
 
 /** RFC 5952 text of the 16 bytes at `off` (longest run of ≥ 2 zero groups compressed, lowercase). */
 export function ipv6At(buf: Buffer, off: number): string {
-  const g = new Array<number>(8);
+  const g = groups;
   for (let i = 0; i < 8; i++) g[i] = (buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!;
   // IPv4-mapped (::ffff:a.b.c.d) keeps its dotted tail.
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
@@ -18,7 +23,7 @@ export function ipv6At(buf: Buffer, off: number): string {
   }
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8;) {
+  for (let i = 0; i < 8; ) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -31,10 +36,18 @@ export function ipv6At(buf: Buffer, off: number): string {
     }
     i = j;
   }
-  if (bestLen < 2) return g.map((x) => x.toString(16)).join(':');
-  const head = g.slice(0, bestStart).map((x) => x.toString(16));
-  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16));
-  return `${head.join(':')}::${tail.join(':')}`;
+  if (bestLen < 2) bestStart = -1;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += g[i]!.toString(16);
+  }
+  return out;
 }
 
 /** Writes an IPv4 dotted quad at `off`; returns false when `addr` is not one. */
