@@ -26,5 +26,5 @@ export type {
   VyosLab,
 } from './types.ts';
 export { VyosConfigError } from './types.ts';
-export { createVyosLab } from './lab.ts';
+export { createVyosLab, createVyosLabForTopology, createVyosLabComponent, type TopologyLabOptions } from './lab.ts';
 export { initialRouterConfig } from './seed.ts';

@@ -6,7 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RealClock } from '../../core/clock.ts';
+import { RealClock, type Clock } from '../../core/clock.ts';
+import { memoizeStop, type Component } from '../../core/component.ts';
+import type { Topology } from '../../core/config/topology.ts';
+import { initialRouterConfig } from './seed.ts';
 import { EmulatedRouter } from './router.ts';
 import { startRouterServer, type RouterServer } from './server.ts';
 import type { VyosLab, VyosLabOptions, VyosRouterHandle } from './types.ts';
@@ -74,5 +77,52 @@ export async function createVyosLab(options: VyosLabOptions): Promise<VyosLab> {
       })();
       return stopping;
     },
+  };
+}
+
+export interface TopologyLabOptions {
+  clock?: Clock;
+  tls?: boolean;
+  /** The key every router accepts; default: read from each site's `router.api_key_env` in `env`. */
+  apiKey?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Only these sites (default: every site of the topology). */
+  sites?: string[];
+}
+
+/**
+ * One emulated router per site of the topology, each seeded with `initialRouterConfig` and running
+ * the site's `router.vyos_version`. Fails naming the variable when a site's key env var is unset.
+ */
+export async function createVyosLabForTopology(topology: Topology, options: TopologyLabOptions = {}): Promise<VyosLab> {
+  const env = options.env ?? process.env;
+  const sites = options.sites ?? [...topology.sites.keys()];
+  const routers = sites.map((id) => {
+    const site = topology.site(id);
+    const apiKey = options.apiKey ?? env[site.router.api_key_env];
+    if (!apiKey) throw new Error(`site "${id}": environment variable ${site.router.api_key_env} (router.api_key_env) is unset`);
+    return { name: id, version: site.router.vyos_version, apiKey, seed: initialRouterConfig(topology, id, apiKey) };
+  });
+  return createVyosLab({ routers, ...(options.clock ? { clock: options.clock } : {}), ...(options.tls ? { tls: true } : {}) });
+}
+
+/**
+ * The lab as a `Component` (core/component.ts): `create` is inert, `start()` opens the servers,
+ * `stop()` is idempotent. `lab` is available after `start()`.
+ */
+export function createVyosLabComponent(start: () => Promise<VyosLab>): Component & { readonly lab: VyosLab } {
+  let lab: VyosLab | undefined;
+  return {
+    name: 'lab/vyos',
+    get lab(): VyosLab {
+      if (!lab) throw new Error('lab/vyos: not started');
+      return lab;
+    },
+    async start() {
+      lab ??= await start();
+    },
+    stop: memoizeStop(async () => {
+      await lab?.stop();
+    }),
   };
 }

@@ -17,7 +17,14 @@ import {
   VyosUnreachableError,
   vyosClientForSite,
 } from '../../../actuator/vyos/index.ts';
-import { createVyosLab, initialRouterConfig, type CommitEvent, type VyosLab } from '../../../lab/vyos/index.ts';
+import {
+  createVyosLab,
+  createVyosLabComponent,
+  createVyosLabForTopology,
+  initialRouterConfig,
+  type CommitEvent,
+  type VyosLab,
+} from '../../../lab/vyos/index.ts';
 
 const KEY = 'emulator-test-key';
 
@@ -507,5 +514,50 @@ describe('VyOS emulator: faults, partial commits, verify rules', () => {
       createVyosLab({ routers: [{ name: 'y', version: '1.4', apiKey: 'k', seed: ['set nonsense'] }] }),
     ).rejects.toThrow(/is not valid/);
     expect(() => lab.router('nope')).toThrow(/unknown emulated router "nope"/);
+  });
+});
+
+describe('VyOS emulator: lab from topology, as a component', () => {
+  const topology = new Topology(loadConfig(undefined, {}).root);
+
+  it('reads each site key from its api_key_env and names the variable when unset', async () => {
+    await expect(createVyosLabForTopology(topology, { env: {} })).rejects.toThrow(
+      /PATHPILOT_VYOS_KEY \(router.api_key_env\) is unset/,
+    );
+    const lab = await createVyosLabForTopology(topology, {
+      env: { PATHPILOT_VYOS_KEY: 'from-env' },
+      sites: ['ali-hk', 'aws-euc1'],
+    });
+    try {
+      expect([...lab.routers.keys()]).toEqual(['ali-hk', 'aws-euc1']);
+      expect(lab.router('ali-hk').version).toBe('1.5');
+      expect(lab.router('aws-euc1').version).toBe('1.4');
+      const c = new VyosClient({
+        url: lab.urls['ali-hk']!,
+        apiKeyEnv: 'PATHPILOT_VYOS_KEY',
+        env: { PATHPILOT_VYOS_KEY: 'from-env' },
+      });
+      expect(await c.exists(['interfaces', 'wireguard', 'wg5'])).toBe(true);
+      await c.close();
+    } finally {
+      await lab.stop();
+    }
+  });
+
+  it('starts and stops as a Component (stop idempotent, lab unavailable before start)', async () => {
+    const component = createVyosLabComponent(() =>
+      createVyosLabForTopology(topology, { apiKey: KEY, sites: ['gcp-usc1'], clock: new SimulatedClock() }),
+    );
+    expect(() => component.lab).toThrow(/not started/);
+    await component.start();
+    const url = component.lab.urls['gcp-usc1']!;
+    const c = new VyosClient({ url, apiKey: KEY, version: '1.5' });
+    expect(await c.confirm()).toEqual({ confirmed: false, message: 'No confirm pending' });
+    const viaFile = await post(`${url}/config-file`, { key: KEY, op: 'confirm' });
+    expect(JSON.parse(viaFile.text)).toEqual({ success: true, data: 'No confirm pending\n', error: null });
+    await c.close();
+    await component.stop();
+    await component.stop();
+    await expect(request(`${url}/retrieve`, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
 });
