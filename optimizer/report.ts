@@ -129,8 +129,11 @@ export async function buildCapacityReport(
     const fc = holtWinters(hours, forecastH, { stepMs: hourMs, startMs: s.startMs });
     const days: number[] = [];
     for (let i = 0; i + 24 <= hours.length; i += 24) days.push(Math.max(...hours.slice(i, i + 24)));
-    const fit = days.length >= 3 ? linearRegression(days.map((v, i) => [i, v])) : { m: 0, b: days[0] ?? 0 };
-    const peakNow = Math.max(p95(hours.slice(-7 * 24)), fit.m * (days.length - 1) + fit.b);
+    // Weekly max of daily peaks (rolling), so weekends do not read as growth or decline.
+    const weekly = days.length >= 10 ? days.slice(6).map((_, i) => Math.max(...days.slice(i, i + 7))) : days;
+    const fit = weekly.length >= 3 ? linearRegression(weekly.map((v, i) => [i, v])) : { m: 0, b: weekly[weekly.length - 1] ?? 0 };
+    const fitEnd = fit.m * (weekly.length - 1) + fit.b;
+    const peakNow = Math.max(p95(hours.slice(-7 * 24)), fitEnd);
     const d80 = daysTo(peakNow, fit.m, 0.8);
     const d100 = daysTo(peakNow, fit.m, 1);
     const rep: LinkCapacity = {

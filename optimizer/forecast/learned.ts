@@ -110,7 +110,7 @@ export class QuantileMlp {
   static async train(series: readonly TrainingSeries[], options: TrainOptions, warm?: QuantileMlp): Promise<QuantileMlp> {
     await tfReady();
     const rand = rng(options.seed ?? 7);
-    const per = options.samplesPerSeries ?? 800;
+    const per = options.samplesPerSeries ?? 600;
     const xs = new Float32Array(series.length * per * featureCount);
     const ys = new Float32Array(series.length * per * 2);
     let n = 0;

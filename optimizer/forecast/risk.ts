@@ -132,7 +132,7 @@ export class RiskClassifier {
     options: { epochs?: number } = {},
   ): Promise<RiskClassifier> {
     await tfReady();
-    const train = dataset(series, horizonWindows, (t, n) => t < n * 0.6, 3);
+    const train = dataset(series, horizonWindows, (t, n) => t < n * 0.6, 5);
     const cal = dataset(series, horizonWindows, (t, n) => t >= n * 0.6 && t < n * 0.8, 2);
     const model = tf.sequential({
       layers: [tf.layers.dense({ units: 16, activation: 'relu', inputShape: [riskFeatureCount] }), tf.layers.dense({ units: 1 })],
