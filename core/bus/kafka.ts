@@ -402,6 +402,7 @@ class KafkaSubscription implements Subscription {
         this.settings.subscribeTimeoutMs,
       ).unref();
     });
+    ready.catch(() => {}); // Awaited below; this only keeps an early rejection from going unhandled.
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? false });

@@ -90,6 +90,25 @@ describe('MemoryBus', () => {
     await bus.stop();
   });
 
+  it('a topic deleted and created again is read from its start by a latest-offset group', async () => {
+    const bus = new MemoryBus();
+    await bus.start();
+    await bus.ensureTopics([{ topic: 'again', partitions: 1 }]);
+    await bus.publish('again', [{ value: Buffer.from('old-1') }, { value: Buffer.from('old-2') }]);
+    const got: string[] = [];
+    await bus.subscribe({
+      group: 'g',
+      topics: ['again'],
+      handler: async (b) => void got.push(...b.messages.map((m) => m.value.toString())),
+    });
+    await bus.deleteTopics(['again']);
+    await bus.ensureTopics([{ topic: 'again', partitions: 1 }]);
+    await bus.publish('again', [{ value: Buffer.from('new-1') }]);
+    for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual(['new-1']);
+    await bus.stop();
+  });
+
   it('stamps messages with the clock it was given', async () => {
     const clock = new SimulatedClock(Date.UTC(2026, 0, 5));
     const bus = createBus({ kind: 'memory', brokers: [] }, { clock });

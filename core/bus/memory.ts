@@ -258,8 +258,11 @@ class MemorySubscription implements Subscription, Member {
   private readonly abort = new AbortController();
   private loop: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
-  /** Where to start a partition that has no committed offset (resolved at subscribe time). */
-  private readonly startOffsets = new Map<string, number>();
+  /**
+   * Where to start a partition that has no committed offset: its end at subscribe time (latest) or 0.
+   * Keyed by the topic object, so a topic deleted and created again starts at 0.
+   */
+  private readonly startOffsets = new WeakMap<MemoryTopic, number[]>();
   private readonly failures = new Map<string, number>();
   private readonly retryAt = new Map<string, number>();
 
@@ -272,7 +275,11 @@ class MemorySubscription implements Subscription, Member {
     this.topics = [...new Set(options.topics)];
     for (const topic of this.topics) {
       const t = broker.topics.get(topic);
-      t?.partitions.forEach((log, p) => this.startOffsets.set(tpKey(topic, p), options.fromBeginning ? 0 : log.messages.length));
+      if (t)
+        this.startOffsets.set(
+          t,
+          t.partitions.map((log) => (options.fromBeginning ? 0 : log.messages.length)),
+        );
     }
   }
 
@@ -304,9 +311,10 @@ class MemorySubscription implements Subscription, Member {
   }
 
   private position(topic: string, partition: number): number {
-    return (
-      this.broker.committedOffset(this.options.group, topic, partition) ?? this.startOffsets.get(tpKey(topic, partition)) ?? 0
-    );
+    const committed = this.broker.committedOffset(this.options.group, topic, partition);
+    if (committed !== undefined) return committed;
+    const t = this.broker.topics.get(topic);
+    return (t && this.startOffsets.get(t)?.[partition]) ?? 0;
   }
 
   private async consume(): Promise<void> {

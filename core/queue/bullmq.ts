@@ -28,6 +28,14 @@ export interface BullmqQueueOptions {
   /** How long start() waits for Redis. @defaultValue 10000 */
   connectTimeoutMs?: number;
   /**
+   * A worker's lock on an active job; a job whose worker died is found by the stalled-job check once
+   * its lock expired and goes back to waiting (once; a second stall fails it).
+   * @defaultValue 30000 (BullMQ's)
+   */
+  lockDurationMs?: number;
+  /** How often workers look for stalled jobs. @defaultValue 30000 (BullMQ's) */
+  stalledIntervalMs?: number;
+  /**
    * Finished jobs kept (jobId deduplication holds while a job is kept).
    * @defaultValue 50 000 jobs or 30 days, whichever comes first
    */
@@ -219,7 +227,13 @@ export class BullmqQueue implements Queue {
           throw err instanceof Error ? err : new Error(errorMessage(err));
         }
       },
-      { connection: this.connection, prefix: this.prefix, concurrency },
+      {
+        connection: this.connection,
+        prefix: this.prefix,
+        concurrency,
+        lockDuration: this.options.lockDurationMs,
+        stalledInterval: this.options.stalledIntervalMs,
+      },
     );
     worker.on('error', (err) => {
       metrics.errors.inc({ error_type: 'worker' });
