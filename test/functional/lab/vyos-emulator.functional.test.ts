@@ -192,8 +192,8 @@ describe('VyOS emulator: faults, partial commits, verify rules', () => {
       ],
       clock: new SimulatedClock(),
     });
-    v14 = new VyosClient({ url: lab.urls.a!, apiKey: KEY, version: '1.4', timeoutMs: 300 });
-    v15 = new VyosClient({ url: lab.urls.b!, apiKey: KEY, version: '1.5', timeoutMs: 300 });
+    v14 = new VyosClient({ url: lab.urls.a!, apiKey: KEY, version: '1.4', timeoutMs: 10_000 });
+    v15 = new VyosClient({ url: lab.urls.b!, apiKey: KEY, version: '1.5', timeoutMs: 10_000 });
   });
   afterAll(async () => {
     await v14.close();
@@ -202,18 +202,22 @@ describe('VyOS emulator: faults, partial commits, verify rules', () => {
   });
 
   it('latency beyond the client timeout is a timed-out VyosUnreachableError', async () => {
-    lab.router('a').faults.set({ latencyMs: 800 });
-    const err = await v14.exists(['qos']).catch((e: unknown) => e);
+    const impatient = new VyosClient({ url: lab.urls.a!, apiKey: KEY, timeoutMs: 300 });
+    lab.router('a').faults.set({ latencyMs: 1500 });
+    const err = await impatient.exists(['qos']).catch((e: unknown) => e);
     lab.router('a').faults.reset();
+    await impatient.close();
     expect(err).toBeInstanceOf(VyosUnreachableError);
     expect((err as VyosUnreachableError).timedOut).toBe(true);
     expect((err as Error).message).not.toContain(KEY);
   });
 
   it('a hung request times out, the next one is answered', async () => {
+    const impatient = new VyosClient({ url: lab.urls.a!, apiKey: KEY, timeoutMs: 300 });
     lab.router('a').faults.set({ hangRequests: 1 });
-    await expect(v14.exists(['qos'])).rejects.toBeInstanceOf(VyosUnreachableError);
+    await expect(impatient.exists(['qos'])).rejects.toBeInstanceOf(VyosUnreachableError);
     await expect(v14.exists(['load-balancing'])).resolves.toBe(true);
+    await impatient.close();
   });
 
   it('5xx answers become VyosHttpError with the server text', async () => {
