@@ -160,3 +160,57 @@ describe('MemoryBus', () => {
     ).toBe(1);
   });
 });
+
+describe('MemoryBus retention', () => {
+  it('trims consumed messages beyond maxRetainedMessages but keeps a lagging group’s backlog', async () => {
+    const broker = new MemoryBroker();
+    const bus = new MemoryBus({ broker, maxRetainedMessages: 10 });
+    await bus.start();
+    await bus.ensureTopics([{ topic: 'r', partitions: 1 }]);
+    const fast: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: number[] = [];
+    await bus.subscribe({
+      group: 'fast',
+      topics: ['r'],
+      handler: async (b) => void fast.push(...b.messages.map((m) => Number(m.offset))),
+    });
+    await bus.subscribe({
+      group: 'slow',
+      topics: ['r'],
+      maxBatchMessages: 5,
+      handler: async (b) => {
+        await gate;
+        slow.push(...b.messages.map((m) => Number(m.offset)));
+      },
+    });
+    for (let i = 0; i < 100; i++) {
+      await bus.publish('r', [{ value: Buffer.from(String(i)) }]);
+      await new Promise((r) => setImmediate(r));
+    }
+    const log = broker.topics.get('r')!.partitions[0];
+    // The slow group holds its first batch: nothing it still needs is trimmed.
+    expect(log.base).toBe(0);
+    expect(log.messages).toHaveLength(100);
+    release();
+    for (let i = 0; i < 200 && (slow.length < 100 || fast.length < 100); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(slow).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(fast).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await bus.publish('r', [{ value: Buffer.from('100') }]);
+    expect(log.messages.length).toBeLessThanOrEqual(13);
+    expect(log.base + log.messages.length).toBe(101);
+    // A new group reading from the beginning starts at the oldest retained message.
+    const late: number[] = [];
+    await bus.subscribe({
+      group: 'late',
+      topics: ['r'],
+      fromBeginning: true,
+      handler: async (b) => void late.push(...b.messages.map((m) => Number(m.offset))),
+    });
+    for (let i = 0; i < 100 && late.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(late[0]).toBe(log.base);
+    expect(late.at(-1)).toBe(100);
+    await bus.stop();
+  });
+});

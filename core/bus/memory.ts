@@ -12,13 +12,19 @@ import { checkMessages, checkSubscribe, checkTopic, defaultMaxBatchMessages, def
  * groups with committed offsets (a group's partitions are shared among its members), batches
  * committed only after the handler resolves, redelivery with backoff when it throws, pause/resume.
  *
- * Memory is NOT bounded: every published message stays in its partition log until the topic is
- * deleted (there is no retention). That is fine for the demo and tests; production uses Kafka.
+ * Memory is bounded per partition by `maxRetainedMessages`, and only messages every group has
+ * committed (and no member still needs) are trimmed: a group that lags keeps its backlog, so memory
+ * is NOT bounded while a consumer is stuck. A group created later with `fromBeginning` starts at the
+ * oldest retained message (as with Kafka's retention).
  */
 
 interface PartitionLog {
+  /** Offset of messages[0] (older messages were trimmed). */
+  base: number;
   messages: ReceivedMessage[];
 }
+
+const endOffset = (log: PartitionLog) => log.base + log.messages.length;
 
 interface MemoryTopic {
   partitions: PartitionLog[];
@@ -28,6 +34,8 @@ interface MemoryTopic {
 
 interface Member {
   readonly topics: readonly string[];
+  /** Next offset this member would read (committed, or its start offset). */
+  position(topic: string, partition: number): number;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -50,7 +58,7 @@ export class MemoryBroker {
   createTopic(topic: string, partitions: number): MemoryTopic {
     let t = this.topics.get(topic);
     if (!t) {
-      t = { partitions: Array.from({ length: partitions }, () => ({ messages: [] })), roundRobin: 0 };
+      t = { partitions: Array.from({ length: partitions }, () => ({ base: 0, messages: [] })), roundRobin: 0 };
       this.topics.set(topic, t);
       this.notify();
     }
@@ -107,6 +115,28 @@ export class MemoryBroker {
     return out;
   }
 
+  /**
+   * Drops the oldest messages of a partition beyond `keep`, but none that a group has not committed
+   * or a member still needs. Trims in steps of keep/4 so the copying is amortized.
+   */
+  trim(topic: string, partition: number, keep: number): void {
+    const log = this.topics.get(topic)?.partitions[partition];
+    if (!log || log.messages.length <= keep + Math.max(1, keep >> 2)) return;
+    let floor = endOffset(log);
+    const k = tpKey(topic, partition);
+    for (const offsets of this.committed.values()) {
+      const c = offsets.get(k);
+      if (c !== undefined) floor = Math.min(floor, c);
+    }
+    for (const list of this.members.values()) {
+      for (const m of list) if (m.topics.includes(topic)) floor = Math.min(floor, m.position(topic, partition));
+    }
+    const drop = Math.min(log.messages.length - keep, floor - log.base);
+    if (drop <= 0) return;
+    log.messages.splice(0, drop);
+    log.base += drop;
+  }
+
   /** Marks a partition busy for the group; false when another member still handles it (rebalance). */
   claim(group: string, topic: string, partition: number): boolean {
     let set = this.inFlight.get(group);
@@ -151,6 +181,8 @@ export interface MemoryBusOptions {
   clock?: Clock;
   log?: Logger;
   metrics?: BusMetrics;
+  /** Messages kept per partition once every group has consumed them. @defaultValue 10000 */
+  maxRetainedMessages?: number;
   /** First redelivery delay after a handler failure; doubles up to `retryMaxMs`. @defaultValue 100 */
   retryBackoffMs?: number;
   /** @defaultValue 5000 */
@@ -220,13 +252,15 @@ export class MemoryBus implements Bus {
         key: m.key,
         value: m.value,
         headers: m.headers ? { ...m.headers } : {},
-        offset: String(log.messages.length),
+        offset: String(endOffset(log)),
         timestamp,
       });
       bytes += m.value.length;
     }
     this.metrics.published.inc({ topic }, messages.length);
     this.metrics.publishedBytes.inc({ topic }, bytes);
+    const keep = this.options.maxRetainedMessages ?? 10_000;
+    for (let p = 0; p < t.partitions.length; p++) this.broker.trim(topic, p, keep);
     this.broker.notify();
   }
 
@@ -278,7 +312,7 @@ class MemorySubscription implements Subscription, Member {
       if (t)
         this.startOffsets.set(
           t,
-          t.partitions.map((log) => (options.fromBeginning ? 0 : log.messages.length)),
+          t.partitions.map((log) => (options.fromBeginning ? 0 : endOffset(log))),
         );
     }
   }
@@ -310,7 +344,7 @@ class MemorySubscription implements Subscription, Member {
     return this.stopping;
   }
 
-  private position(topic: string, partition: number): number {
+  position(topic: string, partition: number): number {
     const committed = this.broker.committedOffset(this.options.group, topic, partition);
     if (committed !== undefined) return committed;
     const t = this.broker.topics.get(topic);
@@ -335,13 +369,14 @@ class MemorySubscription implements Subscription, Member {
           }
           const log = this.broker.topics.get(topic)?.partitions[partition];
           if (!log) continue;
-          const from = this.position(topic, partition);
-          if (from >= log.messages.length) continue;
+          const from = Math.max(this.position(topic, partition), log.base);
+          if (from >= endOffset(log)) continue;
           if (!this.broker.claim(group, topic, partition)) continue;
           try {
-            // Re-read after claiming: the previous owner may have committed meanwhile.
-            const start = this.position(topic, partition);
-            const messages = log.messages.slice(start, start + max);
+            // Re-read after claiming: the previous owner may have committed meanwhile. Below the
+            // oldest retained message means trimmed: start at the oldest (Kafka's earliest reset).
+            const start = Math.max(this.position(topic, partition), log.base);
+            const messages = log.messages.slice(start - log.base, start - log.base + max);
             if (messages.length === 0) continue;
             worked = true;
             await this.deliver({ topic, partition, messages }, start);
