@@ -58,9 +58,11 @@ export function classifyAwsTransferType(transferType: string): CostCategory | un
 const awsTokenInText = /\b([A-Z0-9]+-)*(AWS-(In|Out)-Bytes|DataTransfer-[A-Za-z-]*Bytes|DataXfer-(In|Out)[\w:.]*)/;
 
 /** AWS line descriptions, as FOCUS `ChargeDescription` and CUR `lineItem/LineItemDescription` carry them. */
+const awsTransferHint = /transfer|bytes|direct connect/i;
+
 export function classifyAwsDescription(description: string, region?: string): Transfer | undefined {
+  if (!awsTransferHint.test(description)) return undefined;
   const d = description.toLowerCase();
-  if (!d.includes('transfer') && !d.includes('bytes') && !d.includes('direct connect')) return undefined;
   const token = awsTokenInText.exec(description);
   if (token) return classifyAwsUsageType(token[0], region);
   if (d.includes('direct connect')) return { category: 'interconnect', src: region };

@@ -90,7 +90,8 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
     bytes: totalBytes,
     elapsedMs: 0,
   };
-  const totals = new Map<string, CostTotal>();
+  // provider → category → currency → total (nested maps: no key string built per row).
+  const totals = new Map<string, Map<string, Map<string, CostTotal>>>();
   let pending: CostRecord[] = [];
   let mapper: RowMapper | undefined;
   let width = 0;
@@ -112,11 +113,14 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
         summary.linked++;
       }
     }
-    const key = `${r.provider}\x1f${r.category}\x1f${r.currency}`;
-    let t = totals.get(key);
+    let byCategory = totals.get(r.provider);
+    if (!byCategory) totals.set(r.provider, (byCategory = new Map()));
+    let byCurrency = byCategory.get(r.category);
+    if (!byCurrency) byCategory.set(r.category, (byCurrency = new Map()));
+    let t = byCurrency.get(r.currency);
     if (!t) {
       t = { provider: r.provider, category: r.category, currency: r.currency, cost: 0, quantity: 0, rows: 0 };
-      totals.set(key, t);
+      byCurrency.set(r.currency, t);
     }
     t.cost += r.cost;
     t.quantity += r.usage_quantity;
@@ -254,10 +258,12 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
   }
   if (!summary.format) throw new ValidationError(`${file}: empty file (no header row)`);
   metrics?.files.inc({ format: summary.format });
-  summary.totals = [...totals.values()].sort(
-    (a, b) =>
-      a.provider.localeCompare(b.provider) || a.category.localeCompare(b.category) || a.currency.localeCompare(b.currency),
-  );
+  summary.totals = [...totals.values()]
+    .flatMap((c) => [...c.values()].flatMap((m) => [...m.values()]))
+    .sort(
+      (a, b) =>
+        a.provider.localeCompare(b.provider) || a.category.localeCompare(b.category) || a.currency.localeCompare(b.currency),
+    );
   summary.elapsedMs = performance.now() - started;
   progress();
   return summary;

@@ -79,12 +79,58 @@ export function num(s: string, fallback = 0): number {
 
 const timeCache = new Map<string, number>();
 
+const digit = (s: string, i: number) => s.charCodeAt(i) - 48;
+const isDigit = (s: string, i: number) => {
+  const c = s.charCodeAt(i);
+  return c >= 48 && c <= 57;
+};
+const fixedDigits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
+/**
+ * `YYYY-MM-DD[T ]HH:MM:SS`, optionally with a fraction, then nothing, `Z`, ` UTC` or `+00:00`: read
+ * straight from the character codes (the hot path of every import). Undefined for anything else.
+ */
+function fastUtc(s: string): number | undefined {
+  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) {
+    return undefined;
+  }
+  const sep = s.charCodeAt(10);
+  if (sep !== 32 && sep !== 84) return undefined;
+  for (let k = 0; k < fixedDigits.length; k++) if (!isDigit(s, fixedDigits[k]!)) return undefined;
+  let i = 19;
+  let ms = 0;
+  if (s.charCodeAt(i) === 46) {
+    let scale = 100;
+    i++;
+    while (i < s.length && isDigit(s, i)) {
+      ms += digit(s, i) * scale;
+      scale /= 10;
+      i++;
+    }
+    ms = Math.floor(ms);
+  }
+  if (i < s.length) {
+    const rest = s.slice(i);
+    if (rest !== 'Z' && rest !== ' UTC' && rest !== '+00:00' && rest !== '+0000') return undefined;
+  }
+  const month = digit(s, 5) * 10 + digit(s, 6);
+  const day = digit(s, 8) * 10 + digit(s, 9);
+  const hour = digit(s, 11) * 10 + digit(s, 12);
+  const minute = digit(s, 14) * 10 + digit(s, 15);
+  const second = digit(s, 17) * 10 + digit(s, 18);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return NaN;
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
 /**
  * Epoch milliseconds from the timestamp spellings billing exports use: ISO 8601 with or without a
  * zone (no zone means UTC), `2024-09-01 00:00:00`, BigQuery's `2024-09-01 07:00:00 UTC`, a bare
- * date, and Azure's `09/01/2024`. NaN when unparsable. Cached: exports repeat the same few instants.
+ * date, and Azure's `09/01/2024`. NaN when unparsable.
  */
 export function parseTime(s: string): number {
+  const fast = fastUtc(s);
+  if (fast !== undefined) return fast;
   const hit = timeCache.get(s);
   if (hit !== undefined) return hit;
   let t = s.trim();
