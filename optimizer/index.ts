@@ -77,28 +77,36 @@ export function createOptimizer(
     name: 'optimizer',
     engine,
     runNow,
-    retrain: () => deps.queue.add(optimizerQueueName, 'retrain', { requested_at: deps.clock.now() }),
+    retrain: () => deps.queue.add(optimizerQueueName, 'retrain', { requested_at: deps.clock.now(), force: true }),
     async start() {
       const restored = await engine.restore();
-      worker = await deps.queue.process<{ requested_at?: number }, unknown>(optimizerQueueName, async (_data, job) => {
-        if (job.name === 'retrain') {
-          const r = await serial(() => engine.train((p) => job.progress(p)));
-          return { traffic: r.traffic.version, risk: r.risk?.version };
-        }
-        if (job.name === 'run') {
-          const r = await runNow();
-          return { proposal: r.proposal?.id, why: r.decision?.why };
-        }
-        return undefined;
-      });
-      await deps.queue.repeat(optimizerQueueName, 'retrain', {}, cfg.retrain_every_s * 1000);
+      worker = await deps.queue.process<{ requested_at?: number; force?: boolean }, unknown>(
+        optimizerQueueName,
+        async (data, job) => {
+          if (job.name === 'retrain') {
+            // The repeatable job may fire right after an explicit retraining: skip models younger than half the period.
+            const last = engine.registry.latest('traffic');
+            if (!data?.force && last && deps.clock.now() - last.trained_at < (cfg.retrain_every_s * 1000) / 2) {
+              return { skipped: `models ${last.version} are recent` };
+            }
+            const r = await serial(() => engine.train((p) => job.progress(p)));
+            return { traffic: r.traffic.version, risk: r.risk?.version };
+          }
+          if (job.name === 'run') {
+            const r = await runNow();
+            return { proposal: r.proposal?.id, why: r.decision?.why };
+          }
+          return undefined;
+        },
+      );
       if (!restored)
         await deps.queue.add(
           optimizerQueueName,
           'retrain',
-          { requested_at: deps.clock.now() },
+          { requested_at: deps.clock.now(), force: true },
           { jobId: `initial-retrain-${deps.clock.now()}` },
         );
+      await deps.queue.repeat(optimizerQueueName, 'retrain', {}, cfg.retrain_every_s * 1000);
       loop = (async () => {
         while (!abort.signal.aborted) {
           try {

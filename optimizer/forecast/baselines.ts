@@ -20,11 +20,14 @@ export function periods(ctx: SeriesContext): { day: number; week: number } {
   return { day: Math.round(dayMs / ctx.stepMs), week: Math.round(weekMs / ctx.stepMs) };
 }
 
-/** p90 from the empirical 90th percentile of the model's in-sample residuals. */
-function upper(p50: number[], residuals: number[]): number[] {
+/**
+ * p90 from the empirical 90th percentile of the model's one-step residuals, widened with the horizon as the
+ * error of a smoothed level accumulates (variance grows by α² per step for additive Holt-Winters).
+ */
+function upper(p50: number[], residuals: number[], alpha = 0): number[] {
   const sorted = residuals.filter(Number.isFinite).sort((a, b) => a - b);
-  const q = sorted.length > 10 ? quantile(sorted, 0.9) : 0;
-  return p50.map((v) => Math.max(v, v + q));
+  const q = sorted.length > 10 ? Math.max(0, quantile(sorted, 0.9)) : 0;
+  return p50.map((v, i) => v + q * Math.sqrt(1 + i * alpha * alpha));
 }
 
 /** Seasonal naive: the value one season (default a day) before each target time. */
@@ -105,5 +108,5 @@ export function holtWinters(
     const t = n + i - 1;
     p50.push(Math.max(0, level + damp * trend + sDay[t % day]! + (useWeek ? sWeek[t % week]! : 0)));
   }
-  return { p50, p90: upper(p50, residuals.slice(-4 * day)) };
+  return { p50, p90: upper(p50, residuals.slice(-4 * day), alpha) };
 }
