@@ -58,6 +58,12 @@ export interface KafkaBusOptions {
   maxBytes?: number;
   /** Longest a fetch waits for data; also bounds how long subscribe() waits to be ready. @defaultValue 500 */
   maxWaitTimeInMs?: number;
+  /**
+   * A consumer that stops heartbeating (killed process) keeps its partitions this long before the
+   * group hands them over; the broker bounds it (group.min.session.timeout.ms, 6 s by default).
+   * @defaultValue 30000
+   */
+  sessionTimeoutMs?: number;
   /** How long subscribe() waits for the group join and first fetch. @defaultValue 60000 */
   subscribeTimeoutMs?: number;
 }
@@ -309,9 +315,9 @@ export class KafkaBus implements Bus {
     await this.ensureTopics(options.topics.map((topic) => ({ topic })));
     const consumer = this.kafka.consumer({
       groupId: options.group,
-      sessionTimeout: 30_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 16 * 1024 * 1024,
       maxBytes: this.options.maxBytes ?? 64 * 1024 * 1024,
       maxWaitTimeInMs: this.options.maxWaitTimeInMs ?? 500,

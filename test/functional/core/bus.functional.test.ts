@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createBus } from '../../../core/bus/index.ts';
 import { KafkaBus } from '../../../core/bus/kafka.ts';
@@ -82,6 +84,62 @@ describe('KafkaBus', () => {
       expect(got.filter((g) => g.key === 'exporter-1').map((g) => g.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
       expect(got.filter((g) => g.key === 'exporter-2').map((g) => g.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
       expect(got.find((g) => g.key === 'exporter-3')?.size).toBe(2_000_000);
+    } finally {
+      await bus.deleteTopics([topic]);
+      await bus.stop();
+    }
+  });
+
+  it('a consumer process killed mid-batch commits nothing: the group’s next member gets every message', async () => {
+    const topic = uniqueName('bus_killed');
+    const group = uniqueName('g');
+    const bus = new KafkaBus({ brokers: brokers(), sessionTimeoutMs: 6000 });
+    await bus.start();
+    try {
+      await bus.ensureTopics([{ topic, partitions: 2 }]);
+      await bus.publish(
+        topic,
+        Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 7}`, value: Buffer.from(String(i)) })),
+      );
+      const module = fileURLToPath(new URL('../../../core/bus/kafka.ts', import.meta.url));
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `import { KafkaBus } from ${JSON.stringify(module)};
+           const bus = new KafkaBus({ brokers: ${JSON.stringify(brokers())}, sessionTimeoutMs: 6000 });
+           await bus.start();
+           await bus.subscribe({ group: ${JSON.stringify(group)}, topics: [${JSON.stringify(topic)}], fromBeginning: true,
+             handler: async (b) => { console.log('got ' + b.messages.length); await new Promise(() => {}); } });`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('child consumer got no batch')), 60_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('got ')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      child.kill('SIGKILL');
+      await exited;
+      const got: number[] = [];
+      const sub = await bus.subscribe({
+        group,
+        topics: [topic],
+        fromBeginning: true,
+        handler: async (b) => void got.push(...b.messages.map((m) => Number(m.value.toString()))),
+      });
+      for (let i = 0; i < 3000 && got.length < 50; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      await sub.stop();
+      expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     } finally {
       await bus.deleteTopics([topic]);
       await bus.stop();
