@@ -133,7 +133,8 @@ export class QueriesOptimizerData implements OptimizerData {
         const a = acc.get(r.path_id) ?? { w: 0, rtt: 0, loss: 0, jitter: 0 };
         const w = Math.max(1, r.windows);
         a.w += w;
-        a.rtt += r.rtt_p95_ms * w;
+        // The bucket's p95 RTT: the largest per-window p95 (the library's rtt_p95_ms is a p95 of window medians).
+        a.rtt += r.rtt_p95_max_ms * w;
         a.loss += r.loss_ratio * 100 * w;
         a.jitter += r.jitter_ms * w;
         acc.set(r.path_id, a);
