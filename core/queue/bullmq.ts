@@ -231,8 +231,9 @@ export class BullmqQueue implements Queue {
         connection: this.connection,
         prefix: this.prefix,
         concurrency,
-        lockDuration: this.options.lockDurationMs,
-        stalledInterval: this.options.stalledIntervalMs,
+        // Only when set: an explicit `undefined` would override BullMQ's defaults.
+        ...(this.options.lockDurationMs !== undefined && { lockDuration: this.options.lockDurationMs }),
+        ...(this.options.stalledIntervalMs !== undefined && { stalledInterval: this.options.stalledIntervalMs }),
       },
     );
     worker.on('error', (err) => {
