@@ -31,6 +31,8 @@ export const sinkSchema = z
      * is one block, stored entirely or not at all. @defaultValue 100000
      */
     batch_rows: z.number().int().positive().max(1_000_000).default(100_000),
+    /** Kafka consumers for the flow topic (in one group: they split its partitions). @defaultValue 2 */
+    flow_consumers: z.number().int().min(1).max(16).default(2),
     /** Largest batch the bus hands over, in messages. @defaultValue 2000 */
     max_batch_messages: z.number().int().positive().default(2000),
     /** Dead-letter topic for messages that fail validation. @defaultValue "pathpilot.deadletter.v1" */

@@ -73,10 +73,16 @@ export interface PlainViewDef {
 
 export type SchemaObject = TableDef | MaterializedViewDef | PlainViewDef;
 
+/**
+ * Stored offsets are `space × 2^40 + Kafka offset`, where `space` is a 20-bit hash of the topic: a new
+ * topic (or a recreated one under another name) never inherits another topic's high-water mark.
+ */
+export const offsetSpaceSize = 1_099_511_627_776; // 2^40
+
 /** Columns the sink adds to every raw table: where the row came from in Kafka (exactly-once, see sink/). */
 export const sourceColumns: ColumnDef[] = [
   { name: 'src_partition', type: 'UInt32', doc: 'Kafka partition the row was read from' },
-  { name: 'src_offset', type: 'UInt64', doc: 'Kafka offset of the message that carried the row' },
+  { name: 'src_offset', type: 'UInt64', doc: 'Offset space × 2^40 + Kafka offset of the message that carried the row' },
 ];
 
 function logicalFor(def: FieldDef): LogicalType {
@@ -259,6 +265,7 @@ export function schemaObjects(): SchemaObject[] {
       columns: [
         { name: 'tbl', type: 'String' },
         { name: 'src_partition', type: 'UInt32' },
+        { name: 'space', type: 'UInt32', doc: 'Offset space: a hash of the Kafka topic (src_offset >> 40)' },
         { name: 'max_offset', type: 'UInt64' },
         { name: 'day', type: 'Date' },
       ],
@@ -266,7 +273,7 @@ export function schemaObjects(): SchemaObject[] {
       version: 'max_offset',
       timeColumn: 'day',
       partition: 'month',
-      orderBy: ['tbl', 'src_partition'],
+      orderBy: ['tbl', 'src_partition', 'space'],
       retention: 'forever',
     },
     ...(['flows_raw', 'probes_raw', 'iface_raw', 'costs_raw', 'changes'] as const).map((t): MaterializedViewDef => ({
@@ -275,7 +282,9 @@ export function schemaObjects(): SchemaObject[] {
       doc: `Records the highest offset written to ${t}`,
       to: 'sink_offsets',
       from: t,
-      select: `SELECT '${t}' AS tbl, src_partition, max(src_offset) AS max_offset, today() AS day FROM {db}.${t} GROUP BY src_partition`,
+      select:
+        `SELECT '${t}' AS tbl, src_partition, toUInt32(intDiv(src_offset, ${offsetSpaceSize})) AS space, ` +
+        `max(src_offset) AS max_offset, today() AS day FROM {db}.${t} GROUP BY src_partition, space`,
     })),
     ...flowRollup('flows_1m', 'toStartOfMinute', 'minute_days'),
     ...flowRollup('flows_1h', 'toStartOfHour', 'hour_days'),

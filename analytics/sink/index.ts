@@ -22,7 +22,7 @@ import { sql, ident } from '../../core/store/sql.ts';
 import { StoreError } from '../../core/store/errors.ts';
 import { sinkSchema, type SinkConfig, type RetentionConfig } from '../config.ts';
 import { migrate } from '../schema/converge.ts';
-import { rawTableOf } from '../schema/tables.ts';
+import { offsetSpaceSize, rawTableOf } from '../schema/tables.ts';
 import { rowEncoder, type RowEncoder } from './encode.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 
@@ -84,8 +84,22 @@ interface Pipeline {
   topic: string;
   expectedSchema: string;
   encoder: RowEncoder;
+  /** Offset space of the topic (see offsetSpaceSize). */
+  space: bigint;
   partitions: Map<number, PartitionState>;
-  subscription?: Subscription;
+  subscriptions: Subscription[];
+}
+
+const spaceSize = BigInt(offsetSpaceSize);
+
+/** 20-bit FNV-1a hash of a topic name: its offset space (stored offsets stay below 2^60). */
+export function topicSpace(topic: string): bigint {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < topic.length; i++) {
+    h ^= topic.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return BigInt(h & 0xfffff);
 }
 
 /** Errors that mean the schema is missing or behind (retry after `pathpilot migrate`), not bad data. */
@@ -111,7 +125,9 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
       topic: topics?.[record] ?? def.topic,
       expectedSchema: schemaId(def),
       encoder: rowEncoder(def),
+      space: topicSpace(topics?.[record] ?? def.topic),
       partitions: new Map(),
+      subscriptions: [],
     };
   });
 
@@ -119,9 +135,9 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
   async function readHighWater(p: Pipeline, partition: number): Promise<bigint> {
     const rows = await store.query<{ m: string | number }>(
       sql`SELECT toString(max(max_offset)) AS m, count() AS n FROM ${ident(store.database)}.${ident('sink_offsets')}
-          WHERE tbl = ${p.table} AND src_partition = ${partition} HAVING n > 0`,
+          WHERE tbl = ${p.table} AND src_partition = ${partition} AND space = ${Number(p.space)} HAVING n > 0`,
     );
-    return rows.length > 0 ? BigInt(String(rows[0]!.m)) : -1n;
+    return rows.length > 0 ? BigInt(String(rows[0]!.m)) : p.space * spaceSize - 1n;
   }
 
   async function deadLetter(
@@ -171,7 +187,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
         if (store.insertRaw) await store.insertRaw(p.table, 'TabSeparated', body, p.encoder.columns);
         else throw new PathpilotError('PP_ERR_STORE', 'store has no insertRaw');
         metrics.insertSeconds.observe({ table: p.table }, (performance.now() - t0) / 1000);
-        if (attempt > 0) for (const s of pipelines) s.subscription?.resume();
+        if (attempt > 0) for (const s of pipelines) for (const sub of s.subscriptions) sub.resume();
         return { outcome: 'inserted' };
       } catch (err) {
         attempt++;
@@ -190,7 +206,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
         metrics.retries.inc();
         warn(`insert:${p.table}`, { err: errorMessage(err), table: p.table, attempt }, 'clickhouse insert failed; retrying');
         // Backpressure: stop fetching everywhere while ClickHouse refuses writes.
-        for (const s of pipelines) s.subscription?.pause();
+        for (const s of pipelines) for (const sub of s.subscriptions) sub.pause();
         if (stopSignal.signal.aborted || clock.now() > deadline) throw err;
         const delay = Math.min(config.retry_max_ms, config.retry_min_ms * 2 ** Math.min(attempt - 1, 10));
         await clock.sleep(delay, stopSignal.signal).catch(() => undefined);
@@ -199,7 +215,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
         try {
           const high = await readHighWater(p, partition);
           if (high >= firstOffset) {
-            for (const s of pipelines) s.subscription?.resume();
+            for (const s of pipelines) for (const sub of s.subscriptions) sub.resume();
             return { outcome: 'already-stored' };
           }
         } catch {
@@ -217,7 +233,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
       // First batch of this partition, a redelivery, or a handover from another sink: the stored
       // mark is the truth.
       const high = await readHighWater(p, batch.partition);
-      const base = state ? state.base : bus.kind === 'kafka' ? 0n : high + 1n;
+      const base = state ? state.base : bus.kind === 'kafka' ? p.space * spaceSize : high + 1n;
       state = { high, base, next: undefined };
       p.partitions.set(batch.partition, state);
     }
@@ -268,6 +284,12 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
       let invalid: unknown[] | undefined;
       let reason = '';
       for (const r of records) {
+        if (p.encoder.valid(r)) {
+          body += p.encoder.encode(r as Record<string, unknown>, batch.partition, offsetText);
+          rows++;
+          continue;
+        }
+        // The fast check refused it: zod says why (and is the authority if they ever disagree).
         const checked = p.def.check(r);
         if (checked.ok) {
           body += p.encoder.encode(checked.record as Record<string, unknown>, batch.partition, offsetText);
@@ -317,7 +339,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
 
   const stop = memoizeStop(async () => {
     stopSignal.abort();
-    await Promise.allSettled(pipelines.map((p) => p.subscription?.stop()));
+    await Promise.allSettled(pipelines.flatMap((p) => p.subscriptions.map((sub) => sub.stop())));
     started = false;
   });
 
@@ -330,13 +352,20 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
       if (doMigrate) await migrate(store, { retention, log: deps.log });
       await bus.ensureTopics([{ topic: config.dead_letter_topic }]);
       for (const p of pipelines) {
-        p.subscription = await bus.subscribe({
-          group: `${config.group}.${p.record}`,
-          topics: [p.topic],
-          fromBeginning,
-          maxBatchMessages: config.max_batch_messages,
-          handler: (batch) => handle(p, batch),
-        });
+        // Several consumers in one group split a topic's partitions, so one batch is decoded while
+        // another is being inserted (Kafka only; the in-process bus has one consumer per group).
+        const consumers = bus.kind === 'kafka' && p.record === 'flow' ? config.flow_consumers : 1;
+        for (let i = 0; i < consumers; i++) {
+          p.subscriptions.push(
+            await bus.subscribe({
+              group: `${config.group}.${p.record}`,
+              topics: [p.topic],
+              fromBeginning,
+              maxBatchMessages: config.max_batch_messages,
+              handler: (batch) => handle(p, batch),
+            }),
+          );
+        }
       }
       started = true;
       deps.log?.info({ topics: pipelines.map((p) => p.topic), store: store.kind }, 'analytics sink started');
