@@ -125,8 +125,15 @@ export async function buildCapacityReport(
     const cfg = linkById.get(s.link);
     if (!cfg) continue;
     const cap = cfg.capacity_mbps;
-    const hours = hourly(s.values, s.stepMs).map((v) => v / cap);
-    const fc = holtWinters(hours, forecastH, { stepMs: hourMs, startMs: s.startMs });
+    // Hours before the first traffic are "no data yet", not zero demand: they would bend the trend.
+    const all = hourly(s.values, s.stepMs).map((v) => v / cap);
+    const first = Math.max(
+      0,
+      all.findIndex((v) => v > 0),
+    );
+    const hours = all.slice(first);
+    const historyStart = s.startMs + first * hourMs;
+    const fc = holtWinters(hours, forecastH, { stepMs: hourMs, startMs: historyStart });
     const days: number[] = [];
     for (let i = 0; i + 24 <= hours.length; i += 24) days.push(Math.max(...hours.slice(i, i + 24)));
     // Weekly max of daily peaks (rolling), so weekends do not read as growth or decline.
@@ -142,7 +149,7 @@ export async function buildCapacityReport(
       to_site: cfg.a.site === s.from_site ? cfg.b.site : cfg.a.site,
       capacity_mbps: cap,
       history: hours,
-      history_start: s.startMs,
+      history_start: historyStart,
       forecast_p50: fc.p50,
       forecast_p90: fc.p90,
       peak_utilization: peakNow,

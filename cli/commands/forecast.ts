@@ -73,15 +73,13 @@ export async function run(args: string[]): Promise<number> {
         44,
       );
     });
-    out.push(
-      `${(m + (m === 'seasonal-naive' || m === 'holt-winters' ? ' (baseline)' : '')).padEnd(16).slice(0, 28)}${cells.join('')}`,
-    );
+    out.push(`${(m + (m === 'seasonal-naive' || m === 'holt-winters' ? ' (baseline)' : '')).padEnd(28)}${cells.join('')}`);
   }
   out.push('');
   out.push('per series (test origins, MASE of the selected model vs seasonal naive):');
   for (const s of r.series)
     out.push(
-      `  ${s.key.padEnd(30)} ${s.selected.padEnd(15)} ${r.horizons.map((h) => `${h.label} ${s.test[s.selected]![h.label]!.mase.toFixed(3)} vs ${s.test['seasonal-naive']![h.label]!.mase.toFixed(3)}`).join('   ')}`,
+      `  ${s.key.padEnd(40)} ${s.selected.padEnd(15)} ${r.horizons.map((h) => `${h.label} ${s.test[s.selected]![h.label]!.mase.toFixed(3)} vs ${s.test['seasonal-naive']![h.label]!.mase.toFixed(3)}`).join('   ')}`,
     );
   out.push('');
   for (const h of r.horizons)
