@@ -41,6 +41,22 @@ export const billingConfigSchema = z
      */
     max_bad_rows_reported: z.number().int().min(0).default(1000),
     /**
+     * Worker threads for large CSV files ('auto': one per core, at most 4). Off by default: on a
+     * 2-core machine the single-threaded path measured faster (see docs/notes/ingest-probe-billing.md);
+     * worth enabling on dedicated hosts with more cores.
+     * @defaultValue 0
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(0).max(16)]).default(0),
+    /**
+     * Files at least this large (bytes on disk) are imported on worker threads.
+     * @defaultValue 67108864 (64 MiB)
+     */
+    parallel_min_bytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(64 * 1024 * 1024),
+    /**
      * Progress callback interval.
      * @defaultValue 500
      */

@@ -1,3 +1,5 @@
+import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Bus } from '../../core/bus/types.ts';
 import { memoizeStop, type Component } from '../../core/component.ts';
 import type { Topology } from '../../core/config/index.ts';
@@ -11,6 +13,20 @@ import type { BillingFormat } from './formats/common.ts';
 import { importFile, type ImportProgress, type ImportSummary } from './importer.ts';
 import { createLinkMapper } from './links.ts';
 import { createBillingMetrics, type BillingMetrics } from './metrics.ts';
+import { importFileParallel } from './parallel.ts';
+
+/** GCP JSON lines (by name, or a first character of `{` in an uncompressed file). */
+async function looksLikeJsonLines(file: string): Promise<boolean> {
+  if (/\.jsonl?(\.gz)?$/i.test(file)) return true;
+  if (file.endsWith('.gz')) return false;
+  const fh = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(256), 0, 256, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('{');
+  } finally {
+    await fh.close();
+  }
+}
 
 export { billingConfigSchema, defaultBillingConfig, type BillingConfig } from './config.ts';
 export { billingFormats, type BillingFormat } from './formats/common.ts';
@@ -72,21 +88,45 @@ export function createBillingImporter(deps: BillingDeps, config: Partial<Billing
       const summaries: ImportSummary[] = [];
       for (const file of files) {
         try {
-          const summary = await importFile(file, {
-            format: options.format ?? 'auto',
-            batchSize: cfg.batch_size,
-            maxBadRowsReported: cfg.max_bad_rows_reported,
-            progressIntervalMs: cfg.progress_interval_ms,
-            linkMapper,
-            metrics,
-            signal: options.signal,
-            onProgress: options.onProgress,
-            onBatch: async (records) => {
-              if (deps.bus)
-                await publishRecords(deps.bus, costRecord, records, { recordsPerMessage: cfg.records_per_message, topic });
-              await options.onRecords?.(records);
-            },
-          });
+          const workers = cfg.workers === 'auto' ? Math.min(4, availableParallelism()) : cfg.workers;
+          const parallel =
+            workers > 0 &&
+            !options.onRecords &&
+            options.format !== 'gcp' &&
+            (await stat(file)).size >= cfg.parallel_min_bytes &&
+            !(await looksLikeJsonLines(file));
+          const summary = parallel
+            ? await importFileParallel(file, {
+                workers,
+                format: options.format ?? 'auto',
+                topology: deps.topology?.config,
+                linkRules: cfg.link_rules,
+                mapLinks: cfg.map_links,
+                recordsPerMessage: cfg.records_per_message,
+                maxBadRowsReported: cfg.max_bad_rows_reported,
+                progressIntervalMs: cfg.progress_interval_ms,
+                metrics,
+                signal: options.signal,
+                onProgress: options.onProgress,
+                onMessages: async (messages) => {
+                  if (deps.bus) await deps.bus.publish(topic, messages);
+                },
+              })
+            : await importFile(file, {
+                format: options.format ?? 'auto',
+                batchSize: cfg.batch_size,
+                maxBadRowsReported: cfg.max_bad_rows_reported,
+                progressIntervalMs: cfg.progress_interval_ms,
+                linkMapper,
+                metrics,
+                signal: options.signal,
+                onProgress: options.onProgress,
+                onBatch: async (records) => {
+                  if (deps.bus)
+                    await publishRecords(deps.bus, costRecord, records, { recordsPerMessage: cfg.records_per_message, topic });
+                  await options.onRecords?.(records);
+                },
+              });
           deps.log?.info(
             { file, format: summary.format, rows: summary.rows, imported: summary.imported, bad: summary.bad },
             'billing file imported',

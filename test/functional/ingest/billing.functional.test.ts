@@ -10,6 +10,7 @@ import { createBus } from '../../../core/bus/index.ts';
 import { loadConfig, Topology } from '../../../core/config/index.ts';
 import { createRegistry, metricValues } from '../../../core/metrics.ts';
 import { costRecord, decodeRecords, type CostRecord } from '../../../core/records/index.ts';
+import type { Bus, BusMessage } from '../../../core/bus/types.ts';
 import { createBillingImporter, importFile, type ImportSummary } from '../../../ingest/billing/index.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
 
@@ -337,5 +338,65 @@ describe('streaming', () => {
     // Identical rows (the sample repeated) share line ids: a re-exported duplicate never double counts.
     const totals = summary.totals.find((t) => t.provider === 'aws' && t.category === 'internet-egress')!;
     expect(totals.rows).toBe(174 * copies);
+  });
+});
+
+describe('worker threads', () => {
+  it('give the same records, ids, totals and bad-row lines as the single-threaded path', async () => {
+    const text = readFileSync(focusSample, 'utf8');
+    const [header, ...body] = text.trimEnd().split('\n');
+    const lines = [header!];
+    for (let c = 0; c < 8; c++) lines.push(...body);
+    // Bad rows far into the file (their line numbers cross segment boundaries), one with a quoted newline before it.
+    lines.splice(5000, 0, '"short","row"');
+    lines.splice(7000, 0, body[0]!.replace(/"SunBird"/, '"Sun\nBird"'));
+    lines.splice(7500, 0, body[1]!.replace(/^NULL,[^,]+,/, 'NULL,"n/a",'));
+    const file = join(tmp, 'parallel.csv');
+    writeFileSync(file, lines.join('\n') + '\n');
+
+    const published: BusMessage[] = [];
+    const bus: Bus = {
+      kind: 'memory',
+      start: async () => {},
+      stop: async () => {},
+      ensureTopics: async () => {},
+      publish: async (_topic, messages) => void published.push(...messages),
+      subscribe: async () => ({ stop: async () => {}, pause: () => {}, resume: () => {} }),
+      deleteTopics: async () => {},
+    };
+    const topology = new Topology(loadConfig(undefined, {}).root);
+    const parallel = createBillingImporter(
+      { registry: createRegistry(), bus, topology },
+      { workers: 2, parallel_min_bytes: 0, records_per_message: 250 },
+    );
+    await parallel.start();
+    const [p] = await parallel.importFiles([file]);
+    const fromWorkers = published.flatMap((m) => decodeRecords(m.value).map((r) => costRecord.parse(r)));
+    expect(
+      published.every(
+        (m) => m.headers?.['pp-schema'] === 'cost.v1' && m.key === costRecord.keyOf(decodeRecords(m.value)[0] as CostRecord),
+      ),
+    ).toBe(true);
+
+    const single = await collect(file, { linkMapper: undefined });
+    const sequential = createBillingImporter({ registry: createRegistry(), topology }, { workers: 0 });
+    await sequential.start();
+    const sequentialRecords: CostRecord[] = [];
+    const [s] = await sequential.importFiles([file], { onRecords: (b) => void sequentialRecords.push(...b) });
+
+    expect(p!.error).toBeUndefined();
+    expect(p).toMatchObject({ format: 'focus', rows: 8003, imported: 8001, bad: 2, linked: s!.linked });
+    expect(p!.badRows).toEqual(s!.badRows);
+    expect(p!.badRows.map((b) => b.line)).toEqual([5001, 7502]);
+    expect(single.summary.badRows.map((b) => b.line)).toEqual([5001, 7502]);
+    expect(fromWorkers).toHaveLength(8001);
+    const sortById = (rs: CostRecord[]) =>
+      [...rs].sort((a, b) => a.line_id.localeCompare(b.line_id) || a.usage_start - b.usage_start);
+    expect(sortById(fromWorkers)).toEqual(sortById(sequentialRecords));
+    for (const t of p!.totals) {
+      const u = s!.totals.find((x) => x.provider === t.provider && x.category === t.category && x.currency === t.currency)!;
+      expect(t.rows).toBe(u.rows);
+      expect(t.cost).toBeCloseTo(u.cost, 9);
+    }
   });
 });

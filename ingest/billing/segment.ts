@@ -1,0 +1,103 @@
+import type { BusMessage } from '../../core/bus/types.ts';
+import type { RootConfig } from '../../core/config/index.ts';
+import { Topology } from '../../core/config/index.ts';
+import { costRecord, encodeRecords, type CostRecord } from '../../core/records/index.ts';
+import type { LinkRule } from './config.ts';
+import { CsvSplitter } from './csv.ts';
+import { createMapper } from './detect.ts';
+import type { BillingFormat } from './formats/common.ts';
+import type { BadRow, CostTotal } from './importer.ts';
+import { createLinkMapper } from './links.ts';
+
+/** What a worker needs to map segments of one file (all structured-clonable). */
+export interface SegmentSetup {
+  file: string;
+  format: BillingFormat;
+  header: string[];
+  topology?: RootConfig;
+  linkRules: LinkRule[];
+  mapLinks: boolean;
+  recordsPerMessage: number;
+  maxBadRowsReported: number;
+}
+
+/** The result of one segment: encoded messages in row order (grouped by key) and its statistics. */
+export interface SegmentResult {
+  seq: number;
+  messages: { key: string; value: Uint8Array }[];
+  rows: number;
+  imported: number;
+  linked: number;
+  bad: number;
+  badRows: BadRow[];
+  totals: CostTotal[];
+}
+
+/**
+ * Maps whole CSV rows (a segment cut at row boundaries by the reader) to encoded cost messages: the
+ * work a billing worker thread does. `firstLine` is the file line the segment starts on.
+ */
+export function createSegmentProcessor(setup: SegmentSetup) {
+  const mapper = createMapper(setup.format, setup.header);
+  const width = setup.header.length;
+  const linkMapper = createLinkMapper(setup.topology ? new Topology(setup.topology) : undefined, setup.linkRules, setup.mapLinks);
+
+  return (seq: number, text: string, firstLine: number, final: boolean): SegmentResult => {
+    const result: SegmentResult = { seq, messages: [], rows: 0, imported: 0, linked: 0, bad: 0, badRows: [], totals: [] };
+    const totals = new Map<string, CostTotal>();
+    const byKey = new Map<string, CostRecord[]>();
+    const bad = (line: number, reason: string) => {
+      result.bad++;
+      if (result.badRows.length < setup.maxBadRowsReported) result.badRows.push({ file: setup.file, line, reason });
+    };
+    const splitter = new CsvSplitter();
+    const onRow = (row: { fields: string[]; line: number; raw: string; error?: string }) => {
+      const line = firstLine + row.line - 1;
+      result.rows++;
+      if (row.error) return bad(line, row.error);
+      if (row.fields.length !== width) return bad(line, `expected ${width} fields, found ${row.fields.length}`);
+      const mapped = mapper.map(row.fields, row.raw);
+      if (!mapped.ok) return bad(line, mapped.reason);
+      const r = mapped.record;
+      const link = linkMapper(r);
+      if (link) {
+        r.link = link;
+        result.linked++;
+      }
+      const key = `${r.provider}\x1f${r.category}\x1f${r.currency}`;
+      let t = totals.get(key);
+      if (!t)
+        totals.set(
+          key,
+          (t = { provider: r.provider, category: r.category, currency: r.currency, cost: 0, quantity: 0, rows: 0 }),
+        );
+      t.cost += r.cost;
+      t.quantity += r.usage_quantity;
+      t.rows++;
+      result.imported++;
+      const k = costRecord.keyOf(r);
+      let list = byKey.get(k);
+      if (!list) byKey.set(k, (list = []));
+      list.push(r);
+    };
+    splitter.push(text, onRow);
+    if (final) splitter.end(onRow);
+    for (const [key, list] of byKey) {
+      for (let i = 0; i < list.length; i += setup.recordsPerMessage) {
+        // A copy with its own ArrayBuffer, so it can be transferred (msgpackr packs into a shared buffer).
+        result.messages.push({ key, value: new Uint8Array(encodeRecords(list.slice(i, i + setup.recordsPerMessage))) });
+      }
+    }
+    result.totals = [...totals.values()];
+    return result;
+  };
+}
+
+/** Turns a worker's messages into bus messages with the schema header. */
+export function toBusMessages(messages: SegmentResult['messages'], headers: Record<string, string>): BusMessage[] {
+  return messages.map((m) => ({
+    key: m.key,
+    value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+    headers,
+  }));
+}
