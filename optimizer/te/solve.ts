@@ -31,6 +31,8 @@ export interface TeOptions {
   /** Penalty per Mbit/s carried on a path predicted to break the class SLO, $/day. */
   slo_penalty?: number;
   time_limit_s?: number;
+  /** HiGHS LP algorithm (`simplex`, `ipm`, `pdlp`…); default: HiGHS chooses. */
+  solver?: string;
   /** A path whose failure risk reaches this is treated as breaking its SLO (default 0.5). */
   risk_threshold?: number;
 }
@@ -183,6 +185,10 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
   /** Row index space: [0, nd) demand rows; link rows are encoded as -(1 + linkRowIndex) until fixed up. */
   const xIndex: { d: number; path: PathConfig; col: number; violates: boolean }[] = [];
   const hasBudget = options.budget_per_day !== undefined;
+  const churnOn = input.current !== undefined && policy.churn_penalty > 0;
+  /** Churn rows are encoded as churnTag + k in x columns until their final index is known. */
+  const churnTag = 1 << 30;
+  const churnRows: { x0: number; mbps: number }[] = [];
   const dPaths: number[][] = [];
 
   for (let d = 0; d < nd; d++) {
@@ -195,6 +201,7 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
     if (paths.length === 0)
       throw new PathpilotError('PP_ERR_VALIDATION', `demand ${demandKey(dem.from, dem.to, dem.class)}: no candidate paths`);
     const mean = dem.mean_mbps ?? dem.mbps;
+    const cur = churnOn ? input.current!.get(demandKey(dem.from, dem.to, dem.class)) : undefined;
     const classWeight = 2 ** (lowest - cls.priority);
     const cols: number[] = [];
     for (const p of paths) {
@@ -220,6 +227,13 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
         indices.push(-(1 + h.row));
         values.push(dem.mbps);
       }
+      // Churn row m − x ≤ 0 for paths carrying traffic now (encoded, fixed up once link rows are counted).
+      const x0 = churnOn && cur ? (cur[p.id] ?? 0) : 0;
+      if (x0 > 0) {
+        indices.push(churnTag + churnRows.length);
+        values.push(-1);
+        churnRows.push({ x0: Math.min(1, x0), mbps: dem.mbps });
+      }
       starts.push(indices.length);
       xIndex.push({ d, path: p, col, violates });
       cols.push(xIndex.length - 1);
@@ -230,8 +244,12 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
   // Row layout: [0, nd) demands, then the budget row (if any), then directed links, then churn rows.
   const budgetRow = hasBudget ? nd : -1;
   const linkBase = nd + (hasBudget ? 1 : 0);
-  for (let k = 0; k < indices.length; k++) if (indices[k]! < 0) indices[k] = linkBase + (-indices[k]! - 1);
-  let nextRow = linkBase + nl;
+  const churnBase = linkBase + nl;
+  for (let k = 0; k < indices.length; k++) {
+    const r = indices[k]!;
+    if (r < 0) indices[k] = linkBase + (-r - 1);
+    else if (r >= churnTag) indices[k] = churnBase + (r - churnTag);
+  }
   const rowLower: number[] = [];
   const rowUpper: number[] = [];
   const inf = (await highs()).infinity;
@@ -265,54 +283,11 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
   const sCols: number[] = [];
   for (let l = 0; l < nl; l++) sCols.push(addCol(slackPenalty, 0, inf, [[linkBase + l, -1]]));
   const bCol = budgetRow >= 0 ? addCol(slackPenalty, 0, inf, [[budgetRow, -1]]) : -1;
-  // Churn reward: m ≤ x (row m − x ≤ 0), 0 ≤ m ≤ current fraction.
-  const xRowsForChurn: { x: number; row: number }[] = [];
-  if (input.current && policy.churn_penalty > 0) {
-    for (let d = 0; d < nd; d++) {
-      const dem = demands[d]!;
-      const cur = input.current.get(demandKey(dem.from, dem.to, dem.class));
-      if (!cur) continue;
-      for (const xi of dPaths[d]!) {
-        const x0 = cur[xIndex[xi]!.path.id] ?? 0;
-        if (x0 <= 0) continue;
-        const row = nextRow++;
-        rowLower.push(-inf);
-        rowUpper.push(0);
-        addCol(-policy.churn_penalty * dem.mbps, 0, Math.min(1, x0), [[row, 1]]);
-        xRowsForChurn.push({ x: xIndex[xi]!.col, row });
-      }
-    }
-  }
-  // The −x entries of churn rows belong to x columns: rebuild those columns (rows stay ascending: churn rows are last).
-  if (xRowsForChurn.length > 0) {
-    const extra = new Map<number, number[]>();
-    for (const e of xRowsForChurn) {
-      const list = extra.get(e.x);
-      if (list) list.push(e.row);
-      else extra.set(e.x, [e.row]);
-    }
-    const nIdx: number[] = [];
-    const nVal: number[] = [];
-    const nStarts: number[] = [0];
-    for (let c = 0; c < colCost.length; c++) {
-      for (let k = starts[c]!; k < starts[c + 1]!; k++) {
-        nIdx.push(indices[k]!);
-        nVal.push(values[k]!);
-      }
-      for (const r of extra.get(c) ?? []) {
-        nIdx.push(r);
-        nVal.push(-1);
-      }
-      nStarts.push(nIdx.length);
-    }
-    indices.length = 0;
-    values.length = 0;
-    starts.length = 0;
-    for (let k = 0; k < nIdx.length; k++) {
-      indices.push(nIdx[k]!);
-      values.push(nVal[k]!);
-    }
-    for (const s of nStarts) starts.push(s);
+  // Churn reward: m ≤ x (row m − x ≤ 0), 0 ≤ m ≤ current fraction; rows after the link rows.
+  for (let k = 0; k < churnRows.length; k++) {
+    rowLower.push(-inf);
+    rowUpper.push(0);
+    addCol(-policy.churn_penalty * churnRows[k]!.mbps, 0, churnRows[k]!.x0, [[churnBase + k, 1]]);
   }
   const numCols = colCost.length;
   const numRows = rowLower.length;
@@ -339,7 +314,7 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
       },
     },
     (model) => {
-      model.options.set({ output_flag: false, time_limit: options.time_limit_s ?? 60 });
+      model.options.set({ output_flag: false, time_limit: options.time_limit_s ?? 60, ...(options.solver ? { solver: options.solver } : {}) });
       const run = model.run();
       const sol = run.modelStatus === 7 ? model.getSolution() : undefined;
       return { status: run.modelStatus, colValue: sol?.colValue, objective: sol ? model.getObjectiveValue() : NaN };
