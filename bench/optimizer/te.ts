@@ -22,7 +22,12 @@ for (const n of values.sizes.split(',').map(Number)) {
   const r = await solveTe({
     ...syn,
     current,
-    options: { policy: { max_utilization: 0.8, churn_penalty: 0.05, score }, latency_penalty: 0.05, time_limit_s: 120, solver: values.solver },
+    options: {
+      policy: { max_utilization: 0.8, churn_penalty: 0.05, score },
+      latency_penalty: 0.05,
+      time_limit_s: 120,
+      solver: values.solver,
+    },
   });
   const total = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);

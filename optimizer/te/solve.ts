@@ -314,7 +314,11 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
       },
     },
     (model) => {
-      model.options.set({ output_flag: false, time_limit: options.time_limit_s ?? 60, ...(options.solver ? { solver: options.solver } : {}) });
+      model.options.set({
+        output_flag: false,
+        time_limit: options.time_limit_s ?? 60,
+        ...(options.solver ? { solver: options.solver } : {}),
+      });
       const run = model.run();
       const sol = run.modelStatus === 7 ? model.getSolution() : undefined;
       return { status: run.modelStatus, colValue: sol?.colValue, objective: sol ? model.getObjectiveValue() : NaN };
