@@ -225,3 +225,23 @@ describe('flow collector', () => {
     );
   });
 });
+
+describe('Enricher', () => {
+  it('matches Topology.siteForAddress and parses only well-formed IPv4', async () => {
+    const { Enricher, parseV4 } = await import('./enrich.ts');
+    const { Topology } = await import('../../core/config/index.ts');
+    const topo = new Topology(root);
+    const e = new Enricher(topo);
+    for (const a of ['10.51.3.4', '10.10.0.1', '10.40.255.255', '10.41.0.1', '192.0.2.1', '0.0.0.0', '', 'x', '2001:db8::1']) {
+      expect(e.siteForAddress(a), a).toBe(topo.siteForAddress(a));
+    }
+    expect([
+      parseV4('1.2.3.4'),
+      parseV4('255.255.255.255'),
+      parseV4('1.2.3'),
+      parseV4('1.2.3.256'),
+      parseV4('1..2.3'),
+      parseV4('1.2.3.4.5'),
+    ]).toEqual([0x01020304, 0xffffffff, -1, -1, -1, -1]);
+  });
+});
