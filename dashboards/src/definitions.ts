@@ -442,6 +442,31 @@ export const decisions = dashboard({
     },
     {
       type: 'timeseries',
+      title: 'Actuator: rollout steps and rollbacks',
+      targets: [
+        prom('A', 'sum by (result) (increase(pathpilot_actuator_applies_total[$__rate_interval]))', 'steps {{result}}'),
+        prom('B', 'sum by (result) (increase(pathpilot_actuator_rollbacks_total[$__rate_interval]))', 'rollbacks {{result}}'),
+      ],
+    },
+    {
+      type: 'timeseries',
+      title: 'Actuator: apply and rollback latency p95',
+      unit: 's',
+      targets: [
+        prom(
+          'A',
+          'histogram_quantile(0.95, sum by (le) (rate(pathpilot_actuator_apply_latency_seconds_bucket[$__rate_interval])))',
+          'apply p95',
+        ),
+        prom(
+          'B',
+          'histogram_quantile(0.95, sum by (le) (rate(pathpilot_actuator_rollback_latency_seconds_bucket[$__rate_interval])))',
+          'rollback p95',
+        ),
+      ],
+    },
+    {
+      type: 'timeseries',
       title: 'TE solve time p95',
       unit: 's',
       targets: [
