@@ -47,9 +47,9 @@ export const flowCollectorConfigSchema = z
     /**
      * Records held while Kafka is slow or away (open batches + messages waiting to be published).
      * Beyond it, new records are dropped and counted (`dropped_total{reason="buffer_full"}`); the
-     * socket is never blocked.
+     * socket is never blocked. 200k records ≈ 2 s at 100k flows/s, ≈ 70 MB of encoded batches.
      */
-    buffer_records: z.number().int().min(1000).default(500_000),
+    buffer_records: z.number().int().min(1000).default(200_000),
     /** Messages handed to the bus per publish call. */
     messages_per_publish: z.number().int().min(1).max(1000).default(16),
     templates: z
