@@ -18,6 +18,7 @@ function split(text: string, step = text.length || 1): CsvRow[] {
 describe('CsvSplitter', () => {
   it.each([
     'focus_1.0_sample_1000rows.csv',
+    'focus_1.1_sample.csv',
     'aws_cur_legacy_sample.csv',
     'aws_cur2_sample.csv',
     'gcp_billing_export_sample.csv',
