@@ -37,6 +37,7 @@ function summarizeRun(r: RunReport | undefined) {
     binding: r.plan?.binding ?? [],
     tight: r.plan?.tight ?? [],
     decision: r.decision,
+    budgets: r.budgets ?? [],
     proposal: r.proposal?.id,
     solver: r.plan?.stats,
   };

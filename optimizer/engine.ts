@@ -14,6 +14,7 @@ import { RiskClassifier, breaches, type RiskBacktest, type RiskSeries } from './
 import type { OptimizerMetrics } from './metrics.ts';
 import { ModelRegistry, type ModelVersion } from './registry.ts';
 import type { PathQuality } from './score.ts';
+import { projectSpend } from './report.ts';
 import { decide, type Decision } from './proposal.ts';
 import { demandKey, evaluateSplit, planSplit, solveTe, type TeDemand, type TeInput, type TeResult } from './te/solve.ts';
 
@@ -27,8 +28,18 @@ export interface SeriesForecast {
   p90: number[];
 }
 
+export interface BudgetStatus {
+  scope: string;
+  monthly: number;
+  month_to_date: number;
+  projected: number;
+  /** Alert fractions (policy.budgets[].alert_at) the month-end projection crosses. */
+  alerts: number[];
+}
+
 export interface RunReport {
   at: number;
+  budgets?: BudgetStatus[];
   plan?: TeResult;
   decision?: Pick<Decision, 'publish' | 'why' | 'objective_before' | 'objective_after'>;
   proposal?: Proposal;
@@ -284,6 +295,39 @@ export class OptimizerEngine {
     return out;
   }
 
+  /** Month-end spend projection per configured budget, with the alert fractions it crosses. */
+  async budgets(now = this.deps.clock.now()): Promise<BudgetStatus[]> {
+    const budgets = this.deps.root.policy.budgets;
+    if (budgets.length === 0) return [];
+    const costs = await this.deps.data.dailyCost({ from: now - 40 * 86_400_000, to: now });
+    const byProvider = projectSpend(costs, now);
+    return budgets.map((b) => {
+      let mtd = 0;
+      let projected = 0;
+      if (b.link) {
+        const p = projectSpend(
+          costs.filter((c) => c.link === b.link).map((c) => ({ ...c, provider: b.link! })),
+          now,
+        ).get(b.link);
+        mtd = p?.mtd ?? 0;
+        projected = p?.projected ?? 0;
+      } else
+        for (const [prov, v] of byProvider)
+          if (!b.provider || b.provider === prov) {
+            mtd += v.mtd;
+            projected += v.projected;
+          }
+      const scope = b.link ? `link:${b.link}` : b.provider ? `provider:${b.provider}` : 'total';
+      return {
+        scope,
+        monthly: b.monthly,
+        month_to_date: mtd,
+        projected,
+        alerts: b.alert_at.filter((f) => projected >= f * b.monthly),
+      };
+    });
+  }
+
   /** One optimization run; publishes a proposal when the plan is worth it. */
   async run(): Promise<RunReport> {
     const t0 = performance.now();
@@ -310,7 +354,7 @@ export class OptimizerEngine {
         risk = this.risk.predict(rs);
       }
       const current: CurrentWeights = await this.deps.data.currentWeights();
-      const budgets = root.policy.budgets.filter((b) => !b.provider && !b.link);
+      const totalBudgets = root.policy.budgets.filter((b) => !b.provider && !b.link);
       const input: TeInput = {
         topology: { links: root.links, paths: root.paths, classes: root.classes },
         demands,
@@ -320,7 +364,7 @@ export class OptimizerEngine {
         options: {
           policy: root.policy,
           latency_penalty: this.config.latency_penalty,
-          budget_per_day: budgets.length > 0 ? Math.min(...budgets.map((b) => b.monthly)) / 30 : undefined,
+          budget_per_day: totalBudgets.length > 0 ? Math.min(...totalBudgets.map((b) => b.monthly)) / 30 : undefined,
           time_limit_s: this.config.solve_time_limit_s,
           risk_threshold: this.config.risk_threshold,
         },
@@ -372,8 +416,17 @@ export class OptimizerEngine {
         this.deps.log?.info({ binding: plan.binding.length }, `optimizer: no proposal (${decision.why})`);
       }
       this.deps.metrics?.runs.inc({ outcome: plan.status === 'optimal' ? 'ok' : 'infeasible' });
+      const budgets = await this.budgets(now);
+      for (const b of budgets) {
+        this.deps.metrics?.budgetRatio.set({ scope: b.scope }, b.projected / b.monthly);
+        if (b.alerts.length > 0)
+          this.deps.log?.warn(
+            { scope: b.scope, projected: b.projected, monthly: b.monthly },
+            `budget ${b.scope}: month-end projection ${b.projected.toFixed(0)} crosses ${Math.round(Math.max(...b.alerts) * 100)}% of ${b.monthly}`,
+          );
+      }
       const { proposal, ...rest } = decision;
-      this.lastRun = { at: now, plan, decision: rest, proposal, duration_ms: performance.now() - t0 };
+      this.lastRun = { at: now, budgets, plan, decision: rest, proposal, duration_ms: performance.now() - t0 };
       return this.lastRun;
     } catch (err) {
       this.deps.metrics?.runs.inc({ outcome: 'error' });

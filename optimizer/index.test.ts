@@ -85,7 +85,11 @@ describe('optimizer component', () => {
         expect(w).toBeLessThanOrEqual(255);
       }
     }
+    // Budget projection per configured budget (aws, azure, gcp in the example), exported as a gauge.
+    expect(r.budgets?.map((b) => b.scope)).toEqual(['provider:aws', 'provider:azure', 'provider:gcp']);
+    expect(r.budgets![0]!.projected).toBeGreaterThan(r.budgets![0]!.month_to_date);
     const m = await metricValues(registry);
+    expect(m['pathpilot_optimizer_budget_projected_ratio{scope="provider:aws"}']).toBeGreaterThan(0);
     expect(
       m['pathpilot_optimizer_proposals_total{kind="path-weights"}'] ?? m['pathpilot_optimizer_proposals_total{kind="failover"}'],
     ).toBe(1);

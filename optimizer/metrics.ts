@@ -1,4 +1,4 @@
-import { counter, histogram, type Registry } from '../core/metrics.ts';
+import { counter, gauge, histogram, type Registry } from '../core/metrics.ts';
 
 export interface OptimizerMetrics {
   runs: ReturnType<typeof counter<'outcome'>>;
@@ -7,6 +7,7 @@ export interface OptimizerMetrics {
   forecasts: ReturnType<typeof counter>;
   solveSeconds: ReturnType<typeof histogram>;
   trainSeconds: ReturnType<typeof histogram>;
+  budgetRatio: ReturnType<typeof gauge<'scope'>>;
 }
 
 export function createOptimizerMetrics(registry: Registry): OptimizerMetrics {
@@ -18,5 +19,6 @@ export function createOptimizerMetrics(registry: Registry): OptimizerMetrics {
     forecasts: counter(registry, `${p}_forecasts_total`, 'Series forecast'),
     solveSeconds: histogram(registry, `${p}_solve_seconds`, 'TE LP solve time', [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30]),
     trainSeconds: histogram(registry, `${p}_train_seconds`, 'Training time for every model', [1, 5, 15, 30, 60, 120, 300]),
+    budgetRatio: gauge(registry, `${p}_budget_projected_ratio`, 'Month-end spend projection over the monthly budget', ['scope']),
   };
 }
