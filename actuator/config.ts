@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** The `actuator` section of pathpilot.yaml (shared knobs live in the root `actuation`). */
+export const actuatorConfigSchema = z
+  .object({
+    /** LAN interface WAN LB rules and the pin policy take traffic from. */
+    lan_interface: z.string().default('eth0'),
+    /** Where proposal and rollout state lives (Redis in production; survives restarts). */
+    state: z
+      .object({
+        kind: z.enum(['memory', 'redis']).default('memory'),
+        redis_url: z.string().default(''),
+        prefix: z.string().default('pathpilot:actuator'),
+      })
+      .strict()
+      .default({ kind: 'memory', redis_url: '', prefix: 'pathpilot:actuator' }),
+    /** Commit-confirm minutes on 1.5 routers; 0 derives it from the bake time (+2 min), -1 disables. */
+    commit_confirm_minutes: z.number().int().min(-1).default(0),
+    retry: z
+      .object({
+        attempts: z.number().int().min(1).default(5),
+        base_ms: z.number().int().min(0).default(200),
+        max_ms: z.number().int().min(0).default(3000),
+      })
+      .strict()
+      .default({ attempts: 5, base_ms: 200, max_ms: 3000 }),
+    /** One `<router>.conf` of `set …` lines per router, written after every change. Empty disables. */
+    gitops_dir: z.string().default('.data/gitops'),
+    /** Length of the pre-change baseline window the guard compares against. */
+    baseline_s: z.number().int().positive().default(1800),
+    /** Apply queue name (BullMQ names may not contain ':'). */
+    apply_queue: z.string().default('pathpilot-actuator-apply'),
+    /** Audit events kept in memory for the API when the store is not queried. */
+    audit_memory: z.number().int().min(0).default(5000),
+  })
+  .strict();
+
+export type ActuatorConfig = z.infer<typeof actuatorConfigSchema>;
+export const defaultActuatorConfig: ActuatorConfig = actuatorConfigSchema.parse({});

@@ -1,0 +1,258 @@
+/**
+ * Applying a change set to VyOS routers, one step at a time, and undoing it.
+ *
+ * Per router: the touched subtrees are snapshotted (`/retrieve showConfig`) before the first change,
+ * each step is one `/configure` request holding the minimal diff (validated against vyos-paths.json
+ * first), armed with commit-confirm where the router supports it (1.5), and read back to check the
+ * router holds exactly what was rendered. Several routers are all-or-nothing: the caller rolls back
+ * every router touched when one fails. Transient errors (lock, 5xx, timeout) retry with backoff, and
+ * every retry re-reads the router first: a change that already landed is never sent twice.
+ *
+ * The rollout state (`RolloutState`) is persisted through `persist()` before every router call, so
+ * a process killed at any point can finish or roll back from what the routers hold (see service.ts).
+ */
+import { RealClock, type Clock } from '../core/clock.ts';
+import type { Topology } from '../core/config/topology.ts';
+import { PathpilotError, errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Intent } from '../core/proposal.ts';
+import { contextPaths, contextsFor, renderRouter, type PreState, type TouchedSubtree } from './render.ts';
+import { diffOps, pathKey, sameConfig } from './vyos/diff.ts';
+import { validateOps } from './vyos/paths.ts';
+import {
+  VyosHttpError,
+  VyosLockedError,
+  VyosUnreachableError,
+  type ConfigJson,
+  type ConfigOp,
+  type RouterApi,
+} from './vyos/types.ts';
+
+export interface RouterRollout {
+  /** Config under the context paths before the change. */
+  pre: PreState;
+  /** Subtrees this rollout touches, with their content before the change (null: absent). */
+  snapshots: { path: string[]; before: ConfigJson | null }[];
+  /** Highest step index known committed and verified on this router (−1: none). */
+  applied: number;
+  /** A request for this step was sent (or about to be) and its outcome is not known yet. */
+  inFlight: number | null;
+  /** A commit-confirm timer is armed and not yet confirmed. */
+  confirmPending: boolean;
+  /** Ops sent per step (audit). */
+  ops: Record<string, ConfigOp[]>;
+}
+
+export interface RolloutState {
+  steps: number[];
+  /** Index of the step being applied or baked. */
+  step: number;
+  phase: 'preparing' | 'applying' | 'baking' | 'rolling-back' | 'confirming' | 'done';
+  order: string[];
+  routers: Record<string, RouterRollout>;
+  startedAt: number;
+  rollbackReason?: string;
+}
+
+export interface EngineOptions {
+  topology: Topology;
+  routerFor: (site: string) => RouterApi;
+  lanInterface: string;
+  /** Arm commit-confirm on routers that support it, for this many minutes. 0 = never. */
+  confirmMinutes: number;
+  retry: { attempts: number; baseMs: number; maxMs: number };
+  /** Backoff sleeps: wall time (network), not the lab clock. */
+  retryClock?: Clock;
+  log?: Logger;
+}
+
+/** One router's failure inside a step: the caller rolls the change set back. */
+export class RouterStepError extends PathpilotError {
+  constructor(
+    readonly router: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('PP_ERR_ROLLBACK_REQUIRED', `router ${router}: ${message}`, options);
+    this.name = 'RouterStepError';
+  }
+}
+
+export function isTransient(err: unknown): boolean {
+  return (
+    err instanceof VyosLockedError || err instanceof VyosUnreachableError || (err instanceof VyosHttpError && err.status >= 500)
+  );
+}
+
+export function routersOf(intents: readonly Intent[]): string[] {
+  return [...new Set(intents.map((i) => i.router))].sort();
+}
+
+export class Engine {
+  private readonly retryClock: Clock;
+  constructor(private readonly o: EngineOptions) {
+    this.retryClock = o.retryClock ?? new RealClock();
+  }
+
+  /** Runs `fn` with retries on transient errors; `fn` must be safe to repeat (re-reads first). */
+  async withRetry<T>(router: string, what: string, fn: (attempt: number) => Promise<T>): Promise<T> {
+    let attempt = 0;
+    for (;;) {
+      try {
+        return await fn(attempt);
+      } catch (err) {
+        attempt++;
+        if (!isTransient(err) || attempt >= this.o.retry.attempts) throw err;
+        const ms = Math.min(this.o.retry.maxMs, this.o.retry.baseMs * 2 ** (attempt - 1));
+        this.o.log?.warn({ router, what, attempt, err: errorMessage(err) }, 'transient router error, retrying');
+        await this.retryClock.sleep(ms);
+      }
+    }
+  }
+
+  private async read(router: string, path: string[]): Promise<ConfigJson | null> {
+    return this.withRetry(router, `read ${pathKey(path)}`, () => this.o.routerFor(router).showConfig(path));
+  }
+
+  /** Reads the context and snapshots the touched subtrees of every router. Pure reads. */
+  async prepare(intents: readonly Intent[], steps: number[], now: number): Promise<RolloutState> {
+    const order = routersOf(intents);
+    const routers: Record<string, RouterRollout> = {};
+    for (const router of order) {
+      const mine = intents.filter((i) => i.router === router);
+      const pre: PreState = {};
+      for (const name of contextsFor(mine)) pre[name] = await this.read(router, [...contextPaths[name]]);
+      const touched = this.render(mine, 1, pre, router);
+      const snapshots: RouterRollout['snapshots'] = [];
+      for (const t of touched) snapshots.push({ path: t.path, before: await this.read(router, t.path) });
+      routers[router] = { pre, snapshots, applied: -1, inFlight: null, confirmPending: false, ops: {} };
+    }
+    return { steps, step: 0, phase: 'applying', order, routers, startedAt: now };
+  }
+
+  render(intents: readonly Intent[], f: number, pre: PreState, router: string): TouchedSubtree[] {
+    return renderRouter(intents, f, pre, { topology: this.o.topology, router, lanInterface: this.o.lanInterface });
+  }
+
+  private async currentOps(router: string, desired: TouchedSubtree[]): Promise<ConfigOp[]> {
+    const ops: ConfigOp[] = [];
+    for (const t of desired) ops.push(...diffOps(t.path, await this.read(router, t.path), t.desired));
+    return ops;
+  }
+
+  private async verify(router: string, expected: { path: string[]; config: ConfigJson | null }[]): Promise<string[]> {
+    const wrong: string[] = [];
+    for (const e of expected) if (!sameConfig(await this.read(router, e.path), e.config)) wrong.push(pathKey(e.path));
+    return wrong;
+  }
+
+  /**
+   * Applies step `state.step` to one router: re-reads, sends the diff (if any) in one request,
+   * verifies. `persist` runs before the request is sent.
+   */
+  async applyRouter(
+    intents: readonly Intent[],
+    state: RolloutState,
+    router: string,
+    persist: () => Promise<void>,
+  ): Promise<{ ops: ConfigOp[]; sent: boolean }> {
+    const r = state.routers[router]!;
+    const api = this.o.routerFor(router);
+    const f = state.steps[state.step]!;
+    const desired = this.render(
+      intents.filter((i) => i.router === router),
+      f,
+      r.pre,
+      router,
+    );
+    let sentOps: ConfigOp[] = [];
+    let sent = false;
+    try {
+      await this.withRetry(router, 'configure', async () => {
+        // Re-read every time: after a timeout the change may have landed; then there is nothing to send.
+        const ops = await this.currentOps(router, desired);
+        if (ops.length === 0) return;
+        validateOps(api.version, ops);
+        if (r.confirmPending && api.version === '1.5') {
+          // A previous step's timer is still armed (a restart between commit and confirm): stop it first.
+          await api.confirm();
+          r.confirmPending = false;
+        }
+        const arm = this.o.confirmMinutes > 0 && api.version === '1.5';
+        r.inFlight = state.step;
+        r.ops[String(state.step)] = ops;
+        if (arm) r.confirmPending = true;
+        await persist();
+        sentOps = ops;
+        sent = true;
+        await api.configure(ops, arm ? { confirmTime: this.o.confirmMinutes } : undefined);
+      });
+    } catch (err) {
+      throw new RouterStepError(router, `step ${state.step + 1} failed: ${errorMessage(err)}`, { cause: err });
+    }
+    const wrong = await this.verify(
+      router,
+      desired.map((d) => ({ path: d.path, config: d.desired })),
+    );
+    if (wrong.length > 0) throw new RouterStepError(router, `after commit the router does not hold: ${wrong.join('; ')}`);
+    r.applied = state.step;
+    r.inFlight = null;
+    await persist();
+    return { ops: sentOps, sent };
+  }
+
+  /** Stops the commit-confirm timers armed by the current step (guard passed). */
+  async confirmRouter(state: RolloutState, router: string, persist: () => Promise<void>): Promise<void> {
+    const r = state.routers[router]!;
+    if (!r.confirmPending) return;
+    const api = this.o.routerFor(router);
+    const res = await this.withRetry(router, 'confirm', () => api.confirm());
+    if (!res.confirmed) {
+      // The timer already fired: the router went back on its own. Check before trusting anything.
+      throw new RouterStepError(router, `commit-confirm was no longer pending (${res.message.trim() || 'no message'})`);
+    }
+    r.confirmPending = false;
+    await persist();
+  }
+
+  /**
+   * Restores one router's snapshots exactly (one `/configure` with the diff back to the snapshot),
+   * stops an armed confirm timer, and checks the router matches. Idempotent.
+   */
+  async restoreRouter(state: RolloutState, router: string, persist: () => Promise<void>): Promise<ConfigOp[]> {
+    const r = state.routers[router]!;
+    const api = this.o.routerFor(router);
+    let sentOps: ConfigOp[] = [];
+    await this.withRetry(router, 'restore', async () => {
+      const ops: ConfigOp[] = [];
+      for (const s of r.snapshots) ops.push(...diffOps(s.path, await this.read(router, s.path), s.before));
+      if (ops.length === 0) return;
+      validateOps(api.version, ops);
+      sentOps = ops;
+      await api.configure(ops);
+    });
+    if (r.confirmPending && api.version === '1.5') {
+      await this.withRetry(router, 'confirm', () => api.confirm());
+      r.confirmPending = false;
+    }
+    const wrong = await this.verify(
+      router,
+      r.snapshots.map((s) => ({ path: s.path, config: s.before })),
+    );
+    if (wrong.length > 0) throw new RouterStepError(router, `restore did not take: ${wrong.join('; ')}`);
+    r.applied = -1;
+    r.inFlight = null;
+    await persist();
+    return sentOps;
+  }
+
+  /** `set …` lines of a router's running config (GitOps export). */
+  async exportConfig(router: string): Promise<string> {
+    const text = await this.withRetry(router, 'export', () => this.o.routerFor(router).show(['configuration', 'commands']));
+    return text.endsWith('\n') ? text : `${text}\n`;
+  }
+
+  async save(router: string): Promise<void> {
+    await this.withRetry(router, 'save', () => this.o.routerFor(router).saveConfig());
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The SLO guard, Argo-Rollouts style: during a step's bake time it takes one measurement per
+ * interval of every affected (pair, class) — p95 RTT, loss and jitter of its paths in the last
+ * interval — and compares it with the class SLO and with the pre-change baseline window.
+ * A measurement fails when any metric breaks its SLO or regresses by more than `max_regression`;
+ * a measurement without data is inconclusive. The step fails once failures exceed `failure_limit`
+ * or inconclusive measurements exceed `inconclusive_limit` (missing data fails safe).
+ */
+import type { Clock } from '../../core/clock.ts';
+import type { Topology } from '../../core/config/topology.ts';
+import type { ActuationConfig } from '../../core/config/schema.ts';
+import type { Store } from '../../core/store/types.ts';
+import type { Proposal } from '../../core/proposal.ts';
+import { compareWindows } from '../../analytics/queries/index.ts';
+import type { TimeRange, WindowComparison } from '../../analytics/queries/types.ts';
+
+/** What the guard reads; implemented over analytics/queries, faked in unit tests. */
+export interface GuardData {
+  compare(q: { pathIds: string[]; class?: string; current: TimeRange; baseline: TimeRange }): Promise<WindowComparison>;
+}
+
+export function guardDataFromStore(store: Store): GuardData {
+  return { compare: (q) => compareWindows(store, q) };
+}
+
+export type MeasurementResult = 'pass' | 'fail' | 'inconclusive';
+
+export interface Measurement {
+  at: number;
+  pair: [string, string];
+  class: string;
+  result: MeasurementResult;
+  reasons: string[];
+  current: WindowComparison['current'];
+  baseline: WindowComparison['baseline'];
+}
+
+export interface GuardVerdict {
+  result: 'pass' | 'fail' | 'inconclusive';
+  failures: number;
+  inconclusive: number;
+  measurements: Measurement[];
+  reason: string;
+}
+
+export type GuardConfig = ActuationConfig['guard'];
+
+/** Judges one comparison against a class SLO. */
+export function judge(
+  cmp: WindowComparison,
+  slo: { rtt_p95_ms: number; loss_pct: number; jitter_ms: number },
+  maxRegression: number,
+): { result: MeasurementResult; reasons: string[] } {
+  const cur = cmp.current;
+  if (!cur || cur.windows === 0) return { result: 'inconclusive', reasons: ['no probe data in the interval'] };
+  const reasons: string[] = [];
+  if (cur.rtt_p95_ms > slo.rtt_p95_ms) reasons.push(`p95 RTT ${cur.rtt_p95_ms.toFixed(1)} ms > SLO ${slo.rtt_p95_ms} ms`);
+  if (cur.loss_ratio * 100 > slo.loss_pct) reasons.push(`loss ${(cur.loss_ratio * 100).toFixed(2)}% > SLO ${slo.loss_pct}%`);
+  if (cur.jitter_ms > slo.jitter_ms) reasons.push(`jitter ${cur.jitter_ms.toFixed(1)} ms > SLO ${slo.jitter_ms} ms`);
+  const base = cmp.baseline;
+  if (base && cmp.change) {
+    if (cmp.change.rtt_p95 > maxRegression)
+      reasons.push(`p95 RTT +${(cmp.change.rtt_p95 * 100).toFixed(0)}% vs baseline ${base.rtt_p95_ms.toFixed(1)} ms`);
+    if (base.jitter_ms > 0 && cmp.change.jitter > maxRegression && cur.jitter_ms - base.jitter_ms > 1)
+      reasons.push(`jitter +${(cmp.change.jitter * 100).toFixed(0)}% vs baseline`);
+    // Loss: an absolute increase of more than half the SLO budget.
+    if (cmp.change.loss * 100 > slo.loss_pct / 2) reasons.push(`loss +${(cmp.change.loss * 100).toFixed(2)} pts vs baseline`);
+  }
+  return { result: reasons.length > 0 ? 'fail' : 'pass', reasons };
+}
+
+export interface AnalyzeOptions {
+  proposal: Proposal;
+  topology: Topology;
+  data: GuardData;
+  clock: Clock;
+  config: GuardConfig;
+  bakeMs: number;
+  /** Pre-change baseline window. */
+  baseline: TimeRange;
+  signal?: AbortSignal;
+  onMeasurement?: (m: Measurement) => void;
+}
+
+function scopeOf(proposal: Proposal, topology: Topology): { pair: [string, string]; class: string; paths: string[] }[] {
+  const scope = proposal.scope.length
+    ? proposal.scope
+    : proposal.intents
+        .filter((i) => i.kind === 'path-weights' || i.kind === 'class-pin')
+        .map((i) => ({ pair: (i as { pair: [string, string] }).pair, class: (i as { class: string }).class, paths: [] }));
+  return scope.map((s) => ({
+    pair: s.pair,
+    class: s.class,
+    paths: s.paths.length ? s.paths : topology.pathsFor(s.pair[0], s.pair[1]).map((p) => p.id),
+  }));
+}
+
+/** Bakes one step: measures every interval until the bake time is over or a limit is exceeded. */
+export async function analyzeStep(o: AnalyzeOptions): Promise<GuardVerdict> {
+  const scope = scopeOf(o.proposal, o.topology).filter((s) => s.paths.length > 0);
+  const intervalMs = o.config.interval_s * 1000;
+  const count = Math.max(1, Math.floor(o.bakeMs / intervalMs));
+  const measurements: Measurement[] = [];
+  let failures = 0;
+  let inconclusive = 0;
+  const verdict = (result: GuardVerdict['result'], reason: string): GuardVerdict => ({
+    result,
+    failures,
+    inconclusive,
+    measurements,
+    reason,
+  });
+  if (scope.length === 0) return verdict('pass', 'no affected pair to measure');
+  for (let n = 0; n < count; n++) {
+    await o.clock.sleep(Math.min(intervalMs, o.bakeMs || intervalMs), o.signal);
+    const now = o.clock.now();
+    for (const s of scope) {
+      const cls = o.topology.classes.get(s.class);
+      const cmp = await o.data.compare({
+        pathIds: s.paths,
+        class: s.class,
+        current: { from: now - intervalMs, to: now },
+        baseline: o.baseline,
+      });
+      const j = cls
+        ? judge(cmp, cls.slo, o.config.max_regression)
+        : { result: 'inconclusive' as const, reasons: [`unknown class ${s.class}`] };
+      const m: Measurement = { at: now, pair: s.pair, class: s.class, ...j, current: cmp.current, baseline: cmp.baseline };
+      measurements.push(m);
+      o.onMeasurement?.(m);
+      if (j.result === 'fail') failures++;
+      if (j.result === 'inconclusive') inconclusive++;
+      if (failures > o.config.failure_limit)
+        return verdict('fail', `${failures} failed measurements (limit ${o.config.failure_limit}): ${j.reasons.join('; ')}`);
+      if (inconclusive > o.config.inconclusive_limit)
+        return verdict('inconclusive', `${inconclusive} measurements without data (limit ${o.config.inconclusive_limit})`);
+    }
+  }
+  return verdict('pass', `${measurements.length} measurements, ${failures} failed, ${inconclusive} without data`);
+}

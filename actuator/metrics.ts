@@ -1,0 +1,35 @@
+import { counter, createRegistry, histogram, type Counter, type Histogram, type Registry } from '../core/metrics.ts';
+
+/** pathpilot_actuator_*: proposals by status, applies, rollbacks, apply latency. */
+export interface ActuatorMetrics {
+  proposals: Counter<'status'>;
+  applies: Counter<'result'>;
+  rollbacks: Counter<'result'>;
+  routerCalls: Counter<'op' | 'result'>;
+  applyLatency: Histogram;
+  rollbackLatency: Histogram;
+  errors: Counter<'error_type'>;
+}
+
+export function createActuatorMetrics(registry: Registry = createRegistry()): ActuatorMetrics {
+  const b = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+  return {
+    proposals: counter(registry, 'pathpilot_actuator_proposals_total', 'Proposals entering each status', ['status']),
+    applies: counter(registry, 'pathpilot_actuator_applies_total', 'Rollout steps applied to routers, by result', ['result']),
+    rollbacks: counter(registry, 'pathpilot_actuator_rollbacks_total', 'Rollbacks, by result', ['result']),
+    routerCalls: counter(registry, 'pathpilot_actuator_router_changes_total', 'Router change requests', ['op', 'result']),
+    applyLatency: histogram(
+      registry,
+      'pathpilot_actuator_apply_latency_seconds',
+      'Approval to first router committed (bake excluded)',
+      b,
+    ),
+    rollbackLatency: histogram(
+      registry,
+      'pathpilot_actuator_rollback_latency_seconds',
+      'Failing verdict to rollback complete',
+      b,
+    ),
+    errors: counter(registry, 'pathpilot_actuator_errors_total', 'Actuator errors, by type', ['error_type']),
+  };
+}

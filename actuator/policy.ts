@@ -1,0 +1,86 @@
+/**
+ * Guardrails of the automatic closed loop: risk ceiling, largest weight shift per step, a token-bucket
+ * change-rate limit, freeze windows (UTC) and a cool-down for pairs that were just rolled back.
+ * Emergency failovers (a path breaking its SLO) skip the risk ceiling, rate limit and freeze windows
+ * when `emergency_auto` is on, but never the cool-down of a pair that just failed.
+ */
+import type { ActuationConfig } from '../core/config/schema.ts';
+import { riskLevels, type Proposal } from '../core/proposal.ts';
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly perHour: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+  private refill(now: number): void {
+    const elapsed = Math.max(0, now - this.last);
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perHour) / 3_600_000);
+    this.last = now;
+  }
+  available(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= 1;
+  }
+  take(now: number): boolean {
+    this.refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export function inFreeze(config: ActuationConfig, now: number): boolean {
+  const d = new Date(now);
+  const day = d.getUTCDay();
+  const hour = d.getUTCHours();
+  return config.freeze_windows.some((w) => w.days.includes(day) && hour >= w.start_hour && hour < w.end_hour);
+}
+
+export interface AutoDecision {
+  approve: boolean;
+  /** Why not (or why yes), one sentence for the audit trail. */
+  reason: string;
+}
+
+export interface AutoInputs {
+  proposal: Proposal;
+  now: number;
+  /** Largest traffic fraction one step of this proposal would move. */
+  maxStepShift: number;
+  /** Pair keys (`from>to`) cooling down after a rollback, with the instant they may change again. */
+  cooling: Map<string, number>;
+  bucket: TokenBucket;
+}
+
+export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision {
+  const p = i.proposal;
+  for (const s of p.scope) {
+    const until = i.cooling.get(`${s.pair[0]}>${s.pair[1]}`);
+    if (until !== undefined && until > i.now)
+      return {
+        approve: false,
+        reason: `pair ${s.pair.join('→')} is cooling down after a rollback until ${new Date(until).toISOString()}`,
+      };
+  }
+  if (p.emergency && config.emergency_auto) {
+    if (config.mode === 'observe') return { approve: false, reason: 'observe mode: nothing is applied' };
+    return { approve: true, reason: 'emergency failover: the emergency policy applies it without approval' };
+  }
+  if (config.mode !== 'auto') return { approve: false, reason: `${config.mode} mode: waiting for a human decision` };
+  if (riskLevels.indexOf(p.risk) > riskLevels.indexOf(config.auto_approve_max_risk))
+    return { approve: false, reason: `risk ${p.risk} is above the auto-approval ceiling ${config.auto_approve_max_risk}` };
+  if (i.maxStepShift > config.max_shift_per_step + 1e-9)
+    return {
+      approve: false,
+      reason: `a step would move ${(i.maxStepShift * 100).toFixed(0)}% of traffic (max ${(config.max_shift_per_step * 100).toFixed(0)}% per step)`,
+    };
+  if (inFreeze(config, i.now)) return { approve: false, reason: 'inside a freeze window' };
+  if (!i.bucket.take(i.now)) return { approve: false, reason: 'change-rate limit reached (token bucket empty)' };
+  return { approve: true, reason: `auto: risk ${p.risk} ≤ ${config.auto_approve_max_risk}, guardrails hold` };
+}

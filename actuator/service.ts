@@ -1,0 +1,585 @@
+/**
+ * The actuator: proposal state machine, approvals (REST, Slack, auto), staged rollout with the SLO
+ * guard, rollback, audit and GitOps export.
+ *
+ *   proposed → awaiting-approval → approved → applying ⇄ baking → confirmed
+ *                                    │            └──────────────→ rolled-back | failed
+ *                                    └ rejected | expired
+ *
+ * Every record (proposal + rollout state) lives in a `StateStore` (Redis in production) and is
+ * written before each router call; `start()` resumes rollouts that were in flight, so a killed
+ * process finishes or rolls back. Approval enqueues one job with jobId `apply-<id>`: approving twice
+ * applies once (and a second approval of a decided proposal is a no-op).
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Bus } from '../core/bus/types.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ActuationConfig } from '../core/config/schema.ts';
+import type { Topology } from '../core/config/topology.ts';
+import { PathpilotError, ValidationError, errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { proposalSchema, type Proposal, type ProposalInput, type ProposalStatus } from '../core/proposal.ts';
+import type { Queue, QueueWorker } from '../core/queue/types.ts';
+import {
+  changeRecord,
+  encodeRecords,
+  schemaHeader,
+  schemaId,
+  type ChangeEvent,
+  type ChangeRecordT,
+} from '../core/records/index.ts';
+import { Engine, RouterStepError, type EngineOptions, type RolloutState } from './engine.ts';
+import { analyzeStep, type GuardData, type GuardVerdict } from './guard/index.ts';
+import type { ActuatorMetrics } from './metrics.ts';
+import { TokenBucket, autoDecide } from './policy.ts';
+import { maxStepShift, weightsForPrefix } from './render.ts';
+import { postSlack, proposalBlocks } from './slack.ts';
+import type { ProposalRecord, StateStore } from './state.ts';
+import type { ActuatorConfig } from './config.ts';
+import type { RouterApi } from './vyos/types.ts';
+
+const transitions: Record<ProposalStatus, ProposalStatus[]> = {
+  proposed: ['awaiting-approval', 'approved', 'rejected', 'expired'],
+  'awaiting-approval': ['approved', 'rejected', 'expired'],
+  approved: ['applying', 'failed', 'rolled-back'],
+  applying: ['baking', 'rolled-back', 'failed', 'applying'],
+  baking: ['applying', 'confirmed', 'rolled-back', 'failed', 'baking'],
+  confirmed: [],
+  'rolled-back': [],
+  failed: [],
+  rejected: [],
+  expired: [],
+};
+
+export interface ActuatorServiceDeps {
+  topology: Topology;
+  actuation: ActuationConfig;
+  config: ActuatorConfig;
+  queue: Queue;
+  state: StateStore;
+  clock: Clock;
+  routerFor: (site: string) => RouterApi;
+  metrics: ActuatorMetrics;
+  guardData?: GuardData;
+  bus?: Bus;
+  log?: Logger;
+  slack?: { webhookUrl?: string };
+  /** Wall clock for retries (tests may shorten). */
+  retryClock?: Clock;
+}
+
+export type AuditEvent = ChangeRecordT;
+
+export class ActuatorService {
+  readonly events = new EventEmitter();
+  readonly engine: Engine;
+  private readonly bucket: TokenBucket;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly audit: AuditEvent[] = [];
+  private worker: QueueWorker | undefined;
+  private proposalWorker: QueueWorker | undefined;
+  private readonly abort = new AbortController();
+  private stopped = false;
+
+  constructor(private readonly d: ActuatorServiceDeps) {
+    const bakeS = d.actuation.bake_time_s;
+    const confirmMinutes =
+      d.config.commit_confirm_minutes === -1
+        ? 0
+        : d.config.commit_confirm_minutes > 0
+          ? d.config.commit_confirm_minutes
+          : Math.ceil(bakeS / 60) + 2;
+    const eo: EngineOptions = {
+      topology: d.topology,
+      routerFor: d.routerFor,
+      lanInterface: d.config.lan_interface,
+      confirmMinutes,
+      retry: { attempts: d.config.retry.attempts, baseMs: d.config.retry.base_ms, maxMs: d.config.retry.max_ms },
+      ...(d.retryClock ? { retryClock: d.retryClock } : {}),
+      ...(d.log ? { log: d.log } : {}),
+    };
+    this.engine = new Engine(eo);
+    this.bucket = new TokenBucket(d.actuation.rate_limit.changes_per_hour, d.actuation.rate_limit.burst, d.clock.now());
+    this.events.setMaxListeners(100);
+  }
+
+  async start(): Promise<void> {
+    this.worker = await this.d.queue.process<{ id: string }, void>(this.d.config.apply_queue, async (data) => {
+      await this.runRollout(data.id);
+    });
+    this.proposalWorker = await this.d.queue.process<ProposalInput, void>('pathpilot-proposals', async (data) => {
+      try {
+        await this.submit(data, 'optimizer');
+      } catch (err) {
+        this.d.metrics.errors.inc({ error_type: 'bad_proposal' });
+        this.d.log?.warn({ err: errorMessage(err) }, 'proposal rejected at intake');
+      }
+    });
+    // Resume what a previous process left in flight.
+    for (const rec of await this.d.state.list()) {
+      const s = rec.proposal.status;
+      if (s === 'approved' || s === 'applying' || s === 'baking') void this.runRollout(rec.proposal.id);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort(new Error('actuator stopping'));
+    await this.worker?.close();
+    await this.proposalWorker?.close();
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Waits for every rollout running in this process (tests, benches). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  // ---------------------------------------------------------------------------------------- audit
+
+  private async emit(
+    proposalId: string,
+    event: ChangeEvent,
+    extra: { actor?: string; router?: string; step?: number; detail?: unknown } = {},
+  ): Promise<void> {
+    const rec: AuditEvent = {
+      event_id: randomUUID(),
+      time: this.d.clock.now(),
+      proposal_id: proposalId,
+      event,
+      ...(extra.actor !== undefined ? { actor: extra.actor } : {}),
+      ...(extra.router !== undefined ? { router: extra.router } : {}),
+      ...(extra.step !== undefined ? { step: extra.step } : {}),
+      ...(extra.detail !== undefined ? { detail: JSON.stringify(extra.detail) } : {}),
+    };
+    const checked = changeRecord.parse(rec);
+    this.audit.push(checked);
+    if (this.audit.length > this.d.config.audit_memory) this.audit.splice(0, this.audit.length - this.d.config.audit_memory);
+    this.events.emit('change', checked);
+    if (this.d.bus) {
+      try {
+        await this.d.bus.publish(changeRecord.topic, [
+          { key: proposalId, value: encodeRecords([checked]), headers: { [schemaHeader]: schemaId(changeRecord) } },
+        ]);
+      } catch (err) {
+        this.d.metrics.errors.inc({ error_type: 'audit_publish' });
+        this.d.log?.error({ err: errorMessage(err), proposalId, event }, 'audit event not published');
+      }
+    }
+  }
+
+  /** Audit events seen by this process, newest last (filter by proposal). */
+  changes(proposalId?: string): AuditEvent[] {
+    return proposalId ? this.audit.filter((e) => e.proposal_id === proposalId) : [...this.audit];
+  }
+
+  // ---------------------------------------------------------------------------------- state machine
+
+  private async setStatus(rec: ProposalRecord, status: ProposalStatus, actor?: string, note?: string): Promise<void> {
+    const from = rec.proposal.status;
+    if (from !== status && !transitions[from].includes(status))
+      throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${rec.proposal.id} is ${from}; it cannot become ${status}`);
+    const at = this.d.clock.now();
+    rec.proposal.status = status;
+    rec.proposal.history.push({ status, at, ...(actor ? { actor } : {}), ...(note ? { note: note.slice(0, 500) } : {}) });
+    rec.updatedAt = at;
+    await this.d.state.put(rec);
+    this.d.metrics.proposals.inc({ status });
+    this.events.emit('status', { id: rec.proposal.id, status, actor, note });
+  }
+
+  async get(id: string): Promise<ProposalRecord | undefined> {
+    const rec = await this.d.state.get(id);
+    if (rec) await this.expireIfStale(rec);
+    return rec;
+  }
+
+  async list(): Promise<ProposalRecord[]> {
+    const all = await this.d.state.list();
+    for (const r of all) await this.expireIfStale(r);
+    return all.sort((a, b) => b.proposal.created_at - a.proposal.created_at);
+  }
+
+  private async expireIfStale(rec: ProposalRecord): Promise<void> {
+    const s = rec.proposal.status;
+    if (
+      (s === 'proposed' || s === 'awaiting-approval') &&
+      rec.proposal.created_at + this.d.actuation.proposal_ttl_s * 1000 < this.d.clock.now()
+    ) {
+      await this.setStatus(rec, 'expired', 'actuator', `not decided within ${this.d.actuation.proposal_ttl_s} s`);
+      await this.emit(rec.proposal.id, 'expired', { actor: 'actuator' });
+    }
+  }
+
+  private cooling(records: ProposalRecord[]): Map<string, number> {
+    const out = new Map<string, number>();
+    const ms = this.d.actuation.cooldown_after_rollback_s * 1000;
+    for (const r of records) {
+      if (r.proposal.status !== 'rolled-back' && r.proposal.status !== 'failed') continue;
+      const at = r.proposal.history.at(-1)?.at ?? r.updatedAt;
+      const pairs = [...r.proposal.scope.map((s) => s.pair), ...r.proposal.intents.flatMap((i) => ('pair' in i ? [i.pair] : []))];
+      for (const p of pairs) {
+        const k = `${p[0]}>${p[1]}`;
+        out.set(k, Math.max(out.get(k) ?? 0, at + ms));
+      }
+    }
+    return out;
+  }
+
+  /** Validates and records a proposal; auto-approves it when the policy allows. Idempotent on id. */
+  async submit(input: ProposalInput, actor = 'optimizer'): Promise<ProposalRecord> {
+    const parsed = proposalSchema.safeParse(input);
+    if (!parsed.success)
+      throw new ValidationError(
+        `invalid proposal: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      );
+    const proposal: Proposal = { ...parsed.data, status: 'proposed', history: [] };
+    const existing = await this.d.state.get(proposal.id);
+    if (existing) return existing;
+    for (const intent of proposal.intents) {
+      if (!this.d.topology.sites.has(intent.router))
+        throw new ValidationError(`invalid proposal ${proposal.id}: unknown router (site) "${intent.router}"`);
+    }
+    // Render once against an empty config: unknown links and conflicting intents fail here, before any approval.
+    for (const router of new Set(proposal.intents.map((i) => i.router))) {
+      this.engine.render(
+        proposal.intents.filter((i) => i.router === router),
+        1,
+        {},
+        router,
+      );
+    }
+    const rec: ProposalRecord = { proposal, updatedAt: this.d.clock.now() };
+    proposal.history.push({ status: 'proposed', at: this.d.clock.now(), actor });
+    await this.d.state.put(rec);
+    this.d.metrics.proposals.inc({ status: 'proposed' });
+    await this.emit(proposal.id, 'proposed', {
+      actor,
+      detail: { reason: proposal.reason, risk: proposal.risk, intents: proposal.intents },
+    });
+
+    const decision = autoDecide(this.d.actuation, {
+      proposal,
+      now: this.d.clock.now(),
+      maxStepShift: await this.maxShift(proposal),
+      cooling: this.cooling(await this.d.state.list()),
+      bucket: this.bucket,
+    });
+    if (decision.approve) return this.approve(proposal.id, proposal.emergency ? 'emergency-policy' : 'auto', decision.reason);
+    await this.setStatus(rec, 'awaiting-approval', 'actuator', decision.reason);
+    await this.notifySlack(rec);
+    return rec;
+  }
+
+  private async maxShift(p: Proposal): Promise<number> {
+    if (!p.intents.some((i) => i.kind === 'path-weights')) return 0;
+    const rules = new Map<string, Awaited<ReturnType<RouterApi['showConfig']>>>();
+    try {
+      for (const router of new Set(p.intents.filter((i) => i.kind === 'path-weights').map((i) => i.router)))
+        rules.set(router, await this.d.routerFor(router).showConfig(['load-balancing', 'wan', 'rule']));
+    } catch {
+      return 1; // Unknown current weights: assume the worst, a human decides.
+    }
+    return maxStepShift(
+      p.intents,
+      this.d.actuation.rollout_steps,
+      (intent, prefix) => weightsForPrefix(rules.get(intent.router) ?? null, prefix),
+      (router, link) => this.d.topology.linkEnd(link, router)?.interface ?? link,
+    );
+  }
+
+  private async notifySlack(rec: ProposalRecord, decided?: { status: string; actor?: string; note?: string }): Promise<void> {
+    const url = decided && rec.slack?.responseUrl ? rec.slack.responseUrl : this.d.slack?.webhookUrl;
+    if (!url) return;
+    const msg = proposalBlocks(rec.proposal, decided);
+    try {
+      await postSlack(url, decided && rec.slack?.responseUrl ? { replace_original: true, ...msg } : msg);
+    } catch (err) {
+      this.d.metrics.errors.inc({ error_type: 'slack' });
+      this.d.log?.warn({ err: errorMessage(err), proposal: rec.proposal.id }, 'slack notification failed');
+    }
+  }
+
+  private async load(id: string): Promise<ProposalRecord> {
+    const rec = await this.get(id);
+    if (!rec) throw new PathpilotError('PP_ERR_NOT_FOUND', `no proposal ${id}`);
+    return rec;
+  }
+
+  /** Approves and enqueues the rollout. A second approval of an approved/running/finished proposal is a no-op. */
+  async approve(id: string, actor: string, note?: string, slack?: { responseUrl?: string }): Promise<ProposalRecord> {
+    const rec = await this.load(id);
+    const s = rec.proposal.status;
+    if (s !== 'proposed' && s !== 'awaiting-approval') {
+      if (s === 'rejected' || s === 'expired')
+        throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is ${s}; it can no longer be approved`);
+      return rec;
+    }
+    if (this.d.actuation.mode === 'observe' && !rec.proposal.emergency)
+      throw new PathpilotError('PP_ERR_CONFLICT', 'actuation.mode is observe: nothing is applied');
+    rec.decidedBy = actor;
+    if (slack?.responseUrl) rec.slack = { responseUrl: slack.responseUrl };
+    (rec as ProposalRecord & { approvedAt?: number }).approvedAt = Date.now();
+    await this.setStatus(rec, 'approved', actor, note);
+    await this.emit(id, 'approved', { actor, ...(note ? { detail: { note } } : {}) });
+    await this.d.queue.add(this.d.config.apply_queue, 'apply', { id }, { jobId: `apply-${id}` });
+    if (slack?.responseUrl) await this.notifySlack(rec, { status: 'approved', actor });
+    return rec;
+  }
+
+  async reject(id: string, actor: string, note?: string, slack?: { responseUrl?: string }): Promise<ProposalRecord> {
+    const rec = await this.load(id);
+    const s = rec.proposal.status;
+    if (s === 'rejected') return rec;
+    if (s !== 'proposed' && s !== 'awaiting-approval')
+      throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is ${s}; it can no longer be rejected`);
+    rec.decidedBy = actor;
+    if (slack?.responseUrl) rec.slack = { responseUrl: slack.responseUrl };
+    await this.setStatus(rec, 'rejected', actor, note);
+    await this.emit(id, 'rejected', { actor, ...(note ? { detail: { note } } : {}) });
+    await this.notifySlack(rec, { status: 'rejected', actor });
+    return rec;
+  }
+
+  // ----------------------------------------------------------------------------------------- rollout
+
+  /** Runs (or resumes) a proposal's rollout; one at a time per proposal in this process. */
+  runRollout(id: string): Promise<void> {
+    const existing = this.running.get(id);
+    if (existing) return existing;
+    const p = this.rollout(id).finally(() => this.running.delete(id));
+    this.running.set(id, p);
+    return p;
+  }
+
+  private async rollout(id: string): Promise<void> {
+    const rec = await this.d.state.get(id);
+    if (!rec) throw new PathpilotError('PP_ERR_NOT_FOUND', `no proposal ${id}`);
+    const persist = () => this.d.state.put(rec);
+    const p = rec.proposal;
+    const approvedAt = (rec as ProposalRecord & { approvedAt?: number }).approvedAt;
+    if (p.status === 'approved') {
+      try {
+        rec.rollout = await this.engine.prepare(p.intents, this.stepsFor(p), this.d.clock.now());
+      } catch (err) {
+        rec.error = errorMessage(err);
+        await this.setStatus(rec, 'failed', 'actuator', `could not read the routers: ${rec.error}`);
+        await this.emit(id, 'failed', { actor: 'actuator', detail: { error: rec.error } });
+        return;
+      }
+      await this.setStatus(rec, 'applying', 'actuator');
+      await this.emit(id, 'applying', {
+        actor: 'actuator',
+        detail: { steps: rec.rollout.steps, routers: rec.rollout.order, snapshots: this.snapshotDetail(rec.rollout) },
+      });
+    }
+    const st = rec.rollout;
+    if (!st) return;
+    let firstCommitSeen = Object.values(st.routers).some((r) => r.applied >= 0);
+    while (st.phase !== 'done' && !this.stopped) {
+      if (st.phase === 'applying') {
+        try {
+          for (const router of st.order) {
+            if (st.routers[router]!.applied >= st.step) continue;
+            const before = this.snapshotDetail(st, router);
+            const { ops, sent } = await this.engine.applyRouter(p.intents, st, router, persist);
+            this.d.metrics.applies.inc({ result: 'ok' });
+            this.d.metrics.routerCalls.inc({ op: 'configure', result: sent ? 'sent' : 'already-applied' });
+            if (!firstCommitSeen && approvedAt !== undefined) {
+              this.d.metrics.applyLatency.observe((Date.now() - approvedAt) / 1000);
+              firstCommitSeen = true;
+            }
+            await this.emit(id, 'step-applied', {
+              actor: 'actuator',
+              router,
+              step: st.step,
+              detail: { fraction: st.steps[st.step], ops, already_applied: !sent, before },
+            });
+          }
+        } catch (err) {
+          this.d.metrics.applies.inc({ result: 'error' });
+          st.rollbackReason = errorMessage(err);
+          st.phase = 'rolling-back';
+          await persist();
+          await this.emit(id, 'failed', {
+            actor: 'actuator',
+            ...(err instanceof RouterStepError ? { router: err.router } : {}),
+            step: st.step,
+            detail: { error: st.rollbackReason },
+          });
+          continue;
+        }
+        if (st.step === 0) await this.emit(id, 'applied', { actor: 'actuator', detail: { routers: st.order } });
+        st.phase = 'baking';
+        await this.setStatus(rec, 'baking', 'actuator', `step ${st.step + 1}/${st.steps.length}`);
+        await this.emit(id, 'baking', { actor: 'actuator', step: st.step, detail: { bake_s: this.d.actuation.bake_time_s } });
+      } else if (st.phase === 'baking') {
+        let verdict: GuardVerdict;
+        try {
+          verdict = await this.bake(rec, st);
+        } catch (err) {
+          if (this.stopped) return; // Stopped mid-bake: the next start resumes this step's bake.
+          verdict = {
+            result: 'inconclusive',
+            failures: 0,
+            inconclusive: 1,
+            measurements: [],
+            reason: `guard error: ${errorMessage(err)}`,
+          };
+        }
+        const event = verdict.result === 'pass' ? 'guard-pass' : verdict.result === 'fail' ? 'guard-fail' : 'guard-inconclusive';
+        await this.emit(id, event, { actor: 'guard', step: st.step, detail: verdict });
+        if (verdict.result !== 'pass') {
+          st.rollbackReason = `guard ${verdict.result} at step ${st.step + 1}: ${verdict.reason}`;
+          st.phase = 'rolling-back';
+          (st as RolloutState & { verdictAt?: number }).verdictAt = Date.now();
+          await persist();
+          continue;
+        }
+        try {
+          for (const router of st.order) await this.engine.confirmRouter(st, router, persist);
+        } catch (err) {
+          st.rollbackReason = errorMessage(err);
+          st.phase = 'rolling-back';
+          await persist();
+          continue;
+        }
+        if (st.step + 1 < st.steps.length) {
+          st.step++;
+          st.phase = 'applying';
+          await this.setStatus(rec, 'applying', 'actuator', `step ${st.step + 1}/${st.steps.length}`);
+        } else {
+          st.phase = 'confirming';
+          await persist();
+        }
+      } else if (st.phase === 'confirming') {
+        for (const router of st.order) {
+          try {
+            await this.engine.save(router);
+          } catch (err) {
+            this.d.metrics.errors.inc({ error_type: 'save' });
+            this.d.log?.warn({ router, err: errorMessage(err) }, 'config save failed (the change stays committed)');
+          }
+        }
+        await this.exportGitops(st.order);
+        st.phase = 'done';
+        await this.setStatus(rec, 'confirmed', 'actuator');
+        await this.emit(id, 'confirmed', { actor: 'actuator', detail: { after: await this.afterDetail(st) } });
+        await this.notifySlack(rec, { status: 'confirmed' });
+      } else if (st.phase === 'rolling-back') {
+        await this.rollbackAll(rec, st);
+        return;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private stepsFor(p: Proposal): number[] {
+    // Emergency failovers go in one step; weight shifts follow the configured steps; others apply whole.
+    if (p.emergency || !p.intents.some((i) => i.kind === 'path-weights')) return [1];
+    const steps = [...new Set(this.d.actuation.rollout_steps)].sort((a, b) => a - b);
+    return steps.at(-1) === 1 ? steps : [...steps, 1];
+  }
+
+  private async bake(rec: ProposalRecord, st: RolloutState): Promise<GuardVerdict> {
+    const bakeMs = this.d.actuation.bake_time_s * 1000;
+    if (!this.d.guardData) {
+      await this.d.clock.sleep(bakeMs, this.abort.signal);
+      return { result: 'pass', failures: 0, inconclusive: 0, measurements: [], reason: 'no guard data source configured' };
+    }
+    return analyzeStep({
+      proposal: rec.proposal,
+      topology: this.d.topology,
+      data: this.d.guardData,
+      clock: this.d.clock,
+      config: this.d.actuation.guard,
+      bakeMs,
+      baseline: { from: st.startedAt - this.d.config.baseline_s * 1000, to: st.startedAt },
+      signal: this.abort.signal,
+    });
+  }
+
+  private async rollbackAll(rec: ProposalRecord, st: RolloutState): Promise<void> {
+    const id = rec.proposal.id;
+    const persist = () => this.d.state.put(rec);
+    const t0 = (st as RolloutState & { verdictAt?: number }).verdictAt ?? Date.now();
+    const errors: string[] = [];
+    for (const router of [...st.order].reverse()) {
+      const r = st.routers[router]!;
+      if (r.applied < 0 && r.inFlight === null && !r.confirmPending) continue;
+      try {
+        const before = await this.readTouched(st, router);
+        const ops = await this.engine.restoreRouter(st, router, persist);
+        await this.emit(id, 'rolled-back', {
+          actor: 'actuator',
+          router,
+          step: st.step,
+          detail: { ops, before, after: this.snapshotDetail(st, router) },
+        });
+      } catch (err) {
+        errors.push(`${router}: ${errorMessage(err)}`);
+      }
+    }
+    this.d.metrics.rollbackLatency.observe((Date.now() - t0) / 1000);
+    st.phase = 'done';
+    await this.exportGitops(st.order);
+    if (errors.length > 0) {
+      this.d.metrics.rollbacks.inc({ result: 'error' });
+      rec.error = `rollback incomplete (${errors.join('; ')}) after: ${st.rollbackReason ?? ''}`;
+      await this.setStatus(rec, 'failed', 'actuator', rec.error);
+      await this.emit(id, 'failed', { actor: 'actuator', detail: { error: rec.error } });
+      await this.notifySlack(rec, { status: 'FAILED — routers need attention', note: rec.error });
+      return;
+    }
+    this.d.metrics.rollbacks.inc({ result: 'ok' });
+    rec.error = st.rollbackReason;
+    await this.setStatus(rec, 'rolled-back', 'actuator', st.rollbackReason);
+    await this.notifySlack(rec, { status: 'rolled back', ...(st.rollbackReason ? { note: st.rollbackReason } : {}) });
+  }
+
+  private snapshotDetail(st: RolloutState, router?: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const name of router ? [router] : st.order) {
+      out[name] = Object.fromEntries(st.routers[name]!.snapshots.map((s) => [s.path.join(' '), s.before]));
+    }
+    return router ? (out[router] as Record<string, unknown>) : out;
+  }
+
+  private async readTouched(st: RolloutState, router: string): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    try {
+      for (const s of st.routers[router]!.snapshots) out[s.path.join(' ')] = await this.d.routerFor(router).showConfig(s.path);
+    } catch (err) {
+      out['error'] = errorMessage(err);
+    }
+    return out;
+  }
+
+  private async afterDetail(st: RolloutState): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const router of st.order) out[router] = await this.readTouched(st, router);
+    return out;
+  }
+
+  /** Writes `<gitops_dir>/<router>.conf` (atomic rename) for each router. */
+  private async exportGitops(routers: string[]): Promise<void> {
+    const dir = this.d.config.gitops_dir;
+    if (!dir) return;
+    for (const router of routers) {
+      try {
+        const text = await this.engine.exportConfig(router);
+        await mkdir(dir, { recursive: true });
+        const file = join(dir, `${router}.conf`);
+        await writeFile(`${file}.tmp`, text);
+        await rename(`${file}.tmp`, file);
+      } catch (err) {
+        this.d.metrics.errors.inc({ error_type: 'gitops' });
+        this.d.log?.warn({ router, err: errorMessage(err) }, 'gitops export failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Config-tree arithmetic over the `/retrieve showConfig` JSON shape: the minimal ops that turn one
+ * subtree into another, equality, and `set …` lines for GitOps export.
+ */
+import type { ConfigJson, ConfigOp } from './types.ts';
+
+type Value = ConfigJson | string | string[];
+
+const isObj = (v: Value | undefined): v is ConfigJson => v !== undefined && typeof v === 'object' && !Array.isArray(v);
+const valuesOf = (v: Value): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
+
+/** Every leaf of `tree` as set ops (a valueless leaf or empty node is a path without value). */
+export function setOps(base: string[], tree: ConfigJson): ConfigOp[] {
+  const out: ConfigOp[] = [];
+  const walk = (path: string[], node: ConfigJson) => {
+    const keys = Object.keys(node);
+    if (keys.length === 0 && path.length > base.length) out.push({ op: 'set', path });
+    for (const k of keys) {
+      const v = node[k]!;
+      if (isObj(v)) walk([...path, k], v);
+      else for (const value of valuesOf(v)) out.push({ op: 'set', path: [...path, k], value });
+    }
+  };
+  walk(base, tree);
+  return out;
+}
+
+/**
+ * Ops that turn `current` (the children of `base`, or null when unset) into `desired`: deletes of
+ * what must go (the highest node that goes entirely), then sets of what is missing. A single-value
+ * leaf that changes is deleted and set again, so the result is exact for multi-value leaves too.
+ */
+export function diffOps(base: string[], current: ConfigJson | null, desired: ConfigJson | null): ConfigOp[] {
+  if (desired === null) return current === null ? [] : [{ op: 'delete', path: base }];
+  if (current === null) {
+    const sets = setOps(base, desired);
+    return sets.length > 0 ? sets : [{ op: 'set', path: base }];
+  }
+  const deletes: ConfigOp[] = [];
+  const sets: ConfigOp[] = [];
+  const walk = (path: string[], cur: ConfigJson, des: ConfigJson) => {
+    for (const k of Object.keys(cur)) {
+      const c = cur[k]!;
+      const d = des[k];
+      if (d === undefined) {
+        deletes.push({ op: 'delete', path: [...path, k] });
+      } else if (isObj(c) && isObj(d)) {
+        walk([...path, k], c, d);
+      } else if (isObj(c) !== isObj(d)) {
+        deletes.push({ op: 'delete', path: [...path, k] });
+        if (isObj(d)) sets.push(...setOps([...path, k], d));
+        else for (const value of valuesOf(d)) sets.push({ op: 'set', path: [...path, k], value });
+      } else {
+        const cv = valuesOf(c);
+        const dv = valuesOf(d);
+        for (const v of cv) if (!dv.includes(v)) deletes.push({ op: 'delete', path: [...path, k], value: v });
+        for (const v of dv) if (!cv.includes(v)) sets.push({ op: 'set', path: [...path, k], value: v });
+      }
+    }
+    for (const k of Object.keys(des)) {
+      if (cur[k] !== undefined) continue;
+      const d = des[k]!;
+      if (isObj(d)) {
+        const s = setOps([...path, k], d);
+        sets.push(...(s.length > 0 ? s : [{ op: 'set' as const, path: [...path, k] }]));
+      } else for (const value of valuesOf(d)) sets.push({ op: 'set', path: [...path, k], value });
+    }
+  };
+  walk(base, current, desired);
+  return [...deletes, ...sets];
+}
+
+/** Structural equality of two subtrees (order of keys and of multi-values ignored). */
+export function sameConfig(a: ConfigJson | null, b: ConfigJson | null): boolean {
+  const emptyA = a === null || Object.keys(a).length === 0;
+  const emptyB = b === null || Object.keys(b).length === 0;
+  if (emptyA || emptyB) return emptyA && emptyB;
+  return diffOps([], a, b).length === 0;
+}
+
+/** A deep copy (configs are plain JSON). */
+export function cloneConfig<T extends ConfigJson | null>(c: T): T {
+  return c === null ? c : (JSON.parse(JSON.stringify(c)) as T);
+}
+
+/** `set …` lines for a subtree, values single-quoted as `show configuration commands` prints them. */
+export function setLines(base: string[], tree: ConfigJson | null): string[] {
+  if (tree === null) return [];
+  return setOps(base, tree).map((op) => ['set', ...op.path, ...(op.value !== undefined ? [`'${op.value}'`] : [])].join(' '));
+}
+
+/** Stable text key of a config path. */
+export function pathKey(path: readonly string[]): string {
+  return path.join(' ');
+}

@@ -1,0 +1,114 @@
+/** Shared set-up for the actuator's functional tests: the example topology on the VyOS emulator. */
+import { RealClock, type Clock } from '../../../core/clock.ts';
+import { loadConfig } from '../../../core/config/index.ts';
+import type { RootConfig } from '../../../core/config/schema.ts';
+import { Topology } from '../../../core/config/topology.ts';
+import type { ProposalInput } from '../../../core/proposal.ts';
+import { VyosClient } from '../../../actuator/vyos/index.ts';
+import { createVyosLabForTopology, type VyosLab } from '../../../lab/vyos/index.ts';
+
+export const KEY = 'actuator-functional-key';
+/** onprem-nyc and onprem-fra run 1.5 (commit-confirm), aws-use1 runs 1.4. */
+export const SITES = ['onprem-nyc', 'aws-use1', 'onprem-fra'];
+
+export function testRoot(overrides: Partial<RootConfig['actuation']> = {}): RootConfig {
+  const root = loadConfig(undefined, {}).root;
+  return {
+    ...root,
+    actuation: {
+      ...root.actuation,
+      mode: 'approval',
+      rollout_steps: [0.2, 0.5, 1],
+      bake_time_s: 1,
+      guard: { interval_s: 1, failure_limit: 0, inconclusive_limit: 2, max_regression: 0.25 },
+      ...overrides,
+    },
+  };
+}
+
+export interface LabRig {
+  lab: VyosLab;
+  topology: Topology;
+  clients: Map<string, VyosClient>;
+  routerFor: (site: string) => VyosClient;
+  stop(): Promise<void>;
+}
+
+export async function startLab(root: RootConfig, clock: Clock = new RealClock(), timeoutMs = 2000): Promise<LabRig> {
+  const topology = new Topology(root);
+  const lab = await createVyosLabForTopology(topology, { apiKey: KEY, sites: SITES, clock });
+  const clients = new Map<string, VyosClient>();
+  for (const site of SITES) {
+    clients.set(
+      site,
+      new VyosClient({ url: lab.urls[site]!, apiKey: KEY, version: topology.site(site).router.vyos_version, timeoutMs }),
+    );
+  }
+  return {
+    lab,
+    topology,
+    clients,
+    routerFor: (site) => {
+      const c = clients.get(site);
+      if (!c) throw new Error(`no router for site ${site}`);
+      return c;
+    },
+    async stop() {
+      for (const c of clients.values()) await c.close();
+      await lab.stop();
+    },
+  };
+}
+
+/** Every router's running config as `set` lines (exact comparison before/after). */
+export function running(lab: VyosLab): Record<string, string[]> {
+  return Object.fromEntries(SITES.map((s) => [s, lab.router(s).runningCommands()]));
+}
+
+let seq = 0;
+/** A weight shift on three routers: NYC → AWS mostly over the VPN, FRA and AWS towards NYC. */
+export function weightProposal(id = `p-${Date.now()}-${seq++}`, extra: Partial<ProposalInput> = {}): ProposalInput {
+  return {
+    id,
+    created_at: Date.now(),
+    kind: 'path-weights',
+    reason: 'NYC→AWS us-east-1: move bulk traffic to the VPN while the interconnect is congested',
+    inputs: { model_versions: { traffic: 'gru-1' }, horizon_min: 60 },
+    intents: [
+      {
+        kind: 'path-weights',
+        router: 'onprem-nyc',
+        pair: ['onprem-nyc', 'aws-use1'],
+        class: 'bulk',
+        dst_prefixes: ['10.10.0.0/16'],
+        weights: { 'nyc-use1-dx': 30, 'nyc-use1-vpn': 70 },
+      },
+      {
+        kind: 'path-weights',
+        router: 'aws-use1',
+        pair: ['aws-use1', 'onprem-nyc'],
+        class: 'bulk',
+        dst_prefixes: ['10.51.0.0/16'],
+        weights: { 'nyc-use1-dx': 50, 'nyc-use1-vpn': 50 },
+      },
+      {
+        kind: 'path-weights',
+        router: 'onprem-fra',
+        pair: ['onprem-fra', 'aws-euc1'],
+        class: 'bulk',
+        dst_prefixes: ['10.11.0.0/16'],
+        weights: { 'fra-euc1-dx': 80, 'fra-weu-er': 20 },
+      },
+    ],
+    predicted: {
+      cost_per_day: 120,
+      cost_per_day_before: 140,
+      rtt_p95_ms: { 'onprem-nyc>aws-use1': 14 },
+      max_utilization: 0.7,
+      slo_risk: 0.05,
+    },
+    risk: 'low',
+    scope: [{ pair: ['onprem-nyc', 'aws-use1'], class: 'bulk', paths: [] }],
+    ...extra,
+  };
+}
