@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# pathpilot: one image for every role (`pathpilot start <ingest|sink|optimizer|actuator|api>…`).
+# It runs from source with tsx (no build step), as the unprivileged `node` user.
+
+# --- deps: production dependencies from the lockfile only --------------------------------------
+FROM node:20-slim AS deps
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# --- runtime ------------------------------------------------------------------------------------
+FROM node:20-slim AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node package.json package-lock.json tsconfig.json pathpilot.example.yaml ./
+COPY --chown=node:node bin ./bin
+COPY --chown=node:node core ./core
+COPY --chown=node:node ingest ./ingest
+COPY --chown=node:node analytics ./analytics
+COPY --chown=node:node optimizer ./optimizer
+COPY --chown=node:node actuator ./actuator
+COPY --chown=node:node lab ./lab
+COPY --chown=node:node app ./app
+COPY --chown=node:node cli ./cli
+COPY --chown=node:node dashboards ./dashboards
+USER node
+# API + /metrics + /healthz; NetFlow/IPFIX/sFlow (UDP).
+EXPOSE 8080 2055/udp 4739/udp 6343/udp
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=5 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "bin/pathpilot.mjs"]
+CMD ["start", "api", "--host", "0.0.0.0", "--port", "8080"]
