@@ -1,7 +1,7 @@
 import type { Store } from '../../core/store/types.ts';
 import { sql, ident, list, dateTimeMs, joinSql, raw, type Sql } from '../../core/store/sql.ts';
 import { ValidationError } from '../../core/errors.ts';
-import { pickResolution, rollupTables } from '../rollups/index.ts';
+import { rollupSlices, rollupTables } from '../rollups/index.ts';
 import type {
   CostPerGb,
   MonthSpend,
@@ -16,7 +16,7 @@ import type {
 
 export * from './types.ts';
 export * from './writes.ts';
-export { pickResolution } from '../rollups/index.ts';
+export { pickResolution, rollupSlices } from '../rollups/index.ts';
 
 /**
  * The query library: every other part reads ClickHouse through these functions. They run
@@ -57,13 +57,32 @@ export interface PathQualityQuery {
 /** p50/p95/p99 RTT, loss and jitter per path and class over the range, from the probe rollups. */
 export async function pathQuality(store: Store, q: PathQualityQuery): Promise<PathQuality[]> {
   checkRange(q.range);
-  const res = pickResolution(q.range);
-  const table = res.stepMs === 60_000 ? rollupTables.probesMinute : rollupTables.probesHour;
+  const { slices } = rollupSlices(q.range, {
+    minute: rollupTables.probesMinute,
+    hour: rollupTables.probesHour,
+    day: rollupTables.probesDay,
+  });
+  const filters = (from: number, to: number) =>
+    where([
+      sql`t >= ${dateTimeMs(from)} AND t < ${dateTimeMs(to)}`,
+      inList('path_id', q.pathIds),
+      inList('class', q.classes),
+      q.srcSite !== undefined ? sql`src_site = ${q.srcSite}` : undefined,
+      q.dstSite !== undefined ? sql`dst_site = ${q.dstSite}` : undefined,
+    ]);
+  const source = joinSql(
+    slices.map(
+      (s) => sql`SELECT path_id, class, src_site, dst_site, rtt, rtt_p95_max, sent, received, jitter, windows
+        FROM ${t(store, s.table)} WHERE ${filters(s.from, s.to)}`,
+    ),
+    ' UNION ALL ',
+  );
+  // Aliases differ from column names: 18.16 resolves WHERE against SELECT aliases.
   const rows = await store.query<{
     path_id: string;
     class: string;
-    src_site: string;
-    dst_site: string;
+    src: string;
+    dst: string;
     q: number[];
     p95max: number;
     sent: number;
@@ -71,17 +90,10 @@ export async function pathQuality(store: Store, q: PathQualityQuery): Promise<Pa
     jitter: number;
     windows: number;
   }>(sql`
-    SELECT path_id, class, any(src_site) AS src_site, any(dst_site) AS dst_site,
+    SELECT path_id, class, any(src_site) AS src, any(dst_site) AS dst,
       quantilesTDigestMerge(0.5, 0.95, 0.99)(rtt) AS q, maxMerge(rtt_p95_max) AS p95max,
       sumMerge(sent) AS sent, sumMerge(received) AS received, avgMerge(jitter) AS jitter, countMerge(windows) AS windows
-    FROM ${t(store, table)}
-    WHERE ${where([
-      sql`t >= ${dateTimeMs(res.from)} AND t < ${dateTimeMs(res.to)}`,
-      inList('path_id', q.pathIds),
-      inList('class', q.classes),
-      q.srcSite !== undefined ? sql`src_site = ${q.srcSite}` : undefined,
-      q.dstSite !== undefined ? sql`dst_site = ${q.dstSite}` : undefined,
-    ])}
+    FROM (${source})
     GROUP BY path_id, class
     ORDER BY path_id, class`);
   return rows.map((r) => {
@@ -90,8 +102,8 @@ export async function pathQuality(store: Store, q: PathQualityQuery): Promise<Pa
     return {
       path_id: r.path_id,
       class: r.class,
-      src_site: r.src_site,
-      dst_site: r.dst_site,
+      src_site: r.src,
+      dst_site: r.dst,
       rtt_p50_ms: num(r.q[0]),
       rtt_p95_ms: num(r.q[1]),
       rtt_p99_ms: num(r.q[2]),
@@ -174,16 +186,21 @@ export interface TrafficMatrixQuery {
 /** Bytes (sampling-scaled) and average bps per source site × destination site × class. */
 export async function trafficMatrix(store: Store, q: TrafficMatrixQuery): Promise<TrafficCell[]> {
   checkRange(q.range);
-  const res = pickResolution(q.range);
-  const table = res.stepMs === 60_000 ? rollupTables.flowsMinute : rollupTables.flowsHour;
+  const { slices, resolution: res } = rollupSlices(q.range, {
+    minute: rollupTables.flowsMinute,
+    hour: rollupTables.flowsHour,
+    day: rollupTables.flowsDay,
+  });
+  const source = joinSql(
+    slices.map(
+      (s) => sql`SELECT site, dst_site, class, bytes FROM ${t(store, s.table)}
+        WHERE ${where([sql`t >= ${dateTimeMs(s.from)} AND t < ${dateTimeMs(s.to)}`, inList('class', q.classes), inList('site', q.sites)])}`,
+    ),
+    ' UNION ALL ',
+  );
   const rows = await store.query<{ src_site: string; dst_site: string; class: string; bytes: number }>(sql`
     SELECT site AS src_site, dst_site, class, sum(bytes) AS bytes
-    FROM ${t(store, table)}
-    WHERE ${where([
-      sql`t >= ${dateTimeMs(res.from)} AND t < ${dateTimeMs(res.to)}`,
-      inList('class', q.classes),
-      inList('site', q.sites),
-    ])}
+    FROM (${source})
     GROUP BY src_site, dst_site, class
     ORDER BY src_site, dst_site, class`);
   const seconds = (res.to - res.from) / 1000;

@@ -151,7 +151,7 @@ export function schemaObjects(): SchemaObject[] {
     {
       kind: 'table',
       name,
-      doc: `Flows per ${bucket === 'toStartOfMinute' ? 'minute' : 'hour'} by site, link, class and destination site; bytes and packets scaled by sampling`,
+      doc: `Flows per ${bucket.slice('toStartOf'.length).toLowerCase()} by site, link, class and destination site; bytes and packets scaled by sampling`,
       columns: [
         { name: 't', type: 'DateTime' },
         { name: 'site', type: 'LowString' },
@@ -185,7 +185,7 @@ export function schemaObjects(): SchemaObject[] {
     {
       kind: 'table',
       name,
-      doc: `Probe quality per path and class per ${bucket === 'toStartOfMinute' ? 'minute' : 'hour'}: RTT quantile state (of window medians), loss and jitter`,
+      doc: `Probe quality per path and class per ${bucket.slice('toStartOf'.length).toLowerCase()}: RTT quantile state (of window medians), loss and jitter`,
       columns: [
         { name: 't', type: 'DateTime' },
         { name: 'path_id', type: 'LowString' },
@@ -288,8 +288,10 @@ export function schemaObjects(): SchemaObject[] {
     })),
     ...flowRollup('flows_1m', 'toStartOfMinute', 'minute_days'),
     ...flowRollup('flows_1h', 'toStartOfHour', 'hour_days'),
+    ...flowRollup('flows_1d', 'toStartOfDay', 'hour_days'),
     ...probeRollup('probes_1m', 'toStartOfMinute', 'minute_days'),
     ...probeRollup('probes_1h', 'toStartOfHour', 'hour_days'),
+    ...probeRollup('probes_1d', 'toStartOfDay', 'hour_days'),
     {
       kind: 'table',
       name: 'link_util_1m',

@@ -145,7 +145,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
         n: 720,
       };
       expect(raw).toEqual(expected);
-      for (const table of ['flows_1m', 'flows_1h']) {
+      for (const table of ['flows_1m', 'flows_1h', 'flows_1d']) {
         const [r] = await store.query<{ b: number; p: number; n: number }>(
           sql`SELECT sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n FROM ${db}.${ident(table)}`,
         );
@@ -153,7 +153,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
       }
       const [lu] = await store.query<{ b: number }>(sql`SELECT sum(bytes) AS b FROM ${db}.link_util_1m`);
       expect(lu!.b).toBe(expected.b);
-      for (const table of ['probes_1m', 'probes_1h']) {
+      for (const table of ['probes_1m', 'probes_1h', 'probes_1d']) {
         const [r] = await store.query<{ w: number; s: number; rcv: number }>(
           sql`SELECT countMerge(windows) AS w, sumMerge(sent) AS s, sumMerge(received) AS rcv FROM ${db}.${ident(table)}`,
         );
@@ -165,11 +165,20 @@ export function queriesConformance(name: string, factory: () => Store): void {
       for (const range of [
         { from: base + 5 * minute, to: base + 65 * minute },
         { from: base, to: base + 3 * hour },
+        { from: base - 3 * 24 * hour - 30 * minute, to: base + 5 * hour },
       ]) {
-        const got = await q.pathQuality(store, { range, classes: ['gold'] });
+        const got = await q.pathQuality(store, { range, classes: ['gold'], srcSite: 'nyc', dstSite: 'fra' });
         expect(got.map((g) => g.path_id)).toEqual(['p1', 'p2']);
         for (const g of got) {
-          const mine = probes.filter((p) => p.path_id === g.path_id && inRange(p.window_start, range));
+          const widened = { from: Math.floor(range.from / minute) * minute, to: range.to };
+          const mine = probes.filter(
+            (p) =>
+              p.path_id === g.path_id &&
+              inRange(
+                p.window_start,
+                range.to - range.from > 2 * 24 * hour ? { from: Math.floor(range.from / hour) * hour, to: range.to } : widened,
+              ),
+          );
           const sent = mine.reduce((a, p) => a + p.sent, 0);
           const received = mine.reduce((a, p) => a + p.received, 0);
           expect(g.windows).toBe(mine.length);
@@ -193,6 +202,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
       for (const range of [
         { from: base + 2 * minute, to: base + 90 * minute },
         { from: base, to: base + 4 * hour },
+        { from: base - 5 * 24 * hour, to: base + 4 * hour },
       ]) {
         const got = await q.trafficMatrix(store, { range });
         const want = sumBy(
@@ -203,6 +213,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
         expect(new Map(got.map((c) => [`${c.src_site}|${c.dst_site}|${c.class}`, c.bytes]))).toEqual(want);
         const seconds = (range.to - range.from) / 1000;
         for (const c of got) expect(c.bps).toBeCloseTo((c.bytes * 8) / seconds, 6);
+        expect(got.length).toBe(want.size);
       }
     });
 
