@@ -186,8 +186,11 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
   const xIndex: { d: number; path: PathConfig; col: number; violates: boolean }[] = [];
   const hasBudget = options.budget_per_day !== undefined;
   const churnOn = input.current !== undefined && policy.churn_penalty > 0;
-  /** Churn rows are encoded as churnTag + k in x columns until their final index is known. */
-  const churnTag = 1 << 30;
+  /**
+   * Row indices not known while columns are built are encoded as negatives (kept small-integer so the
+   * arrays stay packed): link row l as −(1 + l), churn row k as churnTag − k.
+   */
+  const churnTag = -(1 << 29);
   const churnRows: { x0: number; mbps: number }[] = [];
   const dPaths: number[][] = [];
 
@@ -230,7 +233,7 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
       // Churn row m − x ≤ 0 for paths carrying traffic now (encoded, fixed up once link rows are counted).
       const x0 = churnOn && cur ? (cur[p.id] ?? 0) : 0;
       if (x0 > 0) {
-        indices.push(churnTag + churnRows.length);
+        indices.push(churnTag - churnRows.length);
         values.push(-1);
         churnRows.push({ x0: Math.min(1, x0), mbps: dem.mbps });
       }
@@ -247,8 +250,8 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
   const churnBase = linkBase + nl;
   for (let k = 0; k < indices.length; k++) {
     const r = indices[k]!;
-    if (r < 0) indices[k] = linkBase + (-r - 1);
-    else if (r >= churnTag) indices[k] = churnBase + (r - churnTag);
+    if (r <= churnTag) indices[k] = churnBase + (churnTag - r);
+    else if (r < 0) indices[k] = linkBase + (-r - 1);
   }
   const rowLower: number[] = [];
   const rowUpper: number[] = [];
@@ -299,18 +302,18 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
     {
       numCols,
       numRows,
-      colCost: Float64Array.from(colCost),
-      colLower: Float64Array.from(colLower),
-      colUpper: Float64Array.from(colUpper),
-      rowLower: Float64Array.from(rowLower),
-      rowUpper: Float64Array.from(rowUpper),
+      colCost: new Float64Array(colCost),
+      colLower: new Float64Array(colLower),
+      colUpper: new Float64Array(colUpper),
+      rowLower: new Float64Array(rowLower),
+      rowUpper: new Float64Array(rowUpper),
       matrix: {
         format: 'csc',
         numRows,
         numCols,
-        starts: Int32Array.from(starts),
-        indices: Int32Array.from(indices),
-        values: Float64Array.from(values),
+        starts: new Int32Array(starts),
+        indices: new Int32Array(indices),
+        values: new Float64Array(values),
       },
     },
     (model) => {
