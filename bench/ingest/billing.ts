@@ -92,7 +92,8 @@ async function main(): Promise<void> {
       return (
         `${label}: ${Math.round(r).toLocaleString('en-US')} rows/s (target ${target.toLocaleString('en-US')}, ratio ${(r / target).toFixed(2)}) — ` +
         `best of 3, ${rows.toLocaleString('en-US')} rows, ${(size / 1e6).toFixed(0)} MB in ${best.seconds.toFixed(2)} s, ` +
-        `${(size / 1e6 / best.seconds).toFixed(0)} MB/s, ${best.cpuSeconds.toFixed(2)} CPU s\n`
+        `${(size / 1e6 / best.seconds).toFixed(0)} MB/s, ${best.cpuSeconds.toFixed(2)} CPU s ` +
+        `(${Math.round(rows / best.cpuSeconds).toLocaleString('en-US')} rows per CPU-second)\n`
       );
     };
     const single = await measure(0);
