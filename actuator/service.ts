@@ -320,6 +320,7 @@ export class ActuatorService {
     }
     if (this.d.actuation.mode === 'observe' && !rec.proposal.emergency)
       throw new PathpilotError('PP_ERR_CONFLICT', 'actuation.mode is observe: nothing is applied');
+    if (!(await this.d.state.claimDecision(id, actor))) return this.decided(id, 'approved');
     rec.decidedBy = actor;
     if (slack?.responseUrl) rec.slack = { responseUrl: slack.responseUrl };
     (rec as ProposalRecord & { approvedAt?: number }).approvedAt = Date.now();
@@ -330,12 +331,35 @@ export class ActuatorService {
     return rec;
   }
 
+  /**
+   * Another caller won the decision: wait until its status is visible, then answer like a repeated
+   * request (same decision: the record; the other decision: a conflict).
+   */
+  private async decided(id: string, wanted: 'approved' | 'rejected'): Promise<ProposalRecord> {
+    for (let i = 0; i < 50; i++) {
+      const rec = await this.load(id);
+      const s = rec.proposal.status;
+      if (s !== 'proposed' && s !== 'awaiting-approval') {
+        const isReject = s === 'rejected';
+        if ((wanted === 'rejected') !== isReject)
+          throw new PathpilotError(
+            'PP_ERR_CONFLICT',
+            `proposal ${id} was already decided (${s}) by ${rec.decidedBy ?? 'someone else'}`,
+          );
+        return rec;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is being decided by someone else`);
+  }
+
   async reject(id: string, actor: string, note?: string, slack?: { responseUrl?: string }): Promise<ProposalRecord> {
     const rec = await this.load(id);
     const s = rec.proposal.status;
     if (s === 'rejected') return rec;
     if (s !== 'proposed' && s !== 'awaiting-approval')
       throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is ${s}; it can no longer be rejected`);
+    if (!(await this.d.state.claimDecision(id, actor))) return this.decided(id, 'rejected');
     rec.decidedBy = actor;
     if (slack?.responseUrl) rec.slack = { responseUrl: slack.responseUrl };
     await this.setStatus(rec, 'rejected', actor, note);

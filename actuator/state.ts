@@ -25,10 +25,21 @@ export interface StateStore {
   get(id: string): Promise<ProposalRecord | undefined>;
   put(record: ProposalRecord): Promise<void>;
   list(): Promise<ProposalRecord[]>;
+  /**
+   * Records the one decision (approve/reject) a proposal gets: true for the first caller, false for
+   * every later one, across processes (Redis HSETNX). Approving twice applies once.
+   */
+  claimDecision(id: string, actor: string): Promise<boolean>;
 }
 
 export class MemoryStateStore implements StateStore {
   private readonly data = new Map<string, string>();
+  private readonly decisions = new Map<string, string>();
+  async claimDecision(id: string, actor: string): Promise<boolean> {
+    if (this.decisions.has(id)) return false;
+    this.decisions.set(id, actor);
+    return true;
+  }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   async get(id: string): Promise<ProposalRecord | undefined> {
@@ -76,8 +87,11 @@ export class RedisStateStore implements StateStore {
     const all = await this.r.hvals(this.key);
     return all.map((s) => JSON.parse(s) as ProposalRecord);
   }
+  async claimDecision(id: string, actor: string): Promise<boolean> {
+    return (await this.r.hsetnx(`${this.key}:decisions`, id, actor)) === 1;
+  }
   /** Tests clean up after themselves. */
   async clear(): Promise<void> {
-    await this.r.del(this.key);
+    await this.r.del(this.key, `${this.key}:decisions`);
   }
 }

@@ -1,0 +1,259 @@
+/**
+ * The actuator end to end on the VyOS emulator over real HTTP: approval → staged rollout with bake
+ * and guard → confirm; guard failure and one router of three failing → every router restored exactly;
+ * approving twice applies once; Slack webhook + signed interactions through a local receiver; REST
+ * with role-checked tokens (app.inject).
+ */
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RealClock } from '../../../core/clock.ts';
+import { buildApp } from '../../../core/http/server.ts';
+import { TokenAuthenticator } from '../../../core/http/auth.ts';
+import { createRegistry, metricValues } from '../../../core/metrics.ts';
+import { MemoryQueue } from '../../../core/queue/index.ts';
+import { createActuator, actuatorRoutes, type Actuator, type GuardData } from '../../../actuator/index.ts';
+import { signSlackBody } from '../../../actuator/slack.ts';
+import type { WindowComparison } from '../../../analytics/queries/types.ts';
+import { testRoot, startLab, running, weightProposal, SITES, type LabRig } from './support.ts';
+
+/** Probe quality the guard sees: healthy unless a test breaks it. */
+class SwitchableGuardData implements GuardData {
+  bad = false;
+  calls = 0;
+  async compare(): Promise<WindowComparison> {
+    this.calls++;
+    const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
+    const cur = this.bad ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
+    return {
+      current: cur,
+      baseline: base,
+      change: { rtt_p50: 0, rtt_p95: (cur.rtt_p95_ms - 14) / 14, loss: cur.loss_ratio, jitter: 0 },
+    };
+  }
+}
+
+interface Received {
+  url: string;
+  body: Record<string, unknown>;
+}
+
+async function receiver(): Promise<{ server: Server; url: string; got: Received[] }> {
+  const got: Received[] = [];
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString()));
+    req.on('end', () => {
+      got.push({ url: req.url ?? '', body: JSON.parse(data) as Record<string, unknown> });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${addr.port}`, got };
+}
+
+const SECRET = 'slack-signing-secret-for-tests';
+const tokens = TokenAuthenticator.fromSpec(
+  'viewer:vera:viewer-token-0123456789,approver:alice:approver-token-0123456789,admin:root:admin-token-0123456789',
+);
+
+describe('actuator rollouts on the VyOS emulator', () => {
+  let rig: LabRig;
+  let actuator: Actuator;
+  let guard: SwitchableGuardData;
+  let slack: Awaited<ReturnType<typeof receiver>>;
+  let gitops: string;
+  let queue: MemoryQueue;
+  const registry = createRegistry();
+  const root = testRoot();
+
+  beforeAll(async () => {
+    rig = await startLab(root);
+    slack = await receiver();
+    gitops = await mkdtemp(join(tmpdir(), 'pp-gitops-'));
+    guard = new SwitchableGuardData();
+    queue = new MemoryQueue();
+    await queue.start();
+    actuator = createActuator(
+      {
+        root,
+        queue,
+        clock: new RealClock(),
+        routerFor: rig.routerFor,
+        guardData: guard,
+        registry,
+        env: { PATHPILOT_SLACK_WEBHOOK_URL: `${slack.url}/webhook`, PATHPILOT_SLACK_SIGNING_SECRET: SECRET },
+      },
+      { gitops_dir: gitops, retry: { attempts: 4, base_ms: 10, max_ms: 100 } },
+    );
+    await actuator.start();
+  });
+  afterAll(async () => {
+    await actuator?.stop();
+    await queue?.stop();
+    await rig?.stop();
+    slack?.server.close();
+    if (gitops) await rm(gitops, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    guard.bad = false;
+    for (const s of SITES) rig.lab.router(s).faults.reset();
+  });
+
+  it('approval → three steps with bake and guard → confirmed; approving twice applies once; GitOps export', async () => {
+    const p = weightProposal();
+    const rec = await actuator.submit(p);
+    expect(rec.proposal.status).toBe('awaiting-approval');
+    const revs = Object.fromEntries(SITES.map((s) => [s, rig.lab.router(s).revision()]));
+    await Promise.all([actuator.approve(p.id, 'api:alice'), actuator.approve(p.id, 'api:bob')]);
+    await actuator.approve(p.id, 'api:carol');
+    await actuator.service.idle();
+    const done = await actuator.get(p.id);
+    expect(done?.proposal.status).toBe('confirmed');
+    expect(done?.decidedBy).toBe('api:alice');
+    // Three steps → three commits per router (plus nothing else), applied once despite three approvals.
+    for (const s of SITES) expect(rig.lab.router(s).revision()).toBe(revs[s]! + 3);
+    expect(actuator.changes(p.id).filter((e) => e.event === 'approved')).toHaveLength(1);
+    expect(actuator.changes(p.id).filter((e) => e.event === 'guard-pass')).toHaveLength(3);
+    const nyc = rig.lab.router('onprem-nyc');
+    expect(JSON.stringify(nyc.showConfig(['load-balancing', 'wan', 'rule']))).toContain('"vti1":{"weight":"70"}');
+    expect(nyc.pendingConfirm()).toBeUndefined();
+    const conf = await readFile(join(gitops, 'onprem-nyc.conf'), 'utf8');
+    expect(conf).toMatch(/^set load-balancing wan rule \d+ interface vti1 weight '70'$/m);
+    // Slack: one message with Approve/Reject buttons, the final state posted afterwards.
+    const msg = slack.got.find(
+      (g) => JSON.stringify(g.body).includes(p.id) && JSON.stringify(g.body).includes('"action_id":"approve"'),
+    );
+    expect(msg?.url).toBe('/webhook');
+    const m = await metricValues(registry);
+    expect(m['pathpilot_actuator_proposals_total{status="confirmed"}']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a failing guard verdict restores every router exactly and cools the pair down', async () => {
+    const before = running(rig.lab);
+    const p = weightProposal();
+    await actuator.submit(p);
+    const off = actuator.events.on('change', (e: { event: string; proposal_id: string }) => {
+      if (
+        e.proposal_id === p.id &&
+        e.event === 'baking' &&
+        actuator.changes(p.id).filter((x) => x.event === 'baking').length === 2
+      )
+        guard.bad = true;
+    });
+    await actuator.approve(p.id, 'api:alice');
+    await actuator.service.idle();
+    off.removeAllListeners('change');
+    const rec = await actuator.get(p.id);
+    expect(rec?.proposal.status).toBe('rolled-back');
+    expect(rec?.error).toMatch(/guard fail at step 2/);
+    expect(running(rig.lab)).toEqual(before);
+    const events = actuator.changes(p.id).map((e) => e.event);
+    expect(events).toContain('guard-fail');
+    expect(events.filter((e) => e === 'rolled-back')).toHaveLength(3);
+    for (const s of SITES) expect(rig.lab.router(s).pendingConfirm()).toBeUndefined();
+    // The pair cools down: an otherwise auto-approvable proposal waits.
+    const again = await actuator.submit(weightProposal(undefined, { emergency: true }));
+    expect(again.proposal.status).toBe('awaiting-approval');
+    expect(again.proposal.history.at(-1)?.note).toMatch(/cooling down/);
+  });
+
+  it('one router of three failing (partial commit) rolls back the routers already changed', async () => {
+    const before = running(rig.lab);
+    const p = weightProposal(undefined, { scope: [] });
+    // Different targets from the first test's (now running) weights, so every router changes.
+    for (const i of p.intents)
+      if (i.kind === 'path-weights') for (const k of Object.keys(i.weights)) i.weights[k] = i.weights[k]! + 5;
+    await actuator.submit(p);
+    rig.lab.router('onprem-nyc').faults.set({ partialCommit: { failPrefix: ['load-balancing'] } });
+    await actuator.approve(p.id, 'api:alice');
+    await actuator.service.idle();
+    const rec = await actuator.get(p.id);
+    expect(rec?.proposal.status).toBe('rolled-back');
+    expect(rec?.error).toMatch(/onprem-nyc/);
+    expect(running(rig.lab)).toEqual(before);
+  });
+
+  it('REST: roles are checked; Slack interactions need a valid signature and record who decided', async () => {
+    const app = await buildApp({ registry, auth: tokens }, [actuatorRoutes(actuator, { slackSigningSecret: SECRET })]);
+    const p = weightProposal();
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/proposals',
+      headers: { authorization: 'Bearer admin-token-0123456789' },
+      payload: p,
+    });
+    expect(created.statusCode).toBe(201);
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/v1/proposals',
+      headers: { authorization: 'Bearer admin-token-0123456789' },
+      payload: { ...p, id: 'x', intents: [] },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/intents/);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/proposals' })).statusCode).toBe(401);
+    const list = await app.inject({
+      method: 'GET',
+      url: '/api/v1/proposals',
+      headers: { authorization: 'Bearer viewer-token-0123456789' },
+    });
+    expect(list.statusCode).toBe(200);
+    expect(list.json().proposals.some((x: { id: string }) => x.id === p.id)).toBe(true);
+    const forbidden = await app.inject({
+      method: 'POST',
+      url: `/api/v1/proposals/${p.id}/approve`,
+      headers: { authorization: 'Bearer viewer-token-0123456789' },
+    });
+    expect(forbidden.statusCode).toBe(403);
+
+    // Slack: wrongly signed, stale, then correctly signed.
+    const payload = {
+      type: 'block_actions',
+      user: { id: 'U1', username: 'alice' },
+      actions: [{ action_id: 'reject', value: p.id }],
+      response_url: `${slack.url}/response`,
+    };
+    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const now = Math.floor(Date.now() / 1000);
+    const post = (ts: number, sig: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/slack/interactions',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-slack-request-timestamp': String(ts),
+          'x-slack-signature': sig,
+        },
+        payload: body,
+      });
+    expect((await post(now, signSlackBody('wrong-secret', now, body))).statusCode).toBe(401);
+    expect((await post(now - 600, signSlackBody(SECRET, now - 600, body))).statusCode).toBe(401);
+    expect((await actuator.get(p.id))?.proposal.status).toBe('awaiting-approval');
+    const ok = await post(now, signSlackBody(SECRET, now, body));
+    expect(ok.statusCode).toBe(200);
+    const rec = await actuator.get(p.id);
+    expect(rec?.proposal.status).toBe('rejected');
+    expect(rec?.decidedBy).toBe('slack:alice');
+    const update = slack.got.find((g) => g.url === '/response');
+    expect(update?.body['replace_original']).toBe(true);
+    expect(JSON.stringify(update?.body)).toContain('slack:alice');
+    // Approving a rejected proposal is a conflict.
+    const late = await app.inject({
+      method: 'POST',
+      url: `/api/v1/proposals/${p.id}/approve`,
+      headers: { authorization: 'Bearer approver-token-0123456789' },
+    });
+    expect(late.statusCode).toBe(409);
+    const changes = await app.inject({
+      method: 'GET',
+      url: `/api/v1/changes?proposal=${p.id}`,
+      headers: { authorization: 'Bearer viewer-token-0123456789' },
+    });
+    expect(changes.json().changes.map((c: { event: string }) => c.event)).toEqual(['proposed', 'rejected']);
+    await app.close();
+  });
+});
