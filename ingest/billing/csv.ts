@@ -30,6 +30,7 @@ export class CsvSplitter {
   private rest = '';
   private line = 1;
   private first = true;
+  private width = 0;
 
   /** Feeds a chunk of text; calls `onRow` for every complete row. */
   push(chunk: string, onRow: (row: CsvRow) => void): void {
@@ -57,7 +58,9 @@ export class CsvSplitter {
     let pos = 0;
     while (pos < len) {
       const startLine = this.line;
-      const fields: string[] = [];
+      // Pre-sized from the previous row's width: no array growth while the fields are pushed.
+      const fields: string[] = this.width > 0 ? new Array<string>(this.width) : [];
+      let nf = 0;
       let p = pos;
       let newlines = 0;
       let error: string | undefined;
@@ -65,7 +68,7 @@ export class CsvSplitter {
       for (;;) {
         if (p >= len) {
           if (!final) break;
-          fields.push('');
+          fields[nf++] = '';
           complete = true;
           break;
         }
@@ -91,13 +94,13 @@ export class CsvSplitter {
             if (final) {
               error = 'unterminated quoted field';
               value += text.slice(q);
-              fields.push(value);
+              fields[nf++] = value;
               p = len;
               complete = true;
             }
             break;
           }
-          fields.push(value);
+          fields[nf++] = value;
           if (p >= len) {
             if (!final) break;
             complete = true;
@@ -114,7 +117,7 @@ export class CsvSplitter {
               e++;
             }
             if (e >= len && !final) break;
-            fields[fields.length - 1] += text.slice(p, e);
+            fields[nf - 1] += text.slice(p, e);
             p = e;
             if (p >= len) {
               complete = true;
@@ -145,7 +148,7 @@ export class CsvSplitter {
         if (e >= len && !final) break;
         let end = e;
         if (end > p && text.charCodeAt(end - 1) === CR) end--;
-        fields.push(text.slice(p, end));
+        fields[nf++] = text.slice(p, end);
         if (e >= len) {
           p = e;
           complete = true;
@@ -170,7 +173,9 @@ export class CsvSplitter {
       const raw = text.slice(pos, contentEnd);
       pos = p;
       // Blank lines carry no row.
-      if (fields.length === 1 && fields[0] === '' && error === undefined) continue;
+      if (fields.length !== nf) fields.length = nf;
+      if (nf === 1 && fields[0] === '' && error === undefined) continue;
+      this.width = nf;
       onRow(error ? { fields, line: startLine, raw, error } : { fields, line: startLine, raw });
     }
     return pos;

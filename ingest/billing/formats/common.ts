@@ -156,12 +156,14 @@ const sha1Hex: (data: string) => string =
     : (data) => crypto.createHash('sha1').update(data).digest('hex');
 
 /**
- * Deterministic line id: sha1 of the format and the row's text, 128 bits in hex. The same row
+ * Deterministic line id: sha1 of the row's text, 128 bits in hex. The same row
  * imported twice gets the same id, so a ReplacingMergeTree on line_id replaces instead of double
  * counting. `raw` is the row as read (CSV line, JSON line), which includes its billing period.
  */
-export function lineId(format: BillingFormat, raw: string): string {
-  return sha1Hex(`${format}\x1e${raw}`).slice(0, 32);
+export function lineId(raw: string): string {
+  // Only the row text is hashed: rows of different formats cannot coincide (their columns differ),
+  // and prefixing the format would copy every row once more.
+  return sha1Hex(raw).slice(0, 32);
 }
 
 export interface CostParts {
@@ -193,7 +195,7 @@ export function buildRecord(p: CostParts): MapResult {
   if (p.currency === '') return { ok: false, reason: 'currency is empty' };
   const category: CostCategory = p.transfer?.category ?? 'other';
   const record: CostRecord = {
-    line_id: lineId(p.format, p.raw),
+    line_id: lineId(p.raw),
     usage_start: p.start,
     usage_end: p.end,
     provider: p.provider,
