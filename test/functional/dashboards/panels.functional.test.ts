@@ -220,5 +220,11 @@ describe.each(backends)('dashboard panel SQL on %s', (_name, make) => {
     const expanded = expandMacros(q.target.rawSql, { from, to, intervalSeconds: 300, vars });
     const rows = await store.query<Record<string, unknown>>(raw(expanded));
     expect(rows.length, expanded).toBeGreaterThan(0);
+    // Grafana's node graph reads frames by field name.
+    if (q.refId === 'nodes') expect(Object.keys(rows[0]!)).toEqual(expect.arrayContaining(['id', 'title', 'mainstat']));
+    if (q.refId === 'edges')
+      expect(Object.keys(rows[0]!)).toEqual(expect.arrayContaining(['id', 'source', 'target', 'mainstat']));
+    // Time series panels need a time column: the first column, a DateTime.
+    if (q.target.format === 0) expect(String(Object.values(rows[0]!)[0]), expanded).toMatch(/^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d/);
   });
 });
