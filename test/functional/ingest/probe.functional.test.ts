@@ -85,8 +85,8 @@ describe('probe sender + reflector over real UDP on loopback', () => {
       drop: new Set([3, 4, 30]),
       duplicate: new Set([10]),
       delay: new Map([
-        [15, 70], // overtaken by 16, 17, 18: reordered, and the largest RTT
-        [20, 900], // arrives after its window closed: late, never received
+        [15, 300], // overtaken by the next probes: reordered, and the largest RTT
+        [20, 1600], // longer than window + grace: arrives after its window closed, late, never received
       ]),
     };
     const relay = await startRelay({ address: '127.0.0.1', port: reflectorAgent.reflectorPort()! }, rules);
@@ -95,8 +95,8 @@ describe('probe sender + reflector over real UDP on loopback', () => {
       { clock: new RealClock(), registry, onRecord: (r) => records.push(r) },
       {
         interval_ms: 20,
-        window_ms: 500,
-        grace_ms: 150,
+        window_ms: 1000,
+        grace_ms: 300,
         packet_size: 64,
         streams: [
           {
@@ -115,7 +115,7 @@ describe('probe sender + reflector over real UDP on loopback', () => {
       // Run until every impaired probe (seq <= 30) sits in a closed window, and the late reply came.
       const sentSoFar = () => records.reduce((n, r) => n + r.sent, 0);
       await waitFor(() => sentSoFar() > 35, 15_000);
-      // Seq 20's reply (+900 ms) lands after window 0 closed and before window 2 closes.
+      // Seq 20's reply (+1.6 s) lands after its window closed and before the third window closes.
       await waitFor(() => records.length >= 3, 10_000);
     } finally {
       await agent.stop();
@@ -125,8 +125,8 @@ describe('probe sender + reflector over real UDP on loopback', () => {
     for (const r of records) expect(probeRecord.check(r)).toMatchObject({ ok: true });
     // Windows are consecutive, aligned and of the configured length.
     for (const [i, r] of records.entries()) {
-      expect(r.window_end - r.window_start).toBe(500);
-      expect(r.window_start % 500).toBe(0);
+      expect(r.window_end - r.window_start).toBe(1000);
+      expect(r.window_start % 1000).toBe(0);
       if (i > 0) expect(r.window_start).toBe(records[i - 1]!.window_end);
     }
     const sent = records.reduce((n, r) => n + r.sent, 0);
@@ -143,16 +143,16 @@ describe('probe sender + reflector over real UDP on loopback', () => {
     const first = records[0]!;
     expect(first.loss_ratio).toBeCloseTo((first.sent - first.received) / first.sent, 12);
     expect(first.loss_ratio).toBeGreaterThan(0);
-    // RTT: two 3 ms relay hops at least; seq 15's extra 70 ms shows in its window's max.
-    const withSlow = records.find((r) => r.rtt_max_ms >= 70)!;
+    // RTT: two 3 ms relay hops at least; seq 15's extra 300 ms shows in its window's max.
+    const withSlow = records.find((r) => r.rtt_max_ms >= 300)!;
     expect(withSlow).toBeDefined();
-    expect(withSlow.rtt_max_ms).toBeLessThan(70 + 6 + 150);
+    expect(withSlow.rtt_max_ms).toBeLessThan(300 + 6 + 300);
     for (const r of records.filter((x) => x.received > 0)) {
-      expect(r.rtt_min_ms).toBeGreaterThanOrEqual(4);
+      expect(r.rtt_min_ms).toBeGreaterThanOrEqual(3);
       expect(r.rtt_min_ms).toBeLessThanOrEqual(r.rtt_p50_ms);
       expect(r.rtt_p50_ms).toBeLessThanOrEqual(r.rtt_p95_ms);
       expect(r.rtt_p95_ms).toBeLessThanOrEqual(r.rtt_max_ms);
-      expect(r.rtt_p50_ms).toBeLessThan(6 + 40); // loaded CI machines add scheduling delay, not 40 ms at the median
+      expect(r.rtt_p50_ms).toBeLessThan(100); // 6 ms of relay delay; a loaded machine adds scheduling delay, not 100 ms at the median
     }
     expect(withSlow.jitter_ms).toBeGreaterThan(0);
   });
