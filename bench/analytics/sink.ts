@@ -25,7 +25,7 @@ if (!brokers || !url) {
 }
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const PER_MESSAGE = 500;
-const PARTITIONS = 4;
+const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const LAG_SECONDS = Number(process.env.LAG_SECONDS ?? 20);
 const header = { [schemaHeader]: schemaId(flowRecord) };
 const suffix = randomBytes(4).toString('hex');
