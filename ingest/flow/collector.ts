@@ -88,6 +88,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
   let failures = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   let running = false;
+  let stopping = false;
   const abort = new AbortController();
   let lingerLoop: Promise<void> | undefined;
   const totals: FlowCollectorStats = { datagrams: 0, flows: 0, ifaces: 0, sent: 0, dropped: 0, errors: {}, buffered: 0 };
@@ -213,6 +214,13 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       const w = new Worker(bootstrap, { eval: true, workerData: init });
       w.on('message', (m: FromWorker) => onWorkerMessage(i, m));
       w.on('error', (err) => log.error({ err: errorMessage(err) }, 'flow decoding worker failed'));
+      w.on('exit', (code) => {
+        // A worker that dies while running loses what it held; count it so it cannot go unnoticed.
+        if (running && !stopping) {
+          countError('worker_exit', 1);
+          log.error({ worker: i, code }, 'flow decoding worker exited');
+        }
+      });
       workers.push(w);
       // Ready once its module has loaded (a load failure fails start()).
       await new Promise<void>((resolve, reject) => {
@@ -342,6 +350,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
     },
     stop: memoizeStop(async () => {
       if (!running) return;
+      stopping = true;
       for (const s of sockets) await new Promise<void>((resolve) => s.close(() => resolve()));
       abort.abort();
       await lingerLoop;
