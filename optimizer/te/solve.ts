@@ -26,7 +26,7 @@ export interface TeOptions {
   latency_penalty: number;
   /** Optional cap on the plan's transfer cost per day. */
   budget_per_day?: number;
-  /** Penalty per Mbit/s of slack (capacity overflow, unserved demand), $/day: large, so slack is a last resort. */
+  /** Penalty per Mbit/s of slack (capacity overflow, budget), $/day: large, so slack is a last resort. */
   slack_penalty?: number;
   /** Penalty per Mbit/s carried on a path predicted to break the class SLO, $/day. */
   slo_penalty?: number;
@@ -127,8 +127,7 @@ function walk(path: PathConfig, links: Map<string, LinkConfig>): { link: LinkCon
 
 /**
  * The traffic-engineering LP (HiGHS). Variables x[d,p] ∈ [0,1] split each demand d across its candidate
- * paths. Rows: Σp x[d,p] + u[d] = 1 (u: unserved, penalised); per directed link Σ mbps·x − s ≤ cap·max_util
- * (s: overflow, penalised); optional budget Σ cost·x − b ≤ budget; churn m[d,p] ≤ x[d,p], m ≤ current.
+ * paths. Rows: Σp x[d,p] = 1; per directed link Σ mbps·x − s ≤ cap·max_util (s: overflow, penalised); optional budget Σ cost·x − b ≤ budget; churn m[d,p] ≤ x[d,p], m ≤ current.
  * Objective: $/day transfer cost + class-weighted path score + SLO-violation penalty − churn reward + slack.
  * Any slack in the optimum makes the plan `infeasible` and names the binding constraints: never a silent fallback.
  */
@@ -230,9 +229,12 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
         indices.push(-(1 + h.row));
         values.push(dem.mbps);
       }
-      // Churn row m − x ≤ 0 for paths carrying traffic now (encoded, fixed up once link rows are counted).
+      // Churn: reward min(x, x0) for paths carrying traffic now. When the path carries all of it (x0 = 1,
+      // the usual case) min(x, 1) = x, so the reward goes straight on x; otherwise a row m − x ≤ 0 (encoded,
+      // fixed up once link rows are counted) and a column m ≤ x0.
       const x0 = churnOn && cur ? (cur[p.id] ?? 0) : 0;
-      if (x0 > 0) {
+      if (x0 >= 1 - 1e-9) colCost[col] = colCost[col]! - policy.churn_penalty * dem.mbps;
+      else if (x0 > 0) {
         indices.push(churnTag - churnRows.length);
         values.push(-1);
         churnRows.push({ x0: Math.min(1, x0), mbps: dem.mbps });
@@ -279,9 +281,7 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
     starts.push(indices.length);
     return colCost.length - 1;
   };
-  // Unserved demand u[d] (fraction), penalised per Mbit/s.
-  const uCols: number[] = [];
-  for (let d = 0; d < nd; d++) uCols.push(addCol(slackPenalty * Math.max(demands[d]!.mbps, 1e-3), 0, 1, [[d, 1]]));
+  // No "unserved demand" column: the capacity slack alone keeps every model feasible (Σx = 1 always fits).
   // Capacity overflow s[l] (Mbit/s).
   const sCols: number[] = [];
   for (let l = 0; l < nl; l++) sCols.push(addCol(slackPenalty, 0, inf, [[linkBase + l, -1]]));
@@ -371,15 +371,8 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
     }
     if (cur) moved += (1 - same) * dem.mbps;
     totalMbps += dem.mbps;
-    const unserved = colValue[uCols[d]!]!;
+    const unserved = Math.max(0, 1 - Object.values(fractions).reduce((a, b) => a + b, 0));
     const key = demandKey(dem.from, dem.to, dem.class);
-    if (unserved > 1e-5 && dem.mbps > 0)
-      binding.push({
-        kind: 'demand',
-        id: key,
-        slack: unserved * dem.mbps,
-        message: `${key}: ${(unserved * dem.mbps).toFixed(1)} Mbit/s cannot be carried by any candidate path`,
-      });
     if (violating > 1e-5 && dem.mbps > 0)
       binding.push({
         kind: 'slo',
