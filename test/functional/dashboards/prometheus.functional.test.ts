@@ -101,6 +101,34 @@ async function waitFor<T>(what: string, ms: number, check: () => Promise<T | und
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+const repo = join(paths.prometheusRules, '..', '..', '..');
+
+/** `pathpilot start sink api` as a real process on the embedded adapters (chDB, in-process bus and queue). */
+function startPathpilot(port: number): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'cli', 'main.ts'), 'start', 'sink', 'api', '--port', String(port)],
+    {
+      cwd: repo,
+      // Not the test's environment: KAFKA_BROKERS / CLICKHOUSE_URL there would point it at the shared services.
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        PATHPILOT_API_TOKENS: 'admin:ci:0123456789abcdef0123',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+}
+
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 describe('Prometheus scraping a running pathpilot', () => {
   const registry = createRegistry({ defaultMetrics: true });
   const flow = createFlowMetrics(registry);
@@ -108,6 +136,8 @@ describe('Prometheus scraping a running pathpilot', () => {
   createOptimizerMetrics(registry);
   const server = createHttpServer({ registry, auth: new TokenAuthenticator([]) }, { host: '127.0.0.1', port: 0 });
   let prom: ChildProcess | undefined;
+  let cli: ChildProcess | undefined;
+  let cliTarget = '';
   let promUrl = '';
   let dir = '';
   let log = '';
@@ -118,6 +148,12 @@ describe('Prometheus scraping a running pathpilot', () => {
     sink.lagSeconds.observe({ table: 'flows_raw' }, 0.4);
     await server.start();
     const target = new URL(server.url()).host;
+    const cliPort = await freePort();
+    cliTarget = `127.0.0.1:${cliPort}`;
+    cli = startPathpilot(cliPort);
+    cli.stderr?.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-4000);
+    });
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
     dir = mkdtempSync(join(tmpdir(), 'pp-prometheus-'));
@@ -126,7 +162,15 @@ describe('Prometheus scraping a running pathpilot', () => {
       stringify({
         global: { scrape_interval: '1s', evaluation_interval: '1s' },
         rule_files: [join(paths.prometheusRules, '*.yml')],
-        scrape_configs: [{ job_name: 'pathpilot', static_configs: [{ targets: [target], labels: { component: 'ingest' } }] }],
+        scrape_configs: [
+          {
+            job_name: 'pathpilot',
+            static_configs: [
+              { targets: [target], labels: { component: 'ingest' } },
+              { targets: [cliTarget], labels: { component: 'sink' } },
+            ],
+          },
+        ],
       }),
     );
     prom = spawn(
@@ -146,12 +190,8 @@ describe('Prometheus scraping a running pathpilot', () => {
   });
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const exited = new Promise((r) => prom!.once('exit', r));
-      prom.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (prom.exitCode === null) prom.kill('SIGKILL');
-    }
+    await stopProcess(prom);
+    await stopProcess(cli);
     await server.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -161,9 +201,29 @@ describe('Prometheus scraping a running pathpilot', () => {
       const r = await getJson<{ data: { activeTargets: { health: string; labels: Record<string, string> }[] } }>(
         `${promUrl}/api/v1/targets`,
       );
-      return r.data.activeTargets.find((t) => t.labels.job === 'pathpilot' && t.health === 'up');
+      return r.data.activeTargets.find(
+        (t) => t.labels.job === 'pathpilot' && t.labels.component === 'ingest' && t.health === 'up',
+      );
     });
-    expect(target.labels.component, log).toBe('ingest');
+    expect(target.labels.instance, log).toBe(new URL(server.url()).host);
+  });
+
+  it('scrapes `pathpilot start sink api` (the real CLI process) and stores its series', async () => {
+    const up = await waitFor('the pathpilot process to be scraped', 60_000, async () => {
+      const r = await getJson<{ data: { activeTargets: { health: string; labels: Record<string, string> }[] } }>(
+        `${promUrl}/api/v1/targets`,
+      );
+      return r.data.activeTargets.find((t) => t.labels.component === 'sink' && t.health === 'up');
+    });
+    expect(up.labels.instance, log).toBe(cliTarget);
+    type Vector = { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    const q = (expr: string) => getJson<Vector>(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const received = await waitFor('the sink series', 30_000, async () => {
+      const r = (await q('pathpilot_analytics_sink_received_total{component="sink"}')).data.result[0];
+      return r;
+    });
+    expect(received.value[1]).toBe('0');
+    expect((await q('pathpilot_process_start_time_seconds{component="sink"}')).data.result).toHaveLength(1);
   });
 
   it('stores the stage series with their values', async () => {
