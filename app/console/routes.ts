@@ -16,7 +16,7 @@ import type { VyosLab } from '../../lab/vyos/index.ts';
 import type { Proposal } from '../../core/proposal.ts';
 import type { Shared } from '../runtime.ts';
 import type { ActuatorRole } from '../actuator-role.ts';
-import { DailyCost, QualityBuckets, costView, overview, qualitySeries } from './data.ts';
+import { DailyCost, QualityBuckets, costView, overview, pathStatuses, qualitySeries } from './data.ts';
 
 export interface ConsoleDeps {
   shared: Shared;
@@ -132,6 +132,13 @@ export function consoleRoutes(deps: ConsoleDeps): RoutePlugin {
         throw new ValidationError(
           `invalid query: unknown class "${q.class}" (classes: ${[...shared.topology.classes.keys()].join(', ')})`,
         );
+      if (!pair && !worst) {
+        const now = shared.clock.now();
+        const first = (await pathStatuses(shared.store, shared.topology, { from: now - 15 * minute, to: now })).find(
+          (p) => p.status !== 'unknown',
+        );
+        if (first) worst = { pair: [first.src_site, first.dst_site], class: first.class };
+      }
       const windowMs = q.minutes * minute;
       const stepMs = q.step * minute;
       if (windowMs / stepMs > 200) throw new ValidationError('invalid query: minutes/step may not exceed 200 buckets');

@@ -3,7 +3,8 @@
  * month-to-date costs for the example topology, and an in-memory ActuatorRole whose approve hook
  * can push a proposal's path weights to an emulated router over its real HTTP API.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedClock } from '../../../core/clock.ts';
@@ -265,5 +266,35 @@ export function applyOverHttp(topology: Topology, lab: VyosLab, env: NodeJS.Proc
       }
       if (ops.length > 0) await client.configure(ops);
     }
+  };
+}
+
+/**
+ * Debian's Chromium through playwright-core (never a downloaded browser), headless, with a fresh
+ * profile directory that `close()` removes.
+ */
+export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'pp-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
   };
 }

@@ -1,0 +1,188 @@
+/**
+ * The console in Debian's Chromium (playwright-core): the page loads with the token from the URL
+ * fragment, shows the queue, and clicking Approve changes an emulated VyOS router's running config.
+ * Two set-ups: the console over a seeded chDB store with an in-memory actuator that pushes the
+ * proposal's weights to the router over its real HTTP API, and the whole demo loop (`startDemo`).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { TokenAuthenticator } from '../../../core/http/auth.ts';
+import { createHttpServer } from '../../../core/http/server.ts';
+import { sql, ident } from '../../../core/store/sql.ts';
+import { createVyosLabForTopology, type VyosLab } from '../../../lab/vyos/index.ts';
+import { createLogger } from '../../../core/log.ts';
+import { consoleRoutes } from '../../../app/console/routes.ts';
+import { startDemo, type DemoRuntime } from '../../../app/demo.ts';
+import type { Shared } from '../../../app/runtime.ts';
+import { applyOverHttp, fakeActuator, launchChromium, sampleProposal, seededShared, type FakeActuator } from './support.ts';
+
+const lbConfig = (lab: VyosLab, router: string) => JSON.stringify(lab.router(router).showConfig(['load-balancing', 'wan']));
+
+async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+describe('console in Chromium: seeded store, emulated routers', () => {
+  const now = Math.floor(Date.now() / 60_000) * 60_000;
+  const env = { PATHPILOT_VYOS_KEY: randomBytes(18).toString('base64url') };
+  const token = randomBytes(18).toString('base64url');
+  const viewerToken = randomBytes(18).toString('base64url');
+  let shared: Shared;
+  let lab: VyosLab;
+  let actuator: FakeActuator;
+  let server: ReturnType<typeof createHttpServer>;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  beforeAll(async () => {
+    shared = await seededShared(now, env);
+    lab = await createVyosLabForTopology(shared.topology, { clock: shared.clock, env });
+    actuator = fakeActuator(
+      shared.clock,
+      [sampleProposal(shared.topology, 'p-cost-aws-euc1-weu', now - 20 * 60_000)],
+      applyOverHttp(shared.topology, lab, env),
+    );
+    const auth = TokenAuthenticator.fromSpec(`approver:alice:${token},viewer:vera:${viewerToken}`);
+    server = createHttpServer({ registry: shared.registry, auth }, { host: '127.0.0.1', port: 0 }, [
+      consoleRoutes({ shared, actuator, lab }),
+    ]);
+    await server.start();
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await lab?.stop();
+    if (shared) {
+      await shared.store.exec(sql`DROP DATABASE IF EXISTS ${ident(shared.store.database)}`);
+      await shared.store.stop();
+    }
+  });
+
+  it('approving a proposal in the page changes the router’s load-balancing config', async () => {
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${server.url()}/#token=${token}`);
+    // The token leaves the address bar and stays in the tab's sessionStorage.
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+    expect(page.url()).not.toContain(token);
+    expect(await page.evaluate("sessionStorage.getItem('pathpilot.token')")).toBe(token);
+    await expect.poll(() => page.textContent('#who')).toContain('alice · approver');
+
+    // Everything the issue lists is on the page, from the seeded data.
+    expect(await page.locator('#topo-svg g[data-site]').count()).toBe(shared.config.root.sites.length);
+    expect(await page.locator('#topo-svg g[data-link]').count()).toBe(shared.config.root.links.length);
+    expect(await page.locator('#q-svg polyline').count()).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => page.locator('#budget-bars .budget').count(), { timeout: 20_000 }).toBe(3);
+    expect(await page.textContent('#worst-paths')).toContain('aws-euc1.azure-weu.1');
+
+    const row = page.locator('[data-proposal-id="p-cost-aws-euc1-weu"]');
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.getAttribute('data-status')).toBe('awaiting-approval');
+    await page.screenshot({ path: '/tmp/console.png', fullPage: true });
+
+    const before = lbConfig(lab, 'aws-euc1');
+    const revision = lab.router('aws-euc1').revision();
+    await row.locator('button[data-action=approve]').click();
+
+    await waitFor('the router to commit the new weights', () => lab.router('aws-euc1').revision() > revision, 15_000);
+    expect(lbConfig(lab, 'aws-euc1')).not.toBe(before);
+    const commands = lab.router('aws-euc1').runningCommands(['load-balancing', 'wan']);
+    expect(commands.some((c) => /interface eth1 weight '3'/.test(c))).toBe(true);
+    expect(actuator.decisions).toEqual([{ id: 'p-cost-aws-euc1-weu', action: 'approve', actor: 'alice' }]);
+
+    // The page follows: the row leaves the queue's actionable state and the timeline shows the change.
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 15_000 }).toBe('baking');
+    expect(await row.locator('button[data-action=approve]').count()).toBe(0);
+    await expect.poll(() => page.locator('#tl-table tr[data-event=applied]').count(), { timeout: 15_000 }).toBe(1);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: '/tmp/console-after.png', fullPage: true });
+    await page.close();
+  });
+
+  it('a viewer sees the queue but no decision buttons; a bad token brings up the sign-in dialog', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url()}/#token=${viewerToken}`);
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+    await page.locator('[data-proposal-id]').first().waitFor();
+    expect(await page.locator('button[data-action=approve]').count()).toBe(0);
+    await page.close();
+
+    const other = await browser.context.newPage();
+    await other.goto(`${server.url()}/#token=not-a-real-token-123456`);
+    await other.waitForSelector('dialog#login[open]', { timeout: 15_000 });
+    expect(await other.textContent('#login-error')).toContain('not accepted');
+    await other.fill('#login-token', viewerToken);
+    await other.click('#login-form button[type=submit]');
+    await other.waitForSelector('body[data-ready=true]', { timeout: 15_000 });
+    await expect.poll(() => other.textContent('#who')).toContain('vera · viewer');
+    await other.close();
+  });
+});
+
+describe('console in Chromium: the whole demo loop', () => {
+  let demo: DemoRuntime;
+  let consoleUrl = '';
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  beforeAll(async () => {
+    delete process.env.PATHPILOT_API_TOKENS;
+    demo = await startDemo({
+      scenario: 'cost-pressure',
+      auto: false,
+      speedup: 600,
+      apiPort: 0,
+      log: createLogger({ level: 'silent' }),
+      onReady: (info) => (consoleUrl = info.consoleUrl),
+    });
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  it('a proposal from the optimizer appears in the page; Approve changes the emulated router', async () => {
+    expect(consoleUrl).toMatch(/#token=/);
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(consoleUrl);
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+    const row = page.locator('article.proposal.actionable').first();
+    await row.waitFor({ timeout: 150_000 });
+    const id = await row.getAttribute('data-proposal-id');
+    expect(id).toBeTruthy();
+    const proposal = (await demo.actuator.list()).find((p) => p.id === id)!;
+    const routers = [...new Set(proposal.intents.map((i) => i.router))];
+    const before = new Map(routers.map((r) => [r, demo.lab.router(r).runningCommands()]));
+    await page.screenshot({ path: '/tmp/console-demo.png', fullPage: true });
+
+    await row.locator('button[data-action=approve]').click();
+    await waitFor(
+      'an emulated router to change after Approve',
+      () => routers.some((r) => JSON.stringify(demo.lab.router(r).runningCommands()) !== JSON.stringify(before.get(r))),
+      60_000,
+    );
+    const after = (await demo.actuator.list()).find((p) => p.id === id)!;
+    expect(after.history.some((h) => h.status === 'approved')).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
