@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # pathpilot: one image for every role (`pathpilot start <ingest|sink|optimizer|actuator|api>…`).
-# It runs from source with tsx (no build step), as the unprivileged `node` user.
+# It runs from source with tsx's loader (no build step), as the unprivileged `node` user.
 
 # --- deps: production dependencies from the lockfile only --------------------------------------
 FROM node:20-slim AS deps
@@ -31,5 +31,7 @@ USER node
 EXPOSE 8080 2055/udp 4739/udp 6343/udp
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "bin/pathpilot.mjs"]
+# One process (no launcher in between), so `docker stop`'s SIGTERM reaches pathpilot and it stops
+# its components in order (Kafka offsets commit only after ClickHouse accepted the rows).
+ENTRYPOINT ["node", "--import", "tsx", "cli/main.ts"]
 CMD ["start", "api", "--host", "0.0.0.0", "--port", "8080"]

@@ -199,13 +199,14 @@ describe('Dockerfile', () => {
     expect(JSON.parse(read('package.json')).engines.node).toMatch(/^>=20/);
   });
 
-  it('runs as a non-root user, from source through bin/pathpilot.mjs, with a health check', () => {
+  it('runs as a non-root user, from source through the CLI in one process, with a health check', () => {
     const user = finalStage.findLast((i) => i.op === 'USER');
     expect(user?.args).toBeDefined();
     expect(['root', '0', '0:0']).not.toContain(user!.args);
     const idx = (op: string) => finalStage.findIndex((i) => i.op === op);
     expect(idx('USER')).toBeLessThan(idx('ENTRYPOINT'));
-    expect(JSON.parse(finalStage[idx('ENTRYPOINT')]!.args)).toEqual(['node', 'bin/pathpilot.mjs']);
+    expect(JSON.parse(finalStage[idx('ENTRYPOINT')]!.args)).toEqual(['node', '--import', 'tsx', 'cli/main.ts']);
+    expect(existsSync(join(repo, 'cli', 'main.ts'))).toBe(true);
     const cmd = JSON.parse(finalStage[idx('CMD')]!.args) as string[];
     expect(cmd[0]).toBe('start');
     expect(roles).toContain(cmd[1]);

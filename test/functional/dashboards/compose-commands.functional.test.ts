@@ -15,6 +15,15 @@ const compose = parse(readFileSync(join(repo, 'docker-compose.yml'), 'utf8'), { 
   services: Record<string, { command?: string[]; environment?: Record<string, string>; volumes?: string[]; build?: unknown }>;
 };
 const roleServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
+/** The image's ENTRYPOINT (WORKDIR /app is the repository root), run with this Node. */
+const entrypoint = (() => {
+  const line = readFileSync(join(repo, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('ENTRYPOINT '));
+  const argv = JSON.parse(line!.slice('ENTRYPOINT '.length)) as string[];
+  if (argv[0] !== 'node') throw new Error(`unexpected ENTRYPOINT ${line}`);
+  return argv.slice(1);
+})();
 
 describe('docker-compose pathpilot commands', () => {
   it('has the five roles', () => {
@@ -33,7 +42,7 @@ describe('docker-compose pathpilot commands', () => {
         // Compose interpolation: `${VAR:-default}` takes the default, `${VAR:?msg}` gets a test value.
         env[k] = v.startsWith('${') ? (/:-(.*)\}$/.exec(v)?.[1] ?? 'admin:ci:0123456789abcdef0123') : v;
       }
-      const r = spawnSync(process.execPath, [join(repo, 'bin', 'pathpilot.mjs'), ...args, '--check'], {
+      const r = spawnSync(process.execPath, [...entrypoint, ...args, '--check'], {
         cwd: repo,
         env,
         encoding: 'utf8',
