@@ -94,9 +94,10 @@ async function seed(store: Store): Promise<void> {
   await store.insert('probes_raw', probes);
   await store.insert('iface_raw', ifaces);
 
+  // Through the day of `to` itself, so month-to-date panels have rows even in the first hour of a month.
   const costs: Record<string, string | number>[] = [];
   const monthStart = Date.UTC(new Date(to).getUTCFullYear(), new Date(to).getUTCMonth(), 1);
-  for (let d = Math.min(monthStart, to - 3 * 86_400_000); d < to; d += 86_400_000) {
+  for (let d = Math.min(monthStart, to - 3 * 86_400_000); d <= to; d += 86_400_000) {
     const dayStart = Math.floor(d / 86_400_000) * 86_400_000;
     links.forEach((link, i) => {
       costs.push(
