@@ -58,3 +58,19 @@ describe('CsvSplitter', () => {
     expect(rows.map((r) => r.line)).toEqual([1, 2, 5]);
   });
 });
+
+describe('CsvSplitter column projection', () => {
+  it('materializes only the kept columns, still counting every field and line', () => {
+    const s = new CsvSplitter();
+    s.setKeep([true, false, true]);
+    const rows: CsvRow[] = [];
+    s.push('1,"skip ""me""",3\n4,"x\ny",6\n7,8\n', (r) => rows.push(r));
+    s.end((r) => rows.push(r));
+    expect(rows.map((r) => [r.line, r.fields])).toEqual([
+      [1, ['1', '', '3']],
+      [2, ['4', '', '6']],
+      [4, ['7', '']],
+    ]);
+    expect(rows[1]!.raw).toBe('4,"x\ny",6');
+  });
+});

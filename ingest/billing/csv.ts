@@ -31,6 +31,15 @@ export class CsvSplitter {
   private line = 1;
   private first = true;
   private width = 0;
+  private keep: readonly boolean[] | undefined;
+
+  /**
+   * Materializes only these columns (others read as ''): rows are still split and counted in full,
+   * but unused fields cost no string each. Undefined keeps every column.
+   */
+  setKeep(keep: readonly boolean[] | undefined): void {
+    this.keep = keep;
+  }
 
   /** Feeds a chunk of text; calls `onRow` for every complete row. */
   push(chunk: string, onRow: (row: CsvRow) => void): void {
@@ -55,6 +64,7 @@ export class CsvSplitter {
   /** Parses as many complete rows as `text` holds; returns how many characters were consumed. */
   private parse(text: string, final: boolean, onRow: (row: CsvRow) => void): number {
     const len = text.length;
+    const keep = this.keep;
     let pos = 0;
     while (pos < len) {
       const startLine = this.line;
@@ -74,6 +84,7 @@ export class CsvSplitter {
         }
         if (text.charCodeAt(p) === QUOTE) {
           let q = p + 1;
+          const wanted = keep === undefined || keep[nf] !== false;
           let value = '';
           let closed = false;
           for (;;) {
@@ -81,11 +92,11 @@ export class CsvSplitter {
             if (e === -1) break;
             if (e + 1 >= len && !final) break; // cannot tell "" from a closing quote yet
             if (text.charCodeAt(e + 1) === QUOTE) {
-              value += text.slice(q, e + 1);
+              if (wanted) value += text.slice(q, e + 1);
               q = e + 2;
               continue;
             }
-            value += text.slice(q, e);
+            if (wanted) value += text.slice(q, e);
             p = e + 1;
             closed = true;
             break;
@@ -148,7 +159,8 @@ export class CsvSplitter {
         if (e >= len && !final) break;
         let end = e;
         if (end > p && text.charCodeAt(end - 1) === CR) end--;
-        fields[nf++] = text.slice(p, end);
+        fields[nf] = keep === undefined || keep[nf] !== false ? text.slice(p, end) : '';
+        nf++;
         if (e >= len) {
           p = e;
           complete = true;

@@ -11,6 +11,13 @@ import { flattenGcpJson, gcpColumns } from './formats/gcp.ts';
 import type { LinkMapper } from './links.ts';
 import type { BillingMetrics } from './metrics.ts';
 
+/** A per-column flag: true for the columns a mapper reads. */
+export function keepMask(columns: readonly number[], width: number): boolean[] {
+  const mask = new Array<boolean>(width).fill(false);
+  for (const c of columns) mask[c] = true;
+  return mask;
+}
+
 export interface BadRow {
   file: string;
   line: number;
@@ -143,6 +150,7 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
       }
       summary.format = format;
       width = row.fields.length;
+      splitter.setKeep(keepMask(mapper.columns, width));
       return;
     }
     if (row.error) {

@@ -6,7 +6,7 @@ import type { LinkRule } from './config.ts';
 import { CsvSplitter } from './csv.ts';
 import { createMapper } from './detect.ts';
 import type { BillingFormat } from './formats/common.ts';
-import type { BadRow, CostTotal } from './importer.ts';
+import { keepMask, type BadRow, type CostTotal } from './importer.ts';
 import { createLinkMapper } from './links.ts';
 
 /** What a worker needs to map segments of one file (all structured-clonable). */
@@ -40,6 +40,7 @@ export interface SegmentResult {
 export function createSegmentProcessor(setup: SegmentSetup) {
   const mapper = createMapper(setup.format, setup.header);
   const width = setup.header.length;
+  const keep = keepMask(mapper.columns, width);
   const linkMapper = createLinkMapper(setup.topology ? new Topology(setup.topology) : undefined, setup.linkRules, setup.mapLinks);
 
   return (seq: number, text: string, firstLine: number, final: boolean): SegmentResult => {
@@ -51,6 +52,7 @@ export function createSegmentProcessor(setup: SegmentSetup) {
       if (result.badRows.length < setup.maxBadRowsReported) result.badRows.push({ file: setup.file, line, reason });
     };
     const splitter = new CsvSplitter();
+    splitter.setKeep(keep);
     const onRow = (row: { fields: string[]; line: number; raw: string; error?: string }) => {
       const line = firstLine + row.line - 1;
       result.rows++;

@@ -84,6 +84,7 @@ export function awsMapper(format: Extract<BillingFormat, 'aws-cur' | 'aws-cur2'>
 
   return {
     format,
+    columns: [...c.used],
     map(f, raw) {
       const az = val(f, zone);
       const pm = product >= 0 ? productMap(val(f, product)) : undefined;

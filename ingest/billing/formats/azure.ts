@@ -27,6 +27,7 @@ export function azureMapper(header: readonly string[]): RowMapper {
 
   return {
     format: 'azure',
+    columns: [...c.used],
     map(f, raw) {
       const day = parseTime(val(f, date));
       const here = normalizeAzureRegion(val(f, location) || val(f, meterRegion));

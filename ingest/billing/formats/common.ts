@@ -11,6 +11,8 @@ export type MapResult = { ok: true; record: CostRecord } | { ok: false; reason: 
 /** Maps one row (fields in header order) to a cost record, or gives the reason it cannot. */
 export interface RowMapper {
   readonly format: BillingFormat;
+  /** Column indexes the mapper reads (the reader may skip materializing the others). */
+  readonly columns: readonly number[];
   /** `raw` is the row's text as read; it feeds the deterministic line id. */
   map(fields: readonly string[], raw: string): MapResult;
 }
@@ -27,6 +29,8 @@ export class MissingColumnsError extends Error {
 export class Columns {
   private readonly index = new Map<string, number>();
   private readonly missing: string[] = [];
+  /** Indexes looked up so far: the columns the mapper reads. */
+  readonly used = new Set<number>();
 
   constructor(
     readonly format: string,
@@ -46,7 +50,10 @@ export class Columns {
   opt(...names: string[]): number {
     for (const n of names) {
       const i = this.index.get(n.toLowerCase());
-      if (i !== undefined) return i;
+      if (i !== undefined) {
+        this.used.add(i);
+        return i;
+      }
     }
     return -1;
   }

@@ -42,6 +42,7 @@ export function focusMapper(header: readonly string[]): RowMapper {
 
   return {
     format: 'focus',
+    columns: [...c.used],
     map(f, raw) {
       const prov = normalizeProvider(val(f, provider));
       let region = val(f, regionId) || val(f, regionName);

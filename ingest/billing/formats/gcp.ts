@@ -86,6 +86,7 @@ export function gcpMapper(header: readonly string[]): RowMapper {
 
   return {
     format: 'gcp',
+    columns: [...c.used],
     map(f, raw) {
       const credit = creditsTotal(val(f, credits));
       if (credit === undefined) return { ok: false, reason: 'credits is not a JSON array of {amount}' };
