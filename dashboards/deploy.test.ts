@@ -104,6 +104,9 @@ describe('docker-compose.yml', () => {
     const used = [...readFileSync(paths.datasources, 'utf8').matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!);
     expect(used.length).toBeGreaterThan(3);
     for (const v of used) expect(g.environment, v).toHaveProperty(v);
+    const home = g.environment!.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
+    const dashMount = (g.volumes ?? []).find((v) => home.startsWith(`${v.split(':')[1]}/`))!;
+    expect(existsSync(join(repo, dashMount.split(':')[0]!, home.slice(dashMount.split(':')[1]!.length)))).toBe(true);
     expect(g.environment?.CLICKHOUSE_HOST).toBe('clickhouse');
     expect(g.environment?.PROMETHEUS_URL).toBe('http://prometheus:9090');
   });
