@@ -133,7 +133,7 @@ describe('flow collector', () => {
   it('applies the per-exporter default sampling rate when the export carries none', async () => {
     const bus = new RecordingBus();
     await bus.start();
-    const { c, port } = await start(bus, { sampling: { default: 1, exporters: { '127.0.1.2': 100 } } });
+    const { c, registry, port } = await start(bus, { sampling: { default: 1, exporters: { '127.0.1.2': 100 } } });
     // NetFlow v5 with interval 0 in its header: "no sampling information".
     const v5 = Buffer.alloc(24 + 48);
     v5.writeUInt16BE(5, 0);
@@ -155,6 +155,8 @@ describe('flow collector', () => {
         class: 'bulk',
       }),
     ]);
+    // Never silently: the defaulted rate is counted.
+    expect((await metricValues(registry))['pathpilot_ingest_flow_sampling_defaulted_total']).toBe(1);
   });
 
   it('never blocks on the bus: a bounded buffer, then counted drops, then recovery', async () => {

@@ -121,6 +121,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       totals.ifaces += o.ifaces;
     }
     for (const e of o.errors) countError(e, 1);
+    if (o.defaultRated > 0) metrics.defaultRated.inc(o.defaultRated);
   }
 
   function countError(reason: string, n: number): void {
@@ -200,6 +201,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       totals.ifaces += msg.ifaces;
       if (msg.flows > 0) metrics.records.inc({ kind: 'flow' }, msg.flows);
       if (msg.ifaces > 0) metrics.records.inc({ kind: 'iface' }, msg.ifaces);
+      if (msg.defaultRated > 0) metrics.defaultRated.inc(msg.defaultRated);
       for (const [k, v] of Object.entries(msg.errors)) countError(k, v);
       if (msg.expired > 0) countError('template_missing', msg.expired);
       workerGauges.set(worker, { templates: msg.templates, pending: msg.pending });

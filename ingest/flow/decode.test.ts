@@ -505,13 +505,16 @@ describe('NetFlow v5/v9 and IPFIX captures from real exporters', () => {
     expect(dec.templates.pendingCount()).toBe(8); // eight data sets wait for 192.0.2.99's own template
     const same = dec.decode(read('netflow9_test_paloalto_panos_data.dat'), { exporter: '192.0.2.1', receivedAt });
     expect(same.flows).toHaveLength(8);
+    // PAN-OS exports no sampling information: every flow got the default rate, and says so.
+    expect(same.defaultRated).toBe(8);
+    expect(same.flows.every((f) => f.sampling_rate === 1)).toBe(true);
   });
 
   it('buffers data that arrives before its template, then counts it as template_missing when it expires', () => {
     const dec = new FlowDecoder({ pendingTtlMs: 1000 });
     const read = (f: string) => readFileSync(join(datDir, f));
     const early = dec.decode(read('ipfix_test_vmware_vds_data264.dat'), { exporter: '192.0.2.7', receivedAt });
-    expect(early).toEqual({ flows: [], ifaces: [], errors: [] });
+    expect(early).toEqual({ flows: [], ifaces: [], errors: [], defaultRated: 0 });
     const tpl = dec.decode(read('ipfix_test_vmware_vds_tpl.dat'), { exporter: '192.0.2.7', receivedAt: receivedAt + 500 });
     expect(tpl.flows.map((f) => [f.src_addr, f.dst_port, f.bytes])).toEqual([['172.18.65.21', 5985, 100]]);
     // Too late: the set is dropped and counted.

@@ -11,6 +11,7 @@ export interface FlowMetrics extends StageMetrics {
   receivedBytes: ReturnType<typeof counter>;
   records: ReturnType<typeof counter<'kind'>>;
   messages: ReturnType<typeof counter<'kind'>>;
+  defaultRated: ReturnType<typeof counter>;
   buffered: ReturnType<typeof gauge>;
   templates: ReturnType<typeof gauge>;
   pending: ReturnType<typeof gauge>;
@@ -23,6 +24,11 @@ export function createFlowMetrics(registry: Registry): FlowMetrics {
     receivedBytes: counter(registry, `${p}_received_bytes_total`, 'UDP payload bytes received'),
     records: counter(registry, `${p}_decoded_records_total`, 'Records decoded, by kind (flow, iface)', ['kind']),
     messages: counter(registry, `${p}_published_messages_total`, 'Kafka messages published, by kind', ['kind']),
+    defaultRated: counter(
+      registry,
+      `${p}_sampling_defaulted_total`,
+      'Flows whose export carried no sampling rate: the configured per-exporter default was applied',
+    ),
     buffered: gauge(registry, `${p}_buffered_records`, 'Records waiting for the bus (open batches + queued messages)'),
     templates: gauge(registry, `${p}_templates`, 'NetFlow v9/IPFIX templates known'),
     pending: gauge(registry, `${p}_pending_data_sets`, 'Data sets waiting for their template'),

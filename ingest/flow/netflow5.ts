@@ -20,6 +20,7 @@ export function decodeNetflow5(buf: Buffer, meta: DatagramMeta, out: DecodeResul
   const domain = (buf[20]! << 8) | buf[21]!;
   const interval = buf.readUInt16BE(22) & 0x3fff;
   const rate = interval > 0 ? interval : defaultRate;
+  const defaulted = interval === 0;
   const exportMs = unixSecs * 1000 + Math.floor(unixNsecs / 1e6);
   const available = Math.floor((buf.length - HEADER) / RECORD);
   const n = Math.min(count, available);
@@ -55,6 +56,7 @@ export function decodeNetflow5(buf: Buffer, meta: DatagramMeta, out: DecodeResul
     if (start !== undefined) rec.flow_start = start;
     if (end !== undefined) rec.flow_end = end;
     out.flows.push(rec);
+    if (defaulted) out.defaultRated++;
   }
   if (n < count) throw new DecodeFault('truncated', `netflow v5: header announces ${count} records, datagram holds ${n}`);
 }

@@ -448,7 +448,11 @@ function decodeDataSet(
     if (bytes < 0 && packets < 0 && src === '' && dst === '') continue; // not a flow (e.g. an event record)
     let sampling = rate > 0 ? rate : -1;
     if (sampling < 0 && samplerId >= 0) sampling = state.samplerRates.get(samplerId) ?? -1;
-    if (sampling < 0) sampling = state.domainRate ?? opts.defaultRate;
+    if (sampling < 0 && state.domainRate !== undefined) sampling = state.domainRate;
+    if (sampling < 0) {
+      sampling = opts.defaultRate;
+      out.defaultRated++;
+    }
     const rec: FlowRecord = {
       time_received: meta.receivedAt,
       exporter: meta.exporter,

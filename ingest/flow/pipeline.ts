@@ -26,6 +26,8 @@ export interface SealedMessage {
 /** What one datagram produced, for counters. */
 export interface IngestOutcome {
   flows: number;
+  /** Flows whose sampling rate came from the configured default. */
+  defaultRated: number;
   ifaces: number;
   errors: string[];
 }
@@ -90,7 +92,7 @@ export class FlowPipeline {
         this.add(this.ifaceBatches, 'iface', key, i);
       }
     }
-    return { flows: r.flows.length, ifaces: r.ifaces.length, errors: r.errors };
+    return { flows: r.flows.length, ifaces: r.ifaces.length, errors: r.errors, defaultRated: r.defaultRated };
   }
 
   private add<T extends object>(map: Map<string, T[]>, kind: 'flow' | 'iface', key: string, rec: T): void {

@@ -14,6 +14,8 @@ export interface DecodeResult {
   ifaces: IfaceRecord[];
   /** Reasons this datagram (or parts of it) could not be decoded; empty when all went well. */
   errors: string[];
+  /** Flows whose sampling rate is the configured default because the export carried none. */
+  defaultRated: number;
 }
 
 /** Stable reasons for malformed or undecodable input (label values of `errors_total{error_type}`). */
@@ -21,7 +23,7 @@ export type DecodeErrorReason =
   'truncated' | 'unknown_version' | 'bad_header' | 'bad_set' | 'bad_template' | 'template_missing' | 'bad_record' | 'bad_sample';
 
 export function emptyResult(): DecodeResult {
-  return { flows: [], ifaces: [], errors: [] };
+  return { flows: [], ifaces: [], errors: [], defaultRated: 0 };
 }
 
 /** A decoder fault: thrown inside a decoder, caught at its boundary and turned into a counted reason. */

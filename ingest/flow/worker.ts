@@ -22,6 +22,7 @@ export type FromWorker =
       datagrams: number;
       flows: number;
       ifaces: number;
+      defaultRated: number;
       errors: Record<string, number>;
       expired: number;
       templates: number;
@@ -38,6 +39,7 @@ if (port) {
   let datagrams = 0;
   let flows = 0;
   let ifaces = 0;
+  let defaultRated = 0;
   let expired = 0;
   let errors: Record<string, number> = {};
   const post = () => {
@@ -53,12 +55,13 @@ if (port) {
       datagrams,
       flows,
       ifaces,
+      defaultRated,
       errors,
       expired,
       templates: pipeline.decoder.templates.templateCount(),
       pending: pipeline.decoder.templates.pendingCount(),
     } satisfies FromWorker);
-    datagrams = flows = ifaces = expired = 0;
+    datagrams = flows = ifaces = defaultRated = expired = 0;
     errors = {};
   };
   port.on('message', (msg: ToWorker) => {
@@ -68,6 +71,7 @@ if (port) {
       datagrams++;
       flows += r.flows;
       ifaces += r.ifaces;
+      defaultRated += r.defaultRated;
       for (const e of r.errors) errors[e] = (errors[e] ?? 0) + 1;
       post();
     } else if (msg.type === 'tick') {
