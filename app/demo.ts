@@ -1,0 +1,236 @@
+/**
+ * `pathpilot demo` (what `npm start` runs): the lab twin with emulated VyOS routers and every role in one
+ * process — in-process bus and queue and embedded chDB unless KAFKA_BROKERS / CLICKHOUSE_URL / REDIS_URL
+ * say otherwise — on an accelerated simulated clock. With a duration it runs the scenario once, runs
+ * the same scenario with static routing as the baseline, and returns the comparison.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimulatedClock } from '../core/clock.ts';
+import { startAll, memoizeStop, type Component } from '../core/component.ts';
+import { loadConfig, type LoadedConfig } from '../core/config/index.ts';
+import { errorMessage } from '../core/errors.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { createVyosLabForTopology, type VyosLab } from '../lab/vyos/index.ts';
+import { createTwin, busSinks, type Twin, type TwinState } from '../lab/twin/index.ts';
+import { adapterComponents, adapterHealth, apiAuthenticator, createApi, createShared, type Shared } from './runtime.ts';
+import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from './roles.ts';
+import { buildActuatorRole, type ActuatorRole } from './actuator-role.ts';
+import { consoleRoutes } from './console/routes.ts';
+
+export interface DemoOptions {
+  scenario: string;
+  seed?: number;
+  /** Fully closed loop: low-risk proposals are approved automatically. */
+  auto: boolean;
+  /** Simulated time to run; undefined = until stopped. */
+  durationMs?: number;
+  /** Simulated seconds per wall second. */
+  speedup: number;
+  apiPort: number;
+  configFile?: string;
+  log?: Logger;
+  /** Called once the API is listening (the CLI prints the URL). */
+  onReady?(info: { url: string; consoleUrl: string; token?: string; routers: Record<string, string> }): void;
+}
+
+export interface RunTotals {
+  simulated_hours: number;
+  egress_cost: number;
+  egress_gb: number;
+  slo_violation_minutes: number;
+}
+
+export interface DemoSummary extends RunTotals {
+  scenario: string;
+  seed: number;
+  flows_ingested: number;
+  rows_stored: Record<string, number>;
+  proposals: number;
+  applied: number;
+  rolled_back: number;
+  baseline: RunTotals;
+  wall_seconds: number;
+}
+
+export function totalsOf(state: TwinState, simulatedMs: number): RunTotals {
+  let slo = 0;
+  for (const byClass of Object.values(state.slo_violation_minutes)) for (const m of Object.values(byClass)) slo += m;
+  return {
+    simulated_hours: simulatedMs / 3_600_000,
+    egress_cost: state.egress.cost_total,
+    egress_gb: state.egress.gb_total,
+    slo_violation_minutes: slo,
+  };
+}
+
+/** The same scenario and seed with the routers' seed config untouched: what static routing would do. */
+export async function runBaseline(
+  config: LoadedConfig,
+  scenario: string,
+  seed: number | undefined,
+  durationMs: number,
+  startMs: number,
+) {
+  const clock = new SimulatedClock(startMs);
+  const twin = createTwin(
+    { clock, config: config.root, log: createLogger({ level: 'silent' }) },
+    {
+      scenario,
+      ...(seed !== undefined ? { seed } : {}),
+      flow: { enabled: false },
+      billing: { enabled: false },
+      probes: { enabled: false },
+      iface: { enabled: false },
+    },
+  );
+  await twin.runFor(durationMs);
+  return totalsOf(twin.state(), durationMs);
+}
+
+export interface DemoRuntime {
+  shared: Shared;
+  lab: VyosLab;
+  twin: Twin;
+  actuator: ActuatorRole;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the whole loop; returns handles (the end-to-end tests drive it through these). */
+export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
+  const env = { ...process.env };
+  const log = options.log ?? createLogger({ name: 'pathpilot' });
+  const config = loadConfig(options.configFile, env);
+  // The lab's routers accept one key made up for this run unless the operator exported one.
+  const keyVars = new Set(config.root.sites.map((s) => s.router.api_key_env));
+  const labKey = randomBytes(18).toString('base64url');
+  for (const v of keyVars) env[v] ??= labKey;
+  config.root.actuation.mode = options.auto ? 'auto' : 'approval';
+
+  // Simulated time starts now (on the hour): retention TTLs compare with the server's real clock, so data
+  // stamped in the past would expire as soon as it lands.
+  const clock = new SimulatedClock(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  if (config.root.services.store.kind === 'chdb' && !config.root.services.store.path)
+    config.root.services.store.path = mkdtempSync(join(tmpdir(), 'pathpilot-chdb-'));
+  const shared = createShared({ config, clock, log, env });
+  const lab = await createVyosLabForTopology(shared.topology, { clock, env });
+  // The actuator finds each emulated router through the site's api_url.
+  for (const site of config.root.sites) site.router.api_url = lab.urls[site.id] ?? site.router.api_url;
+
+  const ingest = buildIngest(shared, { flowPort: 0 });
+  const sink = buildSink(shared);
+  const actuator = buildActuatorRole(shared, { labRouters: lab });
+  const optimizerRole = buildOptimizer(
+    shared,
+    { interval_s: 900, step_s: 300, history_h: 48, epochs: 6, registry_dir: '' },
+    { currentWeights: () => actuator.currentWeights() },
+  );
+  const { auth, generated } = apiAuthenticator(env);
+  const api = createApi(shared, auth, {
+    port: options.apiPort,
+    health: adapterHealth(shared),
+    plugins: [optimizerRoutesFor(shared, optimizerRole), actuator.routes, consoleRoutes({ shared, actuator, lab })],
+  });
+
+  let twin: Twin | undefined;
+  const twinComponent: Component = {
+    name: 'lab.twin',
+    async start() {
+      const addr = ingest.collector.addresses()[0]!;
+      twin = createTwin(
+        {
+          clock,
+          config: config.root,
+          registry: shared.registry,
+          log: log.child({ component: 'lab.twin' }),
+          routers: lab.routers,
+          sinks: {
+            ...busSinks(shared.bus),
+            onBillingFile: async (file) => {
+              await ingest.billing
+                .importFiles([file], { format: 'focus' })
+                .catch((err: unknown) => log.warn({ err: errorMessage(err), file }, 'billing import failed'));
+            },
+          },
+        },
+        {
+          scenario: options.scenario,
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          mode: 'drive',
+          speedup: options.speedup,
+          flow: { collector: `${addr.address}:${addr.port}` },
+        },
+      );
+      await twin.start();
+    },
+    stop: memoizeStop(async () => {
+      await twin?.stop();
+    }),
+  };
+  const labComponent: Component = { name: 'lab.vyos', start: async () => {}, stop: memoizeStop(() => lab.stop()) };
+
+  const stop = await startAll([
+    labComponent,
+    ...adapterComponents(shared),
+    sink,
+    ...ingest.components,
+    ...actuator.components,
+    optimizerRole.optimizer,
+    api,
+    twinComponent,
+  ]);
+  const url = api.url();
+  options.onReady?.({
+    url,
+    consoleUrl: `${url}/${generated ? `#token=${generated}` : ''}`,
+    ...(generated ? { token: generated } : {}),
+    routers: lab.urls,
+  });
+  return {
+    shared,
+    lab,
+    get twin() {
+      if (!twin) throw new Error('twin not started');
+      return twin;
+    },
+    actuator,
+    stop,
+  };
+}
+
+/** Runs the demo for a bounded simulated duration and compares it with static routing. */
+export async function runDemo(options: DemoOptions & { durationMs: number }): Promise<DemoSummary> {
+  const wallStart = performance.now();
+  const demo = await startDemo(options);
+  const startMs = demo.shared.clock.now();
+  try {
+    const deadline = startMs + options.durationMs;
+    // Bounded: at most the simulated duration plus a wall-clock guard of 2× what the speed-up implies.
+    const wallLimit = performance.now() + Math.max(60_000, (options.durationMs / Math.max(1, options.speedup)) * 2);
+    while (demo.shared.clock.now() < deadline && performance.now() < wallLimit) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await demo.stop();
+  }
+  const simulatedMs = demo.shared.clock.now() - startMs;
+  const state = demo.twin.state();
+  const config = loadConfig(options.configFile, process.env);
+  const baseline = await runBaseline(config, options.scenario, options.seed, simulatedMs, startMs);
+  const counts = demo.actuator.counts();
+  const flows = (await demo.shared.registry.getSingleMetric('pathpilot_ingest_flow_received_total')?.get())?.values ?? [];
+  return {
+    scenario: demo.twin.scenario.name,
+    seed: demo.twin.scenario.seed,
+    ...totalsOf(state, simulatedMs),
+    flows_ingested: flows.reduce((a, v) => a + v.value, 0),
+    rows_stored: {},
+    proposals: counts.proposals,
+    applied: counts.applied,
+    rolled_back: counts.rolled_back,
+    baseline,
+    wall_seconds: (performance.now() - wallStart) / 1000,
+  };
+}

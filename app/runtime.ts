@@ -1,0 +1,126 @@
+/**
+ * The composition root: builds the shared adapters once (bus, store, queue, registry, logger, clock)
+ * and the components of the roles asked for, in dependency order; starts them in order and stops
+ * them in reverse. `pathpilot start <roles…>` and `pathpilot demo` both go through here.
+ */
+import { randomBytes } from 'node:crypto';
+import { RealClock, type Clock } from '../core/clock.ts';
+import { startAll, memoizeStop, type Component } from '../core/component.ts';
+import { loadConfig, Topology, type LoadedConfig } from '../core/config/index.ts';
+import { createBus } from '../core/bus/index.ts';
+import { createStore } from '../core/store/index.ts';
+import { createQueue } from '../core/queue/index.ts';
+import type { Bus } from '../core/bus/types.ts';
+import type { Store } from '../core/store/types.ts';
+import type { Queue } from '../core/queue/types.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { createRegistry, type Registry } from '../core/metrics.ts';
+import { createHttpServer, type RoutePlugin, type HealthCheck } from '../core/http/server.ts';
+import { TokenAuthenticator } from '../core/http/auth.ts';
+import { ConfigError } from '../core/errors.ts';
+
+export const roleNames = ['ingest', 'sink', 'optimizer', 'actuator', 'api'] as const;
+export type RoleName = (typeof roleNames)[number];
+
+export interface RuntimeOptions {
+  /** A loaded configuration; default: `loadConfig(configFile)`. */
+  config?: LoadedConfig;
+  configFile?: string;
+  clock?: Clock;
+  log?: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The adapters every role shares. */
+export interface Shared {
+  config: LoadedConfig;
+  topology: Topology;
+  clock: Clock;
+  log: Logger;
+  registry: Registry;
+  bus: Bus;
+  store: Store;
+  queue: Queue;
+  env: NodeJS.ProcessEnv;
+}
+
+export function createShared(options: RuntimeOptions = {}): Shared {
+  const env = options.env ?? process.env;
+  const config = options.config ?? loadConfig(options.configFile, env);
+  const log = options.log ?? createLogger();
+  const clock = options.clock ?? new RealClock();
+  const registry = createRegistry({ defaultMetrics: true });
+  const services = config.root.services;
+  return {
+    config,
+    topology: new Topology(config.root),
+    clock,
+    log,
+    registry,
+    bus: createBus(services.bus, { log: log.child({ component: 'bus' }), registry, clock }),
+    store: createStore(services.store, { log: log.child({ component: 'store' }) }),
+    queue: createQueue(services.queue, { log: log.child({ component: 'queue' }), registry, clock }),
+    env,
+  };
+}
+
+/** The adapters as components, so they start first and stop last. */
+export function adapterComponents(shared: Shared): Component[] {
+  return [
+    { name: 'bus', start: () => shared.bus.start(), stop: memoizeStop(() => shared.bus.stop()) },
+    { name: 'store', start: () => shared.store.start(), stop: memoizeStop(() => shared.store.stop()) },
+    { name: 'queue', start: () => shared.queue.start(), stop: memoizeStop(() => shared.queue.stop()) },
+  ];
+}
+
+/**
+ * API tokens from `PATHPILOT_API_TOKENS` (`role:name:token,…`). Without it, one admin token is made up
+ * for this process and returned so the caller can print it once (the demo puts it in the console URL).
+ */
+export function apiAuthenticator(env: NodeJS.ProcessEnv): { auth: TokenAuthenticator; generated?: string } {
+  if (env.PATHPILOT_API_TOKENS) return { auth: TokenAuthenticator.fromSpec(env.PATHPILOT_API_TOKENS) };
+  const token = randomBytes(18).toString('base64url');
+  return { auth: TokenAuthenticator.fromSpec(`admin:local-admin:${token}`), generated: token };
+}
+
+export interface ApiOptions {
+  host?: string;
+  port?: number;
+  plugins: RoutePlugin[];
+  health?: HealthCheck[];
+}
+
+export function createApi(shared: Shared, auth: TokenAuthenticator, options: ApiOptions) {
+  return createHttpServer(
+    { registry: shared.registry, auth, log: shared.log.child({ component: 'api' }), health: options.health ?? [] },
+    { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
+    options.plugins,
+  );
+}
+
+/** Standard health checks over the shared adapters. */
+export function adapterHealth(shared: Shared): HealthCheck[] {
+  return [{ name: 'store', check: () => shared.store.ping() }];
+}
+
+export function parseRoles(args: readonly string[]): RoleName[] {
+  const roles = args.length === 0 ? [...roleNames] : args;
+  for (const r of roles) {
+    if (!(roleNames as readonly string[]).includes(r))
+      throw new ConfigError([`unknown role "${r}" (roles: ${roleNames.join(', ')})`]);
+  }
+  return [...new Set(roles)] as RoleName[];
+}
+
+/** Starts components in order and returns one stop function; SIGINT/SIGTERM stop them in reverse. */
+export async function runUntilSignal(components: Component[], log: Logger): Promise<void> {
+  const stop = await startAll(components);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      void stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  });
+}

@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import { runDemo, startDemo, type DemoSummary } from '../../app/demo.ts';
+import { parseDuration } from '../../app/duration.ts';
+import { runUntilSignal } from '../../app/runtime.ts';
+import { createLogger } from '../../core/log.ts';
+
+export const summary = 'run the whole loop on the lab twin (--scenario, --auto, --duration 6h, --speedup, --port)';
+
+function fmt(n: number, digits = 1): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function renderSummary(s: DemoSummary): string {
+  const pct = (a: number, b: number) => (b === 0 ? 'n/a' : `${a <= b ? '-' : '+'}${fmt((Math.abs(a - b) / b) * 100)}%`);
+  return [
+    `scenario ${s.scenario} (seed ${s.seed}): ${fmt(s.simulated_hours)} simulated hours in ${fmt(s.wall_seconds)} s`,
+    `flows ingested        ${s.flows_ingested.toLocaleString('en-US')}`,
+    `proposals             ${s.proposals} (applied ${s.applied}, rolled back ${s.rolled_back})`,
+    `                      pathpilot        static routing`,
+    `egress cost (USD)     ${fmt(s.egress_cost, 2).padEnd(16)} ${fmt(s.baseline.egress_cost, 2).padEnd(14)} ${pct(s.egress_cost, s.baseline.egress_cost)}`,
+    `egress (GB)           ${fmt(s.egress_gb, 0).padEnd(16)} ${fmt(s.baseline.egress_gb, 0)}`,
+    `SLO-violation minutes ${fmt(s.slo_violation_minutes, 0).padEnd(16)} ${fmt(s.baseline.slo_violation_minutes, 0)}`,
+  ].join('\n');
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      scenario: { type: 'string', default: 'cost-pressure' },
+      seed: { type: 'string' },
+      auto: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      speedup: { type: 'string', default: '120' },
+      port: { type: 'string', default: '8080' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'warn' });
+  const base = {
+    scenario: values.scenario!,
+    ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
+    auto: values.auto!,
+    speedup: Number(values.speedup),
+    apiPort: Number(values.port),
+    ...(values.config ? { configFile: values.config } : {}),
+    log,
+    onReady: (info: { url: string; consoleUrl: string }) => {
+      process.stderr.write(
+        `pathpilot demo: ${values.auto ? 'automatic' : 'approval'} mode, scenario ${values.scenario}, ${values.speedup}× time\n` +
+          `  web console: ${info.consoleUrl}\n  API:         ${info.url}  (metrics: ${info.url}/metrics)\n`,
+      );
+    },
+  };
+  if (!values.duration) {
+    const demo = await startDemo(base);
+    await runUntilSignal([{ name: 'demo', start: async () => {}, stop: demo.stop }], log);
+    return 0;
+  }
+  const result = await runDemo({ ...base, durationMs: parseDuration(values.duration) });
+  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSummary(result)}\n`);
+  return 0;
+}

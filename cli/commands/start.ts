@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import type { Component } from '../../core/component.ts';
+import type { RoutePlugin } from '../../core/http/server.ts';
+import {
+  adapterComponents,
+  adapterHealth,
+  apiAuthenticator,
+  createApi,
+  createShared,
+  parseRoles,
+  runUntilSignal,
+} from '../../app/runtime.ts';
+import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from '../../app/roles.ts';
+import { buildActuatorRole } from '../../app/actuator-role.ts';
+
+export const summary =
+  'run roles against real routers and services: start [ingest] [sink] [optimizer] [actuator] [api] (-c FILE, --check)';
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, port: { type: 'string', default: '8080' } },
+  });
+  const roles = parseRoles(positionals);
+  const shared = createShared(values.config ? { configFile: values.config } : {});
+  const components: Component[] = [...adapterComponents(shared)];
+  const plugins: RoutePlugin[] = [];
+  if (roles.includes('sink')) components.push(buildSink(shared));
+  if (roles.includes('ingest')) components.push(...buildIngest(shared).components);
+  const actuator = roles.includes('actuator') ? buildActuatorRole(shared, {}) : undefined;
+  if (actuator) {
+    components.push(...actuator.components);
+    plugins.push(actuator.routes);
+  }
+  if (roles.includes('optimizer')) {
+    const role = buildOptimizer(shared, {}, actuator ? { currentWeights: () => actuator.currentWeights() } : {});
+    components.push(role.optimizer);
+    plugins.push(optimizerRoutesFor(shared, role));
+  }
+  if (roles.includes('api')) {
+    const { auth, generated } = apiAuthenticator(shared.env);
+    if (generated) process.stderr.write(`pathpilot: PATHPILOT_API_TOKENS is unset; admin token for this run: ${generated}\n`);
+    components.push(createApi(shared, auth, { port: Number(values.port), health: adapterHealth(shared), plugins }));
+  }
+  if (values.check) {
+    process.stdout.write(
+      `configuration ok; roles: ${roles.join(', ')}; components: ${components.map((c) => c.name).join(', ')}\n`,
+    );
+    return 0;
+  }
+  shared.log.info({ roles }, 'starting');
+  await runUntilSignal(components, shared.log);
+  return 0;
+}
