@@ -53,9 +53,10 @@ async function collectorRole(topic: string): Promise<void> {
     await collector.flush(30_000);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     clearInterval(sample);
+    // Stop first (it publishes what is still open), then read the totals.
+    await collector.stop();
     const stats = collector.stats();
     const cpu = process.cpuUsage(cpu0);
-    await collector.stop();
     await bus.stop();
     process.stdout.write(REPORT + JSON.stringify({ peakRss, startRss, stats, cpuSeconds: (cpu.user + cpu.system) / 1e6 }) + '\n');
     process.exit(0);
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
   };
   // Wait for the consumer to see everything the collector published (bounded).
   const until = Date.now() + 60_000;
-  while (reached < result.stats.sent && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  while (reached < result.stats.flows && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
   await sub.stop();
   await bus.deleteTopics([topic, `${topic}_iface`]).catch(() => undefined);
   await bus.stop();
