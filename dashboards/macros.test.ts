@@ -37,6 +37,16 @@ describe('expandMacros', () => {
     expect(referencedVariables('$a ${b} ${c:singlequote} $__timeFilter(t) $__interval_s')).toEqual(['a', 'b', 'c']);
   });
 
+  it('drops a $__conditionalAll condition when its variable is All, and quotes multi-values', () => {
+    const q = 'WHERE $__conditionalAll(site IN (${site:singlequote}), $site) AND x';
+    expect(expandMacros(q, { ...ctx, vars: { site: ['$__all'] } })).toBe('WHERE 1=1 AND x');
+    expect(expandMacros(q, { ...ctx, vars: { site: ['a', "b'c"] } })).toBe("WHERE site IN ('a','b\\'c') AND x");
+    expect(() => expandMacros('site IN (${site:singlequote})', { ...ctx, vars: { site: '$__all' } })).toThrow(/conditionalAll/);
+    expect(() => expandMacros('$__conditionalAll(a = 1, ${site:singlequote})', { ...ctx, vars: { site: 'a' } })).toThrow(
+      /plain variable/,
+    );
+  });
+
   it('rejects unknown macros, missing arguments and undefined variables', () => {
     expect(() => expandMacros('$__timeFiltre(t)', ctx)).toThrow(MacroError);
     expect(() => expandMacros('$__timeFilter', ctx)).toThrow(/needs arguments/);

@@ -14,8 +14,8 @@ export interface MacroContext {
   to: number;
   /** Panel interval in seconds (Grafana computes it from range and width; at least 1). */
   intervalSeconds: number;
-  /** Template variables by name (single values). */
-  vars?: Record<string, string>;
+  /** Template variables by name: one value, several (multi-value), or `$__all` (the All option). */
+  vars?: Record<string, string | string[]>;
 }
 
 export class MacroError extends Error {
@@ -44,7 +44,20 @@ function splitArgs(s: string): string[] {
 
 type MacroFn = (args: string[], ctx: MacroContext) => string;
 
+const allValue = '$__all';
+const isAll = (v: string | string[] | undefined): boolean => (Array.isArray(v) ? v.includes(allValue) : v === allValue);
+
 const functionMacros: Record<string, { arity: number; fn: MacroFn }> = {
+  // `$__conditionalAll(cond, $var)`: the condition, or 1=1 when the variable is set to All.
+  conditionalAll: {
+    arity: 2,
+    fn: ([cond, ref], x) => {
+      const name = /^\$\{?([A-Za-z_]\w*)\}?$/.exec(ref!)?.[1];
+      if (!name) throw new MacroError(`$__conditionalAll needs a plain variable as its second argument, got ${ref}`);
+      if (x.vars?.[name] === undefined) throw new MacroError(`template variable $${name} is not defined`);
+      return isAll(x.vars[name]) ? '1=1' : cond!;
+    },
+  },
   timeFilter: {
     arity: 1,
     fn: ([c], x) => `${c} >= toDateTime(${sec(x.from)}) AND ${c} <= toDateTime(${sec(x.to)})`,
@@ -140,9 +153,11 @@ export function expandMacros(query: string, ctx: MacroContext): string {
       const name = (braced ?? bare)!;
       const value = ctx.vars?.[name];
       if (value === undefined) throw new MacroError(`template variable $${name} is not defined (in ${JSON.stringify(whole)})`);
-      if (fmt === 'singlequote') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+      if (isAll(value)) throw new MacroError(`$${name} is All here: wrap its condition in $__conditionalAll(…, $${name})`);
+      const values = Array.isArray(value) ? value : [value];
+      if (fmt === 'singlequote') return values.map((v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(',');
       if (fmt !== undefined && fmt !== 'raw') throw new MacroError(`unsupported variable format :${fmt}`);
-      return value;
+      return values.join(',');
     },
   );
 }

@@ -1,4 +1,4 @@
-import { dashboard, promTarget as prom, sqlTarget as sql, textboxVar, type Dashboard } from './panels.ts';
+import { dashboard, promTarget as prom, queryVar, sqlTarget as sql, textboxVar, type Dashboard } from './panels.ts';
 
 /**
  * The six pathpilot dashboards. Panel SQL reads the analytics schema (analytics/schema/tables.ts)
@@ -10,6 +10,14 @@ import { dashboard, promTarget as prom, sqlTarget as sql, textboxVar, type Dashb
 /** A time bucket of the panel interval, never finer than the 1-minute rollups. */
 const bucket = (col: string): string =>
   `toDateTime(intDiv(toUInt32(${col}), greatest($__interval_s, 60)) * greatest($__interval_s, 60))`;
+/** Site and class drop-downs (All by default); conditions go through $__conditionalAll. */
+const siteVar = queryVar('site', 'Site', `SELECT DISTINCT site FROM flows_1m WHERE site != '' ORDER BY site`);
+const classVar = queryVar('class', 'Class', `SELECT DISTINCT class FROM flows_1m WHERE class != '' ORDER BY class`);
+const probeSiteVar = queryVar('site', 'Source site', `SELECT DISTINCT src_site FROM probes_1m ORDER BY src_site`);
+const probeClassVar = queryVar('class', 'Class', `SELECT DISTINCT class FROM probes_1m ORDER BY class`);
+const bySite = (col = 'site') => `$__conditionalAll(${col} IN (\${site:singlequote}), $site)`;
+const byClass = (col = 'class') => `$__conditionalAll(${col} IN (\${class:singlequote}), $class)`;
+
 /** Seconds in the dashboard range (for averages over the range). */
 const rangeSeconds = 'greatest(1, toUInt32($__toTime) - toUInt32($__fromTime))';
 
@@ -17,6 +25,7 @@ export const networkOverview = dashboard({
   uid: 'pathpilot-network',
   title: 'pathpilot / Network overview',
   description: 'Sites and the traffic between them (flows, sampling-scaled), link utilization and top talkers',
+  vars: [siteVar, classVar],
   panels: [
     {
       type: 'nodeGraph',
@@ -29,9 +38,9 @@ export const networkOverview = dashboard({
           'nodes',
           `SELECT s AS id, s AS title, round(sum(b) * 8 / ${rangeSeconds}) AS mainstat
            FROM (
-             SELECT site AS s, bytes AS b FROM flows_1m WHERE $__timeFilter(t) AND site != ''
+             SELECT site AS s, bytes AS b FROM flows_1m WHERE $__timeFilter(t) AND site != '' AND ${byClass()}
              UNION ALL
-             SELECT dst_site AS s, bytes AS b FROM flows_1m WHERE $__timeFilter(t) AND dst_site != ''
+             SELECT dst_site AS s, bytes AS b FROM flows_1m WHERE $__timeFilter(t) AND dst_site != '' AND ${byClass()}
            ) GROUP BY s ORDER BY s`,
           'table',
         ),
@@ -40,7 +49,8 @@ export const networkOverview = dashboard({
           `SELECT concat(site, '>', dst_site) AS id, site AS source, dst_site AS target,
              round(sum(bytes) * 8 / ${rangeSeconds}) AS mainstat,
              arrayStringConcat(arraySort(groupUniqArray(link)), ',') AS secondarystat
-           FROM flows_1m WHERE $__timeFilter(t) AND site != '' AND dst_site != ''
+           FROM flows_1m WHERE $__timeFilter(t) AND site != '' AND dst_site != '' AND ${byClass()}
+             AND (${bySite('site')} OR ${bySite('dst_site')})
            GROUP BY site, dst_site ORDER BY id`,
           'table',
         ),
@@ -81,7 +91,8 @@ export const networkOverview = dashboard({
         sql(
           'A',
           `SELECT ${bucket('t')} AS time, class, sum(bytes) * 8 / greatest($__interval_s, 60) AS bps
-           FROM flows_1m WHERE $__timeFilter(t) GROUP BY time, class ORDER BY time, class`,
+           FROM flows_1m WHERE $__timeFilter(t) AND ${bySite()} AND ${byClass()}
+           GROUP BY time, class ORDER BY time, class`,
         ),
       ],
     },
@@ -93,7 +104,7 @@ export const networkOverview = dashboard({
           'A',
           `SELECT dst_addr, any(dst_site) AS dst_site, sum(bytes * sampling_rate) AS bytes,
              sum(packets * sampling_rate) AS packets, count() AS flows
-           FROM flows_raw WHERE $__timeFilter(time_received)
+           FROM flows_raw WHERE $__timeFilter(time_received) AND ${bySite()} AND ${byClass()}
            GROUP BY dst_addr ORDER BY bytes DESC LIMIT 20`,
           'table',
         ),
@@ -108,6 +119,7 @@ export const pathQuality = dashboard({
   uid: 'pathpilot-paths',
   title: 'pathpilot / Path quality',
   description: 'Probe results per path and class: RTT quantiles (of window medians), loss and jitter',
+  vars: [probeSiteVar, probeClassVar],
   panels: [
     {
       type: 'timeseries',
@@ -118,7 +130,7 @@ export const pathQuality = dashboard({
           'A',
           `SELECT ${bucket('t')} AS time, ${pathSeries} AS path,
              quantilesTDigestMerge(0.5, 0.95, 0.99)(rtt)[2] AS rtt_p95_ms
-           FROM probes_1m WHERE $__timeFilter(t) GROUP BY time, path ORDER BY time, path`,
+           FROM probes_1m WHERE $__timeFilter(t) AND ${bySite('src_site')} AND ${byClass()} GROUP BY time, path ORDER BY time, path`,
         ),
       ],
     },
@@ -131,7 +143,7 @@ export const pathQuality = dashboard({
           'A',
           `SELECT ${bucket('t')} AS time, ${pathSeries} AS path,
              greatest(0, 1 - sumMerge(received) / greatest(sumMerge(sent), 1)) AS loss
-           FROM probes_1m WHERE $__timeFilter(t) GROUP BY time, path ORDER BY time, path`,
+           FROM probes_1m WHERE $__timeFilter(t) AND ${bySite('src_site')} AND ${byClass()} GROUP BY time, path ORDER BY time, path`,
         ),
       ],
     },
@@ -143,7 +155,7 @@ export const pathQuality = dashboard({
         sql(
           'A',
           `SELECT ${bucket('t')} AS time, ${pathSeries} AS path, avgMerge(jitter) AS jitter_ms
-           FROM probes_1m WHERE $__timeFilter(t) GROUP BY time, path ORDER BY time, path`,
+           FROM probes_1m WHERE $__timeFilter(t) AND ${bySite('src_site')} AND ${byClass()} GROUP BY time, path ORDER BY time, path`,
         ),
       ],
     },
@@ -153,12 +165,12 @@ export const pathQuality = dashboard({
       targets: [
         sql(
           'A',
-          `SELECT path_id, class, any(src_site) AS src_site, any(dst_site) AS dst_site,
+          `SELECT path_id, class, any(src_site) AS from_site, any(dst_site) AS to_site,
              quantilesTDigestMerge(0.5, 0.95, 0.99)(rtt) AS q, q[1] AS rtt_p50_ms, q[2] AS rtt_p95_ms, q[3] AS rtt_p99_ms,
              maxMerge(rtt_p95_max) AS worst_p95_ms,
              greatest(0, 1 - sumMerge(received) / greatest(sumMerge(sent), 1)) AS loss,
              avgMerge(jitter) AS jitter_ms, countMerge(windows) AS windows
-           FROM probes_1m WHERE $__timeFilter(t) GROUP BY path_id, class ORDER BY path_id, class`,
+           FROM probes_1m WHERE $__timeFilter(t) AND ${bySite('src_site')} AND ${byClass()} GROUP BY path_id, class ORDER BY path_id, class`,
           'table',
         ),
       ],
@@ -171,7 +183,7 @@ export const pathQuality = dashboard({
         sql(
           'A',
           `SELECT window_start, path_id, class, src_site, dst_site, rtt_p95_ms, loss_ratio, jitter_ms, sent, received
-           FROM probes_raw WHERE $__timeFilter(window_start)
+           FROM probes_raw WHERE $__timeFilter(window_start) AND ${bySite('src_site')} AND ${byClass()}
            ORDER BY rtt_p95_ms DESC, loss_ratio DESC LIMIT 20`,
           'table',
         ),
@@ -191,6 +203,7 @@ export const trafficForecasts = dashboard({
   title: 'pathpilot / Traffic and forecasts',
   description: 'Link traffic against the latest forecast run, forecast accuracy, and the traffic matrix',
   time: 'now-24h',
+  vars: [siteVar, classVar],
   panels: [
     {
       type: 'timeseries',
@@ -250,7 +263,8 @@ export const trafficForecasts = dashboard({
         sql(
           'A',
           `SELECT site AS src_site, dst_site, class, sum(bytes) AS total_bytes, round(sum(bytes) * 8 / ${rangeSeconds}) AS avg_bps
-           FROM flows_1m WHERE $__timeFilter(t) GROUP BY src_site, dst_site, class ORDER BY total_bytes DESC LIMIT 200`,
+           FROM flows_1m WHERE $__timeFilter(t) AND ${bySite()} AND ${byClass()}
+           GROUP BY src_site, dst_site, class ORDER BY total_bytes DESC LIMIT 200`,
           'table',
         ),
       ],

@@ -97,16 +97,53 @@ export function layout(specs: PanelSpec[]): Panel[] {
   });
 }
 
-export interface TemplateVar {
+export interface TextboxVar {
   name: string;
-  type: 'custom' | 'textbox' | 'constant';
+  type: 'textbox';
   label: string;
   query: string;
   current: { text: string; value: string };
 }
 
-export function textboxVar(name: string, label: string, value: string): TemplateVar {
+/** A drop-down filled by a ClickHouse query (multi-value, with an All option). */
+export interface QueryVar {
+  name: string;
+  type: 'query';
+  label: string;
+  datasource: typeof clickhouseDs;
+  query: string;
+  definition: string;
+  /** 1: on dashboard load. */
+  refresh: 1;
+  sort: 1;
+  multi: true;
+  includeAll: true;
+  current: { text: string[]; value: string[] };
+  options: [];
+}
+
+export type TemplateVar = TextboxVar | QueryVar;
+
+export function textboxVar(name: string, label: string, value: string): TextboxVar {
   return { name, type: 'textbox', label, query: value, current: { text: value, value } };
+}
+
+export function queryVar(name: string, label: string, query: string): QueryVar {
+  const q = query.replace(/\s+/g, ' ').trim();
+  return {
+    name,
+    type: 'query',
+    label,
+    datasource: clickhouseDs,
+    query: q,
+    definition: q,
+    refresh: 1,
+    sort: 1,
+    multi: true,
+    includeAll: true,
+    current: { text: ['All'], value: ['$__all'] },
+    options: [],
+  };
 }
 
 export interface Dashboard {

@@ -32,27 +32,29 @@ async function seed(store: Store): Promise<void> {
     for (let i = 0; i < sites.length; i++) {
       const site = sites[i]!;
       const dst = sites[(i + 1) % sites.length]!;
-      flows.push(
-        flowRecord.toRow(
-          flowRecord.parse({
-            time_received: t + 1000,
-            exporter: `192.0.2.${i + 1}`,
-            format: 'ipfix',
-            domain_id: 1,
-            sequence: seq++,
-            sampling_rate: 10,
-            src_addr: `10.${i}.0.${1 + (seq % 50)}`,
-            dst_addr: `10.${(i + 1) % 3}.1.${1 + (seq % 7)}`,
-            protocol: 6,
-            bytes: 150_000 + i * 1000,
-            packets: 100,
-            site,
-            dst_site: dst,
-            link: links[i]!,
-            class: i === 0 ? 'gold' : 'bulk',
-          }),
-        ),
-      );
+      for (const cls of ['gold', 'bulk']) {
+        flows.push(
+          flowRecord.toRow(
+            flowRecord.parse({
+              time_received: t + 1000,
+              exporter: `192.0.2.${i + 1}`,
+              format: 'ipfix',
+              domain_id: 1,
+              sequence: seq++,
+              sampling_rate: 10,
+              src_addr: `10.${i}.0.${1 + (seq % 50)}`,
+              dst_addr: `10.${(i + 1) % 3}.1.${1 + (seq % 7)}`,
+              protocol: 6,
+              bytes: 150_000 + i * 1000,
+              packets: 100,
+              site,
+              dst_site: dst,
+              link: links[i]!,
+              class: cls,
+            }),
+          ),
+        );
+      }
       probes.push(
         probeRecord.toRow(
           probeRecord.parse({
@@ -215,10 +217,36 @@ describe.each(backends)('dashboard panel SQL on %s', (_name, make) => {
     for (const d of dashboards.values()) expect(queries.some((q) => q.dashboard === d.uid)).toBe(true);
   });
 
-  it.each(queries.map((q) => [`${q.dashboard} / ${q.panel} / ${q.refId}`, q] as const))('%s returns rows', async (_label, q) => {
+  const variables = [...dashboards.values()].flatMap((d) =>
+    d.templating.list.flatMap((v) => (v.type === 'query' ? [[`${d.uid} / $${v.name}`, d.uid, v.name, v.query] as const] : [])),
+  );
+  /** First value of each query variable, per dashboard (a real selection instead of All). */
+  const firstValues = new Map<string, Record<string, string[]>>();
+
+  it.each(variables)('variable %s lists values', async (_label, uid, name, query) => {
+    const rows = await store.query<Record<string, unknown>>(raw(expandMacros(query, { from, to, intervalSeconds: 300 })));
+    expect(rows.length, query).toBeGreaterThan(0);
+    const values = firstValues.get(uid) ?? {};
+    values[name] = [String(Object.values(rows[0]!)[0])];
+    firstValues.set(uid, values);
+  });
+
+  const cases = queries.flatMap((q) => {
     const dash = [...dashboards.values()].find((d) => d.uid === q.dashboard)!;
-    const vars = Object.fromEntries(dash.templating.list.map((v) => [v.name, v.current.value]));
+    const hasQueryVars = dash.templating.list.some((v) => v.type === 'query');
+    return (hasQueryVars ? (['All', 'first value'] as const) : (['defaults'] as const)).map(
+      (selection) => [`${q.dashboard} / ${q.panel} / ${q.refId} (${selection})`, q, selection] as const,
+    );
+  });
+
+  it.each(cases)('%s returns rows', async (_label, q, selection) => {
+    const dash = [...dashboards.values()].find((d) => d.uid === q.dashboard)!;
+    const vars: Record<string, string | string[]> = Object.fromEntries(
+      dash.templating.list.map((v) => [v.name, v.current.value]),
+    );
+    if (selection === 'first value') Object.assign(vars, firstValues.get(dash.uid));
     const expanded = expandMacros(q.target.rawSql, { from, to, intervalSeconds: 300, vars });
+    if (selection === 'first value') expect(expanded).not.toContain('1=1');
     const rows = await store.query<Record<string, unknown>>(raw(expanded));
     expect(rows.length, expanded).toBeGreaterThan(0);
     // Grafana's node graph reads frames by field name.
