@@ -44,9 +44,15 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
     } as const;
     const noteBody = { type: ['object', 'null'], properties: { note: { type: 'string', maxLength: 500 } } } as const;
 
-    app.get('/api/v1/proposals', { preHandler: viewer }, async () => {
-      const all = await actuator.list();
-      return { proposals: all.map(summary) };
+    // The list is rebuilt only when a record changed (or a proposal may have expired: once a second).
+    let cache: { revision: number; second: number; body: string } | undefined;
+    app.get('/api/v1/proposals', { preHandler: viewer }, async (_req, reply) => {
+      const second = Math.floor(Date.now() / 1000);
+      if (!cache || cache.revision !== actuator.service.revision || cache.second !== second) {
+        const all = await actuator.list();
+        cache = { revision: actuator.service.revision, second, body: JSON.stringify({ proposals: all.map(summary) }) };
+      }
+      return reply.header('content-type', 'application/json; charset=utf-8').send(cache.body);
     });
     app.get<{ Params: { id: string } }>(
       '/api/v1/proposals/:id',

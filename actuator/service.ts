@@ -84,7 +84,25 @@ export class ActuatorService {
   private readonly abort = new AbortController();
   private stopped = false;
 
-  constructor(private readonly d: ActuatorServiceDeps) {
+  /** Bumped on every write of a record: readers cache derived views (the API's list) per revision. */
+  revision = 0;
+
+  private readonly d: ActuatorServiceDeps;
+  constructor(d: ActuatorServiceDeps) {
+    const state = d.state;
+    const counted: StateStore = {
+      start: () => state.start(),
+      stop: () => state.stop(),
+      get: (id) => state.get(id),
+      list: () => state.list(),
+      claimDecision: (id, actor) => state.claimDecision(id, actor),
+      put: async (rec) => {
+        await state.put(rec);
+        this.revision++;
+      },
+    };
+    d = { ...d, state: counted };
+    this.d = d;
     const bakeS = d.actuation.bake_time_s;
     const confirmMinutes =
       d.config.commit_confirm_minutes === -1
