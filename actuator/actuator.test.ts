@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from '../core/clock.ts';
+import { loadConfig } from '../core/config/index.ts';
+import { Topology } from '../core/config/topology.ts';
+import { proposalSchema, type ProposalInput } from '../core/proposal.ts';
+import { diffOps, sameConfig, setLines } from './vyos/diff.ts';
+import { validateOps } from './vyos/paths.ts';
+import { renderRouter, shiftBetween, stepWeights, maxStepShift } from './render.ts';
+import { TokenBucket, autoDecide, inFreeze } from './policy.ts';
+import { parseInteraction, signSlackBody, verifySlackSignature, proposalBlocks } from './slack.ts';
+import { analyzeStep, judge, type GuardData } from './guard/index.ts';
+import type { WindowComparison } from '../analytics/queries/types.ts';
+
+const root = loadConfig(undefined, {}).root;
+const topology = new Topology(root);
+
+describe('diff', () => {
+  it('produces the minimal ops between two subtrees, exact for multi-value leaves', () => {
+    const cur = { a: { b: '1', m: ['x', 'y'] }, gone: { deep: '1' }, flag: {} };
+    const des = { a: { b: '2', m: ['y', 'z'] }, flag: {}, added: { c: '3' } };
+    expect(diffOps(['root'], cur, des)).toEqual([
+      { op: 'delete', path: ['root', 'a', 'b'], value: '1' },
+      { op: 'delete', path: ['root', 'a', 'm'], value: 'x' },
+      { op: 'delete', path: ['root', 'gone'] },
+      { op: 'set', path: ['root', 'a', 'b'], value: '2' },
+      { op: 'set', path: ['root', 'a', 'm'], value: 'z' },
+      { op: 'set', path: ['root', 'added', 'c'], value: '3' },
+    ]);
+    expect(diffOps(['r'], cur, cur)).toEqual([]);
+    expect(diffOps(['r'], cur, null)).toEqual([{ op: 'delete', path: ['r'] }]);
+    expect(sameConfig(null, {})).toBe(true);
+    expect(sameConfig({ m: ['a', 'b'] }, { m: ['b', 'a'] })).toBe(true);
+    expect(setLines(['x'], { y: 'v', f: {} })).toEqual(["set x y 'v'", 'set x f']);
+  });
+});
+
+describe('render', () => {
+  const opts = { topology, router: 'onprem-nyc', lanInterface: 'eth0' };
+  it('interpolates weights by traffic share and lands exactly on the target', () => {
+    expect(stepWeights({ eth1: 1 }, { eth1: 30, vti1: 70 }, 0.5)).toEqual({ eth1: 65, vti1: 35 });
+    expect(stepWeights({ eth1: 1 }, { eth1: 30, vti1: 70 }, 1)).toEqual({ eth1: 30, vti1: 70 });
+    expect(stepWeights({ eth1: 1, vti1: 1 }, { vti1: 5 }, 0.5)).toEqual({ eth1: 25, vti1: 75 });
+    expect(shiftBetween({ a: 1 }, { b: 1 })).toBe(1);
+    const intents = [
+      {
+        kind: 'path-weights' as const,
+        router: 'onprem-nyc',
+        pair: ['onprem-nyc', 'aws-use1'] as [string, string],
+        class: 'bulk',
+        dst_prefixes: ['10.10.0.0/16'],
+        weights: { 'nyc-use1-dx': 1, 'nyc-use1-vpn': 1 },
+      },
+    ];
+    const shift = maxStepShift(
+      intents,
+      [0.2, 0.5, 1],
+      () => ({ eth1: 1 }),
+      (_r, l) => topology.linkEnd(l, 'onprem-nyc')!.interface,
+    );
+    // Half the traffic moves in total: 10% at 20%, 15% more at 50%, the last 25% at 100%.
+    expect(shift).toBeCloseTo(0.25, 2);
+  });
+
+  it('reuses the rule that matches the prefix, allocates a new one otherwise, and every op is a valid VyOS path', () => {
+    const pre = {
+      lbRules: {
+        '10': { destination: { address: '10.10.0.0/16' }, 'inbound-interface': 'eth0', interface: { eth1: { weight: '1' } } },
+      },
+    };
+    const t = renderRouter(
+      [
+        {
+          kind: 'path-weights',
+          router: 'onprem-nyc',
+          pair: ['onprem-nyc', 'aws-use1'],
+          class: 'bulk',
+          dst_prefixes: ['10.10.0.0/16', '10.99.0.0/16'],
+          weights: { 'nyc-use1-vpn': 3 },
+        },
+        { kind: 'bandwidth', router: 'onprem-nyc', link: 'nyc-use1-dx', rate_mbps: 2500 },
+      ],
+      1,
+      pre,
+      opts,
+    );
+    expect(t.map((x) => x.path.join(' '))).toEqual([
+      'load-balancing wan rule 10',
+      'load-balancing wan rule 20',
+      'qos policy shaper PP-nyc-use1-dx',
+      'qos interface eth1',
+    ]);
+    for (const v of ['1.4', '1.5'] as const) for (const x of t) validateOps(v, diffOps(x.path, null, x.desired));
+    expect(() =>
+      renderRouter([{ kind: 'bandwidth', router: 'onprem-nyc', link: 'fra-weu-er', rate_mbps: 1 }], 1, {}, opts),
+    ).toThrow(/does not touch this router/);
+  });
+});
+
+describe('auto-approval policy', () => {
+  const base = proposalSchema.parse({
+    id: 'p1',
+    created_at: 0,
+    kind: 'path-weights',
+    reason: 'r',
+    inputs: {},
+    intents: [{ kind: 'bandwidth', router: 'onprem-nyc', link: 'nyc-use1-dx', rate_mbps: 10 }],
+    predicted: { cost_per_day: 1, max_utilization: 0.5, slo_risk: 0.1 },
+    risk: 'low',
+    scope: [{ pair: ['onprem-nyc', 'aws-use1'], class: 'bulk' }],
+  } satisfies ProposalInput);
+  const cfg = {
+    ...root.actuation,
+    mode: 'auto' as const,
+    auto_approve_max_risk: 'low' as const,
+    rate_limit: { changes_per_hour: 1, burst: 1 },
+  };
+  const now = Date.UTC(2026, 10, 23, 12);
+  it('applies risk, shift, freeze, rate limit and cool-down guardrails', () => {
+    const bucket = new TokenBucket(1, 1, now);
+    const ok = autoDecide(cfg, { proposal: base, now, maxStepShift: 0.1, cooling: new Map(), bucket });
+    expect(ok.approve).toBe(true);
+    expect(autoDecide(cfg, { proposal: base, now, maxStepShift: 0.1, cooling: new Map(), bucket }).reason).toMatch(/rate limit/);
+    expect(bucket.available(now + 3_600_000)).toBe(true);
+    expect(
+      autoDecide(cfg, { proposal: { ...base, risk: 'high' }, now, maxStepShift: 0, cooling: new Map(), bucket }).reason,
+    ).toMatch(/risk high/);
+    expect(autoDecide(cfg, { proposal: base, now, maxStepShift: 0.9, cooling: new Map(), bucket }).reason).toMatch(/per step/);
+    const frozen = { ...cfg, freeze_windows: [{ days: [0, 1, 2, 3, 4, 5, 6], start_hour: 11, end_hour: 13 }] };
+    expect(inFreeze(frozen, now)).toBe(true);
+    expect(
+      autoDecide(frozen, { proposal: base, now, maxStepShift: 0, cooling: new Map(), bucket: new TokenBucket(1, 1, now) }).reason,
+    ).toMatch(/freeze/);
+    const cooling = new Map([['onprem-nyc>aws-use1', now + 1000]]);
+    expect(autoDecide(cfg, { proposal: { ...base, emergency: true }, now, maxStepShift: 0, cooling, bucket }).approve).toBe(
+      false,
+    );
+    expect(
+      autoDecide(
+        { ...cfg, mode: 'approval' },
+        { proposal: { ...base, emergency: true }, now, maxStepShift: 1, cooling: new Map(), bucket },
+      ).approve,
+    ).toBe(true);
+  });
+});
+
+describe('slack', () => {
+  it('verifies HMAC-SHA256 signatures within a 5-minute window', () => {
+    const body = 'payload=%7B%7D';
+    const ts = 1_795_000_000;
+    const sig = signSlackBody('s3cret', ts, body);
+    expect(verifySlackSignature('s3cret', { timestamp: String(ts), signature: sig }, body, ts * 1000 + 299_000).ok).toBe(true);
+    expect(verifySlackSignature('s3cret', { timestamp: String(ts), signature: sig }, body, ts * 1000 + 301_000).ok).toBe(false);
+    expect(verifySlackSignature('other', { timestamp: String(ts), signature: sig }, body, ts * 1000).ok).toBe(false);
+    expect(verifySlackSignature('s3cret', { timestamp: String(ts), signature: sig }, `${body}x`, ts * 1000).ok).toBe(false);
+    expect(verifySlackSignature('s3cret', { timestamp: String(ts) }, body, ts * 1000).ok).toBe(false);
+  });
+  it('builds a Block Kit message with buttons and parses block_actions', () => {
+    const p = proposalSchema.parse({
+      id: 'p9',
+      created_at: 0,
+      kind: 'qos',
+      reason: 'why',
+      inputs: {},
+      intents: [{ kind: 'bandwidth', router: 'onprem-nyc', link: 'nyc-use1-dx', rate_mbps: 10 }],
+      predicted: { cost_per_day: 1, max_utilization: 0.5, slo_risk: 0.1 },
+      risk: 'medium',
+    } satisfies ProposalInput);
+    const m = proposalBlocks(p);
+    expect(JSON.stringify(m.blocks)).toContain('"action_id":"approve"');
+    expect(JSON.stringify(proposalBlocks(p, { status: 'approved', actor: 'slack:bo' }).blocks)).not.toContain('"actions"');
+    const raw = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { username: 'bo' }, actions: [{ action_id: 'approve', value: 'p9' }] }))}`;
+    expect(parseInteraction(raw)).toEqual({ action: 'approve', proposalId: 'p9', user: 'bo' });
+    expect(parseInteraction('payload=notjson')).toBeUndefined();
+  });
+});
+
+describe('SLO guard', () => {
+  const slo = { rtt_p95_ms: 100, loss_pct: 1, jitter_ms: 10 };
+  const q = (rtt: number, loss = 0) => ({
+    rtt_p50_ms: rtt / 2,
+    rtt_p95_ms: rtt,
+    loss_ratio: loss,
+    jitter_ms: 2,
+    windows: 5,
+    sent: 100,
+  });
+  const cmp = (cur: ReturnType<typeof q> | null, base = q(50)): WindowComparison => ({
+    current: cur,
+    baseline: base,
+    change: cur
+      ? {
+          rtt_p50: 0,
+          rtt_p95: (cur.rtt_p95_ms - base.rtt_p95_ms) / base.rtt_p95_ms,
+          loss: cur.loss_ratio - base.loss_ratio,
+          jitter: 0,
+        }
+      : null,
+  });
+  it('judges against the SLO and the baseline; missing data is inconclusive', () => {
+    expect(judge(cmp(q(55)), slo, 0.25).result).toBe('pass');
+    expect(judge(cmp(q(120)), slo, 0.25).reasons[0]).toMatch(/SLO 100/);
+    expect(judge(cmp(q(70)), slo, 0.25).reasons[0]).toMatch(/baseline/);
+    expect(judge(cmp(q(50, 0.02)), slo, 0.25).result).toBe('fail');
+    expect(judge(cmp(null), slo, 0.25).result).toBe('inconclusive');
+  });
+  it('counts failures and inconclusive measurements against their limits on the clock', async () => {
+    const clock = new SimulatedClock();
+    let n = 0;
+    const data: GuardData = { compare: async () => (n++ >= 1 ? cmp(null) : cmp(q(40))) };
+    const proposal = proposalSchema.parse({
+      id: 'g',
+      created_at: 0,
+      kind: 'path-weights',
+      reason: 'r',
+      inputs: {},
+      intents: [{ kind: 'bandwidth', router: 'onprem-nyc', link: 'nyc-use1-dx', rate_mbps: 10 }],
+      predicted: { cost_per_day: 1, max_utilization: 0.5, slo_risk: 0.1 },
+      risk: 'low',
+      scope: [{ pair: ['onprem-nyc', 'aws-use1'], class: 'bulk' }],
+    } satisfies ProposalInput);
+    const run = analyzeStep({
+      proposal,
+      topology,
+      data,
+      clock,
+      bakeMs: 300_000,
+      baseline: { from: 0, to: 1 },
+      config: { interval_s: 60, failure_limit: 1, inconclusive_limit: 1, max_regression: 0.25 },
+    });
+    for (let i = 0; i < 5; i++) await clock.advance(60_000);
+    const v = await run;
+    expect(v.result).toBe('inconclusive');
+    expect(v.measurements.map((m) => m.result)).toEqual(['pass', 'inconclusive', 'inconclusive']);
+  });
+});
