@@ -18,9 +18,12 @@ import type { Shared } from '../runtime.ts';
 import type { ActuatorRole } from '../actuator-role.ts';
 import { DailyCost, QualityBuckets, costView, overview, pathStatuses, qualitySeries } from './data.ts';
 
+/** What the console uses of the actuator role (an ActuatorRole is one). */
+export type ConsoleActuator = Pick<ActuatorRole, 'list' | 'approve' | 'reject' | 'events' | 'counts'>;
+
 export interface ConsoleDeps {
   shared: Shared;
-  actuator: ActuatorRole;
+  actuator: ConsoleActuator;
   lab?: VyosLab;
 }
 

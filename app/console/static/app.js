@@ -476,9 +476,16 @@
             text: l.health,
           }),
         ),
-        l.worst ? row('worst path', h('span', { class: 'mono', text: `${l.worst.path_id} · ${l.worst.class}` })) : null,
-        l.worst ? row('p95 / loss', `${fmtMs(l.worst.rtt_p95_max_ms)} / ${fmtPct(l.worst.loss_ratio, 2)}`) : null,
+        l.worst ? row('worst p95 / loss', `${fmtMs(l.worst.rtt_p95_max_ms)} / ${fmtPct(l.worst.loss_ratio, 2)}`) : null,
       ),
+      l.worst
+        ? h(
+            'div',
+            { class: 'worst-path' },
+            h('span', { class: 'muted', text: 'worst path ' }),
+            h('span', { class: 'mono', text: `${l.worst.path_id} · ${l.worst.class}` }),
+          )
+        : null,
       h('div', { class: 'muted', text: `busiest direction, last ${Math.round(o.window_ms / 60000)} min` }),
       sparkline(l.series, l.capacity_mbps * 1e6, o.max_utilization),
     );

@@ -184,5 +184,5 @@ describe('console in Chromium: the whole demo loop', () => {
     expect(after.history.some((h) => h.status === 'approved')).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, 300_000);
 });

@@ -18,7 +18,8 @@ import type { Topology } from '../../../core/config/topology.ts';
 import type { Proposal } from '../../../core/proposal.ts';
 import { migrate } from '../../../analytics/schema/index.ts';
 import { createShared, type Shared } from '../../../app/runtime.ts';
-import type { ActuatorEvent, ActuatorRole } from '../../../app/actuator-role.ts';
+import type { ActuatorEvent } from '../../../app/actuator-role.ts';
+import type { ConsoleActuator } from '../../../app/console/routes.ts';
 import { vyosClientForSite } from '../../../actuator/vyos/index.ts';
 import type { VyosLab } from '../../../lab/vyos/index.ts';
 import { uniqueName } from '../../support/services.ts';
@@ -27,7 +28,7 @@ const minute = 60_000;
 const day = 86_400_000;
 
 /** A Shared over the example config with an embedded chDB in a temp dir and a simulated clock at `now`. */
-export async function seededShared(now: number, env: NodeJS.ProcessEnv = {}): Promise<Shared> {
+export async function seededShared(now: number, env: NodeJS.ProcessEnv = {}, seed = true): Promise<Shared> {
   const config = loadConfig(undefined, env);
   config.root.services = {
     ...config.root.services,
@@ -43,7 +44,7 @@ export async function seededShared(now: number, env: NodeJS.ProcessEnv = {}): Pr
   const shared = createShared({ config, clock: new SimulatedClock(now), log: createLogger({ level: 'silent' }), env });
   await shared.store.start();
   await migrate(shared.store);
-  await seedStore(shared.store, shared.topology, config.root, now);
+  if (seed) await seedStore(shared.store, shared.topology, config.root, now);
   return shared;
 }
 
@@ -175,7 +176,7 @@ export function sampleProposal(
   };
 }
 
-export interface FakeActuator extends ActuatorRole {
+export interface FakeActuator extends ConsoleActuator {
   proposals: Proposal[];
   log: ActuatorEvent[];
   decisions: { id: string; action: 'approve' | 'reject'; actor: string }[];
@@ -209,8 +210,6 @@ export function fakeActuator(
     proposals,
     log,
     decisions,
-    components: [],
-    routes: () => {},
     list: async () => proposals.map((p) => structuredClone(p)),
     approve: async (id, actor) => {
       const p = find(id);
@@ -228,7 +227,6 @@ export function fakeActuator(
       mark(p, 'rejected', 'rejected', actor);
     },
     events: async (limit = 200) => log.slice(-limit),
-    currentWeights: async () => ({}) as never,
     counts: () => ({
       proposals: proposals.length,
       applied: proposals.filter((p) => ['baking', 'confirmed'].includes(p.status)).length,
