@@ -50,3 +50,11 @@ describe('record definitions', () => {
     expect(() => decodeRecords(Buffer.from([0x01]))).toThrow(/record batch/);
   });
 });
+
+describe('record batch decoding', () => {
+  it('reads plain MessagePack maps from other encoders as objects', async () => {
+    const { Packr } = await import('msgpackr');
+    const plain = new Packr({ useRecords: false }).pack([{ a: 1, b: 'x' }]);
+    expect(decodeRecords(plain)).toEqual([{ a: 1, b: 'x' }]);
+  });
+});
