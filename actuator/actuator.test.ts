@@ -131,9 +131,10 @@ describe('auto-approval policy', () => {
       autoDecide(frozen, { proposal: base, now, maxStepShift: 0, cooling: new Map(), bucket: new TokenBucket(1, 1, now) }).reason,
     ).toMatch(/freeze/);
     const cooling = new Map([['onprem-nyc>aws-use1', now + 1000]]);
-    expect(autoDecide(cfg, { proposal: { ...base, emergency: true }, now, maxStepShift: 0, cooling, bucket }).approve).toBe(
-      false,
-    );
+    const fresh = () => new TokenBucket(1, 1, now);
+    expect(autoDecide(cfg, { proposal: base, now, maxStepShift: 0, cooling, bucket: fresh() }).reason).toMatch(/cooling/);
+    // An emergency failover is not held back by the cool-down.
+    expect(autoDecide(cfg, { proposal: { ...base, emergency: true }, now, maxStepShift: 0, cooling, bucket }).approve).toBe(true);
     expect(
       autoDecide(
         { ...cfg, mode: 'approval' },

@@ -30,6 +30,8 @@ export const actuatorConfigSchema = z
     baseline_s: z.number().int().positive().default(1800),
     /** Apply queue name (BullMQ names may not contain ':'). */
     apply_queue: z.string().default('pathpilot-actuator-apply'),
+    /** Self-healing: judge every path against its SLO this often and propose emergency failovers. 0 disables. */
+    self_heal_interval_s: z.number().int().min(0).default(60),
     /** Audit events kept in memory for the API when the store is not queried. */
     audit_memory: z.number().int().min(0).default(5000),
   })

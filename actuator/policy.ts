@@ -1,8 +1,8 @@
 /**
  * Guardrails of the automatic closed loop: risk ceiling, largest weight shift per step, a token-bucket
  * change-rate limit, freeze windows (UTC) and a cool-down for pairs that were just rolled back.
- * Emergency failovers (a path breaking its SLO) skip the risk ceiling, rate limit and freeze windows
- * when `emergency_auto` is on, but never the cool-down of a pair that just failed.
+ * Emergency failovers (a path breaking its SLO right now) skip every guardrail when `emergency_auto`
+ * is on: the cool-down exists to stop optimizer churn, not to keep traffic on a broken path.
  */
 import type { ActuationConfig } from '../core/config/schema.ts';
 import { riskLevels, type Proposal } from '../core/proposal.ts';
@@ -60,6 +60,10 @@ export interface AutoInputs {
 
 export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision {
   const p = i.proposal;
+  if (p.emergency && config.emergency_auto) {
+    if (config.mode === 'observe') return { approve: false, reason: 'observe mode: nothing is applied' };
+    return { approve: true, reason: 'emergency failover: the emergency policy applies it without approval' };
+  }
   for (const s of p.scope) {
     const until = i.cooling.get(`${s.pair[0]}>${s.pair[1]}`);
     if (until !== undefined && until > i.now)
@@ -67,10 +71,6 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
         approve: false,
         reason: `pair ${s.pair.join('→')} is cooling down after a rollback until ${new Date(until).toISOString()}`,
       };
-  }
-  if (p.emergency && config.emergency_auto) {
-    if (config.mode === 'observe') return { approve: false, reason: 'observe mode: nothing is applied' };
-    return { approve: true, reason: 'emergency failover: the emergency policy applies it without approval' };
   }
   if (config.mode !== 'auto') return { approve: false, reason: `${config.mode} mode: waiting for a human decision` };
   if (riskLevels.indexOf(p.risk) > riskLevels.indexOf(config.auto_approve_max_risk))

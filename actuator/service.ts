@@ -36,6 +36,7 @@ import { analyzeStep, type GuardData, type GuardVerdict } from './guard/index.ts
 import type { ActuatorMetrics } from './metrics.ts';
 import { TokenBucket, autoDecide } from './policy.ts';
 import { maxStepShift, weightsForPrefix } from './render.ts';
+import { failoverProposal, findBreaches } from './healer.ts';
 import { postSlack, proposalBlocks } from './slack.ts';
 import type { ProposalRecord, StateStore } from './state.ts';
 import type { ActuatorConfig } from './config.ts';
@@ -136,11 +137,46 @@ export class ActuatorService {
         this.d.log?.warn({ err: errorMessage(err) }, 'proposal rejected at intake');
       }
     });
+    if (this.d.guardData && this.d.config.self_heal_interval_s > 0) void this.healLoop(this.d.guardData);
     // Resume what a previous process left in flight.
     for (const rec of await this.d.state.list()) {
       const s = rec.proposal.status;
       if (s === 'approved' || s === 'applying' || s === 'baking') void this.runRollout(rec.proposal.id);
     }
+  }
+
+  private async healLoop(data: GuardData): Promise<void> {
+    const ms = this.d.config.self_heal_interval_s * 1000;
+    while (!this.stopped) {
+      try {
+        await this.d.clock.sleep(ms, this.abort.signal);
+      } catch {
+        return;
+      }
+      try {
+        await this.heal(data, ms);
+      } catch (err) {
+        this.d.metrics.errors.inc({ error_type: 'self_heal' });
+        this.d.log?.warn({ err: errorMessage(err) }, 'self-heal check failed');
+      }
+    }
+  }
+
+  /** One self-heal pass: a failover proposal per breached pair/class without one already open. */
+  async heal(data: GuardData, windowMs: number): Promise<ProposalRecord[]> {
+    const now = this.d.clock.now();
+    const open = (await this.d.state.list()).filter(
+      (r) => r.proposal.emergency && !['confirmed', 'rolled-back', 'failed', 'rejected', 'expired'].includes(r.proposal.status),
+    );
+    const out: ProposalRecord[] = [];
+    for (const b of await findBreaches(this.d.topology, data, now, windowMs)) {
+      const busy = open.some((r) => r.proposal.scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]));
+      if (busy) continue;
+      const rec = await this.submit(failoverProposal(this.d.topology, b, now), 'self-heal');
+      open.push(rec);
+      out.push(rec);
+    }
+    return out;
   }
 
   async stop(): Promise<void> {

@@ -22,11 +22,13 @@ import { testRoot, startLab, running, weightProposal, SITES, type LabRig } from 
 /** Probe quality the guard sees: healthy unless a test breaks it. */
 class SwitchableGuardData implements GuardData {
   bad = false;
+  /** Paths whose probes break every SLO. */
+  badPaths = new Set<string>();
   calls = 0;
-  async compare(): Promise<WindowComparison> {
+  async compare(q: { pathIds: string[] }): Promise<WindowComparison> {
     this.calls++;
     const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
-    const cur = this.bad ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
+    const cur = this.bad || q.pathIds.some((p) => this.badPaths.has(p)) ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
     return {
       current: cur,
       baseline: base,
@@ -100,6 +102,7 @@ describe('actuator rollouts on the VyOS emulator', () => {
   });
   afterEach(() => {
     guard.bad = false;
+    guard.badPaths.clear();
     for (const s of SITES) rig.lab.router(s).faults.reset();
   });
 
@@ -155,10 +158,9 @@ describe('actuator rollouts on the VyOS emulator', () => {
     expect(events).toContain('guard-fail');
     expect(events.filter((e) => e === 'rolled-back')).toHaveLength(3);
     for (const s of SITES) expect(rig.lab.router(s).pendingConfirm()).toBeUndefined();
-    // The pair cools down: an otherwise auto-approvable proposal waits.
-    const again = await actuator.submit(weightProposal(undefined, { emergency: true }));
+    // The pair cools down: a proposal for it waits for a human (auto mode would not take it either).
+    const again = await actuator.submit(weightProposal());
     expect(again.proposal.status).toBe('awaiting-approval');
-    expect(again.proposal.history.at(-1)?.note).toMatch(/cooling down/);
   });
 
   it('one router of three failing (partial commit) rolls back the routers already changed', async () => {
@@ -175,6 +177,26 @@ describe('actuator rollouts on the VyOS emulator', () => {
     expect(rec?.proposal.status).toBe('rolled-back');
     expect(rec?.error).toMatch(/onprem-nyc/);
     expect(running(rig.lab)).toEqual(before);
+  });
+
+  it('self-healing: a path breaking its SLO gets an emergency failover applied without approval', async () => {
+    guard.badPaths.add('onprem-nyc.aws-use1.1');
+    const made = await actuator.service.heal(guard, 60_000);
+    const mine = made.filter((r) => r.proposal.scope[0]?.pair.join('>') === 'onprem-nyc>aws-use1');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.proposal.emergency).toBe(true);
+    expect(mine[0]!.decidedBy).toBe('emergency-policy');
+    await actuator.service.idle();
+    expect((await actuator.get(mine[0]!.proposal.id))?.proposal.status).toBe('confirmed');
+    // NYC → AWS us-east-1 now leaves only over the VPN (vti1); the interconnect (eth1) carries nothing.
+    const rules = rig.lab.router('onprem-nyc').showConfig(['load-balancing', 'wan', 'rule']);
+    const rule = Object.values(rules).find((r) => JSON.stringify(r).includes('10.10.0.0/16')) as Record<string, unknown>;
+    expect(rule['interface']).toEqual({ vti1: { weight: '1' } });
+    // A second pass while the failover is open or done does not pile up proposals for the pair.
+    const again = (await actuator.service.heal(guard, 60_000)).filter(
+      (r) => r.proposal.scope[0]?.pair.join('>') === 'onprem-nyc>aws-use1',
+    );
+    expect(again.length).toBeLessThanOrEqual(1);
   });
 
   it('REST: roles are checked; Slack interactions need a valid signature and record who decided', async () => {

@@ -1,0 +1,76 @@
+/**
+ * Self-healing: every interval, each candidate path's probe quality over the last interval is judged
+ * against its class SLO. When a pair's path breaks the SLO and another path of the pair (with a
+ * different first hop) holds it, an emergency failover proposal moves the pair's traffic onto the
+ * healthy first hops at once; the emergency policy may apply it without approval (policy.ts).
+ */
+import type { Topology } from '../core/config/topology.ts';
+import type { ProposalInput } from '../core/proposal.ts';
+import { judge, type GuardData } from './guard/index.ts';
+
+export interface Breach {
+  pair: [string, string];
+  class: string;
+  path: string;
+  reasons: string[];
+  healthy: string[];
+}
+
+/** Breaching paths with at least one healthy alternative (different first hop), per pair and class. */
+export async function findBreaches(topology: Topology, data: GuardData, now: number, windowMs: number): Promise<Breach[]> {
+  const out: Breach[] = [];
+  for (const [from, to] of topology.pairs()) {
+    const paths = topology.pathsFor(from, to);
+    if (paths.length < 2) continue;
+    for (const cls of topology.classes.values()) {
+      const verdicts = new Map<string, { result: string; reasons: string[] }>();
+      for (const p of paths) {
+        const cmp = await data.compare({
+          pathIds: [p.id],
+          class: cls.id,
+          current: { from: now - windowMs, to: now },
+          baseline: { from: now - 2 * windowMs, to: now - windowMs },
+        });
+        // SLO only: a self-heal reacts to absolute breaches, not to drifts against a baseline.
+        verdicts.set(p.id, judge({ ...cmp, baseline: null, change: null }, cls.slo, Infinity));
+      }
+      for (const p of paths) {
+        const v = verdicts.get(p.id)!;
+        if (v.result !== 'fail') continue;
+        const badHop = p.links[0];
+        const healthy = paths.filter((q) => verdicts.get(q.id)!.result === 'pass' && q.links[0] !== badHop).map((q) => q.id);
+        if (healthy.length > 0) out.push({ pair: [from, to], class: cls.id, path: p.id, reasons: v.reasons, healthy });
+      }
+    }
+  }
+  return out;
+}
+
+/** The failover proposal for a breach: the pair's prefixes over the healthy paths' first hops, equal weights. */
+export function failoverProposal(topology: Topology, b: Breach, now: number): ProposalInput {
+  const [from, to] = b.pair;
+  const weights: Record<string, number> = {};
+  for (const id of b.healthy) weights[topology.paths.get(id)!.links[0]!] = 1;
+  const minute = Math.floor(now / 60_000);
+  return {
+    id: `failover-${from}-${to}-${b.class}-${minute}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
+    created_at: now,
+    kind: 'failover',
+    reason: `path ${b.path} breaks the ${b.class} SLO (${b.reasons.join('; ')}); fail over to ${b.healthy.join(', ')}`,
+    inputs: { model_versions: {}, horizon_min: 0, data_from: now - 60_000, data_to: now },
+    intents: [
+      {
+        kind: 'path-weights',
+        router: from,
+        pair: [from, to],
+        class: b.class,
+        dst_prefixes: topology.site(to).prefixes,
+        weights,
+      },
+    ],
+    predicted: { cost_per_day: 0, rtt_p95_ms: {}, max_utilization: 0, slo_risk: 0.5 },
+    risk: 'medium',
+    emergency: true,
+    scope: [{ pair: [from, to], class: b.class, paths: b.healthy }],
+  };
+}
