@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { loadConfig } from '../../core/config/index.ts';
+import { createLogger } from '../../core/log.ts';
+import { changeRecord, type ChangeRecordT } from '../../core/records/index.ts';
+import { createStore, raw, sql, tableRef } from '../../core/store/index.ts';
+
+export const summary = 'list the audit trail of changes (--proposal ID, --limit N, --json, --api URL, -c FILE)';
+
+function line(e: ChangeRecordT): string {
+  const when = new Date(e.time).toISOString().replace('T', ' ').slice(0, 19);
+  // ClickHouse fills absent optional columns with defaults: show the step only where events carry one.
+  const stepped = ['step-applied', 'baking', 'guard-pass', 'guard-fail', 'guard-inconclusive', 'rolled-back'].includes(e.event);
+  const where = [e.router, stepped && e.step !== undefined ? `step ${e.step + 1}` : undefined].filter(Boolean).join(' ');
+  let detail = e.detail ?? '';
+  if (detail.length > 120) detail = `${detail.slice(0, 117)}...`;
+  return `${when}  ${e.proposal_id.padEnd(28)} ${e.event.padEnd(18)} ${(e.actor ?? '').padEnd(18)} ${where.padEnd(20)} ${detail}`;
+}
+
+/**
+ * `pathpilot changes`: the append-only audit trail (proposed, approved by whom, ops applied,
+ * before/after subtrees, guard verdicts, rollbacks), newest first, from the ClickHouse `changes`
+ * table the analytics sink writes — or, with `--api`, from a running actuator's REST API
+ * (token in PATHPILOT_API_TOKEN).
+ */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      proposal: { type: 'string', short: 'p' },
+      limit: { type: 'string', short: 'n', default: '50' },
+      json: { type: 'boolean' },
+      api: { type: 'string' },
+    },
+  });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+    process.stderr.write(`pathpilot changes: --limit must be an integer 1–100000 (got "${values.limit}")\n`);
+    return 2;
+  }
+  let events: ChangeRecordT[];
+  if (values.api) {
+    const token = process.env['PATHPILOT_API_TOKEN'];
+    if (!token) {
+      process.stderr.write('pathpilot changes: --api needs PATHPILOT_API_TOKEN (a viewer token)\n');
+      return 2;
+    }
+    const url = new URL('/api/v1/changes', values.api);
+    if (values.proposal) url.searchParams.set('proposal', values.proposal);
+    const res = await request(url, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await res.body.json()) as { changes?: ChangeRecordT[]; error?: string };
+    if (res.statusCode !== 200) {
+      process.stderr.write(`pathpilot changes: API answered ${res.statusCode}: ${body.error ?? ''}\n`);
+      return 1;
+    }
+    events = (body.changes ?? []).sort((a, b) => b.time - a.time).slice(0, limit);
+  } else {
+    const { root } = loadConfig(values.config);
+    const store = createStore(root.services.store, { log: createLogger({ level: 'warn' }) });
+    await store.start();
+    try {
+      const rows = await store.query(sql`
+        SELECT * FROM ${tableRef(store, 'changes')}
+        ${values.proposal ? sql`WHERE proposal_id = ${values.proposal}` : raw('')}
+        ORDER BY time DESC LIMIT ${limit}`);
+      events = rows.map((r) => changeRecord.fromRow(r));
+    } finally {
+      await store.stop();
+    }
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
+    return 0;
+  }
+  for (const e of events) process.stdout.write(`${line(e)}\n`);
+  process.stdout.write(`${events.length} events\n`);
+  return 0;
+}
