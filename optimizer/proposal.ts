@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PathConfig } from '../core/config/index.ts';
 import { proposalSchema, type Intent, type Proposal, type RiskLevel } from '../core/proposal.ts';
-import { planIntents, splitByFirstHop, type PlanTopology } from './te/plan.ts';
+import { ANY_CLASS, planIntents, splitByFirstHop, type PlanTopology } from './te/plan.ts';
 import { demandKey, type SplitEvaluation, type TeResult } from './te/solve.ts';
 
 export interface ProposalContext {
@@ -86,26 +86,50 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   let movedMbps = 0;
   let totalMbps = 0;
   for (const s of ctx.plan.splits) totalMbps += s.mbps;
-  const consider = (key: string, pair: [string, string], cls: string, intent: Intent) => {
-    const split = splitByKey.get(key);
-    if (!split) return;
-    const want = splitByFirstHop(split, ctx.topo.paths);
-    const have = currentFractionsByHop(ctx.current.get(key), ctx.topo.paths, primary(pair[0], pair[1]));
+  // One intent may stand for several demand keys (a pair's shared WAN split covers every unpinned class):
+  // compare volume-weighted first-hop splits, planned against current.
+  const consider = (keys: { key: string; cls: string }[], pair: [string, string], intent: Intent) => {
+    const want: Record<string, number> = {};
+    const have: Record<string, number> = {};
+    let mbps = 0;
+    const covered: { key: string; cls: string; paths: string[] }[] = [];
+    for (const { key, cls } of keys) {
+      const split = splitByKey.get(key);
+      if (!split) continue;
+      const weight = split.mbps > 0 ? split.mbps : 1e-9;
+      for (const [hop, f] of Object.entries(splitByFirstHop(split, ctx.topo.paths))) want[hop] = (want[hop] ?? 0) + f * weight;
+      const cur = currentFractionsByHop(ctx.current.get(key), ctx.topo.paths, primary(pair[0], pair[1]));
+      for (const [hop, f] of Object.entries(cur)) have[hop] = (have[hop] ?? 0) + f * weight;
+      mbps += weight;
+      covered.push({ key, cls, paths: Object.keys(split.fractions) });
+    }
+    if (covered.length === 0) return;
     let shift = 0;
     for (const hop of new Set([...Object.keys(want), ...Object.keys(have)]))
-      shift += Math.abs((want[hop] ?? 0) - (have[hop] ?? 0));
+      shift += Math.abs((want[hop] ?? 0) / mbps - (have[hop] ?? 0) / mbps);
     shift /= 2;
     if (intent.kind === 'class-pin') {
       const top = Object.entries(have).sort((a, b) => b[1] - a[1])[0]?.[0];
       if (top === intent.link) return;
     } else if (shift < minShift) return;
     changed.push(intent);
-    movedMbps += shift * split.mbps;
-    if (ctx.breakingNow.has(key)) failover = true;
-    scope.push({ pair, class: cls, paths: Object.keys(split.fractions) });
+    movedMbps += shift * mbps;
+    for (const c of covered) {
+      if (ctx.breakingNow.has(c.key)) failover = true;
+      scope.push({ pair, class: c.cls, paths: c.paths });
+    }
   };
-  for (const w of intents.weights) consider(demandKey(w.pair[0], w.pair[1], w.class), w.pair, w.class, w);
-  for (const p of intents.pins) consider(demandKey(p.pair[0], p.pair[1], p.class), p.pair, p.class, p);
+  const pinned = new Set(intents.pins.map((p) => demandKey(p.pair[0], p.pair[1], p.class)));
+  for (const w of intents.weights) {
+    const keys =
+      w.class === ANY_CLASS
+        ? ctx.plan.splits
+            .filter((s) => s.from === w.pair[0] && s.to === w.pair[1] && !pinned.has(demandKey(s.from, s.to, s.class)))
+            .map((s) => ({ key: demandKey(s.from, s.to, s.class), cls: s.class }))
+        : [{ key: demandKey(w.pair[0], w.pair[1], w.class), cls: w.class }];
+    consider(keys, w.pair, w);
+  }
+  for (const p of intents.pins) consider([{ key: demandKey(p.pair[0], p.pair[1], p.class), cls: p.class }], p.pair, p);
   if (changed.length === 0) return { ...base, publish: false, why: 'the plan matches the current weights' };
 
   const saving = ctx.before.cost_per_day - ctx.after.cost_per_day;

@@ -56,13 +56,20 @@ export function splitByFirstHop(split: TeSplit, paths: ReadonlyMap<string, PathC
 }
 
 /**
- * VyOS-ready intents from a TE plan: a weight rule per (pair, class) on the source router; latency-critical
+ * VyOS-ready intents from a TE plan: one weight rule per pair on the source router (class `*`: every class
+ * not pinned); latency-critical
  * classes (`pin: true`) pinned to the path carrying most of their traffic; per directed link a shaper at
  * the link capacity with class shares sized from the planned load (at least 5% each).
  */
+/** The class of a path-weights intent that carries every class not pinned by policy routing. */
+export const ANY_CLASS = '*';
+
 export function planIntents(result: TeResult, topo: PlanTopology): PlanIntents {
   const weights: PathWeightsIntent[] = [];
   const pins: ClassPinIntent[] = [];
+  // A WAN load-balancing rule matches the destination prefix, not DSCP: every class that is not pinned
+  // shares one split per pair, weighted by the classes' planned volumes.
+  const shared = new Map<string, { pair: [string, string]; prefixes: string[]; mbps: number; hops: Record<string, number> }>();
   for (const split of result.splits) {
     if (split.mbps <= 0 || Object.keys(split.fractions).length === 0) continue;
     const dst = topo.sites.get(split.to);
@@ -84,9 +91,25 @@ export function planIntents(result: TeResult, topo: PlanTopology): PlanIntents {
         });
       continue;
     }
-    const w = toVyosWeights(splitByFirstHop(split, topo.paths));
+    const key = `${split.from}>${split.to}`;
+    const entry = shared.get(key) ?? { pair, prefixes: dst.prefixes, mbps: 0, hops: {} };
+    entry.mbps += split.mbps;
+    for (const [hop, f] of Object.entries(splitByFirstHop(split, topo.paths)))
+      entry.hops[hop] = (entry.hops[hop] ?? 0) + f * split.mbps;
+    shared.set(key, entry);
+  }
+  for (const entry of shared.values()) {
+    const fractions = Object.fromEntries(Object.entries(entry.hops).map(([hop, v]) => [hop, v / entry.mbps]));
+    const w = toVyosWeights(fractions);
     if (Object.keys(w).length === 0) continue;
-    weights.push({ kind: 'path-weights', router: split.from, pair, class: split.class, dst_prefixes: dst.prefixes, weights: w });
+    weights.push({
+      kind: 'path-weights',
+      router: entry.pair[0],
+      pair: entry.pair,
+      class: ANY_CLASS,
+      dst_prefixes: entry.prefixes,
+      weights: w,
+    });
   }
   const bandwidth: BandwidthIntent[] = [];
   const qos: QosIntent[] = [];

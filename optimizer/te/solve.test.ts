@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/index.ts';
 import type { ClassConfig, LinkConfig, PathConfig } from '../../core/config/index.ts';
-import { toVyosWeights, planIntents, weightsToFractions } from './plan.ts';
+import { ANY_CLASS, toVyosWeights, planIntents, weightsToFractions } from './plan.ts';
 import { demandKey, evaluateSplit, planSplit, solveTe, type TeInput } from './solve.ts';
 import { Topology } from '../../core/config/index.ts';
 
@@ -165,13 +165,17 @@ describe('VyOS weights and intents', () => {
       topology: root,
       demands: [
         { from: 'onprem-nyc', to: 'aws-euc1', class: 'bulk', mbps: 3000 },
+        { from: 'onprem-nyc', to: 'aws-euc1', class: 'interactive', mbps: 400 },
         { from: 'onprem-nyc', to: 'aws-euc1', class: 'realtime', mbps: 50 },
       ],
       quality: new Map(),
       options: { policy: root.policy, latency_penalty: 0.05 },
     });
     const intents = planIntents(r, topo);
-    const w = intents.weights.find((i) => i.class === 'bulk')!;
+    // WAN load-balancing rules cannot match DSCP: the unpinned classes share one rule per pair.
+    expect(intents.weights).toHaveLength(1);
+    const w = intents.weights[0]!;
+    expect(w.class).toBe(ANY_CLASS);
     expect(w.router).toBe('onprem-nyc');
     expect(w.dst_prefixes).toEqual(['10.11.0.0/16']);
     for (const [hop, v] of Object.entries(w.weights)) {
