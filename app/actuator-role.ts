@@ -126,16 +126,23 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
         .sort((a, b) => a.created_at - b.created_at);
       for (const p of confirmed) {
         for (const intent of p.intents) {
-          if (intent.kind !== 'path-weights') continue;
-          const [from, to] = intent.pair;
-          const total = Object.values(intent.weights).reduce((a, b) => a + b, 0);
-          if (total <= 0) continue;
-          const split: Record<string, number> = {};
-          for (const path of shared.topology.pathsFor(from, to)) {
-            const w = intent.weights[path.links[0]!];
-            if (w) split[path.id] = w / total;
+          if (intent.kind === 'path-weights') {
+            const [from, to] = intent.pair;
+            const total = Object.values(intent.weights).reduce((a, b) => a + b, 0);
+            if (total <= 0) continue;
+            const split: Record<string, number> = {};
+            for (const path of shared.topology.pathsFor(from, to)) {
+              const w = intent.weights[path.links[0]!];
+              if (w) split[path.id] = w / total;
+            }
+            // A shared WAN rule ('*') carries every class that policy routing does not pin.
+            const classes = intent.class === '*' ? root.classes.filter((c) => !c.pin).map((c) => c.id) : [intent.class];
+            for (const cls of classes) weights.set(`${pairKey(from, to)}|${cls}`, split);
+          } else if (intent.kind === 'class-pin') {
+            const [from, to] = intent.pair;
+            const path = shared.topology.pathsFor(from, to).find((x) => x.links[0] === intent.link);
+            if (path) weights.set(`${pairKey(from, to)}|${intent.class}`, { [path.id]: 1 });
           }
-          weights.set(`${pairKey(from, to)}|${intent.class}`, split);
         }
       }
       return weights;

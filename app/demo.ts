@@ -95,6 +95,8 @@ export interface DemoRuntime {
   lab: VyosLab;
   twin: Twin;
   actuator: ActuatorRole;
+  ingest: ReturnType<typeof buildIngest>;
+  sink: ReturnType<typeof buildSink>;
   stop(): Promise<void>;
 }
 
@@ -196,6 +198,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
       return twin;
     },
     actuator,
+    ingest,
+    sink,
     stop,
   };
 }
@@ -220,13 +224,12 @@ export async function runDemo(options: DemoOptions & { durationMs: number }): Pr
   const config = loadConfig(options.configFile, process.env);
   const baseline = await runBaseline(config, options.scenario, options.seed, simulatedMs, startMs);
   const counts = demo.actuator.counts();
-  const flows = (await demo.shared.registry.getSingleMetric('pathpilot_ingest_flow_received_total')?.get())?.values ?? [];
   return {
     scenario: demo.twin.scenario.name,
     seed: demo.twin.scenario.seed,
     ...totalsOf(state, simulatedMs),
-    flows_ingested: flows.reduce((a, v) => a + v.value, 0),
-    rows_stored: {},
+    flows_ingested: demo.ingest.collector.stats().flows,
+    rows_stored: demo.sink.stored(),
     proposals: counts.proposals,
     applied: counts.applied,
     rolled_back: counts.rolled_back,

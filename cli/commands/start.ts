@@ -14,13 +14,18 @@ import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from '../.
 import { buildActuatorRole } from '../../app/actuator-role.ts';
 
 export const summary =
-  'run roles against real routers and services: start [ingest] [sink] [optimizer] [actuator] [api] (-c FILE, --check)';
+  'run roles against real routers and services: start [ingest] [sink] [optimizer] [actuator] [api] (-c FILE, --check, --host, --port)';
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, port: { type: 'string', default: '8080' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      check: { type: 'boolean' },
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+    },
   });
   const roles = parseRoles(positionals);
   const shared = createShared(values.config ? { configFile: values.config } : {});
@@ -41,7 +46,9 @@ export async function run(args: string[]): Promise<number> {
   if (roles.includes('api')) {
     const { auth, generated } = apiAuthenticator(shared.env);
     if (generated) process.stderr.write(`pathpilot: PATHPILOT_API_TOKENS is unset; admin token for this run: ${generated}\n`);
-    components.push(createApi(shared, auth, { port: Number(values.port), health: adapterHealth(shared), plugins }));
+    components.push(
+      createApi(shared, auth, { host: values.host!, port: Number(values.port), health: adapterHealth(shared), plugins }),
+    );
   }
   if (values.check) {
     process.stdout.write(
