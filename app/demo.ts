@@ -32,6 +32,13 @@ export interface DemoOptions {
   apiPort: number;
   configFile?: string;
   log?: Logger;
+  /** Extra environment (PATHPILOT__… overrides, service URLs) on top of process.env. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Where the sink starts when its group has no committed offset. Default true (nothing missed); an
+   * isolated run on a shared Kafka sets false so earlier runs' messages stay out of its database.
+   */
+  sinkFromBeginning?: boolean;
   /** Called once the API is listening (the CLI prints the URL). */
   onReady?(info: { url: string; consoleUrl: string; token?: string; routers: Record<string, string> }): void;
 }
@@ -102,7 +109,7 @@ export interface DemoRuntime {
 
 /** Builds and starts the whole loop; returns handles (the end-to-end tests drive it through these). */
 export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
-  const env = { ...process.env };
+  const env = { ...process.env, ...options.env };
   const log = options.log ?? createLogger({ name: 'pathpilot' });
   const config = loadConfig(options.configFile, env);
   // The lab's routers accept one key made up for this run unless the operator exported one.
@@ -122,7 +129,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   for (const site of config.root.sites) site.router.api_url = lab.urls[site.id] ?? site.router.api_url;
 
   const ingest = buildIngest(shared, { flowPort: 0 });
-  const sink = buildSink(shared);
+  const sink = buildSink(shared, options.sinkFromBeginning === false ? { fromBeginning: false } : {});
   const actuator = buildActuatorRole(shared, { labRouters: lab });
   const optimizerRole = buildOptimizer(
     shared,

@@ -45,7 +45,7 @@ export function buildIngest(shared: Shared, overrides: { flowPort?: number } = {
   return { collector, billing, components: [collector, billing] };
 }
 
-export function buildSink(shared: Shared): Sink {
+export function buildSink(shared: Shared, overrides: { fromBeginning?: boolean } = {}): Sink {
   const analytics = shared.config.source.section('analytics', analyticsSchema);
   return createSink(
     {
@@ -55,7 +55,7 @@ export function buildSink(shared: Shared): Sink {
       log: shared.log.child({ component: 'sink' }),
       clock: shared.clock,
     },
-    { ...analytics.sink, retention: analytics.retention },
+    { ...analytics.sink, retention: analytics.retention, ...overrides },
   );
 }
 

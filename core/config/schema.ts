@@ -200,9 +200,17 @@ export const servicesSchema = z
       .strict()
       .default({ kind: 'chdb', url: '', database: 'pathpilot', path: '' }),
     queue: z
-      .object({ kind: z.enum(['memory', 'bullmq']).default('memory'), redis_url: z.string().default('') })
+      .object({
+        kind: z.enum(['memory', 'bullmq']).default('memory'),
+        redis_url: z.string().default(''),
+        /** Redis key prefix of every queue: separate deployments (or test runs) sharing one Redis. */
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]+$/)
+          .default('pathpilot'),
+      })
       .strict()
-      .default({ kind: 'memory', redis_url: '' }),
+      .default({ kind: 'memory', redis_url: '', prefix: 'pathpilot' }),
   })
   .strict();
 

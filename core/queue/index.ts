@@ -24,7 +24,7 @@ export interface QueueDeps {
  * Builds the queue the configuration names (`services.queue`). Inert: no connection is made
  * until `start()`.
  */
-export function createQueue(config: ServicesConfig['queue'], deps: QueueDeps = {}): Queue {
+export function createQueue(config: Omit<ServicesConfig['queue'], 'prefix'> & { prefix?: string }, deps: QueueDeps = {}): Queue {
   const metrics = createQueueMetrics(deps.registry);
   switch (config.kind) {
     case 'memory':
@@ -33,6 +33,6 @@ export function createQueue(config: ServicesConfig['queue'], deps: QueueDeps = {
       if (!config.redis_url) {
         throw new PathpilotError('PP_ERR_CONFIG', 'services.queue.redis_url: required when kind is bullmq');
       }
-      return new BullmqQueue({ redisUrl: config.redis_url, log: deps.log, metrics });
+      return new BullmqQueue({ redisUrl: config.redis_url, prefix: config.prefix, log: deps.log, metrics });
   }
 }
