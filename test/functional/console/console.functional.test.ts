@@ -5,6 +5,9 @@
  * proposal's weights to the router over its real HTTP API, and the whole demo loop (`startDemo`).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { TokenAuthenticator } from '../../../core/http/auth.ts';
@@ -12,6 +15,7 @@ import { createHttpServer } from '../../../core/http/server.ts';
 import { sql, ident } from '../../../core/store/sql.ts';
 import { createVyosLabForTopology, type VyosLab } from '../../../lab/vyos/index.ts';
 import { createLogger } from '../../../core/log.ts';
+import { exampleConfigPath } from '../../../core/config/index.ts';
 import { consoleRoutes } from '../../../app/console/routes.ts';
 import { startDemo, type DemoRuntime } from '../../../app/demo.ts';
 import type { Shared } from '../../../app/runtime.ts';
@@ -138,12 +142,21 @@ describe('console in Chromium: seeded store, emulated routers', () => {
 
 describe('console in Chromium: the whole demo loop', () => {
   let demo: DemoRuntime;
+  let configFile = '';
   let consoleUrl = '';
   let browser: Awaited<ReturnType<typeof launchChromium>>;
 
   beforeAll(async () => {
     delete process.env.PATHPILOT_API_TOKENS;
+    // At 600× a one-hour proposal TTL is 6 s of wall time (and the first training alone takes minutes
+    // of wall time on two cores): give proposals a week so one is still open when the page shows it.
+    const dir = mkdtempSync(join(tmpdir(), 'pp-console-demo-'));
+    configFile = join(dir, 'pathpilot.yaml');
+    const example = readFileSync(exampleConfigPath, 'utf8');
+    if (!/proposal_ttl_s: \d+/.test(example)) throw new Error('example config has no actuation.proposal_ttl_s');
+    writeFileSync(configFile, example.replace(/proposal_ttl_s: \d+/, 'proposal_ttl_s: 604800'));
     demo = await startDemo({
+      configFile,
       scenario: 'cost-pressure',
       auto: false,
       speedup: 600,
@@ -157,6 +170,7 @@ describe('console in Chromium: the whole demo loop', () => {
   afterAll(async () => {
     await browser?.close();
     await demo?.stop();
+    if (configFile) rmSync(dirname(configFile), { recursive: true, force: true });
   });
 
   it('a proposal from the optimizer appears in the page; Approve changes the emulated router', async () => {
@@ -166,7 +180,7 @@ describe('console in Chromium: the whole demo loop', () => {
     await page.goto(consoleUrl);
     await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
     const row = page.locator('article.proposal.actionable').first();
-    await row.waitFor({ timeout: 150_000 });
+    await row.waitFor({ timeout: 270_000 });
     const id = await row.getAttribute('data-proposal-id');
     expect(id).toBeTruthy();
     const proposal = (await demo.actuator.list()).find((p) => p.id === id)!;
@@ -184,5 +198,5 @@ describe('console in Chromium: the whole demo loop', () => {
     expect(after.history.some((h) => h.status === 'approved')).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
-  }, 300_000);
+  }, 400_000);
 });
