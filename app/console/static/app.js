@@ -1197,10 +1197,19 @@
     }
   }
 
+  /** An audit detail in one line: its message if it has one, else `key=value` pairs of its scalars. */
   function detailText(d) {
     if (d === undefined || d === null || d === '') return '';
-    const text = typeof d === 'string' ? d : JSON.stringify(d);
-    return text.length > 120 ? `${text.slice(0, 117)}…` : text;
+    let text;
+    if (typeof d !== 'object') text = String(d);
+    else {
+      const msg = d.error ?? d.message ?? d.reason ?? d.verdict ?? d.note;
+      const scalars = Object.entries(d)
+        .filter(([k, v]) => v !== null && typeof v !== 'object' && !['error', 'message', 'reason', 'verdict', 'note'].includes(k))
+        .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v}`);
+      text = [typeof msg === 'string' ? msg : null, ...scalars].filter(Boolean).join(' · ') || JSON.stringify(d);
+    }
+    return text.length > 140 ? `${text.slice(0, 137)}…` : text;
   }
 
   // ------------------------------------------------------------------ polling
