@@ -16,6 +16,10 @@ import { createRegistry, metricValues } from '../../../core/metrics.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import { createActuator, actuatorRoutes, type Actuator, type GuardData } from '../../../actuator/index.ts';
 import { signSlackBody } from '../../../actuator/slack.ts';
+import { createBus } from '../../../core/bus/index.ts';
+import type { Bus } from '../../../core/bus/types.ts';
+import { changeRecord, decodeRecords, schemaHeader, type ChangeRecordT } from '../../../core/records/index.ts';
+import { requireService, uniqueName } from '../../support/services.ts';
 import type { WindowComparison } from '../../../analytics/queries/types.ts';
 import { testRoot, startLab, running, weightProposal, SITES, type LabRig } from './support.ts';
 
@@ -69,6 +73,7 @@ describe('actuator rollouts on the VyOS emulator', () => {
   let slack: Awaited<ReturnType<typeof receiver>>;
   let gitops: string;
   let queue: MemoryQueue;
+  let bus: Bus;
   const registry = createRegistry();
   const root = testRoot();
 
@@ -79,6 +84,8 @@ describe('actuator rollouts on the VyOS emulator', () => {
     guard = new SwitchableGuardData();
     queue = new MemoryQueue();
     await queue.start();
+    bus = createBus({ kind: 'kafka', brokers: requireService('kafka').split(',') });
+    await bus.start();
     actuator = createActuator(
       {
         root,
@@ -87,6 +94,7 @@ describe('actuator rollouts on the VyOS emulator', () => {
         routerFor: rig.routerFor,
         guardData: guard,
         registry,
+        bus,
         env: { PATHPILOT_SLACK_WEBHOOK_URL: `${slack.url}/webhook`, PATHPILOT_SLACK_SIGNING_SECRET: SECRET },
       },
       { gitops_dir: gitops, retry: { attempts: 4, base_ms: 10, max_ms: 100 } },
@@ -96,6 +104,7 @@ describe('actuator rollouts on the VyOS emulator', () => {
   afterAll(async () => {
     await actuator?.stop();
     await queue?.stop();
+    await bus?.stop();
     await rig?.stop();
     slack?.server.close();
     if (gitops) await rm(gitops, { recursive: true, force: true });
@@ -105,6 +114,8 @@ describe('actuator rollouts on the VyOS emulator', () => {
     guard.badPaths.clear();
     for (const s of SITES) rig.lab.router(s).faults.reset();
   });
+
+  const promiseSubs: { stop(): Promise<void> }[] = [];
 
   it('approval → three steps with bake and guard → confirmed; approving twice applies once; GitOps export', async () => {
     const p = weightProposal();
@@ -131,6 +142,37 @@ describe('actuator rollouts on the VyOS emulator', () => {
       (g) => JSON.stringify(g.body).includes(p.id) && JSON.stringify(g.body).includes('"action_id":"approve"'),
     );
     expect(msg?.url).toBe('/webhook');
+    // The audit trail went to Kafka (the changes topic the analytics sink writes to ClickHouse).
+    const seen: ChangeRecordT[] = [];
+    const want = actuator.changes(p.id).length;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${seen.length}/${want} audit events on Kafka`)), 60_000);
+      void bus
+        .subscribe({
+          group: uniqueName('pp_audit'),
+          topics: [changeRecord.topic],
+          fromBeginning: true,
+          handler: async (batch) => {
+            for (const msg of batch.messages) {
+              expect(msg.headers?.[schemaHeader]).toBe('change.v1');
+              for (const r of decodeRecords(msg.value)) {
+                const e = changeRecord.parse(r);
+                if (e.proposal_id === p.id) seen.push(e);
+              }
+            }
+            if (seen.length >= want) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .then((sub) => promiseSubs.push(sub), reject);
+    });
+    await Promise.all(promiseSubs.map((s) => s.stop()));
+    expect(seen.map((e) => e.event)).toEqual(actuator.changes(p.id).map((e) => e.event));
+    const applied = seen.find((e) => e.event === 'step-applied' && e.router === 'onprem-nyc');
+    expect(JSON.parse(applied!.detail!).ops.length).toBeGreaterThan(0);
+    expect(seen.find((e) => e.event === 'approved')?.actor).toBe('api:alice');
     const m = await metricValues(registry);
     expect(m['pathpilot_actuator_proposals_total{status="confirmed"}']).toBeGreaterThanOrEqual(1);
   });
