@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireRole } from '../core/http/auth.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import type { ProposalInput } from '../core/proposal.ts';
-import type { Actuator } from './index.ts';
+import type { Actuator } from './types.ts';
 import { parseInteraction, verifySlackSignature } from './slack.ts';
 
 export interface ActuatorRoutesOptions {

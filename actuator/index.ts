@@ -7,24 +7,25 @@ import type { Bus } from '../core/bus/types.ts';
 import type { Clock } from '../core/clock.ts';
 import type { RootConfig } from '../core/config/schema.ts';
 import { Topology } from '../core/config/topology.ts';
-import { memoizeStop, type Component } from '../core/component.ts';
+import { memoizeStop } from '../core/component.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { createRegistry, type Registry } from '../core/metrics.ts';
-import type { ProposalInput } from '../core/proposal.ts';
 import type { Queue } from '../core/queue/types.ts';
 import { actuatorConfigSchema, type ActuatorConfig } from './config.ts';
 import type { GuardData } from './guard/index.ts';
 import { createActuatorMetrics } from './metrics.ts';
-import { ActuatorService, type AuditEvent } from './service.ts';
-import { MemoryStateStore, RedisStateStore, type ProposalRecord, type StateStore } from './state.ts';
+import { ActuatorService } from './service.ts';
+import { MemoryStateStore, RedisStateStore, type StateStore } from './state.ts';
 import type { RouterApi } from './vyos/types.ts';
+import type { Actuator } from './types.ts';
 
 export { actuatorConfigSchema, type ActuatorConfig } from './config.ts';
 export { ActuatorService, type AuditEvent } from './service.ts';
 export { MemoryStateStore, RedisStateStore, type ProposalRecord, type StateStore } from './state.ts';
 export { guardDataFromStore, type GuardData, type GuardVerdict } from './guard/index.ts';
 export { actuatorRoutes } from './api.ts';
+export type { Actuator } from './types.ts';
 
 export interface ActuatorDeps {
   root: RootConfig;
@@ -40,19 +41,6 @@ export interface ActuatorDeps {
   /** Replaces the configured state store (tests). */
   state?: StateStore;
   retryClock?: Clock;
-}
-
-export interface Actuator extends Component {
-  readonly service: ActuatorService;
-  readonly events: ActuatorService['events'];
-  submit(proposal: ProposalInput, actor?: string): Promise<ProposalRecord>;
-  approve(id: string, actor: string, note?: string): Promise<ProposalRecord>;
-  reject(id: string, actor: string, note?: string): Promise<ProposalRecord>;
-  list(): Promise<ProposalRecord[]>;
-  get(id: string): Promise<ProposalRecord | undefined>;
-  changes(proposalId?: string): AuditEvent[];
-  /** Slack signing secret (from the env var the root config names), if set. */
-  readonly slackSigningSecret: string | undefined;
 }
 
 export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actuator {
