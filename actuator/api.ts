@@ -44,13 +44,18 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
     } as const;
     const noteBody = { type: ['object', 'null'], properties: { note: { type: 'string', maxLength: 500 } } } as const;
 
-    // The list is rebuilt only when a record changed (or a proposal may have expired: once a second).
-    let cache: { revision: number; second: number; body: string } | undefined;
+    // The list is rebuilt only when a record changed or the next undecided proposal expires.
+    let cache: { revision: number; validUntil: number; body: string } | undefined;
     app.get('/api/v1/proposals', { preHandler: viewer }, async (_req, reply) => {
-      const second = Math.floor(Date.now() / 1000);
-      if (!cache || cache.revision !== actuator.service.revision || cache.second !== second) {
+      const svc = actuator.service;
+      if (!cache || cache.revision !== svc.revision || svc.now() >= cache.validUntil) {
         const all = await actuator.list();
-        cache = { revision: actuator.service.revision, second, body: JSON.stringify({ proposals: all.map(summary) }) };
+        const pending = all.filter((r) => r.proposal.status === 'proposed' || r.proposal.status === 'awaiting-approval');
+        cache = {
+          revision: svc.revision,
+          validUntil: Math.min(Infinity, ...pending.map((r) => svc.expiresAt(r.proposal.created_at))),
+          body: JSON.stringify({ proposals: all.map(summary) }),
+        };
       }
       return reply.header('content-type', 'application/json; charset=utf-8').send(cache.body);
     });

@@ -245,6 +245,16 @@ export class ActuatorService {
     this.events.emit('status', { id: rec.proposal.id, status, actor, note });
   }
 
+  /** The actuator's clock time (the lab's simulated time under `npm start`). */
+  now(): number {
+    return this.d.clock.now();
+  }
+
+  /** When an undecided proposal created at `createdAt` expires. */
+  expiresAt(createdAt: number): number {
+    return createdAt + this.d.actuation.proposal_ttl_s * 1000;
+  }
+
   async get(id: string): Promise<ProposalRecord | undefined> {
     const rec = await this.d.state.get(id);
     if (rec) await this.expireIfStale(rec);

@@ -41,7 +41,7 @@ const url = server.url();
 // One autocannon process (a second process on loopback) cycling over three reads.
 const driver = `
   import autocannon from 'autocannon';
-  const paths = ['/api/v1/proposals/api-bench-42', '/api/v1/proposals', '/api/v1/changes?proposal=api-bench-7'];
+  const paths = process.env.PP_BENCH_PATHS ? process.env.PP_BENCH_PATHS.split(',') : ['/api/v1/proposals/api-bench-42', '/api/v1/proposals', '/api/v1/changes?proposal=api-bench-7'];
   const r = await autocannon({
     url: ${JSON.stringify(url)}, overallRate: ${rate}, connections: 20, duration: ${seconds},
     headers: { authorization: 'Bearer ${token}' },
