@@ -92,6 +92,22 @@ interface Pipeline {
 
 const spaceSize = BigInt(offsetSpaceSize);
 
+interface DeadLetterItem {
+  offset: string;
+  reason: string;
+  value: Buffer;
+  key?: string;
+}
+
+/** One INSERT: the rows of consecutive messages [first, last] (stored offsets). */
+interface Chunk {
+  body: Buffer;
+  rows: number;
+  first: bigint;
+  last: bigint;
+  messages: ReceivedMessage[];
+}
+
 /** 20-bit FNV-1a hash of a topic name: its offset space (stored offsets stay below 2^60). */
 export function topicSpace(topic: string): bigint {
   let h = 0x811c9dc5;
@@ -140,11 +156,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
     return rows.length > 0 ? BigInt(String(rows[0]!.m)) : p.space * spaceSize - 1n;
   }
 
-  async function deadLetter(
-    p: Pipeline,
-    batch: MessageBatch,
-    items: { offset: string; reason: string; value: Buffer; key?: string }[],
-  ) {
+  async function deadLetter(p: Pipeline, batch: MessageBatch, items: DeadLetterItem[]) {
     if (items.length === 0) return;
     await bus.publish(
       config.dead_letter_topic,
@@ -175,7 +187,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
 
   async function insertWithRetry(
     p: Pipeline,
-    body: string,
+    body: Buffer,
     partition: number,
     firstOffset: bigint,
   ): Promise<{ outcome: 'inserted' | 'already-stored' } | { outcome: 'rejected'; reason: string }> {
@@ -237,30 +249,80 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
       state = { high, base, next: undefined };
       p.partitions.set(batch.partition, state);
     }
-    // INSERTs of at most batch_rows rows, split at message boundaries, in offset order.
-    const chunks: { body: string; rows: number; first: bigint; last: bigint; messages: ReceivedMessage[] }[] = [];
-    let chunkMessages: ReceivedMessage[] = [];
-    let body = '';
+    // INSERTs of at most batch_rows rows, split at message boundaries, in offset order. A chunk's
+    // INSERT runs while the next chunk is decoded and encoded (the INSERTs themselves stay strictly
+    // sequential: the mark is the highest stored offset, so a later chunk must never land before an
+    // earlier one). Each message's rows become a Buffer at once, so the body never exists as one
+    // huge string on the JS heap (GC was ~40% of the sink's CPU with a string body).
+    // Any failure from here on: the batch is redelivered, and the mark is read back first.
+    state.next = undefined;
+    const st = state;
+    let parts: Buffer[] = [];
     let rows = 0;
     let chunkFirst: bigint | undefined;
+    let chunkMessages: ReceivedMessage[] = [];
+    let dlq: DeadLetterItem[] = [];
     let lastOffset = -1n;
-    const dlq: { offset: string; reason: string; value: Buffer; key?: string }[] = [];
     let oldest = Infinity;
+    let inserted = 0;
+    let pending: Promise<void> = Promise.resolve();
+    let sinceYield = 0;
+
+    const storeChunk = async (chunk: Chunk, chunkDlq: DeadLetterItem[]): Promise<void> => {
+      // Dead letters first: if the process dies after the INSERT, the redelivered batch skips the
+      // chunk's messages, so they must already be in the dead-letter topic.
+      if (chunkDlq.length > 0) await deadLetter(p, batch, chunkDlq);
+      if (chunk.rows === 0) return;
+      const result = await insertWithRetry(p, chunk.body, batch.partition, chunk.first);
+      if (result.outcome === 'rejected') {
+        await deadLetter(
+          p,
+          batch,
+          chunk.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, reason: result.reason })),
+        );
+      }
+      if (chunk.last > st.high) st.high = chunk.last;
+      if (result.outcome === 'inserted') {
+        metrics.sent.inc(chunk.rows);
+        metrics.rowsInserted.inc({ table: p.table }, chunk.rows);
+        metrics.inserts.inc({ table: p.table });
+        storedRows[p.table] = (storedRows[p.table] ?? 0) + chunk.rows;
+        inserted++;
+      }
+    };
+    /** Queues the chunk built so far behind the previous one's INSERT. */
+    const seal = async (last: bigint): Promise<void> => {
+      const chunk: Chunk = {
+        body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+        rows,
+        first: chunkFirst ?? last,
+        last,
+        messages: chunkMessages,
+      };
+      const chunkDlq = dlq;
+      parts = [];
+      rows = 0;
+      chunkFirst = undefined;
+      chunkMessages = [];
+      dlq = [];
+      const previous = pending;
+      pending = previous.then(() => storeChunk(chunk, chunkDlq));
+      // Handled where it is awaited (below or at the end); this only keeps an early exit from
+      // leaving it as an unhandled rejection.
+      pending.catch(() => undefined);
+      // Keep at most one INSERT queued behind the one in flight (bounded memory); a failure
+      // surfaces here and fails the batch.
+      await previous;
+    };
+
     for (const m of batch.messages) {
-      const offset = BigInt(m.offset) + state.base;
-      const offsetText = offset.toString();
+      const offset = BigInt(m.offset) + st.base;
       lastOffset = offset;
-      if (offset <= state.high) {
+      if (offset <= st.high) {
         metrics.dropped.inc({ reason: 'duplicate' });
         continue;
       }
-      if (rows >= config.batch_rows) {
-        chunks.push({ body, rows, first: chunkFirst!, last: offset - 1n, messages: chunkMessages });
-        chunkMessages = [];
-        body = '';
-        rows = 0;
-        chunkFirst = undefined;
-      }
+      if (rows >= config.batch_rows) await seal(offset - 1n);
       chunkFirst ??= offset;
       chunkMessages.push(m);
       const header = m.headers[schemaHeader];
@@ -281,6 +343,8 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
         continue;
       }
       metrics.received.inc(records.length);
+      const offsetText = offset.toString();
+      let body = '';
       let invalid: unknown[] | undefined;
       let reason = '';
       for (const r of records) {
@@ -299,6 +363,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
           reason ||= checked.reason;
         }
       }
+      if (body.length > 0) parts.push(Buffer.from(body));
       if (invalid) {
         metrics.dropped.inc({ reason: 'invalid' }, invalid.length);
         dlq.push({
@@ -309,29 +374,16 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
         });
       }
       if (m.timestamp < oldest) oldest = m.timestamp;
-    }
-    if (rows > 0) chunks.push({ body, rows, first: chunkFirst!, last: lastOffset, messages: chunkMessages });
-    // Any failure from here on: the batch is redelivered, and the mark is read back first.
-    state.next = undefined;
-    if (dlq.length > 0) await deadLetter(p, batch, dlq);
-    for (const chunk of chunks) {
-      const result = await insertWithRetry(p, chunk.body, batch.partition, chunk.first);
-      if (result.outcome === 'rejected') {
-        await deadLetter(
-          p,
-          batch,
-          chunk.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, reason: result.reason })),
-        );
-      }
-      if (chunk.last > state.high) state.high = chunk.last;
-      if (result.outcome === 'inserted') {
-        metrics.sent.inc(chunk.rows);
-        metrics.rowsInserted.inc({ table: p.table }, chunk.rows);
-        metrics.inserts.inc({ table: p.table });
-        storedRows[p.table] = (storedRows[p.table] ?? 0) + chunk.rows;
+      // Let the in-flight INSERT's body reach the socket while this chunk is being built.
+      sinceYield += records.length;
+      if (sinceYield >= 5_000) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    if (chunks.length > 0 && Number.isFinite(oldest))
+    if (rows > 0 || dlq.length > 0) await seal(lastOffset);
+    await pending;
+    if (inserted > 0 && Number.isFinite(oldest))
       metrics.lagSeconds.observe({ table: p.table }, Math.max(0, Date.now() - oldest) / 1000);
     if (lastOffset > state.high) state.high = lastOffset;
     state.next = lastOffset + 1n;
