@@ -226,11 +226,49 @@ describe('SLO guard', () => {
       clock,
       bakeMs: 300_000,
       baseline: { from: 0, to: 1 },
-      config: { interval_s: 60, failure_limit: 1, inconclusive_limit: 1, max_regression: 0.25 },
+      config: { interval_s: 60, failure_limit: 1, inconclusive_limit: 1, max_regression: 0.25, max_data_lag_s: 0 },
     });
     for (let i = 0; i < 5; i++) await clock.advance(60_000);
     const v = await run;
     expect(v.result).toBe('inconclusive');
     expect(v.measurements.map((m) => m.result)).toEqual(['pass', 'inconclusive', 'inconclusive']);
+  });
+
+  it('waits up to max_data_lag_s for an interval whose probe data is still arriving', async () => {
+    const clock = new SimulatedClock(0);
+    // Windows appear in the store 90 s after their interval ends (ingest lag).
+    const data: GuardData = {
+      compare: async (q2) => (clock.now() >= q2.current.to + 90_000 ? cmp(q(45)) : cmp(null)),
+    };
+    const proposal = proposalSchema.parse({
+      id: 'lag',
+      created_at: 0,
+      kind: 'path-weights',
+      reason: 'r',
+      inputs: {},
+      intents: [{ kind: 'bandwidth', router: 'onprem-nyc', link: 'nyc-use1-dx', rate_mbps: 10 }],
+      predicted: { cost_per_day: 1, max_utilization: 0.5, slo_risk: 0.1 },
+      risk: 'low',
+      scope: [{ pair: ['onprem-nyc', 'aws-use1'], class: 'bulk' }],
+    } satisfies ProposalInput);
+    const analyze = (lagS: number) =>
+      analyzeStep({
+        proposal,
+        topology,
+        data,
+        clock,
+        bakeMs: 120_000,
+        baseline: { from: 0, to: 1 },
+        config: { interval_s: 60, failure_limit: 0, inconclusive_limit: 0, max_regression: 0.25, max_data_lag_s: lagS },
+      });
+    const patient = analyze(120);
+    for (let i = 0; i < 20; i++) await clock.advance(15_000);
+    const v = await patient;
+    expect(v.result).toBe('pass');
+    expect(v.measurements.map((m) => m.result)).toEqual(['pass', 'pass']);
+    // With no allowance for lag the same data is judged inconclusive.
+    const hasty = analyze(0);
+    for (let i = 0; i < 20; i++) await clock.advance(15_000);
+    expect((await hasty).result).toBe('inconclusive');
   });
 });

@@ -87,6 +87,11 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
         },
       );
     }
+    app.post<{ Params: { id: string } }>(
+      '/api/v1/proposals/:id/rollback',
+      { preHandler: admin, schema: { params: idParams } },
+      async (req) => summary(await actuator.service.retryRollback(req.params.id, `api:${req.principal!.name}`)),
+    );
     app.get<{ Querystring: { proposal?: string } }>('/api/v1/changes', { preHandler: viewer }, async (req) => {
       return { changes: actuator.changes(req.query.proposal) };
     });

@@ -16,12 +16,26 @@ export interface Breach {
   healthy: string[];
 }
 
-/** Breaching paths with at least one healthy alternative (different first hop), per pair and class. */
-export async function findBreaches(topology: Topology, data: GuardData, now: number, windowMs: number): Promise<Breach[]> {
+/** Which of a pair's paths carry its traffic now (the source router's config is the truth). */
+export type CarryingPaths = (from: string, to: string) => Promise<ReadonlySet<string>>;
+
+/**
+ * Breaching paths with at least one healthy alternative (different first hop), per pair and class. Only
+ * paths that carry the pair's traffic count as breaches: an idle backup that probes badly harms nobody,
+ * and failing away from it would move the whole pair for nothing. Without `carrying`, the primary.
+ */
+export async function findBreaches(
+  topology: Topology,
+  data: GuardData,
+  now: number,
+  windowMs: number,
+  carrying?: CarryingPaths,
+): Promise<Breach[]> {
   const out: Breach[] = [];
   for (const [from, to] of topology.pairs()) {
     const paths = topology.pathsFor(from, to);
     if (paths.length < 2) continue;
+    const inUse = carrying ? await carrying(from, to) : new Set([paths[0]!.id]);
     for (const cls of topology.classes.values()) {
       const verdicts = new Map<string, { result: string; reasons: string[] }>();
       for (const p of paths) {
@@ -36,7 +50,7 @@ export async function findBreaches(topology: Topology, data: GuardData, now: num
       }
       for (const p of paths) {
         const v = verdicts.get(p.id)!;
-        if (v.result !== 'fail') continue;
+        if (v.result !== 'fail' || !inUse.has(p.id)) continue;
         const badHop = p.links[0];
         const healthy = paths.filter((q) => verdicts.get(q.id)!.result === 'pass' && q.links[0] !== badHop).map((q) => q.id);
         if (healthy.length > 0) out.push({ pair: [from, to], class: cls.id, path: p.id, reasons: v.reasons, healthy });
@@ -60,10 +74,11 @@ export function failoverProposal(topology: Topology, b: Breach, now: number): Pr
     inputs: { model_versions: {}, horizon_min: 0, data_from: now - 60_000, data_to: now },
     intents: [
       {
+        // A WAN load-balancing rule moves every class of the pair (rules match prefixes, not DSCP).
         kind: 'path-weights',
         router: from,
         pair: [from, to],
-        class: b.class,
+        class: '*',
         dst_prefixes: topology.site(to).prefixes,
         weights,
       },

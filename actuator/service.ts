@@ -50,7 +50,8 @@ const transitions: Record<ProposalStatus, ProposalStatus[]> = {
   baking: ['applying', 'confirmed', 'rolled-back', 'failed', 'baking'],
   confirmed: [],
   'rolled-back': [],
-  failed: [],
+  // A rollback that could not finish may be retried by an admin (retryRollback).
+  failed: ['rolled-back', 'failed'],
   rejected: [],
   expired: [],
 };
@@ -162,6 +163,36 @@ export class ActuatorService {
     }
   }
 
+  /**
+   * The paths of a pair its source router sends traffic over now: the first hops of the WAN load-balancing
+   * rule for the destination's prefixes (weight > 0), read with `/retrieve`; the primary path when the router
+   * has no such rule or cannot be read.
+   */
+  async carryingPaths(from: string, to: string): Promise<ReadonlySet<string>> {
+    const paths = this.d.topology.pathsFor(from, to);
+    const prefixes = new Set(this.d.topology.site(to).prefixes);
+    try {
+      const rules = await this.d.routerFor(from).showConfig(['load-balancing', 'wan', 'rule']);
+      for (const rule of Object.values(rules ?? {})) {
+        if (!rule || typeof rule !== 'object' || Array.isArray(rule)) continue;
+        const dst = (rule as { destination?: { address?: unknown } }).destination?.address;
+        if (typeof dst !== 'string' || !prefixes.has(dst)) continue;
+        const ifaces = (rule as { interface?: Record<string, { weight?: string } | null> }).interface ?? {};
+        const links = new Set(
+          Object.entries(ifaces)
+            .filter(([, v]) => Number(v?.weight ?? '1') > 0)
+            .map(([name]) => this.d.topology.linkForInterface(from, name))
+            .filter((l): l is string => l !== undefined),
+        );
+        const used = paths.filter((p) => links.has(p.links[0]!)).map((p) => p.id);
+        if (used.length > 0) return new Set(used);
+      }
+    } catch (err) {
+      this.d.log?.warn({ err: errorMessage(err), router: from }, 'cannot read the WAN rules; assuming the primary path');
+    }
+    return new Set(paths.slice(0, 1).map((p) => p.id));
+  }
+
   /** One self-heal pass: a failover proposal per breached pair/class without one already open. */
   async heal(data: GuardData, windowMs: number): Promise<ProposalRecord[]> {
     const now = this.d.clock.now();
@@ -169,7 +200,7 @@ export class ActuatorService {
       (r) => r.proposal.emergency && !['confirmed', 'rolled-back', 'failed', 'rejected', 'expired'].includes(r.proposal.status),
     );
     const out: ProposalRecord[] = [];
-    for (const b of await findBreaches(this.d.topology, data, now, windowMs)) {
+    for (const b of await findBreaches(this.d.topology, data, now, windowMs, (from, to) => this.carryingPaths(from, to))) {
       const busy = open.some((r) => r.proposal.scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]));
       if (busy) continue;
       const rec = await this.submit(failoverProposal(this.d.topology, b, now), 'self-heal');
@@ -589,6 +620,28 @@ export class ActuatorService {
       baseline: { from: st.startedAt - this.d.config.baseline_s * 1000, to: st.startedAt },
       signal: this.abort.signal,
     });
+  }
+
+  /**
+   * Retries the restore of a proposal whose rollback could not finish (a router was unreachable):
+   * every touched router goes back to its snapshot, or the proposal stays `failed` naming the router.
+   */
+  async retryRollback(id: string, actor: string): Promise<ProposalRecord> {
+    const rec = await this.load(id);
+    const st = rec.rollout;
+    if (rec.proposal.status !== 'failed' || !st)
+      throw new PathpilotError(
+        'PP_ERR_CONFLICT',
+        `proposal ${id} is ${rec.proposal.status}; only a failed rollout can be rolled back again`,
+      );
+    if (this.running.has(id)) throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is being worked on`);
+    st.phase = 'rolling-back';
+    st.rollbackReason = `${st.rollbackReason ?? rec.error ?? ''} (rollback retried by ${actor})`.trim();
+    await this.d.state.put(rec);
+    const run = this.rollbackAll(rec, st).finally(() => this.running.delete(id));
+    this.running.set(id, run);
+    await run;
+    return this.load(id);
   }
 
   private async rollbackAll(rec: ProposalRecord, st: RolloutState): Promise<void> {

@@ -95,6 +95,25 @@ function scopeOf(proposal: Proposal, topology: Topology): { pair: [string, strin
   }));
 }
 
+/**
+ * Probe windows reach the store some time after they end (collector batching, Kafka, sink batching). An
+ * interval with no data yet is measured again, every quarter interval, until `max_data_lag_s` after its
+ * end; only then does it count as inconclusive. Data that is merely late never fails or passes a step.
+ */
+async function measureWhenArrived(
+  o: AnalyzeOptions,
+  s: { class: string; paths: string[] },
+  window: TimeRange,
+): Promise<Awaited<ReturnType<GuardData['compare']>>> {
+  const deadline = window.to + o.config.max_data_lag_s * 1000;
+  const retryMs = Math.max(1000, (o.config.interval_s * 1000) / 4);
+  for (;;) {
+    const cmp = await o.data.compare({ pathIds: s.paths, class: s.class, current: window, baseline: o.baseline });
+    if ((cmp.current && cmp.current.windows > 0) || o.clock.now() >= deadline) return cmp;
+    await o.clock.sleep(Math.min(retryMs, deadline - o.clock.now()), o.signal);
+  }
+}
+
 /** Bakes one step: measures every interval until the bake time is over or a limit is exceeded. */
 export async function analyzeStep(o: AnalyzeOptions): Promise<GuardVerdict> {
   const scope = scopeOf(o.proposal, o.topology).filter((s) => s.paths.length > 0);
@@ -116,12 +135,7 @@ export async function analyzeStep(o: AnalyzeOptions): Promise<GuardVerdict> {
     const now = o.clock.now();
     for (const s of scope) {
       const cls = o.topology.classes.get(s.class);
-      const cmp = await o.data.compare({
-        pathIds: s.paths,
-        class: s.class,
-        current: { from: now - intervalMs, to: now },
-        baseline: o.baseline,
-      });
+      const cmp = await measureWhenArrived(o, s, { from: now - intervalMs, to: now });
       const j = cls
         ? judge(cmp, cls.slo, o.config.max_regression)
         : { result: 'inconclusive' as const, reasons: [`unknown class ${s.class}`] };

@@ -221,6 +221,47 @@ describe('actuator rollouts on the VyOS emulator', () => {
     expect(running(rig.lab)).toEqual(before);
   });
 
+  it('a router unreachable during the rollback leaves the proposal failed (router named) until a retry restores it', async () => {
+    const before = running(rig.lab);
+    const p = weightProposal();
+    for (const i of p.intents)
+      if (i.kind === 'path-weights') for (const k of Object.keys(i.weights)) i.weights[k] = i.weights[k]! + 3;
+    const aws = p.intents.find((i) => i.router === 'aws-use1');
+    if (aws?.kind === 'path-weights') aws.weights = { 'nyc-use1-dx': 20, 'nyc-use1-vpn': 80 };
+    await actuator.submit(p);
+    actuator.events.on('change', function onChange(e: { event: string; proposal_id: string }) {
+      if (e.proposal_id !== p.id || e.event !== 'baking') return;
+      actuator.events.off('change', onChange);
+      guard.bad = true;
+      rig.lab.router('aws-use1').faults.set({ hangRequests: 1000 });
+    });
+    await actuator.approve(p.id, 'api:alice');
+    await actuator.service.idle();
+    const rec = await actuator.get(p.id);
+    expect(rec?.proposal.status).toBe('failed');
+    expect(rec?.error).toMatch(/rollback incomplete \(aws-use1:/);
+    // The other routers are back; aws-use1 still holds the change.
+    expect(rig.lab.router('onprem-nyc').runningCommands()).toEqual(before['onprem-nyc']);
+    expect(rig.lab.router('aws-use1').runningCommands()).not.toEqual(before['aws-use1']);
+    rig.lab.router('aws-use1').faults.reset();
+    const app = await buildApp({ registry, auth: tokens }, [actuatorRoutes(actuator, { slackSigningSecret: SECRET })]);
+    const denied = await app.inject({
+      method: 'POST',
+      url: `/api/v1/proposals/${p.id}/rollback`,
+      headers: { authorization: 'Bearer approver-token-0123456789' },
+    });
+    expect(denied.statusCode).toBe(403);
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/v1/proposals/${p.id}/rollback`,
+      headers: { authorization: 'Bearer admin-token-0123456789' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().status).toBe('rolled-back');
+    expect(running(rig.lab)).toEqual(before);
+    await app.close();
+  });
+
   it('self-healing: a path breaking its SLO gets an emergency failover applied without approval', async () => {
     guard.badPaths.add('onprem-nyc.aws-use1.1');
     const made = await actuator.service.heal(guard, 60_000);
