@@ -21,7 +21,7 @@ import type { ActuationConfig } from '../core/config/schema.ts';
 import type { Topology } from '../core/config/topology.ts';
 import { PathpilotError, ValidationError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { proposalSchema, type Proposal, type ProposalInput, type ProposalStatus } from '../core/proposal.ts';
+import { proposalQueueName, proposalSchema, type Proposal, type ProposalInput, type ProposalStatus } from '../core/proposal.ts';
 import type { Queue, QueueWorker } from '../core/queue/types.ts';
 import {
   changeRecord,
@@ -105,7 +105,9 @@ export class ActuatorService {
     };
     d = { ...d, state: counted };
     this.d = d;
-    const bakeS = d.actuation.bake_time_s;
+    // A bake may run over by the ingest lag the guard waits for (guard.max_data_lag_s).
+    const lagS = (d.actuation.guard as { max_data_lag_s?: number }).max_data_lag_s ?? 0;
+    const bakeS = d.actuation.bake_time_s + lagS;
     const confirmMinutes =
       d.config.commit_confirm_minutes === -1
         ? 0
@@ -130,7 +132,7 @@ export class ActuatorService {
     this.worker = await this.d.queue.process<{ id: string }, void>(this.d.config.apply_queue, async (data) => {
       await this.runRollout(data.id);
     });
-    this.proposalWorker = await this.d.queue.process<ProposalInput, void>('pathpilot-proposals', async (data) => {
+    this.proposalWorker = await this.d.queue.process<ProposalInput, void>(proposalQueueName, async (data) => {
       try {
         await this.submit(data, 'optimizer');
       } catch (err) {

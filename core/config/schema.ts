@@ -157,9 +157,11 @@ export const actuationSchema = z
         inconclusive_limit: z.number().int().nonnegative().default(2),
         /** A metric worse than baseline by more than this fraction fails even inside the SLO. */
         max_regression: z.number().nonnegative().default(0.25),
+        /** How long after an interval ends its probe data may still be arriving (ingest lag), seconds. */
+        max_data_lag_s: z.number().nonnegative().default(120),
       })
       .strict()
-      .default({ interval_s: 60, failure_limit: 1, inconclusive_limit: 2, max_regression: 0.25 }),
+      .default({ interval_s: 60, failure_limit: 1, inconclusive_limit: 2, max_regression: 0.25, max_data_lag_s: 120 }),
     auto_approve_max_risk: z.enum(['low', 'medium', 'high']).default('low'),
     /** Largest weight shift (fraction of traffic) one step may move. */
     max_shift_per_step: z.number().gt(0).max(1).default(0.5),
