@@ -117,6 +117,11 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const labKey = randomBytes(18).toString('base64url');
   for (const v of keyVars) env[v] ??= labKey;
   config.root.actuation.mode = options.auto ? 'auto' : 'approval';
+  // Proposals wait for a person in wall time: at 600× an hour of simulated TTL is six seconds, so the
+  // TTL stretches with the speed-up to give at least ten wall minutes.
+  config.root.actuation.proposal_ttl_s = Math.max(config.root.actuation.proposal_ttl_s, Math.ceil(options.speedup * 600));
+  // Ingest lag is seconds of wall time, i.e. many simulated minutes: the guard waits that long for a window's data.
+  config.root.actuation.guard.max_data_lag_s = Math.max(config.root.actuation.guard.max_data_lag_s, Math.ceil(options.speedup * 15));
 
   // Simulated time starts now (on the hour): retention TTLs compare with the server's real clock, so data
   // stamped in the past would expire as soon as it lands.
@@ -133,7 +138,17 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const actuator = buildActuatorRole(shared, { labRouters: lab });
   const optimizerRole = buildOptimizer(
     shared,
-    { interval_s: 900, step_s: 300, history_h: 48, epochs: 6, registry_dir: '' },
+    // The accelerated clock runs ~600 simulated seconds per wall second: the learned models' first training
+    // (minutes of wall time) would span a simulated day, so the demo plans with the statistical forecasters
+    // (Holt-Winters, seasonal naive) unless the config turns learned models on explicitly.
+    {
+      interval_s: 900,
+      step_s: 300,
+      history_h: 48,
+      epochs: 6,
+      registry_dir: '',
+      learned: (config.source.data.optimizer as { learned?: boolean } | undefined)?.learned ?? false,
+    },
     { currentWeights: () => actuator.currentWeights() },
   );
   const { auth, generated } = apiAuthenticator(env);
