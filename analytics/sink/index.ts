@@ -406,18 +406,23 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
       for (const p of pipelines) {
         // Several consumers in one group split a topic's partitions, so one batch is decoded while
         // another is being inserted (Kafka only; the in-process bus has one consumer per group).
+        // They subscribe together so they join the group in one generation: one after the other,
+        // each join forces a rebalance the earlier consumers only notice at their next heartbeat
+        // (seconds of idle partitions at every start).
         const consumers = bus.kind === 'kafka' && p.record === 'flow' ? config.flow_consumers : 1;
-        for (let i = 0; i < consumers; i++) {
-          p.subscriptions.push(
-            await bus.subscribe({
-              group: `${config.group}.${p.record}`,
-              topics: [p.topic],
-              fromBeginning,
-              maxBatchMessages: config.max_batch_messages,
-              handler: (batch) => handle(p, batch),
-            }),
-          );
-        }
+        const subscribing = Array.from({ length: consumers }, () =>
+          bus.subscribe({
+            group: `${config.group}.${p.record}`,
+            topics: [p.topic],
+            fromBeginning,
+            maxBatchMessages: config.max_batch_messages,
+            handler: (batch) => handle(p, batch),
+          }),
+        );
+        const settled = await Promise.allSettled(subscribing);
+        for (const r of settled) if (r.status === 'fulfilled') p.subscriptions.push(r.value);
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       }
       started = true;
       deps.log?.info({ topics: pipelines.map((p) => p.topic), store: store.kind }, 'analytics sink started');
