@@ -68,7 +68,11 @@ describe('SLO guard on ClickHouse (analytics/queries compareWindows)', () => {
     risk: 'low',
     scope: [{ pair: ['onprem-nyc', 'aws-use1'], class: 'realtime', paths: [PATH] }],
   });
-  const config = { interval_s: 60, failure_limit: 0, inconclusive_limit: 1, max_regression: 0.25 };
+  // Probe rows are written before the bake: no ingest lag to wait for.
+  const config = Object.assign(
+    { ...loadConfig(undefined, {}).root.actuation.guard },
+    { interval_s: 60, failure_limit: 0, inconclusive_limit: 1, max_regression: 0.25, max_data_lag_s: 0 },
+  );
 
   async function bake(clock: SimulatedClock, t0: number) {
     const run = analyzeStep({

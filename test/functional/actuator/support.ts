@@ -20,7 +20,11 @@ export function testRoot(overrides: Partial<RootConfig['actuation']> = {}): Root
       mode: 'approval',
       rollout_steps: [0.2, 0.5, 1],
       bake_time_s: 1,
-      guard: { interval_s: 1, failure_limit: 0, inconclusive_limit: 2, max_regression: 0.25 },
+      // The fake guard data is there at once: no ingest lag to wait for.
+      guard: Object.assign(
+        { ...root.actuation.guard },
+        { interval_s: 1, failure_limit: 0, inconclusive_limit: 2, max_regression: 0.25, max_data_lag_s: 0 },
+      ),
       ...overrides,
     },
   };
