@@ -22,6 +22,20 @@ interface SharedSession {
   key: string;
   refs: number;
   version: StoreVersion;
+  /** Tail of the chain every operation on the session waits behind. */
+  tail: Promise<unknown>;
+}
+
+/**
+ * Runs one operation on the session after every earlier one has settled. chDB's async calls run on a
+ * native thread and the engine is not safe for concurrent statements on one session: overlapping
+ * queries and inserts from several components crashed the process inside libc++ (vector bounds
+ * assertion) in the demo loop. One at a time keeps the process alive; the sink batches, so the cost is small.
+ */
+function serialized<T>(s: SharedSession, op: () => Promise<T>): Promise<T> {
+  const run = s.tail.then(op, op);
+  s.tail = run.catch(() => undefined);
+  return run;
 }
 let shared: SharedSession | undefined;
 
@@ -50,7 +64,7 @@ function acquire(path: string): SharedSession {
     for (const [name, value] of Object.entries(pinnedSettings(version))) {
       session.query(`SET ${name} = ${typeof value === 'number' ? value : `'${value}'`}`);
     }
-    shared = { session, key, refs: 1, version };
+    shared = { session, key, refs: 1, version, tail: Promise.resolve() };
     return shared;
   } catch (err) {
     session.close();
@@ -88,7 +102,7 @@ export class ChdbStore implements Store {
     if (this.handle) return;
     const handle = acquire(this.options.path);
     try {
-      await handle.session.queryAsync(`CREATE DATABASE IF NOT EXISTS \`${this.database}\``);
+      await serialized(handle, () => handle.session.queryAsync(`CREATE DATABASE IF NOT EXISTS \`${this.database}\``));
     } catch (err) {
       release(handle);
       throw toStoreError(err, `unable to create chDB database ${this.database}`);
@@ -125,19 +139,19 @@ export class ChdbStore implements Store {
   }
 
   async exec(statement: Sql): Promise<void> {
-    const { session } = this.ready();
+    const handle = this.ready();
     try {
-      await session.queryAsync(statement.text, { format: 'TabSeparated' });
+      await serialized(handle, () => handle.session.queryAsync(statement.text, { format: 'TabSeparated' }));
     } catch (err) {
       throw toStoreError(err, 'chdb statement failed', statement.text);
     }
   }
 
   async query<T = Record<string, unknown>>(statement: Sql): Promise<T[]> {
-    const { session } = this.ready();
+    const handle = this.ready();
     let text: string;
     try {
-      text = (await session.queryAsync(statement.text, { format: 'JSONEachRow' })).text();
+      text = (await serialized(handle, () => handle.session.queryAsync(statement.text, { format: 'JSONEachRow' }))).text();
     } catch (err) {
       throw toStoreError(err, 'chdb query failed', statement.text);
     }
@@ -162,15 +176,17 @@ export class ChdbStore implements Store {
   async insertRaw(table: string, format: RawFormat, body: Buffer | string, columns?: readonly string[]): Promise<void> {
     assertTableName(table, 'table');
     for (const c of columns ?? []) assertTableName(c, 'column');
-    const { session } = this.ready();
+    const handle = this.ready();
     try {
-      await session.insert({
-        table: `${this.database}.${table}`,
-        values: typeof body === 'string' ? Buffer.from(body) : body,
-        format,
-        columns: columns ? [...columns] : undefined,
-        settings: { input_format_skip_unknown_fields: 1, date_time_input_format: 'best_effort' },
-      });
+      await serialized(handle, () =>
+        handle.session.insert({
+          table: `${this.database}.${table}`,
+          values: typeof body === 'string' ? Buffer.from(body) : body,
+          format,
+          columns: columns ? [...columns] : undefined,
+          settings: { input_format_skip_unknown_fields: 1, date_time_input_format: 'best_effort' },
+        }),
+      );
     } catch (err) {
       throw toStoreError(err, `chdb insert into ${table} failed`);
     }
@@ -179,7 +195,8 @@ export class ChdbStore implements Store {
   async ping(): Promise<boolean> {
     if (!this.handle) return false;
     try {
-      await this.handle.session.queryAsync('SELECT 1', { format: 'TabSeparated' });
+      const handle = this.handle;
+      await serialized(handle, () => handle.session.queryAsync('SELECT 1', { format: 'TabSeparated' }));
       return true;
     } catch {
       return false;
