@@ -80,7 +80,18 @@ export async function runBaseline(
   seed: number | undefined,
   durationMs: number,
   startMs: number,
-) {
+): Promise<RunTotals> {
+  return totalsOf(await runBaselineState(config, scenario, seed, durationMs, startMs), durationMs);
+}
+
+/** The static-routing run's full ground truth (per pair and class), for finer comparisons. */
+export async function runBaselineState(
+  config: LoadedConfig,
+  scenario: string,
+  seed: number | undefined,
+  durationMs: number,
+  startMs: number,
+): Promise<TwinState> {
   const clock = new SimulatedClock(startMs);
   const twin = createTwin(
     { clock, config: config.root, log: createLogger({ level: 'silent' }) },
@@ -94,7 +105,7 @@ export async function runBaseline(
     },
   );
   await twin.runFor(durationMs);
-  return totalsOf(twin.state(), durationMs);
+  return twin.state();
 }
 
 export interface DemoRuntime {
@@ -121,7 +132,10 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   // TTL stretches with the speed-up to give at least ten wall minutes.
   config.root.actuation.proposal_ttl_s = Math.max(config.root.actuation.proposal_ttl_s, Math.ceil(options.speedup * 600));
   // Ingest lag is seconds of wall time, i.e. many simulated minutes: the guard waits that long for a window's data.
-  config.root.actuation.guard.max_data_lag_s = Math.max(config.root.actuation.guard.max_data_lag_s, Math.ceil(options.speedup * 15));
+  config.root.actuation.guard.max_data_lag_s = Math.max(
+    config.root.actuation.guard.max_data_lag_s,
+    Math.ceil(options.speedup * 15),
+  );
 
   // Simulated time starts now (on the hour): retention TTLs compare with the server's real clock, so data
   // stamped in the past would expire as soon as it lands.
@@ -136,21 +150,20 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const ingest = buildIngest(shared, { flowPort: 0 });
   const sink = buildSink(shared, options.sinkFromBeginning === false ? { fromBeginning: false } : {});
   const actuator = buildActuatorRole(shared, { labRouters: lab });
-  const optimizerRole = buildOptimizer(
-    shared,
-    // The accelerated clock runs ~600 simulated seconds per wall second: the learned models' first training
-    // (minutes of wall time) would span a simulated day, so the demo plans with the statistical forecasters
-    // (Holt-Winters, seasonal naive) unless the config turns learned models on explicitly.
-    {
-      interval_s: 900,
-      step_s: 300,
-      history_h: 48,
-      epochs: 6,
-      registry_dir: '',
-      learned: (config.source.data.optimizer as { learned?: boolean } | undefined)?.learned ?? false,
-    },
-    { currentWeights: () => actuator.currentWeights() },
-  );
+  // The accelerated clock runs hundreds of simulated seconds per wall second: the learned models' first
+  // training (minutes of wall time) would span a simulated day, so the demo plans with the statistical
+  // forecasters (Holt-Winters, seasonal naive) and a short history. Keys set in the config file win.
+  const demoOptimizer: Record<string, unknown> = {
+    interval_s: 900,
+    step_s: 300,
+    history_h: 48,
+    epochs: 6,
+    registry_dir: '',
+    learned: false,
+  };
+  const configuredOptimizer = (config.source.data.optimizer ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(configuredOptimizer)) delete demoOptimizer[key];
+  const optimizerRole = buildOptimizer(shared, demoOptimizer, { currentWeights: () => actuator.currentWeights() });
   const { auth, generated } = apiAuthenticator(env);
   const api = createApi(shared, auth, {
     port: options.apiPort,
