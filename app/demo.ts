@@ -128,6 +128,10 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const labKey = randomBytes(18).toString('base64url');
   for (const v of keyVars) env[v] ??= labKey;
   config.root.actuation.mode = options.auto ? 'auto' : 'approval';
+  // `--auto` is the lab's fully closed loop: every proposal may go out unattended (the staged rollout and
+  // the SLO guard still gate each step), unless the config file sets its own ceiling.
+  const actuationSection = (config.source.data.actuation ?? {}) as Record<string, unknown>;
+  if (options.auto && actuationSection.auto_approve_max_risk === undefined) config.root.actuation.auto_approve_max_risk = 'high';
   // Proposals wait for a person in wall time: at 600× an hour of simulated TTL is six seconds, so the
   // TTL stretches with the speed-up to give at least ten wall minutes.
   config.root.actuation.proposal_ttl_s = Math.max(config.root.actuation.proposal_ttl_s, Math.ceil(options.speedup * 600));
