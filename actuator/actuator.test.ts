@@ -8,7 +8,7 @@ import { validateOps } from './vyos/paths.ts';
 import { renderRouter, shiftBetween, stepWeights, maxStepShift } from './render.ts';
 import { TokenBucket, autoDecide, inFreeze } from './policy.ts';
 import { parseInteraction, signSlackBody, verifySlackSignature, proposalBlocks } from './slack.ts';
-import { analyzeStep, judge, type GuardData } from './guard/index.ts';
+import { analyzeStep, compareForClass, judge, type GuardData } from './guard/index.ts';
 import type { WindowComparison } from '../analytics/queries/types.ts';
 
 const root = loadConfig(undefined, {}).root;
@@ -270,5 +270,33 @@ describe('SLO guard', () => {
     const hasty = analyze(0);
     for (let i = 0; i < 20; i++) await clock.advance(15_000);
     expect((await hasty).result).toBe('inconclusive');
+  });
+});
+
+describe('compareForClass', () => {
+  const window = (windows: number) => ({
+    rtt_p50_ms: 10,
+    rtt_p95_ms: 12,
+    loss_ratio: 0,
+    jitter_ms: 1,
+    windows,
+    sent: windows * 60,
+  });
+  it("falls back to the path's probes of any class only when the class has none of its own", async () => {
+    const asked: (string | undefined)[] = [];
+    const data: GuardData = {
+      compare: async (q) => {
+        asked.push(q.class);
+        const any = q.class === undefined || q.class === 'realtime';
+        return { current: any ? window(3) : null, baseline: any ? window(30) : null, change: null };
+      },
+    };
+    const range = { from: 0, to: 60_000 };
+    const bulk = await compareForClass(data, { pathIds: ['p'], class: 'bulk', current: range, baseline: range });
+    expect(bulk.current?.windows).toBe(3);
+    expect(asked).toEqual(['bulk', undefined]);
+    asked.length = 0;
+    await compareForClass(data, { pathIds: ['p'], class: 'realtime', current: range, baseline: range });
+    expect(asked).toEqual(['realtime']);
   });
 });

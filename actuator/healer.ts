@@ -6,7 +6,7 @@
  */
 import type { Topology } from '../core/config/topology.ts';
 import type { ProposalInput } from '../core/proposal.ts';
-import { judge, type GuardData } from './guard/index.ts';
+import { compareForClass, judge, type GuardData } from './guard/index.ts';
 
 export interface Breach {
   pair: [string, string];
@@ -39,7 +39,7 @@ export async function findBreaches(
     for (const cls of topology.classes.values()) {
       const verdicts = new Map<string, { result: string; reasons: string[] }>();
       for (const p of paths) {
-        const cmp = await data.compare({
+        const cmp = await compareForClass(data, {
           pathIds: [p.id],
           class: cls.id,
           current: { from: now - windowMs, to: now },

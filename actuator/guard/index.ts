@@ -96,6 +96,22 @@ function scopeOf(proposal: Proposal, topology: Topology): { pair: [string, strin
 }
 
 /**
+ * Compares a window with its baseline for one class. Probe agents often send one DSCP per path (the twin
+ * and most TWAMP setups probe with the most important class only): when the class has no probes of its
+ * own in either window, the path's probes of any class stand in. Quality is the path's; the class only
+ * sets the thresholds it is judged by.
+ */
+export async function compareForClass(
+  data: GuardData,
+  q: { pathIds: string[]; class: string; current: TimeRange; baseline: TimeRange },
+): Promise<WindowComparison> {
+  const cmp = await data.compare(q);
+  const empty = (w: WindowComparison['current']) => !w || w.windows === 0;
+  if (empty(cmp.current) && empty(cmp.baseline)) return data.compare({ ...q, class: undefined });
+  return cmp;
+}
+
+/**
  * Probe windows reach the store some time after they end (collector batching, Kafka, sink batching). An
  * interval with no data yet is measured again, every quarter interval, until `max_data_lag_s` after its
  * end; only then does it count as inconclusive. Data that is merely late never fails or passes a step.
@@ -108,7 +124,7 @@ async function measureWhenArrived(
   const deadline = window.to + o.config.max_data_lag_s * 1000;
   const retryMs = Math.max(1000, (o.config.interval_s * 1000) / 4);
   for (;;) {
-    const cmp = await o.data.compare({ pathIds: s.paths, class: s.class, current: window, baseline: o.baseline });
+    const cmp = await compareForClass(o.data, { pathIds: s.paths, class: s.class, current: window, baseline: o.baseline });
     if ((cmp.current && cmp.current.windows > 0) || o.clock.now() >= deadline) return cmp;
     await o.clock.sleep(Math.min(retryMs, deadline - o.clock.now()), o.signal);
   }
