@@ -26,10 +26,21 @@ export function escapeTsv(s: string): string {
   );
 }
 
-/** Epoch ms → what both servers parse as DateTime: 10-digit epoch seconds, or text for early dates. */
+/**
+ * Epoch ms → `YYYY-MM-DD hh:mm:ss` (UTC; the columns are `DateTime('UTC')`). Not epoch digits: with
+ * `date_time_input_format=best_effort` ClickHouse 18.16 misreads a 10-digit number as a calendar date
+ * (`parseDateTimeBestEffort('1795334400')` is 2078-08-15), which chDB 26.x does not. Rows of one batch share
+ * few distinct seconds, so the last conversion is remembered.
+ */
+let lastSecond = Number.NaN;
+let lastText = '';
 export function timeText(ms: number): string {
   const s = Math.floor(ms / 1000);
-  return s >= 1_000_000_000 ? String(s) : new Date(s * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  if (s !== lastSecond) {
+    lastSecond = s;
+    lastText = new Date(s * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  }
+  return lastText;
 }
 
 const maxByKind: Record<string, number> = {

@@ -67,6 +67,14 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
       await until(async () => Number((await shared.store.query<{ n: number }>(flowsTable))[0]?.n ?? 0) > 1000, 120_000),
     ).toBe(true);
 
+    // Event times survive the trip (ClickHouse 18.16 misreads epoch digits as dates under best_effort).
+    const times = await shared.store.query<{ lo: string; hi: string }>(
+      sql`SELECT toString(min(time_received)) AS lo, toString(max(time_received)) AS hi FROM ${ident(shared.store.database)}.${ident('flows_raw')}`,
+    );
+    const toMs = (t: string) => Date.parse(`${t.replace(' ', 'T')}Z`);
+    expect(toMs(times[0]!.lo)).toBeGreaterThanOrEqual(start - 60_000);
+    expect(toMs(times[0]!.hi)).toBeLessThanOrEqual(shared.clock.now() + 60_000);
+
     // A proposal is made, auto-approved, rolled out in steps and confirmed after the guard passed.
     expect(await until(() => actuator.counts().applied >= 1, 240_000)).toBe(true);
     const events = await actuator.events(10_000);
