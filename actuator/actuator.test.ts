@@ -261,9 +261,14 @@ describe('SLO guard', () => {
         baseline: { from: 0, to: 1 },
         config: { interval_s: 60, failure_limit: 0, inconclusive_limit: 0, max_regression: 0.25, max_data_lag_s: lagS },
       });
+    const startedAt = clock.now();
+    let doneAt = Number.NaN;
     const patient = analyze(120);
+    void patient.then(() => (doneAt = clock.now()));
     for (let i = 0; i < 20; i++) await clock.advance(15_000);
     const v = await patient;
+    // Waiting for one interval's data does not push the next interval back: bake + one lag at most.
+    expect(doneAt - startedAt).toBeLessThanOrEqual(120_000 + 120_000);
     expect(v.result).toBe('pass');
     expect(v.measurements.map((m) => m.result)).toEqual(['pass', 'pass']);
     // With no allowance for lag the same data is judged inconclusive.

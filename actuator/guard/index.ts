@@ -146,9 +146,14 @@ export async function analyzeStep(o: AnalyzeOptions): Promise<GuardVerdict> {
     reason,
   });
   if (scope.length === 0) return verdict('pass', 'no affected pair to measure');
+  // Intervals keep a fixed schedule from the start of the bake: waiting for one interval's late data must
+  // not push the next ones back, so a bake lasts its bake time plus at most one data lag.
+  const startAt = o.clock.now();
+  const stepMs = Math.min(intervalMs, o.bakeMs || intervalMs);
   for (let n = 0; n < count; n++) {
-    await o.clock.sleep(Math.min(intervalMs, o.bakeMs || intervalMs), o.signal);
-    const now = o.clock.now();
+    const now = startAt + (n + 1) * stepMs;
+    const wait = now - o.clock.now();
+    if (wait > 0) await o.clock.sleep(wait, o.signal);
     for (const s of scope) {
       const cls = o.topology.classes.get(s.class);
       const cmp = await measureWhenArrived(o, s, { from: now - intervalMs, to: now });
