@@ -7,7 +7,7 @@ import { ConfigError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Registry } from '../../core/metrics.ts';
 import { costRecord, type CostRecord } from '../../core/records/index.ts';
-import { publishRecords } from '../publish.ts';
+import { publishRecords } from '../../core/bus/publish.ts';
 import { billingConfigSchema, type BillingConfig } from './config.ts';
 import type { BillingFormat } from './formats/common.ts';
 import { importFile, type ImportProgress, type ImportSummary } from './importer.ts';

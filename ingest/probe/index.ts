@@ -6,7 +6,7 @@ import { ConfigError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Registry } from '../../core/metrics.ts';
 import { probeRecord, type ProbeRecord } from '../../core/records/index.ts';
-import { publishRecords } from '../publish.ts';
+import { publishRecords } from '../../core/bus/publish.ts';
 import { probeConfigSchema, streamSchema, type ProbeConfig, type StreamConfig } from './config.ts';
 import { createProbeMetrics, type ProbeMetrics } from './metrics.ts';
 import { Reflector } from './reflector.ts';

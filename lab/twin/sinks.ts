@@ -3,41 +3,9 @@
  * sFlow/poll path publish to), so `npm start` can wire the twin without a probe agent. Flow datagrams
  * go over UDP to the collector and billing files to the billing importer; those stay separate.
  */
-import type { Bus, BusMessage } from '../../core/bus/types.ts';
-import {
-  encodeRecords,
-  ifaceRecord,
-  probeRecord,
-  schemaHeader,
-  schemaId,
-  type RecordDefinition,
-  type FieldMap,
-  type RecordOf,
-} from '../../core/records/index.ts';
-import type { IfaceRecord, ProbeRecord } from '../../core/records/index.ts';
-
-async function publish<M extends FieldMap>(
-  bus: Bus,
-  def: RecordDefinition<M>,
-  topic: string,
-  records: readonly RecordOf<M>[],
-  perMessage: number,
-): Promise<void> {
-  const byKey = new Map<string, RecordOf<M>[]>();
-  for (const r of records) {
-    const key = def.keyOf(r);
-    let list = byKey.get(key);
-    if (!list) byKey.set(key, (list = []));
-    list.push(r);
-  }
-  const headers = { [schemaHeader]: schemaId(def) };
-  const messages: BusMessage[] = [];
-  for (const [key, list] of byKey) {
-    for (let i = 0; i < list.length; i += perMessage)
-      messages.push({ key, value: encodeRecords(list.slice(i, i + perMessage)), headers });
-  }
-  if (messages.length) await bus.publish(topic, messages);
-}
+import type { Bus } from '../../core/bus/types.ts';
+import { publishRecords } from '../../core/bus/publish.ts';
+import { ifaceRecord, probeRecord, type IfaceRecord, type ProbeRecord } from '../../core/records/index.ts';
 
 /** Probe and iface sinks publishing onto `probeRecord.topic` / `ifaceRecord.topic` (tests may rename the topics). */
 export function busSinks(
@@ -48,7 +16,11 @@ export function busSinks(
   const probeTopic = options.topics?.probe ?? probeRecord.topic;
   const ifaceTopic = options.topics?.iface ?? ifaceRecord.topic;
   return {
-    onProbe: (records) => publish(bus, probeRecord, probeTopic, records, per),
-    onIface: (records) => publish(bus, ifaceRecord, ifaceTopic, records, per),
+    onProbe: async (records) => {
+      await publishRecords(bus, probeRecord, records, { recordsPerMessage: per, topic: probeTopic });
+    },
+    onIface: async (records) => {
+      await publishRecords(bus, ifaceRecord, records, { recordsPerMessage: per, topic: ifaceTopic });
+    },
   };
 }

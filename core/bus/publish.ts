@@ -1,18 +1,11 @@
-import type { Bus, BusMessage } from '../core/bus/types.ts';
-import {
-  encodeRecords,
-  schemaHeader,
-  schemaId,
-  type FieldMap,
-  type RecordDefinition,
-  type RecordOf,
-} from '../core/records/index.ts';
+import type { Bus, BusMessage } from './types.ts';
+import { encodeRecords, schemaHeader, schemaId, type FieldMap, type RecordDefinition, type RecordOf } from '../records/index.ts';
 
 /**
  * Publishes records of one kind onto `def.topic`: grouped by the definition's key (so per-key order
  * holds on one partition), `recordsPerMessage` records per MessagePack message, header
  * `pp-schema: <name>.v<version>`. Resolves once the bus accepted every message. Returns the number
- * of messages sent. `topic` overrides `def.topic` (tests use unique topics). Shared by the ingest components (probe, billing, flow).
+ * of messages sent. `topic` overrides `def.topic` (tests use unique topics). Shared by ingest and the lab's twin.
  */
 export async function publishRecords<M extends FieldMap>(
   bus: Bus,
