@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import type { Registry } from '../metrics.ts';
 import { KafkaBus } from './kafka.ts';
 import { MemoryBus } from './memory.ts';
+import { namespacedBus } from './namespace.ts';
 import { createBusMetrics } from './metrics.ts';
 import type { Bus } from './types.ts';
 
@@ -13,6 +14,7 @@ export { MemoryBus, MemoryBroker, type MemoryBusOptions } from './memory.ts';
 export { KafkaBus, type KafkaBusOptions } from './kafka.ts';
 export { createBusMetrics, type BusMetrics } from './metrics.ts';
 export { partitionForKey, murmur2 } from './partition.ts';
+export { namespacedBus } from './namespace.ts';
 
 export interface BusDeps {
   log?: Logger;
@@ -25,15 +27,18 @@ export interface BusDeps {
  * Builds the bus the configuration names (`services.bus`). Inert: no connection is made until
  * `start()`. Metrics go to `deps.registry` when given.
  */
-export function createBus(config: ServicesConfig['bus'], deps: BusDeps = {}): Bus {
+export function createBus(
+  config: Omit<ServicesConfig['bus'], 'topic_prefix'> & { topic_prefix?: string },
+  deps: BusDeps = {},
+): Bus {
   const metrics = createBusMetrics(deps.registry);
   switch (config.kind) {
     case 'memory':
-      return new MemoryBus({ log: deps.log, clock: deps.clock, metrics });
+      return namespacedBus(new MemoryBus({ log: deps.log, clock: deps.clock, metrics }), config.topic_prefix ?? '');
     case 'kafka':
       if (config.brokers.length === 0) {
         throw new PathpilotError('PP_ERR_CONFIG', 'services.bus.brokers: at least one broker is required when kind is kafka');
       }
-      return new KafkaBus({ brokers: config.brokers, log: deps.log, metrics });
+      return namespacedBus(new KafkaBus({ brokers: config.brokers, log: deps.log, metrics }), config.topic_prefix ?? '');
   }
 }

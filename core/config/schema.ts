@@ -188,9 +188,17 @@ export const slackSchema = z
 export const servicesSchema = z
   .object({
     bus: z
-      .object({ kind: z.enum(['memory', 'kafka']).default('memory'), brokers: z.array(z.string()).default([]) })
+      .object({
+        kind: z.enum(['memory', 'kafka']).default('memory'),
+        brokers: z.array(z.string()).default([]),
+        /** Prepended to every topic: separate deployments (or test runs) sharing one Kafka. */
+        topic_prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]*$/)
+          .default(''),
+      })
       .strict()
-      .default({ kind: 'memory', brokers: [] }),
+      .default({ kind: 'memory', brokers: [], topic_prefix: '' }),
     store: z
       .object({
         kind: z.enum(['chdb', 'server']).default('chdb'),

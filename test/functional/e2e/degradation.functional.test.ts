@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { startDemo, runBaselineState, type DemoRuntime } from '../../../app/demo.ts';
 import { createLogger } from '../../../core/log.ts';
+import { recordDefinitions } from '../../../core/records/index.ts';
 import { sql, ident } from '../../../core/store/sql.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
@@ -54,6 +55,8 @@ describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
   afterAll(async () => {
     if (demo) {
       await demo.shared.store.exec(sql`DROP DATABASE IF EXISTS ${ident(demo.shared.store.database)}`).catch(() => undefined);
+      const topics = [...Object.values(recordDefinitions).map((d) => d.topic), 'pathpilot.deadletter.v1'];
+      await demo.shared.bus.deleteTopics(topics).catch(() => undefined);
       await demo.stop();
     }
   });
@@ -66,11 +69,11 @@ describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
       speedup: 400,
       apiPort: 0,
       log,
-      sinkFromBeginning: false,
       env: {
         KAFKA_BROKERS: requireService('kafka'),
         CLICKHOUSE_URL: requireService('clickhouse'),
         REDIS_URL: requireService('redis'),
+        PATHPILOT__SERVICES__BUS__TOPIC_PREFIX: `${uniqueName('e2e_degr')}.`,
         PATHPILOT__SERVICES__STORE__DATABASE: uniqueName('e2e_degr'),
         PATHPILOT__SERVICES__QUEUE__PREFIX: uniqueName('e2e_degr'),
         PATHPILOT__ANALYTICS__SINK__GROUP: uniqueName('e2e_degr'),

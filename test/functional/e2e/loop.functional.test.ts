@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo, runBaseline, totalsOf, type DemoRuntime } from '../../../app/demo.ts';
 import { createLogger } from '../../../core/log.ts';
+import { recordDefinitions } from '../../../core/records/index.ts';
 import { sql, ident } from '../../../core/store/sql.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
 
@@ -16,6 +17,8 @@ function isolatedEnv(tag: string): NodeJS.ProcessEnv {
     KAFKA_BROKERS: requireService('kafka'),
     CLICKHOUSE_URL: requireService('clickhouse'),
     REDIS_URL: requireService('redis'),
+    // Own topics, database, queues, consumer group and actuator state: suites running alongside share the services.
+    PATHPILOT__SERVICES__BUS__TOPIC_PREFIX: `${uniqueName(`e2e_${tag}`)}.`,
     PATHPILOT__SERVICES__STORE__DATABASE: uniqueName(`e2e_${tag}`),
     PATHPILOT__SERVICES__QUEUE__PREFIX: uniqueName(`e2e_${tag}`),
     PATHPILOT__ANALYTICS__SINK__GROUP: uniqueName(`e2e_${tag}`),
@@ -38,6 +41,8 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
   afterAll(async () => {
     if (demo) {
       await demo.shared.store.exec(sql`DROP DATABASE IF EXISTS ${ident(demo.shared.store.database)}`).catch(() => undefined);
+      const topics = [...Object.values(recordDefinitions).map((d) => d.topic), 'pathpilot.deadletter.v1'];
+      await demo.shared.bus.deleteTopics(topics).catch(() => undefined);
       await demo.stop();
     }
   });
@@ -50,7 +55,6 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
       apiPort: 0,
       log,
       env: isolatedEnv('cost'),
-      sinkFromBeginning: false,
     });
     const { shared, actuator, lab } = demo;
     expect(shared.bus.kind).toBe('kafka');
