@@ -56,7 +56,7 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
       log,
       env: isolatedEnv('cost'),
     });
-    const { shared, actuator, lab } = demo;
+    const { shared, actuator } = demo;
     expect(shared.bus.kind).toBe('kafka');
     expect(shared.store.kind).toBe('server');
     expect(shared.queue.kind).toBe('bullmq');
