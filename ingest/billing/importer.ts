@@ -59,6 +59,11 @@ export interface ImportSummary {
   error?: string;
 }
 
+/** A summary with nothing imported yet (also what a file that could not be opened reports). */
+export function emptySummary(file: string, format: ImportSummary['format'], bytes: number): ImportSummary {
+  return { file, format, rows: 0, imported: 0, bad: 0, badRows: [], linked: 0, totals: [], bytes, elapsedMs: 0 };
+}
+
 export interface ImportFileOptions {
   format?: BillingFormat | 'auto';
   /** Receives record batches in file order; awaited, so a slow bus slows the reader (backpressure). */
@@ -85,18 +90,7 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
   const interval = options.progressIntervalMs ?? 500;
   const metrics = options.metrics;
   const totalBytes = (await stat(file)).size;
-  const summary: ImportSummary = {
-    file,
-    format: options.format === 'auto' ? undefined : options.format,
-    rows: 0,
-    imported: 0,
-    bad: 0,
-    badRows: [],
-    linked: 0,
-    totals: [],
-    bytes: totalBytes,
-    elapsedMs: 0,
-  };
+  const summary = emptySummary(file, options.format === 'auto' ? undefined : options.format, totalBytes);
   // provider → category → currency → total (nested maps: no key string built per row).
   const totals = new Map<string, Map<string, Map<string, CostTotal>>>();
   let pending: CostRecord[] = [];

@@ -10,7 +10,7 @@ import { costRecord, type CostRecord } from '../../core/records/index.ts';
 import { publishRecords } from '../../core/bus/publish.ts';
 import { billingConfigSchema, type BillingConfig } from './config.ts';
 import type { BillingFormat } from './formats/common.ts';
-import { importFile, type ImportProgress, type ImportSummary } from './importer.ts';
+import { emptySummary, importFile, type ImportProgress, type ImportSummary } from './importer.ts';
 import { createLinkMapper } from './links.ts';
 import { createBillingMetrics, type BillingMetrics } from './metrics.ts';
 import { importFileParallel } from './parallel.ts';
@@ -135,19 +135,7 @@ export function createBillingImporter(deps: BillingDeps, config: Partial<Billing
         } catch (err) {
           metrics.errors.inc({ error_type: 'file' });
           deps.log?.warn({ file, err: errorMessage(err) }, 'billing file not imported');
-          summaries.push({
-            file,
-            format: undefined,
-            rows: 0,
-            imported: 0,
-            bad: 0,
-            badRows: [],
-            linked: 0,
-            totals: [],
-            bytes: 0,
-            elapsedMs: 0,
-            error: errorMessage(err),
-          });
+          summaries.push({ ...emptySummary(file, undefined, 0), error: errorMessage(err) });
         }
       }
       return summaries;

@@ -11,7 +11,7 @@ import type { LinkRule } from './config.ts';
 import { CsvSplitter, maxRowChars } from './csv.ts';
 import { createMapper, detectFormat } from './detect.ts';
 import type { BillingFormat } from './formats/common.ts';
-import type { CostTotal, ImportProgress, ImportSummary } from './importer.ts';
+import { emptySummary, type CostTotal, type ImportProgress, type ImportSummary } from './importer.ts';
 import type { BillingMetrics } from './metrics.ts';
 import { toBusMessages, type SegmentResult, type SegmentSetup } from './segment.ts';
 
@@ -69,18 +69,7 @@ export async function importFileParallel(file: string, options: ParallelImportOp
   const started = performance.now();
   const totalBytes = (await stat(file)).size;
   const metrics = options.metrics;
-  const summary: ImportSummary = {
-    file,
-    format: options.format === 'auto' ? undefined : options.format,
-    rows: 0,
-    imported: 0,
-    bad: 0,
-    badRows: [],
-    linked: 0,
-    totals: [],
-    bytes: totalBytes,
-    elapsedMs: 0,
-  };
+  const summary = emptySummary(file, options.format === 'auto' ? undefined : options.format, totalBytes);
   const totals = new Map<string, CostTotal>();
   const headers = { [schemaHeader]: schemaId(costRecord) };
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
