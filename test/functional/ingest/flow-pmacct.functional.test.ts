@@ -61,10 +61,11 @@ async function pipeline(name: string, plugin: string) {
       `daemonize: false\npcap_savefile: ${pcap}\nplugins: ${plugin}\n${plugin}_receiver: 127.0.0.1:${port}\n${extra[name]}\n`,
     );
     // pmacctd exits by itself at the end of the capture file (after flushing its plugins).
-    await run('pmacctd', ['-f', conf], { timeout: 30_000 }).catch((err: { code?: number }) => {
-      // The sfprobe plugin reports "connection lost" at shutdown and exits 1; its export is complete.
-      if (plugin !== 'sfprobe') throw err;
-      void err.code;
+    await run('pmacctd', ['-f', conf], { timeout: 30_000 }).catch((err: { stderr?: string }) => {
+      // At the end of the capture the core and the plugin race to shut down: when the plugin exits
+      // first (after flushing its export) the core logs "connection lost" and exits 1. That exit is
+      // benign; whether the export was complete is what the totals below check.
+      if (!/connection lost to '[^']*'; closing connection/.test(err.stderr ?? '')) throw err;
     });
     await new Promise((r) => setTimeout(r, 300));
     expect(await collector.flush(20_000)).toBe(true);
@@ -83,7 +84,7 @@ async function pipeline(name: string, plugin: string) {
     // Everything decoded reached Kafka (sent also counts iface records, on their own topic).
     expect(records).toHaveLength(collector.stats().flows);
     expect(collector.stats().sent).toBe(collector.stats().flows + collector.stats().ifaces);
-    return records;
+    return { records, stats: collector.stats() };
   } finally {
     await collector.stop();
     await bus.deleteTopics([topic, `${topic}_iface`]).catch(() => undefined);
@@ -102,7 +103,7 @@ describe('pmacct → collector → Kafka', () => {
     ['nfprobe9', 'netflow9'],
     ['nfprobe10', 'ipfix'],
   ])('%s: flows, bytes and packets in Kafka equal the capture', async (name, format) => {
-    const records = await pipeline(name, 'nfprobe');
+    const { records } = await pipeline(name, 'nfprobe');
     expect(records).toHaveLength(300);
     expect(records.reduce((n, r) => n + r.bytes, 0)).toBe(totalBytes);
     expect(records.reduce((n, r) => n + r.packets, 0)).toBe(packets.length);
@@ -114,7 +115,7 @@ describe('pmacct → collector → Kafka', () => {
   });
 
   it('sfprobe: every sFlow packet sample matches a packet of the capture, rate 1, no datagram missing', async () => {
-    const records = await pipeline('sfprobe', 'sfprobe');
+    const { records, stats } = await pipeline('sfprobe', 'sfprobe');
     const byKey = new Map<string, number[]>();
     for (const p of packets) {
       const k = `${p.src}|${p.srcPort}|${p.protocol}`;
@@ -134,8 +135,13 @@ describe('pmacct → collector → Kafka', () => {
       // sFlow's frame length is the original frame: IP length + 14-byte Ethernet header + 4-byte FCS.
       expect(byKey.get(`${r.src_addr}|${r.src_port}|${r.protocol}`)).toContain(r.bytes);
     }
-    // sFlow datagram sequence numbers are contiguous: nothing was lost between pmacct and Kafka.
+    // Nothing was lost between pmacct and Kafka: sFlow datagram sequence numbers are contiguous,
+    // except for datagrams that carried only counter samples (sfprobe sends those on a timer, so a
+    // slow run gets one mid-capture); those arrived too, as iface records.
     const seqs = [...new Set(records.map((r) => r.sequence))].sort((a, b) => a - b);
-    expect(seqs[seqs.length - 1]! - seqs[0]! + 1).toBe(seqs.length);
+    const missing = seqs[seqs.length - 1]! - seqs[0]! + 1 - seqs.length;
+    const counterOnly = stats.datagrams - seqs.length;
+    expect(missing).toBeLessThanOrEqual(counterOnly);
+    expect(counterOnly).toBeLessThanOrEqual(stats.ifaces);
   });
 });
