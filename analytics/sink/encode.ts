@@ -1,5 +1,6 @@
 import type { FieldMap, RecordDefinition } from '../../core/records/index.ts';
-import { defaultFor } from '../../core/records/index.ts';
+import { defaultFor, maxTimeMs } from '../../core/records/index.ts';
+import { ROW_FIXED_MAX, type RowBinaryWriter } from './rowbinary.ts';
 
 /**
  * The sink's hot path, compiled once per record definition:
@@ -8,14 +9,23 @@ import { defaultFor } from '../../core/records/index.ts';
  *   again with `def.check()` for the reason, so zod stays the authority on messages.
  * - `encode(record, partition, offset)`: one TabSeparated row, fields in definition order then the
  *   Kafka source columns. TSV is cheaper than JSON to build and for ClickHouse to parse; strings
- *   are escaped the way ClickHouse's TSV reader expects.
- * Both are generated with `new Function` from the field list (unrolled, no per-field dispatch):
+ *   are escaped the way ClickHouse's TSV reader expects. For chDB, whose binding takes text formats.
+ * - `writeRow(writer, record, partition, offsetLow, offsetHigh)`: the same row in RowBinary, for
+ *   the ClickHouse server (no text to build or parse; see rowbinary.ts).
+ * All are generated with `new Function` from the field list (unrolled, no per-field dispatch):
  * about 4× faster than a generic loop at the 200k rows/s the sink must sustain.
  */
 export interface RowEncoder {
   readonly columns: readonly string[];
   valid(record: unknown): boolean;
   encode(record: Record<string, unknown>, partition: number, offset: string): string;
+  writeRow(
+    writer: RowBinaryWriter,
+    record: Record<string, unknown>,
+    partition: number,
+    offsetLow: number,
+    offsetHigh: number,
+  ): void;
 }
 
 const needsEscape = /[\\\t\n\r\0]/;
@@ -54,7 +64,22 @@ const maxByKind: Record<string, number> = {
   uint16: 65_535,
   uint32: 4_294_967_295,
   uint64: Number.MAX_SAFE_INTEGER,
-  time: 8_000_000_000_000,
+  time: maxTimeMs,
+};
+
+/** RowBinary writer call and width (bytes; 0 for strings) per field kind. */
+const binaryByKind: Record<string, { call: string; width: number }> = {
+  time: { call: 'u32', width: 4 },
+  uint8: { call: 'u8', width: 1 },
+  uint16: { call: 'u16', width: 2 },
+  uint32: { call: 'u32', width: 4 },
+  uint64: { call: 'u64', width: 8 },
+  float: { call: 'f64', width: 8 },
+  string: { call: 'str', width: 0 },
+  lowcard: { call: 'str', width: 0 },
+  ip: { call: 'str', width: 0 },
+  json: { call: 'str', width: 0 },
+  enum: { call: 'str', width: 0 },
 };
 
 export function rowEncoder<M extends FieldMap>(def: RecordDefinition<M>): RowEncoder {
@@ -62,6 +87,9 @@ export function rowEncoder<M extends FieldMap>(def: RecordDefinition<M>): RowEnc
   const enums: Set<string>[] = [];
   const checks: string[] = ['if (typeof r !== "object" || r === null || Array.isArray(r)) return false;', 'let v;'];
   const parts: string[] = [];
+  const binary: string[] = [];
+  // The Kafka source columns: src_partition UInt32, src_offset UInt64.
+  let fixedWidth = 4 + 8;
   entries.forEach(([name, f], i) => {
     const key = JSON.stringify(name);
     checks.push(`v = r[${key}];`);
@@ -102,7 +130,12 @@ export function rowEncoder<M extends FieldMap>(def: RecordDefinition<M>): RowEnc
           ? `(needsEscape.test(v) ? escapeTsv(v) : v)`
           : `v`;
     parts.push(`v = r[${key}]; s += (v === undefined ? ${fallback} : ${value}) + "\\t";`);
+    const { call, width } = binaryByKind[f.kind]!;
+    fixedWidth += width;
+    const binaryValue = f.kind === 'time' ? 'Math.floor(v / 1000)' : 'v';
+    binary.push(`v = r[${key}]; w.${call}(v === undefined ? ${JSON.stringify(defaultFor(f))} : ${binaryValue});`);
   });
+  if (fixedWidth > ROW_FIXED_MAX) throw new Error(`${def.name}: ${fixedWidth} fixed-width bytes per row exceed ${ROW_FIXED_MAX}`);
   checks.push('return true;');
   const valid = new Function('enums', `return function valid(r) { ${checks.join('\n')} };`)(enums) as RowEncoder['valid'];
   const encode = new Function(
@@ -111,5 +144,8 @@ export function rowEncoder<M extends FieldMap>(def: RecordDefinition<M>): RowEnc
     'needsEscape',
     `return function encode(r, partition, offset) { let v; let s = ""; ${parts.join('\n')} return s + partition + "\\t" + offset + "\\n"; };`,
   )(timeText, escapeTsv, needsEscape) as RowEncoder['encode'];
-  return { columns: [...entries.map(([n]) => n), 'src_partition', 'src_offset'], valid, encode };
+  const writeRow = new Function(
+    `return function writeRow(w, r, partition, offsetLow, offsetHigh) { let v; w.room(${fixedWidth}); ${binary.join('\n')} w.u32(partition); w.u64Parts(offsetLow, offsetHigh); };`,
+  )() as RowEncoder['writeRow'];
+  return { columns: [...entries.map(([n]) => n), 'src_partition', 'src_offset'], valid, encode, writeRow };
 }

@@ -46,10 +46,17 @@ export type RecordOf<M extends FieldMap> = { [K in RequiredKeys<M>]: KindType<M[
 
 const uint = (max: number) => z.number().int().min(0).max(max);
 
+/**
+ * Latest time a record may carry: 2105-12-31 23:59:59.999 UTC. ClickHouse's `DateTime` (UInt32
+ * seconds) ends in February 2106, but the 18.16 server's date tables stop with 2105 (it reads
+ * '2106-02-07 06:28:15' as 23295), so a later time could not be stored as itself and is refused.
+ */
+export const maxTimeMs = 4_291_747_199_999;
+
 function zodFor(def: FieldDef): z.ZodType {
   switch (def.kind) {
     case 'time':
-      return z.number().int().min(0).max(8_000_000_000_000);
+      return z.number().int().min(0).max(maxTimeMs);
     case 'uint8':
       return uint(255);
     case 'uint16':

@@ -4,7 +4,7 @@ import type { Store, StoreCapabilities, StoreVersion } from './types.ts';
 import type { Sql } from './sql.ts';
 import { StoreError, toStoreError } from './errors.ts';
 import { capabilitiesFor, parseVersion, pinnedSettings } from './version.ts';
-import { assertTableName, type RawFormat, type StoreDeps } from './common.ts';
+import { assertTableName, rawBodyBuffer, type RawBody, type RawFormat, type StoreDeps } from './common.ts';
 
 export interface ChdbStoreOptions {
   /** Data folder; empty means a temporary folder removed when the last store on it stops. */
@@ -88,6 +88,8 @@ function release(s: SharedSession): void {
 export class ChdbStore implements Store {
   readonly kind = 'chdb' as const;
   readonly database: string;
+  /** The chdb binding's raw insert takes text formats only (its whitelist has no RowBinary). */
+  readonly rawFormats: readonly RawFormat[] = ['JSONEachRow', 'TabSeparated'];
   private handle: SharedSession | undefined;
 
   constructor(
@@ -173,16 +175,18 @@ export class ChdbStore implements Store {
     await this.insertRaw(table, 'JSONEachRow', Buffer.from(body));
   }
 
-  async insertRaw(table: string, format: RawFormat, body: Buffer | string, columns?: readonly string[]): Promise<void> {
+  async insertRaw(table: string, format: RawFormat, body: RawBody, columns?: readonly string[]): Promise<void> {
     assertTableName(table, 'table');
+    if (!this.rawFormats.includes(format))
+      throw new StoreError(`chdb cannot insert ${format}: use one of ${this.rawFormats.join(', ')}`);
     for (const c of columns ?? []) assertTableName(c, 'column');
     const handle = this.ready();
     try {
       await serialized(handle, () =>
         handle.session.insert({
           table: `${this.database}.${table}`,
-          values: typeof body === 'string' ? Buffer.from(body) : body,
-          format,
+          values: rawBodyBuffer(body),
+          format: format as 'JSONEachRow' | 'TabSeparated',
           columns: columns ? [...columns] : undefined,
           settings: { input_format_skip_unknown_fields: 1, date_time_input_format: 'best_effort' },
         }),

@@ -6,8 +6,21 @@ export interface StoreDeps {
   log?: Logger;
 }
 
-/** Formats a raw insert may carry (both targets parse them natively). */
-export type RawFormat = 'JSONEachRow' | 'TabSeparated';
+/**
+ * Formats a raw insert may carry. The server takes all three; chDB's binding only text formats
+ * (`Store.rawFormats` says which).
+ */
+export type RawFormat = 'JSONEachRow' | 'TabSeparated' | 'RowBinary';
+
+/** A raw insert body: text, bytes, or bytes in pieces (sent in order, never joined on the server path). */
+export type RawBody = Buffer | string | readonly Buffer[];
+
+export function rawBodyBuffer(body: RawBody): Buffer {
+  if (typeof body === 'string') return Buffer.from(body);
+  if (Buffer.isBuffer(body)) return body;
+  const pieces = body as readonly Buffer[];
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
 
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

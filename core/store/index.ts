@@ -10,7 +10,7 @@ export type { Store, StoreVersion, StoreCapabilities } from './types.ts';
 export * from './sql.ts';
 export * from './errors.ts';
 export { capabilitiesFor, parseVersion, pinnedSettings, atLeast } from './version.ts';
-export type { StoreDeps, RawFormat } from './common.ts';
+export type { StoreDeps, RawFormat, RawBody } from './common.ts';
 export { ServerStore, ChdbStore };
 
 /**

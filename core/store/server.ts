@@ -4,7 +4,7 @@ import type { Store, StoreCapabilities, StoreVersion } from './types.ts';
 import type { Sql } from './sql.ts';
 import { StoreError, toStoreError } from './errors.ts';
 import { capabilitiesFor, parseVersion, pinnedSettings } from './version.ts';
-import { assertTableName, type RawFormat, type StoreDeps } from './common.ts';
+import { assertTableName, type RawBody, type RawFormat, type StoreDeps } from './common.ts';
 
 export interface ServerStoreOptions {
   /** `http://[user:password@]host:8123`; credentials may also come from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. */
@@ -25,6 +25,7 @@ export interface ServerStoreOptions {
 export class ServerStore implements Store {
   readonly kind = 'server' as const;
   readonly database: string;
+  readonly rawFormats: readonly RawFormat[] = ['JSONEachRow', 'TabSeparated', 'RowBinary'];
   private client: ClickHouseClient | undefined;
   private detected: StoreVersion | undefined;
   private caps: StoreCapabilities | undefined;
@@ -139,7 +140,7 @@ export class ServerStore implements Store {
     }
   }
 
-  async insertRaw(table: string, format: RawFormat, body: Buffer | string, columns?: readonly string[]): Promise<void> {
+  async insertRaw(table: string, format: RawFormat, body: RawBody, columns?: readonly string[]): Promise<void> {
     assertTableName(table, 'table');
     for (const c of columns ?? []) assertTableName(c, 'column');
     const client = this.ready();
@@ -147,7 +148,8 @@ export class ServerStore implements Store {
     try {
       const result = await client.exec({
         query: `INSERT INTO \`${this.database}\`.\`${table}\`${cols} FORMAT ${format}`,
-        values: Readable.from([typeof body === 'string' ? Buffer.from(body) : body]),
+        // Pieces are streamed as they are: a body of several blocks is never joined in memory.
+        values: Readable.from(typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body),
       });
       // The (empty) response body must be drained so the keep-alive socket returns to the pool.
       for await (const _chunk of result.stream) void _chunk;

@@ -1,4 +1,5 @@
 import type { Sql } from './sql.ts';
+import type { RawBody, RawFormat } from './common.ts';
 
 /**
  * The analytics store: a ClickHouse server over HTTP (@clickhouse/client) or embedded chDB.
@@ -23,6 +24,8 @@ export interface StoreCapabilities {
 export interface Store {
   readonly kind: 'server' | 'chdb';
   readonly database: string;
+  /** Formats `insertRaw` accepts. */
+  readonly rawFormats: readonly RawFormat[];
   start(): Promise<void>;
   stop(): Promise<void>;
   version(): StoreVersion;
@@ -35,13 +38,8 @@ export interface Store {
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   ping(): Promise<boolean>;
   /**
-   * Inserts a pre-encoded body (JSONEachRow or TabSeparated) into a table of the store's database:
-   * the sink's fast path, skipping per-row objects. Optional so fakes need not implement it.
+   * Inserts a pre-encoded body (one of `rawFormats`) into a table of the store's database: the
+   * sink's fast path, skipping per-row objects. Optional so fakes need not implement it.
    */
-  insertRaw?(
-    table: string,
-    format: 'JSONEachRow' | 'TabSeparated',
-    body: Buffer | string,
-    columns?: readonly string[],
-  ): Promise<void>;
+  insertRaw?(table: string, format: RawFormat, body: RawBody, columns?: readonly string[]): Promise<void>;
 }

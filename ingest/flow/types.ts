@@ -1,4 +1,4 @@
-import type { FlowRecord, IfaceRecord } from '../../core/records/index.ts';
+import { maxTimeMs, type FlowRecord, type IfaceRecord } from '../../core/records/index.ts';
 
 /** Where a datagram came from and when it arrived. */
 export interface DatagramMeta {
@@ -64,7 +64,7 @@ export function readUint(buf: Buffer, off: number, len: number): number {
 
 /** Epoch-ms sanity range accepted by the record schema. */
 export function validTime(ms: number): number | undefined {
-  return Number.isFinite(ms) && ms >= 0 && ms <= 8_000_000_000_000 ? Math.floor(ms) : undefined;
+  return Number.isFinite(ms) && ms >= 0 && ms <= maxTimeMs ? Math.floor(ms) : undefined;
 }
 
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;

@@ -150,6 +150,19 @@ export function storeConformance(name: string, factory: () => Store): void {
       ]);
     });
 
+    it('inserts RowBinary in pieces where it lists the format, and refuses it clearly where not', async () => {
+      expect(store.rawFormats).toEqual(expect.arrayContaining(['JSONEachRow', 'TabSeparated']));
+      await store.exec(sql`CREATE TABLE IF NOT EXISTS ${t('rawbin')} (a UInt32, b String) ENGINE = MergeTree() ORDER BY a`);
+      // a = 7, b = "é\t" (3 UTF-8 bytes), split mid-row across two pieces.
+      const body = [Buffer.from([7, 0, 0]), Buffer.from([0, 3, 0xc3, 0xa9, 0x09])];
+      if (store.rawFormats.includes('RowBinary')) {
+        await store.insertRaw!('rawbin', 'RowBinary', body, ['a', 'b']);
+        expect(await store.query(sql`SELECT a, b FROM ${t('rawbin')}`)).toEqual([{ a: 7, b: 'é\t' }]);
+      } else {
+        await expect(store.insertRaw!('rawbin', 'RowBinary', body, ['a', 'b'])).rejects.toThrow(/cannot insert RowBinary/);
+      }
+    });
+
     it('fails with a typed error carrying the ClickHouse code', async () => {
       const unknownTable = await store.query(sql`SELECT * FROM ${t('does_not_exist')}`).catch((e: unknown) => e);
       expect(unknownTable).toBeInstanceOf(StoreError);

@@ -1,0 +1,113 @@
+/**
+ * Writes rows in ClickHouse's RowBinary format: each column in order, integers little-endian,
+ * DateTime as UInt32 seconds, Float64 as IEEE 754, String (and LowCardinality(String)) as a LEB128
+ * byte length then the UTF-8 bytes. The server parses it without any text conversion (a third less
+ * time per INSERT than TabSeparated on 18.16), and the sink builds it without intermediate strings.
+ *
+ * Rows go into large blocks; `take()` hands over what was written since the last call as views of
+ * those blocks (no copy). A row may span two blocks: the body is their concatenation.
+ */
+const BLOCK_BYTES = 1 << 20;
+const TWO_32 = 4_294_967_296;
+/**
+ * Room every string leaves behind it, and the most fixed-width bytes a row may have (checked where
+ * encoders are built): a row reserves its fixed-width bytes once, then its fixed-width fields are
+ * written unchecked whatever strings came between them.
+ */
+export const ROW_FIXED_MAX = 1024;
+
+export class RowBinaryWriter {
+  private buf = Buffer.allocUnsafe(BLOCK_BYTES);
+  private pos = 0;
+  /** Where the bytes not yet taken start in `buf`. */
+  private mark = 0;
+  private filled: Buffer[] = [];
+  private bytes = 0;
+
+  /** Bytes written and not yet taken. */
+  get length(): number {
+    return this.bytes + this.pos - this.mark;
+  }
+
+  /** Guarantees `n` bytes of room in the current block (a new block when it has less). */
+  room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > this.mark) this.filled.push(this.buf.subarray(this.mark, this.pos));
+    this.bytes += this.pos - this.mark;
+    this.buf = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n + ROW_FIXED_MAX));
+    this.pos = 0;
+    this.mark = 0;
+  }
+
+  // Fixed-width writers do not check room: each row reserves its fixed-width bytes first (see
+  // encode.ts), and every string leaves ROW_FIXED_MAX bytes of room behind it.
+  u8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.pos = this.buf.writeUInt16LE(v, this.pos);
+  }
+
+  u32(v: number): void {
+    this.pos = this.buf.writeUInt32LE(v, this.pos);
+  }
+
+  /** A non-negative safe integer as UInt64. */
+  u64(v: number): void {
+    this.pos = this.buf.writeUInt32LE(v >>> 0, this.pos);
+    this.pos = this.buf.writeUInt32LE(Math.floor(v / TWO_32), this.pos);
+  }
+
+  /** A UInt64 given as its low and high 32-bit halves (offsets, which may exceed 2^53). */
+  u64Parts(low: number, high: number): void {
+    this.pos = this.buf.writeUInt32LE(low, this.pos);
+    this.pos = this.buf.writeUInt32LE(high, this.pos);
+  }
+
+  f64(v: number): void {
+    this.pos = this.buf.writeDoubleLE(v, this.pos);
+  }
+
+  str(s: string): void {
+    const n = s.length;
+    if (n < 43) {
+      // At most 3 UTF-8 bytes per UTF-16 unit: ≤ 126 bytes, so the length is one LEB128 byte.
+      // ASCII (the usual case: names, addresses) is copied by hand, cheaper than a native call.
+      this.room(1 + 3 * n + ROW_FIXED_MAX);
+      const buf = this.buf;
+      const start = this.pos + 1;
+      let p = start;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          p = start + buf.write(s, start, 'utf8');
+          break;
+        }
+        buf[p++] = c;
+      }
+      buf[this.pos] = p - start;
+      this.pos = p;
+      return;
+    }
+    const bytes = Buffer.byteLength(s, 'utf8');
+    this.room(5 + bytes + ROW_FIXED_MAX);
+    let len = bytes;
+    while (len >= 0x80) {
+      this.buf[this.pos++] = (len & 0x7f) | 0x80;
+      len >>>= 7;
+    }
+    this.buf[this.pos++] = len;
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Everything written since the last call, as views of the blocks (empty when nothing was). */
+  take(): Buffer[] {
+    if (this.pos > this.mark) this.filled.push(this.buf.subarray(this.mark, this.pos));
+    this.mark = this.pos;
+    const out = this.filled;
+    this.filled = [];
+    this.bytes = 0;
+    return out;
+  }
+}
