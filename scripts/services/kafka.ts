@@ -18,6 +18,14 @@ import { requireCommand, run } from './service.ts';
  */
 const dependencyPlugin = 'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies';
 
+/** A random KRaft cluster id: 16 random bytes in URL-safe base64, not starting with '-'. */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 function libDir(cfg: ServicesConfig): string {
   return join(serviceDir(cfg, 'kafka'), `lib-${cfg.kafka.version}`);
 }
@@ -153,7 +161,9 @@ export const kafka: LocalService = {
     if (existsSync(join(dir, 'kraft-data', 'meta.properties'))) return;
     const idFile = join(dir, 'cluster-id');
     // Same shape as `StorageTool random-uuid` (22 chars of URL-safe base64), without a JVM start.
-    if (!existsSync(idFile)) writeFileSync(idFile, `${randomBytes(16).toString('base64url')}\n`);
+    // Like Kafka's own Uuid.randomUuid(), never one starting with '-': StorageTool's argument
+    // parser would take it for an option (`-t -BTw…` fails with "expected one argument").
+    if (!existsSync(idFile) || readFileSync(idFile, 'utf8').startsWith('-')) writeFileSync(idFile, `${kafkaClusterId()}\n`);
     const clusterId = readFileSync(idFile, 'utf8').trim();
     say(`kafka: formatting KRaft storage (cluster id ${clusterId})`);
     await run(
