@@ -6,7 +6,7 @@
  */
 import type { Topology } from '../core/config/topology.ts';
 import type { ProposalInput } from '../core/proposal.ts';
-import { compareForClass, judge, type GuardData } from './guard/index.ts';
+import { compareForClass, judge, type GuardData, type SloObjective } from './guard/index.ts';
 
 export interface Breach {
   pair: [string, string];
@@ -15,6 +15,12 @@ export interface Breach {
   reasons: string[];
   healthy: string[];
 }
+
+/**
+ * Told every path and class judged: the SLO objectives it breaks (empty when it holds them), or
+ * undefined when the interval had no probe data for it.
+ */
+export type SloObserver = (pathId: string, cls: string, broken: readonly SloObjective[] | undefined) => void;
 
 /** Which of a pair's paths carry its traffic now (the source router's config is the truth). */
 export type CarryingPaths = (from: string, to: string) => Promise<ReadonlySet<string>>;
@@ -30,12 +36,14 @@ export async function findBreaches(
   now: number,
   windowMs: number,
   carrying?: CarryingPaths,
+  observe?: SloObserver,
 ): Promise<Breach[]> {
   const out: Breach[] = [];
   for (const [from, to] of topology.pairs()) {
     const paths = topology.pathsFor(from, to);
-    if (paths.length < 2) continue;
-    const inUse = carrying ? await carrying(from, to) : new Set([paths[0]!.id]);
+    // A pair with one path has nowhere to fail over to, but its SLO state is still reported.
+    if (paths.length === 0 || (paths.length < 2 && !observe)) continue;
+    const inUse = paths.length < 2 ? new Set<string>() : carrying ? await carrying(from, to) : new Set([paths[0]!.id]);
     for (const cls of topology.classes.values()) {
       const verdicts = new Map<string, { result: string; reasons: string[] }>();
       for (const p of paths) {
@@ -46,7 +54,9 @@ export async function findBreaches(
           baseline: { from: now - 2 * windowMs, to: now - windowMs },
         });
         // SLO only: a self-heal reacts to absolute breaches, not to drifts against a baseline.
-        verdicts.set(p.id, judge({ ...cmp, baseline: null, change: null }, cls.slo, Infinity));
+        const verdict = judge({ ...cmp, baseline: null, change: null }, cls.slo, Infinity);
+        verdicts.set(p.id, verdict);
+        observe?.(p.id, cls.id, verdict.result === 'inconclusive' ? undefined : verdict.broken);
       }
       for (const p of paths) {
         const v = verdicts.get(p.id)!;

@@ -1,4 +1,13 @@
-import { counter, createRegistry, histogram, type Counter, type Histogram, type Registry } from '../core/metrics.ts';
+import {
+  counter,
+  createRegistry,
+  gauge,
+  histogram,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type Registry,
+} from '../core/metrics.ts';
 
 /** pathpilot_actuator_*: proposals by status, applies, rollbacks, apply latency. */
 export interface ActuatorMetrics {
@@ -9,6 +18,8 @@ export interface ActuatorMetrics {
   applyLatency: Histogram;
   rollbackLatency: Histogram;
   errors: Counter<'error_type'>;
+  /** 1 while a path breaks an objective of its class SLO at the last self-heal check, else 0. */
+  pathSloBreach: Gauge<'path_id' | 'class' | 'slo'>;
 }
 
 export function createActuatorMetrics(registry: Registry = createRegistry()): ActuatorMetrics {
@@ -31,5 +42,11 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
       b,
     ),
     errors: counter(registry, 'pathpilot_actuator_errors_total', 'Actuator errors, by type', ['error_type']),
+    pathSloBreach: gauge(
+      registry,
+      'pathpilot_actuator_path_slo_breach',
+      'Whether the path broke objective `slo` (rtt_p95, loss, jitter) of the class SLO over the last self-heal interval (1) or held it (0); absent without probe data',
+      ['path_id', 'class', 'slo'],
+    ),
   };
 }

@@ -32,7 +32,7 @@ import {
   type ChangeRecordT,
 } from '../core/records/index.ts';
 import { Engine, RouterStepError, type EngineOptions, type RolloutState } from './engine.ts';
-import { analyzeStep, type GuardData, type GuardVerdict } from './guard/index.ts';
+import { analyzeStep, sloObjectives, type GuardData, type GuardVerdict } from './guard/index.ts';
 import type { ActuatorMetrics } from './metrics.ts';
 import { TokenBucket, autoDecide } from './policy.ts';
 import { maxStepShift, weightsForPrefix } from './render.ts';
@@ -202,7 +202,21 @@ export class ActuatorService {
       (r) => r.proposal.emergency && !['confirmed', 'rolled-back', 'failed', 'rejected', 'expired'].includes(r.proposal.status),
     );
     const out: ProposalRecord[] = [];
-    for (const b of await findBreaches(this.d.topology, data, now, windowMs, (from, to) => this.carryingPaths(from, to))) {
+    const breaches = await findBreaches(
+      this.d.topology,
+      data,
+      now,
+      windowMs,
+      (from, to) => this.carryingPaths(from, to),
+      (pathId, cls, broken) => {
+        for (const slo of sloObjectives) {
+          const labels = { path_id: pathId, class: cls, slo };
+          if (broken) this.d.metrics.pathSloBreach.set(labels, broken.includes(slo) ? 1 : 0);
+          else this.d.metrics.pathSloBreach.remove(labels);
+        }
+      },
+    );
+    for (const b of breaches) {
       const busy = open.some((r) => r.proposal.scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]));
       if (busy) continue;
       const rec = await this.submit(failoverProposal(this.d.topology, b, now), 'self-heal');

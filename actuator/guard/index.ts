@@ -25,6 +25,10 @@ export function guardDataFromStore(store: Store): GuardData {
 
 export type MeasurementResult = 'pass' | 'fail' | 'inconclusive';
 
+/** The objectives of a class SLO (the `slo` label of the breach gauge). */
+export const sloObjectives = ['rtt_p95', 'loss', 'jitter'] as const;
+export type SloObjective = (typeof sloObjectives)[number];
+
 export interface Measurement {
   at: number;
   pair: [string, string];
@@ -50,13 +54,23 @@ export function judge(
   cmp: WindowComparison,
   slo: { rtt_p95_ms: number; loss_pct: number; jitter_ms: number },
   maxRegression: number,
-): { result: MeasurementResult; reasons: string[] } {
+): { result: MeasurementResult; reasons: string[]; broken: SloObjective[] } {
   const cur = cmp.current;
-  if (!cur || cur.windows === 0) return { result: 'inconclusive', reasons: ['no probe data in the interval'] };
+  if (!cur || cur.windows === 0) return { result: 'inconclusive', reasons: ['no probe data in the interval'], broken: [] };
   const reasons: string[] = [];
-  if (cur.rtt_p95_ms > slo.rtt_p95_ms) reasons.push(`p95 RTT ${cur.rtt_p95_ms.toFixed(1)} ms > SLO ${slo.rtt_p95_ms} ms`);
-  if (cur.loss_ratio * 100 > slo.loss_pct) reasons.push(`loss ${(cur.loss_ratio * 100).toFixed(2)}% > SLO ${slo.loss_pct}%`);
-  if (cur.jitter_ms > slo.jitter_ms) reasons.push(`jitter ${cur.jitter_ms.toFixed(1)} ms > SLO ${slo.jitter_ms} ms`);
+  const broken: SloObjective[] = [];
+  if (cur.rtt_p95_ms > slo.rtt_p95_ms) {
+    broken.push('rtt_p95');
+    reasons.push(`p95 RTT ${cur.rtt_p95_ms.toFixed(1)} ms > SLO ${slo.rtt_p95_ms} ms`);
+  }
+  if (cur.loss_ratio * 100 > slo.loss_pct) {
+    broken.push('loss');
+    reasons.push(`loss ${(cur.loss_ratio * 100).toFixed(2)}% > SLO ${slo.loss_pct}%`);
+  }
+  if (cur.jitter_ms > slo.jitter_ms) {
+    broken.push('jitter');
+    reasons.push(`jitter ${cur.jitter_ms.toFixed(1)} ms > SLO ${slo.jitter_ms} ms`);
+  }
   const base = cmp.baseline;
   if (base && cmp.change) {
     if (cmp.change.rtt_p95 > maxRegression)
@@ -66,7 +80,7 @@ export function judge(
     // Loss: an absolute increase of more than half the SLO budget.
     if (cmp.change.loss * 100 > slo.loss_pct / 2) reasons.push(`loss +${(cmp.change.loss * 100).toFixed(2)} pts vs baseline`);
   }
-  return { result: reasons.length > 0 ? 'fail' : 'pass', reasons };
+  return { result: reasons.length > 0 ? 'fail' : 'pass', reasons, broken };
 }
 
 export interface AnalyzeOptions {

@@ -269,6 +269,21 @@ describe('actuator rollouts on the VyOS emulator', () => {
     expect(mine).toHaveLength(1);
     expect(mine[0]!.proposal.emergency).toBe(true);
     expect(mine[0]!.decidedBy).toBe('emergency-policy');
+    // The check's verdicts are exported for the SLO-breach alert: every class of the bad path
+    // breaks p95 RTT and loss but not jitter; its sibling holds every objective.
+    const m = await metricValues(registry);
+    const breach = (path: string, slo: string) =>
+      Object.entries(m)
+        .filter(
+          ([k]) =>
+            k.startsWith('pathpilot_actuator_path_slo_breach{') && k.includes(`path_id="${path}"`) && k.includes(`slo="${slo}"`),
+        )
+        .map(([, v]) => v);
+    expect(breach('onprem-nyc.aws-use1.1', 'rtt_p95').length).toBeGreaterThan(0);
+    expect(new Set(breach('onprem-nyc.aws-use1.1', 'rtt_p95'))).toEqual(new Set([1]));
+    expect(new Set(breach('onprem-nyc.aws-use1.1', 'loss'))).toEqual(new Set([1]));
+    expect(new Set(breach('onprem-nyc.aws-use1.1', 'jitter'))).toEqual(new Set([0]));
+    expect(new Set(breach('onprem-nyc.aws-use1.2', 'rtt_p95'))).toEqual(new Set([0]));
     await actuator.service.idle();
     expect((await actuator.get(mine[0]!.proposal.id))?.proposal.status).toBe('confirmed');
     // NYC → AWS us-east-1 now leaves only over the VPN (vti1); the interconnect (eth1) carries nothing.
