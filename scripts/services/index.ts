@@ -78,13 +78,19 @@ export async function allHealthy(cfg: ServicesConfig, names?: readonly LocalServ
 
 export class ServicesError extends PathpilotError {
   readonly failures: { name: LocalServiceName; reason: string; logTail: string }[];
-  constructor(failures: { name: LocalServiceName; reason: string; logTail: string }[]) {
+  /** Services this call did start (they are up; the caller decides whether to stop them). */
+  readonly started: readonly LocalServiceName[];
+  constructor(
+    failures: { name: LocalServiceName; reason: string; logTail: string }[],
+    started: readonly LocalServiceName[] = [],
+  ) {
     super(
       'PP_ERR_SERVICE',
       failures.map((f) => `${f.name} did not start: ${f.reason}\n--- last lines of its log ---\n${f.logTail}\n---`).join('\n'),
     );
     this.name = 'ServicesError';
     this.failures = failures;
+    this.started = started;
   }
 }
 
@@ -171,7 +177,7 @@ export async function up(
     const states = await status(cfg, opts.names);
     for (const s of states)
       if (s.state === 'healthy' && started.includes(s.name)) say(`${s.name}: healthy at ${s.address} (${s.detail})`);
-    if (failures.length > 0) throw new ServicesError(failures);
+    if (failures.length > 0) throw new ServicesError(failures, started);
     return { started, states };
   });
 }

@@ -140,7 +140,12 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
     try {
       started = (await up(cfg, { names, say })).started;
     } catch (err) {
-      if (inCI()) throw err;
+      if (inCI()) {
+        // The run fails: stop what this setup did start, as the teardown would have.
+        if (err instanceof ServicesError && err.started.length > 0)
+          await down(cfg, { names: err.started, say }).catch(() => undefined);
+        throw err;
+      }
       say(`some services are unavailable; their tests will fail:\n${err instanceof Error ? err.message : String(err)}`);
       if (err instanceof ServicesError) for (const f of err.failures) needsLocal.delete(f.name);
       else needsLocal.clear();
