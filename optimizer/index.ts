@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import { memoizeStop, type Component } from '../core/component.ts';
@@ -104,7 +105,9 @@ export function createOptimizer(
           optimizerQueueName,
           'retrain',
           { requested_at: deps.clock.now(), force: true },
-          { jobId: `initial-retrain-${deps.clock.now()}` },
+          // Unique per start: a simulated clock starts every run on the same hour, and a persistent
+          // queue keeps finished jobs, so a time-only id would skip the training of a rerun.
+          { jobId: `initial-retrain-${deps.clock.now()}-${randomUUID().slice(0, 8)}` },
         );
       await deps.queue.repeat(optimizerQueueName, 'retrain', {}, cfg.retrain_every_s * 1000);
       loop = (async () => {

@@ -19,6 +19,7 @@ import { exampleConfigPath } from '../../../core/config/index.ts';
 import { consoleRoutes } from '../../../app/console/routes.ts';
 import { startDemo, type DemoRuntime } from '../../../app/demo.ts';
 import type { Shared } from '../../../app/runtime.ts';
+import { disposeDemo, isolatedDemoEnv } from '../../support/demo.ts';
 import { applyOverHttp, fakeActuator, launchChromium, sampleProposal, seededShared, type FakeActuator } from './support.ts';
 
 const lbConfig = (lab: VyosLab, router: string) => JSON.stringify(lab.router(router).showConfig(['load-balancing', 'wan']));
@@ -162,6 +163,8 @@ describe('console in Chromium: the whole demo loop', () => {
       speedup: 600,
       apiPort: 0,
       log: createLogger({ level: 'silent' }),
+      // Its own topics, database, queues and state: the services are shared with other suites and runs.
+      env: isolatedDemoEnv('console_demo'),
       onReady: (info) => (consoleUrl = info.consoleUrl),
     });
     browser = await launchChromium();
@@ -169,7 +172,7 @@ describe('console in Chromium: the whole demo loop', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await demo?.stop();
+    await disposeDemo(demo);
     if (configFile) rmSync(dirname(configFile), { recursive: true, force: true });
   });
 

@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { startDemo, runBaselineState, type DemoRuntime } from '../../../app/demo.ts';
 import { createLogger } from '../../../core/log.ts';
-import { recordDefinitions } from '../../../core/records/index.ts';
-import { sql, ident } from '../../../core/store/sql.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
-import { requireService, uniqueName } from '../../support/services.ts';
+import { disposeDemo, isolatedDemoEnv } from '../../support/demo.ts';
+import { uniqueName } from '../../support/services.ts';
 
 const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'silent' });
 const HOUR = 3_600_000;
@@ -52,14 +51,7 @@ const minutesFor = (state: { slo_violation_minutes: Record<string, Record<string
 
 describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
   let demo: DemoRuntime | undefined;
-  afterAll(async () => {
-    if (demo) {
-      await demo.shared.store.exec(sql`DROP DATABASE IF EXISTS ${ident(demo.shared.store.database)}`).catch(() => undefined);
-      const topics = [...Object.values(recordDefinitions).map((d) => d.topic), 'pathpilot.deadletter.v1'];
-      await demo.shared.bus.deleteTopics(topics).catch(() => undefined);
-      await demo.stop();
-    }
-  });
+  afterAll(() => disposeDemo(demo));
 
   it('a change baking onto a degrading link is rolled back within its guard window; the failover restores the SLO', async () => {
     const scenario = scenarioFile();
@@ -70,14 +62,7 @@ describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
       apiPort: 0,
       log,
       env: {
-        KAFKA_BROKERS: requireService('kafka'),
-        CLICKHOUSE_URL: requireService('clickhouse'),
-        REDIS_URL: requireService('redis'),
-        PATHPILOT__SERVICES__BUS__TOPIC_PREFIX: `${uniqueName('e2e_degr')}.`,
-        PATHPILOT__SERVICES__STORE__DATABASE: uniqueName('e2e_degr'),
-        PATHPILOT__SERVICES__QUEUE__PREFIX: uniqueName('e2e_degr'),
-        PATHPILOT__ANALYTICS__SINK__GROUP: uniqueName('e2e_degr'),
-        PATHPILOT__ACTUATOR__STATE__PREFIX: uniqueName('e2e_degr'),
+        ...isolatedDemoEnv('e2e_degr'),
         PATHPILOT__ACTUATION__BAKE_TIME_S: String(BAKE_S),
         // Keep the optimizer's own proposals out of this test's way: it is about the guard and self-healing.
         PATHPILOT__OPTIMIZER__INTERVAL_S: '86400',

@@ -6,25 +6,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo, runBaseline, totalsOf, type DemoRuntime } from '../../../app/demo.ts';
 import { createLogger } from '../../../core/log.ts';
-import { recordDefinitions } from '../../../core/records/index.ts';
 import { sql, ident } from '../../../core/store/sql.ts';
-import { requireService, uniqueName } from '../../support/services.ts';
+import { disposeDemo, isolatedDemoEnv } from '../../support/demo.ts';
 
 const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'silent' });
-
-function isolatedEnv(tag: string): NodeJS.ProcessEnv {
-  return {
-    KAFKA_BROKERS: requireService('kafka'),
-    CLICKHOUSE_URL: requireService('clickhouse'),
-    REDIS_URL: requireService('redis'),
-    // Own topics, database, queues, consumer group and actuator state: suites running alongside share the services.
-    PATHPILOT__SERVICES__BUS__TOPIC_PREFIX: `${uniqueName(`e2e_${tag}`)}.`,
-    PATHPILOT__SERVICES__STORE__DATABASE: uniqueName(`e2e_${tag}`),
-    PATHPILOT__SERVICES__QUEUE__PREFIX: uniqueName(`e2e_${tag}`),
-    PATHPILOT__ANALYTICS__SINK__GROUP: uniqueName(`e2e_${tag}`),
-    PATHPILOT__ACTUATOR__STATE__PREFIX: uniqueName(`e2e_${tag}`),
-  };
-}
 
 /** Waits (wall-bounded) until `done()` holds, polling every 500 ms. */
 async function until(done: () => Promise<boolean> | boolean, wallMs: number): Promise<boolean> {
@@ -38,14 +23,7 @@ async function until(done: () => Promise<boolean> | boolean, wallMs: number): Pr
 
 describe('closed loop on real Kafka, ClickHouse and Redis', () => {
   let demo: DemoRuntime | undefined;
-  afterAll(async () => {
-    if (demo) {
-      await demo.shared.store.exec(sql`DROP DATABASE IF EXISTS ${ident(demo.shared.store.database)}`).catch(() => undefined);
-      const topics = [...Object.values(recordDefinitions).map((d) => d.topic), 'pathpilot.deadletter.v1'];
-      await demo.shared.bus.deleteTopics(topics).catch(() => undefined);
-      await demo.stop();
-    }
-  });
+  afterAll(() => disposeDemo(demo));
 
   it('cost-pressure: the optimizer moves traffic, routers change, egress cost falls with no more SLO minutes', async () => {
     demo = await startDemo({
@@ -54,7 +32,7 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
       speedup: 600,
       apiPort: 0,
       log,
-      env: isolatedEnv('cost'),
+      env: isolatedDemoEnv('e2e_cost'),
     });
     const { shared, actuator } = demo;
     expect(shared.bus.kind).toBe('kafka');
