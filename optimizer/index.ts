@@ -38,6 +38,8 @@ export interface Optimizer extends Component {
   runNow(): Promise<RunReport>;
   /** Queues a retraining job; resolves with its job id (progress via the queue). */
   retrain(): Promise<string>;
+  /** The retraining job start() queued because no saved models were found (undefined otherwise). */
+  initialTrainingJob(): string | undefined;
 }
 
 /**
@@ -73,11 +75,13 @@ export function createOptimizer(
     return next;
   };
   const runNow = () => serial(() => engine.run());
+  let initialTrainingJob: string | undefined;
 
   return {
     name: 'optimizer',
     engine,
     runNow,
+    initialTrainingJob: () => initialTrainingJob,
     retrain: () => deps.queue.add(optimizerQueueName, 'retrain', { requested_at: deps.clock.now(), force: true }),
     async start() {
       const restored = await engine.restore();
@@ -101,7 +105,7 @@ export function createOptimizer(
         },
       );
       if (!restored)
-        await deps.queue.add(
+        initialTrainingJob = await deps.queue.add(
           optimizerQueueName,
           'retrain',
           { requested_at: deps.clock.now(), force: true },

@@ -38,18 +38,20 @@ describe('optimizer on BullMQ (real Redis)', () => {
     const progress: number[] = [];
     try {
       await optimizer.start();
-      const jobId = `initial-retrain-${lab.endMs}`;
+      // No saved models: start() queued a retraining.
+      const jobId = optimizer.initialTrainingJob();
+      expect(jobId).toMatch(new RegExp(`^initial-retrain-${lab.endMs}-`));
       const deadline = Date.now() + 150_000;
       let state = 'unknown';
       while (Date.now() < deadline) {
-        const job = await queue.getJob(optimizerQueueName, jobId);
+        const job = await queue.getJob(optimizerQueueName, jobId!);
         state = job?.state ?? 'unknown';
         progress.push(optimizer.engine.training.progress);
         if (state === 'completed' || state === 'failed') break;
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(state).toBe('completed');
-      const job = await queue.getJob<unknown>(optimizerQueueName, jobId);
+      const job = await queue.getJob<unknown>(optimizerQueueName, jobId!);
       expect(job?.returnValue).toMatchObject({ traffic: 'traffic-v1' });
       expect(Math.max(...progress)).toBeGreaterThan(0);
 
