@@ -20,6 +20,7 @@ import {
 } from '../../core/records/index.ts';
 import { sql, ident } from '../../core/store/sql.ts';
 import { StoreError } from '../../core/store/errors.ts';
+import type { RawBody } from '../../core/store/common.ts';
 import { sinkSchema, type SinkConfig, type RetentionConfig } from '../config.ts';
 import { migrate } from '../schema/converge.ts';
 import { offsetSpaceSize, rawTableOf } from '../schema/tables.ts';
@@ -102,7 +103,7 @@ interface DeadLetterItem {
 
 /** One INSERT: the rows of consecutive messages [first, last] (stored offsets). */
 interface Chunk {
-  body: Buffer | Buffer[];
+  body: RawBody;
   rows: number;
   first: bigint;
   last: bigint;
@@ -190,7 +191,7 @@ export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
 
   async function insertWithRetry(
     p: Pipeline,
-    body: Buffer | Buffer[],
+    body: RawBody,
     partition: number,
     firstOffset: bigint,
   ): Promise<{ outcome: 'inserted' | 'already-stored' } | { outcome: 'rejected'; reason: string }> {

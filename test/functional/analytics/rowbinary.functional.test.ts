@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, ident, raw, sql, type Store } from '../../../core/store/index.ts';
 import {
+  defaultFor,
   maxTimeMs,
   recordDefinitions,
   type FieldDef,
@@ -79,10 +80,8 @@ function recordArbitrary(def: RecordDefinition<FieldMap>): fc.Arbitrary<Record<s
 function expected(def: RecordDefinition<FieldMap>, r: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(def.fields)) {
-    const v = r[name];
-    if (f.kind === 'time') out[name] = v === undefined ? 0 : Math.floor((v as number) / 1000);
-    else if (v !== undefined) out[name] = v;
-    else out[name] = f.kind === 'enum' ? f.values![0] : ['string', 'lowcard', 'ip', 'json'].includes(f.kind) ? '' : 0;
+    const v = r[name] ?? defaultFor(f);
+    out[name] = f.kind === 'time' ? Math.floor((v as number) / 1000) : v;
   }
   return out;
 }
@@ -91,10 +90,9 @@ async function stored(def: RecordDefinition<FieldMap>, table: string): Promise<R
   const columns = Object.entries(def.fields).map(([name, f]) =>
     f.kind === 'time' ? `toUInt32(\`${name}\`) AS \`${name}\`` : `\`${name}\``,
   );
-  const rows = await store.query<Record<string, unknown>>(
+  return store.query<Record<string, unknown>>(
     raw(`SELECT ${columns.join(', ')}, src_partition, src_offset FROM \`${store.database}\`.\`${table}\` ORDER BY src_offset`),
   );
-  return rows;
 }
 
 describe('RowBinary and TabSeparated rows on the ClickHouse server', () => {
