@@ -15,11 +15,17 @@
  *
  * A service that cannot be provided fails the whole run in CI; elsewhere its variable stays unset
  * and `requireService()` fails each test that needs it, with the reason printed here.
+ *
+ * First of all, the programs the tests run besides the services (softflowd, pmacctd, nfdump,
+ * chromium: scripts/services/tools.ts) are installed with apt when missing, so `npm test` works on a
+ * fresh machine as it does after `.ci/run`. PATHPILOT_NO_APT=1 turns that off; an install that fails
+ * fails the run in CI and elsewhere only the tests that need the program.
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
-import type { LocalServiceName } from '../../scripts/services/index.ts';
+import type { LocalServiceName, ServicesConfig } from '../../scripts/services/index.ts';
+import { ensureTools } from '../../scripts/services/tools.ts';
 import {
   defaultServicesConfig,
   down,
@@ -118,7 +124,22 @@ async function startContainers(missing: LocalServiceName[]): Promise<() => Promi
   };
 }
 
+async function installTools(cfg: ServicesConfig): Promise<void> {
+  if (/^(1|true|yes)$/i.test(process.env.PATHPILOT_NO_APT ?? '')) return;
+  try {
+    const installed = await ensureTools(cfg, say);
+    if (installed.length > 0) say(`installed ${installed.join(', ')}`);
+  } catch (err) {
+    if (inCI()) throw err;
+    say(`test tools are missing; the tests that run them will fail:\n${errorText(err)}`);
+  }
+}
+
+const errorText = (err: unknown): string =>
+  err instanceof Error ? `${err.message}${err.cause instanceof Error ? `\n${err.cause.message}` : ''}` : String(err);
+
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
+  await installTools(defaultServicesConfig());
   const missing = Object.entries(wanted)
     .filter(([key]) => !process.env[key])
     .map(([, name]) => name);
