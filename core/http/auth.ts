@@ -73,29 +73,45 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The token of an `Authorization: Bearer <token>` header. The scheme name is case-insensitive
+ * (RFC 7235 §2.1), so `bearer` and `BEARER` are accepted too; anything else yields undefined.
+ */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
-  return undefined;
+  const scheme = header ? /^bearer[ \t]+/i.exec(header) : null;
+  if (!header || !scheme) return undefined;
+  return header.slice(scheme[0].length).trim() || undefined;
+}
+
+/** Marks a role check so the server can run it in `onRequest`, wherever a route declared it. */
+export const roleGuardMarker = Symbol('pathpilot.roleGuard');
+
+export interface RoleGuard {
+  (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
+  readonly [roleGuardMarker]: Role;
+}
+
+export function isRoleGuard(hook: unknown): hook is RoleGuard {
+  return typeof hook === 'function' && roleGuardMarker in hook;
 }
 
 /**
- * A preHandler that authenticates the bearer token and checks the role. 401 without a valid token,
- * 403 when the role is too weak. Routes declare the least role they need.
+ * A hook that authenticates the bearer token and checks the role: 401 without a valid token, 403
+ * when the role is too weak. Routes declare the least role they need. It belongs in `onRequest`,
+ * before the body is read; buildApp moves it there when a route lists it as a `preHandler`.
  */
-export function requireRole(auth: TokenAuthenticator, need: Role) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+export function requireRole(auth: TokenAuthenticator, need: Role): RoleGuard {
+  const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const principal = auth.authenticate(bearerToken(request));
-    if (!principal) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', code: 'PP_ERR_UNAUTHORIZED' });
-      return;
-    }
-    if (!roleAllows(principal.role, need)) {
-      await reply
+    if (!principal)
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', code: 'PP_ERR_UNAUTHORIZED' });
+    if (!roleAllows(principal.role, need))
+      return reply
         .code(403)
         .send({ error: `role "${principal.role}" may not do this (needs "${need}")`, code: 'PP_ERR_FORBIDDEN' });
-      return;
-    }
     request.principal = principal;
+    return undefined;
   };
+  return Object.assign(guard, { [roleGuardMarker]: need });
 }

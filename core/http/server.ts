@@ -1,9 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
 import { PathpilotError } from '../errors.ts';
 import { memoizeStop, type Component } from '../component.ts';
-import { TokenAuthenticator } from './auth.ts';
+import { TokenAuthenticator, isRoleGuard } from './auth.ts';
 
 export interface HealthCheck {
   name: string;
@@ -21,11 +21,41 @@ export interface HttpDeps {
 export type RoutePlugin = (app: FastifyInstance, deps: HttpDeps) => Promise<void> | void;
 
 /**
- * Builds the API app without listening (tests use `app.inject()`): health, metrics, typed error
- * mapping, then every route plugin.
+ * Every response is JSON or text a browser must not sniff into something else, and none of it
+ * (proposals, plans, health, metrics) may be served from a cache: it is live state, some of it
+ * only for the caller's role. A route may still set its own cache-control (console assets do).
+ */
+export const responseSecurityHeaders = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
+
+/**
+ * Role guards run in `onRequest`, before fastify reads and parses the body, so an unauthenticated
+ * caller cannot make the server read 1 MB and parse it first. Plugins that list a guard as a
+ * `preHandler` (the older style) get it moved; other preHandlers stay where they are.
+ */
+export function authenticateBeforeBody(route: RouteOptions): void {
+  const pre = route.preHandler;
+  if (!pre) return;
+  const list = Array.isArray(pre) ? pre : [pre];
+  const guards = list.filter(isRoleGuard);
+  if (guards.length === 0) return;
+  const rest = list.filter((h) => !isRoleGuard(h));
+  route.preHandler = rest.length ? rest : undefined;
+  const onRequest = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+  route.onRequest = [...guards, ...onRequest] as RouteOptions['onRequest'];
+}
+
+/**
+ * Builds the API app without listening (tests use `app.inject()`): response security headers,
+ * authentication before body parsing, health, metrics, typed error mapping, then every route plugin.
  */
 export async function buildApp(deps: HttpDeps, plugins: RoutePlugin[] = []): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+
+  app.addHook('onRoute', authenticateBeforeBody);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(responseSecurityHeaders);
+    done();
+  });
 
   app.setErrorHandler((err, _request, reply) => {
     if (err instanceof PathpilotError) return reply.code(err.statusCode).send({ error: err.message, code: err.code });
