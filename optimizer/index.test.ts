@@ -8,7 +8,7 @@ import { TokenAuthenticator } from '../core/http/auth.ts';
 import { createRegistry, metricValues } from '../core/metrics.ts';
 import { proposalQueueName, proposalSchema } from '../core/proposal.ts';
 import { MemoryQueue } from '../core/queue/index.ts';
-import { labData, type LabData } from '../bench/optimizer/lab-data.ts';
+import { labData, type LabData } from '../lab/twin/lab-data.ts';
 import { optimizerRoutes } from './api.ts';
 import { OptimizerEngine } from './engine.ts';
 import { createOptimizer, optimizerQueueName, type Optimizer } from './index.ts';

@@ -5,13 +5,7 @@ import { TokenAuthenticator } from '../../core/http/auth.ts';
 import { sql, ident } from '../../core/store/sql.ts';
 import type { Shared } from '../runtime.ts';
 import { consoleRoutes } from './routes.ts';
-import {
-  breachingPath,
-  fakeActuator,
-  sampleProposal,
-  seededShared,
-  type FakeActuator,
-} from '../../test/functional/console/support.ts';
+import { breachingPath, fakeActuator, sampleProposal, seededShared, type FakeActuator } from './testing.ts';
 
 const viewerToken = 'viewer-token-0123456789';
 const approverToken = 'approver-token-0123456789';

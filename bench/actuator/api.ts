@@ -9,7 +9,7 @@ import { TokenAuthenticator, createHttpServer } from '../../core/http/server.ts'
 import { createRegistry } from '../../core/metrics.ts';
 import { MemoryQueue } from '../../core/queue/index.ts';
 import { actuatorRoutes, createActuator } from '../../actuator/index.ts';
-import { testRoot, weightProposal } from '../../test/functional/actuator/support.ts';
+import { testRoot, weightProposal } from '../../actuator/testing.ts';
 
 const rate = Number(process.env.PP_BENCH_RATE ?? 500);
 const seconds = 10;

@@ -8,7 +8,8 @@ import { RealClock } from '../../core/clock.ts';
 import { MemoryQueue } from '../../core/queue/index.ts';
 import { createActuator } from '../../actuator/index.ts';
 import type { GuardData } from '../../actuator/guard/index.ts';
-import { testRoot, startLab, weightProposal } from '../../test/functional/actuator/support.ts';
+import { testRoot, weightProposal } from '../../actuator/testing.ts';
+import { startLab } from '../../lab/vyos/testing.ts';
 
 const rounds = 15;
 const root = testRoot({ rollout_steps: [0.5, 1], bake_time_s: 1 });

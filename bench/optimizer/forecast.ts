@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { SimulatedClock } from '../../core/clock.ts';
 import { defaultOptimizerConfig } from '../../optimizer/config.ts';
 import { OptimizerEngine } from '../../optimizer/engine.ts';
-import { labData } from './lab-data.ts';
+import { labData } from '../../lab/twin/lab-data.ts';
 
 const { values } = parseArgs({
   options: {

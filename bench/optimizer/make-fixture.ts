@@ -3,7 +3,7 @@
  * direction and two pair × class demands, 7 days at 15 minutes. `npx tsx bench/optimizer/make-fixture.ts`.
  */
 import { writeFileSync } from 'node:fs';
-import { labData } from './lab-data.ts';
+import { labData } from '../../lab/twin/lab-data.ts';
 
 const lab = labData({ days: 7, stepMs: 900_000 });
 const pick = [

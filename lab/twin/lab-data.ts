@@ -5,7 +5,8 @@
  * probe windows per path, daily cost — into a MemoryOptimizerData.
  */
 import { loadConfig, type RootConfig } from '../../core/config/index.ts';
-import { loadScenario, TwinEngine } from '../../lab/twin/index.ts';
+import { TwinEngine } from './model.ts';
+import { loadScenario } from './scenario.ts';
 import {
   MemoryOptimizerData,
   type LinkTraffic,

@@ -8,7 +8,7 @@ import { costRecord, flowRecord, ifaceRecord, probeRecord } from '../../../core/
 import { createStore } from '../../../core/store/index.ts';
 import { ident, sql } from '../../../core/store/sql.ts';
 import type { Store } from '../../../core/store/types.ts';
-import { labData } from '../../../bench/optimizer/lab-data.ts';
+import { labData } from '../../../lab/twin/lab-data.ts';
 import { QueriesOptimizerData } from '../../../optimizer/data-queries.ts';
 import { OptimizerEngine } from '../../../optimizer/engine.ts';
 import { defaultOptimizerConfig } from '../../../optimizer/config.ts';

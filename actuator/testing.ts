@@ -1,0 +1,77 @@
+/**
+ * Fixtures for exercising the actuator without the optimizer: the example configuration tuned for fast
+ * rollouts (short bake, a guard that decides on its first look) and a three-router weight-shift proposal.
+ * The actuator's functional tests and its benchmarks (bench/actuator) share them; nothing in the product
+ * imports this file.
+ */
+import { loadConfig } from '../core/config/index.ts';
+import type { RootConfig } from '../core/config/schema.ts';
+import type { ProposalInput } from '../core/proposal.ts';
+
+/** The example config in approval mode with a three-step rollout, a 1 s bake and a 1 s guard interval. */
+export function testRoot(overrides: Partial<RootConfig['actuation']> = {}): RootConfig {
+  const root = loadConfig(undefined, {}).root;
+  return {
+    ...root,
+    actuation: {
+      ...root.actuation,
+      mode: 'approval',
+      rollout_steps: [0.2, 0.5, 1],
+      bake_time_s: 1,
+      // The fake guard data is there at once: no ingest lag to wait for.
+      guard: Object.assign(
+        { ...root.actuation.guard },
+        { interval_s: 1, failure_limit: 0, inconclusive_limit: 2, max_regression: 0.25, max_data_lag_s: 0 },
+      ),
+      ...overrides,
+    },
+  };
+}
+
+let seq = 0;
+/** A weight shift on three routers: NYC → AWS mostly over the VPN, FRA and AWS towards NYC. */
+export function weightProposal(id = `p-${Date.now()}-${seq++}`, extra: Partial<ProposalInput> = {}): ProposalInput {
+  return {
+    id,
+    created_at: Date.now(),
+    kind: 'path-weights',
+    reason: 'NYC→AWS us-east-1: move bulk traffic to the VPN while the interconnect is congested',
+    inputs: { model_versions: { traffic: 'gru-1' }, horizon_min: 60 },
+    intents: [
+      {
+        kind: 'path-weights',
+        router: 'onprem-nyc',
+        pair: ['onprem-nyc', 'aws-use1'],
+        class: 'bulk',
+        dst_prefixes: ['10.10.0.0/16'],
+        weights: { 'nyc-use1-dx': 30, 'nyc-use1-vpn': 70 },
+      },
+      {
+        kind: 'path-weights',
+        router: 'aws-use1',
+        pair: ['aws-use1', 'onprem-nyc'],
+        class: 'bulk',
+        dst_prefixes: ['10.51.0.0/16'],
+        weights: { 'nyc-use1-dx': 50, 'nyc-use1-vpn': 50 },
+      },
+      {
+        kind: 'path-weights',
+        router: 'onprem-fra',
+        pair: ['onprem-fra', 'aws-euc1'],
+        class: 'bulk',
+        dst_prefixes: ['10.11.0.0/16'],
+        weights: { 'fra-euc1-dx': 80, 'fra-weu-er': 20 },
+      },
+    ],
+    predicted: {
+      cost_per_day: 120,
+      cost_per_day_before: 140,
+      rtt_p95_ms: { 'onprem-nyc>aws-use1': 14 },
+      max_utilization: 0.7,
+      slo_risk: 0.05,
+    },
+    risk: 'low',
+    scope: [{ pair: ['onprem-nyc', 'aws-use1'], class: 'bulk', paths: [] }],
+    ...extra,
+  };
+}

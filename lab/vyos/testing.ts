@@ -1,0 +1,52 @@
+/**
+ * A test bed of three emulated routers for the example topology, with one VyOS client per router —
+ * what the actuator's functional tests and bench/actuator drive. onprem-nyc and onprem-fra run 1.5
+ * (commit-confirm), aws-use1 runs 1.4. Nothing in the product imports this file.
+ */
+import { RealClock, type Clock } from '../../core/clock.ts';
+import type { RootConfig } from '../../core/config/schema.ts';
+import { Topology } from '../../core/config/topology.ts';
+import { VyosClient } from '../../actuator/vyos/index.ts';
+import { createVyosLabForTopology, type VyosLab } from './index.ts';
+
+export const KEY = 'actuator-functional-key';
+export const SITES = ['onprem-nyc', 'aws-use1', 'onprem-fra'];
+
+export interface LabRig {
+  lab: VyosLab;
+  topology: Topology;
+  clients: Map<string, VyosClient>;
+  routerFor: (site: string) => VyosClient;
+  stop(): Promise<void>;
+}
+
+export async function startLab(root: RootConfig, clock: Clock = new RealClock(), timeoutMs = 2000): Promise<LabRig> {
+  const topology = new Topology(root);
+  const lab = await createVyosLabForTopology(topology, { apiKey: KEY, sites: SITES, clock });
+  const clients = new Map<string, VyosClient>();
+  for (const site of SITES) {
+    clients.set(
+      site,
+      new VyosClient({ url: lab.urls[site]!, apiKey: KEY, version: topology.site(site).router.vyos_version, timeoutMs }),
+    );
+  }
+  return {
+    lab,
+    topology,
+    clients,
+    routerFor: (site) => {
+      const c = clients.get(site);
+      if (!c) throw new Error(`no router for site ${site}`);
+      return c;
+    },
+    async stop() {
+      for (const c of clients.values()) await c.close();
+      await lab.stop();
+    },
+  };
+}
+
+/** Every router's running config as `set` lines (exact comparison before/after). */
+export function running(lab: VyosLab): Record<string, string[]> {
+  return Object.fromEntries(SITES.map((s) => [s, lab.router(s).runningCommands()]));
+}
