@@ -17,6 +17,7 @@ import { PathpilotError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createBusMetrics, type BusMetrics } from './metrics.ts';
 import type { Bus, BusMessage, ReceivedMessage, SubscribeOptions, Subscription } from './types.ts';
+import { waitForTopicsReady } from './topic-ready.ts';
 import { checkMessages, checkSubscribe, checkTopic, defaultMaxBatchMessages, defaultPartitions, retryDelay } from './validate.ts';
 
 /**
@@ -66,6 +67,12 @@ export interface KafkaBusOptions {
   sessionTimeoutMs?: number;
   /** How long subscribe() waits for the group join and first fetch. @defaultValue 60000 */
   subscribeTimeoutMs?: number;
+  /**
+   * How long ensureTopics() (and so subscribe()) waits for every partition of its topics to have a
+   * leader that serves it (topic-ready.ts) before failing with the partitions still missing one.
+   * @defaultValue 30000
+   */
+  topicReadyTimeoutMs?: number;
 }
 
 const kafkaLevelToPino = (level: number): 'error' | 'warn' | 'info' | 'debug' => {
@@ -118,6 +125,8 @@ export class KafkaBus implements Bus {
   private producer: Producer | undefined;
   private admin: Admin | undefined;
   private readonly subscriptions = new Set<KafkaSubscription>();
+  /** Topics seen ready (every partition led and served); they are not checked again. */
+  private readonly readyTopics = new Set<string>();
   /** Sends waiting for the in-flight request (idempotent producer). */
   private readonly waiting: PendingSend[] = [];
   private draining: Promise<void> | undefined;
@@ -194,29 +203,43 @@ export class KafkaBus implements Bus {
         throw new PathpilotError('PP_ERR_BUS', `ensureTopics: partitions of ${topic} must be an integer ≥ 1`);
       }
     }
+    if (topics.every((t) => this.readyTopics.has(t.topic))) return;
     try {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.topic));
-      if (missing.length === 0) return;
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: t.topic,
-          numPartitions: t.partitions ?? defaultPartitions,
-          configEntries: [{ name: 'max.message.bytes', value: String(this.options.maxMessageBytes ?? 16 * 1024 * 1024) }],
-        })),
-      });
+      if (missing.length > 0)
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.topic,
+            numPartitions: t.partitions ?? defaultPartitions,
+            configEntries: [{ name: 'max.message.bytes', value: String(this.options.maxMessageBytes ?? 16 * 1024 * 1024) }],
+          })),
+        });
     } catch (err) {
       this.metrics.errors.inc({ error_type: 'admin' });
       throw new PathpilotError('PP_ERR_BUS', `unable to create topics ${topics.map((t) => t.topic).join(', ')}`, {
         cause: err,
       });
     }
+    // Created here or listed already (another client may have created it a moment ago, or a publish
+    // auto-created it): either way the broker may not serve it yet. Wait, once per topic.
+    const unchecked = [...new Set(topics.map((t) => t.topic))].filter((t) => !this.readyTopics.has(t));
+    try {
+      await waitForTopicsReady(admin, unchecked, { timeoutMs: this.options.topicReadyTimeoutMs ?? 30_000 });
+    } catch (err) {
+      this.metrics.errors.inc({ error_type: 'admin' });
+      throw new PathpilotError('PP_ERR_BUS', `topics ${unchecked.join(', ')} are not ready: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    for (const t of unchecked) this.readyTopics.add(t);
   }
 
   async deleteTopics(topics: string[]): Promise<void> {
     const { admin } = this.ready('deleteTopics');
     topics.forEach(checkTopic);
+    for (const t of topics) this.readyTopics.delete(t);
     try {
       const existing = new Set(await admin.listTopics());
       const present = topics.filter((t) => existing.has(t));
