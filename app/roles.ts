@@ -8,7 +8,7 @@ import { flowCollectorConfigSchema } from '../ingest/flow/config.ts';
 import { createBillingImporter, billingConfigSchema, type BillingImporter } from '../ingest/billing/index.ts';
 import { createSink, type Sink } from '../analytics/sink/index.ts';
 import { analyticsSchema } from '../analytics/config.ts';
-import { createOptimizer, optimizerConfigSchema, optimizerPlugin, type Optimizer } from '../optimizer/index.ts';
+import { createOptimizer, optimizerConfigSchema, optimizerPlugin, storeDecisions, type Optimizer } from '../optimizer/index.ts';
 import { QueriesOptimizerData, type QueriesDataOptions } from '../optimizer/data-queries.ts';
 import type { OptimizerData } from '../optimizer/data.ts';
 import type { Shared } from './runtime.ts';
@@ -79,6 +79,7 @@ export function buildOptimizer(
       root: shared.config.root,
       registry: shared.registry,
       log: shared.log.child({ component: 'optimizer' }),
+      decisions: storeDecisions(shared.store),
     },
     optimizerConfigSchema.parse(section),
   );

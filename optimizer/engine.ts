@@ -16,17 +16,8 @@ import { ModelRegistry, type ModelVersion } from './registry.ts';
 import type { PathQuality } from './score.ts';
 import { projectSpend } from './report.ts';
 import { decide, type Decision } from './proposal.ts';
+import { forecastPoints, modelRow, type DecisionLog, type SeriesForecast } from './decisions.ts';
 import { demandKey, evaluateSplit, planSplit, solveTe, type TeDemand, type TeInput, type TeResult } from './te/solve.ts';
-
-export interface SeriesForecast {
-  key: string;
-  model: string;
-  stepMs: number;
-  /** Epoch ms of the first forecast step. */
-  startMs: number;
-  p50: number[];
-  p90: number[];
-}
 
 export interface BudgetStatus {
   scope: string;
@@ -55,7 +46,11 @@ export interface EngineDeps {
   registry?: ModelRegistry;
   log?: Logger;
   metrics?: OptimizerMetrics;
+  /** Where forecasts, model versions and proposals are recorded (ClickHouse in production). */
+  decisions?: DecisionLog;
 }
+
+export type { SeriesForecast };
 
 export function linkKey(link: string, fromSite: string): string {
   return `link:${link}:${fromSite}`;
@@ -221,6 +216,7 @@ export class OptimizerEngine {
         { kind: 'traffic', model: 'per-series-best', trained_at: now, metrics, selection, train_ms: performance.now() - t0 },
         artifact,
       );
+      await this.record('model', () => this.deps.decisions?.model(modelRow(traffic, artifact)));
       let risk: ModelVersion | undefined;
       const t1 = performance.now();
       const rs = await this.riskSeries(now, 72);
@@ -235,10 +231,13 @@ export class OptimizerEngine {
         this.lastRiskBacktest = ev;
         this.risk?.dispose();
         this.risk = clf;
+        const saved = await clf.save();
         risk = await this.registry.register(
           { kind: 'risk', model: clf.name, trained_at: now, metrics: ev.models, train_ms: performance.now() - t1 },
-          await clf.save(),
+          saved,
         );
+        const registered = risk;
+        await this.record('model', () => this.deps.decisions?.model(modelRow(registered, saved)));
       }
       await progress(1);
       this.deps.metrics?.trainings.inc({ outcome: 'ok' });
@@ -276,6 +275,11 @@ export class OptimizerEngine {
     const h = Math.max(1, Math.round(horizonMs / this.stepMs));
     this.lastForecasts = series.filter((s) => s.values.length > 0).map((s) => this.forecastOne(s, h));
     this.deps.metrics?.forecasts.inc(this.lastForecasts.length);
+    const modelVersion = this.registry.latest('traffic')?.version ?? 'untrained';
+    const forecasts = this.lastForecasts;
+    await this.record('forecasts', () =>
+      this.deps.decisions?.forecasts(forecastPoints(forecasts, { madeAt: now, modelVersion })),
+    );
     return this.lastForecasts;
   }
 
@@ -408,6 +412,8 @@ export class OptimizerEngine {
       if (decision.publish && decision.proposal) {
         if (this.deps.queue)
           await this.deps.queue.add(proposalQueueName, 'proposal', decision.proposal, { jobId: decision.proposal.id });
+        const published = decision.proposal;
+        await this.record('proposal', () => this.deps.decisions?.proposal(published, now));
         this.proposals.push(decision.proposal);
         if (this.proposals.length > 100) this.proposals.shift();
         this.deps.metrics?.proposals.inc({ kind: decision.proposal.kind });
@@ -432,6 +438,22 @@ export class OptimizerEngine {
       this.deps.metrics?.runs.inc({ outcome: 'error' });
       this.lastRun = { at: now, error: err instanceof Error ? err.message : String(err), duration_ms: performance.now() - t0 };
       throw err;
+    }
+  }
+
+  /**
+   * Records a decision. The proposal is already queued (or the forecast made) when this runs, so a store
+   * outage costs the record, not the run: it is logged and counted, and the next run records again.
+   */
+  private async record(what: string, write: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      this.deps.metrics?.recordFailures.inc({ what });
+      this.deps.log?.warn(
+        { err: err instanceof Error ? err.message : String(err), what },
+        'optimizer: could not record a decision',
+      );
     }
   }
 

@@ -12,10 +12,12 @@ import type { OptimizerData } from './data.ts';
 import { OptimizerEngine, type RunReport } from './engine.ts';
 import { createOptimizerMetrics } from './metrics.ts';
 import { ModelRegistry } from './registry.ts';
+import type { DecisionLog } from './decisions.ts';
 
 export { optimizerConfigSchema, type OptimizerConfig } from './config.ts';
 export { MemoryOptimizerData, type OptimizerData } from './data.ts';
 export { OptimizerEngine } from './engine.ts';
+export { storeDecisions, memoryDecisions, type DecisionLog, type MemoryDecisionLog } from './decisions.ts';
 export { optimizerRoutes, optimizerPlugin } from './api.ts';
 
 /** Queue of the optimizer's own jobs (retrain, run). */
@@ -30,6 +32,8 @@ export interface OptimizerDeps {
   log?: Logger;
   /** Model registry; default: one on `config.registry_dir`. */
   models?: ModelRegistry;
+  /** Where forecasts, model versions and proposals are recorded (`storeDecisions(store)` in production). */
+  decisions?: DecisionLog;
 }
 
 export interface Optimizer extends Component {
@@ -62,6 +66,7 @@ export function createOptimizer(
       log: deps.log,
       metrics,
       registry: deps.models ?? new ModelRegistry(cfg.registry_dir),
+      decisions: deps.decisions,
     },
     cfg,
   );

@@ -8,6 +8,7 @@ export interface OptimizerMetrics {
   solveSeconds: ReturnType<typeof histogram>;
   trainSeconds: ReturnType<typeof histogram>;
   budgetRatio: ReturnType<typeof gauge<'scope'>>;
+  recordFailures: ReturnType<typeof counter<'what'>>;
 }
 
 export function createOptimizerMetrics(registry: Registry): OptimizerMetrics {
@@ -19,6 +20,12 @@ export function createOptimizerMetrics(registry: Registry): OptimizerMetrics {
     forecasts: counter(registry, `${p}_forecasts_total`, 'Series forecast'),
     solveSeconds: histogram(registry, `${p}_solve_seconds`, 'TE LP solve time', [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30]),
     trainSeconds: histogram(registry, `${p}_train_seconds`, 'Training time for every model', [1, 5, 15, 30, 60, 120, 300]),
+    recordFailures: counter(
+      registry,
+      `${p}_record_failures_total`,
+      'Decisions (forecasts, models, proposals) the store refused',
+      ['what'],
+    ),
     budgetRatio: gauge(registry, `${p}_budget_projected_ratio`, 'Month-end spend projection over the monthly budget', ['scope']),
   };
 }

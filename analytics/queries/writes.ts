@@ -95,7 +95,7 @@ export interface ModelRow {
   created_at: number;
   kind: string;
   status: string;
-  metrics: Record<string, number>;
+  metrics: Record<string, unknown>;
   artifact: string;
 }
 
@@ -117,7 +117,7 @@ export async function latestModel(store: Store, name: string, status?: string): 
     created_at: Number(r.created) * 1000,
     kind: String(r.kind),
     status: String(r.status),
-    metrics: JSON.parse(String(r.metrics || '{}')) as Record<string, number>,
+    metrics: JSON.parse(String(r.metrics || '{}')) as Record<string, unknown>,
     artifact: String(r.artifact),
   };
 }

@@ -12,7 +12,8 @@ import { labData } from '../../../lab/twin/lab-data.ts';
 import { QueriesOptimizerData } from '../../../optimizer/data-queries.ts';
 import { OptimizerEngine } from '../../../optimizer/engine.ts';
 import { defaultOptimizerConfig } from '../../../optimizer/config.ts';
-import { createOptimizer, optimizerQueueName } from '../../../optimizer/index.ts';
+import { createOptimizer, optimizerQueueName, storeDecisions } from '../../../optimizer/index.ts';
+import { latestForecast, latestModel, readProposals } from '../../../analytics/queries/index.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
 
 const { root } = loadConfig();
@@ -206,5 +207,39 @@ describe('optimizer data through analytics/queries (real ClickHouse server)', ()
     // The interconnect is cheaper and faster: all of it stays there.
     expect(split.fractions['onprem-nyc.aws-use1.1']).toBeCloseTo(1, 6);
     engine.dispose();
+  }, 60_000);
+
+  it('records its forecasts, model versions and proposals in ClickHouse, where the query library reads them', async () => {
+    const data = new QueriesOptimizerData(store, root);
+    const now = base + 3 * hour;
+    const engine = new OptimizerEngine(
+      { data, root, clock: new SimulatedClock(now), decisions: storeDecisions(store) },
+      { ...defaultOptimizerConfig, history_h: 3, learned: false },
+    );
+    try {
+      const { traffic } = await engine.train();
+      const model = await latestModel(store, 'traffic');
+      expect(model).toMatchObject({ version: traffic.version, kind: 'per-series-best', status: 'active' });
+      expect(JSON.parse(model!.artifact)).toMatchObject({ registry: { version: traffic.version } });
+
+      await engine.forecast();
+      const pair = await latestForecast(store, { metric: 'pair_bps', targets: ['onprem-nyc>aws-use1|bulk'] });
+      expect(pair.length).toBeGreaterThan(0);
+      expect(pair.every((p) => p.made_at === now && p.model_version === traffic.version)).toBe(true);
+      // 10 Mbit/s of bulk traffic, stored in bit/s like link_util_1m.
+      expect(pair[0]!.value).toBeGreaterThan(5e6);
+      expect(pair[0]!.value).toBeLessThan(15e6);
+      const link = await latestForecast(store, { metric: 'link_bps', targets: ['nyc-use1-dx'] });
+      expect(link.length).toBe(pair.length);
+      for (const p of link) expect(p.hi).toBeGreaterThanOrEqual(p.value);
+
+      // A proposal, when the run publishes one, is in the proposals table with its status.
+      const published = await engine.run();
+      const stored = await readProposals(store);
+      if (published.proposal) expect(stored.map((p) => p.id)).toContain(published.proposal.id);
+      else expect(stored).toEqual([]);
+    } finally {
+      engine.dispose();
+    }
   }, 60_000);
 });
