@@ -8,7 +8,6 @@
  * KafkaBus.ensureTopics waits for this, so every subscribe and publish goes through it; nothing else
  * (no test) needs its own wait.
  */
-import type { Admin } from 'kafkajs';
 import { errorMessage } from '../errors.ts';
 
 export interface TopicMetadataView {
@@ -33,6 +32,12 @@ export function partitionsWithoutLeader(metadata: TopicMetadataView, topics: rea
   return missing;
 }
 
+/** The two kafkajs Admin calls the wait uses (kafkajs' Admin satisfies it). */
+export interface TopicAdmin {
+  fetchTopicMetadata(request: { topics: string[] }): Promise<TopicMetadataView>;
+  fetchTopicOffsets(topic: string): Promise<unknown>;
+}
+
 export class TopicsNotReadyError extends Error {
   constructor(
     readonly pending: string[],
@@ -54,11 +59,7 @@ export interface WaitOptions {
 }
 
 /** Resolves once every topic is ready (see above); throws TopicsNotReadyError naming what is not, after `timeoutMs`. */
-export async function waitForTopicsReady(
-  admin: Pick<Admin, 'fetchTopicMetadata' | 'fetchTopicOffsets'>,
-  topics: readonly string[],
-  options: WaitOptions,
-): Promise<void> {
+export async function waitForTopicsReady(admin: TopicAdmin, topics: readonly string[], options: WaitOptions): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   const interval = options.intervalMs ?? 50;
   let pending = [...new Set(topics)];
