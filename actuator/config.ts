@@ -34,6 +34,11 @@ export const actuatorConfigSchema = z
     self_heal_interval_s: z.number().int().min(0).default(60),
     /** Audit events kept in memory for the API when the store is not queried. */
     audit_memory: z.number().int().min(0).default(5000),
+    /**
+     * Rollout lease TTL (wall ms): one actuator drives a rollout at a time; a dead holder's rollout
+     * is resumed by another actuator this long after its last renewal (see actuator/lease.ts).
+     */
+    lease_ttl_ms: z.number().int().min(200).default(10_000),
   })
   .strict();
 

@@ -19,6 +19,7 @@ import type { Intent } from '../core/proposal.ts';
 import { contextPaths, contextsFor, renderRouter, type PreState, type TouchedSubtree } from './render.ts';
 import { diffOps, pathKey, sameConfig } from './vyos/diff.ts';
 import { validateOps } from './vyos/paths.ts';
+import { fenceRouter } from './lease.ts';
 import {
   VyosHttpError,
   VyosLockedError,
@@ -39,6 +40,8 @@ export interface RouterRollout {
   inFlight: number | null;
   /** A commit-confirm timer is armed and not yet confirmed. */
   confirmPending: boolean;
+  /** When the armed timer fires (the engine's clock, set just before the request is sent). */
+  confirmDeadline?: number;
   /** Ops sent per step (audit). */
   ops: Record<string, ConfigOp[]>;
 }
@@ -63,6 +66,8 @@ export interface EngineOptions {
   retry: { attempts: number; baseMs: number; maxMs: number };
   /** Backoff sleeps: wall time (network), not the lab clock. */
   retryClock?: Clock;
+  /** The routers' time, for commit-confirm deadlines (the lab clock under `npm start`). @defaultValue real time */
+  clock?: Clock;
   log?: Logger;
 }
 
@@ -88,10 +93,74 @@ export function routersOf(intents: readonly Intent[]): string[] {
   return [...new Set(intents.map((i) => i.router))].sort();
 }
 
+/** What a resumed rollout finds on one router, compared with its record (see `Engine.inspect`). */
+export type RouterFinding =
+  /** The touched subtrees hold what the record says was last applied (or the snapshot, nothing applied yet). */
+  | { router: string; kind: 'as-recorded' }
+  /** The router holds an earlier state than recorded: its commit-confirm timer reverted it, or a reboot did. */
+  | { router: string; kind: 'reverted' }
+  /** Neither the snapshot nor any step's config: someone else changed it. A human decides. */
+  | { router: string; kind: 'drift'; paths: string[] };
+
 export class Engine {
   private readonly retryClock: Clock;
+  private readonly clock: Clock;
   constructor(private readonly o: EngineOptions) {
     this.retryClock = o.retryClock ?? new RealClock();
+    this.clock = o.clock ?? new RealClock();
+  }
+
+  /** The same engine with every router write behind `fence` (the rollout lease check). */
+  fenced(fence: () => Promise<void>): Engine {
+    const routerFor = this.o.routerFor;
+    return new Engine({ ...this.o, routerFor: (site) => fenceRouter(routerFor(site), fence) });
+  }
+
+  /** Routers whose armed commit-confirm timer has fired by now (the router reverted, or soon will). */
+  confirmWindowPassed(state: RolloutState): string[] {
+    const now = this.clock.now();
+    return state.order.filter((router) => {
+      const r = state.routers[router]!;
+      return r.confirmPending && r.confirmDeadline !== undefined && r.confirmDeadline <= now;
+    });
+  }
+
+  /**
+   * Reads each router's touched subtrees and compares them with the record: what was last applied
+   * (or is in flight), an earlier step or the snapshot (reverted), or neither (drift). Pure reads.
+   */
+  async inspect(intents: readonly Intent[], state: RolloutState): Promise<RouterFinding[]> {
+    const out: RouterFinding[] = [];
+    for (const router of state.order) {
+      const r = state.routers[router]!;
+      const mine = intents.filter((i) => i.router === router);
+      const paths = r.snapshots.map((s) => s.path);
+      const running = new Map<string, ConfigJson | null>();
+      for (const path of paths) running.set(pathKey(path), await this.read(router, path));
+      const matches = (expected: { path: string[]; config: ConfigJson | null }[]) =>
+        expected.every((e) => sameConfig(running.get(pathKey(e.path)) ?? null, e.config));
+      const atStep = (k: number) => {
+        const desired = this.render(mine, state.steps[k]!, r.pre, router);
+        const byPath = new Map(desired.map((d) => [pathKey(d.path), d.desired]));
+        // A path this step does not render is not compared (it is whatever the router holds).
+        return matches(
+          paths.map((path) => {
+            const k = pathKey(path);
+            return { path, config: byPath.has(k) ? (byPath.get(k) ?? null) : (running.get(k) ?? null) };
+          }),
+        );
+      };
+      const atSnapshot = matches(r.snapshots.map((s) => ({ path: s.path, config: s.before })));
+      const current = [r.applied, r.inFlight ?? -1].filter((k) => k >= 0);
+      if (current.length === 0 ? atSnapshot : current.some(atStep)) out.push({ router, kind: 'as-recorded' });
+      else if (atSnapshot || Array.from({ length: Math.max(...current) }, (_, k) => k).some(atStep))
+        out.push({ router, kind: 'reverted' });
+      else {
+        const differs = r.snapshots.filter((s) => !sameConfig(running.get(pathKey(s.path)) ?? null, s.before));
+        out.push({ router, kind: 'drift', paths: differs.map((s) => pathKey(s.path)) });
+      }
+    }
+    return out;
   }
 
   /** Runs `fn` with retries on transient errors; `fn` must be safe to repeat (re-reads first). */
@@ -181,7 +250,10 @@ export class Engine {
         const arm = this.o.confirmMinutes > 0 && api.version === '1.5';
         r.inFlight = state.step;
         r.ops[String(state.step)] = ops;
-        if (arm) r.confirmPending = true;
+        if (arm) {
+          r.confirmPending = true;
+          r.confirmDeadline = this.clock.now() + this.o.confirmMinutes * 60_000;
+        }
         await persist();
         sentOps = ops;
         sent = true;

@@ -31,7 +31,9 @@ import {
   type ChangeEvent,
   type ChangeRecordT,
 } from '../core/records/index.ts';
-import { Engine, RouterStepError, type EngineOptions, type RolloutState } from './engine.ts';
+import { Engine, RouterStepError, type EngineOptions, type RolloutState, type RouterFinding } from './engine.ts';
+import { isLeaseLost, RolloutLease } from './lease.ts';
+import { RealClock } from '../core/clock.ts';
 import { analyzeStep, sloObjectives, type GuardData, type GuardVerdict } from './guard/index.ts';
 import type { ActuatorMetrics } from './metrics.ts';
 import { TokenBucket, autoDecide } from './policy.ts';
@@ -73,6 +75,9 @@ export interface ActuatorServiceDeps {
   retryClock?: Clock;
 }
 
+/** Rollout lease time to live when the config does not set `lease_ttl_ms`. */
+const defaultLeaseTtlMs = 10_000;
+
 export type AuditEvent = ChangeRecordT;
 
 export class ActuatorService {
@@ -85,6 +90,8 @@ export class ActuatorService {
   private proposalWorker: QueueWorker | undefined;
   private readonly abort = new AbortController();
   private stopped = false;
+  /** The lease each rollout's record is written under: its writes are fenced by the token. */
+  private readonly leases = new WeakMap<ProposalRecord, RolloutLease>();
 
   /** Bumped on every write of a record: readers cache derived views (the API's list) per revision. */
   revision = 0;
@@ -98,8 +105,18 @@ export class ActuatorService {
       get: (id) => state.get(id),
       list: () => state.list(),
       claimDecision: (id, actor) => state.claimDecision(id, actor),
+      acquireLease: (id, ttlMs) => state.acquireLease(id, ttlMs),
+      renewLease: (id, token, ttlMs) => state.renewLease(id, token, ttlMs),
+      releaseLease: (id, token) => state.releaseLease(id, token),
+      putFenced: async (rec, token) => {
+        const ok = await state.putFenced(rec, token);
+        if (ok) this.revision++;
+        return ok;
+      },
       put: async (rec) => {
-        await state.put(rec);
+        const lease = this.leases.get(rec);
+        if (lease) await this.putUnderLease(state, rec, lease);
+        else await state.put(rec);
         this.revision++;
       },
     };
@@ -122,6 +139,7 @@ export class ActuatorService {
       retry: { attempts: d.config.retry.attempts, baseMs: d.config.retry.base_ms, maxMs: d.config.retry.max_ms },
       ...(d.retryClock ? { retryClock: d.retryClock } : {}),
       ...(d.log ? { log: d.log } : {}),
+      clock: d.clock,
     };
     this.engine = new Engine(eo);
     this.bucket = new TokenBucket(d.actuation.rate_limit.changes_per_hour, d.actuation.rate_limit.burst, d.clock.now());
@@ -141,10 +159,58 @@ export class ActuatorService {
       }
     });
     if (this.d.guardData && this.d.config.self_heal_interval_s > 0) void this.healLoop(this.d.guardData);
-    // Resume what a previous process left in flight.
+    // Resume what a previous process left in flight, and keep looking: a rollout whose holder died
+    // or lost its lease (store outage) is free again once its lease expires.
+    await this.resumeInFlight();
+    void this.resumeLoop();
+  }
+
+  private get leaseTtlMs(): number {
+    return (this.d.config as { lease_ttl_ms?: number }).lease_ttl_ms ?? defaultLeaseTtlMs;
+  }
+
+  /** Starts every in-flight rollout this process is not running; the lease lets one actuator win. */
+  private async resumeInFlight(): Promise<void> {
     for (const rec of await this.d.state.list()) {
       const s = rec.proposal.status;
-      if (s === 'approved' || s === 'applying' || s === 'baking') void this.runRollout(rec.proposal.id);
+      if ((s === 'approved' || s === 'applying' || s === 'baking') && !this.running.has(rec.proposal.id))
+        void this.runRollout(rec.proposal.id);
+    }
+  }
+
+  /** Every lease TTL (wall time, like the lease): a store outage only delays the next look. */
+  private async resumeLoop(): Promise<void> {
+    const wall = new RealClock();
+    while (!this.stopped) {
+      try {
+        await wall.sleep(this.leaseTtlMs, this.abort.signal);
+      } catch {
+        return;
+      }
+      try {
+        await this.resumeInFlight();
+      } catch (err) {
+        this.d.log?.warn({ err: errorMessage(err) }, 'cannot list in-flight rollouts (state store unreachable); retrying');
+      }
+    }
+  }
+
+  /**
+   * A record written under a lease: only while the lease is held with its token. A store error
+   * pauses (the lease check waits with backoff until the store answers or the lease deadline
+   * passes) and writes again; a refused write means another actuator holds the rollout now.
+   */
+  private async putUnderLease(state: StateStore, rec: ProposalRecord, lease: RolloutLease): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (await state.putFenced(rec, lease.token)) return;
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        await lease.check();
+        continue;
+      }
+      lease.markLost('the record is fenced by a newer token');
+      throw lease.lostError();
     }
   }
 
@@ -430,7 +496,7 @@ export class ActuatorService {
       return rec;
     }
     if (this.d.actuation.mode === 'observe' && !rec.proposal.emergency)
-      throw new PathpilotError('PP_ERR_CONFLICT', 'actuation.mode is observe: nothing is applied');
+      throw new PathpilotError('PP_ERR_CONFLICT', 'actuator.mode is observe: nothing is applied');
     if (!(await this.d.state.claimDecision(id, actor))) return this.decided(id, 'approved');
     rec.decidedBy = actor;
     if (slack?.responseUrl) rec.slack = { responseUrl: slack.responseUrl };
@@ -485,17 +551,57 @@ export class ActuatorService {
   runRollout(id: string): Promise<void> {
     const existing = this.running.get(id);
     if (existing) return existing;
-    const p = this.rollout(id).finally(() => this.running.delete(id));
+    const p = this.leasedRollout(id).finally(() => this.running.delete(id));
     this.running.set(id, p);
     return p;
   }
 
-  private async rollout(id: string): Promise<void> {
+  /**
+   * Takes the rollout's lease, then drives it. Without the lease (another actuator drives it, or
+   * the store is unreachable) nothing is touched; a lease lost midway stops the rollout where it
+   * is, and whoever takes the lease next resumes it from the record and the routers.
+   */
+  private async leasedRollout(id: string): Promise<void> {
+    let lease: RolloutLease | undefined;
+    try {
+      lease = await RolloutLease.acquire(this.d.state, id, {
+        ttlMs: this.leaseTtlMs,
+        ...(this.d.log ? { log: this.d.log } : {}),
+      });
+    } catch (err) {
+      this.d.metrics.errors.inc({ error_type: 'lease' });
+      this.d.log?.warn(
+        { proposal: id, err: errorMessage(err) },
+        'cannot take the rollout lease (state store unreachable); retrying later',
+      );
+      return;
+    }
+    if (!lease) {
+      this.d.log?.info({ proposal: id }, 'rollout lease held by another actuator; leaving the rollout to it');
+      return;
+    }
+    try {
+      await this.rollout(id, lease);
+    } catch (err) {
+      if (!isLeaseLost(err) && !lease.lost) throw err;
+      this.d.metrics.errors.inc({ error_type: 'lease_lost' });
+      this.d.log?.warn({ proposal: id, err: errorMessage(err) }, 'rollout stopped: its lease was lost');
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async rollout(id: string, lease: RolloutLease): Promise<void> {
     const rec = await this.d.state.get(id);
     if (!rec) throw new PathpilotError('PP_ERR_NOT_FOUND', `no proposal ${id}`);
+    this.leases.set(rec, lease);
+    // Every router write of this rollout first checks the lease still holds this token.
+    const engine = this.engine.fenced(() => lease.check());
     const persist = () => this.d.state.put(rec);
     const p = rec.proposal;
     const approvedAt = (rec as ProposalRecord & { approvedAt?: number }).approvedAt;
+    // A rollout with a record to resume from (a previous holder died or lost its lease).
+    const resumed = p.status !== 'approved';
     if (p.status === 'approved') {
       try {
         rec.rollout = await this.engine.prepare(p.intents, this.stepsFor(p), this.d.clock.now());
@@ -513,6 +619,7 @@ export class ActuatorService {
     }
     const st = rec.rollout;
     if (!st) return;
+    if (resumed && (st.phase === 'applying' || st.phase === 'baking') && !(await this.checkResumed(rec, st))) return;
     let firstCommitSeen = Object.values(st.routers).some((r) => r.applied >= 0);
     while (st.phase !== 'done' && !this.stopped) {
       if (st.phase === 'applying') {
@@ -520,7 +627,7 @@ export class ActuatorService {
           for (const router of st.order) {
             if (st.routers[router]!.applied >= st.step) continue;
             const before = this.snapshotDetail(st, router);
-            const { ops, sent } = await this.engine.applyRouter(p.intents, st, router, persist);
+            const { ops, sent } = await engine.applyRouter(p.intents, st, router, persist);
             this.d.metrics.applies.inc({ result: 'ok' });
             this.d.metrics.routerCalls.inc({ op: 'configure', result: sent ? 'sent' : 'already-applied' });
             if (!firstCommitSeen && approvedAt !== undefined) {
@@ -535,6 +642,7 @@ export class ActuatorService {
             });
           }
         } catch (err) {
+          if (isLeaseLost(err)) throw err;
           this.d.metrics.applies.inc({ result: 'error' });
           st.rollbackReason = errorMessage(err);
           st.phase = 'rolling-back';
@@ -554,9 +662,10 @@ export class ActuatorService {
       } else if (st.phase === 'baking') {
         let verdict: GuardVerdict;
         try {
-          verdict = await this.bake(rec, st);
+          verdict = await this.bake(rec, st, AbortSignal.any([this.abort.signal, lease.signal]));
         } catch (err) {
           if (this.stopped) return; // Stopped mid-bake: the next start resumes this step's bake.
+          if (lease.lost) throw lease.lostError(); // The next lease holder resumes this step's bake.
           verdict = {
             result: 'inconclusive',
             failures: 0,
@@ -575,8 +684,9 @@ export class ActuatorService {
           continue;
         }
         try {
-          for (const router of st.order) await this.engine.confirmRouter(st, router, persist);
+          for (const router of st.order) await engine.confirmRouter(st, router, persist);
         } catch (err) {
+          if (isLeaseLost(err)) throw err;
           st.rollbackReason = errorMessage(err);
           st.phase = 'rolling-back';
           await persist();
@@ -593,8 +703,9 @@ export class ActuatorService {
       } else if (st.phase === 'confirming') {
         for (const router of st.order) {
           try {
-            await this.engine.save(router);
+            await engine.save(router);
           } catch (err) {
+            if (isLeaseLost(err)) throw err;
             this.d.metrics.errors.inc({ error_type: 'save' });
             this.d.log?.warn({ router, err: errorMessage(err) }, 'config save failed (the change stays committed)');
           }
@@ -605,12 +716,57 @@ export class ActuatorService {
         await this.emit(id, 'confirmed', { actor: 'actuator', detail: { after: await this.afterDetail(st) } });
         await this.notifySlack(rec, { status: 'confirmed' });
       } else if (st.phase === 'rolling-back') {
-        await this.rollbackAll(rec, st);
+        await this.rollbackAll(rec, st, engine);
         return;
       } else {
         return;
       }
     }
+  }
+
+  /**
+   * Before a resumed rollout touches anything, every router is compared with the record
+   * (`Engine.inspect`). Drift (a router holds neither the snapshot nor a step's config) stops the
+   * change for a human: status `failed`, nothing overwritten (an admin's retried rollback restores
+   * the snapshots). A router that went back on its own — its commit-confirm timer fired while no
+   * actuator ran, or a reboot — or a confirm deadline that has passed rolls the change set back on
+   * every router at once, before any bake: a 1.5 router that reverted and a 1.4 router that kept
+   * the change must not stay half-changed. False when the rollout must not continue as recorded.
+   */
+  private async checkResumed(rec: ProposalRecord, st: RolloutState): Promise<boolean> {
+    const id = rec.proposal.id;
+    const expired = this.engine.confirmWindowPassed(st);
+    let findings: RouterFinding[];
+    try {
+      findings = await this.engine.inspect(rec.proposal.intents, st);
+    } catch (err) {
+      // Unreadable routers: continue as recorded; the first router call fails and rolls back.
+      this.d.log?.warn({ proposal: id, err: errorMessage(err) }, 'cannot compare the routers with the record on resume');
+      findings = [];
+    }
+    const drift = findings.filter((f) => f.kind === 'drift');
+    const reverted = findings.filter((f) => f.kind === 'reverted').map((f) => f.router);
+    if (drift.length > 0) {
+      rec.error = `drift on resume: ${drift.map((f) => `${f.router} (${'paths' in f ? f.paths.join(', ') : ''})`).join('; ')} holds neither the snapshot nor the change; a human decides (retry the rollback to restore the snapshots)`;
+      st.rollbackReason = rec.error;
+      await this.setStatus(rec, 'failed', 'actuator', rec.error);
+      await this.emit(id, 'failed', { actor: 'actuator', detail: { error: rec.error, drift } });
+      await this.notifySlack(rec, { status: 'FAILED — routers need attention', note: rec.error });
+      return false;
+    }
+    if (reverted.length === 0 && expired.length === 0) return true;
+    const who = [...new Set([...reverted, ...expired])].sort();
+    st.rollbackReason =
+      `resumed after the commit-confirm window: ${who.join(', ')} went back on its own ` +
+      `(reverted: ${reverted.join(', ') || 'none'}; deadline passed: ${expired.join(', ') || 'none'}); rolling back every router`;
+    st.phase = 'rolling-back';
+    await this.d.state.put(rec);
+    await this.emit(id, 'failed', {
+      actor: 'actuator',
+      step: st.step,
+      detail: { error: st.rollbackReason, reverted, confirm_window_passed: expired },
+    });
+    return true;
   }
 
   private stepsFor(p: Proposal): number[] {
@@ -620,10 +776,10 @@ export class ActuatorService {
     return steps.at(-1) === 1 ? steps : [...steps, 1];
   }
 
-  private async bake(rec: ProposalRecord, st: RolloutState): Promise<GuardVerdict> {
+  private async bake(rec: ProposalRecord, st: RolloutState, signal: AbortSignal): Promise<GuardVerdict> {
     const bakeMs = this.d.actuation.bake_time_s * 1000;
     if (!this.d.guardData) {
-      await this.d.clock.sleep(bakeMs, this.abort.signal);
+      await this.d.clock.sleep(bakeMs, signal);
       return { result: 'pass', failures: 0, inconclusive: 0, measurements: [], reason: 'no guard data source configured' };
     }
     return analyzeStep({
@@ -634,7 +790,7 @@ export class ActuatorService {
       config: this.d.actuation.guard,
       bakeMs,
       baseline: { from: st.startedAt - this.d.config.baseline_s * 1000, to: st.startedAt },
-      signal: this.abort.signal,
+      signal,
     });
   }
 
@@ -651,16 +807,35 @@ export class ActuatorService {
         `proposal ${id} is ${rec.proposal.status}; only a failed rollout can be rolled back again`,
       );
     if (this.running.has(id)) throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is being worked on`);
-    st.phase = 'rolling-back';
-    st.rollbackReason = `${st.rollbackReason ?? rec.error ?? ''} (rollback retried by ${actor})`.trim();
-    await this.d.state.put(rec);
-    const run = this.rollbackAll(rec, st).finally(() => this.running.delete(id));
+    const lease = await RolloutLease.acquire(this.d.state, id, {
+      ttlMs: this.leaseTtlMs,
+      ...(this.d.log ? { log: this.d.log } : {}),
+    });
+    if (!lease) throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is being worked on by another actuator`);
+    const run = (async () => {
+      // Re-read under the lease: the record may have moved on since it was loaded.
+      const held = await this.load(id);
+      const hst = held.rollout;
+      if (held.proposal.status !== 'failed' || !hst) return;
+      this.leases.set(held, lease);
+      hst.phase = 'rolling-back';
+      hst.rollbackReason = `${hst.rollbackReason ?? held.error ?? ''} (rollback retried by ${actor})`.trim();
+      await this.d.state.put(held);
+      await this.rollbackAll(
+        held,
+        hst,
+        this.engine.fenced(() => lease.check()),
+      );
+    })().finally(async () => {
+      this.running.delete(id);
+      await lease.release();
+    });
     this.running.set(id, run);
     await run;
     return this.load(id);
   }
 
-  private async rollbackAll(rec: ProposalRecord, st: RolloutState): Promise<void> {
+  private async rollbackAll(rec: ProposalRecord, st: RolloutState, engine: Engine): Promise<void> {
     const id = rec.proposal.id;
     const persist = () => this.d.state.put(rec);
     const t0 = (st as RolloutState & { verdictAt?: number }).verdictAt ?? Date.now();
@@ -670,7 +845,7 @@ export class ActuatorService {
       if (r.applied < 0 && r.inFlight === null && !r.confirmPending) continue;
       try {
         const before = await this.readTouched(st, router);
-        const ops = await this.engine.restoreRouter(st, router, persist);
+        const ops = await engine.restoreRouter(st, router, persist);
         await this.emit(id, 'rolled-back', {
           actor: 'actuator',
           router,
@@ -678,6 +853,7 @@ export class ActuatorService {
           detail: { ops, before, after: this.snapshotDetail(st, router) },
         });
       } catch (err) {
+        if (isLeaseLost(err)) throw err;
         errors.push(`${router}: ${errorMessage(err)}`);
       }
     }

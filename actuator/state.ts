@@ -2,10 +2,15 @@
  * Where proposals and their rollout state live: Redis (production; survives a kill -9 and is read
  * back on start) or memory (`npm start`, unit tests). One JSON document per proposal, written whole
  * (Redis `HSET` is atomic per field), so a crash never leaves a half-written record.
+ *
+ * The store also holds each rollout's lease (see lease.ts): Redis `SET key token NX PX ttl` with the
+ * token from `INCR`, renewal, release and fenced writes by compare-and-set in Lua scripts (the
+ * Redlock single-instance recipe), so a rollout's record is only written by its lease holder.
  */
 import { Redis } from 'ioredis';
 import type { Proposal } from '../core/proposal.ts';
 import type { RolloutState } from './engine.ts';
+import type { LeaseStore } from './lease.ts';
 
 export interface ProposalRecord {
   proposal: Proposal;
@@ -19,7 +24,7 @@ export interface ProposalRecord {
   updatedAt: number;
 }
 
-export interface StateStore {
+export interface StateStore extends LeaseStore {
   start(): Promise<void>;
   stop(): Promise<void>;
   get(id: string): Promise<ProposalRecord | undefined>;
@@ -30,11 +35,42 @@ export interface StateStore {
    * every later one, across processes (Redis HSETNX). Approving twice applies once.
    */
   claimDecision(id: string, actor: string): Promise<boolean>;
+  /**
+   * Writes the record only while its proposal's rollout lease is held with `token` (one atomic
+   * step): false, and nothing written, when the lease expired or another actuator took it.
+   */
+  putFenced(record: ProposalRecord, token: number): Promise<boolean>;
 }
 
 export class MemoryStateStore implements StateStore {
   private readonly data = new Map<string, string>();
   private readonly decisions = new Map<string, string>();
+  /** Leases on the wall clock, like Redis PX. */
+  private readonly leases = new Map<string, { token: number; until: number }>();
+  private leaseSeq = 0;
+  private holder(id: string): number | undefined {
+    const l = this.leases.get(id);
+    return l && l.until > Date.now() ? l.token : undefined;
+  }
+  async acquireLease(id: string, ttlMs: number): Promise<number | undefined> {
+    const token = ++this.leaseSeq;
+    if (this.holder(id) !== undefined) return undefined;
+    this.leases.set(id, { token, until: Date.now() + ttlMs });
+    return token;
+  }
+  async renewLease(id: string, token: number, ttlMs: number): Promise<boolean> {
+    if (this.holder(id) !== token) return false;
+    this.leases.set(id, { token, until: Date.now() + ttlMs });
+    return true;
+  }
+  async releaseLease(id: string, token: number): Promise<void> {
+    if (this.holder(id) === token) this.leases.delete(id);
+  }
+  async putFenced(record: ProposalRecord, token: number): Promise<boolean> {
+    if (this.holder(record.proposal.id) !== token) return false;
+    await this.put(record);
+    return true;
+  }
   async claimDecision(id: string, actor: string): Promise<boolean> {
     if (this.decisions.has(id)) return false;
     this.decisions.set(id, actor);
@@ -54,14 +90,47 @@ export class MemoryStateStore implements StateStore {
   }
 }
 
+// Lua: KEYS[1] lease key. Every script compares the token first, so only the holder renews, releases or writes.
+const acquireScript = `local t = redis.call('INCR', KEYS[2])
+if redis.call('SET', KEYS[1], t, 'NX', 'PX', ARGV[1]) then return t end
+return false`;
+const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+const fencedPutScript = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1`;
+
 export class RedisStateStore implements StateStore {
   private redis: Redis | undefined;
   private readonly key: string;
+  private readonly leasePrefix: string;
   constructor(
     private readonly url: string,
     prefix: string,
   ) {
     this.key = `${prefix}:proposals`;
+    this.leasePrefix = `${prefix}:lease`;
+  }
+  private leaseKey(id: string): string {
+    return `${this.leasePrefix}:${id}`;
+  }
+  async acquireLease(id: string, ttlMs: number): Promise<number | undefined> {
+    // The token sequence is one counter for all leases: tokens only grow (INCR), even across proposals.
+    const t = await this.r.eval(acquireScript, 2, this.leaseKey(id), `${this.leasePrefix}-seq`, String(ttlMs));
+    return t === null ? undefined : Number(t);
+  }
+  async renewLease(id: string, token: number, ttlMs: number): Promise<boolean> {
+    return (await this.r.eval(renewScript, 1, this.leaseKey(id), String(token), String(ttlMs))) === 1;
+  }
+  async releaseLease(id: string, token: number): Promise<void> {
+    await this.r.eval(releaseScript, 1, this.leaseKey(id), String(token));
+  }
+  async putFenced(record: ProposalRecord, token: number): Promise<boolean> {
+    const id = record.proposal.id;
+    const ok = await this.r.eval(fencedPutScript, 2, this.leaseKey(id), this.key, String(token), id, JSON.stringify(record));
+    return ok === 1;
   }
   private get r(): Redis {
     if (!this.redis) throw new Error('actuator state store: not started');
@@ -92,6 +161,7 @@ export class RedisStateStore implements StateStore {
   }
   /** Tests clean up after themselves. */
   async clear(): Promise<void> {
-    await this.r.del(this.key, `${this.key}:decisions`);
+    const leases = await this.r.keys(`${this.leasePrefix}*`);
+    await this.r.del(this.key, `${this.key}:decisions`, ...leases);
   }
 }

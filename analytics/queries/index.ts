@@ -276,7 +276,7 @@ export async function topTalkers(store: Store, q: TopTalkersQuery): Promise<Talk
   const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 10)), 10_000);
   const col = q.by === 'src_addr' ? raw('src_addr') : raw('dst_addr');
   const rows = await store.query<Talker>(sql`
-    SELECT ${col} AS addr, sum(bytes * sampling_rate) AS bytes, sum(packets * sampling_rate) AS packets, count() AS flows
+    SELECT ${col} AS addr, sum(bytes) AS bytes, sum(packets) AS packets, count() AS flows
     FROM ${t(store, 'flows_raw')}
     WHERE ${where([
       sql`time_received >= ${dateTimeMs(q.range.from)} AND time_received < ${dateTimeMs(q.range.to)}`,

@@ -151,7 +151,7 @@ export function schemaObjects(): SchemaObject[] {
     {
       kind: 'table',
       name,
-      doc: `Flows per ${bucket.slice('toStartOf'.length).toLowerCase()} by site, link, class and destination site; bytes and packets scaled by sampling`,
+      doc: `Flows per ${bucket.slice('toStartOf'.length).toLowerCase()} by site, link, class and destination site; bytes and packets as renormalized on ingest`,
       columns: [
         { name: 't', type: 'DateTime' },
         { name: 'site', type: 'LowString' },
@@ -176,7 +176,7 @@ export function schemaObjects(): SchemaObject[] {
       from: 'flows_raw',
       select:
         `SELECT ${bucket}(time_received) AS t, site, link, class, dst_site, ` +
-        `sum(bytes * sampling_rate) AS bytes, sum(packets * sampling_rate) AS packets, count() AS flows ` +
+        `sum(bytes) AS bytes, sum(packets) AS packets, count() AS flows ` +
         `FROM {db}.flows_raw GROUP BY t, site, link, class, dst_site`,
     },
   ];
@@ -314,7 +314,7 @@ export function schemaObjects(): SchemaObject[] {
       to: 'link_util_1m',
       from: 'flows_raw',
       select:
-        `SELECT toStartOfMinute(time_received) AS t, link, sum(bytes * sampling_rate) AS bytes ` +
+        `SELECT toStartOfMinute(time_received) AS t, link, sum(bytes) AS bytes ` +
         `FROM {db}.flows_raw WHERE link != '' GROUP BY t, link`,
     },
     {

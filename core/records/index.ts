@@ -15,7 +15,10 @@ export const flowRecord = defineRecord({
     format: { kind: 'enum', values: ['netflow5', 'netflow9', 'ipfix', 'sflow5'], doc: 'Wire format' },
     domain_id: { kind: 'uint32', doc: 'Observation domain id (IPFIX), source id (v9), engine (v5), sub-agent (sFlow)' },
     sequence: { kind: 'uint32', doc: 'Export sequence number' },
-    sampling_rate: { kind: 'uint32', doc: '1-in-N packet sampling; 1 means unsampled. bytes/packets are NOT scaled' },
+    sampling_rate: {
+      kind: 'uint32',
+      doc: '1-in-N packet sampling; 1 means unsampled. bytes/packets are already scaled by it on ingest',
+    },
     src_addr: { kind: 'ip', doc: 'Source address' },
     dst_addr: { kind: 'ip', doc: 'Destination address' },
     src_port: { kind: 'uint16', doc: 'Source port', optional: true },
@@ -25,8 +28,14 @@ export const flowRecord = defineRecord({
     dscp: { kind: 'uint8', doc: 'DSCP (ToS >> 2)', optional: true },
     in_if: { kind: 'uint32', doc: 'Input ifIndex', optional: true },
     out_if: { kind: 'uint32', doc: 'Output ifIndex', optional: true },
-    bytes: { kind: 'uint64', doc: 'Bytes as exported (multiply by sampling_rate for the estimate)' },
-    packets: { kind: 'uint64', doc: 'Packets as exported (multiply by sampling_rate for the estimate)' },
+    bytes: {
+      kind: 'uint64',
+      doc: 'Estimated bytes: as exported × sampling_rate (renormalized on ingest; do not multiply again)',
+    },
+    packets: {
+      kind: 'uint64',
+      doc: 'Estimated packets: as exported × sampling_rate (renormalized on ingest; do not multiply again)',
+    },
     flow_start: { kind: 'time', doc: 'First packet', optional: true },
     flow_end: { kind: 'time', doc: 'Last packet', optional: true },
     next_hop: { kind: 'ip', doc: 'Next-hop address', optional: true },

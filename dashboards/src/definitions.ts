@@ -102,8 +102,8 @@ export const networkOverview = dashboard({
       targets: [
         sql(
           'A',
-          `SELECT dst_addr, any(dst_site) AS dst_site, sum(bytes * sampling_rate) AS bytes,
-             sum(packets * sampling_rate) AS packets, count() AS flows
+          `SELECT dst_addr, any(dst_site) AS dst_site, sum(bytes) AS bytes,
+             sum(packets) AS packets, count() AS flows
            FROM flows_raw WHERE $__timeFilter(time_received) AND ${bySite()} AND ${byClass()}
            GROUP BY dst_addr ORDER BY bytes DESC LIMIT 20`,
           'table',

@@ -148,8 +148,9 @@ describe('flow collector', () => {
     expect(bus.records()).toEqual([
       expect.objectContaining({
         sampling_rate: 100,
-        bytes: 4500,
-        packets: 3,
+        // 4500 bytes / 3 packets exported, renormalized by the exporter's configured default.
+        bytes: 450_000,
+        packets: 300,
         site: 'onprem-fra',
         dst_site: 'onprem-fra',
         class: 'bulk',

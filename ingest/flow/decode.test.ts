@@ -122,8 +122,9 @@ const vendors: VendorCase[] = [
       src_port: 6525,
       dst_port: 80,
       protocol: 6,
-      bytes: 48,
-      packets: 1,
+      // 48 bytes / 1 packet exported at 1 in 1000 (header sampling interval), renormalized on ingest.
+      bytes: 48_000,
+      packets: 1000,
       in_if: 542,
       out_if: 536,
       sampling_rate: 1000,
@@ -439,8 +440,9 @@ const vendors: VendorCase[] = [
       src_port: 53,
       dst_port: 55575,
       protocol: 17,
-      bytes: 98,
-      packets: 1,
+      // 98 bytes / 1 packet exported with samplingInterval 100, renormalized on ingest.
+      bytes: 9800,
+      packets: 100,
       in_if: 0,
       out_if: 0,
       sampling_rate: 100,
@@ -514,7 +516,7 @@ describe('NetFlow v5/v9 and IPFIX captures from real exporters', () => {
     const dec = new FlowDecoder({ pendingTtlMs: 1000 });
     const read = (f: string) => readFileSync(join(datDir, f));
     const early = dec.decode(read('ipfix_test_vmware_vds_data264.dat'), { exporter: '192.0.2.7', receivedAt });
-    expect(early).toEqual({ flows: [], ifaces: [], errors: [], defaultRated: 0 });
+    expect(early).toEqual({ flows: [], ifaces: [], errors: [], defaultRated: 0, limits: {} });
     const tpl = dec.decode(read('ipfix_test_vmware_vds_tpl.dat'), { exporter: '192.0.2.7', receivedAt: receivedAt + 500 });
     expect(tpl.flows.map((f) => [f.src_addr, f.dst_port, f.bytes])).toEqual([['172.18.65.21', 5985, 100]]);
     // Too late: the set is dropped and counted.
@@ -634,11 +636,13 @@ describe('sFlow v5 against tcpdump', () => {
         return;
       }
       const got = { flows: r.flows, ifaces: r.ifaces };
-      expect(got.flows.map((f) => ({ rate: f.sampling_rate, input: f.in_if, length: f.bytes }))).toEqual(
+      // tcpdump prints the sampled frame; our records carry it renormalized (× rate).
+      expect(got.flows.map((f) => ({ rate: f.sampling_rate, input: f.in_if, length: f.bytes / f.sampling_rate }))).toEqual(
         w.flows.map((f) => ({ rate: f.rate, input: f.input, length: f.length })),
       );
       for (const f of got.flows) {
-        expect(f).toMatchObject({ exporter: w.agent, sequence: w.seq, domain_id: w.agentId, packets: 1, format: 'sflow5' });
+        expect(f).toMatchObject({ exporter: w.agent, sequence: w.seq, domain_id: w.agentId, format: 'sflow5' });
+        expect(f.packets).toBe(f.sampling_rate); // one sampled packet stands for `rate` packets
         expect(flowRecord.check(f).ok).toBe(true);
       }
       expect(
@@ -678,8 +682,8 @@ describe('sFlow v5 against tcpdump', () => {
         src_addr: '52.52.52.52',
         dst_addr: '53.53.53.53',
         protocol: 6,
-        bytes: 126,
-        packets: 1,
+        bytes: 126_000, // a 126-byte frame sampled 1 in 1000
+        packets: 1000,
         src_port: 22,
         dst_port: 52237,
         tcp_flags: 24,

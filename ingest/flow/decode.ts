@@ -1,5 +1,6 @@
 import { decodeNetflow5 } from './netflow5.ts';
 import { decodeIpfix, decodeNetflow9 } from './netflow9.ts';
+import { renormalize } from './renormalize.ts';
 import { decodeSflow } from './sflow.ts';
 import { TemplateCache, type TemplateCacheOptions } from './templates.ts';
 import { DecodeFault, emptyResult, type DatagramMeta, type DecodeResult } from './types.ts';
@@ -13,6 +14,7 @@ export interface FlowDecoderOptions extends TemplateCacheOptions {
  * Decodes any supported datagram (NetFlow v5, v9, IPFIX, sFlow v5). Stateless formats are pure
  * functions; v9/IPFIX use the template cache held here. `decode()` never throws on input: faults
  * become reasons in `result.errors` (counted by the caller), and records read before the fault are kept.
+ * Flow volumes come out renormalized: bytes and packets are estimates (× `sampling_rate`).
  */
 export class FlowDecoder {
   readonly templates: TemplateCache;
@@ -38,6 +40,7 @@ export class FlowDecoder {
       // Anything else (a RangeError from a Buffer read the checks missed) is still bad input.
       else out.errors.push('bad_record');
     }
+    renormalize(out.flows);
     return out;
   }
 }

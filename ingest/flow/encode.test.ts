@@ -45,8 +45,6 @@ const roundTripFields = [
   'out_if',
   'src_as',
   'dst_as',
-  'bytes',
-  'packets',
   'flow_start',
   'flow_end',
   'sampling_rate',
@@ -71,6 +69,9 @@ describe.each<ExportFormat>(['netflow9', 'ipfix'])('FlowEncoder %s', (format) =>
       const r = byKey.get(`${want.src_addr}|${want.src_port}`);
       expect(r, want.src_addr).toBeDefined();
       for (const f of roundTripFields) expect(r![f], f).toEqual(want[f]);
+      // The encoder writes the counts an exporter saw; the decoder renormalizes them by the rate.
+      expect(r!.bytes).toBe(want.bytes * want.sampling_rate);
+      expect(r!.packets).toBe(want.packets * want.sampling_rate);
       expect(r!.format).toBe(format);
       expect(r!.domain_id).toBe(7);
       expect(flowRecord.check(r).ok).toBe(true);
@@ -85,6 +86,7 @@ describe.each<ExportFormat>(['netflow9', 'ipfix'])('FlowEncoder %s', (format) =>
     expect(r.errors).toEqual([]);
     expect(r.flows).toHaveLength(30);
     expect(new Set(r.flows.map((f) => f.sampling_rate))).toEqual(new Set([512]));
+    expect(r.flows.map((f) => f.packets)).toEqual(recs.map((f) => f.packets * 512));
   });
 
   it('sends templates first and on refresh; data without templates waits for them', () => {

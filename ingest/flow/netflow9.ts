@@ -2,18 +2,22 @@ import type { FlowRecord } from '../../core/records/index.ts';
 import { ipv4At, ipv6At } from './addr.ts';
 import {
   compileTemplate,
+  VARIABLE_LENGTH,
   type DomainState,
   type SetHeader,
   type Template,
   type TemplateCache,
   type TemplateField,
 } from './templates.ts';
-import { DecodeFault, need, readUint, validTime, type DatagramMeta, type DecodeResult } from './types.ts';
+import { countLimit, DecodeFault, need, readUint, validTime, type DatagramMeta, type DecodeResult } from './types.ts';
 
 /**
  * NetFlow v9 (RFC 3954) and IPFIX (RFC 7011): templates, option templates, template withdrawal,
  * variable-length fields, enterprise fields (skipped), sampling from option data, and data that
  * arrives before its template (buffered in the cache, decoded when the template comes).
+ *
+ * Templates are compiled once into decode plans (templates.ts), so a record costs one step per field
+ * that occupies bytes; templates beyond the cache's limits are refused and counted, never stored.
  */
 
 const NTP_EPOCH_OFFSET_S = 2_208_988_800;
@@ -84,7 +88,7 @@ function decodeSets(
     } else if (setId === (ipfix ? 3 : 1)) {
       readTemplates(buf, body, bodyEnd, ipfix, true, state, meta, header, out, opts);
     } else if (setId >= 256) {
-      const template = state.templates.get(setId);
+      const template = opts.cache.use(state, setId, meta.receivedAt, out.limits);
       if (template) decodeDataSet(buf, body, bodyEnd, template, state, meta, header, out, opts);
       else holdPending(buf.subarray(body, bodyEnd), setId, state, meta, header, out, opts);
     } else {
@@ -119,15 +123,13 @@ function readTemplates(
     if (id === 0 && second === 0) return; // zero padding at the end of the set
     if (ipfix && second === 0 && !options) {
       // Withdrawal (RFC 7011 §8.1): id 2 withdraws every data template of the domain.
-      if (id === 2) {
-        for (const [tid, t] of state.templates) if (t.scopeCount === 0) state.templates.delete(tid);
-      } else state.templates.delete(id);
+      if (id === 2) opts.cache.withdraw(state, (t) => t.scopeCount === 0);
+      else opts.cache.withdraw(state, (t) => t.id === id);
       continue;
     }
     if (ipfix && options && second === 0) {
-      if (id === 3) {
-        for (const [tid, t] of state.templates) if (t.scopeCount > 0) state.templates.delete(tid);
-      } else state.templates.delete(id);
+      if (id === 3) opts.cache.withdraw(state, (t) => t.scopeCount > 0);
+      else opts.cache.withdraw(state, (t) => t.id === id);
       continue;
     }
     let fieldCount: number;
@@ -151,6 +153,13 @@ function readTemplates(
     if (fieldCount === 0 || scopeCount > fieldCount) {
       throw new DecodeFault('bad_template', `${header.format}: template ${id} with ${fieldCount} fields, ${scopeCount} scope`);
     }
+    if (fieldCount > opts.cache.maxTemplateFields) {
+      // Refused before anything is allocated for it: skip its field specifiers and go on.
+      off = skipFieldSpecifiers(buf, off, fieldCount, ipfix, id, header);
+      countLimit(out.limits, 'template_fields');
+      out.errors.push('bad_template');
+      continue;
+    }
     const fields: TemplateField[] = [];
     for (let i = 0; i < fieldCount; i++) {
       need(buf, off, 4, `${header.format} template ${id} field ${i}`);
@@ -164,18 +173,36 @@ function readTemplates(
         fid &= 0x7fff;
         off += 4;
       }
-      if (length === 65535 && !ipfix && fid === 0) {
+      if (length === VARIABLE_LENGTH && !ipfix && fid === 0) {
         throw new DecodeFault('bad_template', `netflow v9: template ${id} field ${i} is invalid`);
       }
+      // v9 scope fields are scope types (System, Interface, …), not elements: never read them as such.
+      if (!ipfix && i < scopeCount) fid = 0;
       fields.push({ id: fid, length, enterprise });
     }
-    const template = compileTemplate(id, fields, scopeCount);
-    state.templates.set(id, template);
+    const template = compileTemplate(id, fields, scopeCount, meta.receivedAt);
+    if (template.minLength < fieldCount * opts.cache.minBytesPerField) {
+      countLimit(out.limits, 'template_density');
+      out.errors.push('bad_template');
+      opts.cache.withdraw(state, (t) => t.id === id);
+      continue;
+    }
+    opts.cache.put(state, template, out.limits);
     // v9 option templates: a zero-length padding at the end of the set is allowed.
     if (!ipfix && options && end - off < 4) off = end;
     releasePending(id, template, state, out, opts);
   }
-  void meta;
+}
+
+/** Walks past `count` field specifiers (4 bytes, 8 with an IPFIX enterprise number) without keeping them. */
+function skipFieldSpecifiers(buf: Buffer, off: number, count: number, ipfix: boolean, id: number, header: SetHeader): number {
+  for (let i = 0; i < count; i++) {
+    need(buf, off, 4, `${header.format} template ${id} field ${i}`);
+    const enterprise = ipfix && (buf[off]! & 0x80) !== 0;
+    off += enterprise ? 8 : 4;
+  }
+  need(buf, off, 0, `${header.format} template ${id}`);
+  return off;
 }
 
 function holdPending(
@@ -193,14 +220,19 @@ function holdPending(
     return;
   }
   // Expire this domain's old entries first, then make room.
-  const fresh = state.pending.filter((p) => meta.receivedAt - p.at <= cache.pendingTtlMs);
-  for (let i = fresh.length; i < state.pending.length; i++) out.errors.push('template_missing');
-  state.pending = fresh;
-  while (state.pending.length >= cache.pendingLimit) {
-    state.pending.shift();
+  for (const _ of cache.dropPending(state, (p) => meta.receivedAt - p.at > cache.pendingTtlMs))
+    out.errors.push('template_missing');
+  if (state.pending.length >= cache.pendingLimit) {
+    const oldest = state.pending[0]!;
+    cache.dropPending(state, (p) => p === oldest);
+    countLimit(out.limits, 'pending_sets');
     out.errors.push('template_missing');
   }
-  state.pending.push({
+  if (!cache.admitPending(state, data.length, out.limits)) {
+    out.errors.push('template_missing');
+    return;
+  }
+  cache.addPending(state, {
     templateId,
     data: Buffer.from(data),
     header,
@@ -211,10 +243,7 @@ function holdPending(
 }
 
 function releasePending(id: number, template: Template, state: DomainState, out: DecodeResult, opts: TemplatedOptions) {
-  if (state.pending.length === 0) return;
-  const waiting = state.pending.filter((p) => p.templateId === id);
-  if (waiting.length === 0) return;
-  state.pending = state.pending.filter((p) => p.templateId !== id);
+  const waiting = opts.cache.dropPending(state, (p) => p.templateId === id);
   for (const p of waiting) {
     try {
       decodeDataSet(
@@ -252,8 +281,9 @@ function decodeDataSet(
   out: DecodeResult,
   opts: TemplatedOptions,
 ): void {
-  const fields = template.fields;
-  const nf = fields.length;
+  const codes = template.codes;
+  const lengths = template.lengths;
+  const steps = codes.length;
   const isOption = template.scopeCount > 0;
   const minLen = template.minLength;
   let off = start;
@@ -287,13 +317,15 @@ function decodeDataSet(
     let samplerId = -1;
     let pktInterval = -1;
     let pktSpace = -1;
+    let sampleSize = -1;
+    let population = -1;
     let altBytes = -1;
     let altPackets = -1;
     let initMs = -1;
-    for (let i = 0; i < nf; i++) {
-      const f = fields[i]!;
-      let len = f.length;
-      if (len === 65535) {
+    for (let i = 0; i < steps; i++) {
+      const code = codes[i]!;
+      let len = lengths[i]!;
+      if (len === VARIABLE_LENGTH) {
         if (off >= end) throw new DecodeFault('bad_record', `${format}: template ${template.id} record overruns its set`);
         len = buf[off]!;
         off += 1;
@@ -304,11 +336,11 @@ function decodeDataSet(
         }
       }
       if (off + len > end) throw new DecodeFault('bad_record', `${format}: template ${template.id} record overruns its set`);
-      if (f.enterprise !== 0 || len === 0) {
+      if (code === 0 || len === 0) {
         off += len;
         continue;
       }
-      switch (f.id) {
+      switch (code) {
         case 1:
           bytes = readUint(buf, off, len);
           break;
@@ -422,21 +454,38 @@ function decodeDataSet(
         case 306:
           if (len <= 4) pktSpace = readUint(buf, off, len);
           break;
+        case 309:
+          if (len <= 4) sampleSize = readUint(buf, off, len);
+          break;
+        case 310:
+          if (len <= 4) population = readUint(buf, off, len);
+          break;
+        case 311:
+          // samplingProbability (float64): 1-in-(1/p).
+          if (len === 8) {
+            const p = buf.readDoubleBE(off);
+            if (p > 0 && p <= 1) rate = Math.round(1 / p);
+          }
+          break;
         case 48:
         case 302:
-          samplerId = readUint(buf, off, len);
+          if (len <= 8) samplerId = readUint(buf, off, len);
           break;
         default:
           break;
       }
       off += len;
     }
+    // Systematic count-based (RFC 5476: interval selected, space skipped) and random n-out-of-N selectors.
     if (rate < 0 && pktInterval > 0 && pktSpace >= 0) rate = Math.round((pktInterval + pktSpace) / pktInterval);
+    if (rate < 0 && sampleSize > 0 && population >= sampleSize) rate = Math.round(population / sampleSize);
     if (isOption) {
       if (initMs >= 0) state.systemInitMs = initMs;
       if (rate > 0) {
-        if (samplerId >= 0) state.samplerRates.set(samplerId, rate);
-        else state.domainRate = rate;
+        if (samplerId >= 0) {
+          state.samplerRates.set(samplerId, rate);
+          state.lastSamplerRate = rate;
+        } else state.domainRate = rate;
       }
       continue;
     }
@@ -449,6 +498,9 @@ function decodeDataSet(
     let sampling = rate > 0 ? rate : -1;
     if (sampling < 0 && samplerId >= 0) sampling = state.samplerRates.get(samplerId) ?? -1;
     if (sampling < 0 && state.domainRate !== undefined) sampling = state.domainRate;
+    // A record without a sampler id (or id 0) takes the sampler announced last: IOS XR and the C7600
+    // export the sampler only in option data (pmacct's search_smp_id_status_table does the same).
+    if (sampling < 0 && samplerId <= 0 && state.lastSamplerRate !== undefined) sampling = state.lastSamplerRate;
     if (sampling < 0) {
       sampling = opts.defaultRate;
       out.defaultRated++;

@@ -16,6 +16,24 @@ export interface DecodeResult {
   errors: string[];
   /** Flows whose sampling rate is the configured default because the export carried none. */
   defaultRated: number;
+  /** How often each bound on exporter-controlled state acted while decoding this datagram. */
+  limits: LimitCounts;
+}
+
+/** Why a bound on exporter-controlled state acted (label values of `limited_total{limit}`). */
+export type LimitReason =
+  | 'template_fields'
+  | 'template_density'
+  | 'templates_per_domain'
+  | 'template_fields_total'
+  | 'template_ttl'
+  | 'pending_sets'
+  | 'pending_bytes';
+
+export type LimitCounts = Partial<Record<LimitReason, number>>;
+
+export function countLimit(counts: LimitCounts, reason: LimitReason, n = 1): void {
+  counts[reason] = (counts[reason] ?? 0) + n;
 }
 
 /** Stable reasons for malformed or undecodable input (label values of `errors_total{error_type}`). */
@@ -23,7 +41,7 @@ export type DecodeErrorReason =
   'truncated' | 'unknown_version' | 'bad_header' | 'bad_set' | 'bad_template' | 'template_missing' | 'bad_record' | 'bad_sample';
 
 export function emptyResult(): DecodeResult {
-  return { flows: [], ifaces: [], errors: [], defaultRated: 0 };
+  return { flows: [], ifaces: [], errors: [], defaultRated: 0, limits: {} };
 }
 
 /** A decoder fault: thrown inside a decoder, caught at its boundary and turned into a counted reason. */

@@ -137,11 +137,11 @@ export function queriesConformance(name: string, factory: () => Store): void {
     it('rollups agree with raw-table aggregates', async () => {
       const db = ident(store.database);
       const [raw] = await store.query<{ b: number; p: number; n: number }>(
-        sql`SELECT sum(bytes * sampling_rate) AS b, sum(packets * sampling_rate) AS p, count() AS n FROM ${db}.flows_raw`,
+        sql`SELECT sum(bytes) AS b, sum(packets) AS p, count() AS n FROM ${db}.flows_raw`,
       );
       const expected = {
-        b: flows.reduce((a, f) => a + f.bytes * f.sampling_rate, 0),
-        p: flows.reduce((a, f) => a + f.packets * f.sampling_rate, 0),
+        b: flows.reduce((a, f) => a + f.bytes, 0),
+        p: flows.reduce((a, f) => a + f.packets, 0),
         n: 720,
       };
       expect(raw).toEqual(expected);
@@ -208,7 +208,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
         const want = sumBy(
           flows.filter((f) => inRange(Math.floor(f.time_received / minute) * minute, range)),
           (f) => `${f.site}|${f.dst_site}|${f.class}`,
-          (f) => f.bytes * f.sampling_rate,
+          (f) => f.bytes,
         );
         expect(new Map(got.map((c) => [`${c.src_site}|${c.dst_site}|${c.class}`, c.bytes]))).toEqual(want);
         const seconds = (range.to - range.from) / 1000;
@@ -223,7 +223,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
       const want = sumBy(
         flows.filter((f) => inRange(f.time_received, range) && (f.link === 'l1' || f.link === 'l2')),
         (f) => `${f.link}|${Math.floor(f.time_received / (5 * minute)) * 5 * minute}`,
-        (f) => (f.bytes * f.sampling_rate * 8) / 300,
+        (f) => (f.bytes * 8) / 300,
       );
       const gotMap = new Map(got.map((p) => [`${p.link}|${p.t}`, p.bps]));
       expect([...gotMap.keys()].sort()).toEqual([...want.keys()].sort());
@@ -261,9 +261,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
           source_format: 'twin',
         }),
       ]);
-      const gb =
-        flows.filter((f) => f.link === 'l1' && inRange(f.time_received, now)).reduce((a, f) => a + f.bytes * f.sampling_rate, 0) /
-        1e9;
+      const gb = flows.filter((f) => f.link === 'l1' && inRange(f.time_received, now)).reduce((a, f) => a + f.bytes, 0) / 1e9;
       const today = await q.costPerGb(store, { range: { from: now.from, to: now.to } });
       expect(today).toHaveLength(1);
       expect(today[0]!.gb).toBeCloseTo(gb, 12);
@@ -278,7 +276,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
           ...sumBy(
             flows,
             (f) => f[by],
-            (f) => f.bytes * f.sampling_rate,
+            (f) => f.bytes,
           ).entries(),
         ]
           .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
