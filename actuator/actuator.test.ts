@@ -109,7 +109,7 @@ describe('auto-approval policy', () => {
     scope: [{ pair: ['onprem-nyc', 'aws-use1'], class: 'bulk' }],
   } satisfies ProposalInput);
   const cfg = {
-    ...root.actuation,
+    ...root.actuator,
     mode: 'auto' as const,
     auto_approve_max_risk: 'low' as const,
     rate_limit: { changes_per_hour: 1, burst: 1 },

@@ -1,8 +1,14 @@
 import { z } from 'zod';
+import { actuationSchema } from '../core/config/schema.ts';
 
-/** The `actuator` section of pathpilot.yaml (shared knobs live in the root `actuation`). */
-export const actuatorConfigSchema = z
-  .object({
+/**
+ * The whole `actuator` section of pathpilot.yaml: the rollout policy the root config also reads
+ * (mode, rollout steps, bake time, guard, rate limits — defined in core as `actuationSchema`, and
+ * formerly the root `actuation` section, still read with a deprecation warning) plus the keys only
+ * the actuator itself uses, below. Strict: an unknown key is an error with its line.
+ */
+export const actuatorConfigSchema = actuationSchema
+  .extend({
     /** LAN interface WAN LB rules and the pin policy take traffic from. */
     lan_interface: z.string().default('eth0'),
     /** Where proposal and rollout state lives (Redis in production; survives restarts). */

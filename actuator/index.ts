@@ -56,7 +56,7 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
   const webhookUrl = env[deps.root.slack.webhook_url_env];
   const service = new ActuatorService({
     topology: new Topology(deps.root),
-    actuation: deps.root.actuation,
+    actuation: deps.root.actuator,
     config,
     queue: deps.queue,
     state,

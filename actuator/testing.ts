@@ -9,18 +9,18 @@ import type { RootConfig } from '../core/config/schema.ts';
 import type { ProposalInput } from '../core/proposal.ts';
 
 /** The example config in approval mode with a three-step rollout, a 1 s bake and a 1 s guard interval. */
-export function testRoot(overrides: Partial<RootConfig['actuation']> = {}): RootConfig {
+export function testRoot(overrides: Partial<RootConfig['actuator']> = {}): RootConfig {
   const root = loadConfig(undefined, {}).root;
   return {
     ...root,
-    actuation: {
-      ...root.actuation,
+    actuator: {
+      ...root.actuator,
       mode: 'approval',
       rollout_steps: [0.2, 0.5, 1],
       bake_time_s: 1,
       // The fake guard data is there at once: no ingest lag to wait for.
       guard: Object.assign(
-        { ...root.actuation.guard },
+        { ...root.actuator.guard },
         { interval_s: 1, failure_limit: 0, inconclusive_limit: 2, max_regression: 0.25, max_data_lag_s: 0 },
       ),
       ...overrides,

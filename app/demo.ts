@@ -127,17 +127,17 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const keyVars = new Set(config.root.sites.map((s) => s.router.api_key_env));
   const labKey = randomBytes(18).toString('base64url');
   for (const v of keyVars) env[v] ??= labKey;
-  config.root.actuation.mode = options.auto ? 'auto' : 'approval';
+  config.root.actuator.mode = options.auto ? 'auto' : 'approval';
   // `--auto` is the lab's fully closed loop: every proposal may go out unattended (the staged rollout and
   // the SLO guard still gate each step), unless the config file sets its own ceiling.
-  const actuationSection = (config.source.data.actuation ?? {}) as Record<string, unknown>;
-  if (options.auto && actuationSection.auto_approve_max_risk === undefined) config.root.actuation.auto_approve_max_risk = 'high';
+  const actuationSection = (config.source.data.actuator ?? {}) as Record<string, unknown>;
+  if (options.auto && actuationSection.auto_approve_max_risk === undefined) config.root.actuator.auto_approve_max_risk = 'high';
   // Proposals wait for a person in wall time: at 600× an hour of simulated TTL is six seconds, so the
   // TTL stretches with the speed-up to give at least ten wall minutes.
-  config.root.actuation.proposal_ttl_s = Math.max(config.root.actuation.proposal_ttl_s, Math.ceil(options.speedup * 600));
+  config.root.actuator.proposal_ttl_s = Math.max(config.root.actuator.proposal_ttl_s, Math.ceil(options.speedup * 600));
   // Ingest lag is seconds of wall time, i.e. many simulated minutes: the guard waits that long for a window's data.
-  config.root.actuation.guard.max_data_lag_s = Math.max(
-    config.root.actuation.guard.max_data_lag_s,
+  config.root.actuator.guard.max_data_lag_s = Math.max(
+    config.root.actuator.guard.max_data_lag_s,
     Math.ceil(options.speedup * 15),
   );
 

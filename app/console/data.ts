@@ -203,7 +203,7 @@ export async function overview(
   return {
     now,
     currency: root.policy.currency,
-    mode: root.actuation.mode,
+    mode: root.actuator.mode,
     max_utilization: root.policy.max_utilization,
     window_ms: utilMs,
     sites,

@@ -1,10 +1,13 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, LineCounter, isMap, isSeq, isScalar, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { didYouMean, knownKeysAt } from './did-you-mean.ts';
+import { applyRenames, renamedSections } from './renamed-sections.ts';
 import { rootConfigSchema, type RootConfig } from './schema.ts';
+import { findEmbeddedCredentials } from './url-credentials.ts';
 
 type PathKey = string | number;
 
@@ -13,10 +16,19 @@ export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..'
 export const exampleConfigPath = join(projectRoot, 'pathpilot.example.yaml');
 
 /**
+ * Largest configuration file read. The example is ~15 KB; a 50 MB file took 2 GB of heap to parse
+ * (YAML nodes with positions), so anything this large is a mistake, refused before it is read.
+ */
+export const maxConfigBytes = 1024 * 1024;
+
+/**
  * A parsed configuration file that can validate any section and point each problem at its file line.
  * Components call `section('ingest', schema)` with their own schema.
  */
 export class ConfigSource {
+  /** Deprecations met while loading (`file:line: key: message`), for `config --check` to print. */
+  readonly warnings: string[] = [];
+
   constructor(
     readonly file: string,
     readonly data: Record<string, unknown>,
@@ -27,33 +39,91 @@ export class ConfigSource {
   /** 1-based line of the node at `path`, or of its nearest existing parent. */
   lineOf(path: readonly PathKey[]): number | undefined {
     if (!this.doc || !this.lines) return undefined;
-    for (let n = path.length; n >= 0; n--) {
-      const node = this.doc.getIn(path.slice(0, n), true) as Node | undefined;
-      if (node && typeof node === 'object' && 'range' in node && node.range) {
-        return this.lines.linePos(node.range[0]).line;
+    // A renamed section's keys may still sit under its old name in the file.
+    const old = renamedSections.find((r) => r.to === path[0]);
+    const candidates = old ? [path, [old.from, ...path.slice(1)]] : [path];
+    let best: { depth: number; line: number } | undefined;
+    for (const candidate of candidates) {
+      for (let n = candidate.length; n >= (best ? best.depth + 1 : 0); n--) {
+        const node = this.doc.getIn(candidate.slice(0, n), true) as Node | undefined;
+        if (node && typeof node === 'object' && 'range' in node && node.range) {
+          best = { depth: n, line: this.lines.linePos(node.range[0]).line };
+          break;
+        }
       }
+    }
+    return best?.line;
+  }
+
+  /** 1-based line of the key `key` itself in the mapping at `parent` (where an unknown key was typed). */
+  keyLine(parent: readonly PathKey[], key: string): number | undefined {
+    if (!this.doc || !this.lines) return undefined;
+    const old = renamedSections.find((r) => r.to === parent[0]);
+    for (const path of old ? [parent, [old.from, ...parent.slice(1)]] : [parent]) {
+      const map = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+      if (!isMap(map)) continue;
+      const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+      const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+      if (range) return this.lines.linePos(range[0]).line;
     }
     return undefined;
   }
 
-  /** Formats zod issues as `file:line: key.path: message`. */
-  describe(issues: z.core.$ZodIssue[], prefix: readonly PathKey[] = []): string[] {
-    return issues.map((issue) => {
+  /** `file:line: key.path: message` — the one format of every configuration problem. */
+  private issueAt(path: readonly PathKey[], message: string, line = this.lineOf(path)): string {
+    return `${this.file}${line ? `:${line}` : ''}: ${formatKey(path) || '(root)'}: ${message}`;
+  }
+
+  /**
+   * Formats zod issues as `file:line: key.path: message`. Unknown keys get one issue each, at the
+   * key's own line, with a did-you-mean from `schema` (the schema that was applied at `prefix`).
+   */
+  describe(issues: z.core.$ZodIssue[], prefix: readonly PathKey[] = [], schema?: z.ZodType): string[] {
+    return issues.flatMap((issue) => {
       const path = [...prefix, ...(issue.path as PathKey[])];
-      const key = formatKey(path) || '(root)';
-      const line = this.lineOf(path);
-      let message = issue.message;
-      if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      return `${this.file}${line ? `:${line}` : ''}: ${key}: ${message}`;
+      if (issue.code !== 'unrecognized_keys') return [this.issueAt(path, issue.message)];
+      const known = schema ? knownKeysAt(schema, issue.path as PathKey[]) : [];
+      return issue.keys.map((key) => {
+        const suggestion = didYouMean(key, known);
+        const line = this.keyLine(path, key) ?? this.lineOf(path);
+        const where = line === undefined ? ' (set in the environment?)' : '';
+        return this.issueAt([...path, key], `unknown key${where}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, line);
+      });
     });
   }
 
   /** Validates one component section (missing means `{}` so defaults apply). */
   section<S extends z.ZodType>(key: string, schema: S): z.output<S> {
+    const result = this.check(key, schema);
+    if (!result.success) throw new ConfigError(result.issues);
+    return result.data;
+  }
+
+  /** Like `section`, returning the problems instead of throwing (to report every section at once). */
+  check<S extends z.ZodType>(
+    key: string,
+    schema: S,
+  ): { success: true; data: z.output<S> } | { success: false; issues: string[] } {
     const raw = key.split('.').reduce<unknown>((v, k) => (isRecord(v) ? v[k] : undefined), this.data) ?? {};
     const result = schema.safeParse(raw);
-    if (!result.success) throw new ConfigError(this.describe(result.error.issues, key.split('.')));
-    return result.data;
+    if (result.success) return { success: true, data: result.data };
+    return { success: false, issues: this.describe(result.error.issues, key.split('.'), schema) };
+  }
+
+  /** Records a renamed section's deprecation and reports keys set under both names. */
+  applyRenames(): string[] {
+    const { renamed, conflicts } = applyRenames(this.data);
+    for (const r of renamed)
+      this.warnings.push(
+        `${this.issueAt([r.from], `deprecated: rename the section to "${r.to}" (${r.why}); its keys were read as ${r.to}.*`, this.keyLine([], r.from))}`,
+      );
+    return conflicts.map((c) =>
+      this.issueAt(
+        [c.rename.to, c.key],
+        `set under both "${c.rename.from}" (deprecated) and "${c.rename.to}": keep only ${c.rename.to}.${c.key}`,
+        this.keyLine([c.rename.from], c.key),
+      ),
+    );
   }
 }
 
@@ -70,8 +140,19 @@ export function formatKey(path: readonly PathKey[]): string {
   return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '');
 }
 
-/** Parses YAML text; syntax errors name the file and line. */
+function tooLarge(file: string, bytes: number): ConfigError {
+  return new ConfigError([
+    `${file}: the configuration is ${bytes.toLocaleString('en-US')} bytes; the limit is ${maxConfigBytes.toLocaleString('en-US')} (1 MiB) — is this the right file?`,
+  ]);
+}
+
+/**
+ * Parses YAML text; syntax errors name the file and line. Refuses text over `maxConfigBytes` and
+ * service URLs that embed credentials (those belong in the environment).
+ */
 export function parseConfigText(text: string, file: string): ConfigSource {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxConfigBytes) throw tooLarge(file, bytes);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -82,8 +163,21 @@ export function parseConfigText(text: string, file: string): ConfigSource {
   if (!isMap(doc.contents) && !isSeq(doc.contents) && !isScalar(doc.contents)) {
     throw new ConfigError([`${file}:1: empty configuration`]);
   }
-  return new ConfigSource(file, data, doc, lines);
+  const source = new ConfigSource(file, data, doc, lines);
+  const secrets = findEmbeddedCredentials(data);
+  if (secrets.length > 0) {
+    throw new ConfigError(
+      secrets.map(
+        (s) =>
+          `${file}${lineSuffix(source.lineOf(s.path))}: ${formatKey(s.path)}: the URL embeds a password; ` +
+          `keep credentials out of the file: set the URL in ${s.envVar} instead`,
+      ),
+    );
+  }
+  return source;
 }
+
+const lineSuffix = (line: number | undefined) => (line ? `:${line}` : '');
 
 /**
  * Environment overrides, applied after the file:
@@ -124,11 +218,31 @@ export function applyEnvOverrides(data: Record<string, unknown>, env: NodeJS.Pro
   }
 }
 
-/** Validates the shared part of a parsed configuration. */
-export function validateRoot(source: ConfigSource): RootConfig {
+/**
+ * Validates the shared part of a parsed configuration (after renamed sections are moved).
+ * Deprecations go to `warn` (default: the process warning channel, once per message).
+ */
+export function validateRoot(source: ConfigSource, warn: (warnings: readonly string[]) => void = warnOnce): RootConfig {
+  const conflicts = source.applyRenames();
   const result = rootConfigSchema.safeParse(source.data);
-  if (!result.success) throw new ConfigError(source.describe(result.error.issues));
+  const issues = [...conflicts, ...(result.success ? [] : source.describe(result.error.issues, [], rootConfigSchema))];
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  warn(source.warnings);
   return result.data;
+}
+
+const warned = new Set<string>();
+
+/**
+ * Deprecation warnings go to the process's warning channel once per message: a process loads its
+ * configuration several times (roles, CLI, demo), and one notice is enough.
+ */
+function warnOnce(warnings: readonly string[]): void {
+  for (const w of warnings) {
+    if (warned.has(w)) continue;
+    warned.add(w);
+    process.emitWarning(w, { type: 'DeprecationWarning', code: 'PATHPILOT_CONFIG_DEPRECATED' });
+  }
 }
 
 /**
@@ -136,16 +250,29 @@ export function validateRoot(source: ConfigSource): RootConfig {
  * environment overrides and validates. Throws ConfigError naming each bad key and its line.
  */
 export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const source = readConfigSource(file, env);
+  return { root: validateRoot(source), source };
+}
+
+/**
+ * Reads and parses `file` (same default as loadConfig) and applies environment overrides, without
+ * validating: for callers that validate the root and component sections together.
+ */
+export function readConfigSource(file?: string, env: NodeJS.ProcessEnv = process.env): ConfigSource {
   const path = resolve(file ?? (existsSync('pathpilot.yaml') ? 'pathpilot.yaml' : exampleConfigPath));
   let text: string;
   try {
+    // Checked before reading: a huge file must not be loaded into memory to find out it is too big.
+    const { size } = statSync(path);
+    if (size > maxConfigBytes) throw tooLarge(path, size);
     text = readFileSync(path, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError([`${path}: cannot read the configuration file (${(err as Error).message})`]);
   }
   const source = parseConfigText(text, path);
   applyEnvOverrides(source.data, env);
-  return { root: validateRoot(source), source };
+  return source;
 }
 
 /** Loads a configuration from a string (tests, the lab's generated topologies). */

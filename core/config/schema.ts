@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The shared part of `pathpilot.yaml`: topology (sites, links, paths, classes), policy, actuation,
- * Slack and service endpoints. Each component validates its own section through
- * `ConfigSource.section()` with the schema in its own `config.ts`, so core never imports them.
+ * The shared part of `pathpilot.yaml`: topology (sites, links, paths, classes), policy, the
+ * actuator's rollout policy, Slack and service endpoints. Each component validates its own section
+ * through `ConfigSource.section()` with the schema in its own `config.ts`, so core never imports
+ * them; core only knows their names, so a misspelt section is still an error.
  */
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, ".", "_" or "-"');
@@ -142,6 +143,12 @@ const freezeWindowSchema = z
   })
   .strict();
 
+/**
+ * The rollout policy part of the `actuator` section (formerly the root `actuation` section): the
+ * optimizer, console and demo read it from the root config. It strips the actuator's own keys
+ * (lan_interface, state, …); actuator/config.ts extends it into the strict schema of the whole
+ * section, which `config --check` and the actuator itself apply.
+ */
 export const actuationSchema = z
   .object({
     mode: z.enum(['observe', 'approval', 'auto']).default('approval'),
@@ -175,13 +182,24 @@ export const actuationSchema = z
     emergency_auto: z.boolean().default(true),
     proposal_ttl_s: z.number().int().positive().default(3600),
   })
-  .strict();
+  .strip();
 
 export const slackSchema = z
   .object({
     webhook_url_env: z.string().default('PATHPILOT_SLACK_WEBHOOK_URL'),
     signing_secret_env: z.string().default('PATHPILOT_SLACK_SIGNING_SECRET'),
     channel: z.string().optional(),
+    /** Slack user id → role for approvals from Slack; anyone mapped to no role is refused. */
+    users: z
+      .record(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id (U… or W…)'), z.enum(['viewer', 'approver', 'admin']))
+      .default({}),
+    /** Slack user group id → role; membership read with usergroups.users.list (bot token below). */
+    user_groups: z
+      .record(z.string().regex(/^S[A-Z0-9]+$/, 'a Slack user group id (S…)'), z.enum(['viewer', 'approver', 'admin']))
+      .default({}),
+    bot_token_env: z.string().default('PATHPILOT_SLACK_BOT_TOKEN'),
+    api_url: z.string().url().default('https://slack.com/api'),
+    group_cache_s: z.number().int().positive().default(300),
   })
   .strict();
 
@@ -232,12 +250,16 @@ export const rootConfigSchema = z
     paths: z.array(pathSchema).default([]),
     classes: z.array(classSchema).min(1),
     policy: policySchema.default(policySchema.parse({})),
-    actuation: actuationSchema.default(actuationSchema.parse({})),
+    actuator: actuationSchema.default(actuationSchema.parse({})),
     slack: slackSchema.default(slackSchema.parse({})),
     services: servicesSchema.default(servicesSchema.parse({})),
+    // Component sections: validated by their owners' schemas (`config --check` runs them all).
+    ingest: z.unknown().optional(),
+    analytics: z.unknown().optional(),
+    optimizer: z.unknown().optional(),
+    lab: z.unknown().optional(),
   })
-  // Component sections (ingest, sink, optimizer, actuator, api, lab…) are validated by their owners.
-  .catchall(z.unknown())
+  .strict()
   .superRefine((cfg, ctx) => {
     const siteIds = new Set(cfg.sites.map((s) => s.id));
     const linkIds = new Set(cfg.links.map((l) => l.id));

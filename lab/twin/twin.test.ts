@@ -260,7 +260,7 @@ describe('scenarios', () => {
       ).not.toThrow();
     }
     expect(() => parseScenario('name: x\ndemand:\n  base_mpbs: 3\n', 'bad.yaml')).toThrow(
-      /bad.yaml:3: demand: unknown key\(s\) "base_mpbs"/,
+      /bad.yaml:3: demand\.base_mpbs: unknown key/,
     );
     expect(() => createTwin({ clock: new SimulatedClock(START), config: root }, { scenario: 'nope' })).toThrow(ConfigError);
   });

@@ -70,7 +70,7 @@ describe('SLO guard on ClickHouse (analytics/queries compareWindows)', () => {
   });
   // Probe rows are written before the bake: no ingest lag to wait for.
   const config = Object.assign(
-    { ...loadConfig(undefined, {}).root.actuation.guard },
+    { ...loadConfig(undefined, {}).root.actuator.guard },
     { interval_s: 60, failure_limit: 0, inconclusive_limit: 1, max_regression: 0.25, max_data_lag_s: 0 },
   );
 

@@ -154,7 +154,7 @@ describe('console in Chromium: the whole demo loop', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pp-console-demo-'));
     configFile = join(dir, 'pathpilot.yaml');
     const example = readFileSync(exampleConfigPath, 'utf8');
-    if (!/proposal_ttl_s: \d+/.test(example)) throw new Error('example config has no actuation.proposal_ttl_s');
+    if (!/proposal_ttl_s: \d+/.test(example)) throw new Error('example config has no actuator.proposal_ttl_s');
     writeFileSync(configFile, example.replace(/proposal_ttl_s: \d+/, 'proposal_ttl_s: 604800'));
     demo = await startDemo({
       configFile,

@@ -63,7 +63,7 @@ describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
       log,
       env: {
         ...isolatedDemoEnv('e2e_degr'),
-        PATHPILOT__ACTUATION__BAKE_TIME_S: String(BAKE_S),
+        PATHPILOT__ACTUATOR__BAKE_TIME_S: String(BAKE_S),
         // Keep the optimizer's own proposals out of this test's way: it is about the guard and self-healing.
         PATHPILOT__OPTIMIZER__INTERVAL_S: '86400',
       },
@@ -120,7 +120,7 @@ describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
     const precursorsFrom = incidentAt - PRECURSOR_MIN * 60_000;
     expect(rolledBackAt).toBeGreaterThan(precursorsFrom);
     // Within the guard window: the bake of one step (plus its allowance for late data) after the degradation.
-    expect(rolledBackAt - incidentAt).toBeLessThanOrEqual((BAKE_S + shared.config.root.actuation.guard.max_data_lag_s) * 1000);
+    expect(rolledBackAt - incidentAt).toBeLessThanOrEqual((BAKE_S + shared.config.root.actuator.guard.max_data_lag_s) * 1000);
     expect(JSON.stringify(fra.showConfig(['load-balancing']))).toBe(before);
 
     // Self-healing moves onprem-fra → azure-weu off the degraded interconnect.
