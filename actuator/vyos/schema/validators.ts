@@ -1,8 +1,10 @@
 /**
- * The VyOS constraint validators named in vyos-paths.json (`_meta.validators`), re-implemented for
- * the emulator: vyos-utils `numeric`, ipaddrcheck-style address checks, `port-multi`, `ip-protocol`…
- * Each returns true when the value is acceptable. A validator the table does not know accepts
- * (documented in docs/notes/vyos.md) so an unknown script never blocks a valid path.
+ * The VyOS constraint validators named in vyos-paths.json (`_meta.validators`), re-implemented as
+ * pure functions of the value: vyos-utils `numeric`, ipaddrcheck-style address checks, `port-multi`,
+ * `ip-protocol`… Two of them read the router's own state (`file-path --lookup-path /sys/class/net`,
+ * `script`: an existing executable) and cannot be decided off the router; {@link RouterStateChecks}
+ * says what a caller wants from them. A name the table does not know is a data error:
+ * {@link isKnownValidator} lets the schema builder refuse it at load time.
  */
 import ipaddr from 'ipaddr.js';
 
@@ -164,8 +166,8 @@ const checks: Record<string, Check> = {
   },
   base64: (v) => v.length > 0 && v.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(v),
   'vrf-name': (v) => /^[a-zA-Z][-_a-zA-Z0-9]{0,14}$/.test(v) && v !== 'lo' && !interfacePrefixes.test(v),
-  // The real check looks in /sys/class/net; the emulated router has no kernel interfaces. The
-  // regex that always accompanies it accepts well-formed names, exactly as on a real router.
+  // Stand-in (router state): the real check looks in /sys/class/net; the emulated router has no kernel
+  // interfaces. The regex that always accompanies it accepts well-formed names, as on a real router.
   'file-path': () => false,
   fqdn: (v) => /^[A-Za-z0-9][-.A-Za-z0-9]*$/.test(v),
   'as-number-list': (v) => v.split(/\s+/).every((n) => /^\d+$/.test(n) && Number(n) >= 1 && Number(n) <= 4294967294),
@@ -173,15 +175,41 @@ const checks: Record<string, Check> = {
   'bgp-large-community': (v) => /^\d+:\d+:\d+$/.test(v),
   'bgp-extended-community': (v) => /^(\d+|(\d{1,3}\.){3}\d{1,3}):\d+$/.test(v),
   'bgp-rd-rt': (v) => v.split(/\s+/).every((x) => /^(\d+|(\d{1,3}\.){3}\d{1,3}):\d+$/.test(x)),
+  // Stand-in (router state): the real check wants an existing executable file.
   script: (v) => v.startsWith('/'),
   url: (v) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v),
 };
 
-/** Runs one validator spec (`"numeric --range 1-255"`) against a value. */
-export function runValidator(spec: string, value: string): boolean {
+/** Validators whose real check looks at the router (its interfaces, its filesystem). */
+const readsRouterState = new Set(['file-path', 'script']);
+
+/**
+ * What to do with a validator that reads the router's state:
+ * - `emulate` (the emulator): run its stand-in above, i.e. behave like a router that has no such
+ *   interface and treats any absolute path as a script;
+ * - `defer` (the actuator, validating before it sends): the validator cannot decide here, the router will.
+ */
+export type RouterStateChecks = 'emulate' | 'defer';
+
+/** The verdict of one validator: accepted, refused, or left to the router (`defer` only). */
+export type ValidatorVerdict = boolean | 'deferred';
+
+/** The validator name of a spec (`"numeric --range 1-255"` → `numeric`). */
+export function validatorName(spec: string): string {
+  return spec.split(/\s+/, 1)[0]!;
+}
+
+/** True when the table can run (or stand in for) the validator the spec names. */
+export function isKnownValidator(spec: string): boolean {
+  return Object.hasOwn(checks, validatorName(spec));
+}
+
+/** Runs one validator spec (`"numeric --range 1-255"`) against a value. Throws on an unknown name. */
+export function runValidator(spec: string, value: string, routerState: RouterStateChecks = 'emulate'): ValidatorVerdict {
   const [name, ...args] = spec.split(/\s+/);
-  const check = checks[name!];
-  if (!check) return true;
+  const check = Object.hasOwn(checks, name!) ? checks[name!] : undefined;
+  if (!check) throw new Error(`unknown VyOS validator "${name}" (in "${spec}")`);
+  if (routerState === 'defer' && readsRouterState.has(name!)) return 'deferred';
   try {
     return check(value, args);
   } catch {
