@@ -1,41 +1,20 @@
-import { readdirSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { errorMessage, ConfigError } from '../core/errors.ts';
+import { loadCommand, usage } from './registry.ts';
 
 /**
- * The `pathpilot` command. Each subcommand lives in `cli/commands/<name>.ts` and exports
- * `summary` and `run(args)`; this file only finds and runs it, so commands stay independent.
+ * The `pathpilot` command. Each subcommand lives in `cli/commands/<name>.ts` (see registry.ts);
+ * this file only finds and runs it, so commands stay independent.
  */
-export interface Command {
-  summary: string;
-  run(args: string[]): Promise<number>;
-}
-
-const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
-
-async function loadCommand(name: string): Promise<Command | undefined> {
-  if (!/^[a-z][a-z-]*$/.test(name)) return undefined;
-  const file = join(commandsDir, `${name}.ts`);
-  if (!existsSync(file)) return undefined;
-  return (await import(file)) as Command;
-}
-
-async function usage(): Promise<string> {
-  const names = readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
-  const lines = await Promise.all(names.map(async (n) => `  ${n.padEnd(12)} ${(await loadCommand(n))?.summary ?? ''}`));
-  return `usage: pathpilot <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
-}
+export type { Command } from './registry.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name || name === '--help' || name === '-h') {
     process.stdout.write(await usage());
     return name ? 0 : 2;
   }
+  // `pathpilot help forecast backtest` is `pathpilot forecast backtest --help`.
+  if (name === 'help') return rest.length > 0 ? main([...rest, '--help']) : main(['--help']);
   const command = await loadCommand(name);
   if (!command) {
     process.stderr.write(`pathpilot: unknown command "${name}"\n\n${await usage()}`);

@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { createBus } from '../../core/bus/index.ts';
 import type { Bus } from '../../core/bus/types.ts';
 import { loadConfig, Topology } from '../../core/config/index.ts';
 import { createRegistry } from '../../core/metrics.ts';
 import { billingConfigSchema } from '../../ingest/billing/config.ts';
+import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { billingFormats, createBillingImporter, type BillingFormat, type ImportProgress } from '../../ingest/billing/index.ts';
 
 export const summary = 'import cloud billing exports: `billing import <files…>` (FOCUS, AWS CUR / CUR 2.0, GCP, Azure)';
@@ -28,27 +28,27 @@ not be imported at all, 2 on usage errors.
 const n = (v: number) => v.toLocaleString('en-US');
 const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 6 });
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'import') {
-    process.stderr.write(usage);
-    return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
-  }
-  const { values, positionals } = parseArgs({
-    args: rest,
+export const subcommands = ['import'] as const;
+
+export function run(args: string[]): Promise<number> {
+  return runSubcommand(args, { name: 'pathpilot billing', usage, subcommands: { import: runImport } });
+}
+
+async function runImport(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, {
+    name: 'pathpilot billing import',
+    usage,
     allowPositionals: true,
     options: {
       format: { type: 'string', default: 'auto' },
       config: { type: 'string', short: 'c' },
       'dry-run': { type: 'boolean', default: false },
       'show-bad': { type: 'string', default: '20' },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || positionals.length === 0) {
-    process.stderr.write(usage);
-    return values.help ? 0 : 2;
-  }
+  if (isExit(parsed)) return parsed.exit;
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) return usageError('pathpilot billing import', 'no files given').exit;
   const format = values.format as BillingFormat | 'auto';
   if (format !== 'auto' && !billingFormats.includes(format)) {
     process.stderr.write(

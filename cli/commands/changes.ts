@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand } from '../args.ts';
 import { request } from 'undici';
 import { loadConfig } from '../../core/config/index.ts';
 import { createLogger } from '../../core/log.ts';
@@ -6,6 +6,19 @@ import { changeRecord, type ChangeRecordT } from '../../core/records/index.ts';
 import { createStore, raw, sql, tableRef } from '../../core/store/index.ts';
 
 export const summary = 'list the audit trail of changes (--proposal ID, --limit N, --json, --api URL, -c FILE)';
+
+const usage = `usage: pathpilot changes [--proposal ID] [--limit N] [--json] [--api URL] [-c FILE]
+
+The audit trail of changes (proposed, approved by whom, ops applied, guard verdicts, rollbacks),
+newest first, from the store's changes table or, with --api, from a running actuator's REST API
+(a viewer token in PATHPILOT_API_TOKEN).
+
+  -p, --proposal ID  only this proposal's events
+  -n, --limit N      events shown (default 50, at most 100000)
+  --json             the events as a JSON array
+  --api URL          read from the API at URL instead of the store
+  -c, --config FILE  pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
+`;
 
 function line(e: ChangeRecordT): string {
   const when = new Date(e.time).toISOString().replace('T', ' ').slice(0, 19);
@@ -24,8 +37,9 @@ function line(e: ChangeRecordT): string {
  * (token in PATHPILOT_API_TOKEN).
  */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
+  const parsed = parseCommand(args, {
+    name: 'pathpilot changes',
+    usage,
     options: {
       config: { type: 'string', short: 'c' },
       proposal: { type: 'string', short: 'p' },
@@ -34,6 +48,8 @@ export async function run(args: string[]): Promise<number> {
       api: { type: 'string' },
     },
   });
+  if (isExit(parsed)) return parsed.exit;
+  const { values } = parsed;
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
     process.stderr.write(`pathpilot changes: --limit must be an integer 1–100000 (got "${values.limit}")\n`);

@@ -1,15 +1,37 @@
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand } from '../args.ts';
 import { stringify } from 'yaml';
-import { loadConfig, Topology } from '../../core/config/index.ts';
+import { Topology } from '../../core/config/index.ts';
+import { loadCheckedConfig } from '../config-check.ts';
 
 export const summary = 'check or print the effective configuration (--check, --dump, -c FILE)';
 
+const usage = `usage: pathpilot config [--check] [--dump] [-c FILE]
+
+Validates the whole configuration: the shared sections and every component's own section
+(ingest, analytics, optimizer, actuator, lab), after environment overrides. Each problem is
+printed as file:line: key.path: message; unknown keys get a did-you-mean. Deprecated keys are
+accepted with a warning on stderr.
+
+  --check            validate and print a one-line summary (the default)
+  --dump             print the effective root configuration as YAML
+  -c, --config FILE  pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
+
+Exit status: 0 when valid, 1 when the configuration has errors, 2 on usage errors.
+`;
+
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
+  const parsed = parseCommand(args, {
+    name: 'pathpilot config',
+    usage,
     options: { config: { type: 'string', short: 'c' }, dump: { type: 'boolean' }, check: { type: 'boolean' } },
   });
-  const { root, source } = loadConfig(values.config);
+  if (isExit(parsed)) return parsed.exit;
+  const { values } = parsed;
+  const { root, source } = loadCheckedConfig(values.config, {
+    warn: (warnings) => {
+      for (const w of warnings) process.stderr.write(`pathpilot config: warning: ${w}\n`);
+    },
+  });
   const topo = new Topology(root);
   if (values.dump) process.stdout.write(stringify(root));
   else

@@ -1,10 +1,29 @@
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand } from '../args.ts';
 import { runDemo, startDemo, type DemoSummary } from '../../app/demo.ts';
 import { parseDuration } from '../../app/duration.ts';
 import { runUntilSignal } from '../../app/runtime.ts';
 import { createLogger } from '../../core/log.ts';
+import { loadCheckedConfig } from '../config-check.ts';
 
 export const summary = 'run the whole loop on the lab twin (--scenario, --auto, --duration 6h, --speedup, --port)';
+
+const usage = `usage: pathpilot demo [--scenario NAME|FILE] [--auto] [--duration 6h] [--speedup 120] [--port 8080]
+                      [--seed N] [--json] [-c FILE]
+
+Runs the whole loop in one process on the lab twin with emulated VyOS routers and prints the web
+console's URL. Without --duration it runs until Ctrl-C; with it, it runs that much simulated time
+and prints flows, proposals, applied, rolled back, egress cost and SLO-violation minutes against
+static routing.
+
+  --scenario NAME   steady, cost-pressure (default), degradation-and-failover, flash-crowd, or a file
+  --auto            proposals go out unattended (the staged rollout and SLO guard still gate each step)
+  --duration D      bounded run of D simulated time (30m, 6h, 2d)
+  --speedup N       simulated seconds per wall second (default 120)
+  --port N          API and web console port (default 8080)
+  --seed N          overrides the scenario's seed
+  --json            the bounded run's summary as JSON
+  -c, --config FILE pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
+`;
 
 function fmt(n: number, digits = 1): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -24,8 +43,9 @@ export function renderSummary(s: DemoSummary): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
+  const parsed = parseCommand(args, {
+    name: 'pathpilot demo',
+    usage,
     options: {
       config: { type: 'string', short: 'c' },
       scenario: { type: 'string', default: 'cost-pressure' },
@@ -37,6 +57,10 @@ export async function run(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
+  if (isExit(parsed)) return parsed.exit;
+  const { values } = parsed;
+  // The demo loads the file itself; every section is validated here first so a typo is an error.
+  loadCheckedConfig(values.config);
   const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'warn' });
   const base = {
     scenario: values.scenario!,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { FlowDecoder } from '../../ingest/flow/decode.ts';
 import { isPcap, parsePcap } from '../../ingest/pcap/read.ts';
 
@@ -17,26 +17,26 @@ Records go to stdout as JSON lines; problems and a summary go to stderr.
   --quiet          no summary line
 `;
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'decode') {
-    process.stderr.write(usage);
-    return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
-  }
-  const { values, positionals } = parseArgs({
-    args: rest,
+export const subcommands = ['decode'] as const;
+
+export function run(args: string[]): Promise<number> {
+  return runSubcommand(args, { name: 'pathpilot flows', usage, subcommands: { decode } });
+}
+
+async function decode(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, {
+    name: 'pathpilot flows decode',
+    usage,
     allowPositionals: true,
     options: {
       exporter: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string' },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || positionals.length === 0) {
-    process.stderr.write(usage);
-    return values.help ? 0 : 2;
-  }
+  if (isExit(parsed)) return parsed.exit;
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) return usageError('pathpilot flows decode', 'no files given').exit;
   const port = values.port !== undefined ? Number(values.port) : undefined;
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
     process.stderr.write(`pathpilot flows: --port must be a UDP port, got "${values.port}"\n`);

@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { backtest } from '../../optimizer/forecast/backtest.ts';
 import { readSeriesCsv } from '../../optimizer/forecast/csv.ts';
 
 export const summary = 'forecast backtest --csv FILE: score every model (and the baselines) on your own time,series,value data';
 
-const usage = `usage: pathpilot forecast backtest --csv FILE [--origins 8] [--every 6h] [--horizons 1h,1d] [--no-learned] [--json]
+const usage = `usage: pathpilot forecast backtest --csv FILE [--origins 8] [--every 6h] [--horizons 1h,1d] [--no-learned] [--epochs 12] [--json]
 
 Runs the optimizer's rolling-origin backtest on any CSV with columns time,series,value (time as ISO 8601
 or epoch seconds/ms, one regular step per series). The earlier half of the origins selects the best model
@@ -17,14 +17,16 @@ function duration(s: string): number {
   return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
 }
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'backtest') {
-    process.stderr.write(usage);
-    return 2;
-  }
-  const { values } = parseArgs({
-    args: rest,
+export const subcommands = ['backtest'] as const;
+
+export function run(args: string[]): Promise<number> {
+  return runSubcommand(args, { name: 'pathpilot forecast', usage, subcommands: { backtest: runBacktest } });
+}
+
+async function runBacktest(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, {
+    name: 'pathpilot forecast backtest',
+    usage,
     options: {
       csv: { type: 'string' },
       origins: { type: 'string', default: '8' },
@@ -35,10 +37,9 @@ export async function run(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (!values.csv) {
-    process.stderr.write(usage);
-    return 2;
-  }
+  if (isExit(parsed)) return parsed.exit;
+  const { values } = parsed;
+  if (!values.csv) return usageError('pathpilot forecast backtest', '--csv FILE is required').exit;
   const { series, filled, rows } = await readSeriesCsv(values.csv);
   const r = await backtest(series, {
     origins: Number(values.origins),

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand } from '../args.ts';
 import { loadConfig } from '../../core/config/index.ts';
 import { createStore } from '../../core/store/index.ts';
 import { createLogger } from '../../core/log.ts';
@@ -8,14 +8,28 @@ import { applyRetention } from '../../analytics/schema/retention.ts';
 
 export const summary = 'converge the ClickHouse schema (--dry-run, --retention to drop expired partitions, -c FILE)';
 
+const usage = `usage: pathpilot migrate [--dry-run] [--retention] [--quiet] [-c FILE]
+
+Converges the analytics schema on the configured store (ClickHouse server when CLICKHOUSE_URL or
+services.store says so, else chDB) and prints each applied step; a second run applies 0 steps.
+
+  --dry-run          print the steps without applying them
+  --retention        also drop expired partitions (servers without TTL)
+  -q, --quiet        only the summary line
+  -c, --config FILE  pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
+
+Exit status: 0 on success, 3 when a step needs manual action.
+`;
+
 /**
  * `pathpilot migrate`: converges the analytics schema on the configured store (ClickHouse server
  * when CLICKHOUSE_URL or services.store says so, else chDB) and prints each applied step. A second
  * run prints "0 steps". `--retention` also runs the partition-drop job (servers without TTL).
  */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
+  const parsed = parseCommand(args, {
+    name: 'pathpilot migrate',
+    usage,
     options: {
       config: { type: 'string', short: 'c' },
       'dry-run': { type: 'boolean' },
@@ -23,6 +37,8 @@ export async function run(args: string[]): Promise<number> {
       quiet: { type: 'boolean', short: 'q' },
     },
   });
+  if (isExit(parsed)) return parsed.exit;
+  const { values } = parsed;
   const { root, source } = loadConfig(values.config);
   const analytics = source.section('analytics', analyticsSchema);
   const store = createStore(root.services.store, { log: createLogger({ level: 'warn' }) });

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand, runSubcommand } from '../args.ts';
 import { createBus } from '../../core/bus/index.ts';
 import type { Bus } from '../../core/bus/types.ts';
 import { RealClock } from '../../core/clock.ts';
@@ -49,14 +49,20 @@ function untilSignal(durationS: number | undefined): Promise<void> {
   });
 }
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'reflect' && sub !== 'send') {
-    process.stderr.write(usage);
-    return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
-  }
-  const { values } = parseArgs({
-    args: rest,
+export const subcommands = ['reflect', 'send'] as const;
+
+export function run(args: string[]): Promise<number> {
+  return runSubcommand(args, {
+    name: 'pathpilot probe',
+    usage,
+    subcommands: { reflect: (rest) => probe('reflect', rest), send: (rest) => probe('send', rest) },
+  });
+}
+
+async function probe(sub: (typeof subcommands)[number], args: string[]): Promise<number> {
+  const parsed = parseCommand(args, {
+    name: `pathpilot probe ${sub}`,
+    usage,
     options: {
       config: { type: 'string', short: 'c' },
       listen: { type: 'string' },
@@ -74,13 +80,10 @@ export async function run(args: string[]): Promise<number> {
       size: { type: 'string' },
       windows: { type: 'string' },
       publish: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    process.stderr.write(usage);
-    return 0;
-  }
+  if (isExit(parsed)) return parsed.exit;
+  const { values } = parsed;
   const { root, source } = loadConfig(values.config);
   const base = source.section('ingest.probe', probeConfigSchema);
   const registry = createRegistry();

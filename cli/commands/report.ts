@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand, runSubcommand } from '../args.ts';
 import { loadConfig } from '../../core/config/index.ts';
 import { createStore } from '../../core/store/index.ts';
 import type { OptimizerData } from '../../optimizer/data.ts';
@@ -17,14 +17,16 @@ recommended upgrades and their cost, demand growth by pair, budget projection), 
 capacity.json to DIR (default ./reports/out). --lab DAYS reports on DAYS of the lab twin instead.
 `;
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'capacity') {
-    process.stderr.write(usage);
-    return 2;
-  }
-  const { values } = parseArgs({
-    args: rest,
+export const subcommands = ['capacity'] as const;
+
+export function run(args: string[]): Promise<number> {
+  return runSubcommand(args, { name: 'pathpilot report', usage, subcommands: { capacity } });
+}
+
+async function capacity(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, {
+    name: 'pathpilot report capacity',
+    usage,
     options: {
       config: { type: 'string', short: 'c' },
       out: { type: 'string', default: 'reports/out' },
@@ -33,12 +35,14 @@ export async function run(args: string[]): Promise<number> {
       lab: { type: 'string' },
     },
   });
+  if (isExit(parsed)) return parsed.exit;
+  const { values } = parsed;
   const { root } = loadConfig(values.config);
   let data: OptimizerData;
   let now = Date.now();
   let stop = async () => {};
   if (values.lab) {
-    const { labData } = await import('../../bench/optimizer/lab-data.ts');
+    const { labData } = await import('../../lab/twin/lab-data.ts');
     const lab = labData({ days: Number(values.lab), root });
     data = lab.data;
     now = lab.endMs;

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { isExit, parseCommand } from '../args.ts';
 import type { Component } from '../../core/component.ts';
 import type { RoutePlugin } from '../../core/http/server.ts';
 import {
@@ -12,13 +12,26 @@ import {
 } from '../../app/runtime.ts';
 import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from '../../app/roles.ts';
 import { buildActuatorRole } from '../../app/actuator-role.ts';
+import { loadCheckedConfig } from '../config-check.ts';
 
 export const summary =
   'run roles against real routers and services: start [ingest] [sink] [optimizer] [actuator] [api] (-c FILE, --check, --host, --port)';
 
+const usage = `usage: pathpilot start <role…> [-c FILE] [--check] [--host ADDR] [--port N]
+
+Runs the given roles in one process against the configured services and routers until
+SIGINT/SIGTERM. Roles: ingest, sink, optimizer, actuator, api.
+
+  --check            validate the whole configuration and build the roles, then exit
+  --host ADDR        API listen address (default 127.0.0.1)
+  --port N           API port (default 8080)
+  -c, --config FILE  pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
+`;
+
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
+  const parsed = parseCommand(args, {
+    name: 'pathpilot start',
+    usage,
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
@@ -27,8 +40,11 @@ export async function run(args: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
     },
   });
+  if (isExit(parsed)) return parsed.exit;
+  const { values, positionals } = parsed;
   const roles = parseRoles(positionals);
-  const shared = createShared(values.config ? { configFile: values.config } : {});
+  // Every section is validated up front, including those of roles not started here.
+  const shared = createShared({ config: loadCheckedConfig(values.config) });
   const components: Component[] = [...adapterComponents(shared)];
   const plugins: RoutePlugin[] = [];
   if (roles.includes('sink')) components.push(buildSink(shared));
