@@ -1,20 +1,52 @@
 /**
  * REST API of the actuator (a core/http RoutePlugin) and Slack's interactivity endpoint.
  * viewer: list/read proposals and changes; approver: approve/reject; admin: submit proposals.
- * `POST /slack/interactions` is authenticated by Slack's signature instead of a bearer token.
+ * `POST /slack/interactions` is authenticated by Slack's signature instead of a bearer token, used
+ * once (replay cache), and the clicking Slack user must map to the approver role (slack-access.ts).
  */
-import type { FastifyInstance } from 'fastify';
-import { requireRole } from '../core/http/auth.ts';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { roleAllows, requireRole } from '../core/http/auth.ts';
+import { MemoryReplayCache, type ReplayCache } from '../core/http/replay.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
+import type { Logger } from '../core/log.ts';
 import type { ProposalInput } from '../core/proposal.ts';
 import type { Actuator } from './types.ts';
-import { parseInteraction, verifySlackSignature } from './slack.ts';
+import { SlackRoleMap } from './slack-access.ts';
+import { parseInteraction, postSlack, slackWindowS, verifySlackSignature } from './slack.ts';
 
 export interface ActuatorRoutesOptions {
   /** Overrides the secret the actuator read from the environment (tests). */
   slackSigningSecret?: string;
-  /** Wall-clock for the Slack 5-minute window. */
+  /** Wall-clock for the Slack 5-minute window and the replay cache. */
   now?: () => number;
+  /** Slack user → role; without one every Slack decision is refused (nobody is mapped). */
+  slackRoles?: SlackRoleMap;
+  /**
+   * Signed Slack requests already acted on. Default: one process's memory; give every API process
+   * the same RedisReplayCache when several run behind a load balancer. Closed with the server.
+   */
+  replay?: ReplayCache;
+  log?: Logger;
+}
+
+/** How far ahead of the actuator's clock an admin-submitted proposal may be dated (clock skew). */
+export const proposalFutureSkewMs = 5 * 60_000;
+
+/**
+ * Why a proposal's `created_at` is not acceptable now, or undefined. A date far ahead would never
+ * expire (expiry counts from created_at); one already past its TTL would expire on arrival.
+ */
+export function proposalTimeProblem(
+  createdAt: unknown,
+  now: number,
+  expiresAt: (createdAt: number) => number,
+): string | undefined {
+  if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) return undefined; // the proposal schema reports it
+  if (createdAt > now + proposalFutureSkewMs)
+    return `created_at ${new Date(createdAt).toISOString()} is more than ${proposalFutureSkewMs / 60_000} minutes ahead of the actuator's clock (${new Date(now).toISOString()})`;
+  if (expiresAt(createdAt) <= now)
+    return `created_at ${new Date(createdAt).toISOString()} is older than the proposal TTL: it would expire on arrival`;
+  return undefined;
 }
 
 function summary(rec: Awaited<ReturnType<Actuator['list']>>[number]) {
@@ -46,7 +78,7 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
 
     // The list is rebuilt only when a record changed or the next undecided proposal expires.
     let cache: { revision: number; validUntil: number; body: string } | undefined;
-    app.get('/api/v1/proposals', { preHandler: viewer }, async (_req, reply) => {
+    app.get('/api/v1/proposals', { onRequest: viewer }, async (_req, reply) => {
       const svc = actuator.service;
       if (!cache || cache.revision !== svc.revision || svc.now() >= cache.validUntil) {
         const all = await actuator.list();
@@ -61,21 +93,26 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
     });
     app.get<{ Params: { id: string } }>(
       '/api/v1/proposals/:id',
-      { preHandler: viewer, schema: { params: idParams } },
+      { onRequest: viewer, schema: { params: idParams } },
       async (req, reply) => {
         const rec = await actuator.get(req.params.id);
         if (!rec) return reply.code(404).send({ error: `no proposal ${req.params.id}`, code: 'PP_ERR_NOT_FOUND' });
         return { ...summary(rec), proposal: rec.proposal, rollout: rec.rollout ?? null };
       },
     );
-    app.post<{ Body: ProposalInput }>('/api/v1/proposals', { preHandler: admin }, async (req, reply) => {
+    app.post<{ Body: ProposalInput }>('/api/v1/proposals', { onRequest: admin }, async (req, reply) => {
+      const svc = actuator.service;
+      const problem = proposalTimeProblem((req.body as { created_at?: unknown } | null)?.created_at, svc.now(), (t) =>
+        svc.expiresAt(t),
+      );
+      if (problem) return reply.code(400).send({ error: `invalid proposal: ${problem}`, code: 'PP_ERR_VALIDATION' });
       const rec = await actuator.submit(req.body, `api:${req.principal!.name}`);
       return reply.code(201).send(summary(rec));
     });
     for (const action of ['approve', 'reject'] as const) {
       app.post<{ Params: { id: string }; Body: { note?: string } | null }>(
         `/api/v1/proposals/:id/${action}`,
-        { preHandler: approver, schema: { params: idParams, body: noteBody } },
+        { onRequest: approver, schema: { params: idParams, body: noteBody } },
         async (req) => {
           const actor = `api:${req.principal!.name}`;
           const note = req.body?.note;
@@ -89,41 +126,81 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
     }
     app.post<{ Params: { id: string } }>(
       '/api/v1/proposals/:id/rollback',
-      { preHandler: admin, schema: { params: idParams } },
+      { onRequest: admin, schema: { params: idParams } },
       async (req) => summary(await actuator.service.retryRollback(req.params.id, `api:${req.principal!.name}`)),
     );
-    app.get<{ Querystring: { proposal?: string } }>('/api/v1/changes', { preHandler: viewer }, async (req) => {
+    app.get<{ Querystring: { proposal?: string } }>('/api/v1/changes', { onRequest: viewer }, async (req) => {
       return { changes: actuator.changes(req.query.proposal) };
     });
 
     // Slack interactivity: the raw body is needed for the signature.
+    const now = options.now ?? Date.now;
+    const slackRoles = options.slackRoles ?? new SlackRoleMap();
+    const replay = options.replay ?? new MemoryReplayCache(10_000, now);
+    app.addHook('onClose', async () => replay.close());
+
+    /**
+     * A message only the clicking user sees: in the HTTP answer and through response_url
+     * (replace_original false, so the proposal's buttons stay for someone who may decide).
+     */
+    const ephemeral = (reply: FastifyReply, responseUrl: string | undefined, text: string) => {
+      const message = { response_type: 'ephemeral', replace_original: false, text: `pathpilot: ${text}` };
+      if (responseUrl)
+        void postSlack(responseUrl, message).catch((err: unknown) =>
+          options.log?.warn({ err: (err as Error).message }, 'slack ephemeral reply failed'),
+        );
+      return reply.code(200).send(message);
+    };
+
     app.register(async (scope) => {
       scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
         done(null, body),
       );
       scope.post('/slack/interactions', async (req, reply) => {
         const secret = options.slackSigningSecret ?? actuator.slackSigningSecret;
-        if (!secret) return reply.code(503).send({ error: 'slack signing secret is not configured' });
+        if (!secret) return reply.code(503).send({ error: 'slack signing secret is not configured', code: 'PP_ERR_SERVICE' });
         const raw = typeof req.body === 'string' ? req.body : '';
-        const v = verifySlackSignature(
-          secret,
-          {
-            timestamp: req.headers['x-slack-request-timestamp'] as string | undefined,
-            signature: req.headers['x-slack-signature'] as string | undefined,
-          },
-          raw,
-          (options.now ?? Date.now)(),
-        );
+        const timestamp = req.headers['x-slack-request-timestamp'] as string | undefined;
+        const signature = req.headers['x-slack-signature'] as string | undefined;
+        const v = verifySlackSignature(secret, { timestamp, signature }, raw, now());
         if (!v.ok) return reply.code(401).send({ error: `slack signature rejected: ${v.reason}`, code: 'PP_ERR_UNAUTHORIZED' });
+        // The signature covers timestamp and body, so it names this request; after the window the
+        // timestamp check refuses it, so the cache keeps it exactly that long.
+        if (!(await replay.firstUse(`slack:${signature!}`, (Number(timestamp) + slackWindowS) * 1000)))
+          return reply.code(409).send({ error: 'slack request already handled (replay refused)', code: 'PP_ERR_CONFLICT' });
         const interaction = parseInteraction(raw);
-        if (!interaction) return reply.code(400).send({ error: 'not a pathpilot approve/reject interaction' });
+        if (!interaction)
+          return reply.code(400).send({ error: 'not a pathpilot approve/reject interaction', code: 'PP_ERR_VALIDATION' });
+        const { responseUrl } = interaction;
+        let role;
+        try {
+          role = interaction.userId ? await slackRoles.roleOf(interaction.userId) : undefined;
+        } catch (err) {
+          options.log?.warn({ err: (err as Error).message, user: interaction.userId }, 'slack role lookup failed');
+          return ephemeral(
+            reply,
+            responseUrl,
+            `could not check your Slack groups (${(err as Error).message}); nothing was decided`,
+          );
+        }
+        if (!role || !roleAllows(role, 'approver')) {
+          options.log?.warn(
+            { user: interaction.userId, action: interaction.action, proposal: interaction.proposalId },
+            'slack decision refused',
+          );
+          return ephemeral(
+            reply,
+            responseUrl,
+            `you (${interaction.user}) may not ${interaction.action} proposals: ${role ? `role "${role}" needs "approver"` : 'your Slack user is mapped to no pathpilot role (slack.users / slack.user_groups)'}`,
+          );
+        }
         const actor = `slack:${interaction.user}`;
-        const slack = interaction.responseUrl ? { responseUrl: interaction.responseUrl } : undefined;
+        const slack = responseUrl ? { responseUrl } : undefined;
         try {
           if (interaction.action === 'approve') await actuator.service.approve(interaction.proposalId, actor, undefined, slack);
           else await actuator.service.reject(interaction.proposalId, actor, undefined, slack);
         } catch (err) {
-          return reply.code(200).send({ text: `pathpilot: ${(err as Error).message}`, response_type: 'ephemeral' });
+          return ephemeral(reply, responseUrl, (err as Error).message);
         }
         return reply.code(200).send();
       });

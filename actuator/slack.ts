@@ -96,7 +96,10 @@ export function proposalBlocks(
 export interface SlackInteraction {
   action: 'approve' | 'reject';
   proposalId: string;
+  /** Display name for the audit trail (username, name, else the id). */
   user: string;
+  /** Slack user id (`U…`/`W…`): what roles are mapped by. Absent ids map to no role. */
+  userId?: string;
   responseUrl?: string;
 }
 
@@ -119,7 +122,13 @@ export function parseInteraction(rawBody: string): SlackInteraction | undefined 
   const a = o.actions?.[0];
   if (o.type !== 'block_actions' || !a || (a.action_id !== 'approve' && a.action_id !== 'reject') || !a.value) return undefined;
   const user = o.user?.username ?? o.user?.name ?? o.user?.id ?? 'unknown';
-  return { action: a.action_id, proposalId: a.value, user, ...(o.response_url ? { responseUrl: o.response_url } : {}) };
+  return {
+    action: a.action_id,
+    proposalId: a.value,
+    user,
+    ...(typeof o.user?.id === 'string' ? { userId: o.user.id } : {}),
+    ...(typeof o.response_url === 'string' ? { responseUrl: o.response_url } : {}),
+  };
 }
 
 /** Posts JSON to a Slack URL (webhook or response_url); throws on a non-2xx answer. */

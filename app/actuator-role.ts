@@ -12,6 +12,7 @@ import type { QueueWorker } from '../core/queue/types.ts';
 import { UnrecoverableError, errorMessage } from '../core/errors.ts';
 import type { CurrentWeights } from '../optimizer/data.ts';
 import { createActuator, actuatorRoutes, guardDataFromStore, type Actuator } from '../actuator/index.ts';
+import { slackRoleMapFromConfig } from '../actuator/slack-access.ts';
 import { vyosClientForSite } from '../actuator/vyos/index.ts';
 import type { RouterApi } from '../actuator/vyos/types.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
@@ -97,7 +98,10 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
 
   return {
     components: [actuator, bridge],
-    routes: actuatorRoutes(actuator),
+    routes: actuatorRoutes(actuator, {
+      slackRoles: slackRoleMapFromConfig(root.slack, shared.env),
+      log: shared.log.child({ component: 'api' }),
+    }),
     actuator,
     list: async () => (await actuator.list()).map((r) => r.proposal),
     approve: async (id, actor) => {

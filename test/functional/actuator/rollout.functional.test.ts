@@ -16,6 +16,7 @@ import { createRegistry, metricValues } from '../../../core/metrics.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import { createActuator, actuatorRoutes, type Actuator, type GuardData } from '../../../actuator/index.ts';
 import { signSlackBody } from '../../../actuator/slack.ts';
+import { SlackRoleMap } from '../../../actuator/slack-access.ts';
 import { createBus } from '../../../core/bus/index.ts';
 import type { Bus } from '../../../core/bus/types.ts';
 import { changeRecord, decodeRecords, schemaHeader, type ChangeRecordT } from '../../../core/records/index.ts';
@@ -298,7 +299,10 @@ describe('actuator rollouts on the VyOS emulator', () => {
   });
 
   it('REST: roles are checked; Slack interactions need a valid signature and record who decided', async () => {
-    const app = await buildApp({ registry, auth: tokens }, [actuatorRoutes(actuator, { slackSigningSecret: SECRET })]);
+    const slackRoles = new SlackRoleMap({ users: { U1: 'approver' } });
+    const app = await buildApp({ registry, auth: tokens }, [
+      actuatorRoutes(actuator, { slackSigningSecret: SECRET, slackRoles }),
+    ]);
     const p = weightProposal();
     const created = await app.inject({
       method: 'POST',
