@@ -243,8 +243,9 @@ export function schemaObjects(): SchemaObject[] {
       retention: 'raw_days',
     }),
     rawTable('cost', {
-      doc: 'Billing lines; a re-imported line (same line_id) replaces the old one',
+      doc: 'Billing lines; a re-imported or restated line (same line_id) replaces the one with a lower line_version',
       engine: 'ReplacingMergeTree',
+      version: 'line_version',
       partition: 'month',
       orderBy: ['line_id'],
       retention: 'cost_days',

@@ -114,6 +114,11 @@ export const costRecord = defineRecord({
   timeField: 'usage_start',
   fields: {
     line_id: { kind: 'string', doc: 'Deterministic id of the source line: re-imports replace, never double count' },
+    line_version: {
+      kind: 'uint64',
+      doc: 'Version of the line (epoch ms: export time, else import time): of two lines with one id the higher wins',
+      optional: true,
+    },
     usage_start: { kind: 'time', doc: 'Charge period start' },
     usage_end: { kind: 'time', doc: 'Charge period end' },
     provider: { kind: 'lowcard', doc: 'aws, gcp, azure, alibaba, onprem, or the FOCUS provider name' },

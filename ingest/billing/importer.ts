@@ -6,8 +6,10 @@ import type { CostRecord } from '../../core/records/index.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { CsvSplitter, type CsvRow } from './csv.ts';
 import { createMapper, detectFormat } from './detect.ts';
+import { assertUtf8File, ChunkDecoder, resolveEncoding, type BillingEncoding } from './encoding.ts';
 import type { BillingFormat, RowMapper } from './formats/common.ts';
 import { flattenGcpJson, gcpColumns } from './formats/gcp.ts';
+import { LineIdentities } from './identity.ts';
 import type { LinkMapper } from './links.ts';
 import type { BillingMetrics } from './metrics.ts';
 
@@ -66,6 +68,10 @@ export function emptySummary(file: string, format: ImportSummary['format'], byte
 
 export interface ImportFileOptions {
   format?: BillingFormat | 'auto';
+  /** Text encoding: 'auto' (default) reads a BOM, else requires UTF-8; Latin-1 must be declared. */
+  encoding?: BillingEncoding;
+  /** line_version of lines whose format carries no version of its own (default: now, epoch ms). */
+  importedAt?: number;
   /** Receives record batches in file order; awaited, so a slow bus slows the reader (backpressure). */
   onBatch?: (records: CostRecord[]) => Promise<void> | void;
   batchSize?: number;
@@ -81,7 +87,9 @@ export interface ImportFileOptions {
  * Streams one billing file (CSV or GCP JSON lines, optionally gzipped) into cost records. The file
  * is never loaded whole: it is read in 1 MiB chunks, rows are mapped as they complete and handed to
  * `onBatch` in batches. A bad row is counted and reported with its line; the rest still imports.
- * Rejects only when the file as a whole is unusable (unreadable, unknown or mismatched format).
+ * Each line's id comes from its identity columns and its occurrence in the file (see identity.ts).
+ * Rejects only when the file as a whole is unusable (unreadable, unknown or mismatched format, not
+ * valid in its encoding: an uncompressed UTF-8 file is checked before anything is published).
  */
 export async function importFile(file: string, options: ImportFileOptions = {}): Promise<ImportSummary> {
   const started = performance.now();
@@ -90,6 +98,8 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
   const interval = options.progressIntervalMs ?? 500;
   const metrics = options.metrics;
   const totalBytes = (await stat(file)).size;
+  const importedAt = options.importedAt ?? Date.now();
+  const identities = new LineIdentities();
   const summary = emptySummary(file, options.format === 'auto' ? undefined : options.format, totalBytes);
   // provider → category → currency → total (nested maps: no key string built per row).
   const totals = new Map<string, Map<string, Map<string, CostTotal>>>();
@@ -102,11 +112,13 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
     metrics?.errors.inc({ error_type: 'bad_row' });
     if (summary.badRows.length < maxBad) summary.badRows.push({ file, line, reason });
   };
-  const accept = (fields: readonly string[], raw: string, line: number) => {
+  const accept = (fields: readonly string[], line: number) => {
     summary.rows++;
-    const result = mapper!.map(fields, raw);
+    const result = mapper!.map(fields);
     if (!result.ok) return bad(line, result.reason);
     const r = result.record;
+    r.line_id = identities.next(result.identity);
+    r.line_version ??= importedAt;
     if (options.linkMapper) {
       const link = options.linkMapper(r);
       if (link) {
@@ -155,7 +167,7 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
       summary.rows++;
       return bad(row.line, `expected ${width} fields, found ${row.fields.length}`);
     }
-    accept(row.fields, row.raw, row.line);
+    accept(row.fields, row.line);
   };
 
   let jsonLines: boolean | undefined;
@@ -191,7 +203,7 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
       summary.rows++;
       return bad(jsonLine, 'a line must hold one JSON object');
     }
-    accept(flattenGcpJson(obj as Record<string, unknown>), text, jsonLine);
+    accept(flattenGcpJson(obj as Record<string, unknown>), jsonLine);
   };
 
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
@@ -201,7 +213,20 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
     raw.on('error', (err) => gunzip.destroy(err));
     input = raw.pipe(gunzip);
   }
-  input.setEncoding('utf8');
+  let decoder: ChunkDecoder | undefined;
+  let head: Buffer | undefined; // the first bytes, until there are enough to read a byte-order mark
+  const decode = async (chunk: Buffer, final: boolean): Promise<string | undefined> => {
+    if (!decoder) {
+      head = head ? Buffer.concat([head, chunk]) : chunk;
+      if (head.length < 3 && !final) return undefined;
+      const encoding = resolveEncoding(file, options.encoding ?? 'auto', head);
+      if (encoding === 'utf8' && !file.endsWith('.gz')) await assertUtf8File(file);
+      decoder = new ChunkDecoder(file, encoding);
+      chunk = head;
+      head = undefined;
+    }
+    return decoder.decode(chunk, final);
+  };
   const splitter = new CsvSplitter();
   let lastProgress = started;
   let lastBytes = 0;
@@ -224,9 +249,8 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
   };
 
   try {
-    for await (const chunk of input) {
-      options.signal?.throwIfAborted();
-      const text = chunk as string;
+    /** Hands decoded text to the JSON-lines or CSV reader (chosen by the first character). */
+    const onText = (text: string) => {
       if (jsonLines === undefined) {
         const firstChar = text.trimStart().charAt(0);
         jsonLines = firstChar === '{' || (firstChar === '' && /\.jsonl?(\.gz)?$/.test(file));
@@ -238,9 +262,15 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
           mapper = createMapper('gcp', gcpColumns);
         }
       }
-      const before = summary.rows;
       if (jsonLines) onJsonText(text, false);
       else splitter.push(text, onCsvRow);
+    };
+    for await (const chunk of input) {
+      options.signal?.throwIfAborted();
+      const text = await decode(chunk as Buffer, false);
+      if (text === undefined) continue;
+      const before = summary.rows;
+      onText(text);
       metrics?.received.inc(summary.rows - before);
       metrics?.bytes.inc(raw.bytesRead - lastBytes);
       lastBytes = raw.bytesRead;
@@ -251,6 +281,8 @@ export async function importFile(file: string, options: ImportFileOptions = {}):
       }
     }
     const before = summary.rows;
+    const last = await decode(Buffer.alloc(0), true);
+    if (last) onText(last);
     if (jsonLines) onJsonText('', true);
     else splitter.end(onCsvRow);
     metrics?.received.inc(summary.rows - before);

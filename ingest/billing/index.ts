@@ -1,4 +1,6 @@
-import { open, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { availableParallelism } from 'node:os';
 import type { Bus } from '../../core/bus/types.ts';
 import { memoizeStop, type Component } from '../../core/component.ts';
@@ -14,22 +16,41 @@ import { emptySummary, importFile, type ImportProgress, type ImportSummary } fro
 import { createLinkMapper } from './links.ts';
 import { createBillingMetrics, type BillingMetrics } from './metrics.ts';
 import { importFileParallel } from './parallel.ts';
+import { resolveEncoding, type BillingEncoding, type ResolvedEncoding } from './encoding.ts';
 
-/** GCP JSON lines (by name, or a first character of `{` in an uncompressed file). */
-async function looksLikeJsonLines(file: string): Promise<boolean> {
-  if (/\.jsonl?(\.gz)?$/i.test(file)) return true;
-  if (file.endsWith('.gz')) return false;
-  const fh = await open(file, 'r');
+/** The first bytes of a file's content (decompressed when gzipped): its BOM and first character. */
+async function readHead(file: string, bytes = 256): Promise<Buffer> {
+  const raw = createReadStream(file, { start: 0, end: file.endsWith('.gz') ? 64 * 1024 - 1 : bytes - 1 });
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const chunks: Buffer[] = [];
+  let length = 0;
   try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(256), 0, 256, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('{');
+    for await (const chunk of input) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= bytes) break;
+    }
+  } catch (err) {
+    // A gzip stream cut at 64 KiB ends early; only a head that could not be read at all is an error.
+    if (length === 0) throw err;
   } finally {
-    await fh.close();
+    raw.destroy();
   }
+  return Buffer.concat(chunks).subarray(0, bytes);
+}
+
+/** GCP JSON lines (by name, or a first character of `{`). */
+function looksLikeJsonLines(file: string, head: Buffer, encoding: ResolvedEncoding): boolean {
+  if (/\.jsonl?(\.gz)?$/i.test(file)) return true;
+  return head
+    .toString(encoding === 'latin1' ? 'latin1' : 'utf8')
+    .trimStart()
+    .startsWith('{');
 }
 
 export { billingConfigSchema, defaultBillingConfig, type BillingConfig } from './config.ts';
 export { billingFormats, type BillingFormat } from './formats/common.ts';
+export { billingEncodings, type BillingEncoding } from './encoding.ts';
 export { importFile, type BadRow, type CostTotal, type ImportProgress, type ImportSummary } from './importer.ts';
 export { createLinkMapper } from './links.ts';
 
@@ -46,6 +67,8 @@ export interface BillingDeps {
 
 export interface ImportFilesOptions {
   format?: BillingFormat | 'auto';
+  /** Text encoding of the files: 'auto' (default: BOM, else UTF-8), or declared (Latin-1 must be). */
+  encoding?: BillingEncoding;
   onProgress?: (progress: ImportProgress) => void;
   /** Also receives each published batch (the CLI's --json output, tests). */
   onRecords?: (records: CostRecord[]) => Promise<void> | void;
@@ -89,15 +112,27 @@ export function createBillingImporter(deps: BillingDeps, config: Partial<Billing
       for (const file of files) {
         try {
           const workers = cfg.workers === 'auto' ? Math.min(4, availableParallelism()) : cfg.workers;
-          const parallel =
+          const importedAt = Date.now();
+          const declared = options.encoding ?? 'auto';
+          let parallelEncoding: 'utf8' | 'latin1' | undefined;
+          if (
             workers > 0 &&
             !options.onRecords &&
             options.format !== 'gcp' &&
-            (await stat(file)).size >= cfg.parallel_min_bytes &&
-            !(await looksLikeJsonLines(file));
-          const summary = parallel
+            (await stat(file)).size >= cfg.parallel_min_bytes
+          ) {
+            const head = await readHead(file);
+            const encoding = resolveEncoding(file, declared, head);
+            // Worker segments are cut at LF bytes: UTF-16 (and JSON lines) stay single-threaded.
+            if ((encoding === 'utf8' || encoding === 'latin1') && !looksLikeJsonLines(file, head, encoding)) {
+              parallelEncoding = encoding;
+            }
+          }
+          const summary = parallelEncoding
             ? await importFileParallel(file, {
                 workers,
+                encoding: parallelEncoding,
+                importedAt,
                 format: options.format ?? 'auto',
                 topology: deps.topology?.config,
                 linkRules: cfg.link_rules,
@@ -114,6 +149,8 @@ export function createBillingImporter(deps: BillingDeps, config: Partial<Billing
               })
             : await importFile(file, {
                 format: options.format ?? 'auto',
+                encoding: declared,
+                importedAt,
                 batchSize: cfg.batch_size,
                 maxBadRowsReported: cfg.max_bad_rows_reported,
                 progressIntervalMs: cfg.progress_interval_ms,

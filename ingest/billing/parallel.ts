@@ -6,18 +6,24 @@ import { createGunzip } from 'node:zlib';
 import type { BusMessage } from '../../core/bus/types.ts';
 import type { RootConfig } from '../../core/config/index.ts';
 import { ValidationError } from '../../core/errors.ts';
-import { costRecord, schemaHeader, schemaId } from '../../core/records/index.ts';
+import { costRecord, decodeRecords, encodeRecords, schemaHeader, schemaId, type CostRecord } from '../../core/records/index.ts';
 import type { LinkRule } from './config.ts';
 import { CsvSplitter, maxRowChars } from './csv.ts';
 import { createMapper, detectFormat } from './detect.ts';
+import { assertUtf8File, sniffBom } from './encoding.ts';
 import type { BillingFormat } from './formats/common.ts';
+import { LineIdentities } from './identity.ts';
 import { emptySummary, type CostTotal, type ImportProgress, type ImportSummary } from './importer.ts';
 import type { BillingMetrics } from './metrics.ts';
-import { toBusMessages, type SegmentResult, type SegmentSetup } from './segment.ts';
+import { decodeSegment, toBusMessages, type SegmentResult, type SegmentSetup } from './segment.ts';
 
 export interface ParallelImportOptions {
   workers: number;
   format?: BillingFormat | 'auto';
+  /** The file's encoding, resolved by the caller: only byte encodings cut at LF bytes. */
+  encoding: 'utf8' | 'latin1';
+  /** line_version of lines without a version of their own (default: now). */
+  importedAt?: number;
   /** Receives encoded cost messages in file order; awaited (backpressure). */
   onMessages: (messages: BusMessage[], records: number) => Promise<void>;
   topology?: RootConfig;
@@ -60,6 +66,29 @@ export function cutRows(buf: Uint8Array): { end: number; lines: number } {
 const workerUrl = new URL('./worker-entry.mjs', import.meta.url);
 
 /**
+ * Gives a segment's lines their file-wide ids: workers number lines of one identity within their
+ * segment, so a line whose identity also occurred in earlier segments is renumbered here (its
+ * message decoded and re-encoded; rare, as such lines are usually near each other).
+ */
+export function renumberSegment(result: SegmentResult, identities: LineIdentities): void {
+  const before = new Map<string, number>();
+  for (const message of result.messages) {
+    let fixed: Map<number, string> | undefined;
+    message.digests.forEach((digest, i) => {
+      let base = before.get(digest);
+      if (base === undefined) before.set(digest, (base = identities.countOf(digest)));
+      const id = identities.nextOf(digest);
+      if (base > 0) (fixed ??= new Map()).set(i, id);
+    });
+    if (!fixed) continue;
+    const value = message.value;
+    const records = decodeRecords(Buffer.from(value.buffer, value.byteOffset, value.byteLength)) as CostRecord[];
+    for (const [i, id] of fixed) records[i]!.line_id = id;
+    message.value = new Uint8Array(encodeRecords(records));
+  }
+}
+
+/**
  * The importer on several threads, for large CSV exports: this thread reads bytes and cuts them at
  * row boundaries (quote-aware), worker threads decode, map, hash and encode each segment, and the
  * encoded messages are handed on in file order. Same records, ids, totals and bad-row lines as the
@@ -71,7 +100,11 @@ export async function importFileParallel(file: string, options: ParallelImportOp
   const metrics = options.metrics;
   const summary = emptySummary(file, options.format === 'auto' ? undefined : options.format, totalBytes);
   const totals = new Map<string, CostTotal>();
+  const identities = new LineIdentities();
+  const importedAt = options.importedAt ?? Date.now();
   const headers = { [schemaHeader]: schemaId(costRecord) };
+  // Nothing is published from a file that is not UTF-8 (gzip is checked while it streams).
+  if (options.encoding === 'utf8' && !file.endsWith('.gz')) await assertUtf8File(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   let input: Readable = raw;
   if (file.endsWith('.gz')) {
@@ -92,6 +125,7 @@ export async function importFileParallel(file: string, options: ParallelImportOp
   let failure: Error | undefined;
 
   const merge = async (r: SegmentResult) => {
+    renumberSegment(r, identities);
     summary.rows += r.rows;
     summary.imported += r.imported;
     summary.linked += r.linked;
@@ -155,9 +189,12 @@ export async function importFileParallel(file: string, options: ParallelImportOp
       if (failure) throw failure;
       carry = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
       if (!header) {
+        if (carry.length < 3) continue;
+        const bom = sniffBom(carry);
+        if (bom?.encoding === 'utf8' && options.encoding === 'utf8') carry = carry.subarray(bom.length);
         const cut = cutRows(carry.subarray(0, Math.min(carry.length, 1 << 20)));
         if (cut.end === 0) continue;
-        const text = carry.subarray(0, cut.end).toString('utf8');
+        const text = decodeSegment({ file, encoding: options.encoding }, carry.subarray(0, cut.end), 1);
         const splitter = new CsvSplitter();
         splitter.push(text.replace(/\n[\s\S]*$/, '\n'), (row) => (header ??= row.fields));
         if (!header) continue;
@@ -180,6 +217,8 @@ export async function importFileParallel(file: string, options: ParallelImportOp
           file,
           format,
           header: headerRow,
+          encoding: options.encoding,
+          importedAt,
           topology: options.topology,
           linkRules: options.linkRules,
           mapLinks: options.mapLinks,

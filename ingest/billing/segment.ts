@@ -5,7 +5,9 @@ import { costRecord, encodeRecords, type CostRecord } from '../../core/records/i
 import type { LinkRule } from './config.ts';
 import { CsvSplitter } from './csv.ts';
 import { createMapper } from './detect.ts';
+import { ChunkDecoder, countLines, firstInvalidUtf8, notUtf8Error } from './encoding.ts';
 import type { BillingFormat } from './formats/common.ts';
+import { identityDigest, LineIdentities } from './identity.ts';
 import { keepMask, type BadRow, type CostTotal } from './importer.ts';
 import { createLinkMapper } from './links.ts';
 
@@ -14,6 +16,10 @@ export interface SegmentSetup {
   file: string;
   format: BillingFormat;
   header: string[];
+  /** Byte encodings a segment can be cut in at LF bytes (UTF-16 is read single-threaded). */
+  encoding: 'utf8' | 'latin1';
+  /** line_version of lines without a version of their own. */
+  importedAt: number;
   topology?: RootConfig;
   linkRules: LinkRule[];
   mapLinks: boolean;
@@ -21,10 +27,21 @@ export interface SegmentSetup {
   maxBadRowsReported: number;
 }
 
+/**
+ * One encoded message of a segment, with the identity digest of each of its records in order. Ids
+ * are numbered within the segment; the reader thread renumbers lines whose identity also occurred
+ * in earlier segments (see renumberSegment in parallel.ts).
+ */
+export interface SegmentMessage {
+  key: string;
+  value: Uint8Array;
+  digests: string[];
+}
+
 /** The result of one segment: encoded messages in row order (grouped by key) and its statistics. */
 export interface SegmentResult {
   seq: number;
-  messages: { key: string; value: Uint8Array }[];
+  messages: SegmentMessage[];
   rows: number;
   imported: number;
   linked: number;
@@ -46,7 +63,8 @@ export function createSegmentProcessor(setup: SegmentSetup) {
   return (seq: number, text: string, firstLine: number, final: boolean): SegmentResult => {
     const result: SegmentResult = { seq, messages: [], rows: 0, imported: 0, linked: 0, bad: 0, badRows: [], totals: [] };
     const totals = new Map<string, CostTotal>();
-    const byKey = new Map<string, CostRecord[]>();
+    const byKey = new Map<string, { records: CostRecord[]; digests: string[] }>();
+    const identities = new LineIdentities();
     const bad = (line: number, reason: string) => {
       result.bad++;
       if (result.badRows.length < setup.maxBadRowsReported) result.badRows.push({ file: setup.file, line, reason });
@@ -58,9 +76,12 @@ export function createSegmentProcessor(setup: SegmentSetup) {
       result.rows++;
       if (row.error) return bad(line, row.error);
       if (row.fields.length !== width) return bad(line, `expected ${width} fields, found ${row.fields.length}`);
-      const mapped = mapper.map(row.fields, row.raw);
+      const mapped = mapper.map(row.fields);
       if (!mapped.ok) return bad(line, mapped.reason);
       const r = mapped.record;
+      const digest = identityDigest(mapped.identity);
+      r.line_id = identities.nextOf(digest);
+      r.line_version ??= setup.importedAt;
       const link = linkMapper(r);
       if (link) {
         r.link = link;
@@ -78,16 +99,22 @@ export function createSegmentProcessor(setup: SegmentSetup) {
       t.rows++;
       result.imported++;
       const k = costRecord.keyOf(r);
-      let list = byKey.get(k);
-      if (!list) byKey.set(k, (list = []));
-      list.push(r);
+      let group = byKey.get(k);
+      if (!group) byKey.set(k, (group = { records: [], digests: [] }));
+      group.records.push(r);
+      group.digests.push(digest);
     };
     splitter.push(text, onRow);
     if (final) splitter.end(onRow);
-    for (const [key, list] of byKey) {
-      for (let i = 0; i < list.length; i += setup.recordsPerMessage) {
+    for (const [key, { records, digests }] of byKey) {
+      for (let i = 0; i < records.length; i += setup.recordsPerMessage) {
+        const end = i + setup.recordsPerMessage;
         // A copy with its own ArrayBuffer, so it can be transferred (msgpackr packs into a shared buffer).
-        result.messages.push({ key, value: new Uint8Array(encodeRecords(list.slice(i, i + setup.recordsPerMessage))) });
+        result.messages.push({
+          key,
+          value: new Uint8Array(encodeRecords(records.slice(i, end))),
+          digests: digests.slice(i, end),
+        });
       }
     }
     result.totals = [...totals.values()];
@@ -102,4 +129,23 @@ export function toBusMessages(messages: SegmentResult['messages'], headers: Reco
     value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
     headers,
   }));
+}
+
+/**
+ * Decodes a segment's bytes (cut at LF bytes, so whole characters in UTF-8 and Latin-1). Invalid
+ * UTF-8 throws the importer's refusal, with the file line of the first bad byte.
+ */
+export function decodeSegment(setup: Pick<SegmentSetup, 'file' | 'encoding'>, bytes: Uint8Array, firstLine: number): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (setup.encoding === 'latin1') return buf.toString('latin1');
+  try {
+    return new ChunkDecoder(setup.file, 'utf8').decode(buf, true);
+  } catch {
+    const at = firstInvalidUtf8(buf, true);
+    throw notUtf8Error(
+      setup.file,
+      firstLine + countLines(buf, Math.max(0, at)),
+      at >= 0 && at < buf.length ? buf[at] : undefined,
+    );
+  }
 }

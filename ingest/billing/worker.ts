@@ -1,11 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createSegmentProcessor, type SegmentSetup } from './segment.ts';
+import { createSegmentProcessor, decodeSegment, type SegmentSetup } from './segment.ts';
 
 /** Billing worker thread: maps CSV segments to encoded cost messages (see parallel.ts). */
-const process = createSegmentProcessor(workerData as SegmentSetup);
+const setup = workerData as SegmentSetup;
+const process = createSegmentProcessor(setup);
 parentPort!.on('message', (msg: { seq: number; data: Uint8Array; firstLine: number; final: boolean }) => {
   try {
-    const text = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength).toString('utf8');
+    const text = decodeSegment(setup, msg.data, msg.firstLine);
     const result = process(msg.seq, text, msg.firstLine, msg.final);
     parentPort!.postMessage(
       { ok: true, result },

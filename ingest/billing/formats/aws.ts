@@ -1,10 +1,16 @@
 import { classifyAwsDescription, classifyAwsTransferType, classifyAwsUsageType, type Transfer } from '../classify.ts';
-import { Columns, buildRecord, num, parseTime, val, type BillingFormat, type RowMapper } from './common.ts';
+import { Columns, buildRecord, identityOf, parseTime, val, type BillingFormat, type RowMapper } from './common.ts';
 
 /**
  * AWS Cost and Usage Report: legacy CUR (`lineItem/UsageType`, `product/fromRegionCode`…) and CUR 2.0
  * from Data Exports (`line_item_usage_type`, `product_from_region_code`…, with the remaining product
  * attributes in the `product` map column). Cost is the unblended cost.
+ *
+ * Identity: not `identity/LineItemId` — AWS documents it as unique only within one report and not
+ * consistent between reports, so a restated line would get a new id. The line is identified by
+ * payer, billing period, usage account, line item type, time interval, product, usage type,
+ * operation, zone, resource, currency, tax type, legal entity, pricing term, RI / Savings Plan ARN
+ * and transfer direction (see docs/notes/billing.md).
  */
 const names = {
   'aws-cur': {
@@ -26,6 +32,28 @@ const names = {
     description: 'lineItem/LineItemDescription',
     zone: 'lineItem/AvailabilityZone',
     productMap: '',
+    identity: [
+      'bill/PayerAccountId',
+      'bill/BillingPeriodStartDate',
+      'lineItem/UsageAccountId',
+      'lineItem/LineItemType',
+      'identity/TimeInterval',
+      'lineItem/UsageStartDate',
+      'lineItem/UsageEndDate',
+      'lineItem/ProductCode',
+      'lineItem/UsageType',
+      'lineItem/Operation',
+      'lineItem/AvailabilityZone',
+      'lineItem/ResourceId',
+      'lineItem/CurrencyCode',
+      'lineItem/TaxType',
+      'lineItem/LegalEntity',
+      'pricing/term',
+      'reservation/ReservationARN',
+      'savingsPlan/SavingsPlanARN',
+      'product/fromRegionCode',
+      'product/toRegionCode',
+    ],
   },
   'aws-cur2': {
     start: 'line_item_usage_start_date',
@@ -46,6 +74,28 @@ const names = {
     description: 'line_item_line_item_description',
     zone: 'line_item_availability_zone',
     productMap: 'product',
+    identity: [
+      'bill_payer_account_id',
+      'bill_billing_period_start_date',
+      'line_item_usage_account_id',
+      'line_item_line_item_type',
+      'identity_time_interval',
+      'line_item_usage_start_date',
+      'line_item_usage_end_date',
+      'line_item_product_code',
+      'line_item_usage_type',
+      'line_item_operation',
+      'line_item_availability_zone',
+      'line_item_resource_id',
+      'line_item_currency_code',
+      'line_item_tax_type',
+      'line_item_legal_entity',
+      'pricing_term',
+      'reservation_reservation_a_r_n',
+      'savings_plan_savings_plan_a_r_n',
+      'product_from_region_code',
+      'product_to_region_code',
+    ],
   },
 } as const;
 
@@ -81,11 +131,12 @@ export function awsMapper(format: Extract<BillingFormat, 'aws-cur' | 'aws-cur2'>
   const description = c.opt(n.description);
   const zone = c.opt(n.zone);
   const product = n.productMap ? c.opt(n.productMap) : -1;
+  const identity = n.identity.map((name) => c.opt(name));
 
   return {
     format,
     columns: [...c.used],
-    map(f, raw) {
+    map(f) {
       const az = val(f, zone);
       const pm = product >= 0 ? productMap(val(f, product)) : undefined;
       const here = val(f, region) || (az ? az.replace(/[a-z]$/, '') : '') || String(pm?.region ?? '');
@@ -103,7 +154,7 @@ export function awsMapper(format: Extract<BillingFormat, 'aws-cur' | 'aws-cur2'>
       }
       return buildRecord({
         format,
-        raw,
+        identity: identityOf(format, f, identity),
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
         provider: 'aws',
@@ -111,9 +162,9 @@ export function awsMapper(format: Extract<BillingFormat, 'aws-cur' | 'aws-cur2'>
         service: val(f, productName) || String(pm?.product_name ?? '') || val(f, productCode),
         region: here,
         transfer,
-        quantity: num(val(f, amount)),
+        quantity: val(f, amount),
         unit: val(f, unit),
-        cost: num(val(f, cost), NaN),
+        cost: val(f, cost),
         currency: val(f, currency) || 'USD',
         resource: val(f, resource),
       });

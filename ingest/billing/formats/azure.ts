@@ -1,6 +1,6 @@
 import { classifyAzureMeter } from '../classify.ts';
 import { normalizeAzureRegion } from '../regions.ts';
-import { Columns, buildRecord, num, parseTime, val, type RowMapper } from './common.ts';
+import { Columns, buildRecord, identityOf, parseTime, val, type RowMapper } from './common.ts';
 
 const dayMs = 86_400_000;
 
@@ -24,17 +24,42 @@ export function azureMapper(header: readonly string[]): RowMapper {
   const unit = c.opt('UnitOfMeasure', 'Unit');
   const subscription = c.opt('SubscriptionId', 'SubscriptionGuid');
   const resource = c.opt('ResourceId', 'InstanceId');
+  // Azure cost details have no stable line id: the line is its scope, day, meter, resource and charge.
+  const identity = [
+    c.opt('BillingAccountId'),
+    c.opt('BillingProfileId'),
+    c.opt('InvoiceSectionId'),
+    subscription,
+    c.opt('BillingPeriodStartDate'),
+    date,
+    c.opt('MeterId'),
+    meterCategory,
+    meterSub,
+    meterName,
+    meterRegion,
+    resource,
+    location,
+    c.opt('ChargeType'),
+    c.opt('PricingModel'),
+    c.opt('Frequency'),
+    c.opt('ReservationId'),
+    c.opt('BenefitId'),
+    c.opt('ProductOrderId'),
+    c.opt('PublisherName'),
+    unit,
+    currency,
+  ];
 
   return {
     format: 'azure',
     columns: [...c.used],
-    map(f, raw) {
+    map(f) {
       const day = parseTime(val(f, date));
       const here = normalizeAzureRegion(val(f, location) || val(f, meterRegion));
       const meter = `${val(f, meterCategory)} ${val(f, meterSub)} ${val(f, meterName)}`;
       return buildRecord({
         format: 'azure',
-        raw,
+        identity: identityOf('azure', f, identity),
         start: day,
         end: day + dayMs,
         provider: 'azure',
@@ -42,9 +67,9 @@ export function azureMapper(header: readonly string[]): RowMapper {
         service: val(f, meterCategory),
         region: here,
         transfer: classifyAzureMeter(meter, here || undefined),
-        quantity: num(val(f, quantity)),
+        quantity: val(f, quantity),
         unit: val(f, unit),
-        cost: num(val(f, cost), NaN),
+        cost: val(f, cost),
         currency: val(f, currency),
         resource: val(f, resource),
       });

@@ -1,20 +1,20 @@
-import * as crypto from 'node:crypto';
 import type { CostCategory, CostRecord } from '../../../core/records/index.ts';
 import type { Transfer } from '../classify.ts';
+import { identitySeparator } from '../identity.ts';
 
 /** Source formats this importer reads (the values of costRecord.source_format it produces). */
 export const billingFormats = ['focus', 'aws-cur', 'aws-cur2', 'gcp', 'azure'] as const;
 export type BillingFormat = (typeof billingFormats)[number];
 
-export type MapResult = { ok: true; record: CostRecord } | { ok: false; reason: string };
+/** A mapped line: its record (line_id still empty) and its identity text, or the reason it cannot be mapped. */
+export type MapResult = { ok: true; record: CostRecord; identity: string } | { ok: false; reason: string };
 
 /** Maps one row (fields in header order) to a cost record, or gives the reason it cannot. */
 export interface RowMapper {
   readonly format: BillingFormat;
   /** Column indexes the mapper reads (the reader may skip materializing the others). */
   readonly columns: readonly number[];
-  /** `raw` is the row's text as read; it feeds the deterministic line id. */
-  map(fields: readonly string[], raw: string): MapResult;
+  map(fields: readonly string[]): MapResult;
 }
 
 /** Thrown when a file's header lacks a column the format requires. */
@@ -78,10 +78,17 @@ export function val(fields: readonly string[], i: number): string {
   return v;
 }
 
-/** Parses a number; '' gives `fallback`, anything unparsable gives NaN. */
+const decimalPattern = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?$/;
+
+/**
+ * Parses a decimal number strictly: digits with an optional sign, fraction and exponent (`1.5`,
+ * `-0.25`, `4.2E-7`: CUR and BigQuery write tiny amounts that way). Everything `Number()` would
+ * also take is refused: hex (`0x10`), binary/octal, `Infinity`, `1_000`, spaces, a comma decimal.
+ * '' gives `fallback`; anything else unparsable gives NaN.
+ */
 export function num(s: string, fallback = 0): number {
   if (s === '') return fallback;
-  return Number(s);
+  return decimalPattern.test(s) ? Number(s) : NaN;
 }
 
 const timeCache = new Map<string, number>();
@@ -92,6 +99,19 @@ const isDigit = (s: string, i: number) => {
   return c >= 48 && c <= 57;
 };
 const fixedDigits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
+/** Days in a month (1-12) of the proleptic Gregorian calendar. */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Epoch ms of a calendar date and time, or NaN unless every part is in range (no rollover: 02-30 is not 03-01). */
+function utcOf(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
+  if (hour > 23 || minute > 59 || second > 59) return NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
 
 /**
  * `YYYY-MM-DD[T ]HH:MM:SS`, optionally with a fraction, then nothing, `Z`, ` UTC` or `+00:00`: read
@@ -120,63 +140,67 @@ function fastUtc(s: string): number | undefined {
     const rest = s.slice(i);
     if (rest !== 'Z' && rest !== ' UTC' && rest !== '+00:00' && rest !== '+0000') return undefined;
   }
-  const month = digit(s, 5) * 10 + digit(s, 6);
-  const day = digit(s, 8) * 10 + digit(s, 9);
-  const hour = digit(s, 11) * 10 + digit(s, 12);
-  const minute = digit(s, 14) * 10 + digit(s, 15);
-  const second = digit(s, 17) * 10 + digit(s, 18);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return NaN;
-  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  return utcOf(
+    digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3),
+    digit(s, 5) * 10 + digit(s, 6),
+    digit(s, 8) * 10 + digit(s, 9),
+    digit(s, 11) * 10 + digit(s, 12),
+    digit(s, 14) * 10 + digit(s, 15),
+    digit(s, 17) * 10 + digit(s, 18),
+    ms,
+  );
+}
+
+// ISO 8601 date, optional time (seconds and fraction optional), optional zone; the US M/D/YYYY date.
+const isoPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z| UTC|[+-]\d{2}:?\d{2})?$/;
+const usPattern = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+
+function slowUtc(text: string): number {
+  const t = text.trim();
+  const us = usPattern.exec(t);
+  if (us) return utcOf(Number(us[3]), Number(us[1]), Number(us[2]), 0, 0, 0, 0);
+  const m = isoPattern.exec(t);
+  if (!m) return NaN;
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  const local = utcOf(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+  const zone = m[8];
+  if (!zone || zone === 'Z' || zone === ' UTC') return local;
+  const oh = Number(zone.slice(1, 3));
+  const om = Number(zone.slice(-2));
+  if (oh > 23 || om > 59) return NaN;
+  return local - (zone[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
 }
 
 /**
  * Epoch milliseconds from the timestamp spellings billing exports use: ISO 8601 with or without a
  * zone (no zone means UTC), `2024-09-01 00:00:00`, BigQuery's `2024-09-01 07:00:00 UTC`, a bare
- * date, and Azure's `09/01/2024`. NaN when unparsable.
+ * date, and Azure's `09/01/2024`. Strict: a date must exist as written (`2024-02-30` and
+ * `2023-02-29` are NaN, never rolled over into March); NaN when unparsable.
  */
 export function parseTime(s: string): number {
   const fast = fastUtc(s);
   if (fast !== undefined) return fast;
   const hit = timeCache.get(s);
   if (hit !== undefined) return hit;
-  let t = s.trim();
-  let ms = NaN;
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
-  if (us) ms = Date.UTC(Number(us[3]), Number(us[1]) - 1, Number(us[2]));
-  else if (/^\d{4}-\d{2}-\d{2}/.test(t)) {
-    if (t.endsWith(' UTC')) t = t.slice(0, -4);
-    t = t.replace(' ', 'T');
-    if (t.length === 10) t += 'T00:00:00';
-    if (!/(Z|[+-]\d{2}:?\d{2})$/.test(t)) t += 'Z';
-    ms = Date.parse(t);
-  }
+  const ms = slowUtc(s);
   if (timeCache.size > 50_000) timeCache.clear();
   timeCache.set(s, ms);
   return ms;
 }
 
-// One-shot hashing (Node >= 20.12) avoids a Hash object per row; older runtimes use createHash.
-const sha1Hex: (data: string) => string =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (data) => (crypto as unknown as { hash(alg: string, data: string, enc: 'hex'): string }).hash('sha1', data, 'hex')
-    : (data) => crypto.createHash('sha1').update(data).digest('hex');
-
-/**
- * Deterministic line id: sha1 of the row's text, 128 bits in hex. The same row
- * imported twice gets the same id, so a ReplacingMergeTree on line_id replaces instead of double
- * counting. `raw` is the row as read (CSV line, JSON line), which includes its billing period.
- */
-export function lineId(raw: string): string {
-  // Only the row text is hashed: rows of different formats cannot coincide (their columns differ),
-  // and prefixing the format would copy every row once more.
-  return sha1Hex(raw).slice(0, 32);
+/** The identity text of a line: its format and the values of its identity columns. */
+export function identityOf(format: BillingFormat, fields: readonly string[], columns: readonly number[]): string {
+  let text: string = format;
+  for (const c of columns) text += identitySeparator + val(fields, c);
+  return text;
 }
 
 export interface CostParts {
   format: BillingFormat;
-  /** The row's text as read: the input of the line id. */
-  raw: string;
+  /** What makes the line this line (identityOf()); its id is derived from it by the importer. */
+  identity: string;
+  /** The provider's version of the line (epoch ms, e.g. GCP export_time); the import time when absent. */
+  version?: number;
   start: number;
   end: number;
   provider: string;
@@ -184,34 +208,44 @@ export interface CostParts {
   service: string;
   region: string;
   transfer: Transfer | undefined;
-  quantity: number;
+  /** The quantity as written ('' reads as 0: not every line has usage). */
+  quantity: string;
   unit: string;
-  cost: number;
+  /** The cost as written (required). */
+  cost: string;
+  /** Added to the cost (GCP credits). */
+  costAdjustment?: number;
   currency: string;
   resource: string;
 }
 
-/** Checks the parts and assembles the record (optional fields only when known). */
+const shown = (v: string) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+
+/** Checks the parts and assembles the record (optional fields only when known); line_id is left to the importer. */
 export function buildRecord(p: CostParts): MapResult {
-  if (!Number.isFinite(p.start)) return { ok: false, reason: 'usage start is missing or not a timestamp' };
-  if (!Number.isFinite(p.end)) return { ok: false, reason: 'usage end is missing or not a timestamp' };
+  if (!Number.isFinite(p.start)) return { ok: false, reason: 'usage start is missing or not a valid timestamp' };
+  if (!Number.isFinite(p.end)) return { ok: false, reason: 'usage end is missing or not a valid timestamp' };
   if (p.start < 0 || p.end < p.start) return { ok: false, reason: 'usage end is before usage start' };
-  if (!Number.isFinite(p.cost)) return { ok: false, reason: 'cost is not a number' };
-  if (!Number.isFinite(p.quantity)) return { ok: false, reason: 'usage quantity is not a number' };
+  if (p.cost === '') return { ok: false, reason: 'cost is empty' };
+  const cost = num(p.cost) + (p.costAdjustment ?? 0);
+  if (!Number.isFinite(cost)) return { ok: false, reason: `cost ${shown(p.cost)} is not a decimal number` };
+  const quantity = num(p.quantity);
+  if (!Number.isFinite(quantity)) return { ok: false, reason: `usage quantity ${shown(p.quantity)} is not a decimal number` };
   if (p.provider === '') return { ok: false, reason: 'provider is empty' };
   if (p.currency === '') return { ok: false, reason: 'currency is empty' };
   const category: CostCategory = p.transfer?.category ?? 'other';
   const record: CostRecord = {
-    line_id: lineId(p.raw),
+    line_id: '',
     usage_start: p.start,
     usage_end: p.end,
     provider: p.provider,
     category,
-    usage_quantity: p.quantity,
-    cost: p.cost,
+    usage_quantity: quantity,
+    cost,
     currency: p.currency,
     source_format: p.format,
   };
+  if (p.version !== undefined) record.line_version = p.version;
   if (p.account) record.account = p.account;
   if (p.service) record.service = p.service;
   const src = p.transfer ? p.transfer.src : p.region;
@@ -220,7 +254,7 @@ export function buildRecord(p: CostParts): MapResult {
   if (p.transfer?.dst) record.dst_region = p.transfer.dst;
   if (p.unit) record.usage_unit = p.unit;
   if (p.resource) record.resource_id = p.resource.length > 4096 ? p.resource.slice(0, 4096) : p.resource;
-  return { ok: true, record };
+  return { ok: true, record, identity: p.identity };
 }
 
 /** Provider names as FOCUS spells them (`AWS`, `Microsoft`, `Google Cloud`…) → pathpilot's ids. */

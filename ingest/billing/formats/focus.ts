@@ -7,7 +7,7 @@ import {
   type Transfer,
 } from '../classify.ts';
 import { normalizeAzureRegion } from '../regions.ts';
-import { Columns, buildRecord, normalizeProvider, num, parseTime, val, type RowMapper } from './common.ts';
+import { Columns, buildRecord, identityOf, normalizeProvider, parseTime, val, type RowMapper } from './common.ts';
 
 /**
  * FOCUS 1.0 / 1.1 / 1.2 (FinOps Open Cost and Usage Specification). BilledCost is the cost;
@@ -39,11 +39,41 @@ export function focusMapper(header: readonly string[]): RowMapper {
   const meterCategory = c.opt('x_SkuMeterCategory');
   const meterSub = c.opt('x_SkuMeterSubcategory');
   const meterName = c.opt('x_SkuMeterName');
+  // What makes a FOCUS row this charge (FOCUS 1.0-1.2 define no line id column); never the amounts.
+  const identity = [
+    billingAccount,
+    subAccount,
+    provider,
+    c.opt('InvoiceIssuerName'),
+    c.opt('BillingPeriodStart'),
+    start,
+    end,
+    chargeCategory,
+    c.opt('ChargeClass'),
+    c.opt('ChargeFrequency'),
+    service,
+    c.opt('SkuId'),
+    c.opt('SkuPriceId'),
+    resource,
+    regionId,
+    c.opt('AvailabilityZone'),
+    c.opt('PricingCategory'),
+    pricingUnit,
+    c.opt('CommitmentDiscountId'),
+    c.opt('CommitmentDiscountStatus'),
+    c.opt('CapacityReservationId'),
+    currency,
+    usageType,
+    c.opt('x_Operation'),
+    meterCategory,
+    meterSub,
+    meterName,
+  ];
 
   return {
     format: 'focus',
     columns: [...c.used],
-    map(f, raw) {
+    map(f) {
       const prov = normalizeProvider(val(f, provider));
       let region = val(f, regionId) || val(f, regionName);
       if (prov === 'azure') region = normalizeAzureRegion(region);
@@ -64,7 +94,7 @@ export function focusMapper(header: readonly string[]): RowMapper {
       const consumed = val(f, consumedQty);
       return buildRecord({
         format: 'focus',
-        raw,
+        identity: identityOf('focus', f, identity),
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
         provider: prov,
@@ -72,9 +102,9 @@ export function focusMapper(header: readonly string[]): RowMapper {
         service: val(f, service),
         region,
         transfer,
-        quantity: consumed !== '' ? num(consumed) : num(val(f, pricingQty)),
+        quantity: consumed !== '' ? consumed : val(f, pricingQty),
         unit: consumed !== '' ? val(f, consumedUnit) : val(f, pricingUnit),
-        cost: num(val(f, cost), NaN),
+        cost: val(f, cost),
         currency: val(f, currency),
         resource: val(f, resource),
       });

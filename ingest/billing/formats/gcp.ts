@@ -1,5 +1,5 @@
 import { classifyGcpSku } from '../classify.ts';
-import { Columns, buildRecord, num, parseTime, val, type RowMapper } from './common.ts';
+import { Columns, buildRecord, identityOf, num, parseTime, val, type RowMapper } from './common.ts';
 
 /**
  * Google Cloud Billing export (the BigQuery standard / detailed usage cost schema), either as JSON
@@ -31,6 +31,8 @@ export const gcpColumns = [
   'usage.pricing_unit',
   'credits',
   'export_time',
+  'labels',
+  'system_labels',
 ] as const;
 
 /** Flattens one JSON-lines object to `gcpColumns` order (nested objects by dotted path; arrays as JSON). */
@@ -53,7 +55,9 @@ function creditsTotal(raw: string): number | undefined {
     if (!Array.isArray(list)) return undefined;
     let sum = 0;
     for (const c of list) {
-      const amount = typeof c === 'object' && c !== null ? Number((c as { amount?: unknown }).amount) : NaN;
+      const value = typeof c === 'object' && c !== null ? (c as { amount?: unknown }).amount : undefined;
+      // JSON numbers as they are; a string amount must be a decimal (no "0x10").
+      const amount = typeof value === 'number' ? value : typeof value === 'string' ? num(value, NaN) : NaN;
       if (!Number.isFinite(amount)) return undefined;
       sum += amount;
     }
@@ -61,6 +65,13 @@ function creditsTotal(raw: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** export_time as epoch ms (the line's version), or undefined (the importer uses the import time). */
+function versionOf(text: string): number | undefined {
+  if (text === '') return undefined;
+  const ms = parseTime(text);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 export function gcpMapper(header: readonly string[]): RowMapper {
@@ -83,18 +94,42 @@ export function gcpMapper(header: readonly string[]): RowMapper {
   const credits = c.opt('credits');
   const globalName = c.opt('resource.global_name');
   const resourceName = c.opt('resource.name');
+  const exportTime = c.opt('export_time');
+  // The standard export has no line id. Its rows are appends: usage reported late for the same SKU
+  // and hour comes as another row with a later export_time and adds to the first, so export_time is
+  // part of the identity (and the version); re-exporting the same rows gives the same ids.
+  const identity = [
+    billingAccount,
+    c.opt('invoice.month'),
+    c.opt('cost_type'),
+    c.opt('service.id'),
+    c.opt('sku.id'),
+    start,
+    end,
+    project,
+    location,
+    region,
+    c.opt('location.zone'),
+    globalName,
+    resourceName,
+    c.opt('labels'),
+    c.opt('system_labels'),
+    currency,
+    exportTime,
+  ];
 
   return {
     format: 'gcp',
     columns: [...c.used],
-    map(f, raw) {
+    map(f) {
       const credit = creditsTotal(val(f, credits));
       if (credit === undefined) return { ok: false, reason: 'credits is not a JSON array of {amount}' };
       const here = val(f, region) || val(f, location);
       const pAmount = val(f, pricingAmount);
       return buildRecord({
         format: 'gcp',
-        raw,
+        identity: identityOf('gcp', f, identity),
+        version: versionOf(val(f, exportTime)),
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
         provider: 'gcp',
@@ -102,9 +137,10 @@ export function gcpMapper(header: readonly string[]): RowMapper {
         service: val(f, service),
         region: here,
         transfer: classifyGcpSku(val(f, sku), here || undefined),
-        quantity: pAmount !== '' ? num(pAmount) : num(val(f, amount)),
+        quantity: pAmount !== '' ? pAmount : val(f, amount),
         unit: pAmount !== '' ? val(f, pricingUnit) : val(f, unit),
-        cost: num(val(f, cost), NaN) + credit,
+        cost: val(f, cost),
+        costAdjustment: credit,
         currency: val(f, currency) || 'USD',
         resource: val(f, globalName) || val(f, resourceName),
       });

@@ -298,9 +298,9 @@ describe('bad input', () => {
     expect(records).toHaveLength(3);
     expect(summary.bad).toBe(4);
     expect(summary.badRows).toEqual([
-      { file, line: 3, reason: 'cost is not a number' },
+      { file, line: 3, reason: 'cost "abc" is not a decimal number' },
       { file, line: 4, reason: `expected ${width} fields, found 3` },
-      { file, line: 6, reason: 'usage start is missing or not a timestamp' },
+      { file, line: 6, reason: 'usage start is missing or not a valid timestamp' },
       { file, line: 8, reason: 'unexpected text after a closing quote' },
     ]);
   });
@@ -405,8 +405,13 @@ describe('worker threads', () => {
     expect(p!.badRows.map((b) => b.line)).toEqual([5001, 7502]);
     expect(single.summary.badRows.map((b) => b.line)).toEqual([5001, 7502]);
     expect(fromWorkers).toHaveLength(8001);
+    // Each import stamps its lines with its own time (line_version): equal within a run, compared apart.
+    for (const run of [fromWorkers, sequentialRecords]) expect(new Set(run.map((r) => r.line_version)).size).toBe(1);
     const sortById = (rs: CostRecord[]) =>
-      [...rs].sort((a, b) => a.line_id.localeCompare(b.line_id) || a.usage_start - b.usage_start);
+      rs
+        .map((r) => ({ ...r, line_version: 0 }))
+        .sort((a, b) => a.line_id.localeCompare(b.line_id) || a.usage_start - b.usage_start);
+    expect(new Set(fromWorkers.map((r) => r.line_id)).size).toBe(8001);
     expect(sortById(fromWorkers)).toEqual(sortById(sequentialRecords));
     for (const t of p!.totals) {
       const u = s!.totals.find((x) => x.provider === t.provider && x.category === t.category && x.currency === t.currency)!;
