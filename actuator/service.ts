@@ -90,6 +90,8 @@ export class ActuatorService {
   private proposalWorker: QueueWorker | undefined;
   private readonly abort = new AbortController();
   private stopped = false;
+  /** The self-heal loop; stop() waits for its pass in flight, which queries the store. */
+  private healing: Promise<void> | undefined;
   /** The lease each rollout's record is written under: its writes are fenced by the token. */
   private readonly leases = new WeakMap<ProposalRecord, RolloutLease>();
 
@@ -158,7 +160,7 @@ export class ActuatorService {
         this.d.log?.warn({ err: errorMessage(err) }, 'proposal rejected at intake');
       }
     });
-    if (this.d.guardData && this.d.config.self_heal_interval_s > 0) void this.healLoop(this.d.guardData);
+    if (this.d.guardData && this.d.config.self_heal_interval_s > 0) this.healing = this.healLoop(this.d.guardData);
     // Resume what a previous process left in flight, and keep looking: a rollout whose holder died
     // or lost its lease (store outage) is free again once its lease expires.
     await this.resumeInFlight();
@@ -295,6 +297,8 @@ export class ActuatorService {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort(new Error('actuator stopping'));
+    // A self-heal pass in flight would otherwise still query the store while the app closes it.
+    await this.healing;
     await this.worker?.close();
     await this.proposalWorker?.close();
     await Promise.allSettled([...this.running.values()]);
