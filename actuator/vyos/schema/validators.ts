@@ -195,7 +195,7 @@ export type RouterStateChecks = 'emulate' | 'defer';
 export type ValidatorVerdict = boolean | 'deferred';
 
 /** The validator name of a spec (`"numeric --range 1-255"` → `numeric`). */
-export function validatorName(spec: string): string {
+function validatorName(spec: string): string {
   return spec.split(/\s+/, 1)[0]!;
 }
 
@@ -205,7 +205,7 @@ export function isKnownValidator(spec: string): boolean {
 }
 
 /** Runs one validator spec (`"numeric --range 1-255"`) against a value. Throws on an unknown name. */
-export function runValidator(spec: string, value: string, routerState: RouterStateChecks = 'emulate'): ValidatorVerdict {
+export function runValidator(spec: string, value: string, routerState: RouterStateChecks): ValidatorVerdict {
   const [name, ...args] = spec.split(/\s+/);
   const check = Object.hasOwn(checks, name!) ? checks[name!] : undefined;
   if (!check) throw new Error(`unknown VyOS validator "${name}" (in "${spec}")`);
