@@ -56,10 +56,12 @@ export function isLeaseLost(err: unknown): boolean {
 export class RolloutLease {
   private readonly controller = new AbortController();
   private lostReason: string | undefined;
-  /** Wall time until which nobody else can hold the lease (last confirmed renewal + TTL). */
-  private validUntil: number;
   private renewTimer: NodeJS.Timeout | undefined;
+  /** Fires when the TTL runs out without a confirmed renewal: nobody may act on the lease after it. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
+  /** Rejects once the lease is lost: store calls that hang (store down) never outlive the lease. */
+  private readonly lostPromise: Promise<never>;
 
   private constructor(
     private readonly store: LeaseStore,
@@ -68,7 +70,11 @@ export class RolloutLease {
     private readonly o: LeaseOptions,
     takenAt: number,
   ) {
-    this.validUntil = takenAt + o.ttlMs;
+    this.lostPromise = new Promise<never>((_, reject) =>
+      this.controller.signal.addEventListener('abort', () => reject(this.lostError()), { once: true }),
+    );
+    this.lostPromise.catch(() => undefined);
+    this.extend(takenAt);
     const every = Math.max(50, o.renewMs ?? Math.floor(o.ttlMs / 3));
     this.renewTimer = setInterval(() => void this.renewOnce(), every);
     this.renewTimer.unref();
@@ -98,27 +104,49 @@ export class RolloutLease {
   markLost(reason: string): void {
     if (this.lostReason !== undefined) return;
     this.lostReason = reason;
-    this.stopTimer();
+    this.stopTimers();
     this.o.log?.warn({ proposal: this.proposalId, token: this.token, reason }, 'rollout lease lost; the rollout stops here');
     this.controller.abort(this.lostError());
   }
 
-  private stopTimer(): void {
-    if (this.renewTimer) clearInterval(this.renewTimer);
-    this.renewTimer = undefined;
+  /**
+   * A renewal asked at `askedAt` was confirmed: the store keeps the key at least until
+   * askedAt + TTL (the request was sent after askedAt), so that is when the local deadline falls.
+   */
+  private extend(askedAt: number): void {
+    if (this.lost) return;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(
+      () => this.markLost('no renewal confirmed within the lease TTL (state store unreachable)'),
+      Math.max(0, askedAt + this.o.ttlMs - Date.now()),
+    );
+    this.deadlineTimer.unref();
   }
 
-  /** One renewal; a store error only loses the lease once its deadline has passed. */
+  private stopTimers(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.renewTimer = undefined;
+    this.deadlineTimer = undefined;
+  }
+
+  /** One renewal round trip, abandoned when the lease is lost meanwhile. */
+  private async renewAt(): Promise<boolean> {
+    const askedAt = Date.now();
+    const ok = await Promise.race([this.store.renewLease(this.proposalId, this.token, this.o.ttlMs), this.lostPromise]);
+    if (ok) this.extend(askedAt);
+    else this.markLost('the store holds another token (expired and taken over)');
+    return ok;
+  }
+
   private renewOnce(): Promise<void> {
     if (this.renewing) return this.renewing;
     this.renewing = (async () => {
       if (this.lost) return;
-      const askedAt = Date.now();
       try {
-        if (await this.store.renewLease(this.proposalId, this.token, this.o.ttlMs)) this.validUntil = askedAt + this.o.ttlMs;
-        else this.markLost('the store holds another token (expired and taken over)');
-      } catch (err) {
-        if (Date.now() >= this.validUntil) this.markLost(`store unreachable past the lease deadline: ${errorMessage(err)}`);
+        await this.renewAt();
+      } catch {
+        // Unreachable store: the deadline timer decides when that loses the lease.
       }
     })().finally(() => (this.renewing = undefined));
     return this.renewing;
@@ -131,16 +159,13 @@ export class RolloutLease {
   async check(): Promise<void> {
     for (let attempt = 0; attempt < 1000; attempt++) {
       if (this.lost) throw this.lostError();
-      const askedAt = Date.now();
       try {
-        if (await this.store.renewLease(this.proposalId, this.token, this.o.ttlMs)) {
-          this.validUntil = askedAt + this.o.ttlMs;
-          return;
-        }
-        this.markLost('the store holds another token (expired and taken over)');
+        if (await this.renewAt()) return;
       } catch (err) {
-        if (Date.now() >= this.validUntil) this.markLost(`store unreachable past the lease deadline: ${errorMessage(err)}`);
-        else await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(attempt, 5))));
+        if (this.lost) throw this.lostError();
+        this.o.log?.warn({ proposal: this.proposalId, err: errorMessage(err) }, 'lease check: state store unreachable, waiting');
+        const pause = new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(attempt, 5))));
+        await Promise.race([pause, this.lostPromise]).catch(() => undefined);
       }
     }
     this.markLost('lease check gave up');
@@ -149,9 +174,10 @@ export class RolloutLease {
 
   /** Stops renewing and frees the lease for the next actuator (best effort: it expires anyway). */
   async release(): Promise<void> {
-    this.stopTimer();
+    this.stopTimers();
     if (this.lost) return;
     this.lostReason = 'released';
+    this.controller.abort(this.lostError());
     try {
       await this.store.releaseLease(this.proposalId, this.token);
     } catch (err) {

@@ -138,6 +138,9 @@ export class RedisStateStore implements StateStore {
   }
   async start(): Promise<void> {
     this.redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    // While Redis is down ioredis reconnects on its own and every command fails to its caller (the
+    // rollout pauses on its lease); the connection errors themselves need no handler of their own.
+    this.redis.on('error', () => undefined);
     await this.redis.connect();
   }
   async stop(): Promise<void> {

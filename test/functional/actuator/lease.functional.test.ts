@@ -26,6 +26,10 @@ function revisions(rig: LabRig): Record<string, number> {
   return Object.fromEntries(SITES.map((s) => [s, rig.lab.router(s).revision()]));
 }
 
+function configureCalls(rig: LabRig): Record<string, number> {
+  return Object.fromEntries(SITES.map((s) => [s, rig.lab.router(s).requestCounts()['/configure'] ?? 0]));
+}
+
 function delta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.keys(after).map((s) => [s, after[s]! - before[s]!]));
 }
@@ -66,6 +70,7 @@ describe('rollout lease: restarts and the commit-confirm window', () => {
       // Step 1 of 3 committed on every router; the first actuator's lease is still live for ≤ 1.5 s.
       expect(delta(revisions(rig), start)).toEqual({ 'onprem-nyc': 1, 'aws-use1': 1, 'onprem-fra': 1 });
       const atKill = revisions(rig);
+      const callsAtKill = configureCalls(rig);
       const a = runActuatorChild(spec(rig, { prefix, queuePrefix }));
       const b = runActuatorChild(spec(rig, { prefix, queuePrefix }));
       const [finA, finB] = await Promise.all([a.waitFor(isFinal, 90_000), b.waitFor(isFinal, 90_000)]);
@@ -73,6 +78,9 @@ describe('rollout lease: restarts and the commit-confirm window', () => {
       for (const fin of [finA, finB]) expect(fin.final?.find((f) => f.id === p.id)?.status).toBe('confirmed');
       // The two remaining steps, once each: without the lease both resumed (16 calls, one rolled back).
       expect(delta(revisions(rig), atKill)).toEqual({ 'onprem-nyc': 2, 'aws-use1': 2, 'onprem-fra': 2 });
+      // /configure requests (commits and confirms): the two steps, plus one confirm per step on the 1.5
+      // routers for the resumed bake and the two new steps. Two drivers send more and roll back.
+      expect(delta(configureCalls(rig), callsAtKill)).toEqual({ 'onprem-nyc': 5, 'aws-use1': 2, 'onprem-fra': 5 });
       const drove = [a, b].filter((c) => c.lines.some((l) => l.event === 'step-applied'));
       expect(drove).toHaveLength(1);
       for (const c of [a, b]) expect(c.lines.filter((l) => l.event === 'rolled-back' || l.event === 'failed')).toEqual([]);
