@@ -13,6 +13,7 @@ import { UnrecoverableError, errorMessage } from '../core/errors.ts';
 import type { CurrentWeights } from '../optimizer/data.ts';
 import { createActuator, actuatorRoutes, guardDataFromStore, type Actuator } from '../actuator/index.ts';
 import { slackRoleMapFromConfig } from '../actuator/slack-access.ts';
+import { RedisReplayCache } from '../core/http/replay.ts';
 import { vyosClientForSite } from '../actuator/vyos/index.ts';
 import type { RouterApi } from '../actuator/vyos/types.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
@@ -96,10 +97,14 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     }),
   };
 
-  return {
+  const role: ActuatorRole = {
     components: [actuator, bridge],
     routes: actuatorRoutes(actuator, {
       slackRoles: slackRoleMapFromConfig(root.slack, shared.env),
+      // Several API processes need a queue on Redis anyway; Slack replays are refused through it too.
+      ...(root.services.queue.kind === 'bullmq' && root.services.queue.redis_url
+        ? { replay: new RedisReplayCache(root.services.queue.redis_url, `${root.services.queue.prefix}:slack-replay`) }
+        : {}),
       log: shared.log.child({ component: 'api' }),
     }),
     actuator,
@@ -153,6 +158,9 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     },
     counts: () => ({ ...totals }),
   };
+  // The API's console lists and decides through this role when both run in one process.
+  shared.inProcess.actuator = role;
+  return role;
 }
 
 function safeJson(text: string): unknown {

@@ -85,6 +85,8 @@ export class RedisReplayCache implements ReplayCache {
   }
 
   async close(): Promise<void> {
+    // Never used: no connection to close (quit would open one first).
+    if (this.redis.status === 'wait') return this.redis.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }
