@@ -57,6 +57,8 @@ const actuator = createActuator(
     state: { kind: 'redis', redis_url: spec.redisUrl, prefix: spec.prefix },
     gitops_dir: '',
     retry: { attempts: 4, base_ms: 20, max_ms: 200 },
+    // The killed process's rollout lease frees up this soon for the restarted one.
+    lease_ttl_ms: 2000,
   },
 );
 actuator.events.on('change', (e: unknown) => console.log(JSON.stringify(e)));
