@@ -133,6 +133,9 @@ export async function assertUtf8File(file: string, skip = 0): Promise<void> {
   }
 }
 
+/** WHATWG labels of the encodings TextDecoder reads. */
+const decoderLabels = { utf8: 'utf-8', utf16le: 'utf-16le', utf16be: 'utf-16be' } as const;
+
 /**
  * Decodes a file's byte chunks to text in the resolved encoding, dropping the byte-order mark.
  * UTF-8 and UTF-16 are decoded with `fatal: true`: an invalid sequence throws naming its line.
@@ -149,9 +152,7 @@ export class ChunkDecoder {
     readonly encoding: ResolvedEncoding,
   ) {
     this.decoder =
-      encoding === 'latin1'
-        ? undefined
-        : new TextDecoder(encoding === 'utf8' ? 'utf-8' : encoding, { fatal: true, ignoreBOM: false });
+      encoding === 'latin1' ? undefined : new TextDecoder(decoderLabels[encoding], { fatal: true, ignoreBOM: false });
   }
 
   decode(chunk: Buffer, final = false): string {

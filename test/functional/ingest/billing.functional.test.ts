@@ -5,13 +5,16 @@ import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { costPerGb, monthToDateSpend } from '../../../analytics/queries/index.ts';
+import { migrate } from '../../../analytics/schema/index.ts';
+import { createStore, ident, sql, type Store } from '../../../core/store/index.ts';
 import { createBus } from '../../../core/bus/index.ts';
 import { loadConfig, Topology } from '../../../core/config/index.ts';
 import { createRegistry, metricValues } from '../../../core/metrics.ts';
 import { costRecord, decodeRecords, type CostRecord } from '../../../core/records/index.ts';
 import type { Bus, BusMessage } from '../../../core/bus/types.ts';
-import { createBillingImporter, importFile, type ImportSummary } from '../../../ingest/billing/index.ts';
+import { createBillingImporter, createLinkMapper, importFile, type ImportSummary } from '../../../ingest/billing/index.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'billing');
@@ -418,5 +421,89 @@ describe('worker threads', () => {
       expect(t.rows).toBe(u.rows);
       expect(t.cost).toBeCloseTo(u.cost, 9);
     }
+  });
+});
+
+describe('restatement on the real ClickHouse server', () => {
+  const cur2 = fixture('aws_cur2_sample.csv');
+  const topology = new Topology(loadConfig(undefined, {}).root);
+  let store: Store;
+
+  beforeAll(async () => {
+    store = createStore({ kind: 'server', url: requireService('clickhouse'), path: '', database: uniqueName('billing') });
+    await store.start();
+    await migrate(store);
+  });
+  afterAll(async () => {
+    await store.exec(sql`DROP DATABASE IF EXISTS ${ident(store.database)}`);
+    await store.stop();
+  });
+
+  /** Imports a file with the given import time and INSERTs its lines (one INSERT, one part). */
+  async function importInto(file: string, importedAt: number): Promise<ImportSummary> {
+    const rows: Record<string, unknown>[] = [];
+    const summary = await importFile(file, {
+      importedAt,
+      linkMapper: createLinkMapper(topology, [], true),
+      onBatch: (b) => void rows.push(...b.map((r) => costRecord.toRow(r))),
+    });
+    await store.insert('costs_raw', rows);
+    return summary;
+  }
+
+  it('a re-export with corrected costs replaces the earlier lines in cost_daily, costPerGb and monthToDateSpend, before any merge', async () => {
+    const text = readFileSync(cur2, 'utf8');
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    const [header, ...lines] = text.trimEnd().split('\n');
+    // The same charge twice in one file (e.g. two identical NAT gateway hours): two lines, both count.
+    const original = join(tmp, 'cur2-original.csv');
+    writeFileSync(original, [header, ...lines, lines.at(-1)].join('\n') + '\n');
+    const originalTotal =
+      rows.reduce((s, r) => s + Number(r.line_item_unblended_cost), 0) + Number(rows.at(-1)!.line_item_unblended_cost);
+
+    // AWS re-issues the month: new identity_line_item_ids, the inter-region line's cost corrected.
+    const corrected = lines.map((line) =>
+      line
+        .replace(/^[a-z0-9]{12},/, (id) => `r${id.slice(1)}`)
+        .replace(
+          /,EUC1-USE1-AWS-Out-Bytes,(.*?),USD,([\d.]+),([\d.]+),/,
+          (m, mid: string, rate: string) => `,EUC1-USE1-AWS-Out-Bytes,${mid},USD,${rate},99.5,`,
+        ),
+    );
+    expect(corrected.join('\n')).toContain(',99.5,');
+    const restated = join(tmp, 'cur2-restated.csv');
+    writeFileSync(restated, [header, ...corrected, corrected.at(-1)].join('\n') + '\n');
+    const interRegion = rows.find((r) => r.line_item_usage_type === 'EUC1-USE1-AWS-Out-Bytes')!;
+    const restatedTotal = originalTotal - Number(interRegion.line_item_unblended_cost) + 99.5;
+    expect(restatedTotal).not.toBeCloseTo(originalTotal, 3);
+
+    // The restatement is inserted first and the older export after it: the version decides, not the order.
+    const second = await importInto(restated, Date.UTC(2024, 10, 5));
+    const first = await importInto(original, Date.UTC(2024, 10, 3));
+    expect(first).toMatchObject({ imported: rows.length + 1, bad: 0 });
+    expect(second).toMatchObject({ imported: rows.length + 1, bad: 0 });
+
+    const [stored] = await store.query<{ n: number; lines: number; cost: number }>(
+      sql`SELECT count() AS n, uniqExact(line_id) AS lines, (SELECT sum(cost) FROM ${ident(store.database)}.costs_raw FINAL) AS cost FROM ${ident(store.database)}.costs_raw`,
+    );
+    expect(Number(stored!.n)).toBe(2 * (rows.length + 1)); // both versions still stored: nothing merged yet
+    expect(Number(stored!.lines)).toBe(rows.length + 1);
+    expect(Number(stored!.cost)).toBeCloseTo(restatedTotal, 6);
+
+    const [daily] = await store.query<{ cost: number }>(sql`SELECT sum(cost) AS cost FROM ${ident(store.database)}.cost_daily`);
+    expect(Number(daily!.cost)).toBeCloseTo(restatedTotal, 6);
+    const october = { from: Date.UTC(2024, 9, 1), to: Date.UTC(2024, 10, 1) };
+    const perGb = await costPerGb(store, { range: october });
+    expect(perGb.reduce((s, r) => s + r.cost, 0)).toBeCloseTo(restatedTotal, 6);
+    const mtd = await monthToDateSpend(store, { now: Date.UTC(2024, 9, 31, 12) });
+    expect(mtd.reduce((s, r) => s + r.month_to_date, 0)).toBeCloseTo(restatedTotal, 6);
+
+    // After the merge only the newest version of each line is left.
+    await store.exec(sql`OPTIMIZE TABLE ${ident(store.database)}.costs_raw FINAL`);
+    const [merged] = await store.query<{ n: number; cost: number }>(
+      sql`SELECT count() AS n, sum(cost) AS cost FROM ${ident(store.database)}.costs_raw`,
+    );
+    expect(Number(merged!.n)).toBe(rows.length + 1);
+    expect(Number(merged!.cost)).toBeCloseTo(restatedTotal, 6);
   });
 });
