@@ -6,6 +6,7 @@
  *  - An actuator down past the commit-confirm window on a 1.4 + 1.5 change set: the 1.5 router went
  *    back on its own, the 1.4 one kept the change; the restarted actuator rolls the 1.4 router back
  *    before anything else (no bake, no guard on a half-changed network).
+ *  - A router someone else changed meanwhile (drift): the restarted actuator stops for a human.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +127,37 @@ describe('rollout lease: restarts and the commit-confirm window', () => {
       const why = second.lines.find((l) => l.event === 'failed');
       expect(why?.detail).toContain('"reverted":["onprem-nyc"]');
       for (const s of SITES) expect(rig.lab.router(s).pendingConfirm()).toBeUndefined();
+    } finally {
+      await rig.stop();
+    }
+  }, 120_000);
+  it('a router changed by someone else while the actuator was down: drift stops the rollout, nothing overwritten', async () => {
+    const rig = await startLab(testRoot());
+    try {
+      const prefix = uniqueName('pplease');
+      const queuePrefix = uniqueName('ppleaseq');
+      prefixes.push(prefix, queuePrefix);
+      const p = shifted(weightProposal(), 66);
+      const before = running(rig.lab);
+      const first = runActuatorChild(spec(rig, { prefix, queuePrefix, proposal: p, bakeS: 30 }));
+      await first.waitFor((l) => l.event === 'baking' && l.step === 0);
+      await first.kill9();
+      // An operator edits a weight the rollout wrote on aws-use1.
+      const aws = rig.lab.router('aws-use1');
+      const ours = aws.runningCommands().find((l) => !before['aws-use1']!.includes(l) && / weight '\d+'$/.test(l));
+      expect(ours).toBeDefined();
+      const theirs = ours!.replace(/'\d+'$/, "'7'");
+      aws.applyCommands([theirs]);
+      const atRestart = revisions(rig);
+      const second = runActuatorChild(spec(rig, { prefix, queuePrefix }));
+      const fin = await second.waitFor(isFinal, 90_000);
+      await second.exited;
+      const mine = fin.final?.find((f) => f.id === p.id);
+      expect(mine?.status).toBe('failed');
+      expect(mine?.error).toMatch(/drift on resume: aws-use1/);
+      expect(aws.runningCommands()).toContain(theirs);
+      expect(delta(revisions(rig), atRestart)).toEqual({ 'onprem-nyc': 0, 'aws-use1': 0, 'onprem-fra': 0 });
+      expect(second.lines.filter((l) => ['baking', 'step-applied', 'rolled-back'].includes(l.event ?? ''))).toEqual([]);
     } finally {
       await rig.stop();
     }
