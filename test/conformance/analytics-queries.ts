@@ -16,6 +16,10 @@ export function queriesConformance(name: string, factory: () => Store): void {
     const minute = 60_000;
     // Recent enough that TTL (raw 15 days) never removes the rows during the test.
     const base = Math.floor(Date.now() / hour) * hour - 4 * hour;
+    // Billing lines fall in the month before base's (cost TTL is 730 days: a fixed month would expire).
+    const baseDate = new Date(base);
+    const costDay = (day: number): number => Date.UTC(baseDate.getUTCFullYear(), baseDate.getUTCMonth() - 1, day);
+    const costMonthDays = (Date.UTC(baseDate.getUTCFullYear(), baseDate.getUTCMonth(), 1) - costDay(1)) / 86_400_000;
     const sites = ['nyc', 'fra', 'hk'];
     const classes = ['gold', 'bronze'];
     const links = ['l1', 'l2', 'l3'];
@@ -112,8 +116,8 @@ export function queriesConformance(name: string, factory: () => Store): void {
       const cost = (day: number, line: string, amount: number) =>
         costRecord.toRow({
           line_id: line,
-          usage_start: Date.UTC(2026, 10, day),
-          usage_end: Date.UTC(2026, 10, day + 1),
+          usage_start: costDay(day),
+          usage_end: costDay(day + 1),
           provider: 'aws',
           category: 'internet-egress',
           usage_quantity: 10,
@@ -236,13 +240,13 @@ export function queriesConformance(name: string, factory: () => Store): void {
     });
 
     it('cost per GB and month-to-date spend with projection (re-imported lines replace)', async () => {
-      const spend = await q.monthToDateSpend(store, { now: Date.UTC(2026, 10, 20, 0, 0, 0) });
+      const spend = await q.monthToDateSpend(store, { now: costDay(20) });
       expect(spend).toHaveLength(1);
       expect(spend[0]).toMatchObject({ provider: 'aws', link: 'l1', currency: 'USD' });
       expect(spend[0]!.month_to_date).toBeCloseTo(19 * 10 + 10, 9);
-      expect(spend[0]!.projected).toBeCloseTo((200 * 30) / 19, 6);
+      expect(spend[0]!.projected).toBeCloseTo((200 * costMonthDays) / 19, 6);
 
-      const range = { from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 10, 3) };
+      const range = { from: costDay(1), to: costDay(3) };
       const costs = await q.costPerGb(store, { range });
       expect(costs).toEqual([{ provider: 'aws', link: 'l1', currency: 'USD', cost: 20, gb: 0, cost_per_gb: null }]);
       const day = 86_400_000;
