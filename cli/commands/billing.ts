@@ -4,19 +4,29 @@ import { loadConfig, Topology } from '../../core/config/index.ts';
 import { createRegistry } from '../../core/metrics.ts';
 import { billingConfigSchema } from '../../ingest/billing/config.ts';
 import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
-import { billingFormats, createBillingImporter, type BillingFormat, type ImportProgress } from '../../ingest/billing/index.ts';
+import {
+  billingEncodings,
+  billingFormats,
+  createBillingImporter,
+  type BillingEncoding,
+  type BillingFormat,
+  type ImportProgress,
+} from '../../ingest/billing/index.ts';
 
 export const summary = 'import cloud billing exports: `billing import <files…>` (FOCUS, AWS CUR / CUR 2.0, GCP, Azure)';
 
-const usage = `usage: pathpilot billing import [--format FORMAT] [-c FILE] [--dry-run] [--show-bad N] <files…>
+const usage = `usage: pathpilot billing import [--format FORMAT] [--encoding ENC] [-c FILE] [--dry-run] [--show-bad N] <files…>
 
 Streams billing exports (CSV, GCP JSON lines; .gz is read as gzip) into cost records and publishes
 them on the configured bus (services.bus; KAFKA_BROKERS switches to Kafka). Data-transfer lines are
 classified (internet-egress, inter-region, inter-zone, interconnect) and mapped to topology links.
-Re-importing a file publishes the same line ids, so nothing is counted twice downstream.
+A line's id comes from the columns that identify the charge, not its amounts: re-importing a file,
+or a re-export that corrects costs, replaces the earlier lines downstream instead of adding to them.
 Progress goes to stderr, bad rows as file:line: reason, the summary to stdout.
 
   --format FORMAT  auto (default), ${billingFormats.join(', ')}
+  --encoding ENC   auto (default: a byte-order mark, else UTF-8; invalid UTF-8 refuses the file),
+                   ${billingEncodings.filter((e) => e !== 'auto').join(', ')}
   -c, --config     pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
   --dry-run        read and summarize only; publish nothing
   --show-bad N     bad rows printed per file (default 20; all are counted)
@@ -41,6 +51,7 @@ async function runImport(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       format: { type: 'string', default: 'auto' },
+      encoding: { type: 'string', default: 'auto' },
       config: { type: 'string', short: 'c' },
       'dry-run': { type: 'boolean', default: false },
       'show-bad': { type: 'string', default: '20' },
@@ -53,6 +64,13 @@ async function runImport(args: string[]): Promise<number> {
   if (format !== 'auto' && !billingFormats.includes(format)) {
     process.stderr.write(
       `pathpilot billing: --format must be auto or one of ${billingFormats.join(', ')}, got "${values.format}"\n`,
+    );
+    return 2;
+  }
+  const encoding = values.encoding as BillingEncoding;
+  if (!billingEncodings.includes(encoding)) {
+    process.stderr.write(
+      `pathpilot billing: --encoding must be one of ${billingEncodings.join(', ')}, got "${values.encoding}"\n`,
     );
     return 2;
   }
@@ -90,7 +108,7 @@ async function runImport(args: string[]): Promise<number> {
   let failed = 0;
   try {
     await importer.start();
-    const summaries = await importer.importFiles(positionals, { format, onProgress });
+    const summaries = await importer.importFiles(positionals, { format, encoding, onProgress });
     if (tty) process.stderr.write('\r\x1b[2K');
     const totals = new Map<string, { provider: string; category: string; currency: string; cost: number; rows: number }>();
     for (const s of summaries) {

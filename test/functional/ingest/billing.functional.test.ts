@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -505,5 +507,37 @@ describe('restatement on the real ClickHouse server', () => {
     );
     expect(Number(merged!.n)).toBe(rows.length + 1);
     expect(Number(merged!.cost)).toBeCloseTo(restatedTotal, 6);
+  });
+});
+
+describe('pathpilot billing import --encoding', () => {
+  const root = join(import.meta.dirname, '..', '..', '..');
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+        cwd: root,
+        timeout: 60_000,
+        env: { ...process.env, KAFKA_BROKERS: '' },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  it('refuses a Latin-1 export without the flag (naming the line), imports it with --encoding latin1', async () => {
+    const text = readFileSync(fixture('azure_cost_export_sample.csv'), 'utf8').replace('netops-prod', 'netops-zürich');
+    const file = join(tmp, 'azure-latin1.csv');
+    writeFileSync(file, Buffer.from(text, 'latin1'));
+    const refused = await cli(['billing', 'import', '--dry-run', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${file}: not imported: ${file}:2: not valid UTF-8 (byte 0xFC)`);
+    const declared = await cli(['billing', 'import', '--dry-run', '--encoding', 'latin1', file]);
+    expect(declared.code).toBe(0);
+    expect(declared.stdout).toMatch(/azure-latin1\.csv: azure, 7 rows, 7 imported, 0 bad/);
+    const unknown = await cli(['billing', 'import', '--encoding', 'ebcdic', file]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--encoding must be one of auto, utf8, utf16le, utf16be, latin1/);
   });
 });
