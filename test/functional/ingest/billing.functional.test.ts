@@ -426,6 +426,44 @@ describe('worker threads', () => {
   });
 });
 
+describe('worker threads and encodings', () => {
+  it('refuse a Latin-1 file before publishing anything, and read it when declared, with the single-threaded ids', async () => {
+    const text = readFileSync(focusSample, 'utf8');
+    const [header, ...body] = text.trimEnd().split('\n');
+    const lines = [header!];
+    for (let c = 0; c < 3; c++) lines.push(...body);
+    lines[2500] = lines[2500]!.replace(/"SunBird"/, '"Sünbird"');
+    const file = join(tmp, 'parallel-latin1.csv');
+    writeFileSync(file, Buffer.from(lines.join('\n') + '\n', 'latin1'));
+    const published: BusMessage[] = [];
+    const bus: Bus = {
+      kind: 'memory',
+      start: async () => {},
+      stop: async () => {},
+      ensureTopics: async () => {},
+      publish: async (_topic, messages) => void published.push(...messages),
+      subscribe: async () => ({ stop: async () => {}, pause: () => {}, resume: () => {} }),
+      deleteTopics: async () => {},
+    };
+    const parallel = createBillingImporter(
+      { registry: createRegistry(), bus },
+      { workers: 2, parallel_min_bytes: 0, records_per_message: 250 },
+    );
+    await parallel.start();
+    const [refused] = await parallel.importFiles([file]);
+    expect(refused!.error).toMatch(/parallel-latin1\.csv:2501: not valid UTF-8 \(byte 0xFC\)/);
+    expect(published).toHaveLength(0);
+
+    const [read] = await parallel.importFiles([file], { encoding: 'latin1' });
+    expect(read).toMatchObject({ rows: 3000, imported: 3000, bad: 0 });
+    const fromWorkers = published.flatMap((m) => decodeRecords(m.value).map((r) => costRecord.parse(r)));
+    const single = await collect(file, { encoding: 'latin1' });
+    const ids = (rs: CostRecord[]) => rs.map((r) => r.line_id).sort();
+    expect(new Set(ids(fromWorkers)).size).toBe(3000);
+    expect(ids(fromWorkers)).toEqual(ids(single.records));
+  });
+});
+
 describe('restatement on the real ClickHouse server', () => {
   const cur2 = fixture('aws_cur2_sample.csv');
   const topology = new Topology(loadConfig(undefined, {}).root);
