@@ -152,6 +152,15 @@ describe('configuration', () => {
     expect(err.message).toMatch(/paths\[0\]\.links\[0\]: unknown link "nyc-use1-dxx"/);
   });
 
+  it('reports a key set twice in one mapping with both lines', () => {
+    const text = example.replace('  max_utilization: 0.8', '  max_utilization: 0.8\n  max_utilization: 0.9');
+    const err = configErrorOf(() => loadConfigText(text, 'p.yaml'));
+    const first = text.split('\n').indexOf('  max_utilization: 0.8') + 1;
+    expect(err.issues).toEqual([`p.yaml:${first + 1}: duplicate key "max_utilization" (first set at line ${first})`]);
+    // The same key in different mappings is fine.
+    expect(loadConfigText(example, 'p.yaml').root.sites).toHaveLength(7);
+  });
+
   it('reports YAML syntax errors with a line', () => {
     const err = configErrorOf(() => loadConfigText('sites:\n  - id: a\n   bad: [', 'x.yaml'));
     expect(err.issues[0]).toMatch(/^x\.yaml:\d+: /);
