@@ -14,7 +14,18 @@ import { flowRecord, ifaceRecord } from '../../core/records/index.ts';
 import { flowCollectorConfigSchema, type FlowCollectorConfig } from './config.ts';
 import { createFlowMetrics, type FlowMetrics } from './metrics.ts';
 import { FlowPipeline, type IngestOutcome, type SealedMessage } from './pipeline.ts';
+import type { LimitCounts, LimitReason } from './types.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
+
+const limitMessages: Record<LimitReason, string> = {
+  template_fields: 'flow template refused: more fields than templates.max_fields',
+  template_density: 'flow template refused: fewer record bytes per field than templates.min_bytes_per_field',
+  templates_per_domain: 'flow templates evicted: an exporter domain exceeded templates.max_per_domain',
+  template_fields_total: 'flow templates evicted: the cache exceeded templates.max_total_fields',
+  template_ttl: 'flow templates forgotten: unused for longer than templates.ttl_ms',
+  pending_sets: 'data sets waiting for a template dropped: templates.pending_limit reached',
+  pending_bytes: 'data sets waiting for a template dropped: pending byte budget reached',
+};
 
 export interface FlowCollectorDeps {
   bus: Bus;
@@ -110,7 +121,16 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
     return true;
   };
 
-  function countOutcome(o: IngestOutcome): void {
+  /** Counts bounds that acted and says so in the log, at most a few lines per bound per 10 s. */
+  function countLimits(limits: LimitCounts, exporter?: string): void {
+    for (const [limit, n] of Object.entries(limits)) {
+      if (!n) continue;
+      metrics.limited.inc({ limit }, n);
+      warn(`limit:${limit}`, { limit, count: n, exporter }, limitMessages[limit as LimitReason]);
+    }
+  }
+
+  function countOutcome(o: IngestOutcome, exporter: string): void {
     totals.datagrams++;
     if (o.flows > 0) {
       metrics.records.inc({ kind: 'flow' }, o.flows);
@@ -122,6 +142,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
     }
     for (const e of o.errors) countError(e, 1);
     if (o.defaultRated > 0) metrics.defaultRated.inc(o.defaultRated);
+    countLimits(o.limits, exporter);
   }
 
   function countError(reason: string, n: number): void {
@@ -185,7 +206,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       workers[i]!.postMessage({ type: 'datagram', buf, exporter, at: receivedAt } satisfies ToWorker);
       return;
     }
-    countOutcome(pipeline.ingest(buf, exporter, receivedAt, admit));
+    countOutcome(pipeline.ingest(buf, exporter, receivedAt, admit), exporter);
   }
 
   function onWorkerMessage(worker: number, msg: FromWorker): void {
@@ -204,10 +225,16 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       if (msg.defaultRated > 0) metrics.defaultRated.inc(msg.defaultRated);
       for (const [k, v] of Object.entries(msg.errors)) countError(k, v);
       if (msg.expired > 0) countError('template_missing', msg.expired);
-      workerGauges.set(worker, { templates: msg.templates, pending: msg.pending });
+      countLimits(msg.limits);
+      workerGauges.set(worker, {
+        templates: msg.templates,
+        templateFields: msg.templateFields,
+        pending: msg.pending,
+        pendingBytes: msg.pendingBytes,
+      });
     }
   }
-  const workerGauges = new Map<number, { templates: number; pending: number }>();
+  const workerGauges = new Map<number, { templates: number; templateFields: number; pending: number; pendingBytes: number }>();
 
   async function startWorkers(): Promise<void> {
     const init: WorkerInit = { config, root: deps.root };
@@ -299,20 +326,29 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       }
       if (workers.length > 0) {
         for (const w of workers) w.postMessage({ type: 'tick', now: clock.now() } satisfies ToWorker);
-        let t = 0;
-        let p = 0;
+        const sum = { templates: 0, templateFields: 0, pending: 0, pendingBytes: 0 };
         for (const g of workerGauges.values()) {
-          t += g.templates;
-          p += g.pending;
+          sum.templates += g.templates;
+          sum.templateFields += g.templateFields;
+          sum.pending += g.pending;
+          sum.pendingBytes += g.pendingBytes;
         }
-        metrics.templates.set(t);
-        metrics.pending.set(p);
+        metrics.templates.set(sum.templates);
+        metrics.templateFields.set(sum.templateFields);
+        metrics.pending.set(sum.pending);
+        metrics.pendingBytes.set(sum.pendingBytes);
       } else {
-        const expired = pipeline.expire(clock.now());
+        const now = clock.now();
+        const expired = pipeline.expire(now);
         if (expired > 0) countError('template_missing', expired);
+        const stale = pipeline.expireTemplates(now);
+        if (stale > 0) countLimits({ template_ttl: stale });
         pipeline.flush();
-        metrics.templates.set(pipeline.decoder.templates.templateCount());
-        metrics.pending.set(pipeline.decoder.templates.pendingCount());
+        const cache = pipeline.decoder.templates;
+        metrics.templates.set(cache.templateCount());
+        metrics.templateFields.set(cache.fieldCount());
+        metrics.pending.set(cache.pendingCount());
+        metrics.pendingBytes.set(cache.pendingBytes());
       }
       metrics.buffered.set(buffered());
     }

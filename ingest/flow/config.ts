@@ -58,9 +58,43 @@ export const flowCollectorConfigSchema = z
         pending_ttl_ms: z.number().int().min(0).default(10_000),
         /** Data sets kept waiting per (exporter, domain); 0 = count them as template_missing at once. */
         pending_limit: z.number().int().min(0).default(256),
+        /** Bytes of data sets kept waiting per (exporter, domain), and across all exporters. */
+        pending_domain_bytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(1024 * 1024),
+        pending_total_bytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(16 * 1024 * 1024),
+        /**
+         * Bounds on what exporters can make the collector hold (docs/notes/ingest.md: real exporters
+         * stay far inside them). A template beyond max_fields or declaring fewer than
+         * min_bytes_per_field record bytes per field is refused (`bad_template`).
+         */
+        max_fields: z.number().int().min(16).max(16_384).default(512),
+        min_bytes_per_field: z.number().min(0).max(4).default(0.5),
+        /** Templates per (exporter, domain): the least recently used is evicted beyond it. */
+        max_per_domain: z.number().int().min(1).default(256),
+        /** Fields held across all templates (the cache's memory bound; ~40 bytes each). */
+        max_total_fields: z.number().int().min(1024).default(1_000_000),
+        /** A template neither refreshed nor used for this long is forgotten, ms. */
+        ttl_ms: z.number().int().min(1000).default(3_600_000),
       })
       .strict()
-      .default({ pending_ttl_ms: 10_000, pending_limit: 256 }),
+      .default({
+        pending_ttl_ms: 10_000,
+        pending_limit: 256,
+        pending_domain_bytes: 1024 * 1024,
+        pending_total_bytes: 16 * 1024 * 1024,
+        max_fields: 512,
+        min_bytes_per_field: 0.5,
+        max_per_domain: 256,
+        max_total_fields: 1_000_000,
+        ttl_ms: 3_600_000,
+      }),
     /** Kafka topics (default: the record definitions' `pathpilot.flow.v1` / `pathpilot.iface.v1`). */
     topics: z
       .object({ flow: z.string().min(1).optional(), iface: z.string().min(1).optional() })

@@ -14,7 +14,10 @@ export interface FlowMetrics extends StageMetrics {
   defaultRated: ReturnType<typeof counter>;
   buffered: ReturnType<typeof gauge>;
   templates: ReturnType<typeof gauge>;
+  templateFields: ReturnType<typeof gauge>;
   pending: ReturnType<typeof gauge>;
+  pendingBytes: ReturnType<typeof gauge>;
+  limited: ReturnType<typeof counter<'limit'>>;
 }
 
 export function createFlowMetrics(registry: Registry): FlowMetrics {
@@ -31,6 +34,19 @@ export function createFlowMetrics(registry: Registry): FlowMetrics {
     ),
     buffered: gauge(registry, `${p}_buffered_records`, 'Records waiting for the bus (open batches + queued messages)'),
     templates: gauge(registry, `${p}_templates`, 'NetFlow v9/IPFIX templates known'),
+    templateFields: gauge(
+      registry,
+      `${p}_template_fields`,
+      'Fields declared by the templates held (bounded by templates.max_total_fields)',
+    ),
     pending: gauge(registry, `${p}_pending_data_sets`, 'Data sets waiting for their template'),
+    pendingBytes: gauge(registry, `${p}_pending_bytes`, 'Bytes of data sets waiting for their template'),
+    limited: counter(
+      registry,
+      `${p}_limited_total`,
+      'Times a bound on exporter-controlled state acted: template_fields, template_density (templates refused), ' +
+        'templates_per_domain, template_fields_total (LRU evictions), template_ttl, pending_sets, pending_bytes',
+      ['limit'],
+    ),
   };
 }

@@ -1,13 +1,12 @@
 import type { FlowRecord } from '../../core/records/index.ts';
 import { ipv4At, ipv6At } from './addr.ts';
 import {
-  compileTemplate,
+  PlanBuilder,
   VARIABLE_LENGTH,
   type DomainState,
   type SetHeader,
   type Template,
   type TemplateCache,
-  type TemplateField,
 } from './templates.ts';
 import { countLimit, DecodeFault, need, readUint, validTime, type DatagramMeta, type DecodeResult } from './types.ts';
 
@@ -160,11 +159,12 @@ function readTemplates(
       out.errors.push('bad_template');
       continue;
     }
-    const fields: TemplateField[] = [];
+    need(buf, off, fieldCount * 4, `${header.format} template ${id} fields`);
+    const plan = new PlanBuilder(fieldCount);
     for (let i = 0; i < fieldCount; i++) {
-      need(buf, off, 4, `${header.format} template ${id} field ${i}`);
-      let fid = buf.readUInt16BE(off);
-      const length = buf.readUInt16BE(off + 2);
+      if (off + 4 > buf.length) need(buf, off, 4, `${header.format} template ${id} field ${i}`);
+      let fid = (buf[off]! << 8) | buf[off + 1]!;
+      const length = (buf[off + 2]! << 8) | buf[off + 3]!;
       off += 4;
       let enterprise = 0;
       if (ipfix && fid & 0x8000) {
@@ -177,10 +177,9 @@ function readTemplates(
         throw new DecodeFault('bad_template', `netflow v9: template ${id} field ${i} is invalid`);
       }
       // v9 scope fields are scope types (System, Interface, …), not elements: never read them as such.
-      if (!ipfix && i < scopeCount) fid = 0;
-      fields.push({ id: fid, length, enterprise });
+      plan.add(!ipfix && i < scopeCount ? 0 : fid, length, enterprise);
     }
-    const template = compileTemplate(id, fields, scopeCount, meta.receivedAt);
+    const template = plan.build(id, scopeCount, meta.receivedAt);
     if (template.minLength < fieldCount * opts.cache.minBytesPerField) {
       countLimit(out.limits, 'template_density');
       out.errors.push('bad_template');

@@ -12,6 +12,7 @@ import {
 import type { FlowCollectorConfig } from './config.ts';
 import { FlowDecoder } from './decode.ts';
 import { Enricher } from './enrich.ts';
+import type { LimitCounts } from './types.ts';
 
 /** One Kafka message ready to publish: a MessagePack batch of records of one kind from one exporter. */
 export interface SealedMessage {
@@ -30,6 +31,8 @@ export interface IngestOutcome {
   defaultRated: number;
   ifaces: number;
   errors: string[];
+  /** Bounds on exporter-controlled state that acted (template limits, LRU evictions, pending budget). */
+  limits: LimitCounts;
 }
 
 const flowSchema = schemaId(flowRecord);
@@ -56,9 +59,17 @@ export class FlowPipeline {
   ) {
     const rates = config.sampling.exporters;
     const def = config.sampling.default;
+    const t = config.templates;
     this.decoder = new FlowDecoder({
-      pendingTtlMs: config.templates.pending_ttl_ms,
-      pendingLimit: config.templates.pending_limit,
+      pendingTtlMs: t.pending_ttl_ms,
+      pendingLimit: t.pending_limit,
+      pendingDomainBytes: t.pending_domain_bytes,
+      pendingTotalBytes: t.pending_total_bytes,
+      maxTemplateFields: t.max_fields,
+      minBytesPerField: t.min_bytes_per_field,
+      maxTemplatesPerDomain: t.max_per_domain,
+      maxTotalFields: t.max_total_fields,
+      templateTtlMs: t.ttl_ms,
       defaultSamplingRate: (exporter) => rates[exporter] ?? def,
     });
     this.enricher = root && config.enrich ? new Enricher(new Topology(root)) : undefined;
@@ -92,7 +103,7 @@ export class FlowPipeline {
         this.add(this.ifaceBatches, 'iface', key, i);
       }
     }
-    return { flows: r.flows.length, ifaces: r.ifaces.length, errors: r.errors, defaultRated: r.defaultRated };
+    return { flows: r.flows.length, ifaces: r.ifaces.length, errors: r.errors, defaultRated: r.defaultRated, limits: r.limits };
   }
 
   private add<T extends object>(map: Map<string, T[]>, kind: 'flow' | 'iface', key: string, rec: T): void {
@@ -132,5 +143,10 @@ export class FlowPipeline {
   /** Drops data sets that waited too long for their template; returns how many. */
   expire(now: number): number {
     return this.decoder.templates.expirePending(now);
+  }
+
+  /** Forgets templates past their TTL (unused, not refreshed); returns how many. */
+  expireTemplates(now: number): number {
+    return this.decoder.templates.expireTemplates(now);
   }
 }

@@ -45,53 +45,77 @@ export interface Template {
   lastUsed: number;
 }
 
-/** Elements `decodeDataSet` reads; every other element is skipped by length. */
-const READ_ELEMENTS = new Set([
+/** Elements `decodeDataSet` reads (1 = read); every other element is skipped by length. */
+const READ_ELEMENT = new Uint8Array(65_536);
+for (const id of [
   1, 2, 4, 5, 6, 7, 8, 10, 11, 12, 14, 15, 16, 17, 18, 21, 22, 27, 28, 34, 48, 50, 62, 63, 85, 86, 150, 151, 152, 153, 154, 155,
   156, 157, 158, 159, 160, 195, 231, 298, 302, 305, 306, 309, 310, 311,
-]);
+])
+  READ_ELEMENT[id] = 1;
 
-export function compileTemplate(id: number, fields: readonly TemplateField[], scopeCount: number, at = 0): Template {
-  const codes: number[] = [];
-  const lengths: number[] = [];
-  let minLength = 0;
-  let variable = false;
-  for (const f of fields) {
-    if (f.length === 0) continue;
-    const code = f.enterprise === 0 && READ_ELEMENTS.has(f.id) ? f.id : 0;
-    if (f.length === VARIABLE_LENGTH) {
-      variable = true;
-      minLength += 1;
-      codes.push(code);
-      lengths.push(VARIABLE_LENGTH);
-      continue;
+/**
+ * Builds a template's plan field by field as the template set is parsed (no per-field objects: a
+ * template datagram of 16k fields costs 16k array writes).
+ */
+export class PlanBuilder {
+  private readonly codes: Uint16Array;
+  private readonly lengths: Uint16Array;
+  private steps = 0;
+  private minLength = 0;
+  private variable = false;
+
+  constructor(private readonly fieldCount: number) {
+    this.codes = new Uint16Array(fieldCount);
+    this.lengths = new Uint16Array(fieldCount);
+  }
+
+  add(id: number, length: number, enterprise: number): void {
+    if (length === 0) return;
+    const code = enterprise === 0 && READ_ELEMENT[id] === 1 ? id : 0;
+    const codes = this.codes;
+    const lengths = this.lengths;
+    if (length === VARIABLE_LENGTH) {
+      this.variable = true;
+      this.minLength += 1;
+      codes[this.steps] = code;
+      lengths[this.steps++] = VARIABLE_LENGTH;
+      return;
     }
-    minLength += f.length;
-    const last = codes.length - 1;
-    // Merge into the previous skip when the sum still fits a fixed length (below the variable marker).
+    this.minLength += length;
+    const last = this.steps - 1;
+    // Merge into the previous skip while the sum stays a fixed length (below the variable marker).
     if (
       code === 0 &&
       last >= 0 &&
       codes[last] === 0 &&
       lengths[last] !== VARIABLE_LENGTH &&
-      lengths[last]! + f.length < VARIABLE_LENGTH
+      lengths[last]! + length < VARIABLE_LENGTH
     ) {
-      lengths[last] = lengths[last]! + f.length;
-      continue;
+      lengths[last] = lengths[last]! + length;
+      return;
     }
-    codes.push(code);
-    lengths.push(f.length);
+    codes[this.steps] = code;
+    lengths[this.steps++] = length;
   }
-  return {
-    id,
-    scopeCount,
-    codes: Uint16Array.from(codes),
-    lengths: Uint16Array.from(lengths),
-    fieldCount: fields.length,
-    minLength,
-    variable,
-    lastUsed: at,
-  };
+
+  build(id: number, scopeCount: number, at: number): Template {
+    return {
+      id,
+      scopeCount,
+      codes: this.codes.slice(0, this.steps),
+      lengths: this.lengths.slice(0, this.steps),
+      fieldCount: this.fieldCount,
+      minLength: this.minLength,
+      variable: this.variable,
+      lastUsed: at,
+    };
+  }
+}
+
+export function compileTemplate(id: number, fields: readonly TemplateField[], scopeCount: number, at = 0): Template {
+  const plan = new PlanBuilder(fields.length);
+  for (const f of fields) plan.add(f.id, f.length, f.enterprise);
+  return plan.build(id, scopeCount, at);
 }
 
 export interface PendingSet {

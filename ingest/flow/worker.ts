@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { RootConfig } from '../../core/config/index.ts';
 import type { FlowCollectorConfig } from './config.ts';
 import { FlowPipeline, type SealedMessage } from './pipeline.ts';
+import { countLimit, type LimitCounts, type LimitReason } from './types.ts';
 
 export interface WorkerInit {
   config: FlowCollectorConfig;
@@ -25,8 +26,11 @@ export type FromWorker =
       defaultRated: number;
       errors: Record<string, number>;
       expired: number;
+      limits: LimitCounts;
       templates: number;
+      templateFields: number;
       pending: number;
+      pendingBytes: number;
     }
   | { type: 'flushed' }
   | { type: 'ready' };
@@ -42,6 +46,7 @@ if (port) {
   let defaultRated = 0;
   let expired = 0;
   let errors: Record<string, number> = {};
+  let limits: LimitCounts = {};
   const post = () => {
     if (out.length > 0) {
       const messages = out;
@@ -58,11 +63,15 @@ if (port) {
       defaultRated,
       errors,
       expired,
+      limits,
       templates: pipeline.decoder.templates.templateCount(),
+      templateFields: pipeline.decoder.templates.fieldCount(),
       pending: pipeline.decoder.templates.pendingCount(),
+      pendingBytes: pipeline.decoder.templates.pendingBytes(),
     } satisfies FromWorker);
     datagrams = flows = ifaces = defaultRated = expired = 0;
     errors = {};
+    limits = {};
   };
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'datagram') {
@@ -73,9 +82,12 @@ if (port) {
       ifaces += r.ifaces;
       defaultRated += r.defaultRated;
       for (const e of r.errors) errors[e] = (errors[e] ?? 0) + 1;
+      for (const [k, n] of Object.entries(r.limits)) countLimit(limits, k as LimitReason, n);
       post();
     } else if (msg.type === 'tick') {
       expired += pipeline.expire(msg.now);
+      const stale = pipeline.expireTemplates(msg.now);
+      if (stale > 0) countLimit(limits, 'template_ttl', stale);
       pipeline.flush();
       post();
       report();
