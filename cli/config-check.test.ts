@@ -8,6 +8,7 @@ import { ConfigError } from '../core/errors.ts';
 import { exampleConfigPath, rootConfigSchema } from '../core/config/index.ts';
 import { componentSchemas, loadCheckedConfig } from './config-check.ts';
 import { run as configCommand } from './commands/config.ts';
+import { run as startCommand } from './commands/start.ts';
 
 /** `config --check` validates the root and every component section, each problem with its line. */
 
@@ -97,6 +98,17 @@ describe('pathpilot config --check', () => {
       `pathpilot config: warning: ${path}:${lineOf(text, 'actuation:')}: actuation: deprecated: rename the section to "actuator" ` +
         '("actuation" and "actuator" configured one component: both now live in "actuator"); its keys were read as actuator.*\n',
     );
+  });
+
+  it('start --check validates the sections of roles it does not start', async () => {
+    const text = `${example}\noptimizer:\n  interval_s: "often"\n`;
+    const path = file(text);
+    const failure = await startCommand(['ingest', '--check', '-c', path]).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as ConfigError).issues).toEqual([
+      `${path}:${lineOf(text, 'interval_s: "often"')}: optimizer.interval_s: Invalid input: expected number, received string`,
+    ]);
+    expect(out).toBe('');
   });
 
   it('fails on an unknown section naming its line, with exit status 1', async () => {
