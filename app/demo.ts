@@ -18,7 +18,6 @@ import { createTwin, busSinks, type Twin, type TwinState } from '../lab/twin/ind
 import { adapterComponents, adapterHealth, apiAuthenticator, createApi, createShared, type Shared } from './runtime.ts';
 import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from './roles.ts';
 import { buildActuatorRole, type ActuatorRole } from './actuator-role.ts';
-import { consoleRoutes } from './console/routes.ts';
 
 export interface DemoOptions {
   scenario: string;
@@ -148,6 +147,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
     config.root.services.store.path = mkdtempSync(join(tmpdir(), 'pathpilot-chdb-'));
   const shared = createShared({ config, clock, log, env });
   const lab = await createVyosLabForTopology(shared.topology, { clock, env });
+  // The API's console shows each emulated router's config revision and URL.
+  shared.inProcess.lab = lab;
   // The actuator finds each emulated router through the site's api_url.
   for (const site of config.root.sites) site.router.api_url = lab.urls[site.id] ?? site.router.api_url;
 
@@ -172,7 +173,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const api = createApi(shared, auth, {
     port: options.apiPort,
     health: adapterHealth(shared),
-    plugins: [optimizerRoutesFor(shared, optimizerRole), actuator.routes, consoleRoutes({ shared, actuator, lab })],
+    plugins: [optimizerRoutesFor(shared, optimizerRole), actuator.routes],
   });
 
   let twin: Twin | undefined;

@@ -18,6 +18,8 @@ import { createRegistry, type Registry } from '../core/metrics.ts';
 import { createHttpServer, type RoutePlugin, type HealthCheck } from '../core/http/server.ts';
 import { TokenAuthenticator } from '../core/http/auth.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { VyosLab } from '../lab/vyos/index.ts';
+import { consoleRoutes, type ConsoleActuator } from './console/routes.ts';
 
 export const roleNames = ['ingest', 'sink', 'optimizer', 'actuator', 'api'] as const;
 export type RoleName = (typeof roleNames)[number];
@@ -42,6 +44,17 @@ export interface Shared {
   store: Store;
   queue: Queue;
   env: NodeJS.ProcessEnv;
+  /**
+   * Roles built in this process that others read in place: the actuator role registers itself here
+   * (buildActuatorRole) and the demo its emulated routers, so the API's console lists and decides
+   * through them instead of reading the store.
+   */
+  inProcess: InProcessRoles;
+}
+
+export interface InProcessRoles {
+  actuator?: ConsoleActuator;
+  lab?: VyosLab;
 }
 
 export function createShared(options: RuntimeOptions = {}): Shared {
@@ -61,6 +74,7 @@ export function createShared(options: RuntimeOptions = {}): Shared {
     store: createStore(services.store, { log: log.child({ component: 'store' }) }),
     queue: createQueue(services.queue, { log: log.child({ component: 'queue' }), registry, clock }),
     env,
+    inProcess: {},
   };
 }
 
@@ -88,13 +102,25 @@ export interface ApiOptions {
   port?: number;
   plugins: RoutePlugin[];
   health?: HealthCheck[];
+  /** Mount the web console (default true). */
+  console?: boolean;
 }
 
+/**
+ * The API server: health, metrics, the given route plugins and the web console. The console is built
+ * when the server starts, after every role of the process is built, so it finds the actuator role
+ * (and the demo's routers) in `shared.inProcess`; without the actuator it reads the store.
+ */
 export function createApi(shared: Shared, auth: TokenAuthenticator, options: ApiOptions) {
+  const plugins = [...options.plugins];
+  if (options.console !== false)
+    plugins.push((app, deps) =>
+      consoleRoutes({ shared, actuator: shared.inProcess.actuator, lab: shared.inProcess.lab })(app, deps),
+    );
   return createHttpServer(
     { registry: shared.registry, auth, log: shared.log.child({ component: 'api' }), health: options.health ?? [] },
     { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
-    options.plugins,
+    plugins,
   );
 }
 

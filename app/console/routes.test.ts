@@ -49,15 +49,39 @@ describe('console routes', () => {
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       expect(res.headers['content-security-policy']).toContain("script-src 'self'");
-      expect(res.body).toContain('/console/static/app.js');
+      expect(res.body).toContain('<script type="module" src="/console/static/main.js"></script>');
       expect(res.body).not.toMatch(/<script>(?!<\/script>)/);
     });
 
     it('serves the listed assets with their content types and nothing else', async () => {
-      const js = await get('/console/static/app.js');
+      const js = await get('/console/static/main.js');
       expect(js.statusCode).toBe(200);
       expect(js.headers['content-type']).toMatch(/^text\/javascript/);
       expect(js.body).toContain('/console/api/overview');
+      // Every module main.js imports, directly or not, is served (the browser resolves them relative to it).
+      const seen = new Set<string>();
+      const queue = ['main.js'];
+      while (queue.length > 0 && seen.size < 50) {
+        const name = queue.shift()!;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const mod = await get(`/console/static/${name}`);
+        expect(mod.statusCode, name).toBe(200);
+        for (const m of mod.body.matchAll(/^import .* from '\.\/([\w-]+\.js)';$/gm)) queue.push(m[1]!);
+      }
+      expect([...seen].sort()).toEqual([
+        'api.js',
+        'cost.js',
+        'dom.js',
+        'format.js',
+        'header.js',
+        'main.js',
+        'proposals.js',
+        'quality.js',
+        'state.js',
+        'timeline.js',
+        'topology.js',
+      ]);
       expect((await get('/console/static/style.css')).headers['content-type']).toMatch(/^text\/css/);
       for (const bad of [
         '/console/static/routes.ts',

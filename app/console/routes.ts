@@ -1,10 +1,13 @@
 /**
- * The web console: one static page (vanilla JS, inline SVG charts, no build step) and the JSON it
- * polls. The page and its assets are public; every `/console/api/*` call needs a bearer token
- * (viewer to read, approver to approve or reject). The demo prints the page URL with the token in
- * the fragment (`/#token=…`), which never reaches the server or its logs.
+ * The web console as one fastify plugin: the static page (native ES modules by panel, inline SVG
+ * charts, no build step) and the JSON it polls. The page and its assets are public; every
+ * `/console/api/*` call needs a bearer token (viewer to read, approver to approve or reject). The demo
+ * prints the page URL with the token in the fragment (`/#token=…`), which never reaches the server or
+ * its logs. `createApi` mounts it for `pathpilot start … api` and the demo alike: with the actuator
+ * role in the process it lists and decides through it; without, it reads proposals and the audit trail
+ * from the store (storeAudit) and decisions answer 503.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -14,27 +17,39 @@ import { requireRole } from '../../core/http/auth.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { VyosLab } from '../../lab/vyos/index.ts';
 import type { Proposal } from '../../core/proposal.ts';
-import type { Shared } from '../runtime.ts';
-import type { ActuatorRole } from '../actuator-role.ts';
 import { DailyCost, QualityBuckets, costView, overview, pathStatuses, qualitySeries } from './data.ts';
+import { storeAudit } from './audit.ts';
+import type { ConsoleActuator, ConsoleShared } from './types.ts';
 
-/** What the console uses of the actuator role (an ActuatorRole is one). */
-export type ConsoleActuator = Pick<ActuatorRole, 'list' | 'approve' | 'reject' | 'events' | 'counts'>;
+export type { ConsoleActuator, ConsoleEvent, ConsoleShared } from './types.ts';
 
 export interface ConsoleDeps {
-  shared: Shared;
-  actuator: ConsoleActuator;
-  lab?: VyosLab;
+  shared: ConsoleShared;
+  /** The actuator role of this process; without one the console reads the audit trail from the store. */
+  actuator?: ConsoleActuator | undefined;
+  lab?: VyosLab | undefined;
 }
 
 const staticDir = join(dirname(fileURLToPath(import.meta.url)), 'static');
 
-/** The only files served: name → content type. Read once at plugin registration. */
-const assets: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'style.css': 'text/css; charset=utf-8',
-  'favicon.svg': 'image/svg+xml',
+const contentTypes: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
+
+/**
+ * The only files served: the static folder's scripts, styles and icons (not index.html, which is
+ * served at `/`), name → content type. Listed and read once when the plugin is built.
+ */
+function staticAssets(): Map<string, { type: string; body: Buffer }> {
+  const files = new Map<string, { type: string; body: Buffer }>();
+  for (const name of readdirSync(staticDir).sort()) {
+    const type = contentTypes[name.slice(name.lastIndexOf('.'))];
+    if (type) files.set(name, { type, body: readFileSync(join(staticDir, name)) });
+  }
+  return files;
+}
 
 const securityHeaders = {
   'content-security-policy':
@@ -77,16 +92,17 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 const pendingStatuses = new Set(['proposed', 'awaiting-approval']);
 
 /** Awaiting a decision first, then newest first. */
-export function orderProposals(list: Proposal[]): (Proposal & { actionable: boolean })[] {
+export function orderProposals(list: readonly Proposal[]): (Proposal & { actionable: boolean })[] {
   return list
     .map((p) => ({ ...p, actionable: pendingStatuses.has(p.status) }))
     .sort((a, b) => Number(b.actionable) - Number(a.actionable) || b.created_at - a.created_at || a.id.localeCompare(b.id));
 }
 
 export function consoleRoutes(deps: ConsoleDeps): RoutePlugin {
-  const { shared, actuator, lab } = deps;
-  const files = new Map<string, Buffer>();
-  for (const name of Object.keys(assets)) files.set(name, readFileSync(join(staticDir, name)));
+  const { shared, lab } = deps;
+  const actuator = deps.actuator ?? storeAudit(shared.store);
+  const decides = actuator.decides !== false;
+  const files = staticAssets();
   const page = readFileSync(join(staticDir, 'index.html'));
   const buckets = new QualityBuckets(shared.store);
   const daily = new DailyCost(shared.store);
@@ -105,9 +121,9 @@ export function consoleRoutes(deps: ConsoleDeps): RoutePlugin {
 
     app.get('/console/static/:file', async (req: FastifyRequest<{ Params: { file: string } }>, reply: FastifyReply) => {
       const name = req.params.file;
-      const body = Object.hasOwn(assets, name) ? files.get(name) : undefined;
-      if (!body) return reply.code(404).send({ error: `no such asset: ${name}`, code: 'PP_ERR_NOT_FOUND' });
-      return reply.headers({ ...securityHeaders, 'content-type': assets[name]!, 'cache-control': 'no-cache' }).send(body);
+      const asset = files.get(name);
+      if (!asset) return reply.code(404).send({ error: `no such asset: ${name}`, code: 'PP_ERR_NOT_FOUND' });
+      return reply.headers({ ...securityHeaders, 'content-type': asset.type, 'cache-control': 'no-cache' }).send(asset.body);
     });
 
     app.get('/console/api/whoami', { preHandler: viewer }, async (req) => {
@@ -119,7 +135,7 @@ export function consoleRoutes(deps: ConsoleDeps): RoutePlugin {
       const view = await overview(shared.store, shared.topology, shared.config.root, now, lab);
       const first = view.paths[0];
       if (first && first.status !== 'unknown') worst = { pair: [first.src_site, first.dst_site], class: first.class };
-      return { ...view, counts: actuator.counts() };
+      return { ...view, counts: await actuator.counts() };
     });
 
     app.get('/console/api/quality', { preHandler: viewer }, async (req) => {
@@ -155,7 +171,8 @@ export function consoleRoutes(deps: ConsoleDeps): RoutePlugin {
     });
 
     app.get('/console/api/proposals', { preHandler: viewer }, async () => {
-      return { now: shared.clock.now(), proposals: orderProposals(await actuator.list()) };
+      // `decides` false: the actuator runs elsewhere, so the page shows pending proposals without buttons.
+      return { now: shared.clock.now(), decides, proposals: orderProposals(await actuator.list()) };
     });
 
     app.get('/console/api/events', { preHandler: viewer }, async (req) => {

@@ -1,0 +1,125 @@
+// Proposals panel: the queue, undecided and newest first, with approve/reject for approvers.
+import { api } from './api.js';
+import { $, clear, h, toast } from './dom.js';
+import { fmtDayHM, fmtPct, money, riskPill, shortId, statusPill } from './format.js';
+import { refreshNow, state } from './state.js';
+
+function intentText(it) {
+  switch (it.kind) {
+    case 'path-weights': {
+      const total = Object.values(it.weights).reduce((a, b) => a + b, 0) || 1;
+      const split = Object.entries(it.weights)
+        .map(([link, w]) => `${link} ${Math.round((w / total) * 100)}%`)
+        .join(', ');
+      return `${it.router}: ${it.pair[0]} → ${it.pair[1]} ${it.class}: ${split}`;
+    }
+    case 'bandwidth':
+      return `${it.router}: shape ${it.link} to ${it.rate_mbps} Mb/s`;
+    case 'qos':
+      return `${it.router}: QoS on ${it.link} (${it.classes.map((c) => `${c.class} ${c.bandwidth_pct}%`).join(', ')})`;
+    case 'class-pin':
+      return `${it.router}: pin ${it.class} ${it.pair[0]} → ${it.pair[1]} to ${it.link}`;
+    default:
+      return `${it.router ?? ''} ${it.kind}`;
+  }
+}
+
+async function decide(id, action, buttons) {
+  state.pending.add(id);
+  for (const b of buttons) b.disabled = true;
+  try {
+    const res = await api(`/console/api/proposals/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
+    toast(`${action === 'approve' ? 'Approved' : 'Rejected'} ${shortId(id)}${res.status ? ` → ${res.status}` : ''}`, 'ok');
+  } catch (err) {
+    toast(`${action} failed: ${err.message}`, 'bad');
+  } finally {
+    state.pending.delete(id);
+    state.lastJson.proposals = null;
+    refreshNow();
+  }
+}
+
+export function renderProposals() {
+  const list = clear($('proposal-list'));
+  const ps = state.proposals || [];
+  const open = ps.filter((p) => p.actionable).length;
+  $('queue-count').textContent = `${open} awaiting decision · ${ps.length} total`;
+  if (ps.length === 0) {
+    list.append(
+      h('div', { class: 'empty', text: 'No proposals yet: the optimizer proposes a change when it finds a better split.' }),
+    );
+    return;
+  }
+  const canDecide = state.who && (state.who.role === 'approver' || state.who.role === 'admin');
+  // Without the actuator role in the server's process the list is read from the store: read-only.
+  const decidedHere = state.decides !== false;
+  const cur = state.overview ? state.overview.currency : 'USD';
+  for (const p of ps.slice(0, 30)) {
+    const pr = p.predicted || {};
+    const before = pr.cost_per_day_before;
+    const delta = before ? (pr.cost_per_day - before) / before : null;
+    const buttons = [];
+    let actions = null;
+    if (p.actionable && !decidedHere) {
+      actions = h('div', { class: 'meta', text: 'Decided where the actuator runs (its API or Slack): read-only here.' });
+    } else if (p.actionable && canDecide) {
+      const approve = h('button', { class: 'approve', 'data-action': 'approve', type: 'button', text: 'Approve' });
+      const reject = h('button', { class: 'reject', 'data-action': 'reject', type: 'button', text: 'Reject' });
+      buttons.push(approve, reject);
+      approve.addEventListener('click', () => decide(p.id, 'approve', buttons));
+      reject.addEventListener('click', () => decide(p.id, 'reject', buttons));
+      if (state.pending.has(p.id)) for (const b of buttons) b.disabled = true;
+      actions = h('div', { class: 'actions' }, approve, reject);
+    } else if (p.actionable) {
+      actions = h('div', { class: 'meta', text: 'Needs an approver token to decide.' });
+    }
+    const last = (p.history || [])[p.history.length - 1];
+    list.append(
+      h(
+        'article',
+        { class: `proposal ${p.actionable ? 'actionable' : ''}`, 'data-proposal-id': p.id, 'data-status': p.status },
+        h(
+          'div',
+          { class: 'row1' },
+          h('span', { class: 'pid mono', title: p.id, text: p.id }),
+          h('span', { class: 'pill', text: p.kind }),
+          riskPill(p.risk),
+          p.emergency ? h('span', { class: 'pill bad', text: 'emergency' }) : null,
+          statusPill(p.status),
+        ),
+        h('div', { class: 'reason', text: p.reason }),
+        h(
+          'div',
+          { class: 'effects' },
+          h(
+            'span',
+            { class: `pill ${delta !== null && delta < 0 ? 'ok' : delta > 0 ? 'warn' : ''}` },
+            'cost/day ',
+            h('strong', { text: money(pr.cost_per_day, cur) }),
+            delta !== null ? ` (${delta > 0 ? '+' : ''}${(delta * 100).toFixed(0)}%)` : '',
+          ),
+          h('span', { class: 'pill' }, 'max util ', h('strong', { text: fmtPct(pr.max_utilization) })),
+          h(
+            'span',
+            { class: `pill ${pr.slo_risk > 0.3 ? 'warn' : ''}` },
+            'SLO risk ',
+            h('strong', { text: fmtPct(pr.slo_risk) }),
+          ),
+        ),
+        h(
+          'ul',
+          { class: 'intents' },
+          p.intents.slice(0, 6).map((it) => h('li', { text: intentText(it) })),
+          p.intents.length > 6 ? h('li', { text: `… ${p.intents.length - 6} more` }) : null,
+        ),
+        h(
+          'div',
+          { class: 'meta' },
+          `created ${fmtDayHM(p.created_at)}`,
+          last ? ` · ${last.status}${last.actor ? ` by ${last.actor}` : ''} at ${fmtDayHM(last.at)}` : '',
+        ),
+        actions,
+      ),
+    );
+  }
+}

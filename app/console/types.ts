@@ -1,0 +1,47 @@
+/**
+ * What the console reads and asks of the actuator, and of the process it runs in. Structural types
+ * (no import of the runtime or the actuator role), so the runtime can mount the console without an
+ * import cycle; an ActuatorRole and a Shared satisfy them as they are.
+ */
+import type { Clock } from '../../core/clock.ts';
+import type { RootConfig } from '../../core/config/schema.ts';
+import type { Topology } from '../../core/config/topology.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Proposal } from '../../core/proposal.ts';
+import type { Store } from '../../core/store/types.ts';
+
+/** One audit event as the console lists it, newest last. */
+export interface ConsoleEvent {
+  time: number;
+  proposal_id: string;
+  event: string;
+  actor?: string;
+  router?: string;
+  detail?: unknown;
+}
+
+export interface ConsoleCounts {
+  proposals: number;
+  applied: number;
+  rolled_back: number;
+}
+
+/** The actuator as the console uses it: an in-process ActuatorRole, or the audit read from the store. */
+export interface ConsoleActuator {
+  list(): Promise<Proposal[]>;
+  approve(id: string, actor: string): Promise<void>;
+  reject(id: string, actor: string): Promise<void>;
+  events(limit?: number): Promise<ConsoleEvent[]>;
+  counts(): ConsoleCounts | Promise<ConsoleCounts>;
+  /** False when another process runs the actuator role: the page then shows decisions as read-only. */
+  readonly decides?: boolean;
+}
+
+/** The shared adapters the console reads (a runtime Shared is one). */
+export interface ConsoleShared {
+  config: { root: RootConfig };
+  topology: Topology;
+  clock: Clock;
+  log: Logger;
+  store: Store;
+}
