@@ -5,7 +5,7 @@
  * once (replay cache), and the clicking Slack user must map to the approver role (slack-access.ts).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { roleAllows, requireRole } from '../core/http/auth.ts';
+import { roleAllows, requireRole, type Role } from '../core/http/auth.ts';
 import { MemoryReplayCache, type ReplayCache } from '../core/http/replay.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import type { Logger } from '../core/log.ts';
@@ -172,7 +172,7 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
         if (!interaction)
           return reply.code(400).send({ error: 'not a pathpilot approve/reject interaction', code: 'PP_ERR_VALIDATION' });
         const { responseUrl } = interaction;
-        let role;
+        let role: Role | undefined;
         try {
           role = interaction.userId ? await slackRoles.roleOf(interaction.userId) : undefined;
         } catch (err) {
