@@ -33,7 +33,6 @@ import {
 } from '../core/records/index.ts';
 import { Engine, RouterStepError, type EngineOptions, type RolloutState, type RouterFinding } from './engine.ts';
 import { isLeaseLost, RolloutLease } from './lease.ts';
-import { RealClock } from '../core/clock.ts';
 import { analyzeStep, sloObjectives, type GuardData, type GuardVerdict } from './guard/index.ts';
 import type { ActuatorMetrics } from './metrics.ts';
 import { TokenBucket, autoDecide } from './policy.ts';
@@ -92,6 +91,8 @@ export class ActuatorService {
   private stopped = false;
   /** The self-heal loop; stop() waits for its pass in flight, which queries the store. */
   private healing: Promise<void> | undefined;
+  /** The resume sweep (see resumeLoop); stop() waits for it like for the heal pass. */
+  private resuming: Promise<void> | undefined;
   /** The lease each rollout's record is written under: its writes are fenced by the token. */
   private readonly leases = new WeakMap<ProposalRecord, RolloutLease>();
 
@@ -164,7 +165,7 @@ export class ActuatorService {
     // Resume what a previous process left in flight, and keep looking: a rollout whose holder died
     // or lost its lease (store outage) is free again once its lease expires.
     await this.resumeInFlight();
-    void this.resumeLoop();
+    this.resuming = this.resumeLoop();
   }
 
   private get leaseTtlMs(): number {
@@ -175,20 +176,31 @@ export class ActuatorService {
   private async resumeInFlight(): Promise<void> {
     for (const rec of await this.d.state.list()) {
       const s = rec.proposal.status;
-      if ((s === 'approved' || s === 'applying' || s === 'baking') && !this.running.has(rec.proposal.id))
-        void this.runRollout(rec.proposal.id);
+      if (this.stopped) return;
+      if ((s === 'approved' || s === 'applying' || s === 'baking') && !this.running.has(rec.proposal.id)) {
+        // Not awaited: one rollout per proposal runs alongside the others; its failure is logged, not thrown.
+        this.runRollout(rec.proposal.id).catch((err: unknown) => {
+          this.d.metrics.errors.inc({ error_type: 'resume' });
+          this.d.log?.error(
+            { proposal: rec.proposal.id, err: errorMessage(err) },
+            'resumed rollout failed; the next sweep retries',
+          );
+        });
+      }
     }
   }
 
   /** Every lease TTL (wall time, like the lease): a store outage only delays the next look. */
   private async resumeLoop(): Promise<void> {
-    const wall = new RealClock();
     while (!this.stopped) {
-      try {
-        await wall.sleep(this.leaseTtlMs, this.abort.signal);
-      } catch {
-        return;
-      }
+      // An unref'd timer: this background look alone never keeps a CLI process alive.
+      await new Promise<void>((resolve) => {
+        const onAbort = () => (clearTimeout(timer), resolve());
+        const timer = setTimeout(() => (this.abort.signal.removeEventListener('abort', onAbort), resolve()), this.leaseTtlMs);
+        timer.unref();
+        this.abort.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      if (this.stopped) return;
       try {
         await this.resumeInFlight();
       } catch (err) {
@@ -299,6 +311,7 @@ export class ActuatorService {
     this.abort.abort(new Error('actuator stopping'));
     // A self-heal pass in flight would otherwise still query the store while the app closes it.
     await this.healing;
+    await this.resuming;
     await this.worker?.close();
     await this.proposalWorker?.close();
     await Promise.allSettled([...this.running.values()]);
