@@ -25,6 +25,7 @@ const limitMessages: Record<LimitReason, string> = {
   template_ttl: 'flow templates forgotten: unused for longer than templates.ttl_ms',
   pending_sets: 'data sets waiting for a template dropped: templates.pending_limit reached',
   pending_bytes: 'data sets waiting for a template dropped: pending byte budget reached',
+  flows_per_datagram: 'flow records dropped: one datagram held more than templates.max_flows_per_datagram flows',
 };
 
 export interface FlowCollectorDeps {

@@ -82,6 +82,8 @@ export const flowCollectorConfigSchema = z
         max_total_fields: z.number().int().min(1024).default(1_000_000),
         /** A template neither refreshed nor used for this long is forgotten, ms. */
         ttl_ms: z.number().int().min(1000).default(3_600_000),
+        /** Flows one v9/IPFIX datagram may yield; real exports of ≥ 16-byte records stay ≤ 4,096 per 64 KB. */
+        max_flows_per_datagram: z.number().int().min(64).default(8192),
       })
       .strict()
       .default({
@@ -94,6 +96,7 @@ export const flowCollectorConfigSchema = z
         max_per_domain: 256,
         max_total_fields: 1_000_000,
         ttl_ms: 3_600_000,
+        max_flows_per_datagram: 8192,
       }),
     /** Kafka topics (default: the record definitions' `pathpilot.flow.v1` / `pathpilot.iface.v1`). */
     topics: z

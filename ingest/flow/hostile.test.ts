@@ -76,6 +76,27 @@ describe.each<TemplatedFormat>(['ipfix', 'netflow9'])('%s: templates that cost C
   });
 });
 
+describe.each<TemplatedFormat>(['ipfix', 'netflow9'])('%s: records of a few bytes', (format) => {
+  it('caps the flows one datagram yields: 65k one-byte records of octetDeltaCount give 8,192 flows', () => {
+    const dec = new FlowDecoder();
+    dec.decode(datagram(format, [templateSet(format, [{ id: 502, fields: [{ id: 1, length: 1 }] }])]), meta());
+    const r = dec.decode(datagram(format, [fullDataSet(format, 502, 1)]), meta());
+    expect(r.flows).toHaveLength(8192);
+    expect(r.limits).toEqual({ flows_per_datagram: 1 });
+    // A real-sized export stays inside it: 16-byte records (src, dst, bytes, packets) filling 64 KB.
+    const real = [
+      { id: 8, length: 4 },
+      { id: 12, length: 4 },
+      { id: 1, length: 4 },
+      { id: 2, length: 4 },
+    ];
+    dec.decode(datagram(format, [templateSet(format, [{ id: 503, fields: real }])]), meta());
+    const ok = dec.decode(datagram(format, [fullDataSet(format, 503, 16)]), meta());
+    expect(ok.flows.length).toBeGreaterThan(4000);
+    expect(ok.limits).toEqual({});
+  });
+});
+
 describe.each<TemplatedFormat>(['ipfix', 'netflow9'])('%s: template cache bounds', (format) => {
   it('holds templates per domain to max_per_domain, evicting the least recently used', () => {
     const dec = new FlowDecoder({ maxTemplatesPerDomain: 2 });

@@ -45,7 +45,8 @@ export function createFlowMetrics(registry: Registry): FlowMetrics {
       registry,
       `${p}_limited_total`,
       'Times a bound on exporter-controlled state acted: template_fields, template_density (templates refused), ' +
-        'templates_per_domain, template_fields_total (LRU evictions), template_ttl, pending_sets, pending_bytes',
+        'templates_per_domain, template_fields_total (LRU evictions), template_ttl, pending_sets, pending_bytes, ' +
+        'flows_per_datagram',
       ['limit'],
     ),
   };

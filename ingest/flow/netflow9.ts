@@ -195,12 +195,13 @@ function readTemplates(
 
 /** Walks past `count` field specifiers (4 bytes, 8 with an IPFIX enterprise number) without keeping them. */
 function skipFieldSpecifiers(buf: Buffer, off: number, count: number, ipfix: boolean, id: number, header: SetHeader): number {
+  need(buf, off, count * 4, `${header.format} template ${id} fields`);
+  if (!ipfix) return off + count * 4;
   for (let i = 0; i < count; i++) {
-    need(buf, off, 4, `${header.format} template ${id} field ${i}`);
-    const enterprise = ipfix && (buf[off]! & 0x80) !== 0;
-    off += enterprise ? 8 : 4;
+    if (off + 4 > buf.length) need(buf, off, 4, `ipfix template ${id} field ${i}`);
+    off += buf[off]! & 0x80 ? 8 : 4;
   }
-  need(buf, off, 0, `${header.format} template ${id}`);
+  need(buf, off, 0, `ipfix template ${id}`);
   return off;
 }
 
@@ -288,6 +289,7 @@ function decodeDataSet(
   let off = start;
   const format = header.format;
   const uptime = header.sysUptime;
+  const maxFlows = opts.cache.maxFlowsPerDatagram;
   while (end - off >= minLen && minLen > 0) {
     // Locals for the record being read (-1 = absent).
     let bytes = -1;
@@ -549,6 +551,11 @@ function decodeDataSet(
     }
     if (rec.bytes > Number.MAX_SAFE_INTEGER) rec.bytes = Number.MAX_SAFE_INTEGER;
     if (rec.packets > Number.MAX_SAFE_INTEGER) rec.packets = Number.MAX_SAFE_INTEGER;
+    if (out.flows.length >= maxFlows) {
+      // Records of a few bytes each (no real exporter's) would make one datagram cost tens of thousands of flows.
+      countLimit(out.limits, 'flows_per_datagram');
+      return;
+    }
     out.flows.push(rec);
   }
 }

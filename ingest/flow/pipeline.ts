@@ -70,6 +70,7 @@ export class FlowPipeline {
       maxTemplatesPerDomain: t.max_per_domain,
       maxTotalFields: t.max_total_fields,
       templateTtlMs: t.ttl_ms,
+      maxFlowsPerDatagram: t.max_flows_per_datagram,
       defaultSamplingRate: (exporter) => rates[exporter] ?? def,
     });
     this.enricher = root && config.enrich ? new Enricher(new Topology(root)) : undefined;

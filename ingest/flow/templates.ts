@@ -172,6 +172,11 @@ export interface TemplateLimits {
   pendingDomainBytes?: number;
   /** Bytes of data sets waiting for their template across all domains. */
   pendingTotalBytes?: number;
+  /**
+   * Flows one datagram may yield (8,192: 8 bytes per flow in 64 KB; real records are ≥ 16 bytes, so a
+   * 64 KB jumbo export holds ≤ 4,096). Beyond it the rest of the data set is dropped and counted.
+   */
+  maxFlowsPerDatagram?: number;
 }
 
 export interface TemplateCacheOptions extends TemplateLimits {
@@ -194,6 +199,7 @@ export class TemplateCache {
   readonly templateTtlMs: number;
   readonly pendingDomainBytes: number;
   readonly pendingTotalBytes: number;
+  readonly maxFlowsPerDatagram: number;
   private readonly domains = new Map<string, DomainState>();
   /** Every template of every domain, least recently used first: global eviction and TTL sweeps read its head. */
   private readonly lru = new Map<Template, DomainState>();
@@ -212,6 +218,7 @@ export class TemplateCache {
     this.templateTtlMs = options.templateTtlMs ?? 3_600_000;
     this.pendingDomainBytes = options.pendingDomainBytes ?? 1024 * 1024;
     this.pendingTotalBytes = options.pendingTotalBytes ?? 16 * 1024 * 1024;
+    this.maxFlowsPerDatagram = options.maxFlowsPerDatagram ?? 8192;
   }
 
   domain(exporter: string, format: string, domain: number): DomainState {

@@ -28,7 +28,8 @@ export type LimitReason =
   | 'template_fields_total'
   | 'template_ttl'
   | 'pending_sets'
-  | 'pending_bytes';
+  | 'pending_bytes'
+  | 'flows_per_datagram';
 
 export type LimitCounts = Partial<Record<LimitReason, number>>;
 
