@@ -152,6 +152,13 @@ describe('configuration', () => {
     expect(err.message).toMatch(/paths\[0\]\.links\[0\]: unknown link "nyc-use1-dxx"/);
   });
 
+  it('names the variable of an unknown key set from the environment (it has no line)', () => {
+    const err = configErrorOf(() => loadConfigText(example, 'p.yaml', { PATHPILOT__POLICY__MAX_UTILISATION: '0.7' }));
+    expect(err.issues).toEqual([
+      'p.yaml: policy.max_utilisation: unknown key (from PATHPILOT__POLICY__MAX_UTILISATION) (did you mean "max_utilization"?)',
+    ]);
+  });
+
   it('reports a key set twice in one mapping with both lines', () => {
     const text = example.replace('  max_utilization: 0.8', '  max_utilization: 0.8\n  max_utilization: 0.9');
     const err = configErrorOf(() => loadConfigText(text, 'p.yaml'));

@@ -70,7 +70,7 @@ export class ConfigSource {
   }
 
   /** `file:line: key.path: message` — the one format of every configuration problem. */
-  private issueAt(path: readonly PathKey[], message: string, line = this.lineOf(path)): string {
+  private issueAt(path: readonly PathKey[], message: string, line: number | undefined): string {
     return `${this.file}${line ? `:${line}` : ''}: ${formatKey(path) || '(root)'}: ${message}`;
   }
 
@@ -81,12 +81,13 @@ export class ConfigSource {
   describe(issues: z.core.$ZodIssue[], prefix: readonly PathKey[] = [], schema?: z.ZodType): string[] {
     return issues.flatMap((issue) => {
       const path = [...prefix, ...(issue.path as PathKey[])];
-      if (issue.code !== 'unrecognized_keys') return [this.issueAt(path, issue.message)];
+      if (issue.code !== 'unrecognized_keys') return [this.issueAt(path, issue.message, this.lineOf(path))];
       const known = schema ? knownKeysAt(schema, issue.path as PathKey[]) : [];
       return issue.keys.map((key) => {
         const suggestion = didYouMean(key, known);
-        const line = this.keyLine(path, key) ?? this.lineOf(path);
-        const where = line === undefined ? ' (set in the environment?)' : '';
+        const line = this.keyLine(path, key);
+        // No line: the key came from a PATHPILOT__… override, so name the variable instead.
+        const where = line === undefined ? ` (from ${envOverrideName([...path, key])})` : '';
         return this.issueAt([...path, key], `unknown key${where}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, line);
       });
     });
@@ -201,6 +202,11 @@ function duplicateKeys(doc: Document, lines: LineCounter): { key: string; line: 
     },
   });
   return found;
+}
+
+/** The `PATHPILOT__…` variable that sets `path` (array indices cannot be set that way). */
+export function envOverrideName(path: readonly PathKey[]): string {
+  return `PATHPILOT__${path.map((k) => String(k).toUpperCase()).join('__')}`;
 }
 
 /**
