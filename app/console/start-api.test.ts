@@ -7,11 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenAuthenticator } from '../../core/http/auth.ts';
 import { sql, ident } from '../../core/store/sql.ts';
-import { appendChanges, saveProposal } from '../../analytics/queries/index.ts';
 import { weightProposal } from '../../actuator/testing.ts';
 import { createApi, type Shared } from '../runtime.ts';
 import { buildActuatorRole } from '../actuator-role.ts';
-import { sampleProposal, seededShared } from './testing.ts';
+import { seedRemoteDecisions, seededShared } from './testing.ts';
 
 const viewer = 'viewer-token-start-api-0123';
 const approver = 'approver-token-start-api-0123';
@@ -43,17 +42,7 @@ describe('start api without the actuator role: the console reads the store', () 
 
   beforeAll(async () => {
     shared = await seededShared(now);
-    // What another process left behind: the optimizer's proposal, the actuator's audit through the sink.
-    const p = sampleProposal(shared.topology, 'p-remote', now - 20 * minute);
-    await saveProposal(shared.store, { ...p, status: 'proposed' }, p.created_at);
-    const other = sampleProposal(shared.topology, 'p-remote-done', now - 90 * minute, ['onprem-nyc', 'aws-euc1']);
-    await saveProposal(shared.store, { ...other, status: 'proposed' }, other.created_at);
-    await appendChanges(shared.store, [
-      { event_id: 'e1', time: now - 20 * minute, proposal_id: 'p-remote', event: 'proposed', actor: 'optimizer' },
-      { event_id: 'e2', time: now - 90 * minute, proposal_id: 'p-remote-done', event: 'proposed', actor: 'optimizer' },
-      { event_id: 'e3', time: now - 80 * minute, proposal_id: 'p-remote-done', event: 'approved', actor: 'alice' },
-      { event_id: 'e4', time: now - 60 * minute, proposal_id: 'p-remote-done', event: 'confirmed' },
-    ]);
+    await seedRemoteDecisions(shared, now);
     api = await startApi(shared);
   }, 60_000);
 

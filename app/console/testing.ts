@@ -18,6 +18,7 @@ import type { RootConfig } from '../../core/config/schema.ts';
 import type { Topology } from '../../core/config/topology.ts';
 import type { Proposal } from '../../core/proposal.ts';
 import { migrate } from '../../analytics/schema/index.ts';
+import { appendChanges, saveProposal } from '../../analytics/queries/index.ts';
 import { createShared, type Shared } from '../runtime.ts';
 import type { ActuatorEvent } from '../actuator-role.ts';
 import type { ConsoleActuator } from './routes.ts';
@@ -25,19 +26,25 @@ import type { ConsoleActuator } from './routes.ts';
 const minute = 60_000;
 const day = 86_400_000;
 
-/** A Shared over the example config with an embedded chDB in a temp dir and a simulated clock at `now`. */
-export async function seededShared(now: number, env: NodeJS.ProcessEnv = {}, seed = true): Promise<Shared> {
+/**
+ * A Shared over the example config with a simulated clock at `now`: an embedded chDB in a temp dir, or
+ * the ClickHouse server at `clickhouseUrl`, in a database of its own.
+ */
+export async function seededShared(
+  now: number,
+  env: NodeJS.ProcessEnv = {},
+  seed = true,
+  clickhouseUrl?: string,
+): Promise<Shared> {
   const config = loadConfig(undefined, env);
+  const database = `console_${randomBytes(5).toString('hex')}`;
   config.root.services = {
     ...config.root.services,
     bus: { ...config.root.services.bus, kind: 'memory' },
     queue: { ...config.root.services.queue, kind: 'memory' },
-    store: {
-      ...config.root.services.store,
-      kind: 'chdb',
-      path: mkdtempSync(join(tmpdir(), 'pp-console-')),
-      database: `console_${randomBytes(5).toString('hex')}`,
-    },
+    store: clickhouseUrl
+      ? { ...config.root.services.store, kind: 'server', url: clickhouseUrl, database }
+      : { ...config.root.services.store, kind: 'chdb', path: mkdtempSync(join(tmpdir(), 'pp-console-')), database },
   };
   const shared = createShared({ config, clock: new SimulatedClock(now), log: createLogger({ level: 'silent' }), env });
   await shared.store.start();
@@ -137,6 +144,24 @@ export async function seedStore(store: Store, topology: Topology, root: RootConf
     }
   }
   if (costs.length > 0) await store.insert('costs_raw', costs);
+}
+
+/**
+ * What a process running the optimizer and the actuator leaves in the store for an API-only process:
+ * two proposals as the optimizer recorded them, and their audit trail as the sink stored it —
+ * `p-remote` awaits a decision, `p-remote-done` was approved by alice and confirmed.
+ */
+export async function seedRemoteDecisions(shared: Pick<Shared, 'store' | 'topology'>, now: number): Promise<void> {
+  const minute = 60_000;
+  const open = sampleProposal(shared.topology, 'p-remote', now - 20 * minute);
+  const done = sampleProposal(shared.topology, 'p-remote-done', now - 90 * minute, ['onprem-nyc', 'aws-euc1']);
+  for (const p of [open, done]) await saveProposal(shared.store, { ...p, status: 'proposed' }, p.created_at);
+  await appendChanges(shared.store, [
+    { event_id: 'e1', time: now - 20 * minute, proposal_id: 'p-remote', event: 'proposed', actor: 'optimizer' },
+    { event_id: 'e2', time: now - 90 * minute, proposal_id: 'p-remote-done', event: 'proposed', actor: 'optimizer' },
+    { event_id: 'e3', time: now - 80 * minute, proposal_id: 'p-remote-done', event: 'approved', actor: 'alice' },
+    { event_id: 'e4', time: now - 60 * minute, proposal_id: 'p-remote-done', event: 'confirmed' },
+  ]);
 }
 
 /** A proposal moving `pair`'s bulk traffic to the given split (the shape the optimizer emits). */
