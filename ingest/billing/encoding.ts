@@ -133,49 +133,53 @@ export async function assertUtf8File(file: string, skip = 0): Promise<void> {
   }
 }
 
-/** WHATWG labels of the encodings TextDecoder reads. */
-const decoderLabels = { utf8: 'utf-8', utf16le: 'utf-16le', utf16be: 'utf-16be' } as const;
-
 /**
  * Decodes a file's byte chunks to text in the resolved encoding, dropping the byte-order mark.
- * UTF-8 and UTF-16 are decoded with `fatal: true`: an invalid sequence throws naming its line.
+ * UTF-8 is validated with the SIMD validator (`buffer.isUtf8`) and decoded with `toString` (about
+ * twice TextDecoder's speed here), a character split across chunks carried over; UTF-16 goes
+ * through TextDecoder with `fatal: true`. An invalid sequence throws naming its line.
  */
 export class ChunkDecoder {
-  private readonly decoder: TextDecoder | undefined;
-  /** LFs in the chunks decoded so far (UTF-8): the line of an error in the next chunk. */
+  private readonly utf16: TextDecoder | undefined;
+  /** LFs in the UTF-8 text decoded so far: the line of an error in the next chunk. */
   private lines = 0;
-  /** The previous chunk's incomplete last character (UTF-8), where an error may have begun. */
-  private tail: Uint8Array = new Uint8Array(0);
+  /** The previous chunk's incomplete last character (UTF-8). */
+  private tail: Buffer = Buffer.alloc(0);
+  private first = true;
 
   constructor(
     private readonly file: string,
     readonly encoding: ResolvedEncoding,
   ) {
-    this.decoder =
-      encoding === 'latin1' ? undefined : new TextDecoder(decoderLabels[encoding], { fatal: true, ignoreBOM: false });
+    this.utf16 =
+      encoding === 'utf16le' || encoding === 'utf16be'
+        ? new TextDecoder(encoding === 'utf16le' ? 'utf-16le' : 'utf-16be', { fatal: true, ignoreBOM: false })
+        : undefined;
   }
 
   decode(chunk: Buffer, final = false): string {
-    if (!this.decoder) {
-      // Latin-1: a BOM cannot be told from text, so none is dropped.
-      return chunk.toString('latin1');
-    }
-    try {
-      const text = this.decoder.decode(chunk, { stream: !final });
-      if (this.encoding === 'utf8') {
-        this.lines += countLines(chunk);
-        this.tail = chunk.subarray(completeUtf8End(chunk));
-      }
-      return text;
-    } catch (err) {
-      if (this.encoding !== 'utf8') {
+    // Latin-1: a BOM cannot be told from text, so none is dropped.
+    if (this.encoding === 'latin1') return chunk.toString('latin1');
+    if (this.utf16) {
+      try {
+        return this.utf16.decode(chunk, { stream: !final });
+      } catch (err) {
         throw new ValidationError(`${this.file}: not valid ${this.encoding} (${(err as Error).message})`, { cause: err });
       }
-      // Re-scan the chunk (with the previous chunk's last bytes, where a character may have begun).
-      const bytes = Buffer.concat([this.tail, chunk]);
-      const at = firstInvalidUtf8(bytes, final);
-      const line = this.lines + countLines(bytes, Math.max(0, at)) + 1;
-      throw notUtf8Error(this.file, line, at >= 0 && at < bytes.length ? bytes[at] : undefined);
     }
+    let bytes = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
+    if (this.first) {
+      this.first = false;
+      if (sniffBom(bytes)?.encoding === 'utf8') bytes = bytes.subarray(3);
+    }
+    const end = final ? bytes.length : completeUtf8End(bytes);
+    const whole = bytes.subarray(0, end);
+    if (!isUtf8(whole)) {
+      const at = firstInvalidUtf8(whole, true);
+      throw notUtf8Error(this.file, this.lines + countLines(whole, at) + 1, at < whole.length ? whole[at] : undefined);
+    }
+    this.lines += countLines(whole);
+    this.tail = Buffer.from(bytes.subarray(end));
+    return whole.toString('utf8');
   }
 }

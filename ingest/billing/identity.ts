@@ -26,9 +26,13 @@ export function identityDigest(identity: string): string {
   return sha1Hex(identity).slice(0, 32);
 }
 
-/** The id of the `occurrence`-th (0-based) line of a file with this digest. */
+/**
+ * The id of the `occurrence`-th (0-based) line of a file with this digest: the digest itself, then
+ * its first 96 bits with the occurrence in the last 32 (no second hash per repeated line; ids stay
+ * 32 hex digits, and a collision with another digest needs 96 equal bits).
+ */
 export function occurrenceId(digest: string, occurrence: number): string {
-  return occurrence === 0 ? digest : sha1Hex(`${digest}#${occurrence}`).slice(0, 32);
+  return occurrence === 0 ? digest : digest.slice(0, 24) + occurrence.toString(16).padStart(8, '0');
 }
 
 /**

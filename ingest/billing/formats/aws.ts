@@ -1,5 +1,5 @@
 import { classifyAwsDescription, classifyAwsTransferType, classifyAwsUsageType, type Transfer } from '../classify.ts';
-import { Columns, buildRecord, identityOf, parseTime, val, type BillingFormat, type RowMapper } from './common.ts';
+import { Columns, buildRecord, identityReader, parseTime, val, type BillingFormat, type RowMapper } from './common.ts';
 
 /**
  * AWS Cost and Usage Report: legacy CUR (`lineItem/UsageType`, `product/fromRegionCode`…) and CUR 2.0
@@ -133,6 +133,8 @@ export function awsMapper(format: Extract<BillingFormat, 'aws-cur' | 'aws-cur2'>
   const product = n.productMap ? c.opt(n.productMap) : -1;
   const identity = n.identity.map((name) => c.opt(name));
 
+  const identityText = identityReader(format, identity);
+
   return {
     format,
     columns: [...c.used],
@@ -154,7 +156,7 @@ export function awsMapper(format: Extract<BillingFormat, 'aws-cur' | 'aws-cur2'>
       }
       return buildRecord({
         format,
-        identity: identityOf(format, f, identity),
+        identity: identityText(f),
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
         provider: 'aws',

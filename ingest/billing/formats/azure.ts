@@ -1,6 +1,6 @@
 import { classifyAzureMeter } from '../classify.ts';
 import { normalizeAzureRegion } from '../regions.ts';
-import { Columns, buildRecord, identityOf, parseTime, val, type RowMapper } from './common.ts';
+import { Columns, buildRecord, identityReader, parseTime, val, type RowMapper } from './common.ts';
 
 const dayMs = 86_400_000;
 
@@ -50,6 +50,8 @@ export function azureMapper(header: readonly string[]): RowMapper {
     currency,
   ];
 
+  const identityText = identityReader('azure', identity);
+
   return {
     format: 'azure',
     columns: [...c.used],
@@ -59,7 +61,7 @@ export function azureMapper(header: readonly string[]): RowMapper {
       const meter = `${val(f, meterCategory)} ${val(f, meterSub)} ${val(f, meterName)}`;
       return buildRecord({
         format: 'azure',
-        identity: identityOf('azure', f, identity),
+        identity: identityText(f),
         start: day,
         end: day + dayMs,
         provider: 'azure',

@@ -7,7 +7,7 @@ import {
   type Transfer,
 } from '../classify.ts';
 import { normalizeAzureRegion } from '../regions.ts';
-import { Columns, buildRecord, identityOf, normalizeProvider, parseTime, val, type RowMapper } from './common.ts';
+import { Columns, buildRecord, identityReader, normalizeProvider, parseTime, val, type RowMapper } from './common.ts';
 
 /**
  * FOCUS 1.0 / 1.1 / 1.2 (FinOps Open Cost and Usage Specification). BilledCost is the cost;
@@ -70,6 +70,8 @@ export function focusMapper(header: readonly string[]): RowMapper {
     meterName,
   ];
 
+  const identityText = identityReader('focus', identity);
+
   return {
     format: 'focus',
     columns: [...c.used],
@@ -94,7 +96,7 @@ export function focusMapper(header: readonly string[]): RowMapper {
       const consumed = val(f, consumedQty);
       return buildRecord({
         format: 'focus',
-        identity: identityOf('focus', f, identity),
+        identity: identityText(f),
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
         provider: prov,

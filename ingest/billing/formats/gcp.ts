@@ -1,5 +1,5 @@
 import { classifyGcpSku } from '../classify.ts';
-import { Columns, buildRecord, identityOf, num, parseTime, val, type RowMapper } from './common.ts';
+import { Columns, buildRecord, identityReader, num, parseTime, val, type RowMapper } from './common.ts';
 
 /**
  * Google Cloud Billing export (the BigQuery standard / detailed usage cost schema), either as JSON
@@ -118,6 +118,8 @@ export function gcpMapper(header: readonly string[]): RowMapper {
     exportTime,
   ];
 
+  const identityText = identityReader('gcp', identity);
+
   return {
     format: 'gcp',
     columns: [...c.used],
@@ -128,7 +130,7 @@ export function gcpMapper(header: readonly string[]): RowMapper {
       const pAmount = val(f, pricingAmount);
       return buildRecord({
         format: 'gcp',
-        identity: identityOf('gcp', f, identity),
+        identity: identityText(f),
         version: versionOf(val(f, exportTime)),
         start: parseTime(val(f, start)),
         end: parseTime(val(f, end)),
