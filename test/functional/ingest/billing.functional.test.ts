@@ -355,7 +355,7 @@ describe('streaming', () => {
     expect(progress.length).toBeGreaterThan(2);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(progress.at(-1)).toBe(summary.bytes);
-    // Identical rows (the sample repeated) share line ids: a re-exported duplicate never double counts.
+    // Identical rows (the sample repeated) are distinct charges: every copy counts, each with its own id.
     const totals = summary.totals.find((t) => t.provider === 'aws' && t.category === 'internet-egress')!;
     expect(totals.rows).toBe(174 * copies);
   });
