@@ -1,12 +1,15 @@
 import { createSocket } from 'node:dgram';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../core/bus/memory.ts';
 import type { Bus, BusMessage } from '../../core/bus/types.ts';
 import { loadConfig } from '../../core/config/index.ts';
+import { createLogger } from '../../core/log.ts';
 import { createRegistry, metricValues } from '../../core/metrics.ts';
 import { decodeRecords, flowRecord, type FlowRecord } from '../../core/records/index.ts';
 import { createFlowCollector, type FlowCollector } from './collector.ts';
 import { FlowEncoder } from './encode.ts';
+import { datagram, templateSet, zeroLengthTemplate } from './hostile-exports.ts';
 
 /** A MemoryBus that records what was published and can be told to refuse publishes. */
 class RecordingBus extends MemoryBus {
@@ -68,9 +71,12 @@ afterEach(async () => {
   collectors = [];
 });
 
-async function start(bus: Bus, config: Record<string, unknown> = {}) {
+async function start(bus: Bus, config: Record<string, unknown> = {}, log?: ReturnType<typeof createLogger>) {
   const registry = createRegistry();
-  const c = createFlowCollector({ bus, registry, root }, { port: 0, batch: { max_records: 50, linger_ms: 20 }, ...config });
+  const c = createFlowCollector(
+    { bus, registry, root, ...(log ? { log } : {}) },
+    { port: 0, batch: { max_records: 50, linger_ms: 20 }, ...config },
+  );
   collectors.push(c);
   await c.start();
   return { c, registry, port: c.addresses()[0]!.port };
@@ -111,6 +117,39 @@ describe('flow collector', () => {
     expect(m['pathpilot_ingest_flow_received_total']).toBe(5);
     expect(m['pathpilot_ingest_flow_sent_total']).toBe(120);
     expect(m['pathpilot_ingest_flow_decoded_records_total{kind="flow"}']).toBe(120);
+  });
+
+  it('counts every bound on template state that acts, and logs it at a bounded rate', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const out = new PassThrough();
+    const lines: string[] = [];
+    out.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
+    const log = createLogger({ level: 'warn', destination: out });
+    const { c, registry } = await start(bus, { templates: { max_per_domain: 2 } }, log);
+    const hostile = datagram('ipfix', [templateSet('ipfix', [{ id: 300, fields: zeroLengthTemplate(300, 16_376) }])]);
+    for (let i = 0; i < 5; i++) c.ingest(hostile, '198.51.100.7', t0);
+    const small = (id: number) =>
+      templateSet('ipfix', [
+        {
+          id,
+          fields: [
+            { id: 8, length: 4 },
+            { id: 1, length: 4 },
+          ],
+        },
+      ]);
+    c.ingest(datagram('ipfix', [small(256), small(257), small(258)]), '198.51.100.8', t0);
+    await until(() => lines.length >= 4);
+    const m = await metricValues(registry);
+    expect(m['pathpilot_ingest_flow_limited_total{limit="template_fields"}']).toBe(5);
+    expect(m['pathpilot_ingest_flow_errors_total{error_type="bad_template"}']).toBe(5);
+    expect(m['pathpilot_ingest_flow_limited_total{limit="templates_per_domain"}']).toBe(1);
+    // Five refusals, three lines (burst 3 per 10 s per bound); the eviction gets its own line.
+    const refused = lines.filter((l) => l.includes('"limit":"template_fields"'));
+    expect(refused).toHaveLength(3);
+    expect(refused[0]).toContain('198.51.100.7');
+    expect(lines.filter((l) => l.includes('"limit":"templates_per_domain"'))).toHaveLength(1);
   });
 
   it('counts malformed datagrams by reason and keeps going', async () => {
