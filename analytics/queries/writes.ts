@@ -132,16 +132,28 @@ export async function appendChanges(store: Store, events: readonly ChangeRecordT
 
 /** A proposal's audit trail in time order (a repeated event_id counts once). */
 export async function changesFor(store: Store, proposalId: string): Promise<ChangeRecordT[]> {
+  return (await readChanges(store, { proposal: proposalId, limit: 100_000 })).reverse();
+}
+
+/**
+ * Audit events, newest first: one proposal's or everyone's, at most `limit` (a repeated event_id — a
+ * redelivered Kafka message — counts once).
+ */
+export async function recentChanges(store: Store, q: { proposal?: string; limit?: number } = {}): Promise<ChangeRecordT[]> {
+  return readChanges(store, { proposal: q.proposal, limit: Math.min(Math.max(1, q.limit ?? 50), 100_000) });
+}
+
+async function readChanges(store: Store, q: { proposal?: string; limit: number }): Promise<ChangeRecordT[]> {
   const rows = await store.query<Record<string, unknown>>(sql`
-    SELECT event_id, any(toUnixTimestamp(time)) AS time_s, any(event) AS event_s, any(actor) AS actor_s,
-      any(router) AS router_s, any(step) AS step_s, any(detail) AS detail_s
-    FROM ${tbl(store, 'changes')} WHERE proposal_id = ${proposalId}
-    GROUP BY event_id ORDER BY time_s, event_id`);
+    SELECT event_id, any(proposal_id) AS proposal_s, any(toUnixTimestamp(time)) AS time_s, any(event) AS event_s,
+      any(actor) AS actor_s, any(router) AS router_s, any(step) AS step_s, any(detail) AS detail_s
+    FROM ${tbl(store, 'changes')} ${q.proposal ? sql`WHERE proposal_id = ${q.proposal}` : sql``}
+    GROUP BY event_id ORDER BY time_s DESC, event_id DESC LIMIT ${q.limit}`);
   return rows.map((r) =>
     changeRecord.fromRow({
       event_id: r.event_id,
       time: r.time_s,
-      proposal_id: proposalId,
+      proposal_id: r.proposal_s,
       event: r.event_s,
       actor: r.actor_s,
       router: r.router_s,

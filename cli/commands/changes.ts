@@ -2,8 +2,9 @@ import { isExit, parseCommand } from '../args.ts';
 import { request } from 'undici';
 import { loadConfig } from '../../core/config/index.ts';
 import { createLogger } from '../../core/log.ts';
-import { changeRecord, type ChangeRecordT } from '../../core/records/index.ts';
-import { createStore, raw, sql, tableRef } from '../../core/store/index.ts';
+import type { ChangeRecordT } from '../../core/records/index.ts';
+import { createStore } from '../../core/store/index.ts';
+import { recentChanges } from '../../analytics/queries/index.ts';
 
 export const summary = 'list the audit trail of changes (--proposal ID, --limit N, --json, --api URL, -c FILE)';
 
@@ -76,11 +77,7 @@ export async function run(args: string[]): Promise<number> {
     const store = createStore(root.services.store, { log: createLogger({ level: 'warn' }) });
     await store.start();
     try {
-      const rows = await store.query(sql`
-        SELECT * FROM ${tableRef(store, 'changes')}
-        ${values.proposal ? sql`WHERE proposal_id = ${values.proposal}` : raw('')}
-        ORDER BY time DESC LIMIT ${limit}`);
-      events = rows.map((r) => changeRecord.fromRow(r));
+      events = await recentChanges(store, { proposal: values.proposal, limit });
     } finally {
       await store.stop();
     }

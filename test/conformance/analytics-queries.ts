@@ -399,6 +399,15 @@ export function queriesConformance(name: string, factory: () => Store): void {
         ['e1', 'proposed', base],
         ['e2', 'approved', base + minute],
       ]);
+      await q.appendChanges(store, [{ ...ev, event_id: 'e3', proposal_id: 'prop-2', time: base + 2 * minute }]);
+      // Newest first, across proposals, each event once; a limit keeps the newest.
+      expect((await q.recentChanges(store)).map((e) => [e.event_id, e.proposal_id])).toEqual([
+        ['e3', 'prop-2'],
+        ['e2', 'prop-1'],
+        ['e1', 'prop-1'],
+      ]);
+      expect((await q.recentChanges(store, { limit: 1 })).map((e) => e.event_id)).toEqual(['e3']);
+      expect((await q.recentChanges(store, { proposal: 'prop-1' })).map((e) => e.event_id)).toEqual(['e2', 'e1']);
       await expect(q.appendChanges(store, [{ ...ev, event: 'bogus' as never }])).rejects.toThrow(/invalid change record/);
     });
   });
