@@ -48,11 +48,18 @@ export function memoizeStop(stop: () => Promise<void>): () => Promise<void> {
   return () => (pending ??= stop());
 }
 
+/** What a composition root wants to hear while it starts and stops components (the status board). */
+export interface LifecycleObserver {
+  started(component: Component): void;
+  stopped(component: Component): void;
+}
+
 /** Starts components in order; if one fails, stops the ones already started (in reverse) and rethrows. */
-export async function startAll(components: Component[]): Promise<() => Promise<void>> {
+export async function startAll(components: Component[], observer?: LifecycleObserver): Promise<() => Promise<void>> {
   const started: Component[] = [];
   const stopAll = memoizeStop(async () => {
     for (const c of [...started].reverse()) {
+      observer?.stopped(c);
       try {
         await c.stop();
       } catch {
@@ -64,12 +71,72 @@ export async function startAll(components: Component[]): Promise<() => Promise<v
     for (const c of components) {
       await c.start();
       started.push(c);
+      observer?.started(c);
     }
   } catch (err) {
     await stopAll();
     throw err;
   }
   return stopAll;
+}
+
+/** Every component of a process by name, for `/healthz` and `/readyz`. */
+export interface StatusReport {
+  ok: boolean;
+  components: Record<string, ComponentStatus>;
+}
+
+/**
+ * The process's components and which of them are running: liveness asks each `health()` (a dead
+ * loop fails it), readiness asks each started component's `ready()` (dependencies reachable) and
+ * reports the ones not started (yet, or any more) as not ready.
+ */
+export class StatusBoard implements LifecycleObserver {
+  private readonly components: Component[] = [];
+  private readonly running = new Set<Component>();
+
+  /** Components to report on, in start order (a component listed twice is reported once). */
+  watch(components: readonly Component[]): this {
+    for (const c of components) if (!this.components.includes(c)) this.components.push(c);
+    return this;
+  }
+
+  started(component: Component): void {
+    this.running.add(component);
+  }
+
+  stopped(component: Component): void {
+    this.running.delete(component);
+  }
+
+  liveness(): StatusReport {
+    return report(this.components.map((c) => [c.name, safeHealth(c)]));
+  }
+
+  async readiness(): Promise<StatusReport> {
+    const entries = await Promise.all(
+      this.components.map(async (c): Promise<[string, ComponentStatus]> => {
+        if (!this.running.has(c)) return [c.name, { ok: false, detail: 'not started' }];
+        const live = safeHealth(c);
+        if (!live.ok) return [c.name, live];
+        if (!c.ready) return [c.name, { ok: true }];
+        return [c.name, await c.ready().catch((err: unknown) => ({ ok: false, detail: errorMessage(err) }))];
+      }),
+    );
+    return report(entries);
+  }
+}
+
+function safeHealth(c: Component): ComponentStatus {
+  try {
+    return c.health?.() ?? { ok: true };
+  } catch (err) {
+    return { ok: false, detail: errorMessage(err) };
+  }
+}
+
+function report(entries: [string, ComponentStatus][]): StatusReport {
+  return { ok: entries.every(([, s]) => s.ok), components: Object.fromEntries(entries) };
 }
 
 const sectionRef = Symbol('pathpilot.configSection');

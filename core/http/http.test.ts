@@ -32,7 +32,8 @@ async function app() {
 describe('api server', () => {
   it('serves health and metrics without auth', async () => {
     const a = await app();
-    expect((await a.inject('/healthz')).json()).toEqual({ status: 'ok', checks: { store: true } });
+    expect((await a.inject('/healthz')).json()).toEqual({ status: 'ok', components: {} });
+    expect((await a.inject('/readyz')).json()).toEqual({ status: 'ok', components: {}, checks: { store: true } });
     expect((await a.inject('/metrics')).body).toContain('pathpilot_t_received_total 2');
   });
 

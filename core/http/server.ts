@@ -2,9 +2,10 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RouteOptio
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
 import { PathpilotError } from '../errors.ts';
-import { memoizeStop, type Component } from '../component.ts';
+import { memoizeStop, type Component, type ComponentStatus, type StatusBoard } from '../component.ts';
 import { TokenAuthenticator, isRoleGuard } from './auth.ts';
 
+/** A dependency the process needs reachable to be ready (e.g. the store answering a ping). */
 export interface HealthCheck {
   name: string;
   check(): Promise<boolean>;
@@ -14,7 +15,10 @@ export interface HttpDeps {
   registry: Registry;
   auth: TokenAuthenticator;
   log?: Logger;
+  /** Dependency checks: part of readiness (`/readyz`), not of liveness. */
   health?: HealthCheck[];
+  /** The process's components: `/healthz` reports each one's liveness, `/readyz` its readiness. */
+  status?: StatusBoard;
 }
 
 /** Route plugins receive the shared dependencies; each registers its own routes (fastify encapsulation). */
@@ -65,12 +69,23 @@ export async function buildApp(deps: HttpDeps, plugins: RoutePlugin[] = []): Pro
     return reply.code(500).send({ error: 'internal error' });
   });
 
+  // Liveness: every component alive (no dead background loop). A store outage is not a reason to
+  // restart the process, so dependency checks are only in readiness.
   app.get('/healthz', async (_req, reply) => {
-    const results = await Promise.all(
-      (deps.health ?? []).map(async (h) => [h.name, await h.check().catch(() => false)] as const),
-    );
-    const ok = results.every(([, v]) => v);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results) });
+    const live = deps.status?.liveness() ?? { ok: true, components: {} };
+    return reply.code(live.ok ? 200 : 503).send({ status: live.ok ? 'ok' : 'failed', components: live.components });
+  });
+
+  // Readiness: every component started and ready, and every dependency check passing.
+  app.get('/readyz', async (_req, reply) => {
+    const [components, checks] = await Promise.all([
+      deps.status?.readiness() ?? { ok: true, components: {} as Record<string, ComponentStatus> },
+      Promise.all((deps.health ?? []).map(async (h) => [h.name, await h.check().catch(() => false)] as const)),
+    ]);
+    const ok = components.ok && checks.every(([, v]) => v);
+    return reply
+      .code(ok ? 200 : 503)
+      .send({ status: ok ? 'ok' : 'not ready', components: components.components, checks: Object.fromEntries(checks) });
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -108,6 +123,7 @@ export function createHttpServer(
     stop: memoizeStop(async () => {
       await app?.close();
     }),
+    ready: async () => (address ? { ok: true } : { ok: false, detail: 'not listening' }),
     url: () => address,
     app: () => app,
   };
