@@ -3,14 +3,14 @@ import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { availableParallelism } from 'node:os';
 import type { Bus } from '../../core/bus/types.ts';
-import { memoizeStop, type Component } from '../../core/component.ts';
+import { memoizeStop, parseSection, type Component } from '../../core/component.ts';
 import type { Topology } from '../../core/config/index.ts';
-import { ConfigError, errorMessage } from '../../core/errors.ts';
+import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Registry } from '../../core/metrics.ts';
 import { costRecord, type CostRecord } from '../../core/records/index.ts';
 import { publishRecords } from '../../core/bus/publish.ts';
-import { billingConfigSchema, type BillingConfig } from './config.ts';
+import { billingConfigSchema } from './config.ts';
 import type { BillingFormat } from './formats/common.ts';
 import { emptySummary, importFile, type ImportProgress, type ImportSummary } from './importer.ts';
 import { createLinkMapper } from './links.ts';
@@ -85,12 +85,8 @@ export interface BillingImporter extends Component {
 }
 
 /** Inert: validates the config and builds; `start()` creates the topic when a bus is given. */
-export function createBillingImporter(deps: BillingDeps, config: Partial<BillingConfig> = {}): BillingImporter {
-  const parsed = billingConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `ingest.billing.${i.path.join('.')}: ${i.message}`));
-  }
-  const cfg = parsed.data;
+export function createBillingImporter(deps: BillingDeps, input: unknown = {}): BillingImporter {
+  const cfg = parseSection(billingConfigSchema, input, 'ingest.billing');
   const metrics = createBillingMetrics(deps.registry);
   const linkMapper = createLinkMapper(deps.topology, cfg.link_rules, cfg.map_links);
   const topic = deps.topic ?? costRecord.topic;

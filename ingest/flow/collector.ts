@@ -5,9 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Bus, BusMessage } from '../../core/bus/types.ts';
 import { RealClock, type Clock } from '../../core/clock.ts';
-import { memoizeStop, type Component } from '../../core/component.ts';
+import { memoizeStop, parseSection, type Component } from '../../core/component.ts';
 import type { RootConfig } from '../../core/config/index.ts';
-import { PathpilotError, errorMessage } from '../../core/errors.ts';
+import { errorMessage } from '../../core/errors.ts';
 import { createLogger, rateLimitedLogger, type Logger } from '../../core/log.ts';
 import type { Registry } from '../../core/metrics.ts';
 import { flowRecord, ifaceRecord } from '../../core/records/index.ts';
@@ -77,14 +77,7 @@ const PUBLISH_BACKOFF_MS = [100, 250, 500, 1000, 2000];
  * buffer while the bus is slow or away, and beyond `buffer_records` they are dropped and counted.
  */
 export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}): FlowCollector {
-  const parsed = flowCollectorConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new PathpilotError(
-      'PP_ERR_CONFIG',
-      `invalid ingest.flow configuration: ${parsed.error.issues.map((i) => `ingest.flow.${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const config: FlowCollectorConfig = parsed.data;
+  const config: FlowCollectorConfig = parseSection(flowCollectorConfigSchema, input, 'ingest.flow');
   const clock = deps.clock ?? new RealClock();
   const log = (deps.log ?? createLogger()).child({ component: 'ingest/flow' });
   const warn = rateLimitedLogger(log);

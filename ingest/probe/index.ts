@@ -1,13 +1,13 @@
 import type { Bus } from '../../core/bus/types.ts';
 import type { Clock } from '../../core/clock.ts';
-import { memoizeStop, type Component } from '../../core/component.ts';
+import { memoizeStop, parseSection, type Component } from '../../core/component.ts';
 import type { Topology } from '../../core/config/index.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Registry } from '../../core/metrics.ts';
 import { probeRecord, type ProbeRecord } from '../../core/records/index.ts';
 import { publishRecords } from '../../core/bus/publish.ts';
-import { probeConfigSchema, streamSchema, type ProbeConfig, type StreamConfig } from './config.ts';
+import { probeConfigSchema, streamSchema, type StreamConfig } from './config.ts';
 import { createProbeMetrics, type ProbeMetrics } from './metrics.ts';
 import { Reflector } from './reflector.ts';
 import { ProbeSender } from './sender.ts';
@@ -70,12 +70,8 @@ export function streamsFromTopology(topology: Topology, site: string, port: numb
 }
 
 /** Inert: validates and builds; `start()` binds the reflector and starts the streams. */
-export function createProbeAgent(deps: ProbeDeps, config: Partial<ProbeConfig> = {}): ProbeAgent {
-  const parsed = probeConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `ingest.probe.${i.path.join('.')}: ${i.message}`));
-  }
-  const cfg = parsed.data;
+export function createProbeAgent(deps: ProbeDeps, input: unknown = {}): ProbeAgent {
+  const cfg = parseSection(probeConfigSchema, input, 'ingest.probe');
   const metrics = createProbeMetrics(deps.registry);
   const topic = deps.topic ?? probeRecord.topic;
   const streams = [...cfg.streams];
