@@ -1,0 +1,72 @@
+/**
+ * Failover: the self-heal's emergency move of a pair off a first hop that breaks its SLO. It is a WAN
+ * load-balancing rule like `weights` (it renders through the same rules and shares their state within a
+ * render), but for every class of the pair at once (`class: '*'`, rules match prefixes, not DSCP). Its
+ * read tells the self-heal which first hops carry a destination now; its effect is that only the
+ * intent's first hops do.
+ */
+import type { Topology } from '../../core/config/topology.ts';
+import type { Intent, PathWeightsIntent } from '../../core/proposal.ts';
+import type { ConfigJson } from '../vyos/types.ts';
+import { check, child, contextPaths, isObj, pairWithAlternatives, subtree, values, type ActuationTarget } from './types.ts';
+import { intentWeights, weightsTarget } from './weights.ts';
+
+/** The class a failover intent names: every class of the pair. */
+export const allClasses = '*';
+
+export const isFailover = (intent: Intent): intent is PathWeightsIntent =>
+  intent.kind === 'path-weights' && intent.class === allClasses;
+
+/**
+ * Links that carry traffic to any of `prefixes` on router `site` now: the interfaces of the first WAN
+ * load-balancing rule for one of them with a weight above 0 (empty when there is no such rule).
+ */
+export function carryingLinks(
+  topology: Topology,
+  site: string,
+  lbRules: ConfigJson | null,
+  prefixes: readonly string[],
+): Set<string> {
+  const wanted = new Set(prefixes);
+  for (const rule of Object.values(lbRules ?? {})) {
+    if (!isObj(rule)) continue;
+    const dst = values(child(rule, 'destination')?.['address'])[0];
+    if (dst === undefined || !wanted.has(dst)) continue;
+    const links = new Set(
+      Object.entries(child(rule, 'interface') ?? {})
+        .filter(([, v]) => Number(values(isObj(v) ? v['weight'] : undefined)[0] ?? '1') > 0)
+        .map(([name]) => topology.linkForInterface(site, name))
+        .filter((l): l is string => l !== undefined),
+    );
+    if (links.size > 0) return links;
+  }
+  return new Set();
+}
+
+export const failoverTarget: ActuationTarget<'path-weights', ReturnType<typeof weightsTarget.read>> = {
+  name: 'failover',
+  kinds: ['path-weights'],
+  contexts: weightsTarget.contexts,
+  // The same read as weights: the registry gives both one state, so rule numbers and prefix owners are shared.
+  read: weightsTarget.read,
+  render: (intent, state, ctx) => weightsTarget.render(intent, state, ctx),
+  effect(intent, dataplane, opts) {
+    const healthy = new Set(Object.keys(intentWeights(intent, opts)));
+    const rules = subtree(dataplane.config, contextPaths.lbRules);
+    const problems: string[] = [];
+    for (const prefix of intent.dst_prefixes) {
+      const used = carryingLinks(opts.topology, opts.router, rules, [prefix]);
+      if (used.size === 0) problems.push(`no WAN load-balancing rule carries ${prefix}`);
+      for (const link of used)
+        if (!healthy.has(opts.topology.linkEnd(link, opts.router)?.interface ?? link))
+          problems.push(`${prefix} still goes over ${link}`);
+    }
+    return check(problems);
+  },
+  cases(topology, router) {
+    const { to, prefixes, alternative } = pairWithAlternatives(topology, router);
+    const pair: [string, string] = [router, to];
+    const intent = { kind: 'path-weights' as const, router, pair, class: allClasses, dst_prefixes: prefixes };
+    return [{ name: 'every class off the primary first hop', intents: [{ ...intent, weights: { [alternative]: 1 } }] }];
+  },
+};

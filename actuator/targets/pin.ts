@@ -1,0 +1,114 @@
+/**
+ * Class pin (application-aware routing): `class-pin` → `policy route PATHPILOT rule N` (DSCP + destination →
+ * `set table T`) and `protocols static table T route <prefix> next-hop <peer>`, vyos-facts §2.5. The policy is
+ * bound to the LAN interface; one table per first-hop link, numbered by the link's place among the router's links.
+ */
+import { ValidationError } from '../../core/errors.ts';
+import type { ClassPinIntent } from '../../core/proposal.ts';
+import type { ConfigJson } from '../vyos/types.ts';
+import {
+  check,
+  child,
+  contextPaths,
+  ifaceOf,
+  isObj,
+  nextNumber,
+  pairWithAlternatives,
+  subtree,
+  values,
+  type ActuationTarget,
+  type PreState,
+  type RenderOptions,
+} from './types.ts';
+
+export const pinPolicyName = 'PATHPILOT';
+
+/** The table, next hop and interface a pin over `intent.link` uses on this router. */
+function pinRoute(intent: ClassPinIntent, opts: RenderOptions): { table: string; peer: string; iface: string } {
+  const iface = ifaceOf(opts, intent.link);
+  const link = opts.topology.link(intent.link);
+  const peer = link.a.site === opts.router ? link.b : link.a;
+  if (!peer.address) throw new ValidationError(`class-pin over ${intent.link}: the peer end has no address`);
+  const mine = [...opts.topology.links.values()].filter((l) => l.a.site === opts.router || l.b.site === opts.router);
+  return { table: String(101 + mine.findIndex((l) => l.id === intent.link)), peer: peer.address, iface };
+}
+
+const ruleDescription = (intent: ClassPinIntent, prefix: string) =>
+  `pathpilot pin ${intent.class} ${intent.pair[0]} to ${intent.pair[1]} ${prefix}`;
+const sortedDscp = (intent: ClassPinIntent) => [...new Set(intent.dscp)].sort((a, b) => a - b).map(String);
+
+export const pinTarget: ActuationTarget<'class-pin', PreState> = {
+  name: 'pin',
+  kinds: ['class-pin'],
+  contexts: ['policyRoute', 'staticTables'],
+  read: (pre) => pre,
+  render(intent, pre, { opts, touch }) {
+    const { table, peer, iface } = pinRoute(intent, opts);
+    const tt = touch([...contextPaths.staticTables, table], child(pre.staticTables ?? null, table));
+    const tdes: ConfigJson = tt.desired ?? {};
+    tdes['description'] = `pathpilot pin via ${intent.link}`;
+    const routes: ConfigJson = child(tdes, 'route') ?? {};
+    for (const prefix of intent.dst_prefixes) routes[prefix] = { 'next-hop': { [peer]: { interface: iface } } };
+    tdes['route'] = routes;
+    tt.desired = tdes;
+
+    const pt = touch([...contextPaths.policyRoute, pinPolicyName], child(pre.policyRoute ?? null, pinPolicyName));
+    const pdes: ConfigJson = pt.desired ?? {};
+    const ifaces = new Set(values(pdes['interface']));
+    ifaces.add(opts.lanInterface);
+    pdes['interface'] = ifaces.size === 1 ? [...ifaces][0]! : [...ifaces];
+    const rules: ConfigJson = child(pdes, 'rule') ?? {};
+    for (const prefix of intent.dst_prefixes) {
+      const desc = ruleDescription(intent, prefix);
+      const existing = Object.entries(rules).find(([, r]) => isObj(r) && r['description'] === desc)?.[0];
+      const dscp = sortedDscp(intent);
+      rules[existing ?? nextNumber(Object.keys(rules), 100)] = {
+        description: desc,
+        destination: { address: prefix },
+        dscp: dscp.length === 1 ? dscp[0]! : dscp,
+        set: { table },
+      };
+    }
+    pdes['rule'] = rules;
+    pt.desired = pdes;
+  },
+  effect(intent, dataplane, opts) {
+    const { table, peer, iface } = pinRoute(intent, opts);
+    const policy = subtree(dataplane.config, [...contextPaths.policyRoute, pinPolicyName]);
+    const routes = subtree(dataplane.config, [...contextPaths.staticTables, table, 'route']);
+    const problems: string[] = [];
+    if (!values(policy?.['interface']).includes(opts.lanInterface))
+      problems.push(`policy route ${pinPolicyName} is not bound to ${opts.lanInterface}`);
+    for (const prefix of intent.dst_prefixes) {
+      // The class's own rule (several classes may pin one prefix): found by the description it renders.
+      const rule = Object.values(child(policy, 'rule') ?? {}).find(
+        (r) =>
+          isObj(r) &&
+          values(r['description'])[0] === ruleDescription(intent, prefix) &&
+          values(child(r, 'destination')?.['address']).includes(prefix),
+      );
+      const dscp = isObj(rule) ? values(rule['dscp']).sort() : [];
+      if (!isObj(rule)) problems.push(`no policy route rule for ${prefix}`);
+      else if (values(child(rule, 'set')?.['table'])[0] !== table) problems.push(`${prefix} is not sent to table ${table}`);
+      else if (dscp.join(',') !== [...sortedDscp(intent)].sort().join(','))
+        problems.push(`${prefix} matches DSCP ${dscp.join(',')}, not ${intent.dscp.join(',')}`);
+      const hop = child(child(child(routes, prefix), 'next-hop'), peer);
+      if (values(hop?.['interface'])[0] !== iface) problems.push(`table ${table} has no route ${prefix} via ${peer} on ${iface}`);
+    }
+    return check(problems);
+  },
+  cases(topology, router) {
+    const { to, prefixes, alternative } = pairWithAlternatives(topology, router);
+    const pin = { kind: 'class-pin' as const, router, pair: [router, to] as [string, string], dst_prefixes: prefixes };
+    return [
+      { name: 'one class on the alternative first hop', intents: [{ ...pin, class: 'voice', dscp: [46], link: alternative }] },
+      {
+        name: 'two classes, several DSCP values',
+        intents: [
+          { ...pin, class: 'voice', dscp: [46, 34], link: alternative },
+          { ...pin, class: 'video', dscp: [26], link: alternative, dst_prefixes: prefixes.slice(0, 1) },
+        ],
+      },
+    ];
+  },
+};
