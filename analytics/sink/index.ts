@@ -1,7 +1,8 @@
 import type { Bus, MessageBatch, ReceivedMessage, Subscription } from '../../core/bus/types.ts';
 import type { Store } from '../../core/store/types.ts';
+import { z } from 'zod';
 import type { Component } from '../../core/component.ts';
-import { memoizeStop } from '../../core/component.ts';
+import { memoizeStop, parseSection } from '../../core/component.ts';
 import type { Clock } from '../../core/clock.ts';
 import { RealClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
@@ -21,7 +22,7 @@ import {
 import { sql, ident } from '../../core/store/sql.ts';
 import { StoreError } from '../../core/store/errors.ts';
 import type { RawBody } from '../../core/store/common.ts';
-import { sinkSchema, type SinkConfig, type RetentionConfig } from '../config.ts';
+import { retentionSchema, sinkSchema, type SinkConfig, type RetentionConfig } from '../config.ts';
 import { migrate } from '../schema/converge.ts';
 import { offsetSpaceSize, rawTableOf } from '../schema/tables.ts';
 import { rowEncoder, type RowEncoder } from './encode.ts';
@@ -50,6 +51,17 @@ export interface SinkDeps {
   log?: Logger;
   clock?: Clock;
 }
+
+/**
+ * What `createSink` parses, once: the `analytics.sink` keys, the `analytics.retention` the schema
+ * converges to, and the wiring a composition root or a test chooses (topics, migrate, fromBeginning).
+ */
+export const sinkInputSchema = sinkSchema.extend({
+  topics: z.partialRecord(z.enum(['flow', 'probe', 'iface', 'cost', 'change']), z.string().min(1)).optional(),
+  migrate: z.boolean().default(true),
+  retention: retentionSchema.partial().optional(),
+  fromBeginning: z.boolean().default(true),
+});
 
 export interface SinkOptions extends Partial<SinkConfig> {
   /** Topic per record kind (tests use their own); default `pathpilot.<name>.v<version>`. */
@@ -123,9 +135,15 @@ export function topicSpace(topic: string): bigint {
 /** Errors that mean the schema is missing or behind (retry after `pathpilot migrate`), not bad data. */
 const schemaProblemCodes = new Set([16, 47, 60, 81]);
 
-export function createSink(deps: SinkDeps, options: SinkOptions = {}): Sink {
-  const { topics, migrate: doMigrate = true, retention, fromBeginning = true, ...rest } = options;
-  const config = sinkSchema.parse(rest);
+/** Inert: parses its input (a SinkOptions object) once; `start()` migrates and subscribes. */
+export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
+  const {
+    topics,
+    migrate: doMigrate,
+    retention,
+    fromBeginning,
+    ...config
+  } = parseSection(sinkInputSchema, input, 'analytics.sink');
   const clock = deps.clock ?? new RealClock();
   const metrics = createSinkMetrics(deps.registry ?? createRegistry());
   const warn = deps.log ? rateLimitedLogger(deps.log) : () => {};
