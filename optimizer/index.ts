@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
-import { memoizeStop, type Component } from '../core/component.ts';
+import { LoopTracker, memoizeStop, parseSection, type Component, type OnFatal } from '../core/component.ts';
 import type { RootConfig } from '../core/config/index.ts';
-import { errorMessage } from '../core/errors.ts';
+import { ConfigError, UnrecoverableError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Registry } from '../core/metrics.ts';
 import type { Queue, QueueWorker } from '../core/queue/types.ts';
-import { optimizerConfigSchema, type OptimizerConfig } from './config.ts';
+import { optimizerConfigSchema } from './config.ts';
 import type { OptimizerData } from './data.ts';
 import { OptimizerEngine, type RunReport } from './engine.ts';
 import { createOptimizerMetrics } from './metrics.ts';
@@ -34,6 +33,8 @@ export interface OptimizerDeps {
   models?: ModelRegistry;
   /** Where forecasts, model versions and proposals are recorded (`storeDecisions(store)` in production). */
   decisions?: DecisionLog;
+  /** Told when the scheduling loop dies (the composition root stops the process). */
+  onFatal?: OnFatal;
 }
 
 export interface Optimizer extends Component {
@@ -51,11 +52,9 @@ export interface Optimizer extends Component {
  * publishes a proposal when worth it; retrains on a repeatable queue job every `retrain_every_s`, with
  * progress. Inert until start().
  */
-export function createOptimizer(
-  deps: OptimizerDeps,
-  config: z.input<typeof optimizerConfigSchema> | OptimizerConfig = {},
-): Optimizer {
-  const cfg = optimizerConfigSchema.parse(config);
+export function createOptimizer(deps: OptimizerDeps, input: unknown = {}): Optimizer {
+  const cfg = parseSection(optimizerConfigSchema, input, 'optimizer');
+  const loops = new LoopTracker('optimizer', { log: deps.log, onFatal: deps.onFatal });
   const metrics = deps.registry ? createOptimizerMetrics(deps.registry) : undefined;
   const engine = new OptimizerEngine(
     {
@@ -119,22 +118,28 @@ export function createOptimizer(
           { jobId: `initial-retrain-${deps.clock.now()}-${randomUUID().slice(0, 8)}` },
         );
       await deps.queue.repeat(optimizerQueueName, 'retrain', {}, cfg.retrain_every_s * 1000);
-      loop = (async () => {
+      loop = loops.track('schedule', async () => {
         while (!abort.signal.aborted) {
           try {
             await deps.clock.sleep(cfg.interval_s * 1000, abort.signal);
-          } catch {
-            return;
+          } catch (err) {
+            if (abort.signal.aborted) return;
+            throw err;
           }
           try {
             await runNow();
           } catch (err) {
+            // A run that no retry can fix (bad configuration, unrecoverable input) kills the loop, so the
+            // process stops instead of logging the same failure forever; anything else is retried next interval.
+            if (err instanceof ConfigError || err instanceof UnrecoverableError) throw err;
             deps.log?.warn({ err: errorMessage(err) }, 'optimizer run failed');
           }
         }
-      })();
+      });
     },
+    health: () => loops.health(),
     stop: memoizeStop(async () => {
+      loops.stopping();
       abort.abort(new Error('optimizer stopped'));
       await loop;
       await worker?.close();
