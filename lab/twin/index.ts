@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SimulatedClock, type Clock } from '../../core/clock.ts';
-import { memoizeStop, type Component } from '../../core/component.ts';
+import { LoopTracker, memoizeStop, parseSection, type Component, type OnFatal } from '../../core/component.ts';
 import { loadConfig, type Topology, type RootConfig } from '../../core/config/index.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { createLogger, rateLimitedLogger, type Logger } from '../../core/log.ts';
@@ -21,7 +21,7 @@ import type { FlowRecord, IfaceRecord, ProbeRecord } from '../../core/records/in
 import { FlowEncoder } from '../../ingest/flow/index.ts';
 import type { ConfigJson } from '../vyos/index.ts';
 import { FocusBilling } from './billing.ts';
-import { twinConfigSchema, type TwinConfig, type TwinConfigInput } from './config.ts';
+import { twinConfigSchema, type TwinConfig } from './config.ts';
 import { flowRecords, ifaceRecords, probeRecords } from './emit.ts';
 import { createTwinMetrics } from './metrics.ts';
 import { TwinEngine, type TwinState } from './model.ts';
@@ -67,6 +67,8 @@ export interface TwinDeps {
   /** Emulated routers by site id; sites without one route everything over their primary paths. */
   routers?: ReadonlyMap<string, TwinRouter>;
   sinks?: TwinSinks;
+  /** Told when the tick loop dies (the composition root stops the process). */
+  onFatal?: OnFatal;
 }
 
 export interface Twin extends Component {
@@ -87,12 +89,50 @@ export interface Twin extends Component {
   incidentSchedule(): ReturnType<TwinEngine['incidentSchedule']>;
 }
 
-export function createTwin(deps: TwinDeps, input: TwinConfigInput = {}): Twin {
-  const parsed = twinConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `lab.twin.${i.path.join('.')}: ${i.message}`));
-  }
-  const config = parsed.data;
+/** `host:port` of `lab.twin.flow.collector`, checked when the twin is created. */
+function parseCollector(address: string | undefined): { host: string; port: number } | undefined {
+  if (!address) return undefined;
+  const m = /^(.*):(\d+)$/.exec(address);
+  if (!m || !m[1] || Number(m[2]) < 1 || Number(m[2]) > 65535)
+    throw new ConfigError([`lab.twin.flow.collector: expected "host:port", got "${address}"`]);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+/**
+ * Inert: parses the `lab.twin` section (throwing ConfigError) and returns the twin. The scenario file,
+ * a scenario's topology file and the billing folder are read or made when the twin is first used:
+ * by `start()`, or by an offline `runFor`/`step`/`engine` (baselines and tests run the twin unstarted).
+ */
+export function createTwin(deps: TwinDeps, input: unknown = {}): Twin {
+  const config = parseSection(twinConfigSchema, input, 'lab.twin');
+  const collector = parseCollector(config.flow.collector);
+  let loaded: Twin | undefined;
+  const load = (): Twin => (loaded ??= loadTwin(deps, config, collector));
+  return {
+    name: 'lab.twin',
+    config,
+    get engine() {
+      return load().engine;
+    },
+    get scenario() {
+      return load().scenario;
+    },
+    state: () => load().state(),
+    step: async () => load().step(),
+    runFor: async (ms) => load().runFor(ms),
+    intendedFlowBytes: () => load().intendedFlowBytes(),
+    incidentSchedule: () => load().incidentSchedule(),
+    flushBilling: async () => load().flushBilling(),
+    health: () => loaded?.health?.() ?? { ok: true },
+    start: async () => load().start(),
+    stop: memoizeStop(async () => {
+      await loaded?.stop();
+    }),
+  };
+}
+
+/** Reads the scenario (and its topology), builds the engine and the emitters: the twin's I/O. */
+function loadTwin(deps: TwinDeps, config: TwinConfig, collector: { host: string; port: number } | undefined): Twin {
   const { scenario: loaded, file: scenarioFile } = loadScenario(config.scenario);
   const scenario: Scenario = config.seed !== undefined ? { ...loaded, seed: config.seed } : loaded;
   let root = deps.config;
@@ -128,13 +168,6 @@ export function createTwin(deps: TwinDeps, input: TwinConfigInput = {}): Twin {
       }),
     ]),
   );
-  let collector: { host: string; port: number } | undefined;
-  if (config.flow.collector) {
-    const m = /^(.*):(\d+)$/.exec(config.flow.collector);
-    if (!m || !m[1] || Number(m[2]) < 1 || Number(m[2]) > 65535)
-      throw new ConfigError([`lab.twin.flow.collector: expected "host:port", got "${config.flow.collector}"`]);
-    collector = { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-  }
   const billing = config.billing.enabled
     ? new FocusBilling(engine, config.billing.dir || mkdtempSync(join(tmpdir(), 'pathpilot-twin-billing-')))
     : undefined;
@@ -146,6 +179,7 @@ export function createTwin(deps: TwinDeps, input: TwinConfigInput = {}): Twin {
   let subscribed = false;
   let lastIface = -Infinity;
   const abort = new AbortController();
+  const loops = new LoopTracker('lab.twin', { log, onFatal: deps.onFatal });
   let loop: Promise<void> | undefined;
 
   const speedOf = (site: string) => (iface: string) =>
@@ -338,10 +372,12 @@ export function createTwin(deps: TwinDeps, input: TwinConfigInput = {}): Twin {
       }
       await openSockets();
       subscribe();
-      loop = run();
+      loop = loops.track('tick', run);
       log.info({ scenario: scenario.name, seed: scenario.seed, mode: config.mode }, 'twin started');
     },
+    health: () => loops.health(),
     stop: memoizeStop(async () => {
+      loops.stopping();
       abort.abort(new Error('twin stopped'));
       await loop;
       for (const u of unsubscribe) u();

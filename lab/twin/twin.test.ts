@@ -253,7 +253,7 @@ describe('FOCUS billing files', () => {
 });
 
 describe('scenarios', () => {
-  it('loads every built-in scenario and rejects a bad key with its line', () => {
+  it('loads every built-in scenario and rejects a bad key with its line', async () => {
     for (const scenario of ['steady', 'cost-pressure', 'degradation-and-failover', 'flash-crowd']) {
       expect(() =>
         createTwin({ clock: new SimulatedClock(START), config: root }, { scenario, billing: { enabled: false } }),
@@ -262,7 +262,9 @@ describe('scenarios', () => {
     expect(() => parseScenario('name: x\ndemand:\n  base_mpbs: 3\n', 'bad.yaml')).toThrow(
       /bad.yaml:3: demand\.base_mpbs: unknown key/,
     );
-    expect(() => createTwin({ clock: new SimulatedClock(START), config: root }, { scenario: 'nope' })).toThrow(ConfigError);
+    // create() does no I/O: an unknown scenario is found when start() reads it.
+    const missing = createTwin({ clock: new SimulatedClock(START), config: root }, { scenario: 'nope' });
+    await expect(missing.start()).rejects.toThrow(ConfigError);
   });
 
   it('degradation-and-failover breaks the primary path SLO while the incident lasts, with precursors first', async () => {
