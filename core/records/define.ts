@@ -1,6 +1,28 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 
+/** The longest text a string or JSON field may hold (characters); producers clip to it (clipJson). */
+export const MAX_TEXT_CHARS = 65_536;
+
+/**
+ * A JSON document that fits a `json` field: as it is when short enough, else a summary that says so and
+ * keeps the document's start (an audit detail of a large change must not make the change fail).
+ */
+export function clipJson(value: unknown, max = MAX_TEXT_CHARS): string {
+  const text = JSON.stringify(value);
+  if (text.length <= max) return text;
+  const note = { truncated: true, chars: text.length, head: '' };
+  const room = max - JSON.stringify(note).length - 16;
+  note.head = text.slice(0, Math.max(0, room));
+  // Escapes in the head (quotes, backslashes) grow it when re-encoded: trim until it fits.
+  let clipped = JSON.stringify(note);
+  while (clipped.length > max) {
+    note.head = note.head.slice(0, note.head.length - (clipped.length - max) - 1);
+    clipped = JSON.stringify(note);
+  }
+  return clipped;
+}
+
 /**
  * One declarative definition per record. From it come: the TypeScript type, the zod validator,
  * the Kafka topic and encoding, and the ClickHouse column list (`analytics/schema` maps kinds to
@@ -70,7 +92,7 @@ function zodFor(def: FieldDef): z.ZodType {
     case 'string':
     case 'lowcard':
     case 'json':
-      return z.string().max(65_536);
+      return z.string().max(MAX_TEXT_CHARS);
     case 'ip':
       return z.string().max(45);
     case 'enum':

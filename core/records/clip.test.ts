@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { changeRecord } from './index.ts';
+import { MAX_TEXT_CHARS, clipJson } from './define.ts';
+
+describe('clipJson', () => {
+  it('keeps a document that fits as it is', () => {
+    expect(clipJson({ ops: [['set', 'a']] })).toBe('{"ops":[["set","a"]]}');
+  });
+
+  it('summarises a document too long for a json field, within the limit, and the record then validates', () => {
+    // Quotes and backslashes grow when the head is encoded again: the worst case for fitting.
+    const big = { before: Array.from({ length: 5_000 }, (_, i) => `rule "${i}" \\ ${'x'.repeat(20)}`) };
+    const text = clipJson(big);
+    expect(JSON.stringify(big).length).toBeGreaterThan(MAX_TEXT_CHARS);
+    expect(text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);
+    const note = JSON.parse(text) as { truncated: boolean; chars: number; head: string };
+    expect(note.truncated).toBe(true);
+    expect(note.chars).toBe(JSON.stringify(big).length);
+    expect(JSON.stringify(big).startsWith(note.head)).toBe(true);
+    expect(note.head.length).toBeGreaterThan(MAX_TEXT_CHARS / 2);
+    const rec = changeRecord.parse({ event_id: 'e', time: 0, proposal_id: 'p', event: 'step-applied', detail: text });
+    expect(rec.detail).toBe(text);
+  });
+});
