@@ -26,5 +26,13 @@ export type {
   VyosLab,
 } from './types.ts';
 export { VyosConfigError } from './types.ts';
-export { createVyosLab, createVyosLabForTopology, createVyosLabComponent, type TopologyLabOptions } from './lab.ts';
+export {
+  createVyosLab,
+  createVyosLabForTopology,
+  createVyosLabComponent,
+  vyosLabConfigSchema,
+  type TopologyLabOptions,
+  type VyosLabDeps,
+  type VyosLabComponent,
+} from './lab.ts';
 export { initialRouterConfig } from './seed.ts';

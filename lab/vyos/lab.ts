@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RealClock, type Clock } from '../../core/clock.ts';
-import { memoizeStop, type Component } from '../../core/component.ts';
+import { z } from 'zod';
+import { memoizeStop, parseSection, type Component } from '../../core/component.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { Topology } from '../../core/config/topology.ts';
 import { initialRouterConfig } from './seed.ts';
 import { EmulatedRouter } from './router.ts';
@@ -106,11 +108,57 @@ export async function createVyosLabForTopology(topology: Topology, options: Topo
   return createVyosLab({ routers, ...(options.clock ? { clock: options.clock } : {}), ...(options.tls ? { tls: true } : {}) });
 }
 
+/** The lab's own section (`lab.vyos`): which sites get an emulated router, and whether it speaks HTTPS. */
+export const vyosLabConfigSchema = z
+  .object({
+    /** Only these sites (default: every site of the topology). */
+    sites: z.array(z.string().min(1)).optional(),
+    /** Serve HTTPS with a self-signed certificate (made with `openssl` at start). */
+    tls: z.boolean().default(false),
+  })
+  .strict();
+
+export interface VyosLabDeps {
+  topology: Topology;
+  clock?: Clock;
+  /** Where each site's `router.api_key_env` is read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The key every router accepts instead (tests). */
+  apiKey?: string;
+}
+
+export type VyosLabComponent = Component & { readonly lab: VyosLab };
+
 /**
- * The lab as a `Component` (core/component.ts): `create` is inert, `start()` opens the servers,
- * `stop()` is idempotent. `lab` is available after `start()`.
+ * The lab as a `Component` (core/component.ts): `create` parses `lab.vyos` and checks every site and
+ * its key variable (ConfigError), `start()` opens the servers, `stop()` is idempotent. `lab` is
+ * available after `start()`. The older form takes the function that starts the lab.
  */
-export function createVyosLabComponent(start: () => Promise<VyosLab>): Component & { readonly lab: VyosLab } {
+export function createVyosLabComponent(deps: VyosLabDeps | (() => Promise<VyosLab>), input: unknown = {}): VyosLabComponent {
+  if (typeof deps === 'function') return labComponent(deps);
+  const config = parseSection(vyosLabConfigSchema, input, 'lab.vyos');
+  const env = deps.env ?? process.env;
+  const sites = config.sites ?? [...deps.topology.sites.keys()];
+  const problems: string[] = [];
+  for (const id of sites) {
+    const site = deps.topology.sites.get(id);
+    if (!site) problems.push(`lab.vyos.sites: unknown site "${id}"`);
+    else if (!deps.apiKey && !env[site.router.api_key_env])
+      problems.push(`sites.${id}.router.api_key_env: environment variable ${site.router.api_key_env} is unset`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return labComponent(() =>
+    createVyosLabForTopology(deps.topology, {
+      sites,
+      env,
+      ...(deps.apiKey ? { apiKey: deps.apiKey } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(config.tls ? { tls: true } : {}),
+    }),
+  );
+}
+
+function labComponent(start: () => Promise<VyosLab>): VyosLabComponent {
   let lab: VyosLab | undefined;
   return {
     name: 'lab/vyos',
@@ -121,6 +169,7 @@ export function createVyosLabComponent(start: () => Promise<VyosLab>): Component
     async start() {
       lab ??= await start();
     },
+    ready: async () => (lab ? { ok: true } : { ok: false, detail: 'routers not listening' }),
     stop: memoizeStop(async () => {
       await lab?.stop();
     }),
