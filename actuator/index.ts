@@ -1,18 +1,22 @@
 /**
- * The actuator component: `createActuator(deps, config)` is inert; `start()` opens the state store,
- * starts the queue workers and resumes in-flight rollouts; `stop()` is idempotent. What `npm start`
- * needs: submit(proposal), approve(id, actor), reject(id, actor), list(), and `events` for the console.
+ * The actuator component, on the one component contract (core/component.ts): `createActuator(deps, section)`
+ * parses its own section once (only ConfigError, naming the key), builds and does no I/O; `start()` opens
+ * the state store, starts the queue consumers (intake, rollout) and resumes in-flight rollouts; background
+ * loops (self-heal, resume sweep) run under the contract's `LoopTracker`; `stop()` is idempotent. What
+ * `npm start` needs: submit(proposal), approve(id, actor), reject(id, actor), list(), currentWeights(),
+ * and `events` for the console.
  */
 import type { Bus } from '../core/bus/types.ts';
 import type { Clock } from '../core/clock.ts';
 import type { RootConfig } from '../core/config/schema.ts';
 import { Topology } from '../core/config/topology.ts';
-import { memoizeStop } from '../core/component.ts';
+import { memoizeStop, parseSection, type OnFatal } from '../core/component.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { createRegistry, type Registry } from '../core/metrics.ts';
 import type { Queue } from '../core/queue/types.ts';
 import { actuatorConfigSchema, type ActuatorConfig } from './config.ts';
+import type { ProposalRecorder } from './pipeline/recorder.ts';
 import type { GuardData } from './guard/index.ts';
 import { createActuatorMetrics } from './metrics.ts';
 import { ActuatorService } from './service.ts';
@@ -25,6 +29,8 @@ export { ActuatorService, type AuditEvent } from './service.ts';
 export { MemoryStateStore, RedisStateStore, type ProposalRecord, type StateStore } from './state.ts';
 export { guardDataFromStore, type GuardData, type GuardVerdict } from './guard/index.ts';
 export { actuatorRoutes } from './api.ts';
+export { storeProposalRecorder, memoryProposalRecorder, type ProposalRecorder } from './pipeline/recorder.ts';
+export type { CurrentWeights } from './current-weights.ts';
 export type { Actuator } from './types.ts';
 
 export interface ActuatorDeps {
@@ -41,12 +47,14 @@ export interface ActuatorDeps {
   /** Replaces the configured state store (tests). */
   state?: StateStore;
   retryClock?: Clock;
+  /** Where proposal status transitions are recorded (`storeProposalRecorder(store)` in the roles). */
+  recorder?: ProposalRecorder;
+  /** Told when a background loop dies (the composition root stops the process). */
+  onFatal?: OnFatal;
 }
 
 export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actuator {
-  const parsed = actuatorConfigSchema.safeParse(section ?? {});
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `actuator.${i.path.join('.')}: ${i.message}`));
-  const config: ActuatorConfig = parsed.data;
+  const config: ActuatorConfig = parseSection(actuatorConfigSchema, section, 'actuator');
   if (config.state.kind === 'redis' && !config.state.redis_url && !deps.state)
     throw new ConfigError(['actuator.state.redis_url: required when state.kind is redis']);
   const env = deps.env ?? process.env;
@@ -68,12 +76,15 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     ...(deps.log ? { log: deps.log } : {}),
     ...(webhookUrl ? { slack: { webhookUrl } } : {}),
     ...(deps.retryClock ? { retryClock: deps.retryClock } : {}),
+    ...(deps.recorder ? { recorder: deps.recorder } : {}),
+    ...(deps.onFatal ? { onFatal: deps.onFatal } : {}),
   });
   return {
     name: 'actuator',
     service,
     events: service.events,
     slackSigningSecret: env[deps.root.slack.signing_secret_env],
+    health: () => service.health(),
     async start() {
       await state.start();
       await service.start();
@@ -88,5 +99,6 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     list: () => service.list(),
     get: (id) => service.get(id),
     changes: (id) => service.changes(id),
+    currentWeights: () => service.currentWeights(deps.root.classes),
   };
 }

@@ -1,17 +1,14 @@
 /**
- * The actuator role as the demo, `pathpilot start` and the console see it: the actuator component,
- * a bridge from the optimizer's proposal queue to the actuator's approval flow, and the current
- * split the optimizer plans against (from the last confirmed path-weight intents).
+ * The actuator role as the demo, `pathpilot start` and the console see it: the actuator component
+ * (which is also the one consumer of the optimizer's proposal queue, and knows the current split the
+ * optimizer plans against), its REST routes, and counts for the demo's summary.
  */
 import type { Component } from '../core/component.ts';
-import { memoizeStop } from '../core/component.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
-import { pairKey } from '../core/config/topology.ts';
-import { proposalQueueName, proposalSchema, type Proposal } from '../core/proposal.ts';
-import type { QueueWorker } from '../core/queue/types.ts';
-import { UnrecoverableError, errorMessage } from '../core/errors.ts';
+import type { Proposal } from '../core/proposal.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { CurrentWeights } from '../optimizer/data.ts';
-import { createActuator, actuatorRoutes, guardDataFromStore, type Actuator } from '../actuator/index.ts';
+import { createActuator, actuatorRoutes, guardDataFromStore, storeProposalRecorder, type Actuator } from '../actuator/index.ts';
 import { slackRoleMapFromConfig } from '../actuator/slack-access.ts';
 import { RedisReplayCache } from '../core/http/replay.ts';
 import { vyosClientForSite } from '../actuator/vyos/index.ts';
@@ -67,6 +64,8 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
       log: shared.log.child({ component: 'actuator' }),
       registry: shared.registry,
       env: shared.env,
+      // Status transitions land in ClickHouse's proposals table, beside what the optimizer records there.
+      recorder: storeProposalRecorder(shared.store),
     },
     shared.config.source.data.actuator ?? {},
   );
@@ -78,27 +77,8 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     else if (event.event === 'rolled-back') totals.rolled_back++;
   });
 
-  // Proposals the optimizer queued become approval requests (idempotent: the actuator keys them by id).
-  let worker: QueueWorker | undefined;
-  const bridge: Component = {
-    name: 'actuator.proposals',
-    async start() {
-      worker = await shared.queue.process<unknown, string>(proposalQueueName, async (data) => {
-        const parsed = proposalSchema.safeParse(data);
-        if (!parsed.success) throw new UnrecoverableError(`invalid proposal on ${proposalQueueName}: ${parsed.error.message}`);
-        const existing = await actuator.get(parsed.data.id);
-        if (existing) return existing.proposal.status;
-        const rec = await actuator.submit(parsed.data, 'optimizer');
-        return rec.proposal.status;
-      });
-    },
-    stop: memoizeStop(async () => {
-      await worker?.close();
-    }),
-  };
-
   const role: ActuatorRole = {
-    components: [actuator, bridge],
+    components: [actuator],
     routes: actuatorRoutes(actuator, {
       slackRoles: slackRoleMapFromConfig(root.slack, shared.env),
       // Several API processes need a queue on Redis anyway; Slack replays are refused through it too.
@@ -127,35 +107,7 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
           ...(e.router ? { router: e.router } : {}),
           ...(e.detail ? { detail: safeJson(e.detail) } : {}),
         })),
-    currentWeights: async () => {
-      const weights: CurrentWeights = new Map();
-      const confirmed = (await actuator.list())
-        .map((r) => r.proposal)
-        .filter((p) => p.status === 'confirmed')
-        .sort((a, b) => a.created_at - b.created_at);
-      for (const p of confirmed) {
-        for (const intent of p.intents) {
-          if (intent.kind === 'path-weights') {
-            const [from, to] = intent.pair;
-            const total = Object.values(intent.weights).reduce((a, b) => a + b, 0);
-            if (total <= 0) continue;
-            const split: Record<string, number> = {};
-            for (const path of shared.topology.pathsFor(from, to)) {
-              const w = intent.weights[path.links[0]!];
-              if (w) split[path.id] = w / total;
-            }
-            // A shared WAN rule ('*') carries every class that policy routing does not pin.
-            const classes = intent.class === '*' ? root.classes.filter((c) => !c.pin).map((c) => c.id) : [intent.class];
-            for (const cls of classes) weights.set(`${pairKey(from, to)}|${cls}`, split);
-          } else if (intent.kind === 'class-pin') {
-            const [from, to] = intent.pair;
-            const path = shared.topology.pathsFor(from, to).find((x) => x.links[0] === intent.link);
-            if (path) weights.set(`${pairKey(from, to)}|${intent.class}`, { [path.id]: 1 });
-          }
-        }
-      }
-      return weights;
-    },
+    currentWeights: () => actuator.currentWeights(),
     counts: () => ({ ...totals }),
   };
   // The API's console lists and decides through this role when both run in one process.

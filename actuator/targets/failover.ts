@@ -18,29 +18,28 @@ export const isFailover = (intent: Intent): intent is PathWeightsIntent =>
   intent.kind === 'path-weights' && intent.class === allClasses;
 
 /**
- * Links that carry traffic to any of `prefixes` on router `site` now: the interfaces of the first WAN
- * load-balancing rule for one of them with a weight above 0 (empty when there is no such rule).
+ * The links that carry traffic to `prefixes` on router `site` now, one set per WAN load-balancing rule
+ * whose destination is one of them (in rule order): the rule's interfaces with a weight above 0.
  */
 export function carryingLinks(
   topology: Topology,
   site: string,
   lbRules: ConfigJson | null,
   prefixes: readonly string[],
-): Set<string> {
+): Set<string>[] {
   const wanted = new Set(prefixes);
+  const out: Set<string>[] = [];
   for (const rule of Object.values(lbRules ?? {})) {
     if (!isObj(rule)) continue;
-    const dst = values(child(rule, 'destination')?.['address'])[0];
-    if (dst === undefined || !wanted.has(dst)) continue;
-    const links = new Set(
-      Object.entries(child(rule, 'interface') ?? {})
-        .filter(([, v]) => Number(values(isObj(v) ? v['weight'] : undefined)[0] ?? '1') > 0)
-        .map(([name]) => topology.linkForInterface(site, name))
-        .filter((l): l is string => l !== undefined),
+    const dst = child(rule, 'destination')?.['address'];
+    if (typeof dst !== 'string' || !wanted.has(dst)) continue;
+    const ifaces = Object.entries(child(rule, 'interface') ?? {});
+    const carrying = ifaces.filter(([, v]) => Number(values(isObj(v) ? v['weight'] : undefined)[0] ?? '1') > 0);
+    out.push(
+      new Set(carrying.map(([name]) => topology.linkForInterface(site, name)).filter((l): l is string => l !== undefined)),
     );
-    if (links.size > 0) return links;
   }
-  return new Set();
+  return out;
 }
 
 export const failoverTarget: ActuationTarget<'path-weights', ReturnType<typeof weightsTarget.read>> = {
@@ -55,7 +54,7 @@ export const failoverTarget: ActuationTarget<'path-weights', ReturnType<typeof w
     const rules = subtree(dataplane.config, contextPaths.lbRules);
     const problems: string[] = [];
     for (const prefix of intent.dst_prefixes) {
-      const used = carryingLinks(opts.topology, opts.router, rules, [prefix]);
+      const used = carryingLinks(opts.topology, opts.router, rules, [prefix])[0] ?? new Set<string>();
       if (used.size === 0) problems.push(`no WAN load-balancing rule carries ${prefix}`);
       for (const link of used)
         if (!healthy.has(opts.topology.linkEnd(link, opts.router)?.interface ?? link))

@@ -1,0 +1,168 @@
+/**
+ * Approvals: the auto policy on arrival (risk, shift, freeze, rate limit, cool-down — policy.ts), REST and
+ * Slack decisions (`approve`, `reject`: one decision per proposal across processes, claimed in the state
+ * store), and expiry of undecided proposals. Approval enqueues one job with jobId `apply-<id>`:
+ * approving twice applies once, and a second approval of a decided proposal is a no-op.
+ */
+import { PathpilotError } from '../../core/errors.ts';
+import type { Proposal } from '../../core/proposal.ts';
+import { TokenBucket, autoDecide } from '../policy.ts';
+import { maxStepShift, weightsForPrefix } from '../render.ts';
+import type { ProposalRecord } from '../state.ts';
+import type { RouterApi } from '../vyos/types.ts';
+import type { PipelineContext } from './context.ts';
+import { notifySlack } from './notify.ts';
+
+type SlackOrigin = { responseUrl?: string };
+
+export class Approvals {
+  private readonly bucket: TokenBucket;
+
+  constructor(private readonly ctx: PipelineContext) {
+    const { actuation, clock } = ctx.d;
+    this.bucket = new TokenBucket(actuation.rate_limit.changes_per_hour, actuation.rate_limit.burst, clock.now());
+  }
+
+  /** A new proposal: approved at once when the policy allows, else it awaits a human (and Slack is told). */
+  async arrived(rec: ProposalRecord): Promise<ProposalRecord> {
+    const { d } = this.ctx;
+    const proposal = rec.proposal;
+    const decision = autoDecide(d.actuation, {
+      proposal,
+      now: d.clock.now(),
+      maxStepShift: await this.maxShift(proposal),
+      cooling: this.cooling(await d.state.list()),
+      bucket: this.bucket,
+    });
+    if (decision.approve) return this.approve(proposal.id, proposal.emergency ? 'emergency-policy' : 'auto', decision.reason);
+    await this.ctx.status.set(rec, 'awaiting-approval', 'actuator', decision.reason);
+    await notifySlack(d, rec);
+    return rec;
+  }
+
+  /** Approves and enqueues the rollout. A second approval of an approved/running/finished proposal is a no-op. */
+  async approve(id: string, actor: string, note?: string, slack?: SlackOrigin): Promise<ProposalRecord> {
+    const { d, status, audit } = this.ctx;
+    const rec = await this.load(id);
+    const s = rec.proposal.status;
+    if (s !== 'proposed' && s !== 'awaiting-approval') {
+      if (s === 'rejected' || s === 'expired')
+        throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is ${s}; it can no longer be approved`);
+      return rec;
+    }
+    if (d.actuation.mode === 'observe' && !rec.proposal.emergency)
+      throw new PathpilotError('PP_ERR_CONFLICT', 'actuator.mode is observe: nothing is applied');
+    if (!(await d.state.claimDecision(id, actor))) return this.decided(id, 'approved');
+    rec.decidedBy = actor;
+    if (slack?.responseUrl) rec.slack = { responseUrl: slack.responseUrl };
+    (rec as ProposalRecord & { approvedAt?: number }).approvedAt = Date.now();
+    await status.set(rec, 'approved', actor, note);
+    await audit.emit(id, 'approved', { actor, ...(note ? { detail: { note } } : {}) });
+    await d.queue.add(d.config.apply_queue, 'apply', { id }, { jobId: `apply-${id}` });
+    if (slack?.responseUrl) await notifySlack(d, rec, { status: 'approved', actor });
+    return rec;
+  }
+
+  async reject(id: string, actor: string, note?: string, slack?: SlackOrigin): Promise<ProposalRecord> {
+    const { d, status, audit } = this.ctx;
+    const rec = await this.load(id);
+    const s = rec.proposal.status;
+    if (s === 'rejected') return rec;
+    if (s !== 'proposed' && s !== 'awaiting-approval')
+      throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is ${s}; it can no longer be rejected`);
+    if (!(await d.state.claimDecision(id, actor))) return this.decided(id, 'rejected');
+    rec.decidedBy = actor;
+    if (slack?.responseUrl) rec.slack = { responseUrl: slack.responseUrl };
+    await status.set(rec, 'rejected', actor, note);
+    await audit.emit(id, 'rejected', { actor, ...(note ? { detail: { note } } : {}) });
+    await notifySlack(d, rec, { status: 'rejected', actor });
+    return rec;
+  }
+
+  /**
+   * Another caller won the decision: wait until its status is visible, then answer like a repeated
+   * request (same decision: the record; the other decision: a conflict).
+   */
+  private async decided(id: string, wanted: 'approved' | 'rejected'): Promise<ProposalRecord> {
+    for (let i = 0; i < 50; i++) {
+      const rec = await this.load(id);
+      const s = rec.proposal.status;
+      if (s !== 'proposed' && s !== 'awaiting-approval') {
+        if ((wanted === 'rejected') !== (s === 'rejected'))
+          throw new PathpilotError(
+            'PP_ERR_CONFLICT',
+            `proposal ${id} was already decided (${s}) by ${rec.decidedBy ?? 'someone else'}`,
+          );
+        return rec;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is being decided by someone else`);
+  }
+
+  async get(id: string): Promise<ProposalRecord | undefined> {
+    const rec = await this.ctx.d.state.get(id);
+    if (rec) await this.expireIfStale(rec);
+    return rec;
+  }
+
+  async load(id: string): Promise<ProposalRecord> {
+    const rec = await this.get(id);
+    if (!rec) throw new PathpilotError('PP_ERR_NOT_FOUND', `no proposal ${id}`);
+    return rec;
+  }
+
+  async list(): Promise<ProposalRecord[]> {
+    const all = await this.ctx.d.state.list();
+    for (const r of all) await this.expireIfStale(r);
+    return all.sort((a, b) => b.proposal.created_at - a.proposal.created_at);
+  }
+
+  /** When an undecided proposal created at `createdAt` expires. */
+  expiresAt(createdAt: number): number {
+    return createdAt + this.ctx.d.actuation.proposal_ttl_s * 1000;
+  }
+
+  private async expireIfStale(rec: ProposalRecord): Promise<void> {
+    const s = rec.proposal.status;
+    if ((s === 'proposed' || s === 'awaiting-approval') && this.expiresAt(rec.proposal.created_at) < this.ctx.d.clock.now()) {
+      await this.ctx.status.set(rec, 'expired', 'actuator', `not decided within ${this.ctx.d.actuation.proposal_ttl_s} s`);
+      await this.ctx.audit.emit(rec.proposal.id, 'expired', { actor: 'actuator' });
+    }
+  }
+
+  /** Until when each pair cools down after a rollback or failure touching it. */
+  private cooling(records: ProposalRecord[]): Map<string, number> {
+    const out = new Map<string, number>();
+    const ms = this.ctx.d.actuation.cooldown_after_rollback_s * 1000;
+    for (const r of records) {
+      if (r.proposal.status !== 'rolled-back' && r.proposal.status !== 'failed') continue;
+      const at = r.proposal.history.at(-1)?.at ?? r.updatedAt;
+      const pairs = [...r.proposal.scope.map((s) => s.pair), ...r.proposal.intents.flatMap((i) => ('pair' in i ? [i.pair] : []))];
+      for (const p of pairs) {
+        const k = `${p[0]}>${p[1]}`;
+        out.set(k, Math.max(out.get(k) ?? 0, at + ms));
+      }
+    }
+    return out;
+  }
+
+  /** The largest traffic shift a step of `p` moves, from the routers' current WAN rules. */
+  private async maxShift(p: Proposal): Promise<number> {
+    const { d } = this.ctx;
+    if (!p.intents.some((i) => i.kind === 'path-weights')) return 0;
+    const rules = new Map<string, Awaited<ReturnType<RouterApi['showConfig']>>>();
+    try {
+      for (const router of new Set(p.intents.filter((i) => i.kind === 'path-weights').map((i) => i.router)))
+        rules.set(router, await d.routerFor(router).showConfig(['load-balancing', 'wan', 'rule']));
+    } catch {
+      return 1; // Unknown current weights: assume the worst, a human decides.
+    }
+    return maxStepShift(
+      p.intents,
+      d.actuation.rollout_steps,
+      (intent, prefix) => weightsForPrefix(rules.get(intent.router) ?? null, prefix),
+      (router, link) => d.topology.linkEnd(link, router)?.interface ?? link,
+    );
+  }
+}

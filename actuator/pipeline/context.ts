@@ -1,0 +1,61 @@
+/**
+ * What every stage of the actuator pipeline (intake → approvals → rollout → audit) shares: the
+ * dependencies, the record store, the engine that talks to the routers, the audit trail, the status
+ * machine and the process's lifecycle (stopping, and the signal every wait listens to).
+ */
+import { EventEmitter } from 'node:events';
+import { LoopTracker } from '../../core/component.ts';
+import type { PipelineDeps } from './deps.ts';
+import { Engine } from '../engine.ts';
+import { AuditTrail } from './audit.ts';
+import { RecordStore } from './records.ts';
+import { StatusMachine } from './status.ts';
+
+export type { PipelineDeps } from './deps.ts';
+
+export interface PipelineContext {
+  d: PipelineDeps;
+  records: RecordStore;
+  events: EventEmitter;
+  engine: Engine;
+  audit: AuditTrail;
+  status: StatusMachine;
+  /** The background loops (self-heal, resume sweep): one that dies fails the actuator's health. */
+  loops: LoopTracker;
+  life: { stopped: boolean; readonly abort: AbortController };
+}
+
+/** Commit-confirm minutes on 1.5 routers: configured, or the bake (plus the ingest lag the guard waits for) + 2. */
+function confirmMinutes(d: PipelineDeps): number {
+  const lagS = (d.actuation.guard as { max_data_lag_s?: number }).max_data_lag_s ?? 0;
+  const bakeS = d.actuation.bake_time_s + lagS;
+  if (d.config.commit_confirm_minutes === -1) return 0;
+  return d.config.commit_confirm_minutes > 0 ? d.config.commit_confirm_minutes : Math.ceil(bakeS / 60) + 2;
+}
+
+export function createPipelineContext(d: PipelineDeps): PipelineContext {
+  const records = new RecordStore(d.state);
+  const events = new EventEmitter();
+  events.setMaxListeners(100);
+  const engine = new Engine({
+    topology: d.topology,
+    routerFor: d.routerFor,
+    lanInterface: d.config.lan_interface,
+    confirmMinutes: confirmMinutes(d),
+    retry: { attempts: d.config.retry.attempts, baseMs: d.config.retry.base_ms, maxMs: d.config.retry.max_ms },
+    ...(d.retryClock ? { retryClock: d.retryClock } : {}),
+    ...(d.log ? { log: d.log } : {}),
+    clock: d.clock,
+  });
+  const deps = { ...d, state: records };
+  return {
+    d: deps,
+    records,
+    events,
+    engine,
+    audit: new AuditTrail(deps, events),
+    status: new StatusMachine(deps, records, events),
+    loops: new LoopTracker('actuator', { ...(d.log ? { log: d.log } : {}), ...(d.onFatal ? { onFatal: d.onFatal } : {}) }),
+    life: { stopped: false, abort: new AbortController() },
+  };
+}

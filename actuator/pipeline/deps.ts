@@ -1,0 +1,35 @@
+/** What the actuator pipeline is built from (createActuator fills it from its deps and its section). */
+import type { Bus } from '../../core/bus/types.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { OnFatal } from '../../core/component.ts';
+import type { ActuationConfig } from '../../core/config/schema.ts';
+import type { Topology } from '../../core/config/topology.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Queue } from '../../core/queue/types.ts';
+import type { ActuatorConfig } from '../config.ts';
+import type { GuardData } from '../guard/index.ts';
+import type { ActuatorMetrics } from '../metrics.ts';
+import type { StateStore } from '../state.ts';
+import type { RouterApi } from '../vyos/types.ts';
+import type { ProposalRecorder } from './recorder.ts';
+
+export interface PipelineDeps {
+  topology: Topology;
+  actuation: ActuationConfig;
+  config: ActuatorConfig;
+  queue: Queue;
+  state: StateStore;
+  clock: Clock;
+  routerFor: (site: string) => RouterApi;
+  metrics: ActuatorMetrics;
+  guardData?: GuardData;
+  bus?: Bus;
+  log?: Logger;
+  slack?: { webhookUrl?: string };
+  /** Wall clock for retries (tests may shorten). */
+  retryClock?: Clock;
+  /** Where status transitions are recorded besides the state store (ClickHouse in the roles). */
+  recorder?: ProposalRecorder;
+  /** Told when a background loop (self-heal, resume sweep) dies: the composition root stops the process. */
+  onFatal?: OnFatal;
+}

@@ -1,0 +1,27 @@
+/**
+ * Slack messages about a proposal: the approval request (to the webhook), and each decision or outcome
+ * (replacing the original message through its `response_url` when the decision came from Slack). A
+ * failed post is logged and counted; Slack never holds up a change.
+ */
+import { errorMessage } from '../../core/errors.ts';
+import { postSlack, proposalBlocks } from '../slack.ts';
+import type { ProposalRecord } from '../state.ts';
+import type { PipelineDeps } from './deps.ts';
+
+export interface Outcome {
+  status: string;
+  actor?: string;
+  note?: string;
+}
+
+export async function notifySlack(d: PipelineDeps, rec: ProposalRecord, decided?: Outcome): Promise<void> {
+  const url = decided && rec.slack?.responseUrl ? rec.slack.responseUrl : d.slack?.webhookUrl;
+  if (!url) return;
+  const msg = proposalBlocks(rec.proposal, decided);
+  try {
+    await postSlack(url, decided && rec.slack?.responseUrl ? { replace_original: true, ...msg } : msg);
+  } catch (err) {
+    d.metrics.errors.inc({ error_type: 'slack' });
+    d.log?.warn({ err: errorMessage(err), proposal: rec.proposal.id }, 'slack notification failed');
+  }
+}

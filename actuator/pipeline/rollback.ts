@@ -1,0 +1,53 @@
+/**
+ * The rollback phase: every touched router, in reverse order, goes back to its snapshot exactly (one
+ * `/configure` with the diff back, an armed commit-confirm stopped). A router that cannot be restored
+ * leaves the proposal `failed` naming it, for an admin to retry (`retryRollback`).
+ */
+import { errorMessage } from '../../core/errors.ts';
+import type { Engine, RolloutState } from '../engine.ts';
+import { isLeaseLost } from '../lease.ts';
+import type { ProposalRecord } from '../state.ts';
+import type { PipelineContext } from './context.ts';
+import { readTouched, snapshotDetail } from './detail.ts';
+import { exportGitops } from './gitops.ts';
+import { notifySlack } from './notify.ts';
+
+export async function rollbackAll(ctx: PipelineContext, rec: ProposalRecord, st: RolloutState, engine: Engine): Promise<void> {
+  const { d, audit, status } = ctx;
+  const id = rec.proposal.id;
+  const persist = () => d.state.put(rec);
+  const t0 = (st as RolloutState & { verdictAt?: number }).verdictAt ?? Date.now();
+  const errors: string[] = [];
+  for (const router of [...st.order].reverse()) {
+    const r = st.routers[router]!;
+    if (r.applied < 0 && r.inFlight === null && !r.confirmPending) continue;
+    try {
+      const before = await readTouched(d.routerFor, st, router);
+      const ops = await engine.restoreRouter(st, router, persist);
+      await audit.emit(id, 'rolled-back', {
+        actor: 'actuator',
+        router,
+        step: st.step,
+        detail: { ops, before, after: snapshotDetail(st, router) },
+      });
+    } catch (err) {
+      if (isLeaseLost(err)) throw err;
+      errors.push(`${router}: ${errorMessage(err)}`);
+    }
+  }
+  d.metrics.rollbackLatency.observe((Date.now() - t0) / 1000);
+  st.phase = 'done';
+  await exportGitops(ctx, st.order);
+  if (errors.length > 0) {
+    d.metrics.rollbacks.inc({ result: 'error' });
+    rec.error = `rollback incomplete (${errors.join('; ')}) after: ${st.rollbackReason ?? ''}`;
+    await status.set(rec, 'failed', 'actuator', rec.error);
+    await audit.emit(id, 'failed', { actor: 'actuator', detail: { error: rec.error } });
+    await notifySlack(d, rec, { status: 'FAILED — routers need attention', note: rec.error });
+    return;
+  }
+  d.metrics.rollbacks.inc({ result: 'ok' });
+  rec.error = st.rollbackReason;
+  await status.set(rec, 'rolled-back', 'actuator', st.rollbackReason);
+  await notifySlack(d, rec, { status: 'rolled back', ...(st.rollbackReason ? { note: st.rollbackReason } : {}) });
+}
