@@ -10,14 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedClock } from '../core/clock.ts';
 import { startAll, memoizeStop, type Component } from '../core/component.ts';
-import { loadConfig, type LoadedConfig } from '../core/config/index.ts';
-import { errorMessage } from '../core/errors.ts';
+import { readConfigSource, validateRoot, type LoadedConfig } from '../core/config/index.ts';
+import { ConfigError, errorMessage } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/log.ts';
-import { createVyosLabForTopology, type VyosLab } from '../lab/vyos/index.ts';
+import { createVyosLabComponent, type VyosLab } from '../lab/vyos/index.ts';
 import { createTwin, busSinks, type Twin, type TwinState } from '../lab/twin/index.ts';
 import { adapterComponents, adapterHealth, apiAuthenticator, createApi, createShared, type Shared } from './runtime.ts';
 import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from './roles.ts';
 import { buildActuatorRole, type ActuatorRole } from './actuator-role.ts';
+import { demoOverlay, mergeOverlay } from './demo-overlay.ts';
 
 export interface DemoOptions {
   scenario: string;
@@ -117,58 +118,67 @@ export interface DemoRuntime {
   stop(): Promise<void>;
 }
 
+/**
+ * The demo's configuration: the file (or the bundled example) with environment overrides, then the
+ * demo overlay (demo-overlay.ts) merged into the raw data, validated once.
+ */
+export function loadDemoConfig(
+  options: Pick<DemoOptions, 'configFile' | 'auto' | 'speedup'>,
+  env: NodeJS.ProcessEnv,
+): LoadedConfig {
+  const source = readConfigSource(options.configFile, env);
+  // Renamed sections move first, so the overlay lands in (and is compared with) the current names.
+  const conflicts = source.applyRenames();
+  if (conflicts.length > 0) throw new ConfigError(conflicts);
+  mergeOverlay(
+    source.data,
+    demoOverlay(source.data, {
+      auto: options.auto,
+      speedup: options.speedup,
+      storePath: () => mkdtempSync(join(tmpdir(), 'pathpilot-chdb-')),
+    }),
+  );
+  return { root: validateRoot(source), source };
+}
+
+/** The lab's routers as the actuator and the console see them; usable once the lab component started. */
+function labView(component: { readonly lab: VyosLab; stop(): Promise<void> }): VyosLab {
+  return {
+    get routers() {
+      return component.lab.routers;
+    },
+    router: (name) => component.lab.router(name),
+    get urls() {
+      return component.lab.urls;
+    },
+    stop: () => component.stop(),
+  };
+}
+
 /** Builds and starts the whole loop; returns handles (the end-to-end tests drive it through these). */
 export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const env = { ...process.env, ...options.env };
   const log = options.log ?? createLogger({ name: 'pathpilot' });
-  const config = loadConfig(options.configFile, env);
+  const config = loadDemoConfig(options, env);
   // The lab's routers accept one key made up for this run unless the operator exported one.
   const keyVars = new Set(config.root.sites.map((s) => s.router.api_key_env));
   const labKey = randomBytes(18).toString('base64url');
   for (const v of keyVars) env[v] ??= labKey;
-  config.root.actuator.mode = options.auto ? 'auto' : 'approval';
-  // `--auto` is the lab's fully closed loop: every proposal may go out unattended (the staged rollout and
-  // the SLO guard still gate each step), unless the config file sets its own ceiling.
-  const actuationSection = (config.source.data.actuator ?? {}) as Record<string, unknown>;
-  if (options.auto && actuationSection.auto_approve_max_risk === undefined) config.root.actuator.auto_approve_max_risk = 'high';
-  // Proposals wait for a person in wall time: at 600× an hour of simulated TTL is six seconds, so the
-  // TTL stretches with the speed-up to give at least ten wall minutes.
-  config.root.actuator.proposal_ttl_s = Math.max(config.root.actuator.proposal_ttl_s, Math.ceil(options.speedup * 600));
-  // Ingest lag is seconds of wall time, i.e. many simulated minutes: the guard waits that long for a window's data.
-  config.root.actuator.guard.max_data_lag_s = Math.max(
-    config.root.actuator.guard.max_data_lag_s,
-    Math.ceil(options.speedup * 15),
-  );
 
   // Simulated time starts now (on the hour): retention TTLs compare with the server's real clock, so data
   // stamped in the past would expire as soon as it lands.
   const clock = new SimulatedClock(Math.floor(Date.now() / 3_600_000) * 3_600_000);
-  if (config.root.services.store.kind === 'chdb' && !config.root.services.store.path)
-    config.root.services.store.path = mkdtempSync(join(tmpdir(), 'pathpilot-chdb-'));
   const shared = createShared({ config, clock, log, env });
-  const lab = await createVyosLabForTopology(shared.topology, { clock, env });
-  // The API's console shows each emulated router's config revision and URL.
+  const labComponent = createVyosLabComponent({ topology: shared.topology, clock, env });
+  const lab = labView(labComponent);
+  // The API's console shows each emulated router's config revision and URL; the actuator reaches each
+  // router at the lab's URL (read when it first talks to it, after the lab started).
   shared.inProcess.lab = lab;
-  // The actuator finds each emulated router through the site's api_url.
-  for (const site of config.root.sites) site.router.api_url = lab.urls[site.id] ?? site.router.api_url;
 
-  const ingest = buildIngest(shared, { flowPort: 0 });
+  const ingest = buildIngest(shared);
   const sink = buildSink(shared, options.sinkFromBeginning === false ? { fromBeginning: false } : {});
   const actuator = buildActuatorRole(shared, { labRouters: lab });
-  // The accelerated clock runs hundreds of simulated seconds per wall second: the learned models' first
-  // training (minutes of wall time) would span a simulated day, so the demo plans with the statistical
-  // forecasters (Holt-Winters, seasonal naive) and a short history. Keys set in the config file win.
-  const demoOptimizer: Record<string, unknown> = {
-    interval_s: 900,
-    step_s: 300,
-    history_h: 48,
-    epochs: 6,
-    registry_dir: '',
-    learned: false,
-  };
-  const configuredOptimizer = (config.source.data.optimizer ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(configuredOptimizer)) delete demoOptimizer[key];
-  const optimizerRole = buildOptimizer(shared, demoOptimizer, { currentWeights: () => actuator.currentWeights() });
+  const optimizerRole = buildOptimizer(shared, { currentWeights: () => actuator.currentWeights() });
   const { auth, generated } = apiAuthenticator(env);
   const api = createApi(shared, auth, {
     port: options.apiPort,
@@ -176,9 +186,11 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
     plugins: [optimizerRoutesFor(shared, optimizerRole), actuator.routes],
   });
 
+  // The twin is built when it starts: it sends IPFIX to the port the collector bound (port 0 = any).
   let twin: Twin | undefined;
   const twinComponent: Component = {
     name: 'lab.twin',
+    health: () => twin?.health?.() ?? { ok: true },
     async start() {
       const addr = ingest.collector.addresses()[0]!;
       twin = createTwin(
@@ -188,6 +200,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
           registry: shared.registry,
           log: log.child({ component: 'lab.twin' }),
           routers: lab.routers,
+          onFatal: shared.supervisor.onFatal,
           sinks: {
             ...busSinks(shared.bus),
             onBillingFile: async (file) => {
@@ -211,9 +224,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
       await twin?.stop();
     }),
   };
-  const labComponent: Component = { name: 'lab.vyos', start: async () => {}, stop: memoizeStop(() => lab.stop()) };
-
-  const stop = await startAll([
+  const components = [
     labComponent,
     ...adapterComponents(shared),
     sink,
@@ -222,7 +233,9 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
     optimizerRole.optimizer,
     api,
     twinComponent,
-  ]);
+  ];
+  shared.supervisor.status.watch(components);
+  const stop = await startAll(components, shared.supervisor.status);
   const url = api.url();
   options.onReady?.({
     url,
@@ -253,16 +266,17 @@ export async function runDemo(options: DemoOptions & { durationMs: number }): Pr
     const deadline = startMs + options.durationMs;
     // Bounded: at most the simulated duration plus a wall-clock guard of 2× what the speed-up implies.
     const wallLimit = performance.now() + Math.max(60_000, (options.durationMs / Math.max(1, options.speedup)) * 2);
-    while (demo.shared.clock.now() < deadline && performance.now() < wallLimit) {
+    while (demo.shared.clock.now() < deadline && performance.now() < wallLimit && !demo.shared.supervisor.failed()) {
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     await demo.stop();
   }
+  const died = demo.shared.supervisor.failed();
+  if (died) throw new Error(`the demo stopped: background loop ${died.component}/${died.loop} died: ${died.error}`);
   const simulatedMs = demo.shared.clock.now() - startMs;
   const state = demo.twin.state();
-  const config = loadConfig(options.configFile, process.env);
-  const baseline = await runBaseline(config, options.scenario, options.seed, simulatedMs, startMs);
+  const baseline = await runBaseline(demo.shared.config, options.scenario, options.seed, simulatedMs, startMs);
   const counts = demo.actuator.counts();
   return {
     scenario: demo.twin.scenario.name,

@@ -1,14 +1,15 @@
 /**
- * One builder per role. Each validates its own YAML section and returns inert components; the
- * caller starts them in order. The actuator role is added when actuator/ exposes createActuator.
+ * One builder per role. Each hands its components the raw config section (`sectionOf`, so errors name
+ * the file line) and the shared adapters; the components parse their own sections, once, and stay
+ * inert until the caller starts them in order. Settings a caller needs on top of the file (the demo's)
+ * are a config overlay merged into the raw input beforehand, never edits of parsed config.
  */
-import type { Component } from '../core/component.ts';
+import { sectionOf, type Component } from '../core/component.ts';
+import type { ConfigSource } from '../core/config/index.ts';
 import { createFlowCollector, type FlowCollector } from '../ingest/flow/index.ts';
-import { flowCollectorConfigSchema } from '../ingest/flow/config.ts';
-import { createBillingImporter, billingConfigSchema, type BillingImporter } from '../ingest/billing/index.ts';
+import { createBillingImporter, type BillingImporter } from '../ingest/billing/index.ts';
 import { createSink, type Sink } from '../analytics/sink/index.ts';
-import { analyticsSchema } from '../analytics/config.ts';
-import { createOptimizer, optimizerConfigSchema, optimizerPlugin, storeDecisions, type Optimizer } from '../optimizer/index.ts';
+import { createOptimizer, optimizerPlugin, storeDecisions, type Optimizer } from '../optimizer/index.ts';
 import { QueriesOptimizerData, type QueriesDataOptions } from '../optimizer/data-queries.ts';
 import type { OptimizerData } from '../optimizer/data.ts';
 import type { Shared } from './runtime.ts';
@@ -19,10 +20,8 @@ export interface IngestRole {
   components: Component[];
 }
 
-export function buildIngest(shared: Shared, overrides: { flowPort?: number } = {}): IngestRole {
+export function buildIngest(shared: Shared): IngestRole {
   const { source } = shared.config;
-  const flowConfig = source.section('ingest.flow', flowCollectorConfigSchema);
-  if (overrides.flowPort !== undefined) flowConfig.port = overrides.flowPort;
   const collector = createFlowCollector(
     {
       bus: shared.bus,
@@ -31,7 +30,7 @@ export function buildIngest(shared: Shared, overrides: { flowPort?: number } = {
       log: shared.log.child({ component: 'ingest.flow' }),
       clock: shared.clock,
     },
-    flowConfig,
+    sectionOf(source, 'ingest.flow'),
   );
   const billing = createBillingImporter(
     {
@@ -40,13 +39,32 @@ export function buildIngest(shared: Shared, overrides: { flowPort?: number } = {
       topology: shared.topology,
       log: shared.log.child({ component: 'ingest.billing' }),
     },
-    source.section('ingest.billing', billingConfigSchema),
+    sectionOf(source, 'ingest.billing'),
   );
   return { collector, billing, components: [collector, billing] };
 }
 
-export function buildSink(shared: Shared, overrides: { fromBeginning?: boolean } = {}): Sink {
-  const analytics = shared.config.source.section('analytics', analyticsSchema);
+function rawSection(source: ConfigSource, key: string): unknown {
+  return key
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined),
+      source.data,
+    );
+}
+
+/**
+ * The sink reads `analytics.sink` and the `analytics.retention` it converges the schema to; both go to
+ * createSink raw and are parsed there once. `fromBeginning` is wiring, not configuration.
+ */
+export function buildSink(shared: Shared, options: { fromBeginning?: boolean } = {}): Sink {
+  const sink = rawSection(shared.config.source, 'analytics.sink') ?? {};
+  const retention = rawSection(shared.config.source, 'analytics.retention');
+  // A section that is not a mapping goes as it is, so the sink's ConfigError names it.
+  const input =
+    typeof sink === 'object' && sink !== null && !Array.isArray(sink)
+      ? { ...sink, ...(retention !== undefined ? { retention } : {}), ...options }
+      : sink;
   return createSink(
     {
       bus: shared.bus,
@@ -55,7 +73,7 @@ export function buildSink(shared: Shared, overrides: { fromBeginning?: boolean }
       log: shared.log.child({ component: 'sink' }),
       clock: shared.clock,
     },
-    { ...analytics.sink, retention: analytics.retention, ...overrides },
+    input,
   );
 }
 
@@ -64,12 +82,7 @@ export interface OptimizerRole {
   data: OptimizerData;
 }
 
-export function buildOptimizer(
-  shared: Shared,
-  overrides: Record<string, unknown> = {},
-  dataOptions: QueriesDataOptions = {},
-): OptimizerRole {
-  const section = { ...shared.config.source.section('optimizer', optimizerConfigSchema), ...overrides };
+export function buildOptimizer(shared: Shared, dataOptions: QueriesDataOptions = {}): OptimizerRole {
   const data = new QueriesOptimizerData(shared.store, shared.config.root, dataOptions);
   const optimizer = createOptimizer(
     {
@@ -80,8 +93,9 @@ export function buildOptimizer(
       registry: shared.registry,
       log: shared.log.child({ component: 'optimizer' }),
       decisions: storeDecisions(shared.store),
+      onFatal: shared.supervisor.onFatal,
     },
-    optimizerConfigSchema.parse(section),
+    sectionOf(shared.config.source, 'optimizer'),
   );
   return { optimizer, data };
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { RealClock, type Clock } from '../core/clock.ts';
-import { startAll, memoizeStop, type Component } from '../core/component.ts';
+import { startAll, memoizeStop, StatusBoard, type Component, type LoopFailure, type OnFatal } from '../core/component.ts';
 import { loadConfig, Topology, type LoadedConfig } from '../core/config/index.ts';
 import { createBus } from '../core/bus/index.ts';
 import { createStore } from '../core/store/index.ts';
@@ -50,6 +50,34 @@ export interface Shared {
    * through them instead of reading the store.
    */
   inProcess: InProcessRoles;
+  /** Hears background loops die (components get `supervisor.onFatal`) and reports every component's status. */
+  supervisor: Supervisor;
+}
+
+/**
+ * The process's supervisor: `onFatal` is handed to every component that runs a background loop;
+ * the first death resolves `fatal`, and runUntilSignal then stops everything and exits non-zero.
+ * `status` follows startAll and answers `/healthz` and `/readyz`.
+ */
+export class Supervisor {
+  readonly status = new StatusBoard();
+  readonly fatal: Promise<LoopFailure>;
+  private failure: LoopFailure | undefined;
+  private report!: (failure: LoopFailure) => void;
+
+  constructor() {
+    this.fatal = new Promise((resolve) => (this.report = resolve));
+  }
+
+  readonly onFatal: OnFatal = (failure) => {
+    this.failure ??= failure;
+    this.report(failure);
+  };
+
+  /** The first loop that died, if any. */
+  failed(): LoopFailure | undefined {
+    return this.failure;
+  }
 }
 
 export interface InProcessRoles {
@@ -75,6 +103,7 @@ export function createShared(options: RuntimeOptions = {}): Shared {
     queue: createQueue(services.queue, { log: log.child({ component: 'queue' }), registry, clock }),
     env,
     inProcess: {},
+    supervisor: new Supervisor(),
   };
 }
 
@@ -82,7 +111,12 @@ export function createShared(options: RuntimeOptions = {}): Shared {
 export function adapterComponents(shared: Shared): Component[] {
   return [
     { name: 'bus', start: () => shared.bus.start(), stop: memoizeStop(() => shared.bus.stop()) },
-    { name: 'store', start: () => shared.store.start(), stop: memoizeStop(() => shared.store.stop()) },
+    {
+      name: 'store',
+      start: () => shared.store.start(),
+      stop: memoizeStop(() => shared.store.stop()),
+      ready: async () => ((await shared.store.ping()) ? { ok: true } : { ok: false, detail: 'ping failed' }),
+    },
     { name: 'queue', start: () => shared.queue.start(), stop: memoizeStop(() => shared.queue.stop()) },
   ];
 }
@@ -118,7 +152,13 @@ export function createApi(shared: Shared, auth: TokenAuthenticator, options: Api
       consoleRoutes({ shared, actuator: shared.inProcess.actuator, lab: shared.inProcess.lab })(app, deps),
     );
   return createHttpServer(
-    { registry: shared.registry, auth, log: shared.log.child({ component: 'api' }), health: options.health ?? [] },
+    {
+      registry: shared.registry,
+      auth,
+      log: shared.log.child({ component: 'api' }),
+      health: options.health ?? [],
+      status: shared.supervisor.status,
+    },
     { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
     plugins,
   );
@@ -138,15 +178,39 @@ export function parseRoles(args: readonly string[]): RoleName[] {
   return [...new Set(roles)] as RoleName[];
 }
 
-/** Starts components in order and returns one stop function; SIGINT/SIGTERM stop them in reverse. */
-export async function runUntilSignal(components: Component[], log: Logger): Promise<void> {
-  const stop = await startAll(components);
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string) => {
-      log.info({ signal }, 'stopping');
-      void stop().then(resolve, resolve);
-    };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
+/**
+ * Starts components in order (the supervisor's status board watching them) and runs until SIGINT/SIGTERM
+ * (exit code 0) or until a background loop dies (exit code 1); either way every component stops, in
+ * reverse order. Returns the exit code.
+ */
+export async function runUntilSignal(components: Component[], log: Logger, supervisor = new Supervisor()): Promise<number> {
+  supervisor.status.watch(components);
+  const stop = await startAll(components, supervisor.status);
+  const code = await untilSignalOrFatal(supervisor, log);
+  await stop();
+  return code;
+}
+
+/** Waits for SIGINT/SIGTERM (0) or the first background loop death (1), logging which it was. */
+export async function untilSignalOrFatal(supervisor: Supervisor, log: Logger): Promise<number> {
+  let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = resolve;
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  const ended = await Promise.race([
+    signalled.then((signal) => ({ signal }) as const),
+    supervisor.fatal.then((failure) => ({ failure }) as const),
+  ]);
+  if (onSignal) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if ('signal' in ended) {
+    log.info({ signal: ended.signal }, 'stopping');
+    return 0;
+  }
+  log.fatal(ended.failure, `stopping: background loop ${ended.failure.component}/${ended.failure.loop} died`);
+  return 1;
 }

@@ -1,7 +1,7 @@
 import { isExit, parseCommand } from '../args.ts';
 import { runDemo, startDemo, type DemoSummary } from '../../app/demo.ts';
 import { parseDuration } from '../../app/duration.ts';
-import { runUntilSignal } from '../../app/runtime.ts';
+import { untilSignalOrFatal } from '../../app/runtime.ts';
 import { createLogger } from '../../core/log.ts';
 import { loadCheckedConfig } from '../config-check.ts';
 
@@ -79,8 +79,10 @@ export async function run(args: string[]): Promise<number> {
   };
   if (!values.duration) {
     const demo = await startDemo(base);
-    await runUntilSignal([{ name: 'demo', start: async () => {}, stop: demo.stop }], log);
-    return 0;
+    // Non-zero when a background loop died; every component stops either way.
+    const code = await untilSignalOrFatal(demo.shared.supervisor, log);
+    await demo.stop();
+    return code;
   }
   const result = await runDemo({ ...base, durationMs: parseDuration(values.duration) });
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSummary(result)}\n`);

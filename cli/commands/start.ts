@@ -55,7 +55,7 @@ export async function run(args: string[]): Promise<number> {
     plugins.push(actuator.routes);
   }
   if (roles.includes('optimizer')) {
-    const role = buildOptimizer(shared, {}, actuator ? { currentWeights: () => actuator.currentWeights() } : {});
+    const role = buildOptimizer(shared, actuator ? { currentWeights: () => actuator.currentWeights() } : {});
     components.push(role.optimizer);
     plugins.push(optimizerRoutesFor(shared, role));
   }
@@ -73,6 +73,6 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   shared.log.info({ roles }, 'starting');
-  await runUntilSignal(components, shared.log);
-  return 0;
+  // Non-zero when a background loop died: the supervisor stopped every component first.
+  return runUntilSignal(components, shared.log, shared.supervisor);
 }
