@@ -29,6 +29,7 @@ export function buildIngest(shared: Shared): IngestRole {
       root: shared.config.root,
       log: shared.log.child({ component: 'ingest.flow' }),
       clock: shared.clock,
+      onFatal: shared.supervisor.onFatal,
     },
     sectionOf(source, 'ingest.flow'),
   );

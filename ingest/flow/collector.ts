@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Bus, BusMessage } from '../../core/bus/types.ts';
 import { RealClock, type Clock } from '../../core/clock.ts';
-import { memoizeStop, parseSection, type Component } from '../../core/component.ts';
+import { LoopTracker, memoizeStop, parseSection, type Component, type OnFatal } from '../../core/component.ts';
 import type { RootConfig } from '../../core/config/index.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { createLogger, rateLimitedLogger, type Logger } from '../../core/log.ts';
@@ -35,6 +35,8 @@ export interface FlowCollectorDeps {
   root?: RootConfig;
   log?: Logger;
   clock?: Clock;
+  /** Told when the linger loop dies (the composition root stops the process). */
+  onFatal?: OnFatal;
 }
 
 export interface FlowCollectorStats {
@@ -96,6 +98,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
   let stopping = false;
   const abort = new AbortController();
   let lingerLoop: Promise<void> | undefined;
+  const loops = new LoopTracker('ingest/flow', { log, onFatal: deps.onFatal });
   const totals: FlowCollectorStats = { datagrams: 0, flows: 0, ifaces: 0, sent: 0, dropped: 0, errors: {}, buffered: 0 };
   const idleWaiters: (() => void)[] = [];
 
@@ -378,11 +381,12 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       ]);
       if (config.workers > 1) await startWorkers();
       for (const port of [config.port, ...config.extra_ports]) sockets.push(await bind(port));
-      lingerLoop = linger();
+      lingerLoop = loops.track('linger', linger);
     },
     stop: memoizeStop(async () => {
       if (!running) return;
       stopping = true;
+      loops.stopping();
       for (const s of sockets) await new Promise<void>((resolve) => s.close(() => resolve()));
       abort.abort();
       await lingerLoop;
@@ -396,6 +400,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       }
       for (const w of workers) await w.terminate();
     }),
+    health: () => loops.health(),
     addresses: () => sockets.map((s) => ({ address: s.address().address, port: s.address().port })),
     ingest,
     flush,
