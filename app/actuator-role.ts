@@ -3,7 +3,7 @@
  * (which is also the one consumer of the optimizer's proposal queue, and knows the current split the
  * optimizer plans against), its REST routes, and counts for the demo's summary.
  */
-import type { Component } from '../core/component.ts';
+import { sectionOf, type Component } from '../core/component.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import type { Proposal } from '../core/proposal.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -66,8 +66,9 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
       env: shared.env,
       // Status transitions land in ClickHouse's proposals table, beside what the optimizer records there.
       recorder: storeProposalRecorder(shared.store),
+      onFatal: shared.supervisor.onFatal,
     },
-    shared.config.source.data.actuator ?? {},
+    sectionOf(shared.config.source, 'actuator'),
   );
 
   const totals = { proposals: 0, applied: 0, rolled_back: 0 };
