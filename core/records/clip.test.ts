@@ -7,9 +7,17 @@ describe('clipJson', () => {
     expect(clipJson({ ops: [['set', 'a']] })).toBe('{"ops":[["set","a"]]}');
   });
 
+  it('drops the largest fields of an object first, keeping the rest', () => {
+    const detail = { fraction: 0.5, ops: [['set', 'load-balancing', 'wan', 'rule', '10']], before: 'x'.repeat(MAX_TEXT_CHARS) };
+    const clipped = JSON.parse(clipJson(detail)) as typeof detail;
+    expect(clipped.fraction).toBe(0.5);
+    expect(clipped.ops).toEqual(detail.ops);
+    expect(clipped.before).toBe(`[omitted: ${MAX_TEXT_CHARS + 2} characters]`);
+  });
+
   it('summarises a document too long for a json field, within the limit, and the record then validates', () => {
     // Quotes and backslashes grow when the head is encoded again: the worst case for fitting.
-    const big = { before: Array.from({ length: 5_000 }, (_, i) => `rule "${i}" \\ ${'x'.repeat(20)}`) };
+    const big = Array.from({ length: 5_000 }, (_, i) => `rule "${i}" \\ ${'x'.repeat(20)}`);
     const text = clipJson(big);
     expect(JSON.stringify(big).length).toBeGreaterThan(MAX_TEXT_CHARS);
     expect(text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);

@@ -5,12 +5,25 @@ import { ValidationError } from '../errors.ts';
 export const MAX_TEXT_CHARS = 65_536;
 
 /**
- * A JSON document that fits a `json` field: as it is when short enough, else a summary that says so and
- * keeps the document's start (an audit detail of a large change must not make the change fail).
+ * A JSON document that fits a `json` field (an audit detail of a large change must not make the change
+ * fail): as it is when short enough; else, for an object, its largest fields are replaced one by one with
+ * a note of their size until it fits (the ops of a step stay when the before-subtrees are what is large);
+ * else a summary that says so and keeps the document's start.
  */
 export function clipJson(value: unknown, max = MAX_TEXT_CHARS): string {
   const text = JSON.stringify(value);
   if (text.length <= max) return text;
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const fields = Object.entries(value as Record<string, unknown>).map(
+      ([k, v]) => [k, v, JSON.stringify(v)?.length ?? 0] as const,
+    );
+    const kept: Record<string, unknown> = Object.fromEntries(fields.map(([k, v]) => [k, v]));
+    for (const [k, , chars] of [...fields].sort((a, b) => b[2] - a[2])) {
+      kept[k] = `[omitted: ${chars} characters]`;
+      const shorter = JSON.stringify(kept);
+      if (shorter.length <= max) return shorter;
+    }
+  }
   const note = { truncated: true, chars: text.length, head: '' };
   const room = max - JSON.stringify(note).length - 16;
   note.head = text.slice(0, Math.max(0, room));
