@@ -101,8 +101,8 @@ async function main(): Promise<void> {
   const headers = { [schemaHeader]: schemaId(flowRecord) };
   // 32 distinct pre-encoded messages: the bench measures the bus, not the encoder.
   const pool: BusMessage[] = Array.from({ length: 32 }, (_, i) => ({
-    key: exporters[i % exporters.length],
-    value: encodeRecords(flows(exporters[i % exporters.length], i)),
+    key: exporters[i % exporters.length]!,
+    value: encodeRecords(flows(exporters[i % exporters.length]!, i)),
     headers,
   }));
   const avgBytes = pool.reduce((s, m) => s + m.value.length, 0) / pool.length;
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
         next += n;
         await bus.publish(
           topic,
-          Array.from({ length: n }, (_, i) => pool[(start + i) % pool.length]),
+          Array.from({ length: n }, (_, i) => pool[(start + i) % pool.length]!),
         );
       }
     };

@@ -309,7 +309,7 @@ export class KafkaBus implements Bus {
     while (this.waiting.length > 0) {
       const group: PendingSend[] = [];
       let bytes = 0;
-      while (this.waiting.length > 0 && (group.length === 0 || bytes + this.waiting[0].bytes <= this.maxRequestBytes)) {
+      while (this.waiting.length > 0 && (group.length === 0 || bytes + this.waiting[0]!.bytes <= this.maxRequestBytes)) {
         const next = this.waiting.shift()!;
         group.push(next);
         bytes += next.bytes;
@@ -459,7 +459,7 @@ class KafkaSubscription implements Subscription {
       if (!isRunning() || isStale()) return;
       if (this.paused) {
         // Not resolved: the rest is fetched again when consuming resumes.
-        this.consumer.seek({ topic, partition, offset: all[i].offset });
+        this.consumer.seek({ topic, partition, offset: all[i]!.offset });
         return;
       }
       const chunk = all.slice(i, i + max);
@@ -476,12 +476,12 @@ class KafkaSubscription implements Subscription {
           { err: errorMessage(err), group: this.options.group, topic, partition, failures: n, retryInMs: delay },
           'bus handler failed; batch will be redelivered',
         );
-        this.consumer.seek({ topic, partition, offset: chunk[0].offset });
+        this.consumer.seek({ topic, partition, offset: chunk[0]!.offset });
         await this.sleep(delay);
         return;
       }
       this.failures.delete(key);
-      const last = chunk[chunk.length - 1].offset;
+      const last = chunk[chunk.length - 1]!.offset;
       resolveOffset(last);
       try {
         await commitOffsetsIfNecessary({

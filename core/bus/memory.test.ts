@@ -189,7 +189,7 @@ describe('MemoryBus retention', () => {
       await bus.publish('r', [{ value: Buffer.from(String(i)) }]);
       await new Promise((r) => setImmediate(r));
     }
-    const log = broker.topics.get('r')!.partitions[0];
+    const log = broker.topics.get('r')!.partitions[0]!;
     // The slow group holds its first batch: nothing it still needs is trimmed.
     expect(log.base).toBe(0);
     expect(log.messages).toHaveLength(100);

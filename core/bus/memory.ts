@@ -247,7 +247,7 @@ export class MemoryBus implements Bus {
     let bytes = 0;
     for (const m of messages) {
       const p = m.key !== undefined ? partitionForKey(m.key, t.partitions.length) : t.roundRobin++ % t.partitions.length;
-      const log = t.partitions[p];
+      const log = t.partitions[p]!;
       log.messages.push({
         key: m.key,
         value: m.value,

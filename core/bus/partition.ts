@@ -14,7 +14,8 @@ export function murmur2(data: Buffer): number {
   const length4 = length >> 2;
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k = data[i4] | (data[i4 + 1] << 8) | (data[i4 + 2] << 16) | (data[i4 + 3] << 24);
+    // Little-endian 32-bit word, as Kafka reads it (a signed int, like the shifts and ORs it stands for).
+    let k = data.readInt32LE(i4);
     k = Math.imul(k, M);
     k ^= k >>> R;
     k = Math.imul(k, M);
@@ -23,10 +24,10 @@ export function murmur2(data: Buffer): number {
   }
   const tail = length & ~3;
   const rest = length & 3;
-  if (rest >= 3) h ^= data[tail + 2] << 16;
-  if (rest >= 2) h ^= data[tail + 1] << 8;
+  if (rest >= 3) h ^= data[tail + 2]! << 16;
+  if (rest >= 2) h ^= data[tail + 1]! << 8;
   if (rest >= 1) {
-    h ^= data[tail];
+    h ^= data[tail]!;
     h = Math.imul(h, M);
   }
   h ^= h >>> 13;

@@ -59,7 +59,7 @@ describe('MemoryQueue on a SimulatedClock', () => {
     await clock.advance(3 * 60_000);
     await tick();
     expect(runs).toHaveLength(4);
-    expect(runs[3] - runs[2]).toBe(60_000);
+    expect(runs[3]! - runs[2]!).toBe(60_000);
     await q.stop();
     expect(clock.pending()).toBe(0);
   });

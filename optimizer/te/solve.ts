@@ -364,7 +364,7 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
       costPlan += v * mean * gbPerMbpsDay * pathCostPerGb.get(path.id)!;
       if (violates) violating += v;
       for (const hop of pathHops.get(path.id)!) {
-        loads[hop.row] += v * dem.mbps;
+        loads[hop.row]! += v * dem.mbps;
         const byClass = loadsByClass[hop.row]!;
         byClass[dem.class] = (byClass[dem.class] ?? 0) + v * dem.mbps;
       }

@@ -73,7 +73,17 @@ export function portOffset(): number {
 }
 
 /** The environment variables the rest of the project reads to reach the services. */
-export function serviceEnv(cfg: ServicesConfig): Record<string, string> {
+/** The variables `services env` prints, by name. */
+export interface ServiceEnv {
+  KAFKA_BROKERS: string;
+  CLICKHOUSE_URL: string;
+  REDIS_URL: string;
+  PROMETHEUS_URL: string;
+  PROMETHEUS_TARGETS_DIR: string;
+  [name: string]: string;
+}
+
+export function serviceEnv(cfg: ServicesConfig): ServiceEnv {
   const h = cfg.host;
   return {
     KAFKA_BROKERS: `${h}:${cfg.ports.kafka}`,

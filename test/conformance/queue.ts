@@ -109,8 +109,8 @@ export function queueConformance(name: string, factory: QueueFactory, options: Q
       expect(job).toMatchObject({ id, name: 'flaky', data: { n: 1 }, state: 'completed', attemptsMade: 3 });
       expect(job?.returnValue).toEqual({ ok: true });
       // Exponential backoff: ≥100 ms before the 2nd attempt, ≥200 ms before the 3rd (a little slack for timers).
-      expect(times[1] - times[0]).toBeGreaterThanOrEqual(90);
-      expect(times[2] - times[1]).toBeGreaterThanOrEqual(190);
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(90);
+      expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(190);
     });
 
     it('fails after the last attempt with the error as reason', async () => {
@@ -173,7 +173,7 @@ export function queueConformance(name: string, factory: QueueFactory, options: Q
       await q.repeat(queue, 'retrain', { v: 1 }, 400);
       await waitFor('three runs', () => runs.length >= 3, waitMs);
       expect(runs.slice(0, 3).every((r) => (r.data as { v: number }).v === 1)).toBe(true);
-      for (let i = 1; i < 3; i++) expect(runs[i].at - runs[i - 1].at).toBeGreaterThanOrEqual(300);
+      for (let i = 1; i < 3; i++) expect(runs[i]!.at - runs[i - 1]!.at).toBeGreaterThanOrEqual(300);
       await q.repeat(queue, 'retrain', { v: 2 }, 400);
       const mark = runs.length;
       await waitFor('runs with the new data', () => runs.slice(mark).some((r) => (r.data as { v: number }).v === 2), waitMs);

@@ -96,7 +96,7 @@ describe('local services', () => {
       expect(cluster.brokers[0]).toMatchObject({ host: '127.0.0.1', port: cfg.ports.kafka });
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true })).toBe(true);
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-      expect(meta.topics[0].partitions).toHaveLength(2);
+      expect(meta.topics[0]!.partitions).toHaveLength(2);
     } finally {
       await admin.deleteTopics({ topics: [topic] }).catch(() => {});
       await admin.disconnect();
@@ -108,14 +108,14 @@ describe('local services', () => {
     const db = uniqueName('services_probe');
     try {
       const rows = await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>();
-      expect(rows[0].v).toMatch(/^\d+\.\d+\.\d+/);
+      expect(rows[0]!.v).toMatch(/^\d+\.\d+\.\d+/);
       await client.command({ query: `CREATE DATABASE ${db}` });
       await client.command({ query: `CREATE TABLE ${db}.t (s LowCardinality(String)) ENGINE = Memory` });
       await client.insert({ table: `${db}.t`, values: [{ s: 'a' }, { s: 'b' }, { s: 'a' }], format: 'JSONEachRow' });
       const counted = await (
         await client.query({ query: `SELECT uniqExact(s) AS n FROM ${db}.t`, format: 'JSONEachRow' })
       ).json<{ n: string | number }>();
-      expect(Number(counted[0].n)).toBe(2);
+      expect(Number(counted[0]!.n)).toBe(2);
     } finally {
       await client.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => {});
       await client.close();
