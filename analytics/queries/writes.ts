@@ -162,3 +162,25 @@ async function readChanges(store: Store, q: { proposal?: string; limit: number }
     }),
   );
 }
+
+/** Each proposal's latest audit event other than `proposed`, with its time (epoch ms). */
+export async function latestChangeEvents(
+  store: Store,
+  proposalIds: readonly string[],
+): Promise<Map<string, { event: string; time: number }>> {
+  if (proposalIds.length === 0) return new Map();
+  const rows = await store.query<{ proposal_id: string; last: string; at_s: number | string }>(sql`
+    SELECT proposal_id, argMax(event, time) AS last, toUnixTimestamp(max(time)) AS at_s
+    FROM ${tbl(store, 'changes')}
+    WHERE proposal_id IN ${list([...proposalIds])} AND event != 'proposed'
+    GROUP BY proposal_id`);
+  return new Map(rows.map((r) => [r.proposal_id, { event: r.last, time: Number(r.at_s) * 1000 }]));
+}
+
+/** How many proposals reached each of these audit events. */
+export async function proposalsPerEvent(store: Store, events: readonly string[]): Promise<Record<string, number>> {
+  const rows = await store.query<{ event: string; n: number | string }>(sql`
+    SELECT event, uniqExact(proposal_id) AS n FROM ${tbl(store, 'changes')}
+    WHERE event IN ${list([...events])} GROUP BY event`);
+  return Object.fromEntries(events.map((e) => [e, Number(rows.find((r) => r.event === e)?.n ?? 0)]));
+}

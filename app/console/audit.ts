@@ -7,10 +7,8 @@
  */
 import { PathpilotError } from '../../core/errors.ts';
 import type { Proposal, ProposalStatus } from '../../core/proposal.ts';
-import { changeRecord } from '../../core/records/index.ts';
-import { list, sql, tableRef } from '../../core/store/index.ts';
 import type { Store } from '../../core/store/types.ts';
-import { readProposals } from '../../analytics/queries/index.ts';
+import { latestChangeEvents, proposalsPerEvent, readProposals, recentChanges } from '../../analytics/queries/index.ts';
 import type { ConsoleActuator, ConsoleCounts, ConsoleEvent } from './types.ts';
 
 /** The status an audit event leaves a proposal in (events without one — `proposed` — keep the stored status). */
@@ -45,39 +43,22 @@ export function storeAudit(store: Store): ConsoleActuator {
     async list(): Promise<Proposal[]> {
       const proposals = await readProposals(store, { limit: listLimit });
       if (proposals.length === 0) return [];
-      const rows = await store.query<{ proposal_id: string; last: string; at_s: number | string }>(sql`
-        SELECT proposal_id, argMax(event, time) AS last, toUnixTimestamp(max(time)) AS at_s
-        FROM ${tableRef(store, 'changes')}
-        WHERE proposal_id IN ${list(proposals.map((p) => p.id))} AND event != 'proposed'
-        GROUP BY proposal_id`);
-      const latest = new Map(rows.map((r) => [r.proposal_id, r]));
+      const latest = await latestChangeEvents(
+        store,
+        proposals.map((p) => p.id),
+      );
       return proposals.map((p) => {
         const ev = latest.get(p.id);
-        const status = ev ? statusAfter[ev.last] : undefined;
+        const status = ev ? statusAfter[ev.event] : undefined;
         if (!status || status === p.status) return p;
-        return { ...p, status, history: [...p.history, { status, at: Number(ev!.at_s) * 1000 }] };
+        return { ...p, status, history: [...p.history, { status, at: ev!.time }] };
       });
     },
     approve: async (id) => readOnly(id),
     reject: async (id) => readOnly(id),
     async events(limit = 200): Promise<ConsoleEvent[]> {
-      // A redelivered event (same event_id) counts once, as changesFor reads the trail.
-      const rows = await store.query<Record<string, unknown>>(sql`
-        SELECT event_id, any(toUnixTimestamp(time)) AS time_s, any(proposal_id) AS proposal_s, any(event) AS event_s,
-          any(actor) AS actor_s, any(router) AS router_s, any(step) AS step_s, any(detail) AS detail_s
-        FROM ${tableRef(store, 'changes')}
-        GROUP BY event_id ORDER BY time_s DESC, event_id DESC LIMIT ${limit}`);
-      return rows.reverse().map((r) => {
-        const e = changeRecord.fromRow({
-          event_id: r.event_id,
-          time: r.time_s,
-          proposal_id: r.proposal_s,
-          event: r.event_s,
-          actor: r.actor_s,
-          router: r.router_s,
-          step: r.step_s,
-          detail: r.detail_s,
-        });
+      // A redelivered event (same event_id) counts once.
+      return (await recentChanges(store, { limit })).reverse().map((e) => {
         return {
           time: e.time,
           proposal_id: e.proposal_id,
@@ -89,11 +70,8 @@ export function storeAudit(store: Store): ConsoleActuator {
       });
     },
     async counts(): Promise<ConsoleCounts> {
-      const rows = await store.query<{ event: string; n: number | string }>(sql`
-        SELECT event, uniqExact(proposal_id) AS n FROM ${tableRef(store, 'changes')}
-        WHERE event IN ${list(['proposed', 'confirmed', 'rolled-back'])} GROUP BY event`);
-      const n = (event: string) => Number(rows.find((r) => r.event === event)?.n ?? 0);
-      return { proposals: n('proposed'), applied: n('confirmed'), rolled_back: n('rolled-back') };
+      const n = await proposalsPerEvent(store, ['proposed', 'confirmed', 'rolled-back']);
+      return { proposals: n['proposed']!, applied: n['confirmed']!, rolled_back: n['rolled-back']! };
     },
   };
 }

@@ -408,6 +408,15 @@ export function queriesConformance(name: string, factory: () => Store): void {
       ]);
       expect((await q.recentChanges(store, { limit: 1 })).map((e) => e.event_id)).toEqual(['e3']);
       expect((await q.recentChanges(store, { proposal: 'prop-1' })).map((e) => e.event_id)).toEqual(['e2', 'e1']);
+      // The console's status and counts: the latest event after `proposed`, and proposals per event.
+      expect([...(await q.latestChangeEvents(store, ['prop-1', 'prop-2'])).entries()]).toEqual([
+        ['prop-1', { event: 'approved', time: base + minute }],
+      ]);
+      expect(await q.proposalsPerEvent(store, ['proposed', 'approved', 'confirmed'])).toEqual({
+        proposed: 2,
+        approved: 1,
+        confirmed: 0,
+      });
       await expect(q.appendChanges(store, [{ ...ev, event: 'bogus' as never }])).rejects.toThrow(/invalid change record/);
     });
   });
