@@ -3,66 +3,16 @@
  * mid-rollout, and restarted: it finishes the rollout, or rolls back when the guard fails — no
  * router is left half-changed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService, uniqueName } from '../../support/services.ts';
+import { runActuatorChild } from './children.ts';
+import type { LeaseChildSpec } from './lease-child.ts';
 import { testRoot, startLab, running, weightProposal, SITES, type LabRig } from './support.ts';
 
-const childFile = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
-
-interface Line {
-  event?: string;
-  router?: string;
-  step?: number;
-  status?: string;
-  final?: { id: string; status: string }[];
-}
-
-function runChild(env: Record<string, unknown>): {
-  child: ChildProcess;
-  lines: Line[];
-  waitFor: (p: (l: Line) => boolean, ms?: number) => Promise<Line>;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', childFile], {
-    env: { ...process.env, PP_CRASH: JSON.stringify(env) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: Line[] = [];
-  const waiters: { p: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  let buf = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buf += chunk.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const text = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      let l: Line;
-      try {
-        l = JSON.parse(text) as Line;
-      } catch {
-        continue;
-      }
-      lines.push(l);
-      for (const w of [...waiters]) if (w.p(l)) w.resolve(l);
-    }
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    child,
-    lines,
-    exited,
-    waitFor: (p, ms = 60_000) =>
-      new Promise<Line>((resolve, reject) => {
-        const hit = lines.find(p);
-        if (hit) return resolve(hit);
-        const t = setTimeout(() => reject(new Error(`child: condition not met within ${ms} ms`)), ms);
-        waiters.push({ p, resolve: (l) => (clearTimeout(t), resolve(l)) });
-      }),
-  };
-}
+/** The killed process's rollout lease frees up this soon for the restarted one. */
+const leaseTtlMs = 2000;
+const runChild = (spec: Omit<LeaseChildSpec, 'leaseTtlMs'>) => runActuatorChild({ leaseTtlMs, ...spec });
 
 describe('actuator crash safety (kill -9 mid-rollout)', () => {
   let rig: LabRig;

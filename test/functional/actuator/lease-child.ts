@@ -1,5 +1,5 @@
 /**
- * An actuator process for the lease tests: Redis state, BullMQ queue, the lab's routers over HTTP,
+ * An actuator process for the lease and crash tests: Redis state, BullMQ queue, the lab's routers over HTTP,
  * a short rollout lease. Prints every audit event and status change as a JSON line, and a `final`
  * line once every proposal is finished. Env: PP_LEASE (JSON: urls, redisUrl, prefix, queuePrefix,
  * proposal?, guard: 'good'|'bad', bakeS, leaseTtlMs, confirmMinutes).
@@ -21,8 +21,8 @@ export interface LeaseChildSpec {
   guard: 'good' | 'bad';
   bakeS: number;
   leaseTtlMs: number;
-  /** Commit-confirm minutes on the 1.5 routers (the lab's clock decides when they fire). */
-  confirmMinutes: number;
+  /** Commit-confirm minutes on the 1.5 routers (the lab's clock decides when they fire); default: the config's. */
+  confirmMinutes?: number;
 }
 
 const spec = JSON.parse(process.env['PP_LEASE'] ?? '{}') as LeaseChildSpec;
