@@ -5,17 +5,14 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RealClock } from '../core/clock.ts';
 import { TokenAuthenticator } from '../core/http/auth.ts';
 import { MemoryReplayCache } from '../core/http/replay.ts';
 import { buildApp } from '../core/http/server.ts';
 import { createRegistry } from '../core/metrics.ts';
-import { MemoryQueue } from '../core/queue/index.ts';
+import type { MemoryQueue } from '../core/queue/index.ts';
 import { actuatorRoutes, proposalFutureSkewMs } from './api.ts';
-import { createActuator } from './index.ts';
 import { SlackRoleMap } from './slack-access.ts';
-import { signSlackBody } from './slack.ts';
-import { testRoot, weightProposal } from './testing.ts';
+import { signedSlackPost, startRouterlessActuator, weightProposal } from './testing.ts';
 import type { Actuator } from './types.ts';
 
 const SECRET = 'slack-signing-secret-for-api-tests';
@@ -50,21 +47,7 @@ describe('actuator API', () => {
   let replay: MemoryReplayCache;
 
   beforeEach(async () => {
-    queue = new MemoryQueue();
-    await queue.start();
-    actuator = createActuator(
-      {
-        root: testRoot(),
-        queue,
-        clock: new RealClock(),
-        routerFor: () => {
-          throw new Error('no routers in the API tests');
-        },
-        env: {},
-      },
-      { gitops_dir: '' },
-    );
-    await actuator.start();
+    ({ actuator, queue } = await startRouterlessActuator());
     replay = new MemoryReplayCache(100);
     app = await buildApp({ registry: createRegistry(), auth: tokens }, [
       actuatorRoutes(actuator, { slackSigningSecret: SECRET, slackRoles, replay }),
@@ -95,17 +78,7 @@ describe('actuator API', () => {
     return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   }
 
-  const postSlack = (body: string, ts = Math.floor(Date.now() / 1000)) =>
-    app.inject({
-      method: 'POST',
-      url: '/slack/interactions',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': signSlackBody(SECRET, ts, body),
-      },
-      payload: body,
-    });
+  const postSlack = (body: string, ts?: number) => app.inject(signedSlackPost(SECRET, body, ts));
 
   /** The ephemeral reply reaches response_url asynchronously (the HTTP answer does not wait for it). */
   async function ephemeralPosted(): Promise<Record<string, unknown>> {
@@ -161,17 +134,7 @@ describe('actuator API', () => {
     try {
       const ts = Math.floor(now / 1000);
       const body = slackBody({ id: 'U0MALLORY', username: 'mallory' }, 'approve', 'whatever');
-      const send = () =>
-        a.inject({
-          method: 'POST',
-          url: '/slack/interactions',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            'x-slack-request-timestamp': String(ts),
-            'x-slack-signature': signSlackBody(SECRET, ts, body),
-          },
-          payload: body,
-        });
+      const send = () => a.inject(signedSlackPost(SECRET, body, ts));
       expect((await send()).statusCode).toBe(200);
       now = ts * 1000 + 299_000;
       expect((await send()).statusCode).toBe(409);

@@ -4,9 +4,14 @@
  * The actuator's functional tests and its benchmarks (bench/actuator) share them; nothing in the product
  * imports this file.
  */
+import { RealClock } from '../core/clock.ts';
 import { loadConfig } from '../core/config/index.ts';
 import type { RootConfig } from '../core/config/schema.ts';
 import type { ProposalInput } from '../core/proposal.ts';
+import { MemoryQueue } from '../core/queue/index.ts';
+import { createActuator, type ActuatorDeps } from './index.ts';
+import { signSlackBody } from './slack.ts';
+import type { Actuator } from './types.ts';
 
 /** The example config in approval mode with a three-step rollout, a 1 s bake and a 1 s guard interval. */
 export function testRoot(overrides: Partial<RootConfig['actuator']> = {}): RootConfig {
@@ -73,5 +78,46 @@ export function weightProposal(id = `p-${Date.now()}-${seq++}`, extra: Partial<P
     risk: 'low',
     scope: [{ pair: ['onprem-nyc', 'aws-use1'], class: 'bulk', paths: [] }],
     ...extra,
+  };
+}
+
+/**
+ * A started actuator on an in-process queue that reaches no router (its API, Slack and audit tests, the API
+ * bench): a call to a router throws. `deps` and `section` override the defaults; stop both when done.
+ */
+export async function startRouterlessActuator(
+  deps: Partial<ActuatorDeps> = {},
+  section: Record<string, unknown> = {},
+): Promise<{ actuator: Actuator; queue: MemoryQueue }> {
+  const queue = new MemoryQueue();
+  await queue.start();
+  const actuator = createActuator(
+    {
+      root: testRoot(),
+      queue,
+      clock: new RealClock(),
+      routerFor: () => {
+        throw new Error('this actuator reaches no router');
+      },
+      env: {},
+      ...deps,
+    },
+    { gitops_dir: '', ...section },
+  );
+  await actuator.start();
+  return { actuator, queue };
+}
+
+/** A Slack interactivity POST signed with `secret` at `ts` (seconds), in fastify inject's form. */
+export function signedSlackPost(secret: string, body: string, ts = Math.floor(Date.now() / 1000)) {
+  return {
+    method: 'POST' as const,
+    url: '/slack/interactions',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signSlackBody(secret, ts, body),
+    },
+    payload: body,
   };
 }

@@ -4,33 +4,15 @@
  * with a viewer token. Target: p99 ≤ 20 ms. 100 proposals are loaded first (no routers involved).
  */
 import { spawn } from 'node:child_process';
-import { RealClock } from '../../core/clock.ts';
 import { TokenAuthenticator, createHttpServer } from '../../core/http/server.ts';
 import { createRegistry } from '../../core/metrics.ts';
-import { MemoryQueue } from '../../core/queue/index.ts';
-import { actuatorRoutes, createActuator } from '../../actuator/index.ts';
-import { testRoot, weightProposal } from '../../actuator/testing.ts';
+import { actuatorRoutes } from '../../actuator/index.ts';
+import { startRouterlessActuator, weightProposal } from '../../actuator/testing.ts';
 
 const rate = Number(process.env.PP_BENCH_RATE ?? 500);
 const seconds = 10;
-const root = testRoot();
-const queue = new MemoryQueue();
-await queue.start();
 const registry = createRegistry();
-const actuator = createActuator(
-  {
-    root,
-    queue,
-    clock: new RealClock(),
-    routerFor: () => {
-      throw new Error('no routers in the API bench');
-    },
-    env: {},
-    registry,
-  },
-  { gitops_dir: '' },
-);
-await actuator.start();
+const { actuator, queue } = await startRouterlessActuator({ registry });
 for (let i = 0; i < 100; i++) await actuator.submit(weightProposal(`api-bench-${i}`));
 const token = 'viewer-token-for-the-api-bench';
 const auth = new TokenAuthenticator([{ token, principal: { name: 'bench', role: 'viewer' } }]);

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../analytics/schema/index.ts';
 import { readProposals } from '../../../analytics/queries/writes.ts';
 import { SimulatedClock } from '../../../core/clock.ts';
-import { MemoryQueue } from '../../../core/queue/index.ts';
 import { createStore, ident, sql, tableRef, type Store } from '../../../core/store/index.ts';
-import { createActuator, storeProposalRecorder } from '../../../actuator/index.ts';
+import { storeProposalRecorder } from '../../../actuator/index.ts';
+import { startRouterlessActuator } from '../../../actuator/testing.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
-import { testRoot, weightProposal } from './support.ts';
+import { weightProposal } from './support.ts';
 
 describe('proposal status transitions in ClickHouse', () => {
   let store: Store;
@@ -26,23 +26,12 @@ describe('proposal status transitions in ClickHouse', () => {
   });
 
   it('records proposed, awaiting-approval and rejected; the latest row is the rejected proposal', async () => {
-    const queue = new MemoryQueue();
-    await queue.start();
     const clock = new SimulatedClock();
-    const actuator = createActuator(
-      {
-        root: testRoot(),
-        queue,
-        clock,
-        routerFor: () => {
-          throw new Error('no routers: the policy leaves the proposal to a human');
-        },
-        env: {},
-        recorder: storeProposalRecorder(store),
-      },
-      { gitops_dir: '', self_heal_interval_s: 0 },
+    // No routers: the policy leaves the proposal to a human.
+    const { actuator, queue } = await startRouterlessActuator(
+      { clock, recorder: storeProposalRecorder(store) },
+      { self_heal_interval_s: 0 },
     );
-    await actuator.start();
     try {
       const id = uniqueName('rec');
       await actuator.submit(weightProposal(id, { created_at: clock.now() }), 'api:test');

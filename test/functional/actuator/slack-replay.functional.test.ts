@@ -6,17 +6,16 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RealClock } from '../../../core/clock.ts';
 import { TokenAuthenticator } from '../../../core/http/auth.ts';
 import { RedisReplayCache } from '../../../core/http/replay.ts';
 import { buildApp } from '../../../core/http/server.ts';
 import { createRegistry } from '../../../core/metrics.ts';
-import { MemoryQueue } from '../../../core/queue/index.ts';
-import { actuatorRoutes, createActuator, type Actuator } from '../../../actuator/index.ts';
+import type { MemoryQueue } from '../../../core/queue/index.ts';
+import { actuatorRoutes, type Actuator } from '../../../actuator/index.ts';
 import { SlackRoleMap } from '../../../actuator/slack-access.ts';
-import { signSlackBody } from '../../../actuator/slack.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
-import { testRoot, weightProposal } from './support.ts';
+import { weightProposal } from './support.ts';
+import { signedSlackPost, startRouterlessActuator } from '../../../actuator/testing.ts';
 
 const SECRET = 'slack-signing-secret-for-replay-tests';
 const tokens = TokenAuthenticator.fromSpec('admin:root:admin-token-0123456789');
@@ -31,21 +30,7 @@ describe('Slack replay cache on Redis', () => {
   beforeAll(async () => {
     redisUrl = requireService('redis');
     prefix = uniqueName('pp-replay');
-    queue = new MemoryQueue();
-    await queue.start();
-    actuator = createActuator(
-      {
-        root: testRoot(),
-        queue,
-        clock: new RealClock(),
-        routerFor: () => {
-          throw new Error('no routers in the replay tests');
-        },
-        env: {},
-      },
-      { gitops_dir: '' },
-    );
-    await actuator.start();
+    ({ actuator, queue } = await startRouterlessActuator());
     const slackRoles = new SlackRoleMap({ users: { U0ALICE: 'approver' } });
     for (let i = 0; i < 2; i++)
       apps.push(
@@ -77,17 +62,7 @@ describe('Slack replay cache on Redis', () => {
     };
     const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
     const ts = Math.floor(Date.now() / 1000);
-    const send = (app: FastifyInstance) =>
-      app.inject({
-        method: 'POST',
-        url: '/slack/interactions',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-slack-request-timestamp': String(ts),
-          'x-slack-signature': signSlackBody(SECRET, ts, body),
-        },
-        payload: body,
-      });
+    const send = (app: FastifyInstance) => app.inject(signedSlackPost(SECRET, body, ts));
     expect((await send(apps[0]!)).statusCode).toBe(200);
     expect((await actuator.get(p.id))?.proposal.status).toBe('rejected');
     const replayed = await send(apps[1]!);
