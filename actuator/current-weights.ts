@@ -6,11 +6,10 @@
  */
 import { pairKey, type Topology } from '../core/config/topology.ts';
 import type { RootConfig } from '../core/config/schema.ts';
-import type { Proposal } from '../core/proposal.ts';
+import type { CurrentWeights, Proposal } from '../core/proposal.ts';
 import { allClasses, shares } from './targets/index.ts';
 
-/** `<from>><to>|<class>` → path id → share of the traffic (sum 1). */
-export type CurrentWeights = Map<string, Record<string, number>>;
+export type { CurrentWeights };
 
 export function currentWeights(
   proposals: readonly Proposal[],
@@ -18,6 +17,7 @@ export function currentWeights(
   classes: RootConfig['classes'],
 ): CurrentWeights {
   const weights: CurrentWeights = new Map();
+  const unpinned = classes.filter((c) => !c.pin).map((c) => c.id);
   const confirmed = proposals.filter((p) => p.status === 'confirmed').sort((a, b) => a.created_at - b.created_at);
   for (const p of confirmed) {
     for (const intent of p.intents) {
@@ -30,7 +30,6 @@ export function currentWeights(
           const share = byLink[path.links[0]!];
           if (share) split[path.id] = share;
         }
-        const unpinned = classes.filter((c) => !c.pin).map((c) => c.id);
         for (const cls of intent.class === allClasses ? unpinned : [intent.class])
           weights.set(`${pairKey(from, to)}|${cls}`, split);
       } else if (intent.kind === 'class-pin') {

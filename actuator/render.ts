@@ -9,15 +9,11 @@ import { shiftBetween, stepWeights } from './targets/index.ts';
 export {
   contextPaths,
   contextsFor,
-  pinPolicyName,
   renderRouter,
-  shares,
   shiftBetween,
   stepWeights,
   weightsForPrefix,
-  type ContextName,
   type PreState,
-  type RenderOptions,
   type TouchedSubtree,
 } from './targets/index.ts';
 

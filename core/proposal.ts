@@ -119,5 +119,11 @@ export const proposalSchema = z.object({
 export type Proposal = z.infer<typeof proposalSchema>;
 export type ProposalInput = z.input<typeof proposalSchema>;
 
+/**
+ * The split the routers run now, as the actuator derives it from confirmed intents and the optimizer plans
+ * against: demand key `from>to|class` → path id → fraction (sums to 1).
+ */
+export type CurrentWeights = Map<string, Record<string, number>>;
+
 /** Queue the optimizer publishes proposals to and the actuator consumes. */
 export const proposalQueueName = 'pathpilot-proposals';

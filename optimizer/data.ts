@@ -1,3 +1,4 @@
+import type { CurrentWeights } from '../core/proposal.ts';
 import type { ProbeWindow } from './forecast/risk.ts';
 
 /**
@@ -43,8 +44,8 @@ export interface DailyCost {
   cost: number;
 }
 
-/** Current split: demand key `from>to|class` → path id → fraction (sums to 1). */
-export type CurrentWeights = Map<string, Record<string, number>>;
+/** Current split (core/proposal.ts: the actuator derives it, the optimizer plans against it). */
+export type { CurrentWeights };
 
 export interface OptimizerData {
   linkTraffic(range: Range): Promise<LinkTraffic[]>;

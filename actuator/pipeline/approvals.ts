@@ -7,7 +7,7 @@
 import { PathpilotError } from '../../core/errors.ts';
 import type { Proposal } from '../../core/proposal.ts';
 import { TokenBucket, autoDecide } from '../policy.ts';
-import { maxStepShift, weightsForPrefix } from '../render.ts';
+import { contextPaths, maxStepShift, weightsForPrefix } from '../render.ts';
 import type { ProposalRecord } from '../state.ts';
 import type { RouterApi } from '../vyos/types.ts';
 import type { PipelineContext } from './context.ts';
@@ -154,7 +154,7 @@ export class Approvals {
     const rules = new Map<string, Awaited<ReturnType<RouterApi['showConfig']>>>();
     try {
       for (const router of new Set(p.intents.filter((i) => i.kind === 'path-weights').map((i) => i.router)))
-        rules.set(router, await d.routerFor(router).showConfig(['load-balancing', 'wan', 'rule']));
+        rules.set(router, await d.routerFor(router).showConfig([...contextPaths.lbRules]));
     } catch {
       return 1; // Unknown current weights: assume the worst, a human decides.
     }

@@ -15,9 +15,6 @@ import { applyStep, bakeStep, confirm, snapshot, type RolloutRun } from './phase
 import { checkResumed } from './resume-check.ts';
 import { rollbackAll } from './rollback.ts';
 
-/** Rollout lease time to live when the config does not set `lease_ttl_ms`. */
-const defaultLeaseTtlMs = 10_000;
-
 export class Rollouts {
   private readonly running = new Map<string, Promise<void>>();
   private worker: QueueWorker | undefined;
@@ -27,7 +24,7 @@ export class Rollouts {
   constructor(private readonly ctx: PipelineContext) {}
 
   private get leaseTtlMs(): number {
-    return (this.ctx.d.config as { lease_ttl_ms?: number }).lease_ttl_ms ?? defaultLeaseTtlMs;
+    return this.ctx.d.config.lease_ttl_ms;
   }
 
   async start(): Promise<void> {
@@ -52,10 +49,6 @@ export class Rollouts {
   /** Waits for every rollout running in this process (tests, benches). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
-  }
-
-  isRunning(id: string): boolean {
-    return this.running.has(id);
   }
 
   /** Runs `work` as the one job on proposal `id` in this process. */
