@@ -6,7 +6,6 @@
 import { sectionOf, type Component } from '../core/component.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import type { Proposal } from '../core/proposal.ts';
-import { errorMessage } from '../core/errors.ts';
 import type { CurrentWeights } from '../optimizer/data.ts';
 import { createActuator, actuatorRoutes, guardDataFromStore, storeProposalRecorder, type Actuator } from '../actuator/index.ts';
 import { slackRoleMapFromConfig } from '../actuator/slack-access.ts';
@@ -15,15 +14,11 @@ import { vyosClientForSite } from '../actuator/vyos/index.ts';
 import type { RouterApi } from '../actuator/vyos/types.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
 import type { Shared } from './runtime.ts';
+import { toConsoleEvent } from './console/events.ts';
+import type { ConsoleCounts, ConsoleEvent } from './console/types.ts';
 
-export interface ActuatorEvent {
-  time: number;
-  proposal_id: string;
-  event: string;
-  actor?: string;
-  router?: string;
-  detail?: unknown;
-}
+/** One audit event as the role lists it (the console's shape). */
+export type ActuatorEvent = ConsoleEvent;
 
 export interface ActuatorRole {
   components: Component[];
@@ -37,7 +32,7 @@ export interface ActuatorRole {
   events(limit?: number): Promise<ActuatorEvent[]>;
   /** What the routers run now, as the optimizer's demand split (from the last confirmed intents). */
   currentWeights(): Promise<CurrentWeights>;
-  counts(): { proposals: number; applied: number; rolled_back: number };
+  counts(): ConsoleCounts;
 }
 
 export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLab } = {}): ActuatorRole {
@@ -96,30 +91,11 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     reject: async (id, actor) => {
       await actuator.reject(id, actor);
     },
-    events: async (limit = 200) =>
-      actuator
-        .changes()
-        .slice(-limit)
-        .map((e) => ({
-          time: e.time,
-          proposal_id: e.proposal_id,
-          event: e.event,
-          ...(e.actor ? { actor: e.actor } : {}),
-          ...(e.router ? { router: e.router } : {}),
-          ...(e.detail ? { detail: safeJson(e.detail) } : {}),
-        })),
+    events: async (limit = 200) => actuator.changes().slice(-limit).map(toConsoleEvent),
     currentWeights: () => actuator.currentWeights(),
     counts: () => ({ ...totals }),
   };
   // The API's console lists and decides through this role when both run in one process.
   shared.inProcess.actuator = role;
   return role;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    return { unparsed: text, error: errorMessage(err) };
-  }
 }

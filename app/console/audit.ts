@@ -9,6 +9,7 @@ import { PathpilotError } from '../../core/errors.ts';
 import type { Proposal, ProposalStatus } from '../../core/proposal.ts';
 import type { Store } from '../../core/store/types.ts';
 import { latestChangeEvents, proposalsPerEvent, readProposals, recentChanges } from '../../analytics/queries/index.ts';
+import { toConsoleEvent } from './events.ts';
 import type { ConsoleActuator, ConsoleCounts, ConsoleEvent } from './types.ts';
 
 /** The status an audit event leaves a proposal in (events without one — `proposed` — keep the stored status). */
@@ -58,28 +59,11 @@ export function storeAudit(store: Store): ConsoleActuator {
     reject: async (id) => readOnly(id),
     async events(limit = 200): Promise<ConsoleEvent[]> {
       // A redelivered event (same event_id) counts once.
-      return (await recentChanges(store, { limit })).reverse().map((e) => {
-        return {
-          time: e.time,
-          proposal_id: e.proposal_id,
-          event: e.event,
-          ...(e.actor ? { actor: e.actor } : {}),
-          ...(e.router ? { router: e.router } : {}),
-          ...(e.detail ? { detail: parseDetail(e.detail) } : {}),
-        };
-      });
+      return (await recentChanges(store, { limit })).reverse().map(toConsoleEvent);
     },
     async counts(): Promise<ConsoleCounts> {
       const n = await proposalsPerEvent(store, ['proposed', 'confirmed', 'rolled-back']);
       return { proposals: n['proposed']!, applied: n['confirmed']!, rolled_back: n['rolled-back']! };
     },
   };
-}
-
-function parseDetail(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { unparsed: text };
-  }
 }
