@@ -3,7 +3,7 @@
  * renamed sections moved, before anything is validated), so every component parses the demo's values
  * the same way it parses the file's. Nothing parsed is edited afterwards.
  */
-import { actuationSchema } from '../core/config/index.ts';
+import { actuationSchema, isRecord } from '../core/config/index.ts';
 
 export interface DemoOverlayOptions {
   auto: boolean;
@@ -14,10 +14,6 @@ export interface DemoOverlayOptions {
 }
 
 type Raw = Record<string, unknown>;
-
-function isRecord(v: unknown): v is Raw {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function at(data: unknown, path: readonly string[]): unknown {
   return path.reduce<unknown>((v, k) => (isRecord(v) ? v[k] : undefined), data);

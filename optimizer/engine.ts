@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import { proposalQueueName, type Proposal } from '../core/proposal.ts';
 import type { Queue } from '../core/queue/types.ts';
 import type { Logger } from '../core/log.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { OptimizerConfig } from './config.ts';
 import type { CurrentWeights, OptimizerData, PairTraffic, PathProbes } from './data.ts';
 import { backtest, type BacktestResult, type BacktestSeries } from './forecast/backtest.ts';
@@ -450,10 +451,7 @@ export class OptimizerEngine {
       await write();
     } catch (err) {
       this.deps.metrics?.recordFailures.inc({ what });
-      this.deps.log?.warn(
-        { err: err instanceof Error ? err.message : String(err), what },
-        'optimizer: could not record a decision',
-      );
+      this.deps.log?.warn({ err: errorMessage(err), what }, 'optimizer: could not record a decision');
     }
   }
 

@@ -5,9 +5,9 @@ import { parseDocument, visit, LineCounter, isMap, isSeq, isScalar, type Documen
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { didYouMean, knownKeysAt } from './did-you-mean.ts';
-import { applyRenames, renamedSections } from './renamed-sections.ts';
+import { applyRenames, isRecord, renamedSections } from './renamed-sections.ts';
 import { rootConfigSchema, type RootConfig } from './schema.ts';
-import { findEmbeddedCredentials } from './url-credentials.ts';
+import { envOverrideName, findEmbeddedCredentials } from './url-credentials.ts';
 
 type PathKey = string | number;
 
@@ -133,10 +133,6 @@ export interface LoadedConfig {
   source: ConfigSource;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function formatKey(path: readonly PathKey[]): string {
   return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '');
 }
@@ -204,10 +200,8 @@ function duplicateKeys(doc: Document, lines: LineCounter): { key: string; line: 
   return found;
 }
 
-/** The `PATHPILOT__…` variable that sets `path` (array indices cannot be set that way). */
-export function envOverrideName(path: readonly PathKey[]): string {
-  return `PATHPILOT__${path.map((k) => String(k).toUpperCase()).join('__')}`;
-}
+// Shared with the config's other checks and the demo overlay.
+export { envOverrideName, isRecord };
 
 /**
  * Environment overrides, applied after the file:

@@ -17,7 +17,8 @@ export const renamedSections: readonly RenamedSection[] = [
   },
 ];
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+/** A plain object (a YAML mapping), not an array or null. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -37,6 +37,11 @@ function envVarFor(path: PathKey[]): string {
   const dotted = path.join('.');
   if (dedicatedEnv[dotted]) return dedicatedEnv[dotted];
   if (path.some((k) => typeof k === 'number')) return 'an environment variable';
+  return envOverrideName(path);
+}
+
+/** The `PATHPILOT__…` variable that sets `path` (array indices cannot be set that way). */
+export function envOverrideName(path: readonly PathKey[]): string {
   return `PATHPILOT__${path.map((k) => String(k).toUpperCase()).join('__')}`;
 }
 
