@@ -71,6 +71,5 @@ describe('CsvSplitter column projection', () => {
       [2, ['4', '', '6']],
       [4, ['7', '']],
     ]);
-    expect(rows[1]!.raw).toBe('4,"x\ny",6');
   });
 });

@@ -17,8 +17,6 @@ export interface CsvRow {
   fields: string[];
   /** 1-based line where the row starts. */
   line: number;
-  /** The row's text as read (without its line terminator): the input of the line id. */
-  raw: string;
   /** Set when the row is malformed (e.g. text after a closing quote); fields are best effort. */
   error?: string;
 }
@@ -182,13 +180,12 @@ export class CsvSplitter {
         nl = text.indexOf('\n', nl + 1);
       }
       this.line += 1 + newlines;
-      const raw = text.slice(pos, contentEnd);
       pos = p;
       // Blank lines carry no row.
       if (fields.length !== nf) fields.length = nf;
       if (nf === 1 && fields[0] === '' && error === undefined) continue;
       this.width = nf;
-      onRow(error ? { fields, line: startLine, raw, error } : { fields, line: startLine, raw });
+      onRow(error ? { fields, line: startLine, error } : { fields, line: startLine });
     }
     return pos;
   }

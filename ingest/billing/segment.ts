@@ -71,7 +71,7 @@ export function createSegmentProcessor(setup: SegmentSetup) {
     };
     const splitter = new CsvSplitter();
     splitter.setKeep(keep);
-    const onRow = (row: { fields: string[]; line: number; raw: string; error?: string }) => {
+    const onRow = (row: { fields: string[]; line: number; error?: string }) => {
       const line = firstLine + row.line - 1;
       result.rows++;
       if (row.error) return bad(line, row.error);

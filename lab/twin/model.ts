@@ -22,7 +22,6 @@ import { Accounting, type TwinState } from './accounting.ts';
 export type { LinkDirState, PathState, PathQuality, TwinClass } from './links.ts';
 export type { DemandState } from './demand.ts';
 export type { TwinState, LinkDirSnapshot } from './accounting.ts';
-export { classMix } from './demand.ts';
 
 /** Mean packet size per class rank (most important first), bytes. */
 const PACKET_SIZE = [220, 760, 1380];
@@ -117,9 +116,6 @@ export class TwinEngine {
   /** Quality per path and class. */
   get quality(): readonly PathQuality[] {
     return this.net.quality;
-  }
-  get linkDown(): Uint8Array {
-    return this.incidents.linkDown;
   }
   get dirBytes(): Float64Array {
     return this.accounting.dirBytes;
