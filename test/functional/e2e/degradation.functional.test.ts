@@ -128,7 +128,11 @@ describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
       (await actuator.list()).find(
         (p) => p.emergency && p.status === 'confirmed' && p.scope.some((s) => s.pair.join('>') === 'onprem-fra>azure-weu'),
       );
-    expect(await until(async () => (await failover()) !== undefined, 240_000)).toBe(true);
+    const healed = await until(async () => (await failover()) !== undefined, 240_000);
+    const emergencies = (await actuator.list())
+      .filter((p) => p.emergency)
+      .map((p) => ({ id: p.id, status: p.status, scope: p.scope.map((x) => x.pair.join('>')), history: p.history }));
+    expect(healed, JSON.stringify(emergencies).slice(0, 3000)).toBe(true);
     const rule = JSON.stringify(fra.showConfig(['load-balancing']));
     expect(rule).toContain('vti2');
 
