@@ -45,6 +45,12 @@ export const actuatorConfigSchema = actuationSchema
      * is resumed by another actuator this long after its last renewal (see actuator/lease.ts).
      */
     lease_ttl_ms: z.number().int().min(200).default(10_000),
+    /**
+     * Rollouts this actuator drives at once. Rollouts that share a router still go one after the
+     * other (a router has one commit-confirm timer; see pipeline/router-claims.ts), so a failover is
+     * never queued behind a bake on routers it does not touch.
+     */
+    rollout_concurrency: z.number().int().min(1).max(64).default(8),
   })
   .strict();
 

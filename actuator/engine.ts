@@ -23,6 +23,7 @@ import { fenceRouter } from './lease.ts';
 import {
   VyosHttpError,
   VyosLockedError,
+  VyosRejectedError,
   VyosUnreachableError,
   type ConfigJson,
   type ConfigOp,
@@ -257,7 +258,17 @@ export class Engine {
         await persist();
         sentOps = ops;
         sent = true;
-        await api.configure(ops, arm ? { confirmTime: this.o.confirmMinutes } : undefined);
+        try {
+          await api.configure(ops, arm ? { confirmTime: this.o.confirmMinutes } : undefined);
+        } catch (err) {
+          // A refused commit armed nothing: a later `confirm` from us would stop someone else's timer.
+          if (err instanceof VyosRejectedError && r.confirmPending) {
+            r.confirmPending = false;
+            delete r.confirmDeadline;
+            await persist();
+          }
+          throw err;
+        }
       });
     } catch (err) {
       throw new RouterStepError(router, `step ${state.step + 1} failed: ${errorMessage(err)}`, { cause: err });

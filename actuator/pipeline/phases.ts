@@ -23,6 +23,8 @@ export interface RolloutRun {
   engine: Engine;
   lease: RolloutLease;
   persist: () => Promise<void>;
+  /** Aborted (with the reason) when an emergency on one of this rollout's routers preempts its bake. */
+  preempted?: AbortSignal;
   /** Whether a router already took a commit of this rollout (the apply latency is observed once). */
   firstCommitSeen: boolean;
 }
@@ -106,11 +108,20 @@ export async function applyStep(run: RolloutRun, st: RolloutState): Promise<void
 export async function bakeStep(run: RolloutRun, st: RolloutState): Promise<'stopped' | undefined> {
   const { ctx, rec, engine, persist, lease } = run;
   let verdict: GuardVerdict;
+  const signals = [ctx.life.abort.signal, lease.signal, ...(run.preempted ? [run.preempted] : [])];
   try {
-    verdict = await guardVerdict(ctx, rec, st, AbortSignal.any([ctx.life.abort.signal, lease.signal]));
+    if (run.preempted?.aborted) throw new Error(String(run.preempted.reason));
+    verdict = await guardVerdict(ctx, rec, st, AbortSignal.any(signals));
   } catch (err) {
     if (ctx.life.stopped) return 'stopped';
     if (lease.lost) throw lease.lostError(); // The next lease holder resumes this step's bake.
+    if (run.preempted?.aborted) {
+      // Not a verdict on this change: it gives its routers back to an emergency failover.
+      st.rollbackReason = String(run.preempted.reason);
+      st.phase = 'rolling-back';
+      await persist();
+      return;
+    }
     verdict = {
       result: 'inconclusive',
       failures: 0,

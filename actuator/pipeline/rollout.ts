@@ -14,9 +14,14 @@ import type { PipelineContext } from './context.ts';
 import { applyStep, bakeStep, confirm, snapshot, type RolloutRun } from './phases.ts';
 import { checkResumed } from './resume-check.ts';
 import { rollbackAll } from './rollback.ts';
+import { claimRouters, type ClaimResult } from './router-claims.ts';
 
 export class Rollouts {
   private readonly running = new Map<string, Promise<void>>();
+  /** Rollouts of this process past their router claim: an emergency may preempt a routine one's bake. */
+  private readonly holders = new Map<string, { rec: ProposalRecord; preempt: AbortController }>();
+  /** What each waiting proposal last waited for (logged once per holder). */
+  private readonly waitingOn = new Map<string, string>();
   private worker: QueueWorker | undefined;
   /** The resume sweep; stop() waits for it. */
   private resuming: Promise<void> | undefined;
@@ -28,9 +33,14 @@ export class Rollouts {
   }
 
   async start(): Promise<void> {
-    this.worker = await this.ctx.d.queue.process<{ id: string }, void>(this.ctx.d.config.apply_queue, async (data) => {
-      await this.run(data.id);
-    });
+    const { config } = this.ctx.d;
+    this.worker = await this.ctx.d.queue.process<{ id: string }, void>(
+      config.apply_queue,
+      async (data) => {
+        await this.run(data.id);
+      },
+      { concurrency: config.rollout_concurrency },
+    );
   }
 
   /** Resumes what a previous process left in flight, and keeps looking (a dead holder's lease expires). */
@@ -94,7 +104,47 @@ export class Rollouts {
       d.log?.warn({ proposal: id, err: errorMessage(err) }, 'rollout stopped: its lease was lost');
     } finally {
       await lease.release();
+      if (this.holders.delete(id)) this.wakeWaiting();
     }
+  }
+
+  /** A rollout gave its routers back: proposals waiting for them try again now, not at the next sweep. */
+  private wakeWaiting(): void {
+    if (this.ctx.life.stopped) return;
+    this.resumeInFlight().catch((err: unknown) =>
+      this.ctx.d.log?.warn(
+        { err: errorMessage(err) },
+        'cannot list waiting rollouts (state store unreachable); the sweep retries',
+      ),
+    );
+  }
+
+  /**
+   * Claims the routers of a rollout about to start. When a router is busy the proposal stays
+   * approved and is tried again when the holder finishes (or at the next sweep); an emergency
+   * preempts a routine change baking on its router in this process.
+   */
+  private async claim(rec: ProposalRecord): Promise<Extract<ClaimResult, { granted: true }> | undefined> {
+    const { d } = this.ctx;
+    const id = rec.proposal.id;
+    const claim = await claimRouters(this.ctx, rec);
+    if (claim.granted) {
+      this.waitingOn.delete(id);
+      return claim;
+    }
+    const holderId = claim.holder?.proposal.id ?? 'another actuator';
+    if (this.waitingOn.get(id) !== holderId) {
+      this.waitingOn.set(id, holderId);
+      d.log?.info(
+        { proposal: id, router: claim.router, holder: holderId, reason: claim.reason },
+        'rollout waits: its router is held by another change',
+      );
+    }
+    const held = claim.holder && this.holders.get(claim.holder.proposal.id);
+    if (claim.reason === 'held' && rec.proposal.emergency && held && !held.rec.proposal.emergency) {
+      held.preempt.abort(`preempted by emergency ${id} on router ${claim.router}`);
+    }
+    return undefined;
   }
 
   /** Drives the rollout phase by phase until it is done, the process stops or the lease is lost. */
@@ -105,7 +155,17 @@ export class Rollouts {
     ctx.records.bind(rec, lease);
     // A rollout with a record to resume from (a previous holder died or lost its lease).
     const resumed = rec.proposal.status !== 'approved';
-    if (!resumed && !(await snapshot(ctx, rec))) return;
+    const preempt = new AbortController();
+    if (!resumed) {
+      const claim = await this.claim(rec);
+      if (!claim) return;
+      this.holders.set(id, { rec, preempt });
+      try {
+        if (!(await snapshot(ctx, rec))) return;
+      } finally {
+        await claim.release();
+      }
+    } else this.holders.set(id, { rec, preempt });
     const st = rec.rollout;
     if (!st) return;
     if (resumed && (st.phase === 'applying' || st.phase === 'baking') && !(await checkResumed(ctx, rec, st))) return;
@@ -116,6 +176,7 @@ export class Rollouts {
       engine: ctx.engine.fenced(() => lease.check()),
       lease,
       persist: () => ctx.d.state.put(rec),
+      preempted: preempt.signal,
       firstCommitSeen: Object.values(st.routers).some((r) => r.applied >= 0),
     };
     while (st.phase !== 'done' && !ctx.life.stopped) {
@@ -131,7 +192,9 @@ export class Rollouts {
   /** Starts every in-flight rollout this process is not running; the lease lets one actuator win. */
   private async resumeInFlight(): Promise<void> {
     const { d, life } = this.ctx;
-    for (const rec of await d.state.list()) {
+    // Emergencies first: they take a freed router before routine changes waiting for it.
+    const records = (await d.state.list()).sort((a, b) => Number(!!b.proposal.emergency) - Number(!!a.proposal.emergency));
+    for (const rec of records) {
       const s = rec.proposal.status;
       if (life.stopped) return;
       if ((s === 'approved' || s === 'applying' || s === 'baking') && !this.running.has(rec.proposal.id)) {

@@ -1,0 +1,111 @@
+/**
+ * One rollout per router at a time, on the VyOS emulator over real HTTP. A 1.5 router has one
+ * commit-confirm timer: two rollouts interleaved on it collide ("Another confirm is pending") and
+ * the loser's rollback stops the winner's timer. Rollouts that share a router run one after the
+ * other; an emergency failover preempts a routine change baking on its router.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RealClock } from '../../../core/clock.ts';
+import { MemoryQueue } from '../../../core/queue/index.ts';
+import { createActuator, type Actuator, type GuardData } from '../../../actuator/index.ts';
+import type { WindowComparison } from '../../../analytics/queries/types.ts';
+import { testRoot, startLab, weightProposal, SITES, type LabRig } from './support.ts';
+
+/** Healthy probes except on the paths a test breaks. */
+class PathGuardData implements GuardData {
+  readonly badPaths = new Set<string>();
+  async compare(q: { pathIds: string[] }): Promise<WindowComparison> {
+    const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
+    const cur = q.pathIds.some((p) => this.badPaths.has(p)) ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
+    return {
+      current: cur,
+      baseline: base,
+      change: { rtt_p50: 0, rtt_p95: (cur.rtt_p95_ms - 14) / 14, loss: cur.loss_ratio, jitter: 0 },
+    };
+  }
+}
+
+async function until(done: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await done()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return done();
+}
+
+describe('rollouts that share a router', () => {
+  let rig: LabRig;
+  let actuator: Actuator;
+  let queue: MemoryQueue;
+  const guard = new PathGuardData();
+  // Two-second bakes: long enough to see one rollout wait for another, short enough for a test.
+  const root = testRoot({ bake_time_s: 2, rollout_steps: [0.5, 1] });
+
+  beforeAll(async () => {
+    rig = await startLab(root);
+    queue = new MemoryQueue();
+    await queue.start();
+    actuator = createActuator(
+      { root, queue, clock: new RealClock(), routerFor: rig.routerFor, guardData: guard, env: {} },
+      { gitops_dir: '', retry: { attempts: 3, base_ms: 10, max_ms: 50 } },
+    );
+    await actuator.start();
+  });
+  afterAll(async () => {
+    await actuator?.stop();
+    await queue?.stop();
+    await rig?.stop();
+  });
+
+  const status = async (id: string) => (await actuator.get(id))?.proposal.status;
+
+  it('a second change on the same routers waits for the first and both are confirmed', async () => {
+    expect(rig.lab.router('onprem-nyc').version).toBe('1.5');
+    const first = weightProposal();
+    const second = weightProposal();
+    for (const i of second.intents)
+      if (i.kind === 'path-weights') for (const k of Object.keys(i.weights)) i.weights[k] = i.weights[k]! + 7;
+    await actuator.submit(first);
+    await actuator.submit(second);
+    await actuator.approve(first.id, 'api:alice');
+    expect(await until(async () => (await status(first.id)) === 'baking', 10_000)).toBe(true);
+    await actuator.approve(second.id, 'api:alice');
+    // While the first holds the routers the second stays approved and touches nothing.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await status(second.id)).toBe('approved');
+    expect(await status(first.id)).toBe('baking');
+    expect(await until(async () => (await status(second.id)) === 'confirmed', 30_000)).toBe(true);
+    expect(await status(first.id)).toBe('confirmed');
+    const secondEvents = actuator.changes(second.id);
+    const firstConfirmed = actuator.changes(first.id).find((e) => e.event === 'confirmed')!.time;
+    expect(secondEvents.find((e) => e.event === 'applying')!.time).toBeGreaterThanOrEqual(firstConfirmed);
+    expect(secondEvents.map((e) => e.event)).not.toContain('failed');
+    for (const s of SITES) expect(rig.lab.router(s).pendingConfirm()).toBeUndefined();
+  }, 60_000);
+
+  it('an emergency failover preempts a routine change baking on its router', async () => {
+    // Judged on another pair than the failover's, so its own guard stays healthy.
+    const routine = weightProposal(undefined, { scope: [{ pair: ['onprem-fra', 'aws-euc1'], class: 'bulk', paths: [] }] });
+    for (const i of routine.intents)
+      if (i.kind === 'path-weights') for (const k of Object.keys(i.weights)) i.weights[k] = i.weights[k]! + 11;
+    await actuator.submit(routine);
+    await actuator.approve(routine.id, 'api:alice');
+    expect(await until(async () => (await status(routine.id)) === 'baking', 10_000)).toBe(true);
+    guard.badPaths.add('onprem-nyc.aws-use1.1');
+    const made = await actuator.service.heal(guard, 60_000);
+    const failover = made.find((r) => r.proposal.scope[0]?.pair.join('>') === 'onprem-nyc>aws-use1');
+    expect(failover?.proposal.emergency).toBe(true);
+    const fid = failover!.proposal.id;
+    expect(await until(async () => (await status(fid)) === 'confirmed', 30_000)).toBe(true);
+    const rec = await actuator.get(routine.id);
+    expect(rec?.proposal.status).toBe('rolled-back');
+    expect(rec?.error).toMatch(new RegExp(`preempted by emergency ${fid}`));
+    // The routine change never failed a guard: it gave its routers back.
+    expect(actuator.changes(routine.id).map((e) => e.event)).not.toContain('guard-fail');
+    const rules = rig.lab.router('onprem-nyc').showConfig(['load-balancing', 'wan', 'rule']);
+    const rule = Object.values(rules).find((r) => JSON.stringify(r).includes('10.10.0.0/16')) as Record<string, unknown>;
+    expect(rule['interface']).toEqual({ vti1: { weight: '1' } });
+    for (const s of SITES) expect(rig.lab.router(s).pendingConfirm()).toBeUndefined();
+  }, 60_000);
+});
