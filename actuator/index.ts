@@ -30,6 +30,7 @@ export { MemoryStateStore, RedisStateStore, type ProposalRecord, type StateStore
 export { guardDataFromStore, type GuardData, type GuardVerdict } from './guard/index.ts';
 export { actuatorRoutes } from './api.ts';
 export { storeProposalRecorder, memoryProposalRecorder, type ProposalRecorder } from './pipeline/recorder.ts';
+export { writeRouterConfig } from './pipeline/gitops.ts';
 export type { CurrentWeights } from './current-weights.ts';
 export type { Actuator } from './types.ts';
 

@@ -18,6 +18,7 @@ import { createTwin, busSinks, type Twin, type TwinState } from '../lab/twin/ind
 import { adapterComponents, adapterHealth, apiAuthenticator, createApi, createShared, type Shared } from './runtime.ts';
 import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from './roles.ts';
 import { buildActuatorRole, type ActuatorRole } from './actuator-role.ts';
+import { writeRouterConfig } from '../actuator/index.ts';
 import { demoOverlay, mergeOverlay } from './demo-overlay.ts';
 
 export interface DemoOptions {
@@ -39,6 +40,11 @@ export interface DemoOptions {
    * isolated run on a shared Kafka sets false so earlier runs' messages stay out of its database.
    */
   sinkFromBeginning?: boolean;
+  /**
+   * GitOps directory: the actuator writes `<router>.conf` after every change, and every router's final
+   * running config is written there when the demo stops (so a run can be checked router by router).
+   */
+  gitopsDir?: string;
   /** Called once the API is listening (the CLI prints the URL). */
   onReady?(info: { url: string; consoleUrl: string; token?: string; routers: Record<string, string> }): void;
 }
@@ -155,9 +161,25 @@ function labView(component: { readonly lab: VyosLab; stop(): Promise<void> }): V
   };
 }
 
+/** At stop, writes every lab router's running config as `set` lines to `<dir>/<router>.conf`. */
+function finalConfigExport(dir: string, lab: VyosLab, log: Logger): Component {
+  return {
+    name: 'lab.gitops-export',
+    async start() {},
+    stop: memoizeStop(async () => {
+      for (const router of Object.keys(lab.urls)) {
+        await writeRouterConfig(dir, router, lab.router(router).runningCommands().join('\n')).catch((err: unknown) =>
+          log.warn({ router, dir, err: errorMessage(err) }, 'final router config not written'),
+        );
+      }
+    }),
+  };
+}
+
 /** Builds and starts the whole loop; returns handles (the end-to-end tests drive it through these). */
 export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const env = { ...process.env, ...options.env };
+  if (options.gitopsDir) env['PATHPILOT__ACTUATOR__GITOPS_DIR'] = options.gitopsDir;
   const log = options.log ?? createLogger({ name: 'pathpilot' });
   const config = loadDemoConfig(options, env);
   // The lab's routers accept one key made up for this run unless the operator exported one.
@@ -226,6 +248,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   };
   const components = [
     labComponent,
+    // Stops just before the lab (components stop in reverse): every other writer has stopped by then.
+    ...(options.gitopsDir ? [finalConfigExport(options.gitopsDir, lab, log)] : []),
     ...adapterComponents(shared),
     sink,
     ...ingest.components,

@@ -4,6 +4,14 @@ import { join } from 'node:path';
 import { errorMessage } from '../../core/errors.ts';
 import type { PipelineContext } from './context.ts';
 
+/** Writes `<dir>/<router>.conf` (`set …` lines) whole: a reader never sees half a file. */
+export async function writeRouterConfig(dir: string, router: string, text: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${router}.conf`);
+  await writeFile(`${file}.tmp`, text.endsWith('\n') ? text : `${text}\n`);
+  await rename(`${file}.tmp`, file);
+}
+
 /** Writes each router's file (atomic rename); a failure is logged and counted, never fails the change. */
 export async function exportGitops(ctx: PipelineContext, routers: string[]): Promise<void> {
   const { d, engine } = ctx;
@@ -11,11 +19,7 @@ export async function exportGitops(ctx: PipelineContext, routers: string[]): Pro
   if (!dir) return;
   for (const router of routers) {
     try {
-      const text = await engine.exportConfig(router);
-      await mkdir(dir, { recursive: true });
-      const file = join(dir, `${router}.conf`);
-      await writeFile(`${file}.tmp`, text);
-      await rename(`${file}.tmp`, file);
+      await writeRouterConfig(dir, router, await engine.exportConfig(router));
     } catch (err) {
       d.metrics.errors.inc({ error_type: 'gitops' });
       d.log?.warn({ router, err: errorMessage(err) }, 'gitops export failed');

@@ -8,7 +8,7 @@ import { loadCheckedConfig } from '../config-check.ts';
 export const summary = 'run the whole loop on the lab twin (--scenario, --auto, --duration 6h, --speedup, --port)';
 
 const usage = `usage: pathpilot demo [--scenario NAME|FILE] [--auto] [--duration 6h] [--speedup 120] [--port 8080]
-                      [--seed N] [--json] [-c FILE]
+                      [--seed N] [--gitops-dir DIR] [--json] [-c FILE]
 
 Runs the whole loop in one process on the lab twin with emulated VyOS routers and prints the web
 console's URL. Without --duration it runs until Ctrl-C; with it, it runs that much simulated time
@@ -21,6 +21,8 @@ static routing.
   --speedup N       simulated seconds per wall second (default 120)
   --port N          API and web console port (default 8080)
   --seed N          overrides the scenario's seed
+  --gitops-dir DIR  write each router's config as set commands to DIR/<router>.conf after every
+                    change, and every router's final config when the demo stops
   --json            the bounded run's summary as JSON
   -c, --config FILE pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
 `;
@@ -55,6 +57,7 @@ export async function run(args: string[]): Promise<number> {
       speedup: { type: 'string', default: '120' },
       port: { type: 'string', default: '8080' },
       json: { type: 'boolean', default: false },
+      'gitops-dir': { type: 'string' },
     },
   });
   if (isExit(parsed)) return parsed.exit;
@@ -69,6 +72,7 @@ export async function run(args: string[]): Promise<number> {
     speedup: Number(values.speedup),
     apiPort: Number(values.port),
     ...(values.config ? { configFile: values.config } : {}),
+    ...(values['gitops-dir'] ? { gitopsDir: values['gitops-dir'] } : {}),
     log,
     onReady: (info: { url: string; consoleUrl: string }) => {
       process.stderr.write(

@@ -3,6 +3,10 @@
  * → collector → Kafka → sink → ClickHouse → optimizer → proposal → auto-approval → emulated routers change
  * → twin traffic shifts → guard passes; and the comparison against static routing for the same scenario.
  */
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo, runBaseline, totalsOf, type DemoRuntime } from '../../../app/demo.ts';
 import { createLogger } from '../../../core/log.ts';
@@ -23,6 +27,7 @@ async function until(done: () => Promise<boolean> | boolean, wallMs: number): Pr
 
 describe('closed loop on real Kafka, ClickHouse and Redis', () => {
   let demo: DemoRuntime | undefined;
+  const gitopsDir = mkdtempSync(join(tmpdir(), 'pp-e2e-gitops-'));
   afterAll(() => disposeDemo(demo));
 
   it('cost-pressure: the optimizer moves traffic, routers change, egress cost falls with no more SLO minutes', async () => {
@@ -33,6 +38,7 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
       apiPort: 0,
       log,
       env: isolatedDemoEnv('e2e_cost'),
+      gitopsDir,
     });
     const { shared, actuator } = demo;
     expect(shared.bus.kind).toBe('kafka');
@@ -78,5 +84,12 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
     const baseline = await runBaseline(shared.config, 'cost-pressure', undefined, elapsed, start);
     expect(optimized.egress_cost).toBeLessThan(baseline.egress_cost);
     expect(optimized.slo_violation_minutes).toBeLessThanOrEqual(baseline.slo_violation_minutes);
+
+    // `--gitops-dir`: when the demo stops, every router's final running config is there as `set` lines.
+    await demo.stop();
+    for (const site of shared.config.root.sites.map((s) => s.id)) {
+      const text = await readFile(join(gitopsDir, `${site}.conf`), 'utf8');
+      expect(text.trimEnd().split('\n'), site).toEqual(demo.lab.router(site).runningCommands());
+    }
   }, 600_000);
 });
