@@ -1,13 +1,15 @@
 /**
  * The twin's demand: one flow of traffic per (site pair, class) with daily and weekly seasonality in
  * the source site's time zone, growth, surges and AR(1) noise; and the split of each over its pair's
- * candidate paths that the source router's config implies (policy routes first, then WAN load
- * balancing, else the primary path). Each tick adds the split demand to the links' offered load.
+ * candidate paths that the source router's effective dataplane implies (uncontested class pins first,
+ * then the WAN rule that really matches, else the primary path). Each tick adds the split demand to the
+ * links' offered load.
  */
 import type { RootConfig, Topology } from '../../core/config/index.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { Rng } from './rng.ts';
-import { parsePrefix, prefixContains, type Prefix4, type RouterRouting } from './routing.ts';
+import { parsePrefix, prefixContains, type Prefix4 } from '../vyos/config-values.ts';
+import type { LbRule, RouterRouting } from './routing.ts';
 import type { LinkModel, TwinClass } from './links.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -29,6 +31,11 @@ export function classMix(byPriority: string[], explicit: Record<string, number>)
   byPriority.forEach((id, i) => raw.set(id, explicit[id] ?? defaults[Math.min(i, defaults.length - 1)]!));
   const total = [...raw.values()].reduce((s, x) => s + x, 0);
   return new Map([...raw].map(([k, v]) => [k, total > 0 ? v / total : 0]));
+}
+
+/** True when a rule's prefix list ([] = any) covers one of the site's prefixes. */
+function matches(rule: Prefix4[], site: Prefix4[]): boolean {
+  return rule.length === 0 || site.some((sp) => rule.some((rp) => prefixContains(rp, sp)));
 }
 
 export class DemandModel {
@@ -150,73 +157,94 @@ export class DemandModel {
     return diurnal * weekly * growth * surge;
   }
 
-  /** The split of demand d over its paths from the source router's config. Writes into `out`. */
+  /**
+   * The split of demand d over its paths from the source router's effective dataplane. Writes into `out`.
+   * A pin (policy route to a table) decides unless a WAN rule matching the same traffic contests its mark
+   * (vyos-facts §5.4: not guaranteed, so the twin does not assume the pin wins); then the first WAN rule
+   * that matches and still has a usable interface; else the primary path (the main table).
+   */
   private route(d: DemandState, out: Float64Array, routing: RouterRouting | undefined, linkDown: Uint8Array): void {
     out.fill(0);
-    const paths = this.net.paths;
-    const dstPrefixes = this.sitePrefix.get(d.to) ?? [];
-    const srcPrefixes = this.sitePrefix.get(d.from) ?? [];
-    const pathByIface = (iface: string): number => d.paths.findIndex((pi) => paths[pi]!.firstIface === iface);
-    const usable = (k: number) => {
-      if (k < 0) return false;
-      const first = paths[d.paths[k]!]!.links[0]!;
-      // A health-checked WAN interface whose link is down is taken out of the balance (VyOS wan health).
-      return !(linkDown[first] && routing?.healthChecked.has(paths[d.paths[k]!]!.firstIface));
-    };
-    const matches = (rule: Prefix4[], site: Prefix4[]) =>
-      rule.length === 0 || site.some((sp) => rule.some((rp) => prefixContains(rp, sp)));
-
     if (routing) {
-      // 1. Policy routes: a DSCP match sending the class to a table whose route points at a WAN link.
-      for (const pr of routing.policyRules) {
-        if (!pr.bound || pr.table === undefined) continue;
-        if (pr.dscp && !pr.dscp.has(d.dscp)) continue;
-        if (!matches(pr.destinations, dstPrefixes)) continue;
-        const routes = routing.tables.get(pr.table) ?? [];
-        const route = routes.find((r) => dstPrefixes.some((sp) => prefixContains(r.prefix, sp)));
-        if (!route) continue;
-        let k = -1;
-        for (const iface of route.interfaces) if (k < 0) k = pathByIface(iface);
-        for (const nh of route.nextHops) if (k < 0) k = this.pathByNextHop(d, nh);
-        if (usable(k)) {
-          out[k] = 1;
-          return;
-        }
-      }
-      // 2. WAN load balancing: the first rule matching source and destination.
-      for (const rule of routing.lbRules) {
-        if (!matches(rule.destinations, dstPrefixes) || !matches(rule.sources, srcPrefixes)) continue;
-        if (rule.exclude) break;
-        let total = 0;
-        let best = -1;
-        let bestW = -1;
-        for (const [iface, w] of rule.weights) {
-          const k = pathByIface(iface);
-          if (!usable(k)) continue;
-          if (rule.failover) {
-            if (w > bestW) {
-              bestW = w;
-              best = k;
-            }
-            continue;
-          }
-          out[k]! += w;
-          total += w;
-        }
-        if (rule.failover && best >= 0) {
-          out[best] = 1;
-          return;
-        }
-        if (total > 0) {
-          for (let k = 0; k < out.length; k++) out[k]! /= total;
-          return;
-        }
-        out.fill(0);
-        break;
+      const dstPrefixes = this.sitePrefix.get(d.to) ?? [];
+      const srcPrefixes = this.sitePrefix.get(d.from) ?? [];
+      const pathByIface = (iface: string): number => d.paths.findIndex((pi) => this.net.paths[pi]!.firstIface === iface);
+      const usable = (k: number) => {
+        if (k < 0) return false;
+        const path = this.net.paths[d.paths[k]!]!;
+        // A health-checked WAN interface whose link is down is taken out of the balance (VyOS wan health).
+        return !(linkDown[path.links[0]!] && routing.healthChecked.has(path.firstIface));
+      };
+      const lbRule = routing.lbRules.find(
+        (rule) =>
+          matches(rule.destinations, dstPrefixes) &&
+          matches(rule.sources, srcPrefixes) &&
+          (rule.exclude || [...rule.weights.keys()].some((iface) => usable(pathByIface(iface)))),
+      );
+      if (this.routePin(d, out, routing, lbRule, dstPrefixes, pathByIface, usable)) return;
+      if (lbRule && !lbRule.exclude && this.routeLbRule(lbRule, out, pathByIface, usable)) return;
+    }
+    // Unknown config, no matching rule, or an exclude rule: the primary path.
+    out.fill(0);
+    out[0] = 1;
+  }
+
+  /** Sends d to the first matching pin's table route when the pin's mark is not contested; true when it did. */
+  private routePin(
+    d: DemandState,
+    out: Float64Array,
+    routing: RouterRouting,
+    lbRule: LbRule | undefined,
+    dstPrefixes: Prefix4[],
+    pathByIface: (iface: string) => number,
+    usable: (k: number) => boolean,
+  ): boolean {
+    for (const pin of routing.pins) {
+      if (pin.dscp && !pin.dscp.has(d.dscp)) continue;
+      if (!matches(pin.destinations, dstPrefixes)) continue;
+      if (lbRule && !lbRule.exclude && pin.contestedBy.has(lbRule.rule)) return false;
+      const routes = routing.tables.get(pin.table) ?? [];
+      const route = routes.find((r) => dstPrefixes.some((sp) => prefixContains(r.prefix, sp)));
+      if (!route) continue;
+      let k = -1;
+      for (const iface of route.interfaces) if (k < 0) k = pathByIface(iface);
+      for (const nh of route.nextHops) if (k < 0) k = this.pathByNextHop(d, nh);
+      if (usable(k)) {
+        out[k] = 1;
+        return true;
       }
     }
-    // 3. Unknown or no matching config: the primary path.
-    out[0] = 1;
+    return false;
+  }
+
+  /** Splits by a WAN rule's weights over its usable active interfaces (failover: the heaviest); true when any. */
+  private routeLbRule(
+    rule: LbRule,
+    out: Float64Array,
+    pathByIface: (iface: string) => number,
+    usable: (k: number) => boolean,
+  ): boolean {
+    let total = 0;
+    let best = -1;
+    let bestW = -1;
+    for (const [iface, w] of rule.weights) {
+      const k = pathByIface(iface);
+      if (!usable(k)) continue;
+      if (w > bestW) {
+        bestW = w;
+        best = k;
+      }
+      out[k]! += w;
+      total += w;
+    }
+    if (total <= 0) return false;
+    if (rule.failover) {
+      out.fill(0);
+      out[best] = 1;
+      return true;
+    }
+    for (let k = 0; k < out.length; k++) out[k]! /= total;
+    return true;
   }
 
   private pathByNextHop(d: DemandState, nextHop: string): number {

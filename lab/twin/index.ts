@@ -42,6 +42,8 @@ export { busSinks } from './sinks.ts';
  * the path is empty), and commit notifications. The VyOS emulator's `VyosRouterHandle` satisfies it.
  */
 export interface TwinRouter {
+  /** The image's version string (e.g. `1.5-rolling-202506020019`): what the router does depends on it. */
+  readonly image?: string;
   showConfig(path?: string[]): ConfigJson;
   onCommit?(listener: () => void): () => void;
 }
@@ -202,7 +204,8 @@ function loadTwin(deps: TwinDeps, config: TwinConfig, collector: { host: string;
         continue;
       }
       try {
-        const routing = readRouterRouting((path) => router.showConfig(path), speedOf(site));
+        const version = topo.site(site).router.vyos_version;
+        const routing = readRouterRouting((path) => router.showConfig(path), speedOf(site), version, router.image);
         engine.setRouting(site, routing);
         metrics.routingReads.inc();
         if (routing.ignored.length) metrics.ignored.inc(routing.ignored.length);

@@ -6,6 +6,7 @@
  */
 import type { LinkConfig, RootConfig } from '../../core/config/index.ts';
 import { regionRtt } from './regions.ts';
+import { classFor, type EffectiveShaper, type HtbClass } from '../vyos/dataplane.ts';
 import type { RouterRouting } from './routing.ts';
 
 /** Per-hop forwarding/encryption overhead added to a path's RTT (ms). */
@@ -99,7 +100,6 @@ export class LinkModel {
   readonly dirQueueMs: Float64Array;
   /** Quality per path and class. */
   readonly quality: PathQuality[];
-  private readonly classOrder: number[];
 
   constructor(
     root: RootConfig,
@@ -172,52 +172,46 @@ export class LinkModel {
       jitterMs: 0,
       loss: 0,
     }));
-    this.classOrder = classes.map((_, i) => i).sort((a, b) => classes[a]!.priority - classes[b]!.priority);
   }
 
   /**
-   * Serves this tick's offered traffic on every link direction: shapers cap classes, capacity (after
-   * incidents) caps the rest, queues and drops follow utilization; the counter gets what was sent.
+   * Serves this tick's offered traffic on every link direction: the interface's HTB shaper as the router
+   * really builds it (effective dataplane) caps classes, capacity (after incidents) caps the rest, queues
+   * and drops follow utilization; the counter gets what was sent.
    */
   serve(routing: ReadonlyMap<string, RouterRouting>, impair: LinkImpairments, dt: number, counter: LinkTickCounter): void {
     const C = this.classes.length;
-    const classOrder = this.classOrder;
     for (let ld = 0; ld < this.linkDirs.length; ld++) {
       const L = this.linkDirs[ld]!;
       const li = ld >> 1;
       const shaper = routing.get(L.from)?.shapers.get(L.iface);
       let cap = impair.linkDown[li] ? 0 : L.capacityBps * impair.linkCapFactor[li]!;
-      if (shaper?.bandwidthBps !== undefined) cap = Math.min(cap, shaper.bandwidthBps);
-      let offeredTotal = 0;
+      // HTB's root class runs at the shaper's bandwidth: nothing leaves faster, whatever the link could do.
+      if (shaper) cap = Math.min(cap, shaper.rootBps);
       const afterShaper = new Float64Array(C);
-      for (let c = 0; c < C; c++) {
-        const off = this.dirOfferedBps[ld * C + c]!;
-        let ceil = Infinity;
-        if (shaper) {
-          const sc = shaper.classes.find((x) => x.dscp.has(this.classes[c]!.dscp));
-          ceil = sc ? sc.ceilingBps : (shaper.defaultClass?.ceilingBps ?? Infinity);
+      const served = new Float64Array(C);
+      if (shaper) this.shapeHtb(shaper, ld, cap, afterShaper, served);
+      else {
+        // No shaper: the link's FIFO takes everything offered and drops evenly over capacity.
+        let offered = 0;
+        for (let c = 0; c < C; c++) {
+          afterShaper[c] = this.dirOfferedBps[ld * C + c]!;
+          offered += afterShaper[c]!;
+          this.dirQueueMs[ld * C + c] = 0;
         }
-        afterShaper[c] = Math.min(off, ceil);
+        const scale = offered > cap ? cap / offered : 1;
+        for (let c = 0; c < C; c++) served[c] = afterShaper[c]! * scale;
+      }
+      let offeredTotal = 0;
+      let sentTotal = 0;
+      for (let c = 0; c < C; c++) {
         offeredTotal += afterShaper[c]!;
-        const classU = ceil === Infinity ? 0 : Math.min(off / ceil, 0.995);
-        this.dirQueueMs[ld * C + c] = classU > 0.5 ? Math.min(L.bufferMs, (QUEUE_SERVICE_MS * classU) / (1 - classU)) : 0;
+        sentTotal += served[c]!;
       }
       const u = cap > 0 ? offeredTotal / cap : offeredTotal > 0 ? Infinity : 0;
       const uq = Math.min(u, 0.995);
       const queue = cap > 0 ? Math.min(L.bufferMs, (QUEUE_SERVICE_MS * uq) / (1 - uq)) : 0;
       const aqmLoss = u <= LOSS_KNEE ? 0 : u >= 1 ? LOSS_AT_FULL : LOSS_AT_FULL * ((u - LOSS_KNEE) / (1 - LOSS_KNEE)) ** 2;
-      // Over capacity: a shaper serves classes by priority; a plain FIFO drops evenly.
-      let remaining = cap;
-      const served = new Float64Array(C);
-      if (shaper) {
-        for (const c of classOrder) {
-          served[c] = Math.min(afterShaper[c]!, remaining);
-          remaining -= served[c]!;
-        }
-      } else {
-        const scale = offeredTotal > cap ? cap / offeredTotal : 1;
-        for (let c = 0; c < C; c++) served[c] = afterShaper[c]! * scale;
-      }
       let servedTotal = 0;
       let offeredAll = 0;
       for (let c = 0; c < C; c++) {
@@ -232,7 +226,7 @@ export class LinkModel {
         offeredAll += off;
       }
       // Counters: bytes leave the sending end (after the shaper), arrive at the far end (after loss).
-      const sentBytes = (Math.min(offeredAll, cap) * dt) / 8;
+      const sentBytes = (sentTotal * dt) / 8;
       const rxBytes = (servedTotal * dt) / 8;
       let pkts = 0;
       let rxPkts = 0;
@@ -246,10 +240,53 @@ export class LinkModel {
         sentBytes,
         rxBytes,
         dropBytes: Math.max(0, (offeredAll * dt) / 8 - sentBytes),
-        packets: offeredAll > 0 ? (pkts * Math.min(offeredAll, cap)) / offeredAll : 0,
+        packets: offeredAll > 0 ? (pkts * sentTotal) / offeredAll : 0,
         rxPackets: rxPkts,
         cost: (sentBytes / 1e9) * L.costPerGb,
       });
+    }
+  }
+
+  /**
+   * One tick of an HTB tree as VyOS builds it (vyos-facts §5.1): each twin class lands in the HTB class
+   * its DSCP really matches (classes sharing one HTB class share its rate and ceiling); each HTB class
+   * may send up to its ceil; its rate is guaranteed first, then what is left of `cap` is lent in HTB prio
+   * order. Writes per twin class what passes the ceilings (`allowed`) and what is sent (`served`), and
+   * the class queue delay of a class running near its ceiling.
+   */
+  private shapeHtb(shaper: EffectiveShaper, ld: number, cap: number, allowed: Float64Array, served: Float64Array): void {
+    const C = this.classes.length;
+    const groups = new Map<HtbClass, { members: number[]; offered: number }>();
+    for (let c = 0; c < C; c++) {
+      const htb = classFor(shaper, this.classes[c]!.dscp);
+      const g = groups.get(htb) ?? { members: [], offered: 0 };
+      g.members.push(c);
+      g.offered += this.dirOfferedBps[ld * C + c]!;
+      groups.set(htb, g);
+    }
+    const list = [...groups].map(([htb, g]) => ({ htb, ...g, allowed: Math.min(g.offered, htb.ceilBps), sent: 0 }));
+    const guaranteed = list.reduce((s, g) => s + Math.min(g.allowed, g.htb.rateBps), 0);
+    const scale = guaranteed > cap ? cap / guaranteed : 1;
+    let spare = cap;
+    for (const g of list) {
+      g.sent = Math.min(g.allowed, g.htb.rateBps) * scale;
+      spare -= g.sent;
+    }
+    for (const g of [...list].sort((a, b) => a.htb.priority - b.htb.priority)) {
+      const more = Math.min(g.allowed - g.sent, Math.max(0, spare));
+      g.sent += more;
+      spare -= more;
+    }
+    for (const g of list) {
+      const classU = g.htb.ceilBps > 0 ? Math.min(g.offered / g.htb.ceilBps, 0.995) : 0.995;
+      const classQueueMs = classU > 0.5 ? (QUEUE_SERVICE_MS * classU) / (1 - classU) : 0;
+      for (const c of g.members) {
+        // Within one HTB class (SFQ) each twin class gets its share of what the class passes.
+        const share = g.offered > 0 ? this.dirOfferedBps[ld * C + c]! / g.offered : 0;
+        allowed[c] = g.allowed * share;
+        served[c] = g.sent * share;
+        this.dirQueueMs[ld * C + c] = Math.min(this.linkDirs[ld]!.bufferMs, classQueueMs);
+      }
     }
   }
 

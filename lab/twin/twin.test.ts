@@ -19,10 +19,11 @@ const root = loadConfig(exampleConfigPath, {}).root;
 const START = Date.UTC(2026, 0, 5);
 
 /** A router whose running config is a JSON tree (showConfig semantics: children of the path, throw when empty). */
-function fakeRouter(tree: ConfigJson): TwinRouter & { set(t: ConfigJson): void } {
+function fakeRouter(tree: ConfigJson, image?: string): TwinRouter & { set(t: ConfigJson): void } {
   let cfg = tree;
   const listeners: (() => void)[] = [];
   return {
+    ...(image !== undefined ? { image } : {}),
     showConfig(path = []) {
       let node: ConfigJson | string | string[] | undefined = cfg;
       for (const k of path) node = node && typeof node === 'object' && !Array.isArray(node) ? node[k] : undefined;
@@ -39,6 +40,11 @@ function fakeRouter(tree: ConfigJson): TwinRouter & { set(t: ConfigJson): void }
       for (const l of listeners) l();
     },
   };
+}
+
+/** `load-balancing wan interface-health` for each interface (with the nexthop that makes it active). */
+function wanHealth(...ifaces: string[]): ConfigJson {
+  return Object.fromEntries(ifaces.map((i) => [i, { nexthop: '192.0.2.1', test: { '10': { type: 'ping' } } }]));
 }
 
 async function runDigest(seed: number, ticks: number) {
@@ -89,6 +95,7 @@ describe('routing from router config', () => {
   const lbTree = (wEr: number, wVpn: number): ConfigJson => ({
     'load-balancing': {
       wan: {
+        'interface-health': wanHealth('eth2', 'vti2'),
         rule: {
           '10': {
             'inbound-interface': 'eth0',
@@ -170,8 +177,135 @@ describe('routing from router config', () => {
         throw new Error('Configuration under specified path is empty');
       },
       () => 1e9,
+      '1.4',
     );
     expect(r.lbRules).toHaveLength(0);
+    expect(() =>
+      readRouterRouting(
+        () => {
+          throw new Error('connection refused');
+        },
+        () => 1e9,
+        '1.4',
+      ),
+    ).toThrow('connection refused');
+  });
+});
+
+describe('router truth: the twin routes and shapes by the effective dataplane (issue 14)', () => {
+  const ER = 'onprem-fra.azure-weu.1'; // first hop fra-weu-er, onprem-fra eth2
+  const VPN = 'onprem-fra.azure-weu.2'; // first hop fra-weu-vpn, onprem-fra vti2
+
+  /** The example config with onprem-fra's router on another VyOS version. */
+  function withFraVersion(version: '1.4' | '1.5') {
+    const cfg = structuredClone(root);
+    cfg.sites.find((x) => x.id === 'onprem-fra')!.router.vyos_version = version;
+    return cfg;
+  }
+
+  async function runFra(tree: ConfigJson, opts: { version?: '1.4' | '1.5'; image?: string } = {}) {
+    const config = opts.version ? withFraVersion(opts.version) : root;
+    const twin = createTwin(
+      { clock: new SimulatedClock(START), config, routers: new Map([['onprem-fra', fakeRouter(tree, opts.image)]]) },
+      { scenario: 'steady', flow: { enabled: false }, billing: { enabled: false } },
+    );
+    await twin.runFor(10 * 60_000);
+    return twin.state();
+  }
+
+  const shaper = (policy: ConfigJson): ConfigJson => ({
+    qos: { interface: { eth2: { egress: 'WAN' } }, policy: { shaper: { WAN: policy } } },
+  });
+
+  it('a bandwidth-only shaper without ceiling runs the link at the default class’s 10 %', async () => {
+    const capped = await runFra(shaper({ bandwidth: '500mbit', default: { bandwidth: '10%' } }));
+    const open = await runFra(shaper({ bandwidth: '500mbit', default: { bandwidth: '10%', ceiling: '100%' } }));
+    const cappedEr = capped.links['fra-weu-er']!.a_to_b;
+    const openEr = open.links['fra-weu-er']!.a_to_b;
+    // More than 50 Mbit/s is offered; with no ceiling only 50 Mbit/s (10 % of 500) leaves.
+    expect(openEr.offered_mbps).toBeGreaterThan(60);
+    expect(cappedEr.mbps).toBeLessThanOrEqual(50.5);
+    expect(cappedEr.loss).toBeGreaterThan(0.05);
+    expect(capped.paths[ER]!.quality.realtime!.loss).toBeGreaterThan(0.05);
+    // Ceiling 100 %: the default class borrows up to the shaper's bandwidth and nothing is dropped.
+    expect(openEr.mbps).toBeCloseTo(openEr.offered_mbps, 0);
+    expect(open.paths[ER]!.quality.realtime!.loss).toBeLessThan(0.001);
+  });
+
+  const realtimeClass = shaper({
+    bandwidth: '1000mbit',
+    class: { '10': { bandwidth: '50%', ceiling: '100%', match: { rt: { ip: { dscp: '46' } } } } },
+    default: { bandwidth: '1mbit' },
+  });
+
+  it('numeric DSCP 46 on 1.4 shapes the wrong packets: realtime falls into the 1 Mbit/s default', async () => {
+    const on14 = await runFra(realtimeClass, { version: '1.4' });
+    const on15 = await runFra(realtimeClass, { version: '1.5' });
+    expect(on14.paths[ER]!.quality.realtime!.loss).toBeGreaterThan(0.9);
+    expect(on15.paths[ER]!.quality.realtime!.loss).toBeLessThan(0.001);
+    // Bulk is in the default class on both: capped at 1 Mbit/s.
+    expect(on15.paths[ER]!.quality.bulk!.loss).toBeGreaterThan(0.9);
+  });
+
+  it('a 1.5 image built before 2025-01-13 compares the TOS byte like 1.4; the name EF is right on both', async () => {
+    const old15 = await runFra(realtimeClass, { version: '1.5', image: '1.5-rolling-202412100007' });
+    expect(old15.paths[ER]!.quality.realtime!.loss).toBeGreaterThan(0.9);
+    const named = shaper({
+      bandwidth: '1000mbit',
+      class: { '10': { bandwidth: '50%', ceiling: '100%', match: { rt: { ip: { dscp: 'EF' } } } } },
+      default: { bandwidth: '1mbit' },
+    });
+    expect((await runFra(named, { version: '1.4' })).paths[ER]!.quality.realtime!.loss).toBeLessThan(0.001);
+  });
+
+  const wan = (rules: ConfigJson, health: string[]): ConfigJson => ({
+    'load-balancing': { wan: { 'interface-health': wanHealth(...health), rule: rules } },
+  });
+  const toWeu = (iface: string, weight = 1): ConfigJson => ({
+    destination: { address: '10.30.0.0/16' },
+    interface: { [iface]: { weight: String(weight) } },
+  });
+
+  it('a weight on an interface without interface-health moves nothing', async () => {
+    const inactive = await runFra(wan({ '10': toWeu('vti2') }, []));
+    expect(inactive.paths[VPN]!.share.bulk).toBe(0);
+    expect(inactive.paths[ER]!.share.bulk).toBe(1);
+    const active = await runFra(wan({ '10': toWeu('vti2') }, ['vti2']));
+    expect(active.paths[VPN]!.share.bulk).toBe(1);
+  });
+
+  it('a rule numbered after a catch-all is shadowed and never matches', async () => {
+    const catchAll = { interface: { eth2: { weight: '1' } } };
+    const shadowed = await runFra(wan({ '10': catchAll, '20': toWeu('vti2') }, ['eth2', 'vti2']));
+    expect(shadowed.paths[VPN]!.share.bulk).toBe(0);
+    const ordered = await runFra(wan({ '5': toWeu('vti2'), '10': catchAll }, ['eth2', 'vti2']));
+    expect(ordered.paths[VPN]!.share.bulk).toBe(1);
+  });
+
+  it('on a pin/WAN mark conflict the twin does not assume the pin wins', async () => {
+    const pin: ConfigJson = {
+      policy: { route: { PIN: { interface: 'eth0', rule: { '10': { dscp: ['46'], set: { table: '20' } } } } } },
+      protocols: { static: { table: { '20': { route: { '10.30.0.0/16': { 'next-hop': { '172.16.2.2': {} } } } } } } },
+    };
+    const alone = await runFra(pin);
+    expect(alone.paths[VPN]!.share.realtime).toBe(1);
+    const contested = await runFra({ ...pin, ...wan({ '10': toWeu('eth2') }, ['eth2']) });
+    expect(contested.paths[ER]!.share.realtime).toBe(1);
+    expect(contested.paths[VPN]!.share.realtime).toBe(0);
+  });
+
+  it('exposes which WAN rules source-NAT their traffic', () => {
+    const read = (tree: ConfigJson) =>
+      readRouterRouting(
+        () => tree,
+        () => 1e9,
+        '1.4',
+      );
+    const rules = { '10': toWeu('eth2'), '20': { ...toWeu('eth2'), 'disable-source-nat': {} } };
+    expect(read(wan(rules, ['eth2'])).snatRules).toEqual([10]);
+    const global = wan(rules, ['eth2']);
+    (global['load-balancing'] as { wan: ConfigJson }).wan['disable-source-nat'] = {};
+    expect(read(global).snatRules).toEqual([]);
   });
 });
 
@@ -285,6 +419,7 @@ describe('built-in scenarios give the optimizer something real to do', () => {
   const lb = (prefix: string, weights: Record<string, number>): ConfigJson => ({
     'load-balancing': {
       wan: {
+        'interface-health': wanHealth(...Object.keys(weights)),
         rule: {
           '10': {
             'inbound-interface': 'eth0',

@@ -125,11 +125,19 @@ export interface DataplaneOptions {
  */
 const NUMERIC_DSCP_FIX_BUILD = 20250113;
 
+/** YYYYMMDD of a rolling build string, in either naming VyOS used (`1.5-rolling-YYYYMMDDHHMM`, `YYYY.MM.DD-HHMM-rolling`). */
+function rollingBuildDay(build: string): number | undefined {
+  const old = /^1\.5-rolling-(\d{8})\d{4}$/.exec(build);
+  if (old) return Number(old[1]);
+  const dotted = /^(\d{4})\.(\d{2})\.(\d{2})-\d{4}-rolling$/.exec(build);
+  return dotted ? Number(`${dotted[1]}${dotted[2]}${dotted[3]}`) : undefined;
+}
+
 /** True when this image compares a numeric QoS `ip dscp` with the whole TOS byte. */
 export function numericQosDscpIsTos(version: VyosVersion, build: string | undefined): boolean {
   if (version === '1.4') return true;
-  const stamp = build === undefined ? undefined : /rolling-(\d{8})/.exec(build)?.[1];
-  return stamp !== undefined && Number(stamp) < NUMERIC_DSCP_FIX_BUILD;
+  const day = build === undefined ? undefined : rollingBuildDay(build);
+  return day !== undefined && day < NUMERIC_DSCP_FIX_BUILD;
 }
 
 /** DSCP values of ECN-0 packets that a TOS byte value equals (none when ECN bits are set). */
