@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { semanticBreaches } from '../../../lab/vyos/breaches.ts';
 import { startDemo, runBaseline, totalsOf, type DemoRuntime } from '../../../app/demo.ts';
 import { createLogger } from '../../../core/log.ts';
 import { sql, ident } from '../../../core/store/sql.ts';
@@ -87,9 +88,19 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
 
     // `--gitops-dir`: when the demo stops, every router's final running config is there as `set` lines.
     await demo.stop();
-    for (const site of shared.config.root.sites.map((s) => s.id)) {
-      const text = await readFile(join(gitopsDir, `${site}.conf`), 'utf8');
-      expect(text.trimEnd().split('\n'), site).toEqual(demo.lab.router(site).runningCommands());
+    // And no router holds a config that commits fine yet does what nobody meant (vyos-facts §5).
+    const sitePrefixes = shared.config.root.sites.flatMap((s) => s.prefixes);
+    for (const site of shared.config.root.sites) {
+      const text = await readFile(join(gitopsDir, `${site.id}.conf`), 'utf8');
+      const router = demo.lab.router(site.id);
+      expect(text.trimEnd().split('\n'), site.id).toEqual(router.runningCommands());
+      const version = site.router.vyos_version;
+      // An interface runs at its link's capacity (the LAN side is never shaped by pathpilot).
+      const speedBps = (iface: string) => {
+        const link = shared.topology.linkForInterface(site.id, iface);
+        return (link ? shared.topology.link(link).capacity_mbps : 1000) * 1e6;
+      };
+      expect(semanticBreaches(router.showConfig([]), { version, speedBps, sitePrefixes }), site.id).toEqual([]);
     }
   }, 600_000);
 });
