@@ -4,6 +4,9 @@
  * vyatta-wanloadbalance file it names).
  */
 import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from '../../core/clock.ts';
+import { loadConfig, Topology } from '../../core/config/index.ts';
+import { createVyosLabForTopology } from './index.ts';
 import { classFor, effectiveDataplane, numericQosDscpIsTos, wanRuleFor, type EffectiveDataplane } from './dataplane.ts';
 import type { ConfigJson, VyosVersion } from './types.ts';
 
@@ -275,5 +278,27 @@ describe('effective dataplane: tolerance', () => {
     expect(empty.markConflicts).toEqual([]);
     const odd = dp(wanConfig({ '10': { destination: { address: '2001:db8::/32' }, interface: { eth1: {} } } }));
     expect(odd.ignored.join('\n')).toContain('2001:db8::/32');
+  });
+});
+
+describe('effective dataplane of the lab seed', () => {
+  it('every WAN rule of every seeded router balances on active interfaces, none shadowed, none SNATed', async () => {
+    const topology = new Topology(loadConfig().root);
+    const lab = await createVyosLabForTopology(topology, { apiKey: 'dataplane-test-key', clock: new SimulatedClock() });
+    try {
+      for (const site of topology.sites.values()) {
+        const router = lab.router(site.id);
+        const d = effectiveDataplane(router.showConfig([]), { version: router.version, speedBps: () => GBIT });
+        expect(d.wan.rules.length, site.id).toBeGreaterThan(0);
+        for (const rule of d.wan.rules) {
+          expect(rule.inactive, `${site.id} rule ${rule.rule}`).toEqual([]);
+          expect(Object.keys(rule.weights).length, `${site.id} rule ${rule.rule}`).toBeGreaterThan(0);
+          expect(rule.shadowedBy, `${site.id} rule ${rule.rule}`).toBeUndefined();
+          expect(rule.snat, `${site.id} rule ${rule.rule}`).toBe(false);
+        }
+      }
+    } finally {
+      await lab.stop();
+    }
   });
 });
