@@ -8,8 +8,9 @@
 import type { Topology } from '../../core/config/topology.ts';
 import type { Intent, PathWeightsIntent } from '../../core/proposal.ts';
 import type { ConfigJson } from '../vyos/types.ts';
-import { check, child, contextPaths, isObj, pairWithAlternatives, subtree, values, type ActuationTarget } from './types.ts';
-import { intentWeights, weightsTarget } from './weights.ts';
+import { check, child, isObj, pairWithAlternatives, values, type ActuationTarget } from './types.ts';
+import type { WanState } from './wan.ts';
+import { balancingProblems, intentWeights, weightsTarget } from './weights.ts';
 
 /** The class a failover intent names: every class of the pair. */
 export const allClasses = '*';
@@ -42,23 +43,24 @@ export function carryingLinks(
   return out;
 }
 
-export const failoverTarget: ActuationTarget<'path-weights', ReturnType<typeof weightsTarget.read>> = {
+export const failoverTarget: ActuationTarget<'path-weights', WanState> = {
   name: 'failover',
   kinds: ['path-weights'],
   contexts: weightsTarget.contexts,
-  // The same read as weights: the registry gives both one state, so rule numbers and prefix owners are shared.
+  // The same read as weights and pin: the registry gives them one state, so rule numbers and prefix owners are shared.
   read: weightsTarget.read,
-  render: (intent, state, ctx) => weightsTarget.render(intent, state, ctx),
+  render: weightsTarget.render,
   effect(intent, dataplane, opts) {
     const healthy = new Set(Object.keys(intentWeights(intent, opts)));
-    const rules = subtree(dataplane.config, contextPaths.lbRules);
     const problems: string[] = [];
     for (const prefix of intent.dst_prefixes) {
-      const used = carryingLinks(opts.topology, opts.router, rules, [prefix])[0] ?? new Set<string>();
-      if (used.size === 0) problems.push(`no WAN load-balancing rule carries ${prefix}`);
-      for (const link of used)
-        if (!healthy.has(opts.topology.linkEnd(link, opts.router)?.interface ?? link))
-          problems.push(`${prefix} still goes over ${link}`);
+      // What the router does: the rule that really takes the prefix, over its ACTIVE interfaces only.
+      const { rule, problems: wrong } = balancingProblems(dataplane, prefix, opts);
+      problems.push(...wrong);
+      if (!rule || rule.exclude) continue;
+      for (const iface of Object.keys(rule.weights))
+        if (!healthy.has(iface))
+          problems.push(`${prefix} still goes over ${opts.topology.linkForInterface(opts.router, iface) ?? iface}`);
     }
     return check(problems);
   },

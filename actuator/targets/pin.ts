@@ -2,6 +2,11 @@
  * Class pin (application-aware routing): `class-pin` → `policy route PATHPILOT rule N` (DSCP + destination →
  * `set table T`) and `protocols static table T route <prefix> next-hop <peer>`, vyos-facts §2.5. The policy is
  * bound to the LAN interface; one table per first-hop link, numbered by the link's place among the router's links.
+ *
+ * A pin wins by construction: WAN load balancing and policy route both set the packet mark in the same
+ * hook, in no guaranteed order (vyos-facts §5.4), so each pinned prefix also gets a WAN `exclude` rule
+ * ahead of every rule that balances it (wan.ts). WAN rules cannot match DSCP, so the prefix's other
+ * classes then follow the main routing table, and a weights intent for a pinned prefix is refused.
  */
 import { ValidationError } from '../../core/errors.ts';
 import type { ClassPinIntent } from '../../core/proposal.ts';
@@ -17,9 +22,9 @@ import {
   subtree,
   values,
   type ActuationTarget,
-  type PreState,
   type RenderOptions,
 } from './types.ts';
+import { effectiveRuleFor, readWan, renderPinExclude, type WanState } from './wan.ts';
 
 export const pinPolicyName = 'PATHPILOT';
 
@@ -37,12 +42,15 @@ const ruleDescription = (intent: ClassPinIntent, prefix: string) =>
   `pathpilot pin ${intent.class} ${intent.pair[0]} to ${intent.pair[1]} ${prefix}`;
 const sortedDscp = (intent: ClassPinIntent) => [...new Set(intent.dscp)].sort((a, b) => a - b).map(String);
 
-export const pinTarget: ActuationTarget<'class-pin', PreState> = {
+export const pinTarget: ActuationTarget<'class-pin', WanState> = {
   name: 'pin',
   kinds: ['class-pin'],
-  contexts: ['policyRoute', 'staticTables'],
-  read: (pre) => pre,
-  render(intent, pre, { opts, touch }) {
+  contexts: ['policyRoute', 'staticTables', 'lbRules'],
+  // The WAN targets' read: the exclusions share rule numbers and prefix owners with weights and failover.
+  read: readWan,
+  render(intent, state, ctx) {
+    const { opts, touch } = ctx;
+    const pre = state.pre;
     const { table, peer, iface } = pinRoute(intent, opts);
     const tt = touch([...contextPaths.staticTables, table], child(pre.staticTables ?? null, table));
     const tdes: ConfigJson = tt.desired ?? {};
@@ -71,29 +79,35 @@ export const pinTarget: ActuationTarget<'class-pin', PreState> = {
     }
     pdes['rule'] = rules;
     pt.desired = pdes;
+    for (const prefix of intent.dst_prefixes) renderPinExclude(state, prefix, `${intent.class} (${intent.pair.join('>')})`, ctx);
   },
   effect(intent, dataplane, opts) {
     const { table, peer, iface } = pinRoute(intent, opts);
     const policy = subtree(dataplane.config, [...contextPaths.policyRoute, pinPolicyName]);
-    const routes = subtree(dataplane.config, [...contextPaths.staticTables, table, 'route']);
     const problems: string[] = [];
-    if (!values(policy?.['interface']).includes(opts.lanInterface))
-      problems.push(`policy route ${pinPolicyName} is not bound to ${opts.lanInterface}`);
+    const { effective } = dataplane;
+    const routes = effective.tables[table] ?? [];
     for (const prefix of intent.dst_prefixes) {
       // The class's own rule (several classes may pin one prefix): found by the description it renders.
-      const rule = Object.values(child(policy, 'rule') ?? {}).find(
-        (r) =>
-          isObj(r) &&
-          values(r['description'])[0] === ruleDescription(intent, prefix) &&
-          values(child(r, 'destination')?.['address']).includes(prefix),
-      );
-      const dscp = isObj(rule) ? values(rule['dscp']).sort() : [];
-      if (!isObj(rule)) problems.push(`no policy route rule for ${prefix}`);
-      else if (values(child(rule, 'set')?.['table'])[0] !== table) problems.push(`${prefix} is not sent to table ${table}`);
-      else if (dscp.join(',') !== [...sortedDscp(intent)].sort().join(','))
-        problems.push(`${prefix} matches DSCP ${dscp.join(',')}, not ${intent.dscp.join(',')}`);
-      const hop = child(child(child(routes, prefix), 'next-hop'), peer);
-      if (values(hop?.['interface'])[0] !== iface) problems.push(`table ${table} has no route ${prefix} via ${peer} on ${iface}`);
+      const num = Object.entries(child(policy, 'rule') ?? {}).find(
+        ([, r]) => isObj(r) && values(r['description'])[0] === ruleDescription(intent, prefix),
+      )?.[0];
+      const rule = effective.policy.rules.find((r) => r.policy === pinPolicyName && String(r.rule) === num);
+      const dscp = [...(rule?.dscp ?? [])].sort((a, b) => a - b).join(',');
+      if (!rule || !rule.destinations.includes(prefix)) problems.push(`no policy route rule for ${prefix}`);
+      else if (!rule.interfaces.includes(opts.lanInterface))
+        problems.push(`policy route ${pinPolicyName} is not bound to ${opts.lanInterface}`);
+      else if (rule.table !== Number(table)) problems.push(`${prefix} is not sent to table ${table}`);
+      else if (dscp !== [...new Set(intent.dscp)].sort((a, b) => a - b).join(','))
+        problems.push(`${prefix} matches DSCP ${dscp}, not ${intent.dscp.join(',')}`);
+      const route = routes.find((r) => r.prefix === prefix);
+      if (!route?.nextHops.includes(peer)) problems.push(`table ${table} has no route ${prefix} via ${peer} on ${iface}`);
+      // Pin wins by construction: no WAN rule may mark the same packets.
+      for (const c of effective.markConflicts)
+        if (rule && c.policy === pinPolicyName && c.rule === rule.rule)
+          problems.push(`WAN rule ${c.wanRule} also marks ${prefix} (winner ${c.winner})`);
+      const wan = effectiveRuleFor(effective, prefix, opts.lanInterface);
+      if (wan && !wan.exclude) problems.push(`WAN rule ${wan.rule} balances ${prefix} beside the pin`);
     }
     return check(problems);
   },

@@ -13,6 +13,9 @@ import type { ConfigJson, VyosVersion } from '../vyos/types.ts';
 /** Parent subtrees read before rendering (one `/retrieve showConfig` each); the keys are persisted in `PreState`. */
 export const contextPaths = {
   lbRules: ['load-balancing', 'wan', 'rule'],
+  lbHealth: ['load-balancing', 'wan', 'interface-health'],
+  /** Read only: VyOS has no per-rule switch, and a leaf cannot be a touched subtree (see wan.ts). */
+  lbSourceNat: ['load-balancing', 'wan', 'disable-source-nat'],
   policyRoute: ['policy', 'route'],
   staticTables: ['protocols', 'static', 'table'],
   shapers: ['qos', 'policy', 'shaper'],
@@ -46,16 +49,51 @@ export interface RenderContext {
   touch(path: string[], base: ConfigJson | null): TouchedSubtree;
 }
 
+/** One HTB class as the router builds it (rates in bits/s; `dscp`: the values it really matches). */
+export interface ShaperClassView {
+  id: string;
+  description?: string;
+  rateBps: number;
+  ceilBps: number;
+  dscp: number[];
+}
+
+/** One WAN load-balancing rule as the router runs it (`weights`: active interfaces only). */
+export interface WanRuleView {
+  rule: number;
+  destinations: string[];
+  sources: string[];
+  weights: Record<string, number>;
+  inactive: { iface: string; reason: string }[];
+  exclude: boolean;
+  shadowedBy?: number;
+  inboundInterface?: string;
+  snat: boolean;
+}
+
 /**
- * The minimal dataplane description a target's effect is checked against. Today that is the running
- * config the router reports (a config-level effect); once the emulator computes the effective dataplane
- * ("router truth"), its model joins here and `effect` checks what the router forwards, marks and shapes.
+ * What a router does with its running config — the shape of the emulator's effective dataplane
+ * (lab/vyos/dataplane.ts `effectiveDataplane`), declared here because the actuator does not import the
+ * lab: whoever checks effects (the conformance suite, a real-router run) computes it and passes it in.
  */
+export interface EffectiveView {
+  shapers: Record<string, { policy: string; rootBps: number; classes: ShaperClassView[]; default: ShaperClassView }>;
+  wan: { rules: WanRuleView[] };
+  policy: {
+    rules: { policy: string; rule: number; dscp?: number[]; destinations: string[]; table?: number; interfaces: string[] }[];
+  };
+  tables: Record<string, { prefix: string; nextHops: string[]; interfaces: string[] }[]>;
+  markConflicts: { policy: string; rule: number; wanRule: number; winner: string }[];
+}
+
+/** The dataplane a target's effect is checked against: the running config and what the router does with it. */
 export interface Dataplane {
   router: string;
   version: VyosVersion;
-  /** The router's whole running config (`/retrieve showConfig []`). */
+  /** The router's whole running config (`/retrieve showConfig []`): where the target finds its own rules. */
   config: ConfigJson;
+  /** The router's effective dataplane for `config`: what the effect is judged by. */
+  effective: EffectiveView;
 }
 
 export interface EffectCheck {

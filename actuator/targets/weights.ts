@@ -1,7 +1,9 @@
 /**
  * WAN weights: `path-weights` → `load-balancing wan rule N` (destination prefix, `interface <if> weight 1–255`),
  * vyos-facts §2.4. The rule for a prefix is found in the router's config (one rule per prefix) or allocated
- * after the highest rule number; a rollout step interpolates traffic shares from the weights before the change.
+ * where no earlier rule shadows it (wan.ts, vyos-facts §5.3); a rollout step interpolates traffic shares from
+ * the weights before the change. The effect is judged on the router's effective dataplane: the rule that
+ * really takes the prefix's traffic balances it over active interfaces by the intent's shares, unNATed.
  */
 import { ValidationError } from '../../core/errors.ts';
 import type { PathWeightsIntent } from '../../core/proposal.ts';
@@ -12,13 +14,23 @@ import {
   contextPaths,
   ifaceOf,
   isObj,
-  nextNumber,
   pairWithAlternatives,
-  subtree,
   values,
   type ActuationTarget,
+  type Dataplane,
+  type RenderContext,
   type RenderOptions,
+  type WanRuleView,
 } from './types.ts';
+import {
+  claimBalanced,
+  effectiveRuleFor,
+  ensureHealth,
+  readWan,
+  requireNoSourceNat,
+  ruleNumberFor,
+  type WanState,
+} from './wan.ts';
 
 /** Traffic shares of a weight map (sum 1), by interface. */
 export function shares(weights: Record<string, number>): Record<string, number> {
@@ -69,6 +81,7 @@ function findRule(rules: ConfigJson | null, prefix: string): string | undefined 
   for (const [num, rule] of Object.entries(rules ?? {})) {
     if (!isObj(rule)) continue;
     const dst = values(child(rule, 'destination')?.['address']);
+    if (rule['exclude'] !== undefined) continue; // a pin's exclusion, not a balancing rule
     if (dst.length === 1 && dst[0] === prefix && !rule['source'] && !child(rule, 'destination')?.['port']) return num;
   }
   return undefined;
@@ -88,59 +101,80 @@ export function intentWeights(intent: PathWeightsIntent, opts: RenderOptions): R
   return after;
 }
 
-/** The LB rules before the change, and what this render allocated: every step renders the same rule numbers. */
-interface WeightsState {
-  rules: ConfigJson | null;
-  used: Set<string>;
-  allocated: Map<string, string>;
-  /** Prefix → the intent that owns it: two intents for one prefix conflict. */
-  owners: Map<string, string>;
+/**
+ * Renders the balancing rule of every prefix of a weights (or failover) intent at fraction `f`: the rule
+ * placed where nothing shadows it, an interface-health for every interface it weights (any step's: the
+ * touched subtrees must be the same at every step), refused when balanced traffic would be source-NATed.
+ */
+export function renderWeights(intent: PathWeightsIntent, state: WanState, ctx: RenderContext): void {
+  const { opts, f, touch } = ctx;
+  const after = intentWeights(intent, opts);
+  requireNoSourceNat(state, opts);
+  const owner = `${intent.pair.join('>')}/${intent.class}`;
+  for (const prefix of intent.dst_prefixes) {
+    claimBalanced(state, prefix, owner, opts);
+    const num = ruleNumberFor(state, prefix, findRule(state.rules, prefix), opts);
+    const base = child(state.rules, num);
+    const before = ruleWeights(base);
+    for (const iface of new Set([...Object.keys(before), ...Object.keys(after)])) ensureHealth(state, iface, ctx);
+    const t = touch([...contextPaths.lbRules, num], base);
+    const rule: ConfigJson = t.desired ?? {
+      description: `pathpilot ${intent.pair[0]} to ${intent.pair[1]}`,
+      'inbound-interface': opts.lanInterface,
+      destination: { address: prefix },
+    };
+    const ifaces: ConfigJson = {};
+    for (const [iface, w] of Object.entries(stepWeights(before, after, f))) ifaces[iface] = { weight: String(w) };
+    rule['interface'] = ifaces;
+    t.desired = rule;
+  }
 }
 
-export const weightsTarget: ActuationTarget<'path-weights', WeightsState> = {
+/** What the router does with LAN traffic to `prefix`: the rule that takes it, with why it does not do what it says. */
+export function balancingProblems(
+  dataplane: Dataplane,
+  prefix: string,
+  opts: RenderOptions,
+): { rule: WanRuleView | undefined; problems: string[] } {
+  const rule = effectiveRuleFor(dataplane.effective, prefix, opts.lanInterface);
+  if (!rule) {
+    // Say why the rules written for the prefix take nothing (every interface inactive, or shadowed).
+    const why = dataplane.effective.wan.rules
+      .filter((r) => r.destinations.includes(prefix))
+      .flatMap((r) => [
+        ...r.inactive.map((i) => `rule ${r.rule} never uses ${i.iface}: ${i.reason}`),
+        ...(r.shadowedBy !== undefined ? [`rule ${r.rule} is shadowed by rule ${r.shadowedBy}`] : []),
+      ]);
+    return { rule, problems: [`no active WAN load-balancing rule takes traffic to ${prefix}`, ...why] };
+  }
+  const problems: string[] = [];
+  if (rule.exclude) problems.push(`${prefix} is excluded from WAN load balancing by rule ${rule.rule}`);
+  for (const i of rule.inactive) problems.push(`rule ${rule.rule} never uses ${i.iface}: ${i.reason}`);
+  if (rule.snat) problems.push(`rule ${rule.rule} source-NATs site-to-site traffic to ${prefix}`);
+  for (const c of dataplane.effective.markConflicts)
+    if (c.wanRule === rule.rule)
+      problems.push(`rule ${rule.rule} and policy route ${c.policy} rule ${c.rule} both mark ${prefix}`);
+  return { rule, problems };
+}
+
+export const weightsTarget: ActuationTarget<'path-weights', WanState> = {
   name: 'weights',
   kinds: ['path-weights'],
-  contexts: ['lbRules'],
-  read: (pre) => {
-    const rules = pre.lbRules ?? null;
-    return { rules, used: new Set(Object.keys(rules ?? {})), allocated: new Map(), owners: new Map() };
-  },
-  render(intent, state, { opts, f, touch }) {
-    const after = intentWeights(intent, opts);
-    for (const prefix of intent.dst_prefixes) {
-      const owner = `${intent.pair.join('>')}/${intent.class}`;
-      const prev = state.owners.get(prefix);
-      if (prev !== undefined && prev !== owner)
-        throw new ValidationError(`router ${opts.router}: two path-weights intents for prefix ${prefix} (${prev}, ${owner})`);
-      state.owners.set(prefix, owner);
-      let num = findRule(state.rules, prefix) ?? state.allocated.get(prefix);
-      if (num === undefined) {
-        num = nextNumber(state.used, opts.firstRule ?? 10);
-        state.used.add(num);
-        state.allocated.set(prefix, num);
-      }
-      const base = child(state.rules, num);
-      const t = touch([...contextPaths.lbRules, num], base);
-      const rule: ConfigJson = t.desired ?? {
-        description: `pathpilot ${intent.pair[0]} to ${intent.pair[1]}`,
-        'inbound-interface': opts.lanInterface,
-        destination: { address: prefix },
-      };
-      const ifaces: ConfigJson = {};
-      for (const [iface, w] of Object.entries(stepWeights(ruleWeights(base), after, f))) ifaces[iface] = { weight: String(w) };
-      rule['interface'] = ifaces;
-      t.desired = rule;
-    }
-  },
+  contexts: ['lbRules', 'lbHealth', 'lbSourceNat'],
+  read: readWan,
+  render: renderWeights,
   effect(intent, dataplane, opts) {
     const after = intentWeights(intent, opts);
-    const rules = subtree(dataplane.config, contextPaths.lbRules);
     const problems: string[] = [];
     for (const prefix of intent.dst_prefixes) {
-      const held = weightsForPrefix(rules, prefix);
-      if (Object.keys(held).length === 0) problems.push(`no WAN load-balancing rule for ${prefix}`);
-      else if (shiftBetween(held, after) > 1e-9 || Object.keys(held).length !== Object.keys(after).length)
-        problems.push(`${prefix} is balanced ${JSON.stringify(held)}, not ${JSON.stringify(after)}`);
+      const { rule, problems: wrong } = balancingProblems(dataplane, prefix, opts);
+      problems.push(...wrong);
+      if (
+        rule &&
+        !rule.exclude &&
+        (shiftBetween(rule.weights, after) > 1e-9 || Object.keys(rule.weights).length !== Object.keys(after).length)
+      )
+        problems.push(`${prefix} is balanced ${JSON.stringify(rule.weights)} (rule ${rule.rule}), not ${JSON.stringify(after)}`);
     }
     return check(problems);
   },
