@@ -12,6 +12,7 @@ import { memoizeStop, parseSection, type Component } from '../../core/component.
 import { ConfigError } from '../../core/errors.ts';
 import type { Topology } from '../../core/config/topology.ts';
 import { initialRouterConfig } from './seed.ts';
+import { imageFeatures } from './image.ts';
 import { EmulatedRouter } from './router.ts';
 import { startRouterServer, type RouterServer } from './server.ts';
 import type { VyosLab, VyosLabOptions, VyosRouterHandle } from './types.ts';
@@ -45,6 +46,11 @@ export async function createVyosLab(options: VyosLabOptions): Promise<VyosLab> {
     if (!spec.apiKey) throw new Error(`createVyosLab: router "${spec.name}" needs an apiKey`);
     if (spec.version !== '1.4' && spec.version !== '1.5')
       throw new Error(`createVyosLab: router "${spec.name}" has unsupported version "${String(spec.version)}"`);
+    try {
+      imageFeatures(spec.version, spec.image);
+    } catch (err) {
+      throw new Error(`createVyosLab: router "${spec.name}": ${(err as Error).message}`);
+    }
     names.add(spec.name);
   }
   // Build every router first (validates the seeds) before opening any socket.
@@ -90,6 +96,8 @@ export interface TopologyLabOptions {
   env?: NodeJS.ProcessEnv;
   /** Only these sites (default: every site of the topology). */
   sites?: string[];
+  /** The image per site (`VyosRouterSpec.image`); a site not named runs its version's default image. */
+  images?: Record<string, string>;
 }
 
 /**
@@ -103,7 +111,14 @@ export async function createVyosLabForTopology(topology: Topology, options: Topo
     const site = topology.site(id);
     const apiKey = options.apiKey ?? env[site.router.api_key_env];
     if (!apiKey) throw new Error(`site "${id}": environment variable ${site.router.api_key_env} (router.api_key_env) is unset`);
-    return { name: id, version: site.router.vyos_version, apiKey, seed: initialRouterConfig(topology, id, apiKey) };
+    const image = options.images?.[id];
+    return {
+      name: id,
+      version: site.router.vyos_version,
+      apiKey,
+      seed: initialRouterConfig(topology, id, apiKey),
+      ...(image ? { image } : {}),
+    };
   });
   return createVyosLab({ routers, ...(options.clock ? { clock: options.clock } : {}), ...(options.tls ? { tls: true } : {}) });
 }
@@ -115,6 +130,11 @@ export const vyosLabConfigSchema = z
     sites: z.array(z.string().min(1)).optional(),
     /** Serve HTTPS with a self-signed certificate (made with `openssl` at start). */
     tls: z.boolean().default(false),
+    /**
+     * The image a site's router runs (e.g. `1.5-rolling-202410220018`, a 1.5 build that ignores
+     * `confirm_time`); sites not named run their version's default image.
+     */
+    images: z.record(z.string(), z.string().min(1)).optional(),
   })
   .strict();
 
@@ -143,9 +163,17 @@ export function createVyosLabComponent(deps: VyosLabDeps | (() => Promise<VyosLa
   for (const id of sites) {
     const site = deps.topology.sites.get(id);
     if (!site) problems.push(`lab.vyos.sites: unknown site "${id}"`);
-    else if (!deps.apiKey && !env[site.router.api_key_env])
+    else if (config.images?.[id]) {
+      try {
+        imageFeatures(site.router.vyos_version, config.images[id]);
+      } catch (err) {
+        problems.push(`lab.vyos.images.${id}: ${(err as Error).message}`);
+      }
+    } else if (!deps.apiKey && !env[site.router.api_key_env])
       problems.push(`sites.${id}.router.api_key_env: environment variable ${site.router.api_key_env} is unset`);
   }
+  for (const id of Object.keys(config.images ?? {}))
+    if (!deps.topology.sites.has(id)) problems.push(`lab.vyos.images: unknown site "${id}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return labComponent(() =>
     createVyosLabForTopology(deps.topology, {
@@ -154,6 +182,7 @@ export function createVyosLabComponent(deps: VyosLabDeps | (() => Promise<VyosLa
       ...(deps.apiKey ? { apiKey: deps.apiKey } : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
       ...(config.tls ? { tls: true } : {}),
+      ...(config.images ? { images: config.images } : {}),
     }),
   );
 }

@@ -19,6 +19,7 @@ import {
   splitCommand,
 } from './tree.ts';
 import { commitFailureText, subsystemsOf, verifySubsystem, type Subsystem } from './verify.ts';
+import { imageFeatures, type ImageFeatures } from './image.ts';
 import {
   VyosConfigError,
   type CommitEvent,
@@ -48,10 +49,8 @@ export interface SectionOp {
   config?: unknown;
 }
 
-export const versionStrings: Record<VyosVersion, { version: string; train: string }> = {
-  '1.4': { version: '1.4.0', train: 'sagitta' },
-  '1.5': { version: '1.5-rolling-202506020019', train: 'current' },
-};
+/** Release train names `show version` prints. */
+const trainNames: Record<VyosVersion, string> = { '1.4': 'sagitta', '1.5': 'current' };
 
 const lockedText = 'Configuration system temporarily locked due to another commit in progress';
 const selfConfigText = 'Requested HTTP API server configuration change; commit will be called in the background';
@@ -93,6 +92,16 @@ class Faults implements VyosFaults {
     this.current = { ...this.current, [kind]: n - 1 };
     return true;
   }
+}
+
+/** Wall-clock sleep that ends early (rejecting) when the router closes. */
+function sleepUnlessClosed(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('router closed'));
+    const onAbort = () => (clearTimeout(timer), reject(new Error('router closed')));
+    const timer = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function subtreeEqual(a: ConfigNode | undefined, b: ConfigNode | undefined): boolean {
@@ -138,6 +147,8 @@ function graft(target: ConfigNode, source: ConfigNode, path: string[]): void {
 export class EmulatedRouter implements VyosRouterHandle {
   readonly name: string;
   readonly version: VyosVersion;
+  /** What this router's image offers over the API (commit-confirm, `/info`). */
+  readonly features: ImageFeatures;
   readonly hostname: string;
   url = '';
   readonly faults = new Faults();
@@ -150,6 +161,10 @@ export class EmulatedRouter implements VyosRouterHandle {
   private pending: (PendingConfirm & { abort: AbortController; revertTo: ConfigNode }) | undefined;
   private readonly counts: Record<string, number> = {};
   private readonly commitLog: { revision: number; at: number; reason: CommitReason }[] = [];
+  /** The tail of the configuration-request queue (the API's one global lock). */
+  private configQueue: Promise<unknown> = Promise.resolve();
+  /** Aborted by close(): a slow commit still sleeping gives up with the lab. */
+  private readonly closing = new AbortController();
   readonly bootTime: number;
 
   constructor(
@@ -158,6 +173,7 @@ export class EmulatedRouter implements VyosRouterHandle {
   ) {
     this.name = spec.name;
     this.version = spec.version;
+    this.features = imageFeatures(spec.version, spec.image);
     this.hostname = spec.hostname ?? spec.name;
     this.schema = schemaFor(spec.version);
     this.bootTime = clock.now();
@@ -173,6 +189,26 @@ export class EmulatedRouter implements VyosRouterHandle {
 
   get apiKey(): string {
     return this.apiKeys()[0] ?? '';
+  }
+
+  get image(): string {
+    return this.features.image;
+  }
+
+  /**
+   * Runs one configuration request behind the ones before it (VyOS serialises them under one global
+   * lock). With `commits`, the `slowCommitMs` fault first holds the lock that long (wall time), as a
+   * real commit of QoS or firewall does; the request's effect lands at the end, answered or not.
+   */
+  serializeConfig<T>(commits: boolean, request: () => T): Promise<T> {
+    const run = async (): Promise<T> => {
+      const slowMs = commits ? (this.faults.current.slowCommitMs ?? 0) : 0;
+      if (slowMs > 0) await sleepUnlessClosed(slowMs, this.closing.signal);
+      return request();
+    };
+    const result = this.configQueue.then(run, run);
+    this.configQueue = result.catch(() => undefined);
+    return result;
   }
 
   // ---- in-process handle -------------------------------------------------------------------
@@ -353,7 +389,7 @@ export class EmulatedRouter implements VyosRouterHandle {
     return this.commitWithConfirm(candidate, 'config-file', confirmMinutes, false);
   }
 
-  /** `{"op":"confirm"}` (1.5). */
+  /** `{"op":"confirm"}` (1.5 images from June 2025; the server refuses it on others). */
   confirm(): string {
     if (!this.pending) return 'No confirm pending\n';
     this.pending.abort.abort();
@@ -367,7 +403,8 @@ export class EmulatedRouter implements VyosRouterHandle {
     minutes: number | undefined,
     local: boolean,
   ): string | null {
-    const arming = minutes !== undefined && minutes > 0 && this.version === '1.5';
+    // An image without commit-confirm has no `confirm_time` field: the value is dropped unread.
+    const arming = minutes !== undefined && minutes > 0 && this.features.commitConfirm;
     if (arming && this.pending) throw new VyosConfigError('Another confirm is pending');
     const before = this.running.clone();
     const selfConfig = !local && !subtreeEqual(this.running.get(['service', 'https']), candidate.get(['service', 'https']));
@@ -475,6 +512,7 @@ export class EmulatedRouter implements VyosRouterHandle {
   close(): void {
     this.pending?.abort.abort();
     this.pending = undefined;
+    this.closing.abort();
   }
 
   // ---- reads over the API ------------------------------------------------------------------
@@ -526,11 +564,10 @@ export class EmulatedRouter implements VyosRouterHandle {
   }
 
   showVersion(): string {
-    const v = versionStrings[this.version];
-    const built = new Date(this.bootTime).toUTCString();
+    const built = (this.features.builtOn ?? new Date(this.bootTime)).toUTCString();
     return [
-      `Version:          VyOS ${v.version}`,
-      `Release train:    ${v.train}`,
+      `Version:          VyOS ${this.features.image}`,
+      `Release train:    ${trainNames[this.version]}`,
       `Release flavor:   generic`,
       '',
       `Built by:         pathpilot lab emulator`,

@@ -8,7 +8,6 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { EmulatedRouter, ConfigureOp, SectionOp } from './router.ts';
-import { versionStrings } from './router.ts';
 import { VyosConfigError } from './types.ts';
 
 /** Endpoints nginx proxies to the API (`^/(retrieve|configure|…)`, a prefix match). */
@@ -177,9 +176,20 @@ function confirmMinutes(body: Record<string, unknown>): number | undefined {
   return t;
 }
 
+/** Requests that commit (and so wait out a slow commit); confirm, save and reads do not. */
+function commits(endpoint: string, body: Record<string, unknown>): boolean {
+  if (endpoint === '/configure') return !(body.op === 'confirm' && !Array.isArray(body.commands));
+  if (endpoint === '/configure-section') return true;
+  return endpoint === '/config-file' && (body.op === 'load' || body.op === 'merge');
+}
+
+const configEndpoints = new Set(['/configure', '/configure-section', '/config-file']);
+
 /** Handles one authenticated API call; returns the `data` of the success envelope. */
 function dispatch(router: EmulatedRouter, endpoint: string, body: Record<string, unknown>): unknown {
   const v15 = router.version === '1.5';
+  // Images before June 2025 have no commit-confirm: `confirm` is no operation, `confirm_time` no field.
+  const confirms = router.features.commitConfirm;
   switch (endpoint) {
     case '/retrieve': {
       const fmt = typeof body.configFormat === 'string' ? body.configFormat : 'json';
@@ -187,7 +197,7 @@ function dispatch(router: EmulatedRouter, endpoint: string, body: Record<string,
     }
     case '/configure': {
       if (body.op === 'confirm' && !Array.isArray(body.commands)) {
-        if (!v15) throw new HttpError(400, `'confirm' is not a valid operation`);
+        if (!confirms) throw new HttpError(400, `'confirm' is not a valid operation`);
         return router.confirm();
       }
       const cmds = commandsOf(body) as Record<string, unknown>[];
@@ -196,22 +206,22 @@ function dispatch(router: EmulatedRouter, endpoint: string, body: Record<string,
         path: c.path as string[],
         ...(c.value !== undefined ? { value: c.value as string } : {}),
       }));
-      return router.configure(ops, { confirmMinutes: v15 ? confirmMinutes(body) : undefined });
+      return router.configure(ops, { confirmMinutes: confirms ? confirmMinutes(body) : undefined });
     }
     case '/configure-section': {
       const cmds = commandsOf(body) as Record<string, unknown>[];
-      return router.configureSection(cmds as unknown as SectionOp[], v15 ? confirmMinutes(body) : undefined);
+      return router.configureSection(cmds as unknown as SectionOp[], confirms ? confirmMinutes(body) : undefined);
     }
     case '/config-file': {
       const op = String(body.op);
-      if (op === 'confirm' && v15) return router.confirm();
+      if (op === 'confirm' && confirms) return router.confirm();
       if (op === 'save') return router.saveConfig(typeof body.file === 'string' ? body.file : undefined);
       if (op === 'load' || (op === 'merge' && v15)) {
         const file = typeof body.file === 'string' ? body.file : undefined;
         const text = v15 && typeof body.string === 'string' ? body.string : undefined;
         if (file === undefined && text === undefined)
           throw new HttpError(400, v15 ? 'Missing required field "file | string"' : 'Missing required field "file"');
-        return router.loadConfig(op, { file, text }, v15 ? confirmMinutes(body) : undefined);
+        return router.loadConfig(op, { file, text }, confirms ? confirmMinutes(body) : undefined);
       }
       throw new HttpError(400, `'${op}' is not a valid operation`);
     }
@@ -265,7 +275,7 @@ function info(router: EmulatedRouter, url: URL): string {
   }
   const flag = (k: string) => !['false', '0', 'no', 'off'].includes((url.searchParams.get(k) ?? 'true').toLowerCase());
   return envelopeOk({
-    version: flag('version') ? versionStrings[router.version].version : '',
+    version: flag('version') ? router.image : '',
     hostname: flag('hostname') ? router.hostname : '',
     banner: 'Welcome to VyOS',
   });
@@ -279,7 +289,8 @@ async function handle(router: EmulatedRouter, req: IncomingMessage, res: ServerR
   if (latency > 0) await new Promise((r) => setTimeout(r, latency));
   if (router.faults.take('hangRequests')) return; // never answered; the socket closes with the server
   if (!proxied.test(endpoint)) return send(res, 404, nginx404);
-  if (router.version === '1.4' && endpoint === '/info') return send(res, 404, nginx404);
+  // Images without /info (1.4, 1.5 before March 2025) do not list it in nginx's proxied paths.
+  if (endpoint === '/info' && !router.features.info) return send(res, 404, nginx404);
   if (router.version === '1.4' && !router.apiEnabled()) return send(res, 503, nginx503);
   if (router.version === '1.5' && !router.apiEnabled())
     return send(res, 404, JSON.stringify({ detail: 'Not Found' }), 'application/json');
@@ -298,7 +309,9 @@ async function handle(router: EmulatedRouter, req: IncomingMessage, res: ServerR
     if (typeof body.key !== 'string' || !router.apiKeys().includes(body.key))
       throw new HttpError(401, 'Valid API key is required');
     delete body.key;
-    const data = dispatch(router, endpoint, body);
+    const data = configEndpoints.has(endpoint)
+      ? await router.serializeConfig(commits(endpoint, body), () => dispatch(router, endpoint, body))
+      : dispatch(router, endpoint, body);
     send(res, 200, envelopeOk(data));
   } catch (err) {
     if (err instanceof HttpError) {

@@ -59,6 +59,13 @@ export interface FaultPlan {
    * verification with this error, the others stay committed (vyatta-cfg priority order).
    */
   partialCommit?: { failPrefix: string[]; message?: string };
+  /**
+   * Every commit request (`/configure`, `/configure-section`, `/config-file load|merge`) takes this
+   * long (wall-clock ms) before it commits, as QoS or firewall commits do on a real router; other
+   * configuration requests wait behind it (the API's one global lock). A client that gives up
+   * earlier does not stop the commit: it lands anyway.
+   */
+  slowCommitMs?: number;
 }
 
 /** Fault injection handle of one emulated router. */
@@ -83,6 +90,8 @@ export interface PendingConfirm {
 export interface VyosRouterHandle {
   readonly name: string;
   readonly version: VyosVersion;
+  /** The image's version string (`show version`, `/info`), e.g. `1.5-rolling-202506020019`. */
+  readonly image: string;
   /** Base URL of the router's API (`http://127.0.0.1:PORT` or `https://…`), set once started. */
   readonly url: string;
   /** One of the configured API keys (the first `service https api keys id … key`). */
@@ -130,6 +139,15 @@ export interface VyosRouterSpec {
   strict?: boolean;
   /** Hostname shown by `show version`/`/info`; defaults to `name`. */
   hostname?: string;
+  /**
+   * The image the router runs, as its version string: `1.4.N`, a rolling build
+   * `1.5-rolling-YYYYMMDDHHMM` (or the newer `YYYY.MM.DD-HHMM-rolling`), or a 1.5 release `1.5.N`.
+   * On 1.5 the build date decides what the API offers (vyos-facts §1.4, §1.6, §5.5): `GET /info`
+   * from March 2025 (PR #4380); `confirm_time` and `{"op":"confirm"}` from June 2025 (PR #4533) —
+   * older builds silently ignore `confirm_time` and refuse the confirm op. Default: `1.4.0`, and
+   * `1.5-rolling-202506020019` (commit-confirm over the API).
+   */
+  image?: string;
 }
 
 export interface VyosLabOptions {
