@@ -20,8 +20,17 @@ export const actuatorConfigSchema = actuationSchema
       })
       .strict()
       .default({ kind: 'memory', redis_url: '', prefix: 'pathpilot:actuator' }),
-    /** Commit-confirm minutes on 1.5 routers; 0 derives it from the bake time (+2 min), -1 disables. */
+    /**
+     * Commit-confirm minutes on routers whose probe says it works; 0 derives it from the bake time (+ data
+     * lag + 2 min), a shorter value is raised to that, -1 disables.
+     */
     commit_confirm_minutes: z.number().int().min(-1).default(0),
+    /**
+     * How long a commit request (`/configure`, `/configure-section`, `/config-file`) may take before
+     * the client gives up (reads keep their 10 s). Real commits of QoS or firewall take tens of seconds
+     * (vyos-facts §5.5); a commit given up on still lands, and the retry re-reads before sending.
+     */
+    commit_timeout_ms: z.number().int().min(1000).default(60_000),
     retry: z
       .object({
         attempts: z.number().int().min(1).default(5),

@@ -20,6 +20,7 @@ import { contextPaths, contextsFor, renderRouter, type PreState, type TouchedSub
 import { diffOps, pathKey, sameConfig } from './vyos/diff.ts';
 import { validateOps } from './vyos/paths.ts';
 import { fenceRouter } from './lease.ts';
+import { CapabilityCache } from './vyos/capabilities.ts';
 import {
   VyosHttpError,
   VyosLockedError,
@@ -62,8 +63,15 @@ export interface EngineOptions {
   topology: Topology;
   routerFor: (site: string) => RouterApi;
   lanInterface: string;
-  /** Arm commit-confirm on routers that support it, for this many minutes. 0 = never. */
+  /**
+   * Arm commit-confirm on routers whose probe says it works, for this many minutes (the bake plus
+   * margin; routers applied later in the same step add their commit time). 0 = never.
+   */
   confirmMinutes: number;
+  /** How long one commit may take (the clients' commit timeout): the timer allows it per later router. */
+  commitTimeoutMs?: number;
+  /** Probed router capabilities, shared by every engine of the process (see `fenced`). */
+  capabilities?: CapabilityCache;
   retry: { attempts: number; baseMs: number; maxMs: number };
   /** Backoff sleeps: wall time (network), not the lab clock. */
   retryClock?: Clock;
@@ -106,15 +114,27 @@ export type RouterFinding =
 export class Engine {
   private readonly retryClock: Clock;
   private readonly clock: Clock;
+  readonly capabilities: CapabilityCache;
   constructor(private readonly o: EngineOptions) {
     this.retryClock = o.retryClock ?? new RealClock();
     this.clock = o.clock ?? new RealClock();
+    this.capabilities = o.capabilities ?? new CapabilityCache(o.log ? { log: o.log } : {});
   }
 
   /** The same engine with every router write behind `fence` (the rollout lease check). */
   fenced(fence: () => Promise<void>): Engine {
     const routerFor = this.o.routerFor;
-    return new Engine({ ...this.o, routerFor: (site) => fenceRouter(routerFor(site), fence) });
+    return new Engine({ ...this.o, capabilities: this.capabilities, routerFor: (site) => fenceRouter(routerFor(site), fence) });
+  }
+
+  /**
+   * Minutes of the timer armed on `router` in this step: it runs from this router's commit until the
+   * guard passed and it is confirmed, so it covers the routers still to commit after it, the bake
+   * and the margin (`confirmMinutes`).
+   */
+  private armMinutes(state: RolloutState, router: string): number {
+    const later = state.order.length - 1 - state.order.indexOf(router);
+    return this.o.confirmMinutes + Math.ceil((later * (this.o.commitTimeoutMs ?? 0)) / 60_000);
   }
 
   /** Routers whose armed commit-confirm timer has fired by now (the router reverted, or soon will). */
@@ -243,23 +263,26 @@ export class Engine {
         const ops = await this.currentOps(router, desired);
         if (ops.length === 0) return;
         validateOps(api.version, ops);
-        if (r.confirmPending && api.version === '1.5') {
+        if (r.confirmPending) {
           // A previous step's timer is still armed (a restart between commit and confirm): stop it first.
           await api.confirm();
           r.confirmPending = false;
         }
-        const arm = this.o.confirmMinutes > 0 && api.version === '1.5';
+        // Probed, not assumed from the version: a 1.5 image before June 2025 ignores confirm_time, and
+        // this rollout then relies on its snapshots alone (the 1.4 path).
+        const arm = this.o.confirmMinutes > 0 && (await this.capabilities.of(router, api)).commitConfirm;
+        const minutes = this.armMinutes(state, router);
         r.inFlight = state.step;
         r.ops[String(state.step)] = ops;
         if (arm) {
           r.confirmPending = true;
-          r.confirmDeadline = this.clock.now() + this.o.confirmMinutes * 60_000;
+          r.confirmDeadline = this.clock.now() + minutes * 60_000;
         }
         await persist();
         sentOps = ops;
         sent = true;
         try {
-          await api.configure(ops, arm ? { confirmTime: this.o.confirmMinutes } : undefined);
+          await api.configure(ops, arm ? { confirmTime: minutes } : undefined);
         } catch (err) {
           // A refused commit armed nothing: a later `confirm` from us would stop someone else's timer.
           if (err instanceof VyosRejectedError && r.confirmPending) {
@@ -271,6 +294,7 @@ export class Engine {
         }
       });
     } catch (err) {
+      this.capabilities.noteError(router, err);
       throw new RouterStepError(router, `step ${state.step + 1} failed: ${errorMessage(err)}`, { cause: err });
     }
     const wrong = await this.verify(
@@ -289,7 +313,10 @@ export class Engine {
     const r = state.routers[router]!;
     if (!r.confirmPending) return;
     const api = this.o.routerFor(router);
-    const res = await this.withRetry(router, 'confirm', () => api.confirm());
+    const res = await this.withRetry(router, 'confirm', () => api.confirm()).catch((err: unknown) => {
+      this.capabilities.noteError(router, err);
+      throw err;
+    });
     if (!res.confirmed) {
       // The timer already fired: the router went back on its own. Check before trusting anything.
       throw new RouterStepError(router, `commit-confirm was no longer pending (${res.message.trim() || 'no message'})`);
@@ -314,7 +341,7 @@ export class Engine {
       sentOps = ops;
       await api.configure(ops);
     });
-    if (r.confirmPending && api.version === '1.5') {
+    if (r.confirmPending) {
       await this.withRetry(router, 'confirm', () => api.confirm());
       r.confirmPending = false;
     }

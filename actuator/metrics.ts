@@ -20,6 +20,8 @@ export interface ActuatorMetrics {
   errors: Counter<'error_type'>;
   /** 1 while a path breaks an objective of its class SLO at the last self-heal check, else 0. */
   pathSloBreach: Gauge<'path_id' | 'class' | 'slo'>;
+  /** Probed per router (actuator/vyos/capabilities.ts): `commit_confirm`, `confirm_action_reboot`; 1 or 0. */
+  routerCapability: Gauge<'router' | 'capability'>;
 }
 
 export function createActuatorMetrics(registry: Registry = createRegistry()): ActuatorMetrics {
@@ -47,6 +49,12 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
       'pathpilot_actuator_path_slo_breach',
       'Whether the path broke objective `slo` (rtt_p95, loss, jitter) of the class SLO over the last self-heal interval (1) or held it (0); absent without probe data',
       ['path_id', 'class', 'slo'],
+    ),
+    routerCapability: gauge(
+      registry,
+      'pathpilot_actuator_router_capability',
+      'What the router was probed to offer: commit_confirm (1: confirm_time arms a timer), confirm_action_reboot (1: a fired timer reboots and loses unsaved commits; set action reload)',
+      ['router', 'capability'],
     ),
   };
 }

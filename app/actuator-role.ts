@@ -3,11 +3,18 @@
  * (which is also the one consumer of the optimizer's proposal queue, and knows the current split the
  * optimizer plans against), its REST routes, and counts for the demo's summary.
  */
-import { sectionOf, type Component } from '../core/component.ts';
+import { parseSection, sectionOf, type Component } from '../core/component.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import type { Proposal } from '../core/proposal.ts';
 import type { CurrentWeights } from '../optimizer/data.ts';
-import { createActuator, actuatorRoutes, guardDataFromStore, storeProposalRecorder, type Actuator } from '../actuator/index.ts';
+import {
+  actuatorConfigSchema,
+  createActuator,
+  actuatorRoutes,
+  guardDataFromStore,
+  storeProposalRecorder,
+  type Actuator,
+} from '../actuator/index.ts';
 import { slackRoleMapFromConfig } from '../actuator/slack-access.ts';
 import { RedisReplayCache } from '../core/http/replay.ts';
 import { vyosClientForSite } from '../actuator/vyos/index.ts';
@@ -38,12 +45,22 @@ export interface ActuatorRole {
 export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLab } = {}): ActuatorRole {
   const { root } = shared.config;
   const clients = new Map<string, RouterApi>();
+  // Commits wait the actuator's commit timeout; reads keep the client's shorter one.
+  const commitTimeoutMs = parseSection(
+    actuatorConfigSchema,
+    sectionOf(shared.config.source, 'actuator'),
+    'actuator',
+  ).commit_timeout_ms;
   const routerFor = (site: string): RouterApi => {
     let client = clients.get(site);
     if (!client) {
       const cfg = shared.topology.site(site);
       // The lab's emulators use self-signed certificates only when TLS is on; the demo runs them on HTTP.
-      client = vyosClientForSite(cfg, { env: shared.env, ...(options.labRouters ? { url: options.labRouters.urls[site] } : {}) });
+      client = vyosClientForSite(cfg, {
+        env: shared.env,
+        commitTimeoutMs,
+        ...(options.labRouters ? { url: options.labRouters.urls[site] } : {}),
+      });
       clients.set(site, client);
     }
     return client;

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { LoopTracker } from '../../core/component.ts';
 import type { PipelineDeps } from './deps.ts';
 import { Engine } from '../engine.ts';
+import { CapabilityCache } from '../vyos/capabilities.ts';
 import { AuditTrail } from './audit.ts';
 import { RecordStore } from './records.ts';
 import { StatusMachine } from './status.ts';
@@ -25,12 +26,24 @@ export interface PipelineContext {
   life: { stopped: boolean; readonly abort: AbortController };
 }
 
-/** Commit-confirm minutes on 1.5 routers: configured, or the bake (plus the ingest lag the guard waits for) + 2. */
+/**
+ * Commit-confirm minutes on routers whose probe says it works: never shorter than the whole bake (the
+ * bake time plus the ingest lag the guard may wait for its last interval) plus 2 minutes for the
+ * guard's queries and the confirms — a timer that fires mid-bake reverts a change the guard would
+ * pass. A configured value below that is raised, with a warning. The engine adds the commit time of
+ * the routers applied after each one.
+ */
 function confirmMinutes(d: PipelineDeps): number {
   const lagS = (d.actuation.guard as { max_data_lag_s?: number }).max_data_lag_s ?? 0;
-  const bakeS = d.actuation.bake_time_s + lagS;
-  if (d.config.commit_confirm_minutes === -1) return 0;
-  return d.config.commit_confirm_minutes > 0 ? d.config.commit_confirm_minutes : Math.ceil(bakeS / 60) + 2;
+  const required = Math.ceil((d.actuation.bake_time_s + lagS) / 60) + 2;
+  const configured = d.config.commit_confirm_minutes;
+  if (configured === -1) return 0;
+  if (configured > 0 && configured < required)
+    d.log?.warn(
+      { commit_confirm_minutes: configured, required },
+      'actuator.commit_confirm_minutes is shorter than the bake plus margin: using the required minutes',
+    );
+  return Math.max(configured, required);
 }
 
 export function createPipelineContext(d: PipelineDeps): PipelineContext {
@@ -42,6 +55,8 @@ export function createPipelineContext(d: PipelineDeps): PipelineContext {
     routerFor: d.routerFor,
     lanInterface: d.config.lan_interface,
     confirmMinutes: confirmMinutes(d),
+    commitTimeoutMs: d.config.commit_timeout_ms,
+    capabilities: new CapabilityCache({ gauge: d.metrics.routerCapability, ...(d.log ? { log: d.log } : {}) }),
     retry: { attempts: d.config.retry.attempts, baseMs: d.config.retry.base_ms, maxMs: d.config.retry.max_ms },
     ...(d.retryClock ? { retryClock: d.retryClock } : {}),
     ...(d.log ? { log: d.log } : {}),

@@ -1,5 +1,6 @@
 /**
- * The VyOS HTTP API client (undici): one keep-alive pool per router, a per-request timeout, TLS
+ * The VyOS HTTP API client (undici): one keep-alive pool per router, a per-request timeout (reads
+ * and op-mode calls get `timeoutMs`, commits get the longer `commitTimeoutMs`), TLS
  * verification on by default (or a pinned CA), the key read from an environment variable and never
  * logged or put in an error. Bodies parse as JSON whatever the content type (`text/html` on VyOS).
  */
@@ -33,8 +34,14 @@ export interface VyosClientOptions {
   env?: NodeJS.ProcessEnv;
   /** The router's train; decides whether commit-confirm is sent. @defaultValue `1.4` */
   version?: VyosVersion;
-  /** Per-request timeout in ms (connect + answer). @defaultValue 10000 */
+  /** Per-request timeout in ms (connect + answer) of reads, op-mode calls and `confirm`. @defaultValue 10000 */
   timeoutMs?: number;
+  /**
+   * Timeout in ms of requests that commit (`/configure`, `/configure-section`, `/config-file`).
+   * Real commits take tens of seconds (QoS, firewall; vyos-facts §5.5); a commit the client gave
+   * up on still lands, so giving up early only costs a retry that re-reads. @defaultValue 60000
+   */
+  commitTimeoutMs?: number;
   /** Verify the router's certificate. @defaultValue true */
   tlsVerify?: boolean;
   /** PEM CA (or the self-signed certificate) to trust instead of the system store. */
@@ -65,6 +72,7 @@ export class VyosClient implements RouterApi {
   version: VyosVersion;
   readonly #key: string;
   readonly #timeoutMs: number;
+  readonly #commitTimeoutMs: number;
   readonly #encoding: 'json' | 'multipart' | 'urlencoded';
   readonly #agent: Agent;
 
@@ -79,18 +87,24 @@ export class VyosClient implements RouterApi {
     this.version = options.version ?? '1.4';
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     if (!(this.#timeoutMs > 0)) throw new Error('vyos client: timeoutMs must be greater than 0');
+    this.#commitTimeoutMs = options.commitTimeoutMs ?? 60_000;
+    if (!(this.#commitTimeoutMs > 0)) throw new Error('vyos client: commitTimeoutMs must be greater than 0');
     this.#encoding = options.encoding ?? 'json';
+    // Header and body timeouts are set per request (reads and commits differ); connecting is the same for both.
     this.#agent = new Agent({
       connect: { rejectUnauthorized: options.tlsVerify ?? true, ...(options.ca ? { ca: options.ca } : {}) },
       connectTimeout: this.#timeoutMs,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
     });
   }
 
   /** Keeps the key out of `console.log(client)` and JSON dumps. */
   toJSON(): Record<string, unknown> {
     return { url: this.url, version: this.version };
+  }
+
+  /** The timeouts in force: reads (and op mode, confirm) and commits. */
+  get timeouts(): { readMs: number; commitMs: number } {
+    return { readMs: this.#timeoutMs, commitMs: this.#commitTimeoutMs };
   }
 
   /** Closes the connection pool. */
@@ -112,9 +126,13 @@ export class VyosClient implements RouterApi {
     return { body: f, headers: {} };
   }
 
-  /** One API call; returns the envelope's `data` or throws a typed error. */
-  private async call(endpoint: string, data: Record<string, unknown>): Promise<unknown> {
+  /**
+   * One API call; returns the envelope's `data` or throws a typed error. `commit` calls wait
+   * `commitTimeoutMs`, every other call `timeoutMs`.
+   */
+  private async call(endpoint: string, data: Record<string, unknown>, kind: 'read' | 'commit' = 'read'): Promise<unknown> {
     const { body, headers } = this.body(data);
+    const timeoutMs = kind === 'commit' ? this.#commitTimeoutMs : this.#timeoutMs;
     let status: number;
     let text: string;
     try {
@@ -123,7 +141,9 @@ export class VyosClient implements RouterApi {
         body,
         headers,
         dispatcher: this.#agent,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.statusCode;
       text = await res.body.text();
@@ -137,7 +157,7 @@ export class VyosClient implements RouterApi {
         e.code === 'UND_ERR_CONNECT_TIMEOUT';
       throw new VyosUnreachableError(
         this.url,
-        timedOut ? `no answer within ${this.#timeoutMs} ms (${endpoint})` : `${e.code ?? e.name ?? 'error'}: ${e.message ?? ''}`,
+        timedOut ? `no answer within ${timeoutMs} ms (${endpoint})` : `${e.code ?? e.name ?? 'error'}: ${e.message ?? ''}`,
         timedOut,
         { cause: err },
       );
@@ -193,12 +213,16 @@ export class VyosClient implements RouterApi {
   async configure(ops: ConfigOp[], options?: ConfigureOptions): Promise<string | null> {
     if (ops.length === 0) throw new Error('vyos client: configure needs at least one op');
     // The object form (never a bare list), so confirm_time is honoured.
-    const data = await this.call('/configure', { commands: ops, ...this.confirmField(options) });
+    const data = await this.call('/configure', { commands: ops, ...this.confirmField(options) }, 'commit');
     return typeof data === 'string' ? data : null;
   }
 
+  /**
+   * Sent whatever the configured train: the router is the judge (vyos-facts §5.5). 1.4 and 1.5 images
+   * before June 2025 answer 400 `'confirm' is not a valid operation` (a VyosRejectedError), which is
+   * how actuator/vyos/capabilities.ts probes commit-confirm support.
+   */
   async confirm(): Promise<ConfirmResult> {
-    if (this.version !== '1.5') throw new VyosUnsupportedError(this.url, 'confirm needs VyOS 1.5 (rolling 2025+)');
     const data = await this.call('/configure', { op: 'confirm' });
     const message = typeof data === 'string' ? data.trim() : '';
     return { confirmed: /timer stopped/i.test(message), message };
@@ -210,16 +234,16 @@ export class VyosClient implements RouterApi {
     mode: 'set' | 'load',
     options?: ConfigureOptions,
   ): Promise<string | null> {
-    const data = await this.call('/configure-section', { op: mode, path, section, ...this.confirmField(options) });
+    const data = await this.call('/configure-section', { op: mode, path, section, ...this.confirmField(options) }, 'commit');
     return typeof data === 'string' ? data : null;
   }
 
   async saveConfig(file?: string): Promise<string> {
-    return String((await this.call('/config-file', { op: 'save', ...(file ? { file } : {}) })) ?? '');
+    return String((await this.call('/config-file', { op: 'save', ...(file ? { file } : {}) }, 'commit')) ?? '');
   }
 
   async loadConfigFile(file: string, options?: ConfigureOptions): Promise<string | null> {
-    const data = await this.call('/config-file', { op: 'load', file, ...this.confirmField(options) });
+    const data = await this.call('/config-file', { op: 'load', file, ...this.confirmField(options) }, 'commit');
     return typeof data === 'string' ? data : null;
   }
 
@@ -242,12 +266,14 @@ export class VyosClient implements RouterApi {
         const res = await request(`${this.url}/info?version=true&hostname=true`, {
           method: 'GET',
           dispatcher: this.#agent,
+          headersTimeout: this.#timeoutMs,
+          bodyTimeout: this.#timeoutMs,
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
         const parsed: unknown = JSON.parse(await res.body.text());
         if (res.statusCode === 200 && isEnvelope(parsed) && parsed.success) {
           const d = parsed.data as { version?: string; hostname?: string };
-          return { version: d.version ?? '', train: trainOf(d.version ?? ''), hostname: d.hostname ?? '' };
+          return { version: d.version ?? '', train: trainOf(d.version ?? ''), hostname: d.hostname ?? '', via: '/info' };
         }
       } catch {
         // Older rolling images have no /info: fall back to `show version`.
@@ -256,7 +282,7 @@ export class VyosClient implements RouterApi {
     const text = await this.show(['version']);
     const version = /^Version:\s+VyOS\s+(\S+)/m.exec(text)?.[1] ?? '';
     const trainName = /^Release train:\s+(\S+)/m.exec(text)?.[1] ?? '';
-    return { version, train: trainName === 'sagitta' ? '1.4' : trainOf(version), hostname: '' };
+    return { version, train: trainName === 'sagitta' ? '1.4' : trainOf(version), hostname: '', via: 'show version' };
   }
 }
 
@@ -275,7 +301,9 @@ export function createVyosClient(options: VyosClientOptions): VyosClient {
  */
 export function vyosClientForSite(
   site: SiteConfig,
-  overrides: Partial<Pick<VyosClientOptions, 'url' | 'apiKey' | 'env' | 'timeoutMs' | 'ca' | 'encoding'>> = {},
+  overrides: Partial<
+    Pick<VyosClientOptions, 'url' | 'apiKey' | 'env' | 'timeoutMs' | 'commitTimeoutMs' | 'ca' | 'encoding'>
+  > = {},
 ): VyosClient {
   const url = overrides.url ?? site.router.api_url;
   if (!url) throw new Error(`site "${site.id}": router.api_url is empty and no URL was given`);

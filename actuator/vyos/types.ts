@@ -42,6 +42,8 @@ export interface RouterInfo {
   /** The train this maps to. */
   train: VyosVersion;
   hostname: string;
+  /** Where it was read: `GET /info` (1.5 images from March 2025) or op-mode `show version` (every image). */
+  via?: '/info' | 'show version';
 }
 
 export interface WireguardKeyPair {
@@ -67,7 +69,10 @@ export interface RouterApi {
    * be partial (see `VyosRejectedError.failedPaths`). Returns the router's output (`null` when none).
    */
   configure(ops: ConfigOp[], options?: ConfigureOptions): Promise<string | null>;
-  /** Stops a pending commit-confirm (1.5). */
+  /**
+   * Stops a pending commit-confirm. With nothing pending an image that supports commit-confirm answers
+   * `No confirm pending` (confirmed: false); 1.4 and 1.5 images before June 2025 reject the op (400).
+   */
   confirm(): Promise<ConfirmResult>;
   /**
    * `/configure-section`: `set` merges `section` under `path`, `load` replaces the subtree at `path`
