@@ -1,6 +1,7 @@
 /**
  * REST API of the actuator (a core/http RoutePlugin) and Slack's interactivity endpoint.
- * viewer: list/read proposals and changes; approver: approve/reject; admin: submit proposals.
+ * viewer: list/read proposals and changes; approver: approve/reject; admin: submit proposals, roll back a
+ * failed or drifted rollout, or accept a drifted one (`…/accept-drift`: the routers stay as they are).
  * `POST /slack/interactions` is authenticated by Slack's signature instead of a bearer token, used
  * once (replay cache), and the clicking Slack user must map to the approver role (slack-access.ts).
  */
@@ -128,6 +129,12 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
       '/api/v1/proposals/:id/rollback',
       { onRequest: admin, schema: { params: idParams } },
       async (req) => summary(await actuator.service.retryRollback(req.params.id, `api:${req.principal!.name}`)),
+    );
+    // A drifted proposal: the admin keeps the routers as they are (the other choice is the rollback above).
+    app.post<{ Params: { id: string }; Body: { note?: string } | null }>(
+      '/api/v1/proposals/:id/accept-drift',
+      { onRequest: admin, schema: { params: idParams, body: noteBody } },
+      async (req) => summary(await actuator.service.acceptDrift(req.params.id, `api:${req.principal!.name}`, req.body?.note)),
     );
     app.get<{ Querystring: { proposal?: string } }>('/api/v1/changes', { onRequest: viewer }, async (req) => {
       return { changes: actuator.changes(req.query.proposal) };

@@ -22,6 +22,15 @@ import { validateOps } from './vyos/paths.ts';
 import { fenceRouter } from './lease.ts';
 import { CapabilityCache } from './vyos/capabilities.ts';
 import {
+  RouterDriftError,
+  driftedPaths,
+  reachableSteps,
+  recordedSteps,
+  snapshotStep,
+  type KnownState,
+  type Subtrees,
+} from './pipeline/drift.ts';
+import {
   VyosHttpError,
   VyosLockedError,
   VyosRejectedError,
@@ -154,34 +163,48 @@ export class Engine {
     const out: RouterFinding[] = [];
     for (const router of state.order) {
       const r = state.routers[router]!;
-      const mine = intents.filter((i) => i.router === router);
-      const paths = r.snapshots.map((s) => s.path);
-      const running = new Map<string, ConfigJson | null>();
-      for (const path of paths) running.set(pathKey(path), await this.read(router, path));
-      const matches = (expected: { path: string[]; config: ConfigJson | null }[]) =>
-        expected.every((e) => sameConfig(running.get(pathKey(e.path)) ?? null, e.config));
-      const atStep = (k: number) => {
-        const desired = this.render(mine, state.steps[k]!, r.pre, router);
-        const byPath = new Map(desired.map((d) => [pathKey(d.path), d.desired]));
-        // A path this step does not render is not compared (it is whatever the router holds).
-        return matches(
-          paths.map((path) => {
-            const k = pathKey(path);
-            return { path, config: byPath.has(k) ? (byPath.get(k) ?? null) : (running.get(k) ?? null) };
-          }),
-        );
-      };
-      const atSnapshot = matches(r.snapshots.map((s) => ({ path: s.path, config: s.before })));
-      const current = [r.applied, r.inFlight ?? -1].filter((k) => k >= 0);
-      if (current.length === 0 ? atSnapshot : current.some(atStep)) out.push({ router, kind: 'as-recorded' });
-      else if (atSnapshot || Array.from({ length: Math.max(...current) }, (_, k) => k).some(atStep))
-        out.push({ router, kind: 'reverted' });
-      else {
-        const differs = r.snapshots.filter((s) => !sameConfig(running.get(pathKey(s.path)) ?? null, s.before));
-        out.push({ router, kind: 'drift', paths: differs.map((s) => pathKey(s.path)) });
+      const running = await this.readSubtrees(router, state);
+      const statesOf = (steps: number[]) => steps.map((k) => this.stateAt(intents, state, router, k));
+      if (driftedPaths(running, statesOf(recordedSteps(r))).length === 0) {
+        out.push({ router, kind: 'as-recorded' });
+        continue;
       }
+      // Only states this rollout put there, some earlier than recorded: a timer or a reboot went back.
+      const paths = driftedPaths(running, statesOf(reachableSteps(r)));
+      out.push(paths.length === 0 ? { router, kind: 'reverted' } : { router, kind: 'drift', paths });
     }
     return out;
+  }
+
+  /**
+   * The touched subtrees of `router` that hold something this rollout never put there (drift), read
+   * now: before a step, compared with what the record says it holds (the last applied step, one in
+   * flight, or the snapshot); before a restore, with every state it may have reached (the snapshot or
+   * any step so far: a commit-confirm timer or a partial commit lands on an earlier one). Pure reads.
+   */
+  async driftOf(intents: readonly Intent[], state: RolloutState, router: string, before: 'step' | 'restore'): Promise<string[]> {
+    const r = state.routers[router]!;
+    const steps = before === 'step' ? recordedSteps(r) : reachableSteps(r);
+    return driftedPaths(
+      await this.readSubtrees(router, state),
+      steps.map((k) => this.stateAt(intents, state, router, k)),
+    );
+  }
+
+  /** What `router`'s touched subtrees hold at step `k` (the rendered config), or in the snapshot (k = −1). */
+  private stateAt(intents: readonly Intent[], state: RolloutState, router: string, k: number): KnownState {
+    const r = state.routers[router]!;
+    if (k === snapshotStep) return { name: 'snapshot', holds: new Map(r.snapshots.map((s) => [pathKey(s.path), s.before])) };
+    const mine = intents.filter((i) => i.router === router);
+    const desired = this.render(mine, state.steps[k]!, r.pre, router);
+    return { name: `step ${k + 1}`, holds: new Map(desired.map((d) => [pathKey(d.path), d.desired])) };
+  }
+
+  /** Each touched subtree of `router` as it holds it now. */
+  private async readSubtrees(router: string, state: RolloutState): Promise<Subtrees> {
+    const running: Subtrees = new Map();
+    for (const s of state.routers[router]!.snapshots) running.set(pathKey(s.path), await this.read(router, s.path));
+    return running;
   }
 
   /** Runs `fn` with retries on transient errors; `fn` must be safe to repeat (re-reads first). */
@@ -327,11 +350,22 @@ export class Engine {
 
   /**
    * Restores one router's snapshots exactly (one `/configure` with the diff back to the snapshot),
-   * stops an armed confirm timer, and checks the router matches. Idempotent.
+   * stops an armed confirm timer, and checks the router matches. Idempotent. With `guard.intents`,
+   * first compares the touched subtrees with every state this rollout may have left there: drift
+   * throws `RouterDriftError` and nothing is sent (without it, an admin chose to overwrite).
    */
-  async restoreRouter(state: RolloutState, router: string, persist: () => Promise<void>): Promise<ConfigOp[]> {
+  async restoreRouter(
+    state: RolloutState,
+    router: string,
+    persist: () => Promise<void>,
+    guard?: { intents: readonly Intent[] },
+  ): Promise<ConfigOp[]> {
     const r = state.routers[router]!;
     const api = this.o.routerFor(router);
+    if (guard) {
+      const paths = await this.driftOf(guard.intents, state, router, 'restore');
+      if (paths.length > 0) throw new RouterDriftError({ router, paths });
+    }
     let sentOps: ConfigOp[] = [];
     await this.withRetry(router, 'restore', async () => {
       const ops: ConfigOp[] = [];

@@ -9,7 +9,7 @@ import {
   type Registry,
 } from '../core/metrics.ts';
 
-/** pathpilot_actuator_*: proposals by status, applies, rollbacks, apply latency. */
+/** pathpilot_actuator_*: proposals by status, applies, rollbacks, drift, apply latency. */
 export interface ActuatorMetrics {
   proposals: Counter<'status'>;
   applies: Counter<'result'>;
@@ -18,6 +18,8 @@ export interface ActuatorMetrics {
   applyLatency: Histogram;
   rollbackLatency: Histogram;
   errors: Counter<'error_type'>;
+  /** Routers found drifted (someone else changed a touched subtree) before a step, a restore or on resume. */
+  drift: Counter<'router'>;
   /** 1 while a path breaks an objective of its class SLO at the last self-heal check, else 0. */
   pathSloBreach: Gauge<'path_id' | 'class' | 'slo'>;
   /** Probed per router (actuator/vyos/capabilities.ts): `commit_confirm`, `confirm_action_reboot`; 1 or 0. */
@@ -44,6 +46,12 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
       b,
     ),
     errors: counter(registry, 'pathpilot_actuator_errors_total', 'Actuator errors, by type', ['error_type']),
+    drift: counter(
+      registry,
+      'pathpilot_actuator_drift_total',
+      'Routers whose touched subtrees someone else changed during a rollout (the change stopped for a human)',
+      ['router'],
+    ),
     pathSloBreach: gauge(
       registry,
       'pathpilot_actuator_path_slo_breach',

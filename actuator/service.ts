@@ -127,7 +127,12 @@ export class ActuatorService {
     return this.rollouts.run(id);
   }
 
-  /** Retries the restore of a failed rollout (an admin's action); the record as it ends. */
+  /** An admin keeps a drifted proposal's routers as they are (`drift-accepted`); the record. */
+  acceptDrift(id: string, actor: string, note?: string): Promise<ProposalRecord> {
+    return this.approvals.acceptDrift(id, actor, note);
+  }
+
+  /** Retries the restore of a failed rollout, or rolls a drifted one back anyway (an admin's action); the record as it ends. */
   async retryRollback(id: string, actor: string): Promise<ProposalRecord> {
     const load = (pid: string) => this.approvals.load(pid);
     await this.rollouts.retryRollback(await load(id), actor, load);

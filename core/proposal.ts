@@ -70,6 +70,10 @@ export const proposalStatuses = [
   'confirmed',
   'rolled-back',
   'failed',
+  /** A touched subtree held something this rollout never put there: stopped, nothing overwritten; an admin decides. */
+  'drifted',
+  /** An admin kept a drifted proposal's routers as they are. */
+  'drift-accepted',
   'rejected',
   'expired',
 ] as const;

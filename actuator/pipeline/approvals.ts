@@ -6,6 +6,7 @@
  */
 import { PathpilotError } from '../../core/errors.ts';
 import type { Proposal } from '../../core/proposal.ts';
+import { RolloutLease } from '../lease.ts';
 import { TokenBucket, autoDecide } from '../policy.ts';
 import { contextPaths, maxStepShift, weightsForPrefix } from '../render.ts';
 import type { ProposalRecord } from '../state.ts';
@@ -80,6 +81,33 @@ export class Approvals {
   }
 
   /**
+   * An admin keeps a drifted proposal's routers as they are (the other choice is the rollback,
+   * `retryRollback`): the proposal ends `drift-accepted` and nothing is sent to a router. Under the
+   * rollout lease, so it never races an admin's rollback of the same proposal.
+   */
+  async acceptDrift(id: string, actor: string, note?: string): Promise<ProposalRecord> {
+    const { d, status, audit, records } = this.ctx;
+    const lease = await RolloutLease.acquire(d.state, id, { ttlMs: d.config.lease_ttl_ms, ...(d.log ? { log: d.log } : {}) });
+    if (!lease) throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is being worked on`);
+    try {
+      const rec = await this.load(id);
+      if (rec.proposal.status !== 'drifted')
+        throw new PathpilotError(
+          'PP_ERR_CONFLICT',
+          `proposal ${id} is ${rec.proposal.status}; only a drifted one can be accepted`,
+        );
+      records.bind(rec, lease);
+      const why = note ?? 'the routers are kept as they are';
+      await status.set(rec, 'drift-accepted', actor, why);
+      await audit.emit(id, 'drift-accepted', { actor, detail: { note: why, drift: rec.error ?? null } });
+      await notifySlack(d, rec, { status: 'drift accepted', actor, note: why });
+      return rec;
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /**
    * Another caller won the decision: wait until its status is visible, then answer like a repeated
    * request (same decision: the record; the other decision: a conflict).
    */
@@ -136,7 +164,7 @@ export class Approvals {
     const out = new Map<string, number>();
     const ms = this.ctx.d.actuation.cooldown_after_rollback_s * 1000;
     for (const r of records) {
-      if (r.proposal.status !== 'rolled-back' && r.proposal.status !== 'failed') continue;
+      if (!['rolled-back', 'failed', 'drifted', 'drift-accepted'].includes(r.proposal.status)) continue;
       const at = r.proposal.history.at(-1)?.at ?? r.updatedAt;
       const pairs = [...r.proposal.scope.map((s) => s.pair), ...r.proposal.intents.flatMap((i) => ('pair' in i ? [i.pair] : []))];
       for (const p of pairs) {

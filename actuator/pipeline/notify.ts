@@ -25,3 +25,18 @@ export async function notifySlack(d: PipelineDeps, rec: ProposalRecord, decided?
     d.log?.warn({ err: errorMessage(err), proposal: rec.proposal.id }, 'slack notification failed');
   }
 }
+
+/**
+ * An alert about a proposal that needs a person now (drift): always a new message to the channel's
+ * webhook, since replacing the original approval message would notify nobody.
+ */
+export async function alertSlack(d: PipelineDeps, rec: ProposalRecord, outcome: Outcome): Promise<void> {
+  const url = d.slack?.webhookUrl;
+  if (!url) return;
+  try {
+    await postSlack(url, proposalBlocks(rec.proposal, outcome));
+  } catch (err) {
+    d.metrics.errors.inc({ error_type: 'slack' });
+    d.log?.warn({ err: errorMessage(err), proposal: rec.proposal.id }, 'slack alert failed');
+  }
+}

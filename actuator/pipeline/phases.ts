@@ -1,7 +1,8 @@
 /**
  * The rollout's phase handlers over a persisted `RolloutState`: snapshot (approved → applying), apply a
  * step on every router, bake it under the SLO guard, confirm (commit-confirm stopped, saved, exported)
- * — each moves `st.phase` on; a failure sets `rolling-back` with the reason (rollback.ts runs it). The
+ * — each moves `st.phase` on; a failure sets `rolling-back` with the reason (rollback.ts runs it); drift
+ * (someone else changed a touched subtree) stops the rollout for a human (drifted.ts). The
  * state is written before every router call, so whoever holds the lease next resumes from the record.
  */
 import { errorMessage } from '../../core/errors.ts';
@@ -12,6 +13,8 @@ import { isLeaseLost, type RolloutLease } from '../lease.ts';
 import type { ProposalRecord } from '../state.ts';
 import type { PipelineContext } from './context.ts';
 import { afterDetail, snapshotDetail } from './detail.ts';
+import type { DriftFinding } from './drift.ts';
+import { markDrifted } from './drifted.ts';
 import { exportGitops } from './gitops.ts';
 import { notifySlack } from './notify.ts';
 
@@ -56,12 +59,34 @@ export async function snapshot(ctx: PipelineContext, rec: ProposalRecord): Promi
   return true;
 }
 
-/** Applies the current step on every router not yet at it; then bakes. */
+/** Routers not yet at the current step whose touched subtrees hold something else than this rollout left there. */
+async function driftBeforeStep(run: RolloutRun, st: RolloutState): Promise<DriftFinding[]> {
+  const out: DriftFinding[] = [];
+  for (const router of st.order) {
+    if (st.routers[router]!.applied >= st.step) continue;
+    const paths = await run.engine.driftOf(run.rec.proposal.intents, st, router, 'step');
+    if (paths.length > 0) out.push({ router, paths });
+  }
+  return out;
+}
+
+/**
+ * Applies the current step on every router not yet at it; then bakes. Every router is compared with
+ * what this rollout last applied first: drift on any stops the change before a single op is sent.
+ */
 export async function applyStep(run: RolloutRun, st: RolloutState): Promise<void> {
   const { ctx, rec, engine, persist } = run;
   const { d, audit, status } = ctx;
   const id = rec.proposal.id;
   const approvedAt = (rec as ProposalRecord & { approvedAt?: number }).approvedAt;
+  let drift: DriftFinding[] = [];
+  try {
+    drift = await driftBeforeStep(run, st);
+  } catch (err) {
+    if (isLeaseLost(err)) throw err;
+    return stepFailed(run, st, err);
+  }
+  if (drift.length > 0) return markDrifted(ctx, rec, st, engine, drift, `before step ${st.step + 1}`);
   try {
     for (const router of st.order) {
       if (st.routers[router]!.applied >= st.step) continue;
@@ -82,22 +107,26 @@ export async function applyStep(run: RolloutRun, st: RolloutState): Promise<void
     }
   } catch (err) {
     if (isLeaseLost(err)) throw err;
-    d.metrics.applies.inc({ result: 'error' });
-    st.rollbackReason = errorMessage(err);
-    st.phase = 'rolling-back';
-    await persist();
-    await audit.emit(id, 'failed', {
-      actor: 'actuator',
-      ...(err instanceof RouterStepError ? { router: err.router } : {}),
-      step: st.step,
-      detail: { error: st.rollbackReason },
-    });
-    return;
+    return stepFailed(run, st, err);
   }
   if (st.step === 0) await audit.emit(id, 'applied', { actor: 'actuator', detail: { routers: st.order } });
   st.phase = 'baking';
   await status.set(rec, 'baking', 'actuator', `step ${st.step + 1}/${st.steps.length}`);
   await audit.emit(id, 'baking', { actor: 'actuator', step: st.step, detail: { bake_s: d.actuation.bake_time_s } });
+}
+
+/** A step that could not be applied (or its routers read): the change set rolls back. */
+async function stepFailed(run: RolloutRun, st: RolloutState, err: unknown): Promise<void> {
+  run.ctx.d.metrics.applies.inc({ result: 'error' });
+  st.rollbackReason = errorMessage(err);
+  st.phase = 'rolling-back';
+  await run.persist();
+  await run.ctx.audit.emit(run.rec.proposal.id, 'failed', {
+    actor: 'actuator',
+    ...(err instanceof RouterStepError ? { router: err.router } : {}),
+    step: st.step,
+    detail: { error: st.rollbackReason },
+  });
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Before a resumed rollout touches anything, every router is compared with the record
- * (`Engine.inspect`). Drift (a router holds neither the snapshot nor a step's config) stops the
- * change for a human: status `failed`, nothing overwritten (an admin's retried rollback restores
- * the snapshots). A router that went back on its own — its commit-confirm timer fired while no
+ * (`Engine.inspect`, the comparison of drift.ts). Drift (a router holds neither the snapshot nor a
+ * step's config) stops the change for a human: status `drifted`, nothing overwritten (drifted.ts; an
+ * admin's rollback restores the snapshots, or the admin accepts the routers as they are). A router that went back on its own — its commit-confirm timer fired while no
  * actuator ran, or a reboot — or a confirm deadline that has passed rolls the change set back on
  * every router at once, before any bake: a 1.5 router that reverted and a 1.4 router that kept
  * the change must not stay half-changed.
@@ -11,11 +11,11 @@ import { errorMessage } from '../../core/errors.ts';
 import type { RolloutState, RouterFinding } from '../engine.ts';
 import type { ProposalRecord } from '../state.ts';
 import type { PipelineContext } from './context.ts';
-import { notifySlack } from './notify.ts';
+import { markDrifted } from './drifted.ts';
 
 /** False when the rollout must not continue as recorded (drift: a human decides). */
 export async function checkResumed(ctx: PipelineContext, rec: ProposalRecord, st: RolloutState): Promise<boolean> {
-  const { d, engine, audit, status } = ctx;
+  const { d, engine, audit } = ctx;
   const id = rec.proposal.id;
   const expired = engine.confirmWindowPassed(st);
   let findings: RouterFinding[];
@@ -26,14 +26,10 @@ export async function checkResumed(ctx: PipelineContext, rec: ProposalRecord, st
     d.log?.warn({ proposal: id, err: errorMessage(err) }, 'cannot compare the routers with the record on resume');
     findings = [];
   }
-  const drift = findings.filter((f) => f.kind === 'drift');
+  const drift = findings.flatMap((f) => (f.kind === 'drift' ? [{ router: f.router, paths: f.paths }] : []));
   const reverted = findings.filter((f) => f.kind === 'reverted').map((f) => f.router);
   if (drift.length > 0) {
-    rec.error = `drift on resume: ${drift.map((f) => `${f.router} (${'paths' in f ? f.paths.join(', ') : ''})`).join('; ')} holds neither the snapshot nor the change; a human decides (retry the rollback to restore the snapshots)`;
-    st.rollbackReason = rec.error;
-    await status.set(rec, 'failed', 'actuator', rec.error);
-    await audit.emit(id, 'failed', { actor: 'actuator', detail: { error: rec.error, drift } });
-    await notifySlack(d, rec, { status: 'FAILED — routers need attention', note: rec.error });
+    await markDrifted(ctx, rec, st, engine, drift, 'on resume');
     return false;
   }
   if (reverted.length === 0 && expired.length === 0) return true;

@@ -230,13 +230,15 @@ export class Rollouts {
   /**
    * Retries the restore of a proposal whose rollback could not finish (a router was unreachable):
    * every touched router goes back to its snapshot, or the proposal stays `failed` naming the router.
+   * On a `drifted` proposal the admin chose to roll back anyway: the drift is overwritten.
    */
   async retryRollback(rec: ProposalRecord, actor: string, load: (id: string) => Promise<ProposalRecord>): Promise<void> {
     const id = rec.proposal.id;
-    if (rec.proposal.status !== 'failed' || !rec.rollout)
+    const again = (s: string) => s === 'failed' || s === 'drifted';
+    if (!again(rec.proposal.status) || !rec.rollout)
       throw new PathpilotError(
         'PP_ERR_CONFLICT',
-        `proposal ${id} is ${rec.proposal.status}; only a failed rollout can be rolled back again`,
+        `proposal ${id} is ${rec.proposal.status}; only a failed or drifted rollout can be rolled back again`,
       );
     if (this.running.has(id)) throw new PathpilotError('PP_ERR_CONFLICT', `proposal ${id} is being worked on`);
     const lease = await this.acquireLease(id);
@@ -245,7 +247,8 @@ export class Rollouts {
       // Re-read under the lease: the record may have moved on since it was loaded.
       const held = await load(id);
       const hst = held.rollout;
-      if (held.proposal.status !== 'failed' || !hst) return;
+      if (!again(held.proposal.status) || !hst) return;
+      const overwriteDrift = held.proposal.status === 'drifted';
       this.ctx.records.bind(held, lease);
       hst.phase = 'rolling-back';
       hst.rollbackReason = `${hst.rollbackReason ?? held.error ?? ''} (rollback retried by ${actor})`.trim();
@@ -255,6 +258,7 @@ export class Rollouts {
         held,
         hst,
         this.ctx.engine.fenced(() => lease.check()),
+        { overwriteDrift },
       );
     })().finally(() => lease.release());
     await this.track(id, work);

@@ -2,8 +2,11 @@
  * The proposal state machine:
  *
  *   proposed → awaiting-approval → approved → applying ⇄ baking → confirmed
- *                                    │            └──────────────→ rolled-back | failed
+ *                                    │            ├──────────────→ rolled-back | failed
+ *                                    │            └──────────────→ drifted → rolled-back | failed | drift-accepted
  *                                    └ rejected | expired
+ *
+ * `drifted`: someone else changed a touched subtree (drift.ts); an admin rolls back anyway or accepts.
  *
  * Each transition is written to the state store first, then counted, announced (`status` event) and
  * recorded (ClickHouse `proposals` through the recorder; a recording failure is logged and counted only).
@@ -18,12 +21,15 @@ const transitions: Record<ProposalStatus, ProposalStatus[]> = {
   proposed: ['awaiting-approval', 'approved', 'rejected', 'expired'],
   'awaiting-approval': ['approved', 'rejected', 'expired'],
   approved: ['applying', 'failed', 'rolled-back'],
-  applying: ['baking', 'rolled-back', 'failed', 'applying'],
-  baking: ['applying', 'confirmed', 'rolled-back', 'failed', 'baking'],
+  applying: ['baking', 'rolled-back', 'failed', 'drifted', 'applying'],
+  baking: ['applying', 'confirmed', 'rolled-back', 'failed', 'drifted', 'baking'],
   confirmed: [],
   'rolled-back': [],
-  // A rollback that could not finish may be retried by an admin (retryRollback).
-  failed: ['rolled-back', 'failed'],
+  // A rollback that could not finish may be retried by an admin (retryRollback); the retry may find drift.
+  failed: ['rolled-back', 'failed', 'drifted'],
+  // An admin rolls back anyway (retryRollback, overwriting the drift) or keeps the routers as they are.
+  drifted: ['rolled-back', 'failed', 'drift-accepted'],
+  'drift-accepted': [],
   rejected: [],
   expired: [],
 };

@@ -153,6 +153,8 @@ export const changeEvents = [
   'rolled-back',
   'confirmed',
   'failed',
+  'drifted',
+  'drift-accepted',
 ] as const;
 export type ChangeEvent = (typeof changeEvents)[number];
 

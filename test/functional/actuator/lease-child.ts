@@ -68,7 +68,8 @@ if (spec.proposal) {
 }
 console.log(JSON.stringify({ ready: true }));
 // Runs until every proposal reached a final status (the test may kill it earlier), at most 120 s.
-const terminal = new Set(['confirmed', 'rolled-back', 'failed', 'rejected', 'expired']);
+// `drifted` is final for the pipeline too: it waits for an admin.
+const terminal = new Set(['confirmed', 'rolled-back', 'failed', 'drifted', 'drift-accepted', 'rejected', 'expired']);
 for (let i = 0; i < 1200; i++) {
   const all = await actuator.list();
   if (all.length > 0 && all.every((r) => terminal.has(r.proposal.status))) break;
