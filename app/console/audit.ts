@@ -27,6 +27,8 @@ const statusAfter: Partial<Record<string, ProposalStatus>> = {
   'rolled-back': 'rolled-back',
   confirmed: 'confirmed',
   failed: 'failed',
+  drifted: 'drifted',
+  'drift-accepted': 'drift-accepted',
 };
 
 /** How many proposals the list shows at most (newest first), as the in-process actuator keeps. */

@@ -24,7 +24,9 @@ newest first, from the store's changes table or, with --api, from a running actu
 function line(e: ChangeRecordT): string {
   const when = new Date(e.time).toISOString().replace('T', ' ').slice(0, 19);
   // ClickHouse fills absent optional columns with defaults: show the step only where events carry one.
-  const stepped = ['step-applied', 'baking', 'guard-pass', 'guard-fail', 'guard-inconclusive', 'rolled-back'].includes(e.event);
+  const stepped = ['step-applied', 'baking', 'guard-pass', 'guard-fail', 'guard-inconclusive', 'rolled-back', 'drifted'].includes(
+    e.event,
+  );
   const where = [e.router, stepped && e.step !== undefined ? `step ${e.step + 1}` : undefined].filter(Boolean).join(' ');
   let detail = e.detail ?? '';
   if (detail.length > 120) detail = `${detail.slice(0, 117)}...`;

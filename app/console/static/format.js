@@ -96,6 +96,8 @@ export const statusPill = (status) => {
       confirmed: 'ok',
       'rolled-back': 'bad',
       failed: 'bad',
+      drifted: 'bad',
+      'drift-accepted': '',
       rejected: '',
       expired: '',
     }[status] ?? '';

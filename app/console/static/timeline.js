@@ -18,6 +18,9 @@ const EVENT_COLORS = {
   'rolled-back': '#f85149',
   confirmed: '#2ea043',
   failed: '#f85149',
+  // Someone else changed a router mid-rollout: stopped for an admin (orange, not the rollback red).
+  drifted: '#db6d28',
+  'drift-accepted': '#6e7681',
 };
 
 export function renderTimelineLegend() {
@@ -26,6 +29,7 @@ export function renderTimelineLegend() {
     ['approved', 'approved'],
     ['applied', 'applied / step'],
     ['guard-fail', 'guard fail / rollback'],
+    ['drifted', 'drifted'],
     ['confirmed', 'confirmed'],
   ]) {
     const sw = h('span', { class: 'sw dot' });
@@ -97,7 +101,7 @@ export function renderTimeline() {
         const title = s('title', {
           text: `${fmtClock(e.time)}\n${e.proposal_id}: ${e.event}${e.router ? ` on ${e.router}` : ''}${e.actor ? ` by ${e.actor}` : ''}`,
         });
-        if (e.event === 'rolled-back' || e.event === 'guard-fail' || e.event === 'failed') {
+        if (e.event === 'rolled-back' || e.event === 'guard-fail' || e.event === 'failed' || e.event === 'drifted') {
           const px = x(e.time);
           svg.append(
             s(
