@@ -29,10 +29,17 @@ export async function effectiveOf(
   topology: Topology,
   site: string,
   version: VyosVersion,
+  build?: string,
 ): Promise<EffectiveDataplane> {
   const config = (await api.showConfig([])) ?? {};
-  return effectiveDataplane(config, { version, speedBps: interfaceSpeeds(topology, site) });
+  return effectiveDataplane(config, { version, ...(build ? { build } : {}), speedBps: interfaceSpeeds(topology, site) });
 }
+
+/**
+ * Image builds each version's effect must also hold on: a 1.5 rolling build from before vyos-1x PR #4302
+ * (2025-01-13), where a numeric QoS DSCP is still a TOS byte as on 1.4 (vyos-facts §5.2).
+ */
+const olderBuilds: Record<VyosVersion, string[]> = { '1.4': [], '1.5': ['1.5-rolling-202412010000'] };
 
 export interface ActuationTargetFixture {
   topology: Topology;
@@ -83,6 +90,10 @@ export function actuationTargetSuite(routers: TargetRouters, topology: Topology,
 
               const after = await dataplane();
               for (const intent of c.intents) expect(effectOf(intent, after, opts).problems, intent.kind).toEqual([]);
+              for (const build of olderBuilds[version]) {
+                const older = { ...after, effective: await effectiveOf(api, fx.topology, site, version, build) };
+                for (const intent of c.intents) expect(effectOf(intent, older, opts).problems, build).toEqual([]);
+              }
               // Applying again over the changed router is a fixed point: nothing more to send.
               const again = await engine.prepare(c.intents, [1], Date.now());
               expect((await engine.applyRouter(c.intents, again, site, persist)).sent).toBe(false);

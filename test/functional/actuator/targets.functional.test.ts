@@ -1,6 +1,7 @@
 /**
  * Every registered actuation target against the VyOS emulator on a 1.5 image (onprem-nyc) and a 1.4
- * image (aws-use1): the shared conformance suite in test/conformance/actuation-targets.ts.
+ * image (aws-use1), with a plain commit and with commit-confirm, judged on each router's effective
+ * dataplane: the shared conformance suite in test/conformance/actuation-targets.ts (issue 14 item 5).
  */
 import { afterAll, beforeAll } from 'vitest';
 import { Topology } from '../../../core/config/topology.ts';
