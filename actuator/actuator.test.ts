@@ -84,9 +84,6 @@ describe('render', () => {
       opts,
     );
     expect(t.map((x) => x.path.join(' '))).toEqual([
-      // Every weighted interface gets a health check (none in pre): without one it is never active.
-      'load-balancing wan interface-health eth1',
-      'load-balancing wan interface-health vti1',
       'load-balancing wan rule 10',
       'load-balancing wan rule 20',
       'qos policy shaper PP-nyc-use1-dx',

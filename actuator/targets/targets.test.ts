@@ -36,7 +36,10 @@ const noSnat = (): ConfigJson => ({ 'load-balancing': { wan: { 'disable-source-n
 function applied(intents: Intent[], config: ConfigJson = noSnat()): ConfigJson {
   const out = JSON.parse(JSON.stringify(config)) as ConfigJson;
   const wan = (out['load-balancing'] as ConfigJson | undefined)?.['wan'] as ConfigJson | undefined;
-  const pre: PreState = { lbRules: (wan?.['rule'] as ConfigJson | undefined) ?? null };
+  const pre: PreState = {
+    lbRules: (wan?.['rule'] as ConfigJson | undefined) ?? null,
+    lbHealth: (wan?.['interface-health'] as ConfigJson | undefined) ?? null,
+  };
   for (const t of renderRouter(intents, 1, pre, opts)) {
     let node = out;
     for (const k of t.path.slice(0, -1)) node = (node[k] ??= {}) as ConfigJson;
@@ -62,16 +65,18 @@ describe('actuation targets', () => {
   });
 
   it('gives failover and weights one set of WAN rules, and a health check to each interface they weight', () => {
-    const paths = renderRouter([weights, failover], 1, {}, opts).map((t) => t.path.join(' '));
+    const paths = renderRouter([weights, failover], 1, { lbHealth: null }, opts).map((t) => t.path.join(' '));
     expect(paths).toEqual([
       'load-balancing wan interface-health eth1',
       'load-balancing wan interface-health vti1',
       'load-balancing wan rule 10',
       'load-balancing wan rule 20',
     ]);
-    const health = renderRouter([failover], 1, {}, opts)[0]!;
+    const health = renderRouter([failover], 1, { lbHealth: null }, opts)[0]!;
     // The far end of nyc-use1-vpn, pinged: without it the interface is never active.
     expect(health.desired).toEqual({ nexthop: '172.16.1.2', test: { '10': { type: 'ping', target: '172.16.1.2' } } });
+    // Not read (intake's check against {}, or a rollout prepared before): nothing it could not roll back.
+    expect(renderRouter([failover], 1, {}, opts).map((t) => t.path.join(' '))).toEqual(['load-balancing wan rule 10']);
   });
 
   it('checks weights on the effective dataplane: shares, active interfaces, SNAT', () => {

@@ -154,7 +154,10 @@ export function requireNoSourceNat(state: WanState, opts: RenderOptions): void {
 /** Ensures `iface` has an interface-health with a nexthop (and a ping test) to the far end of `link`. */
 export function ensureHealth(state: WanState, iface: string, ctx: RenderContext): void {
   const { opts } = ctx;
-  const base = child(state.pre.lbHealth ?? null, iface);
+  // Not read: an intake check against {}, or a rollout prepared before this context existed (its
+  // snapshots lack these paths, so touching them now could not be rolled back).
+  if (state.pre.lbHealth === undefined) return;
+  const base = child(state.pre.lbHealth, iface);
   if (base && values(base['nexthop']).length > 0) return;
   const link = opts.topology.linkForInterface(opts.router, iface);
   const l = link === undefined ? undefined : opts.topology.link(link);
