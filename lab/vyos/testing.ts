@@ -1,7 +1,8 @@
 /**
  * A test bed of three emulated routers for the example topology, with one VyOS client per router —
  * what the actuator's functional tests and bench/actuator drive. onprem-nyc and onprem-fra run 1.5
- * (commit-confirm), aws-use1 runs 1.4. Nothing in the product imports this file.
+ * (a June 2025 image with commit-confirm, unless `images` says otherwise), aws-use1 runs 1.4.
+ * Nothing in the product imports this file.
  */
 import { RealClock, type Clock } from '../../core/clock.ts';
 import type { RootConfig } from '../../core/config/schema.ts';
@@ -20,14 +21,37 @@ export interface LabRig {
   stop(): Promise<void>;
 }
 
-export async function startLab(root: RootConfig, clock: Clock = new RealClock(), timeoutMs = 2000): Promise<LabRig> {
+export interface LabRigOptions {
+  /** The image per site (see `VyosRouterSpec.image`). */
+  images?: Record<string, string>;
+  /** The clients' commit timeout; default `timeoutMs` (the rig gives up on a hung router quickly). */
+  commitTimeoutMs?: number;
+}
+
+export async function startLab(
+  root: RootConfig,
+  clock: Clock = new RealClock(),
+  timeoutMs = 2000,
+  options: LabRigOptions = {},
+): Promise<LabRig> {
   const topology = new Topology(root);
-  const lab = await createVyosLabForTopology(topology, { apiKey: KEY, sites: SITES, clock });
+  const lab = await createVyosLabForTopology(topology, {
+    apiKey: KEY,
+    sites: SITES,
+    clock,
+    ...(options.images ? { images: options.images } : {}),
+  });
   const clients = new Map<string, VyosClient>();
   for (const site of SITES) {
     clients.set(
       site,
-      new VyosClient({ url: lab.urls[site]!, apiKey: KEY, version: topology.site(site).router.vyos_version, timeoutMs }),
+      new VyosClient({
+        url: lab.urls[site]!,
+        apiKey: KEY,
+        version: topology.site(site).router.vyos_version,
+        timeoutMs,
+        commitTimeoutMs: options.commitTimeoutMs ?? timeoutMs,
+      }),
     );
   }
   return {
