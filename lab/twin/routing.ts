@@ -50,7 +50,7 @@ export interface RouterRouting {
   tables: Map<number, TableRoute[]>;
   /** Egress shaper per interface (rates resolved against the interface speed). */
   shapers: Map<string, EffectiveShaper>;
-  /** WAN rules whose balanced traffic is source-NATed to the egress address (no disable-source-nat). */
+  /** WAN rules that carry traffic and source-NAT it to the egress address (no global disable-source-nat). */
   snatRules: number[];
   /** Things in the config the twin could not use (for a counter). */
   ignored: string[];
@@ -85,8 +85,8 @@ export function routingFromDataplane(dp: EffectiveDataplane): RouterRouting {
   r.ignored.push(...dp.ignored);
   for (const rule of dp.wan.rules) {
     for (const iface of Object.keys(rule.weights)) r.healthChecked.add(iface);
-    if (rule.snat && Object.keys(rule.weights).length > 0) r.snatRules.push(rule.rule);
     if (!takesTraffic(rule)) continue;
+    if (rule.snat) r.snatRules.push(rule.rule);
     r.lbRules.push({
       rule: rule.rule,
       destinations: prefixes(rule.destinations),

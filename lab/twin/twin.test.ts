@@ -217,9 +217,9 @@ describe('router truth: the twin routes and shapes by the effective dataplane (i
     qos: { interface: { eth2: { egress: 'WAN' } }, policy: { shaper: { WAN: policy } } },
   });
 
-  it('a bandwidth-only shaper without ceiling runs the link at the default class’s 10 %', async () => {
-    const capped = await runFra(shaper({ bandwidth: '500mbit', default: { bandwidth: '10%' } }));
-    const open = await runFra(shaper({ bandwidth: '500mbit', default: { bandwidth: '10%', ceiling: '100%' } }));
+  it('a bandwidth-only shaper runs the link at the default class’s 10 %, ceiling or not', async () => {
+    const capped = await runFra(shaper({ bandwidth: '500mbit', default: { bandwidth: '10%', ceiling: '100%' } }));
+    const open = await runFra(shaper({ bandwidth: '500mbit', default: { bandwidth: '100%' } }));
     const cappedEr = capped.links['fra-weu-er']!.a_to_b;
     const openEr = open.links['fra-weu-er']!.a_to_b;
     // More than 50 Mbit/s is offered; with no ceiling only 50 Mbit/s (10 % of 500) leaves.
@@ -227,7 +227,7 @@ describe('router truth: the twin routes and shapes by the effective dataplane (i
     expect(cappedEr.mbps).toBeLessThanOrEqual(50.5);
     expect(cappedEr.loss).toBeGreaterThan(0.05);
     expect(capped.paths[ER]!.quality.realtime!.loss).toBeGreaterThan(0.05);
-    // Ceiling 100 %: the default class borrows up to the shaper's bandwidth and nothing is dropped.
+    // Default 100 %: the interface runs at the shaper's bandwidth and nothing is dropped.
     expect(openEr.mbps).toBeCloseTo(openEr.offered_mbps, 0);
     expect(open.paths[ER]!.quality.realtime!.loss).toBeLessThan(0.001);
   });
@@ -301,8 +301,10 @@ describe('router truth: the twin routes and shapes by the effective dataplane (i
         () => 1e9,
         '1.4',
       );
-    const rules = { '10': toWeu('eth2'), '20': { ...toWeu('eth2'), 'disable-source-nat': {} } };
-    expect(read(wan(rules, ['eth2'])).snatRules).toEqual([10]);
+    const toNyc = { destination: { address: '10.10.0.0/16' }, interface: { eth2: { weight: '1' } } };
+    const rules = { '10': toWeu('eth2'), '20': toNyc, '30': toWeu('eth2') };
+    // Rule 30 is shadowed by rule 10: it never carries traffic, so it never SNATs any.
+    expect(read(wan(rules, ['eth2'])).snatRules).toEqual([10, 20]);
     const global = wan(rules, ['eth2']);
     (global['load-balancing'] as { wan: ConfigJson }).wan['disable-source-nat'] = {};
     expect(read(global).snatRules).toEqual([]);

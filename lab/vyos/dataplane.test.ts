@@ -44,11 +44,27 @@ const shaperRows: ShaperRow[] = [
     fact: '§5.1 trafficshaper.py: no ceiling ⇒ HTB ceil = rate; bandwidth-only + default 10 % runs the interface at 10 %',
     config: shaperConfig({ bandwidth: '2500mbit', default: { bandwidth: '10%' } }),
     dscp: 0,
-    want: { cls: 'default', rateBps: 250e6, ceilBps: 250e6, rootBps: 2500e6 },
+    want: { cls: 'default', rateBps: 250e6, ceilBps: 250e6, rootBps: 250e6 },
   },
   {
-    fact: "§5.1 trafficshaper.py: default ceiling '100%' (of the shaper bandwidth) can borrow up to the root",
+    fact: "§5.1 trafficshaper.py (notes/vyos.md row 4): with no class the default IS root 1:1; a ceiling '100%' cannot borrow",
     config: shaperConfig({ bandwidth: '2500mbit', default: { bandwidth: '10%', ceiling: '100%' } }),
+    dscp: 0,
+    want: { cls: 'default', rateBps: 250e6, ceilBps: 250e6, rootBps: 250e6 },
+  },
+  {
+    fact: '§5.1 trafficshaper.py: a bandwidth-only shaper runs at its bandwidth with default 100%',
+    config: shaperConfig({ bandwidth: '2500mbit', default: { bandwidth: '100%' } }),
+    dscp: 0,
+    want: { cls: 'default', rateBps: 2500e6, ceilBps: 2500e6, rootBps: 2500e6 },
+  },
+  {
+    fact: "§5.1 trafficshaper.py: beside a class, a default with ceiling '100%' (of the shaper bandwidth) borrows up to the root",
+    config: shaperConfig({
+      bandwidth: '2500mbit',
+      class: { '10': { bandwidth: '20%', ceiling: '2500mbit', match: { rt: { ip: { dscp: 'EF' } } } } },
+      default: { bandwidth: '10%', ceiling: '100%' },
+    }),
     dscp: 0,
     want: { cls: 'default', rateBps: 250e6, ceilBps: 2500e6, rootBps: 2500e6 },
   },
@@ -223,15 +239,23 @@ describe('effective dataplane: WAN load balancing — vyos-facts §5.3', () => {
     expect(wanRuleFor(d, '10.10.0.0/16', '10.40.0.0/24')).toBeUndefined();
   });
 
-  it('§5.3 SNAT unless disable-source-nat, per rule or for the whole balancer', () => {
+  it('§5.3 load-balancing_wan.xml.in (notes/vyos.md row 21): SNAT unless the global disable-source-nat', () => {
     const rules = {
       '10': { destination: { address: '10.30.0.0/16' }, interface: { eth1: {} } },
-      '20': { destination: { address: '10.40.0.0/16' }, interface: { eth1: {} }, 'disable-source-nat': {} },
+      '20': { destination: { address: '10.40.0.0/16' }, interface: { eth1: {} }, exclude: {} },
     };
-    const perRule = dp(wanConfig(rules, { 'interface-health': health('eth1') }));
-    expect(perRule.wan.rules.map((r) => r.snat)).toEqual([true, false]);
+    const snat = dp(wanConfig(rules, { 'interface-health': health('eth1') }));
+    expect(snat.wan.rules.map((r) => r.snat)).toEqual([true, false]);
     const global = dp(wanConfig(rules, { 'interface-health': health('eth1'), 'disable-source-nat': {} }));
     expect(global.wan.rules.map((r) => r.snat)).toEqual([false, false]);
+  });
+
+  it('§5.3 a per-rule disable-source-nat does not exist in VyOS: it is reported and changes nothing', () => {
+    const d = dp(
+      wanConfig({ '10': { interface: { eth1: {} }, 'disable-source-nat': {} } }, { 'interface-health': health('eth1') }),
+    );
+    expect(d.wan.rules[0]!.snat).toBe(true);
+    expect(d.ignored.join('\n')).toContain('rule 10 disable-source-nat');
   });
 });
 

@@ -65,7 +65,7 @@ export interface WanRule {
   shadowedBy?: number;
   inboundInterface?: string;
   protocol?: string;
-  /** True when balanced traffic is source-NATed to the egress address (no `disable-source-nat`). */
+  /** True when balanced traffic is source-NATed to the egress address (no global `disable-source-nat`). */
   snat: boolean;
 }
 
@@ -196,17 +196,22 @@ function readShaper(
   if (!present(def)) ignored.push(`${where}: no default class (VyOS refuses to commit this)`);
   // Default bandwidth and ceiling: N% of the shaper's bandwidth.
   const defRate = parseRate(value(child(def, 'bandwidth')), rootBps) ?? rootBps;
+  const defCeil = parseRate(value(child(def, 'ceiling')), rootBps) ?? defRate;
   const claimed = new Set(classes.flatMap((c) => c.dscp));
   const defDescription = value(child(def, 'description'));
+  // The default's minor id is (highest class number) + 1: with no class that is 1, so the default is
+  // written over the root class 1:1 itself, which has no parent to borrow from — the whole interface
+  // runs at the default's rate whatever its ceiling (docs/notes/vyos.md "Router truth" row 4).
+  const defaultIsRoot = classes.length === 0;
   const defaultClass: HtbClass = {
     id: 'default',
     ...(defDescription !== undefined ? { description: defDescription } : {}),
     rateBps: defRate,
-    ceilBps: parseRate(value(child(def, 'ceiling')), rootBps) ?? defRate,
+    ceilBps: defaultIsRoot ? defRate : defCeil,
     priority: Number(value(child(def, 'priority')) ?? '0'),
     dscp: Array.from({ length: 64 }, (_, d) => d).filter((d) => !claimed.has(d)),
   };
-  return { policy: name, rootBps, classes, default: defaultClass };
+  return { policy: name, rootBps: defaultIsRoot ? defRate : rootBps, classes, default: defaultClass };
 }
 
 function readShapers(config: ConfigJson, opts: DataplaneOptions, ignored: string[]): Record<string, EffectiveShaper> {
@@ -272,7 +277,8 @@ function covers(earlier: WanRule, later: WanRule): boolean {
 /**
  * WAN load balancing (vyos-facts §5.3): an interface is active only with `interface-health IF` having a
  * `nexthop` (vyatta-wanloadbalance `lbdata.cc` `is_active`); rules are tried in number order, first match
- * wins; balanced traffic is SNATed unless the rule or the whole WAN balancer has `disable-source-nat`.
+ * wins; balanced traffic is SNATed unless the WAN balancer has the global `disable-source-nat` (there is
+ * no per-rule form in VyOS 1.4/1.5: docs/notes/vyos.md "Router truth" row 21).
  */
 function readWan(config: ConfigJson, ignored: string[]): WanRule[] {
   const wan = child(child(config, 'load-balancing'), 'wan');
@@ -297,6 +303,8 @@ function readWan(config: ConfigJson, ignored: string[]): WanRule[] {
       weights[iface] = Number.isInteger(w) && w >= 1 && w <= 255 ? w : 1;
     }
     const exclude = present(child(rule, 'exclude'));
+    if (present(child(rule, 'disable-source-nat')))
+      ignored.push(`${where} disable-source-nat: not a VyOS option (only load-balancing wan disable-source-nat is)`);
     const inboundInterface = value(child(rule, 'inbound-interface'));
     const protocol = value(child(rule, 'protocol'));
     rules.push({
@@ -309,7 +317,7 @@ function readWan(config: ConfigJson, ignored: string[]): WanRule[] {
       exclude,
       ...(inboundInterface !== undefined ? { inboundInterface } : {}),
       ...(protocol !== undefined ? { protocol } : {}),
-      snat: !exclude && !globalNoSnat && !present(child(rule, 'disable-source-nat')),
+      snat: !exclude && !globalNoSnat,
     });
   }
   for (let i = 0; i < rules.length; i++) {
