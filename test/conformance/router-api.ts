@@ -6,7 +6,8 @@
  * `VYOS_URL`/`VYOS_KEY` are set, so the emulator is held to what a real router does.
  *
  * Safe for a real router: it only touches scratch nodes nobody references
- * (`protocols static table 150`, `firewall group address-group PP-CONFORMANCE`), makes a WireGuard
+ * (`protocols static table 150`, `firewall group address-group PP-CONFORMANCE`), sets the commit-confirm
+ * action and puts the router's own setting back, makes a WireGuard
  * interface fail verification (nothing is committed), saves to a scratch file, and removes what it set.
  * Tests that move the router's clock are registered only when the fixture can (the emulator).
  */
@@ -20,6 +21,7 @@ import {
   type RouterApi,
   type VyosVersion,
 } from '../../actuator/vyos/index.ts';
+import { confirmActionPath, probeCapabilities } from '../../actuator/vyos/capabilities.ts';
 
 export interface RouterApiFixture {
   api: RouterApi;
@@ -38,6 +40,13 @@ export interface RouterApiCapabilities {
   version: VyosVersion;
   /** The fixture can move the router's clock (`advanceMinutes`): registers the expiry tests. */
   movesClock: boolean;
+  /**
+   * The image honours `confirm_time` and knows `{"op":"confirm"}`. Default: every 1.5 image; false for
+   * 1.4 and for 1.5 images built before June 2025 (vyos-facts §1.6, §5.5).
+   */
+  commitConfirm?: boolean;
+  /** The version string the router reports (`show version`, `/info`), when known. */
+  image?: string;
 }
 
 const TABLE = ['protocols', 'static', 'table', '150'];
@@ -337,7 +346,10 @@ export function routerApiConformance(label: string, factory: () => Promise<Route
       it('shows the version of the expected train', async () => {
         const info = await api.info();
         expect(info.train).toBe(fx.version);
-        expect(await api.show(['version'])).toMatch(/^Version:\s+VyOS /m);
+        if (caps.image) expect(info.version).toBe(caps.image);
+        const text = await api.show(['version']);
+        expect(text).toMatch(/^Version:\s+VyOS /m);
+        if (caps.image) expect(text).toMatch(new RegExp(`^Version:\\s+VyOS ${caps.image.replace(/\./g, '\\.')}$`, 'm'));
       });
 
       it('shows the running config as set commands', async () => {
@@ -348,24 +360,75 @@ export function routerApiConformance(label: string, factory: () => Promise<Route
     });
 
     describe('commit-confirm', () => {
-      it('1.4 has no commit-confirm over the API; 1.5 arms and confirms it', async () => {
-        const op = { op: 'set' as const, path: [...TABLE, 'description'], value: 'confirm me' };
-        if (fx.version === '1.4') {
-          await expect(api.configure([op], { confirmTime: 1 })).rejects.toBeInstanceOf(VyosUnsupportedError);
-          expect(await api.exists(TABLE)).toBe(false);
-          return;
-        }
-        expect((await api.confirm()).confirmed).toBe(false);
-        const out = await api.configure([op], { confirmTime: 5 });
-        expect(out).toMatch(/^Initialized commit-confirm; 5 minutes to confirm before (reload|reboot)/);
-        const again = await rejection(api.configure([{ ...op, value: 'second' }], { confirmTime: 5 }));
-        expect(again.vyosError).toContain('Another confirm is pending');
-        const c = await api.confirm();
-        expect(c).toEqual({ confirmed: true, message: 'Reload timer stopped' });
-        expect(await api.returnValue([...TABLE, 'description'])).toBe('confirm me');
+      const confirms = caps.commitConfirm ?? caps.version === '1.5';
+
+      it(`the probe finds commit-confirm ${confirms ? 'supported' : 'absent'}: {"op":"confirm"} with nothing pending`, async () => {
+        if (!confirms) {
+          const refused = await rejection(api.confirm());
+          expect(refused.status).toBe(400);
+          expect(refused.vyosError).toContain("'confirm' is not a valid operation");
+        } else expect(await api.confirm()).toEqual({ confirmed: false, message: 'No confirm pending' });
+        const probed = await probeCapabilities(api);
+        expect(probed.commitConfirm).toBe(confirms);
+        expect(probed.train).toBe(fx.version);
+        if (caps.image) expect(probed.version).toBe(caps.image);
       });
 
-      if (caps.version === '1.5' && caps.movesClock) {
+      if (caps.version === '1.5') {
+        it('reads the commit-confirm action: unset means the default reboot; reload when set', async () => {
+          // A real router keeps its operator's setting: it is put back afterwards.
+          const original = await api.returnValue(confirmActionPath);
+          if (caps.movesClock) expect(original).toBeNull(); // the emulator starts unset
+          if (confirms && original === null) expect((await probeCapabilities(api)).confirmAction).toBe('reboot');
+          await api.configure([{ op: 'set', path: confirmActionPath, value: 'reload' }]);
+          try {
+            expect(await api.returnValue(confirmActionPath)).toBe('reload');
+            if (confirms) expect((await probeCapabilities(api)).confirmAction).toBe('reload');
+          } finally {
+            await api.configure([
+              original === null
+                ? { op: 'delete', path: confirmActionPath }
+                : { op: 'set', path: confirmActionPath, value: original },
+            ]);
+          }
+          expect(await api.returnValue(confirmActionPath)).toBe(original);
+        });
+      }
+
+      if (caps.version === '1.5' && !confirms) {
+        it('an image before June 2025 commits a confirm_time request and arms nothing', async () => {
+          const out = await api.configure([{ op: 'set', path: [...TABLE, 'description'], value: 'no timer' }], {
+            confirmTime: 1,
+          });
+          expect(out ?? '').not.toContain('Initialized commit-confirm');
+          expect(await api.returnValue([...TABLE, 'description'])).toBe('no timer');
+          if (fx.advanceMinutes) {
+            await fx.advanceMinutes(2);
+            expect(await api.returnValue([...TABLE, 'description'])).toBe('no timer');
+          }
+        });
+      }
+
+      if (caps.version === '1.4' || confirms) {
+        it('1.4 has no commit-confirm over the API; 1.5 arms and confirms it', async () => {
+          const op = { op: 'set' as const, path: [...TABLE, 'description'], value: 'confirm me' };
+          if (fx.version === '1.4') {
+            await expect(api.configure([op], { confirmTime: 1 })).rejects.toBeInstanceOf(VyosUnsupportedError);
+            expect(await api.exists(TABLE)).toBe(false);
+            return;
+          }
+          expect((await api.confirm()).confirmed).toBe(false);
+          const out = await api.configure([op], { confirmTime: 5 });
+          expect(out).toMatch(/^Initialized commit-confirm; 5 minutes to confirm before (reload|reboot)/);
+          const again = await rejection(api.configure([{ ...op, value: 'second' }], { confirmTime: 5 }));
+          expect(again.vyosError).toContain('Another confirm is pending');
+          const c = await api.confirm();
+          expect(c).toEqual({ confirmed: true, message: 'Reload timer stopped' });
+          expect(await api.returnValue([...TABLE, 'description'])).toBe('confirm me');
+        });
+      }
+
+      if (confirms && caps.movesClock) {
         it('reverts when the timer expires on the router clock (default action: back to the saved config)', async () => {
           await api.configure([{ op: 'set', path: [...GROUP, 'address'], value: '192.0.2.7' }]); // committed, unsaved
           await api.configure([{ op: 'set', path: [...TABLE, 'description'], value: 'unconfirmed' }], { confirmTime: 2 });

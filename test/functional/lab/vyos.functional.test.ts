@@ -15,10 +15,15 @@ async function emulatorFixture(
   version: '1.4' | '1.5',
   tls: boolean,
   encoding: 'json' | 'multipart' | 'urlencoded',
+  image?: string,
 ): Promise<RouterApiFixture> {
   const clock = new SimulatedClock();
   const key = `key-${version}-${Math.random().toString(36).slice(2)}`;
-  const lab = await createVyosLab({ routers: [{ name: `r${version}`, version, apiKey: key }], clock, tls });
+  const lab = await createVyosLab({
+    routers: [{ name: `r${version}`, version, apiKey: key, ...(image ? { image } : {}) }],
+    clock,
+    tls,
+  });
   const url = lab.urls[`r${version}`]!;
   const make = (k: string) =>
     new VyosClient({ url, apiKey: k, version, encoding, ...(lab.certificatePem ? { ca: lab.certificatePem } : {}) });
@@ -48,7 +53,14 @@ routerApiConformance('emulator 1.5, HTTPS, multipart bodies', () => emulatorFixt
 routerApiConformance('emulator 1.5, HTTP, urlencoded bodies', () => emulatorFixture('1.5', false, 'urlencoded'), {
   version: '1.5',
   movesClock: true,
+  image: '1.5-rolling-202506020019',
 });
+// A 1.5 image from before June 2025: no commit-confirm over the API, no /info (vyos-facts §1.6, §5.5).
+routerApiConformance(
+  'emulator 1.5 image 202410220018 (no commit-confirm), HTTP, JSON bodies',
+  () => emulatorFixture('1.5', false, 'json', '1.5-rolling-202410220018'),
+  { version: '1.5', movesClock: true, commitConfirm: false, image: '1.5-rolling-202410220018' },
+);
 
 const realUrl = process.env.VYOS_URL;
 const realKey = process.env.VYOS_KEY;
