@@ -161,5 +161,18 @@ describe('router truth: what the rendered config does on the router', () => {
     const dp = await effective(NYC);
     expect(dp.policy.rules.some((r) => r.table !== undefined && r.dscp?.includes(46))).toBe(true);
     expect(dp.markConflicts).toEqual([]);
+    // WAN rules cannot match DSCP: balancing the pinned prefix too would bring the fight back, so it is refused.
+    const weighted = apply([
+      {
+        kind: 'path-weights',
+        router: NYC,
+        pair: [NYC, USE1],
+        class: '*',
+        dst_prefixes: ['10.10.0.0/16'],
+        weights: { 'nyc-use1-dx': 1, 'nyc-use1-vpn': 1 },
+      },
+    ]);
+    await expect(weighted).rejects.toThrow(/10\.10\.0\.0\/16 is pinned/);
+    expect((await effective(NYC)).markConflicts).toEqual([]);
   });
 });
