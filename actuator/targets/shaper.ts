@@ -7,7 +7,8 @@
  * without `ceiling` is capped at its own rate, so every class gets `ceiling` = the shaper's rate in
  * absolute units (a class's `N%` ceiling is of the interface speed, not of the shaper) and the default
  * gets `ceiling '100%'` (of the shaper's rate); a bandwidth-only shaper has no classes and its default
- * guarantees 100 %. DSCP values are rendered by name (dscp.ts): numbers match the whole TOS byte on 1.4.
+ * guarantees 100 % (with no class the default replaces the root class 1:1, `default_minor_id` = 1, so
+ * a ceiling could not lift it there). DSCP values are rendered by name (dscp.ts): numbers match the whole TOS byte on 1.4.
  */
 import type { BandwidthIntent, QosIntent } from '../../core/proposal.ts';
 import type { ConfigJson } from '../vyos/types.ts';

@@ -147,10 +147,25 @@ describe('actuation targets', () => {
     expect(effectOf({ ...shaped, rate_mbps: 100 }, dataplane(config), opts).problems).toEqual([
       'PP-nyc-use1-dx shapes to 1000 Mbit/s, not 100',
     ]);
-    // The pre-fix render (no ceiling, default 10 %) is caught as a cap.
-    (shaper['PP-nyc-use1-dx'] as ConfigJson)['default'] = { bandwidth: '10%' };
-    expect(effectOf(shaped, dataplane(config), opts).problems).toEqual([
-      'PP-nyc-use1-dx class default is capped at 100 Mbit/s of 1000',
+    // The pre-fix render (default 10 %, no class) is caught: with no class the default IS the root class
+    // 1:1 (trafficshaper.py: default_minor_id = 1), so even a ceiling cannot lift it.
+    for (const def of [{ bandwidth: '10%' }, { bandwidth: '10%', ceiling: '100%' }]) {
+      (shaper['PP-nyc-use1-dx'] as ConfigJson)['default'] = def;
+      expect(effectOf(shaped, dataplane(config), opts).problems).toEqual(['PP-nyc-use1-dx shapes to 100 Mbit/s, not 1000']);
+    }
+    // Beside a class, a default without ceiling is held at its own rate.
+    const qos: Intent = {
+      kind: 'qos',
+      router: 'onprem-nyc',
+      link: 'nyc-use1-dx',
+      classes: [{ class: 'voice', dscp: [46], bandwidth_pct: 20, priority: 1 }],
+    };
+    const classed = applied([shaped, qos]);
+    expect(effectOf(qos, dataplane(classed), opts).ok).toBe(true);
+    const policies = (classed['qos'] as ConfigJson)['policy'] as ConfigJson;
+    ((policies['shaper'] as ConfigJson)['PP-nyc-use1-dx'] as ConfigJson)['default'] = { bandwidth: '80%' };
+    expect(effectOf(qos, dataplane(classed), opts).problems).toEqual([
+      'PP-nyc-use1-dx class default is capped at 800 Mbit/s of 1000',
     ]);
   });
 
