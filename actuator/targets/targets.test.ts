@@ -149,7 +149,7 @@ describe('actuation targets', () => {
     ]);
     // The pre-fix render (default 10 %, no class) is caught: with no class the default IS the root class
     // 1:1 (trafficshaper.py: default_minor_id = 1), so even a ceiling cannot lift it.
-    for (const def of [{ bandwidth: '10%' }, { bandwidth: '10%', ceiling: '100%' }]) {
+    for (const def of [{ bandwidth: '10%' }, { bandwidth: '10%', ceiling: '100%' }] as ConfigJson[]) {
       (shaper['PP-nyc-use1-dx'] as ConfigJson)['default'] = def;
       expect(effectOf(shaped, dataplane(config), opts).problems).toEqual(['PP-nyc-use1-dx shapes to 100 Mbit/s, not 1000']);
     }
