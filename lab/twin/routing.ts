@@ -5,7 +5,7 @@
  * class pins (policy route → static table) and whether their mark is contested; egress shapers as HTB
  * builds them. The twin routes and shapes by this, never by the intent that produced the config.
  */
-import { effectiveDataplane, type EffectiveDataplane, type EffectiveShaper, type WanRule } from '../vyos/dataplane.ts';
+import { effectiveDataplane, wanRuleCarriesTraffic, type EffectiveDataplane, type EffectiveShaper } from '../vyos/dataplane.ts';
 import { parsePrefix, type Prefix4 } from '../vyos/config-values.ts';
 import type { ConfigJson, VyosVersion } from '../vyos/index.ts';
 
@@ -74,10 +74,6 @@ function prefixes(list: string[]): Prefix4[] {
   return list.map((p) => parsePrefix(p)!);
 }
 
-function takesTraffic(rule: WanRule): boolean {
-  return rule.shadowedBy === undefined && (rule.exclude || Object.keys(rule.weights).length > 0);
-}
-
 /** The twin's lookups from an effective dataplane. */
 export function routingFromDataplane(dp: EffectiveDataplane): RouterRouting {
   const r = emptyRouting();
@@ -85,7 +81,7 @@ export function routingFromDataplane(dp: EffectiveDataplane): RouterRouting {
   r.ignored.push(...dp.ignored);
   for (const rule of dp.wan.rules) {
     for (const iface of Object.keys(rule.weights)) r.healthChecked.add(iface);
-    if (!takesTraffic(rule)) continue;
+    if (!wanRuleCarriesTraffic(rule)) continue;
     if (rule.snat) r.snatRules.push(rule.rule);
     r.lbRules.push({
       rule: rule.rule,

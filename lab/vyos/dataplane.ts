@@ -263,6 +263,11 @@ function takesTraffic(rule: WanRule): boolean {
   return rule.exclude || Object.keys(rule.weights).length > 0;
 }
 
+/** True when a WAN rule ever decides a packet: not shadowed, and an exclude or with an active interface. */
+export function wanRuleCarriesTraffic(rule: WanRule): boolean {
+  return rule.shadowedBy === undefined && takesTraffic(rule);
+}
+
 /** True when `earlier` matches every packet `later` matches (same or wider on every field). */
 function covers(earlier: WanRule, later: WanRule): boolean {
   const field = (a: string | undefined, b: string | undefined) => a === undefined || a === 'all' || a === b;
@@ -322,7 +327,7 @@ function readWan(config: ConfigJson, ignored: string[]): WanRule[] {
   }
   for (let i = 0; i < rules.length; i++) {
     const later = rules[i]!;
-    const earlier = rules.slice(0, i).find((e) => e.shadowedBy === undefined && takesTraffic(e) && covers(e, later));
+    const earlier = rules.slice(0, i).find((e) => wanRuleCarriesTraffic(e) && covers(e, later));
     if (earlier) later.shadowedBy = earlier.rule;
   }
   return rules;
@@ -427,10 +432,6 @@ export function classFor(shaper: EffectiveShaper, dscp: number): HtbClass {
 export function wanRuleFor(dp: EffectiveDataplane, srcPrefix: string, dstPrefix: string): WanRule | undefined {
   for (const p of [srcPrefix, dstPrefix]) if (!parsePrefix(p)) throw new Error(`wanRuleFor: "${p}" is not an IPv4 prefix`);
   return dp.wan.rules.find(
-    (r) =>
-      r.shadowedBy === undefined &&
-      takesTraffic(r) &&
-      addressesCover(r.sources, [srcPrefix]) &&
-      addressesCover(r.destinations, [dstPrefix]),
+    (r) => wanRuleCarriesTraffic(r) && addressesCover(r.sources, [srcPrefix]) && addressesCover(r.destinations, [dstPrefix]),
   );
 }
