@@ -305,7 +305,9 @@ export class Engine {
         sentOps = ops;
         sent = true;
         try {
-          await api.configure(ops, arm ? { confirmTime: minutes } : undefined);
+          const answer = await api.configure(ops, arm ? { confirmTime: minutes } : undefined);
+          // What the armed timer will really do is in the answer (`… before reload|reboot`).
+          if (arm) await this.capabilities.noteArmed(router, answer);
         } catch (err) {
           // A refused commit armed nothing: a later `confirm` from us would stop someone else's timer.
           if (err instanceof VyosRejectedError && r.confirmPending) {

@@ -176,6 +176,21 @@ describe('CapabilityCache', () => {
     expect((await cache.of('nyc', r.api)).commitConfirm).toBe(true);
   });
 
+  it('the answer of an armed commit corrects the action the config claimed', async () => {
+    const registry = createRegistry();
+    const g = gauge(registry, 'pathpilot_actuator_router_capability', 'test', ['router', 'capability']);
+    const cache = new CapabilityCache({ gauge: g });
+    const r = fakeRouter({ version: '1.5-rolling-202506020019', confirm: nothingPending });
+    expect((await cache.of('nyc', r.api)).confirmAction).toBe('reboot');
+    await cache.noteArmed('nyc', 'Initialized commit-confirm; 3 minutes to confirm before reload\n');
+    expect((await cache.of('nyc', r.api)).confirmAction).toBe('reload');
+    expect(r.calls.confirm).toBe(1);
+    const reboot = (await g.get()).values.find((v) => v.labels.capability === 'confirm_action_reboot');
+    expect(reboot?.value).toBe(0);
+    await cache.noteArmed('nyc', null); // a router that said nothing changes nothing
+    expect((await cache.of('nyc', r.api)).confirmAction).toBe('reload');
+  });
+
   it('refuses a router whose train is not the configured one', async () => {
     const cache = new CapabilityCache();
     const r = fakeRouter({ version: '1.4.0', train: '1.5', confirm: nothingPending });

@@ -151,6 +151,22 @@ export class CapabilityCache {
     return caps;
   }
 
+  /**
+   * The answer to an armed commit says what a fired timer will do (`… before reload|reboot`); rolling
+   * code of Oct 2024 always reverts softly whatever the setting (docs/notes/vyos.md, fact 30), so the
+   * answer wins over the config read by the probe.
+   */
+  async noteArmed(router: string, answer: string | null): Promise<void> {
+    const said = /before (reload|reboot)\b/.exec(answer ?? '')?.[1] as ConfirmAction | undefined;
+    const entry = this.known.get(router);
+    if (!said || !entry) return;
+    const caps = await entry.caps.catch(() => undefined);
+    if (!caps || caps.confirmAction === said) return;
+    const updated: RouterCapabilities = { ...caps, confirmAction: said };
+    if (this.known.get(router) === entry) this.known.set(router, { caps: Promise.resolve(updated) });
+    this.report(router, updated);
+  }
+
   /** The cached answer, if any (no probe). */
   async peek(router: string): Promise<RouterCapabilities | undefined> {
     const entry = this.known.get(router);

@@ -218,12 +218,14 @@ export class VyosClient implements RouterApi {
   }
 
   /**
-   * Sent whatever the configured train: the router is the judge (vyos-facts §5.5). 1.4 and 1.5 images
-   * before June 2025 answer 400 `'confirm' is not a valid operation` (a VyosRejectedError), which is
-   * how actuator/vyos/capabilities.ts probes commit-confirm support.
+   * `{"op":"confirm"}` to `/config-file`, sent whatever the configured train: the router is the judge
+   * (vyos-facts §1.6, §5.5). Not `/configure`: there the op also commits whatever the API's shared
+   * session holds, and images without commit-confirm refuse it as a command without `path` (see
+   * docs/notes/vyos.md, fact 28). 1.4 and 1.5 images before June 2025 answer 400 `'confirm' is not a
+   * valid operation` (a VyosRejectedError): how actuator/vyos/capabilities.ts probes support.
    */
   async confirm(): Promise<ConfirmResult> {
-    const data = await this.call('/configure', { op: 'confirm' });
+    const data = await this.call('/config-file', { op: 'confirm' });
     const message = typeof data === 'string' ? data.trim() : '';
     return { confirmed: /timer stopped/i.test(message), message };
   }

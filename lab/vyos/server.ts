@@ -132,8 +132,10 @@ function malformed(c: unknown, what: string): HttpError {
  * The request-shape checks the server runs before authentication (`MultipartRequest.body()` for
  * forms, pydantic for JSON), with the form-mode texts. The key is left out of echoed commands.
  */
-function validateShape(body: Record<string, unknown>, endpoint: string, version: '1.4' | '1.5'): void {
-  if (endpoint === '/configure' && body.op === 'confirm' && !('path' in body) && !Array.isArray(body.commands)) return;
+function validateShape(body: Record<string, unknown>, endpoint: string, version: '1.4' | '1.5', confirms: boolean): void {
+  // Only images with commit-confirm have the ConfirmModel; elsewhere it is a command without `path`.
+  if (confirms && endpoint === '/configure' && body.op === 'confirm' && !('path' in body) && !Array.isArray(body.commands))
+    return;
   const pathless =
     version === '1.5'
       ? ['/config-file', '/container-image', '/image', '/configure-section', '/traceroute']
@@ -305,7 +307,7 @@ async function handle(router: EmulatedRouter, req: IncomingMessage, res: ServerR
     if (!known.includes(endpoint)) return send(res, 404, JSON.stringify({ detail: 'Not Found' }), 'application/json');
     const raw = await readBody(req, limit);
     const { body } = await parseRequest(req, raw, router.version);
-    validateShape(body, endpoint, router.version);
+    validateShape(body, endpoint, router.version, router.features.commitConfirm);
     if (typeof body.key !== 'string' || !router.apiKeys().includes(body.key))
       throw new HttpError(401, 'Valid API key is required');
     delete body.key;

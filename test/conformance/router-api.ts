@@ -364,9 +364,16 @@ export function routerApiConformance(label: string, factory: () => Promise<Route
 
       it(`the probe finds commit-confirm ${confirms ? 'supported' : 'absent'}: {"op":"confirm"} with nothing pending`, async () => {
         if (!confirms) {
+          // On /config-file (where the client confirms) the op is unknown; on /configure it is a command
+          // without `path` (docs/notes/vyos.md, fact 28). Both refuse with 400.
           const refused = await rejection(api.confirm());
           expect(refused.status).toBe(400);
           expect(refused.vyosError).toContain("'confirm' is not a valid operation");
+          const viaConfigure = await raw(fx, '/configure', JSON.stringify({ key: fx.http.key, op: 'confirm' }), {
+            contentType: 'application/json',
+          });
+          expect(viaConfigure.status).toBe(400);
+          expect(viaConfigure.json?.success).toBe(false);
         } else expect(await api.confirm()).toEqual({ confirmed: false, message: 'No confirm pending' });
         const probed = await probeCapabilities(api);
         expect(probed.commitConfirm).toBe(confirms);

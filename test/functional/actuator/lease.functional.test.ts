@@ -27,8 +27,14 @@ function revisions(rig: LabRig): Record<string, number> {
   return Object.fromEntries(SITES.map((s) => [s, rig.lab.router(s).revision()]));
 }
 
+/** Configuration requests: commits (`/configure`) and confirms and saves (`/config-file`). */
 function configureCalls(rig: LabRig): Record<string, number> {
-  return Object.fromEntries(SITES.map((s) => [s, rig.lab.router(s).requestCounts()['/configure'] ?? 0]));
+  return Object.fromEntries(
+    SITES.map((s) => {
+      const counts = rig.lab.router(s).requestCounts();
+      return [s, (counts['/configure'] ?? 0) + (counts['/config-file'] ?? 0)];
+    }),
+  );
 }
 
 function delta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
@@ -79,10 +85,10 @@ describe('rollout lease: restarts and the commit-confirm window', () => {
       for (const fin of [finA, finB]) expect(fin.final?.find((f) => f.id === p.id)?.status).toBe('confirmed');
       // The two remaining steps, once each: without the lease both resumed (16 calls, one rolled back).
       expect(delta(revisions(rig), atKill)).toEqual({ 'onprem-nyc': 2, 'aws-use1': 2, 'onprem-fra': 2 });
-      // /configure requests (commits and confirms): the two steps, plus one confirm per step on the 1.5
-      // routers for the resumed bake and the two new steps, plus the driver's one capability probe per
-      // router (`{"op":"confirm"}` with nothing pending). Two drivers send more and roll back.
-      expect(delta(configureCalls(rig), callsAtKill)).toEqual({ 'onprem-nyc': 6, 'aws-use1': 3, 'onprem-fra': 6 });
+      // Configuration requests: the two steps, plus one confirm per step on the 1.5 routers for the
+      // resumed bake and the two new steps, plus the driver's one capability probe per router
+      // (`{"op":"confirm"}` with nothing pending) and the final save. Two drivers send more and roll back.
+      expect(delta(configureCalls(rig), callsAtKill)).toEqual({ 'onprem-nyc': 7, 'aws-use1': 4, 'onprem-fra': 7 });
       const drove = [a, b].filter((c) => c.lines.some((l) => l.event === 'step-applied'));
       expect(drove).toHaveLength(1);
       for (const c of [a, b]) expect(c.lines.filter((l) => l.event === 'rolled-back' || l.event === 'failed')).toEqual([]);
