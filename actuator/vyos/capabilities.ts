@@ -137,15 +137,8 @@ export class CapabilityCache {
    * timer of ours is armed on the router (the probe sends `confirm`).
    */
   async of(router: string, api: ProbedRouter & Pick<RouterApi, 'version'>): Promise<RouterCapabilities> {
-    let entry = this.known.get(router);
-    if (!entry || entry.recheck) {
-      const caps = this.look(router, api, entry);
-      entry = { caps };
-      this.known.set(router, entry);
-      caps.catch(() => {
-        if (this.known.get(router) === entry) this.known.delete(router);
-      });
-    }
+    const cached = this.known.get(router);
+    const entry = cached && !cached.recheck ? cached : this.lookAgain(router, api, cached);
     const caps = await entry.caps;
     if (caps.train !== api.version) throw new RouterTrainMismatchError(router, api.version, caps.version);
     return caps;
@@ -167,12 +160,6 @@ export class CapabilityCache {
     this.report(router, updated);
   }
 
-  /** The cached answer, if any (no probe). */
-  async peek(router: string): Promise<RouterCapabilities | undefined> {
-    const entry = this.known.get(router);
-    return entry ? entry.caps.catch(() => undefined) : undefined;
-  }
-
   /** Flags the router for another look when `err` suggests it changed; returns whether it did. */
   noteError(router: string, err: unknown): boolean {
     const entry = this.known.get(router);
@@ -181,6 +168,16 @@ export class CapabilityCache {
     entry.recheck = entry.recheck === 'full' ? 'full' : recheck;
     this.o.log?.info({ router, recheck, err: errorMessage(err) }, 'router capabilities will be probed again');
     return true;
+  }
+
+  /** Starts a look at the router and caches it; a failed look is not remembered (the next call probes again). */
+  private lookAgain(router: string, api: ProbedRouter, previous: Entry | undefined): Entry {
+    const fresh: Entry = { caps: this.look(router, api, previous) };
+    this.known.set(router, fresh);
+    fresh.caps.catch(() => {
+      if (this.known.get(router) === fresh) this.known.delete(router);
+    });
+    return fresh;
   }
 
   private async look(router: string, api: ProbedRouter, previous: Entry | undefined): Promise<RouterCapabilities> {
