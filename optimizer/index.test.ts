@@ -74,18 +74,26 @@ describe('optimizer component', () => {
     expect(p.predicted.cost_per_day_before).toBeDefined();
     const job = await queue.getJob(proposalQueueName, p.id);
     expect(job?.data).toMatchObject({ id: p.id });
-    const fraShared = p.intents.filter((i) => i.kind === 'path-weights' && i.router === 'onprem-fra' && i.class === '*');
-    expect(fraShared.length).toBeGreaterThan(0);
+    // FRA's bulk moves: by its pair's shared weight rule, or pinned when its pair carries realtime.
+    const fraBulk = p.intents.filter(
+      (i) =>
+        i.router === 'onprem-fra' &&
+        ((i.kind === 'path-weights' && i.class === '*') || (i.kind === 'class-pin' && i.class === 'bulk')),
+    );
+    expect(fraBulk.length).toBeGreaterThan(0);
     expect(p.scope.some((s) => s.pair[0] === 'onprem-fra' && s.class === 'bulk')).toBe(true);
-    // At most one WAN rule per router and destination prefix (VyOS rules match prefixes, not DSCP).
-    const seen = new Set<string>();
+    // At most one WAN rule per router and destination prefix (VyOS rules match prefixes, not DSCP), and
+    // never a prefix both balanced and pinned (the pin may lose the packet mark, vyos-facts §5.4).
+    const balanced = new Set<string>();
     for (const i of p.intents) {
       if (i.kind !== 'path-weights') continue;
       for (const prefix of i.dst_prefixes) {
-        expect(seen.has(`${i.router}|${prefix}`)).toBe(false);
-        seen.add(`${i.router}|${prefix}`);
+        expect(balanced.has(`${i.router}|${prefix}`)).toBe(false);
+        balanced.add(`${i.router}|${prefix}`);
       }
     }
+    for (const i of p.intents)
+      if (i.kind === 'class-pin') for (const prefix of i.dst_prefixes) expect(balanced.has(`${i.router}|${prefix}`)).toBe(false);
     for (const i of p.intents) {
       if (i.kind !== 'path-weights') continue;
       const hops = new Set(lab.root.paths.filter((x) => x.from === i.pair[0] && x.to === i.pair[1]).map((x) => x.links[0]));

@@ -56,10 +56,10 @@ export function splitByFirstHop(split: TeSplit, paths: ReadonlyMap<string, PathC
 }
 
 /**
- * VyOS-ready intents from a TE plan: one weight rule per pair on the source router (class `*`: every class
- * not pinned); latency-critical
- * classes (`pin: true`) pinned to the path carrying most of their traffic; per directed link a shaper at
- * the link capacity with class shares sized from the planned load (at least 5% each).
+ * VyOS-ready intents from a TE plan: on the source router, a pair with a latency-critical class
+ * (`pin: true`) has each class pinned to the first hop carrying most of its traffic, every other pair one
+ * weight rule (class `*`); per directed link a shaper at the link capacity with class shares sized from
+ * the planned load (at least 5% each).
  */
 /** The class of a path-weights intent that carries every class not pinned by policy routing. */
 export const ANY_CLASS = '*';
@@ -67,19 +67,30 @@ export const ANY_CLASS = '*';
 export function planIntents(result: TeResult, topo: PlanTopology): PlanIntents {
   const weights: PathWeightsIntent[] = [];
   const pins: ClassPinIntent[] = [];
-  // A WAN load-balancing rule matches the destination prefix, not DSCP: every class that is not pinned
-  // shares one split per pair, weighted by the classes' planned volumes.
+  // A WAN load-balancing rule matches the destination prefix, not DSCP, and a pin on traffic a WAN rule
+  // also balances is not guaranteed to win the packet mark (vyos-facts §5.4): a pair's prefixes are
+  // either balanced or pinned. A pair with a latency-critical class is pinned class by class (each class
+  // to the first hop carrying most of its planned traffic); every other pair's classes share one split,
+  // weighted by the classes' planned volumes.
+  const live = result.splits.filter((s) => s.mbps > 0 && Object.keys(s.fractions).length > 0);
+  const pinnedPairs = new Set(
+    live
+      .filter((s) => topo.classes.get(s.class)?.pin && (topo.classes.get(s.class)?.dscp.length ?? 0) > 0)
+      .map((s) => `${s.from}>${s.to}`),
+  );
   const shared = new Map<string, { pair: [string, string]; prefixes: string[]; mbps: number; hops: Record<string, number> }>();
-  for (const split of result.splits) {
-    if (split.mbps <= 0 || Object.keys(split.fractions).length === 0) continue;
+  for (const split of live) {
     const dst = topo.sites.get(split.to);
     const cls = topo.classes.get(split.class);
     if (!dst || !cls || dst.prefixes.length === 0) continue;
     const pair: [string, string] = [split.from, split.to];
-    if (cls.pin && cls.dscp.length > 0) {
-      const [best] = Object.entries(split.fractions).sort((a, b) => b[1] - a[1]);
-      const path = best ? topo.paths.get(best[0]) : undefined;
-      if (path)
+    const key = `${split.from}>${split.to}`;
+    if (pinnedPairs.has(key)) {
+      // A class without DSCP values cannot be pinned; it follows the main routing table.
+      if (cls.dscp.length === 0) continue;
+      const hops = Object.entries(splitByFirstHop(split, topo.paths)).sort((a, b) => b[1] - a[1]);
+      const link = hops[0]?.[0];
+      if (link)
         pins.push({
           kind: 'class-pin',
           router: split.from,
@@ -87,11 +98,10 @@ export function planIntents(result: TeResult, topo: PlanTopology): PlanIntents {
           class: split.class,
           dscp: cls.dscp,
           dst_prefixes: dst.prefixes,
-          link: firstHop(path),
+          link,
         });
       continue;
     }
-    const key = `${split.from}>${split.to}`;
     const entry = shared.get(key) ?? { pair, prefixes: dst.prefixes, mbps: 0, hops: {} };
     entry.mbps += split.mbps;
     for (const [hop, f] of Object.entries(splitByFirstHop(split, topo.paths)))

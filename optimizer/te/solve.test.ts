@@ -158,7 +158,7 @@ describe('VyOS weights and intents', () => {
     expect(f.c).toBeCloseTo(0.1, 2);
   });
 
-  it('emits weight rules keyed by first-hop link on the source router, and pins latency-critical classes', async () => {
+  it('pins every class of a pair with a latency-critical class, and balances the other pairs', async () => {
     const { root } = loadConfig();
     const topo = new Topology(root);
     const r = await solveTe({
@@ -167,24 +167,31 @@ describe('VyOS weights and intents', () => {
         { from: 'onprem-nyc', to: 'aws-euc1', class: 'bulk', mbps: 3000 },
         { from: 'onprem-nyc', to: 'aws-euc1', class: 'interactive', mbps: 400 },
         { from: 'onprem-nyc', to: 'aws-euc1', class: 'realtime', mbps: 50 },
+        { from: 'onprem-nyc', to: 'aws-use1', class: 'bulk', mbps: 2000 },
+        { from: 'onprem-nyc', to: 'aws-use1', class: 'interactive', mbps: 300 },
       ],
       quality: new Map(),
       options: { policy: root.policy, latency_penalty: 0.05 },
     });
     const intents = planIntents(r, topo);
-    // WAN load-balancing rules cannot match DSCP: the unpinned classes share one rule per pair.
-    expect(intents.weights).toHaveLength(1);
-    const w = intents.weights[0]!;
+    // A WAN rule cannot match DSCP and a pin on balanced traffic may lose the packet mark (vyos-facts
+    // §5.4): NYC → AWS eu-central-1 carries realtime, so each of its classes is pinned and none balanced.
+    const toEuc1 = intents.pins.filter((p) => p.pair.join('>') === 'onprem-nyc>aws-euc1');
+    expect(toEuc1.map((p) => p.class).sort()).toEqual(['bulk', 'interactive', 'realtime']);
+    expect(toEuc1.find((p) => p.class === 'realtime')!.dscp).toEqual([46, 34, 36]);
+    for (const p of toEuc1) {
+      expect(['nyc-use1-dx', 'nyc-use1-vpn', 'nyc-fra-inet']).toContain(p.link);
+      expect(p.dst_prefixes).toEqual(['10.11.0.0/16']);
+    }
+    expect(intents.weights.some((w) => w.pair.join('>') === 'onprem-nyc>aws-euc1')).toBe(false);
+    // NYC → AWS us-east-1 has no latency-critical traffic: its classes share one weight rule.
+    const toUse1 = intents.weights.filter((w) => w.pair.join('>') === 'onprem-nyc>aws-use1');
+    expect(toUse1).toHaveLength(1);
+    const w = toUse1[0]!;
     expect(w.class).toBe(ANY_CLASS);
     expect(w.router).toBe('onprem-nyc');
-    expect(w.dst_prefixes).toEqual(['10.11.0.0/16']);
-    for (const [hop, v] of Object.entries(w.weights)) {
-      expect(['nyc-use1-dx', 'nyc-use1-vpn', 'nyc-fra-inet']).toContain(hop);
-      expect(Number.isInteger(v) && v >= 1 && v <= 255).toBe(true);
-    }
-    const pin = intents.pins.find((p) => p.class === 'realtime')!;
-    expect(pin.dscp).toEqual([46, 34, 36]);
-    expect(['nyc-use1-dx', 'nyc-use1-vpn', 'nyc-fra-inet']).toContain(pin.link);
+    for (const v of Object.values(w.weights)) expect(Number.isInteger(v) && v >= 1 && v <= 255).toBe(true);
+    expect(intents.pins.some((p) => p.pair.join('>') === 'onprem-nyc>aws-use1')).toBe(false);
     expect(intents.bandwidth.length).toBe(r.link_loads.length);
     for (const q of intents.qos) expect(q.classes.reduce((a, c) => a + c.bandwidth_pct, 0)).toBeLessThanOrEqual(100);
   });
