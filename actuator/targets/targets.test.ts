@@ -115,7 +115,7 @@ describe('actuation targets', () => {
     expect(renderRouter([weights], 1, { lbSourceNat: { 'disable-source-nat': {} } }, opts).length).toBeGreaterThan(0);
   });
 
-  it('makes a pin win by construction: an exclude ahead of the balancing rule, weights on it refused', () => {
+  it('makes a pin win by construction: the balancing rule of the prefix becomes its exclusion, weights on it refused', () => {
     const seeded = {
       '20': { 'inbound-interface': 'eth0', destination: { address: '10.10.0.0/16' }, interface: { eth1: { weight: '1' } } },
     };
@@ -126,13 +126,29 @@ describe('actuation targets', () => {
     expect(effectOf(pin, dataplane(applied([], base)), opts).ok).toBe(false);
     const config = applied([pin], base);
     const rules = ((config['load-balancing'] as ConfigJson)['wan'] as ConfigJson)['rule'] as ConfigJson;
-    expect(rules['19']).toMatchObject({ exclude: {}, destination: { address: '10.10.0.0/16' } });
+    // Rule 20 balanced exactly the pinned prefix: it now excludes it (left beside an exclusion it would be
+    // dead config, shadowed), and no rule is shadowed.
+    expect(rules['20']).toEqual({
+      description: 'pathpilot pin exclude 10.10.0.0/16',
+      'inbound-interface': 'eth0',
+      destination: { address: '10.10.0.0/16' },
+      exclude: {},
+    });
     expect(dataplane(config).effective.markConflicts).toEqual([]);
+    expect(dataplane(config).effective.wan.rules.filter((r) => r.shadowedBy !== undefined)).toEqual([]);
     expect(effectOf(pin, dataplane(config), opts)).toEqual({ ok: true, problems: [] });
     expect(effectOf({ ...pin, dscp: [34] }, dataplane(config), opts).problems.join()).toMatch(/matches DSCP 46, not 34/);
+    // A balancing rule for a covering prefix stays, and the exclusion goes ahead of it.
+    const covering = { '20': { ...seeded['20'], destination: { address: '10.0.0.0/8' } } };
+    const ahead = applied([pin], {
+      'load-balancing': { wan: { 'disable-source-nat': {}, 'interface-health': health, rule: covering } },
+    });
+    const aheadRules = ((ahead['load-balancing'] as ConfigJson)['wan'] as ConfigJson)['rule'] as ConfigJson;
+    expect(aheadRules['19']).toMatchObject({ exclude: {}, destination: { address: '10.10.0.0/16' } });
+    expect(effectOf(pin, dataplane(ahead), opts).problems).toEqual([]);
     // Without the exclude, the WAN rule marks the same packets.
-    delete rules['19'];
-    expect(effectOf(pin, dataplane(config), opts).problems.join()).toMatch(/WAN rule 20 also marks/);
+    delete aheadRules['19'];
+    expect(effectOf(pin, dataplane(ahead), opts).problems.join()).toMatch(/WAN rule 20 also marks/);
 
     expect(() => renderRouter([weights, pin], 1, { lbRules: seeded }, opts)).toThrow(/either balanced or pinned/);
     expect(() => renderRouter([pin, weights], 1, { lbRules: seeded }, opts)).toThrow(/is pinned by voice/);

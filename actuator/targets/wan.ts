@@ -208,6 +208,20 @@ export function renderPinExclude(state: WanState, prefix: string, pin: string, c
   state.pinned.set(prefix, pin);
   const key = `exclude ${prefix}`;
   let num = state.allocated.get(key) ?? findPinExclude(state.rules, prefix);
+  // The rule that balanced exactly this prefix becomes its exclusion: left beside it, it would be dead
+  // config shadowed by the exclusion (and a reader would think the prefix is still balanced).
+  num ??= ruleMatches(state.rules, opts.lanInterface)
+    .find((r) => r.takes && !r.exclude && r.unrestricted && r.destinations.length === 1 && r.destinations[0] === prefix)
+    ?.num.toString();
+  if (num !== undefined && !state.allocated.has(key)) {
+    // Taken over only if nothing before it balances the prefix already (it would then stay shadowed).
+    const earlier = ruleMatches(state.rules, opts.lanInterface).find(
+      (r) =>
+        r.num < Number(num) && r.takes && (r.destinations.length === 0 || r.destinations.some((d) => prefixesOverlap(d, prefix))),
+    );
+    if (earlier !== undefined && findPinExclude(state.rules, prefix) !== num) num = undefined;
+  }
+  if (num !== undefined) state.allocated.set(key, num);
   if (num === undefined) {
     const first = ruleMatches(state.rules, opts.lanInterface).find(
       (r) => r.takes && (r.destinations.length === 0 || r.destinations.some((d) => prefixesOverlap(d, prefix))),

@@ -292,6 +292,16 @@ describe('effective dataplane: policy route and WAN marks — vyos-facts §5.2, 
     expect(dp(pinAndWan('10.30.0.0/16', undefined)).markConflicts).toEqual([]);
     expect(dp(pinAndWan('10.30.0.0/16', 'eth3')).markConflicts).toEqual([]);
   });
+
+  it('§5.4 vyatta-wanloadbalance accepts excluded packets before marking: an earlier exclusion of the pin ends the conflict', () => {
+    const config = pinAndWan('10.30.5.0/24', 'eth0');
+    const rules = ((config['load-balancing'] as ConfigJson)['wan'] as ConfigJson)['rule'] as ConfigJson;
+    rules['5'] = { 'inbound-interface': 'eth0', destination: { address: '10.30.5.0/24' }, exclude: {} };
+    expect(dp(config).markConflicts).toEqual([]);
+    // An exclusion of only part of the pinned traffic leaves the conflict.
+    rules['5'] = { 'inbound-interface': 'eth0', destination: { address: '10.30.5.0/25' }, exclude: {} };
+    expect(dp(config).markConflicts).toEqual([{ policy: 'PIN', rule: 10, wanRule: 10, winner: 'undetermined' }]);
+  });
 });
 
 describe('effective dataplane: tolerance', () => {

@@ -391,8 +391,18 @@ function findMarkConflicts(policy: PolicyRouteRule[], wan: WanRule[]): MarkConfl
   for (const pin of policy) {
     if (pin.table === undefined || pin.interfaces.length === 0) continue;
     for (const w of wan) {
-      if (w.shadowedBy !== undefined || w.exclude || Object.keys(w.weights).length === 0) continue;
+      if (w.shadowedBy !== undefined) continue;
       if (w.inboundInterface !== undefined && !pin.interfaces.includes(w.inboundInterface)) continue;
+      // Rules go in number order: an earlier exclusion taking every packet of the pin keeps the balancer
+      // off them (excluded packets are accepted before any mark is set), so later rules cannot conflict.
+      if (
+        w.exclude &&
+        (w.protocol === undefined || w.protocol === 'all') &&
+        addressesCover(w.destinations, pin.destinations) &&
+        addressesCover(w.sources, pin.sources)
+      )
+        break;
+      if (w.exclude || Object.keys(w.weights).length === 0) continue;
       if (!addressesOverlap(pin.destinations, w.destinations) || !addressesOverlap(pin.sources, w.sources)) continue;
       out.push({ policy: pin.policy, rule: pin.rule, wanRule: w.rule, winner: 'undetermined' });
     }
