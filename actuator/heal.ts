@@ -10,7 +10,7 @@ import { sloObjectives, type GuardData } from './guard/index.ts';
 import type { PipelineContext } from './pipeline/context.ts';
 import type { Intake } from './pipeline/intake.ts';
 import type { ProposalRecord } from './state.ts';
-import { carryingLinks, contextPaths } from './targets/index.ts';
+import { carryingLinks, contextPaths, excludedFromBalancing, pinnedLinks } from './targets/index.ts';
 
 const settled = ['confirmed', 'rolled-back', 'failed', 'rejected', 'expired'];
 
@@ -52,23 +52,43 @@ export class SelfHeal {
   }
 
   /**
-   * The paths of a pair its source router sends traffic over now: the first hops of the WAN load-balancing
-   * rule for the destination's prefixes (weight > 0); the primary path when the router has no such rule or
-   * cannot be read.
+   * How a pair leaves its source router now: the first hops of the WAN load-balancing rule for the
+   * destination's prefixes (weight > 0), or, when those prefixes are excluded from balancing (pinned class
+   * by class, targets/pin.ts), the links its pins' tables route over; the primary path when the router
+   * has neither or cannot be read.
    */
-  async carryingPaths(from: string, to: string): Promise<ReadonlySet<string>> {
+  async carrying(from: string, to: string): Promise<{ paths: ReadonlySet<string>; pinned: boolean }> {
     const { d } = this.ctx;
     const paths = d.topology.pathsFor(from, to);
+    const prefixes = d.topology.site(to).prefixes;
+    const onLinks = (links: ReadonlySet<string>) => paths.filter((p) => links.has(p.links[0]!)).map((p) => p.id);
     try {
-      const rules = await d.routerFor(from).showConfig([...contextPaths.lbRules]);
-      for (const links of carryingLinks(d.topology, from, rules, d.topology.site(to).prefixes)) {
-        const used = paths.filter((p) => links.has(p.links[0]!)).map((p) => p.id);
-        if (used.length > 0) return new Set(used);
+      const router = d.routerFor(from);
+      const rules = await router.showConfig([...contextPaths.lbRules]);
+      if (excludedFromBalancing(rules, prefixes)) {
+        const links = pinnedLinks(
+          d.topology,
+          from,
+          await router.showConfig([...contextPaths.policyRoute]).catch(() => null),
+          await router.showConfig([...contextPaths.staticTables]).catch(() => null),
+          prefixes,
+        );
+        const used = onLinks(links);
+        return { paths: new Set(used.length > 0 ? used : paths.slice(0, 1).map((p) => p.id)), pinned: true };
+      }
+      for (const links of carryingLinks(d.topology, from, rules, prefixes)) {
+        const used = onLinks(links);
+        if (used.length > 0) return { paths: new Set(used), pinned: false };
       }
     } catch (err) {
       d.log?.warn({ err: errorMessage(err), router: from }, 'cannot read the WAN rules; assuming the primary path');
     }
-    return new Set(paths.slice(0, 1).map((p) => p.id));
+    return { paths: new Set(paths.slice(0, 1).map((p) => p.id)), pinned: false };
+  }
+
+  /** The paths of a pair its source router sends traffic over now (see carrying()). */
+  async carryingPaths(from: string, to: string): Promise<ReadonlySet<string>> {
+    return (await this.carrying(from, to)).paths;
   }
 
   /** One self-heal pass: a failover proposal per breached pair/class without one already open. */
@@ -77,12 +97,17 @@ export class SelfHeal {
     const now = d.clock.now();
     const open = (await d.state.list()).filter((r) => r.proposal.emergency && !settled.includes(r.proposal.status));
     const out: ProposalRecord[] = [];
+    const pinnedPairs = new Set<string>();
     const breaches = await findBreaches(
       d.topology,
       data,
       now,
       windowMs,
-      (from, to) => this.carryingPaths(from, to),
+      async (from, to) => {
+        const how = await this.carrying(from, to);
+        if (how.pinned) pinnedPairs.add(`${from}>${to}`);
+        return how.paths;
+      },
       (pathId, cls, broken) => {
         for (const slo of sloObjectives) {
           const labels = { path_id: pathId, class: cls, slo };
@@ -93,7 +118,8 @@ export class SelfHeal {
     );
     for (const b of breaches) {
       if (open.some((r) => r.proposal.scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]))) continue;
-      const rec = await this.intake.submit(failoverProposal(d.topology, b, now), 'self-heal');
+      const pinned = pinnedPairs.has(b.pair.join('>'));
+      const rec = await this.intake.submit(failoverProposal(d.topology, b, now, pinned), 'self-heal');
       open.push(rec);
       out.push(rec);
     }

@@ -70,29 +70,43 @@ export async function findBreaches(
   return out;
 }
 
-/** The failover proposal for a breach: the pair's prefixes over the healthy paths' first hops, equal weights. */
-export function failoverProposal(topology: Topology, b: Breach, now: number): ProposalInput {
+/**
+ * The failover proposal for a breach: the pair's prefixes over the healthy paths' first hops. A balanced
+ * pair gets one WAN rule with equal weights (class `*`); a pinned pair (its prefixes excluded from WAN
+ * balancing, see targets/pin.ts) gets every class pinned to the best healthy first hop, since a pinned
+ * prefix cannot also be balanced (vyos-facts §5.4).
+ */
+export function failoverProposal(topology: Topology, b: Breach, now: number, pinned = false): ProposalInput {
   const [from, to] = b.pair;
+  const dstPrefixes = topology.site(to).prefixes;
   const weights: Record<string, number> = {};
   for (const id of b.healthy) weights[topology.paths.get(id)!.links[0]!] = 1;
+  const best = topology.paths.get(b.healthy[0]!)!.links[0]!;
+  const intents: ProposalInput['intents'] = pinned
+    ? [...topology.classes.values()]
+        .filter((c) => c.dscp.length > 0)
+        .map((c) => ({
+          kind: 'class-pin' as const,
+          router: from,
+          pair: [from, to] as [string, string],
+          class: c.id,
+          dscp: c.dscp,
+          dst_prefixes: dstPrefixes,
+          link: best,
+        }))
+    : [
+        // A WAN load-balancing rule moves every class of the pair (rules match prefixes, not DSCP).
+        { kind: 'path-weights', router: from, pair: [from, to], class: '*', dst_prefixes: dstPrefixes, weights },
+      ];
   const minute = Math.floor(now / 60_000);
   return {
-    id: `failover-${from}-${to}-${b.class}-${minute}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
+    // Actuators healing side by side make the same id, so one proposal per pair, class, kind and minute.
+    id: `failover-${from}-${to}-${b.class}-${pinned ? 'pinned-' : ''}${minute}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
     created_at: now,
     kind: 'failover',
-    reason: `path ${b.path} breaks the ${b.class} SLO (${b.reasons.join('; ')}); fail over to ${b.healthy.join(', ')}`,
+    reason: `path ${b.path} breaks the ${b.class} SLO (${b.reasons.join('; ')}); fail over to ${pinned ? b.healthy[0] : b.healthy.join(', ')}`,
     inputs: { model_versions: {}, horizon_min: 0, data_from: now - 60_000, data_to: now },
-    intents: [
-      {
-        // A WAN load-balancing rule moves every class of the pair (rules match prefixes, not DSCP).
-        kind: 'path-weights',
-        router: from,
-        pair: [from, to],
-        class: '*',
-        dst_prefixes: topology.site(to).prefixes,
-        weights,
-      },
-    ],
+    intents,
     predicted: { cost_per_day: 0, rtt_p95_ms: {}, max_utilization: 0, slo_risk: 0.5 },
     risk: 'medium',
     emergency: true,

@@ -16,6 +16,7 @@ import { weightsTarget } from './weights.ts';
 
 export * from './types.ts';
 export { carryingLinks, isFailover, allClasses } from './failover.ts';
+export { excludedFromBalancing, pinnedLinks } from './pin.ts';
 export { pinPolicyName } from './pin.ts';
 export { shares, shiftBetween, stepWeights, weightsForPrefix } from './weights.ts';
 

@@ -10,6 +10,7 @@
  */
 import { ValidationError } from '../../core/errors.ts';
 import type { ClassPinIntent } from '../../core/proposal.ts';
+import type { Topology } from '../../core/config/topology.ts';
 import type { ConfigJson } from '../vyos/types.ts';
 import {
   check,
@@ -126,3 +127,37 @@ export const pinTarget: ActuationTarget<'class-pin', WanState> = {
     ];
   },
 };
+
+/** True when a WAN rule excludes one of `prefixes` from balancing: the prefix is pinned class by class. */
+export function excludedFromBalancing(lbRules: ConfigJson | null, prefixes: readonly string[]): boolean {
+  return Object.values(lbRules ?? {}).some(
+    (r) =>
+      isObj(r) && r['exclude'] !== undefined && values(child(r, 'destination')?.['address']).some((d) => prefixes.includes(d)),
+  );
+}
+
+/** The links router `site` sends pinned traffic to `prefixes` over: its policy routes' tables, by next-hop interface. */
+export function pinnedLinks(
+  topology: Topology,
+  site: string,
+  policyRoute: ConfigJson | null,
+  staticTables: ConfigJson | null,
+  prefixes: readonly string[],
+): Set<string> {
+  const links = new Set<string>();
+  for (const rule of Object.values(child(child(policyRoute, pinPolicyName), 'rule') ?? {})) {
+    if (!isObj(rule)) continue;
+    const table = values(child(rule, 'set')?.['table'])[0];
+    const dst = values(child(rule, 'destination')?.['address']).filter((d) => prefixes.includes(d));
+    if (table === undefined || dst.length === 0) continue;
+    const routes = child(child(staticTables, table), 'route');
+    for (const prefix of dst) {
+      for (const hop of Object.values(child(child(routes, prefix), 'next-hop') ?? {})) {
+        const iface = isObj(hop) ? values(hop['interface'])[0] : undefined;
+        const link = iface === undefined ? undefined : topology.linkForInterface(site, iface);
+        if (link) links.add(link);
+      }
+    }
+  }
+  return links;
+}

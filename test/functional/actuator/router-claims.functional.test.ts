@@ -9,6 +9,7 @@ import { RealClock } from '../../../core/clock.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import { createActuator, type Actuator, type GuardData } from '../../../actuator/index.ts';
 import type { WindowComparison } from '../../../analytics/queries/types.ts';
+import { semanticBreaches } from '../../../lab/vyos/breaches.ts';
 import { testRoot, startLab, weightProposal, SITES, type LabRig } from './support.ts';
 
 /** Healthy probes except on the paths a test breaks. */
@@ -107,5 +108,41 @@ describe('rollouts that share a router', () => {
     const rule = Object.values(rules).find((r) => JSON.stringify(r).includes('10.10.0.0/16')) as Record<string, unknown>;
     expect(rule['interface']).toEqual({ vti1: { weight: '1' } });
     for (const s of SITES) expect(rig.lab.router(s).pendingConfirm()).toBeUndefined();
+  }, 60_000);
+
+  it('a pinned pair fails over by re-pinning its classes, and the router keeps no shadowed rule or mark conflict', async () => {
+    guard.badPaths.clear();
+    const prefixes = root.sites.find((s) => s.id === 'aws-use1')!.prefixes;
+    const pinAll = weightProposal(undefined, {
+      kind: 'path-weights',
+      intents: root.classes.map((c) => ({
+        kind: 'class-pin' as const,
+        router: 'onprem-nyc',
+        pair: ['onprem-nyc', 'aws-use1'] as [string, string],
+        class: c.id,
+        dscp: c.dscp,
+        dst_prefixes: prefixes,
+        link: 'nyc-use1-dx',
+      })),
+      scope: [{ pair: ['onprem-fra', 'aws-euc1'], class: 'bulk', paths: [] }],
+    });
+    await actuator.submit(pinAll);
+    await actuator.approve(pinAll.id, 'api:alice');
+    expect(await until(async () => (await status(pinAll.id)) === 'confirmed', 20_000)).toBe(true);
+    guard.badPaths.add('onprem-nyc.aws-use1.1');
+    const made = await actuator.service.heal(guard, 60_000);
+    const failover = made.find((r) => r.proposal.scope[0]?.pair.join('>') === 'onprem-nyc>aws-use1')!;
+    // A pinned prefix cannot also be balanced (vyos-facts §5.4): the failover pins every class anew.
+    expect(failover.proposal.intents.map((i) => i.kind)).toEqual(root.classes.map(() => 'class-pin'));
+    expect(await until(async () => (await status(failover.proposal.id)) === 'confirmed', 20_000)).toBe(true);
+    expect(await actuator.service.carryingPaths('onprem-nyc', 'aws-use1')).toEqual(new Set(['onprem-nyc.aws-use1.2']));
+    const router = rig.lab.router('onprem-nyc');
+    const breaches = semanticBreaches(router.showConfig([]), {
+      version: router.version,
+      speedBps: () => 1e9,
+      sitePrefixes: root.sites.flatMap((s) => s.prefixes),
+    });
+    expect(breaches).toEqual([]);
+    guard.badPaths.clear();
   }, 60_000);
 });
