@@ -23,6 +23,8 @@ import {
   subtree,
   values,
   type ActuationTarget,
+  type PreState,
+  type RenderContext,
   type RenderOptions,
 } from './types.ts';
 import { effectiveRuleFor, readWan, renderPinExclude, type WanState } from './wan.ts';
@@ -160,4 +162,23 @@ export function pinnedLinks(
     }
   }
   return links;
+}
+
+/**
+ * Takes the pins of `prefix` away (every `PATHPILOT` policy-route rule whose destination is it): a later
+ * weights intent balances the prefix again, and a pin left beside it would fight over the packet mark.
+ * Only when the policy was read (an intake check renders against nothing).
+ */
+export function removePins(pre: PreState, prefix: string, ctx: RenderContext): void {
+  if (pre.policyRoute === undefined) return;
+  const base = child(pre.policyRoute, pinPolicyName);
+  if (!base) return;
+  const t = ctx.touch([...contextPaths.policyRoute, pinPolicyName], base);
+  const desired: ConfigJson = t.desired ?? {};
+  const rules: ConfigJson = child(desired, 'rule') ?? {};
+  for (const [num, r] of Object.entries(rules))
+    if (isObj(r) && values(child(r, 'destination')?.['address']).includes(prefix)) delete rules[num];
+  if (Object.keys(rules).length > 0) desired['rule'] = rules;
+  else delete desired['rule'];
+  t.desired = desired;
 }

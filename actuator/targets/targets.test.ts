@@ -60,7 +60,7 @@ describe('actuation targets', () => {
     expect(targetFor(weights).name).toBe('weights');
     expect(targetFor(failover).name).toBe('failover');
     expect(targetFor({ kind: 'qos', router: 'x', link: 'l', classes: [] } as never).name).toBe('shaper');
-    expect(contextsFor([weights, failover])).toEqual(['lbRules', 'lbHealth', 'lbSourceNat']);
+    expect(contextsFor([weights, failover])).toEqual(['lbRules', 'lbHealth', 'lbSourceNat', 'policyRoute']);
     expect(targets.map((t) => t.target.name)).toEqual(['failover', 'weights', 'pin', 'shaper']);
   });
 

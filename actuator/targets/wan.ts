@@ -45,11 +45,21 @@ export interface WanState {
   owners: Map<string, string>;
   /** Prefix → the pin that excludes it from balancing in this render. */
   pinned: Map<string, string>;
+  /** Prefix → the number of the exclusion an earlier pin left, which a weights intent now takes back. */
+  unpinned: Map<string, string>;
 }
 
 export function readWan(pre: PreState): WanState {
   const rules = pre.lbRules ?? null;
-  return { pre, rules, used: new Set(Object.keys(rules ?? {})), allocated: new Map(), owners: new Map(), pinned: new Map() };
+  return {
+    pre,
+    rules,
+    used: new Set(Object.keys(rules ?? {})),
+    allocated: new Map(),
+    owners: new Map(),
+    pinned: new Map(),
+    unpinned: new Map(),
+  };
 }
 
 const pinExcludeDescription = (prefix: string) => `pathpilot pin exclude ${prefix}`;
@@ -173,12 +183,18 @@ export function ensureHealth(state: WanState, iface: string, ctx: RenderContext)
   t.desired = desired;
 }
 
-/** Claims `prefix` for a balancing intent; refused when a pin excludes it (in this render or before it). */
+/**
+ * Claims `prefix` for a balancing intent: refused when a pin of this render excludes it; an earlier pin's
+ * exclusion is taken back (the newer intent wins: the prefix is balanced again and its pins go, see
+ * pin.ts `removePins`).
+ */
 export function claimBalanced(state: WanState, prefix: string, owner: string, opts: RenderOptions): void {
   const prev = state.owners.get(prefix);
   if (prev !== undefined && prev !== owner)
     throw new ValidationError(`router ${opts.router}: two path-weights intents for prefix ${prefix} (${prev}, ${owner})`);
-  const pin = state.pinned.get(prefix) ?? (findPinExclude(state.rules, prefix) !== undefined ? 'an earlier pin' : undefined);
+  const earlier = state.pinned.has(prefix) ? undefined : findPinExclude(state.rules, prefix);
+  if (earlier !== undefined) state.unpinned.set(prefix, earlier);
+  const pin = state.pinned.get(prefix);
   if (pin !== undefined)
     throw new ValidationError(
       `router ${opts.router}: ${prefix} is pinned by ${pin}; WAN load balancing cannot match DSCP, so a pinned ` +

@@ -8,6 +8,7 @@
 import { ValidationError } from '../../core/errors.ts';
 import type { PathWeightsIntent } from '../../core/proposal.ts';
 import type { ConfigJson } from '../vyos/types.ts';
+import { removePins } from './pin.ts';
 import {
   check,
   child,
@@ -113,7 +114,10 @@ export function renderWeights(intent: PathWeightsIntent, state: WanState, ctx: R
   const owner = `${intent.pair.join('>')}/${intent.class}`;
   for (const prefix of intent.dst_prefixes) {
     claimBalanced(state, prefix, owner, opts);
-    const num = ruleNumberFor(state, prefix, findRule(state.rules, prefix), opts);
+    // A prefix an earlier pin excluded is balanced again in the exclusion's own rule, and its pins go.
+    const exclusion = state.unpinned.get(prefix);
+    if (exclusion !== undefined) removePins(state.pre, prefix, ctx);
+    const num = ruleNumberFor(state, prefix, exclusion ?? findRule(state.rules, prefix), opts);
     const base = child(state.rules, num);
     const before = ruleWeights(base);
     for (const iface of new Set([...Object.keys(before), ...Object.keys(after)])) ensureHealth(state, iface, ctx);
@@ -123,6 +127,10 @@ export function renderWeights(intent: PathWeightsIntent, state: WanState, ctx: R
       'inbound-interface': opts.lanInterface,
       destination: { address: prefix },
     };
+    if (exclusion !== undefined) {
+      delete rule['exclude'];
+      rule['description'] = `pathpilot ${intent.pair[0]} to ${intent.pair[1]}`;
+    }
     const ifaces: ConfigJson = {};
     for (const [iface, w] of Object.entries(stepWeights(before, after, f))) ifaces[iface] = { weight: String(w) };
     rule['interface'] = ifaces;
@@ -160,7 +168,7 @@ export function balancingProblems(
 export const weightsTarget: ActuationTarget<'path-weights', WanState> = {
   name: 'weights',
   kinds: ['path-weights'],
-  contexts: ['lbRules', 'lbHealth', 'lbSourceNat'],
+  contexts: ['lbRules', 'lbHealth', 'lbSourceNat', 'policyRoute'],
   read: readWan,
   render: renderWeights,
   effect(intent, dataplane, opts) {

@@ -161,8 +161,9 @@ describe('router truth: what the rendered config does on the router', () => {
     const dp = await effective(NYC);
     expect(dp.policy.rules.some((r) => r.table !== undefined && r.dscp?.includes(46))).toBe(true);
     expect(dp.markConflicts).toEqual([]);
-    // WAN rules cannot match DSCP: balancing the pinned prefix too would bring the fight back, so it is refused.
-    const weighted = apply([
+    // WAN rules cannot match DSCP: a later weights intent for the pinned prefix balances it again and takes
+    // its pins away, so the two never mark the same packets.
+    await apply([
       {
         kind: 'path-weights',
         router: NYC,
@@ -172,7 +173,10 @@ describe('router truth: what the rendered config does on the router', () => {
         weights: { 'nyc-use1-dx': 1, 'nyc-use1-vpn': 1 },
       },
     ]);
-    await expect(weighted).rejects.toThrow(/10\.10\.0\.0\/16 is pinned/);
-    expect((await effective(NYC)).markConflicts).toEqual([]);
+    const after = await effective(NYC);
+    expect(after.markConflicts).toEqual([]);
+    expect(after.policy.rules.some((r) => r.destinations.includes('10.10.0.0/16'))).toBe(false);
+    expect(Object.keys(wanRuleFor(after, NYC_LAN, '10.10.0.0/16')?.weights ?? {}).sort()).toEqual(['eth1', 'vti1']);
+    expect(after.wan.rules.filter((r) => r.shadowedBy !== undefined)).toEqual([]);
   });
 });
