@@ -47,6 +47,25 @@ function blocker(rec: ProposalRecord, all: ProposalRecord[]): Exclude<ClaimResul
   return undefined;
 }
 
+/** Tries to hold a claim attempt this long (×25 ms on average) before leaving it to the next wake-up. */
+const CLAIM_ATTEMPTS = 80;
+
+/** Takes the per-router lease of every router into `taken`; the first router someone else holds, or undefined. */
+async function takeAll(
+  routers: string[],
+  taken: { key: string; token: number }[],
+  state: PipelineContext['d']['state'],
+  ttlMs: number,
+): Promise<string | undefined> {
+  for (const router of routers) {
+    const key = `router-claim:${router}`;
+    const token = await state.acquireLease(key, ttlMs);
+    if (token === undefined) return router;
+    taken.push({ key, token });
+  }
+  return undefined;
+}
+
 /**
  * Claims the routers `rec` touches. When granted, the caller writes the record's `applying` status
  * (the lasting claim) and then calls `release()` to free the short per-router leases.
@@ -59,14 +78,15 @@ export async function claimRouters(ctx: PipelineContext, rec: ProposalRecord): P
   const release = async () => {
     for (const t of taken.splice(0)) await state.releaseLease(t.key, t.token);
   };
-  for (const router of routers) {
-    const key = `router-claim:${router}`;
-    const token = await state.acquireLease(key, config.lease_ttl_ms);
-    if (token === undefined) {
-      await release();
-      return { granted: false, router, reason: 'claiming' };
-    }
-    taken.push({ key, token });
+  // Another claimer holds a per-router lease only for the moment it looks at the records: wait for it
+  // rather than give up, or two claimers that keep meeting (a sweep starts every waiting proposal at
+  // once) could each make the other fail for ever.
+  for (let attempt = 0; ; attempt++) {
+    const busy = await takeAll(routers, taken, state, config.lease_ttl_ms);
+    if (busy === undefined) break;
+    await release();
+    if (attempt >= CLAIM_ATTEMPTS) return { granted: false, router: busy, reason: 'claiming' };
+    await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
   }
   try {
     const blocked = blocker(rec, await state.list());
