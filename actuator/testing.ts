@@ -12,6 +12,8 @@ import { MemoryQueue } from '../core/queue/index.ts';
 import { createActuator, type ActuatorDeps } from './index.ts';
 import { signSlackBody } from './slack.ts';
 import type { Actuator } from './types.ts';
+import type { GuardData } from './guard/index.ts';
+import type { WindowComparison } from '../analytics/queries/types.ts';
 
 /** The example config in approval mode with a three-step rollout, a 1 s bake and a 1 s guard interval. */
 export function testRoot(overrides: Partial<RootConfig['actuator']> = {}): RootConfig {
@@ -120,4 +122,25 @@ export function signedSlackPost(secret: string, body: string, ts = Math.floor(Da
     },
     payload: body,
   };
+}
+
+/**
+ * Probe quality the guard and the self-heal see: healthy unless a test breaks it, everywhere (`bad`) or
+ * on some paths (`badPaths`); `calls` counts the comparisons asked for.
+ */
+export class SwitchableGuardData implements GuardData {
+  bad = false;
+  readonly badPaths = new Set<string>();
+  calls = 0;
+  async compare(q: { pathIds: string[] }): Promise<WindowComparison> {
+    this.calls++;
+    const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
+    const broken = this.bad || q.pathIds.some((p) => this.badPaths.has(p));
+    const cur = broken ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
+    return {
+      current: cur,
+      baseline: base,
+      change: { rtt_p50: 0, rtt_p95: (cur.rtt_p95_ms - 14) / 14, loss: cur.loss_ratio, jitter: 0 },
+    };
+  }
 }

@@ -11,11 +11,10 @@ import { createRegistry, metricValues } from '../../../core/metrics.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import type { Intent } from '../../../core/proposal.ts';
 import { Engine } from '../../../actuator/engine.ts';
-import { createActuator, type Actuator, type GuardData } from '../../../actuator/index.ts';
+import { createActuator, type Actuator } from '../../../actuator/index.ts';
 import { CapabilityCache, type ProbedRouter, type RouterCapabilities } from '../../../actuator/vyos/capabilities.ts';
 import { VyosClient, VyosUnreachableError, type RouterApi } from '../../../actuator/vyos/index.ts';
-import type { WindowComparison } from '../../../analytics/queries/types.ts';
-import { KEY, testRoot, startLab, running, weightProposal, SITES, type LabRig } from './support.ts';
+import { KEY, testRoot, startLab, running, weightProposal, SITES, type LabRig, SwitchableGuardData } from './support.ts';
 
 const OLD_IMAGE = '1.5-rolling-202410220018';
 const persistNothing = async () => {};
@@ -29,20 +28,6 @@ class AssumedFromVersion extends CapabilityCache {
       via: 'show version',
       commitConfirm: api.version === '1.5',
       confirmProbe: 'assumed from vyos_version',
-    };
-  }
-}
-
-/** Probe quality the guard sees: healthy unless a test breaks it. */
-class SwitchableGuardData implements GuardData {
-  bad = false;
-  async compare(): Promise<WindowComparison> {
-    const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
-    const cur = this.bad ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
-    return {
-      current: cur,
-      baseline: base,
-      change: { rtt_p50: 0, rtt_p95: (cur.rtt_p95_ms - 14) / 14, loss: cur.loss_ratio, jitter: 0 },
     };
   }
 }

@@ -13,23 +13,8 @@ import { buildApp } from '../../../core/http/server.ts';
 import { createRegistry, metricValues } from '../../../core/metrics.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
-import type { WindowComparison } from '../../../analytics/queries/types.ts';
-import { actuatorRoutes, createActuator, type Actuator, type GuardData } from '../../../actuator/index.ts';
-import { testRoot, startLab, running, weightProposal, SITES, type LabRig } from './support.ts';
-
-/** Probe quality the guard sees: healthy unless a test breaks it. */
-class SwitchableGuardData implements GuardData {
-  bad = false;
-  async compare(): Promise<WindowComparison> {
-    const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
-    const cur = this.bad ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
-    return {
-      current: cur,
-      baseline: base,
-      change: { rtt_p50: 0, rtt_p95: (cur.rtt_p95_ms - 14) / 14, loss: cur.loss_ratio, jitter: 0 },
-    };
-  }
-}
+import { actuatorRoutes, createActuator, type Actuator } from '../../../actuator/index.ts';
+import { testRoot, startLab, running, weightProposal, SITES, type LabRig, SwitchableGuardData } from './support.ts';
 
 /** A local Slack webhook: every message posted to it. */
 async function slackReceiver(): Promise<{ server: Server; url: string; texts: string[] }> {

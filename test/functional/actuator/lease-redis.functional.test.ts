@@ -16,9 +16,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealClock } from '../../../core/clock.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
-import { createActuator, type AuditEvent, type GuardData } from '../../../actuator/index.ts';
-import type { WindowComparison } from '../../../analytics/queries/types.ts';
-import { testRoot, startLab, weightProposal, running, SITES, type LabRig } from './support.ts';
+import { createActuator, type AuditEvent } from '../../../actuator/index.ts';
+import { testRoot, startLab, weightProposal, running, SITES, type LabRig, SwitchableGuardData } from './support.ts';
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -73,20 +72,6 @@ class OwnRedis {
   }
 }
 
-/** Healthy probes unless the test turns them bad. */
-class GuardSwitch implements GuardData {
-  bad = false;
-  async compare(): Promise<WindowComparison> {
-    const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
-    const cur = this.bad ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
-    return {
-      current: cur,
-      baseline: base,
-      change: { rtt_p50: 0, rtt_p95: (cur.rtt_p95_ms - 14) / 14, loss: cur.loss_ratio, jitter: 0 },
-    };
-  }
-}
-
 const commits = (rig: LabRig) => Object.fromEntries(SITES.map((s) => [s, rig.lab.router(s).revision()]));
 const configureCalls = (rig: LabRig) =>
   Object.fromEntries(SITES.map((s) => [s, rig.lab.router(s).requestCounts()['/configure'] ?? 0]));
@@ -112,7 +97,7 @@ describe('rollout lease: Redis lost and back mid-rollout', () => {
     async ({ outcome, guardAfter, perRouter }) => {
       const redis = new OwnRedis(await freePort(), await mkdtemp(join(dir, 'r-')));
       await redis.start();
-      const guard = new GuardSwitch();
+      const guard = new SwitchableGuardData();
       const queue = new MemoryQueue();
       await queue.start();
       const actuator = createActuator(

@@ -14,33 +14,14 @@ import { buildApp } from '../../../core/http/server.ts';
 import { TokenAuthenticator } from '../../../core/http/auth.ts';
 import { createRegistry, metricValues } from '../../../core/metrics.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
-import { createActuator, actuatorRoutes, type Actuator, type GuardData } from '../../../actuator/index.ts';
+import { createActuator, actuatorRoutes, type Actuator } from '../../../actuator/index.ts';
 import { signSlackBody } from '../../../actuator/slack.ts';
 import { SlackRoleMap } from '../../../actuator/slack-access.ts';
 import { createBus } from '../../../core/bus/index.ts';
 import type { Bus } from '../../../core/bus/types.ts';
 import { changeRecord, decodeRecords, schemaHeader, type ChangeRecordT } from '../../../core/records/index.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
-import type { WindowComparison } from '../../../analytics/queries/types.ts';
-import { testRoot, startLab, running, weightProposal, SITES, type LabRig } from './support.ts';
-
-/** Probe quality the guard sees: healthy unless a test breaks it. */
-class SwitchableGuardData implements GuardData {
-  bad = false;
-  /** Paths whose probes break every SLO. */
-  badPaths = new Set<string>();
-  calls = 0;
-  async compare(q: { pathIds: string[] }): Promise<WindowComparison> {
-    this.calls++;
-    const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
-    const cur = this.bad || q.pathIds.some((p) => this.badPaths.has(p)) ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
-    return {
-      current: cur,
-      baseline: base,
-      change: { rtt_p50: 0, rtt_p95: (cur.rtt_p95_ms - 14) / 14, loss: cur.loss_ratio, jitter: 0 },
-    };
-  }
-}
+import { testRoot, startLab, running, weightProposal, SITES, type LabRig, SwitchableGuardData } from './support.ts';
 
 interface Received {
   url: string;

@@ -7,24 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealClock } from '../../../core/clock.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
-import { createActuator, type Actuator, type GuardData } from '../../../actuator/index.ts';
-import type { WindowComparison } from '../../../analytics/queries/types.ts';
+import { createActuator, type Actuator } from '../../../actuator/index.ts';
 import { semanticBreaches } from '../../../lab/vyos/breaches.ts';
-import { testRoot, startLab, weightProposal, SITES, type LabRig } from './support.ts';
-
-/** Healthy probes except on the paths a test breaks. */
-class PathGuardData implements GuardData {
-  readonly badPaths = new Set<string>();
-  async compare(q: { pathIds: string[] }): Promise<WindowComparison> {
-    const base = { rtt_p50_ms: 10, rtt_p95_ms: 14, loss_ratio: 0, jitter_ms: 1, windows: 6, sent: 600 };
-    const cur = q.pathIds.some((p) => this.badPaths.has(p)) ? { ...base, rtt_p95_ms: 900, loss_ratio: 0.2 } : base;
-    return {
-      current: cur,
-      baseline: base,
-      change: { rtt_p50: 0, rtt_p95: (cur.rtt_p95_ms - 14) / 14, loss: cur.loss_ratio, jitter: 0 },
-    };
-  }
-}
+import { testRoot, startLab, weightProposal, SITES, type LabRig, SwitchableGuardData } from './support.ts';
 
 async function until(done: () => Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -39,7 +24,7 @@ describe('rollouts that share a router', () => {
   let rig: LabRig;
   let actuator: Actuator;
   let queue: MemoryQueue;
-  const guard = new PathGuardData();
+  const guard = new SwitchableGuardData();
   // Two-second bakes: long enough to see one rollout wait for another, short enough for a test.
   const root = testRoot({ bake_time_s: 2, rollout_steps: [0.5, 1] });
 
