@@ -83,11 +83,10 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     sectionOf(shared.config.source, 'actuator'),
   );
 
-  const totals = { proposals: 0, applied: 0, rolled_back: 0 };
-  actuator.events.on('change', (event: { event?: string }) => {
-    if (event.event === 'proposed') totals.proposals++;
-    else if (event.event === 'confirmed') totals.applied++;
-    else if (event.event === 'rolled-back') totals.rolled_back++;
+  // Proposals, not events: a rollback writes one `rolled-back` event per router it restores.
+  const seen: Record<string, Set<string>> = { proposed: new Set(), confirmed: new Set(), 'rolled-back': new Set() };
+  actuator.events.on('change', (event: { event?: string; proposal_id?: string }) => {
+    if (event.event !== undefined && event.proposal_id !== undefined) seen[event.event]?.add(event.proposal_id);
   });
 
   const role: ActuatorRole = {
@@ -110,7 +109,11 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     },
     events: async (limit = 200) => actuator.changes().slice(-limit).map(toConsoleEvent),
     currentWeights: () => actuator.currentWeights(),
-    counts: () => ({ ...totals }),
+    counts: () => ({
+      proposals: seen['proposed']!.size,
+      applied: seen['confirmed']!.size,
+      rolled_back: seen['rolled-back']!.size,
+    }),
   };
   // The API's console lists and decides through this role when both run in one process.
   shared.inProcess.actuator = role;

@@ -99,11 +99,12 @@ describe('start actuator api: the console decides through the in-process role', 
   let shared: Shared;
   let api: Api;
   let stopRole: (() => Promise<void>) | undefined;
+  let role: ReturnType<typeof buildActuatorRole>;
 
   beforeAll(async () => {
     shared = await seededShared(now);
     await shared.queue.start();
-    const role = buildActuatorRole(shared);
+    role = buildActuatorRole(shared);
     for (const c of role.components) await c.start();
     stopRole = async () => {
       for (const c of [...role.components].reverse()) await c.stop();
@@ -117,6 +118,13 @@ describe('start actuator api: the console decides through the in-process role', 
     await stopRole?.();
     await shared?.queue.stop();
     await dropStore(shared);
+  });
+
+  it('counts proposals, not events: a rollback of two routers is one rolled-back proposal', () => {
+    const before = role.counts();
+    for (const router of ['onprem-nyc', 'aws-use1'])
+      role.actuator.events.emit('change', { event: 'rolled-back', proposal_id: 'p-two-routers', router });
+    expect(role.counts()).toEqual({ ...before, rolled_back: before.rolled_back + 1 });
   });
 
   it('registers the role in the process and lists its proposals as decidable', async () => {
