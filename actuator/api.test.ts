@@ -63,7 +63,8 @@ describe('actuator API', () => {
 
   async function awaitingProposal(): Promise<string> {
     const p = weightProposal();
-    await actuator.submit(p);
+    // From a person: the optimizer's identical plans would be one pending proposal (intake).
+    await actuator.submit(p, 'api:root');
     expect((await actuator.get(p.id))?.proposal.status).toBe('awaiting-approval');
     return p.id;
   }

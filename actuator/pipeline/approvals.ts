@@ -146,6 +146,24 @@ export class Approvals {
     return all.sort((a, b) => b.proposal.created_at - a.proposal.created_at);
   }
 
+  /**
+   * A newer plan replaces the undecided plans of the optimizer it overlaps (any router target in common: a prefix's
+   * rule, a link's shaper): each is expired, noting which proposal superseded it, unless a decision on it
+   * came first (the one-decision claim). Emergencies in flight are never touched.
+   */
+  async supersede(rec: ProposalRecord): Promise<void> {
+    const { d, status, audit } = this.ctx;
+    const mine = new Set(targetsOf(rec.proposal));
+    const id = rec.proposal.id;
+    for (const other of await d.state.list()) {
+      if (other.proposal.id === id || !isOptimizerPlanPending(other)) continue;
+      if (!targetsOf(other.proposal).some((t) => mine.has(t))) continue;
+      if (!(await d.state.claimDecision(other.proposal.id, `superseded-by:${id}`))) continue;
+      await status.set(other, 'expired', 'actuator', `superseded by ${id}`);
+      await audit.emit(other.proposal.id, 'expired', { actor: 'actuator', detail: { superseded_by: id } });
+    }
+  }
+
   /** When an undecided proposal created at `createdAt` expires. */
   expiresAt(createdAt: number): number {
     return createdAt + this.ctx.d.actuation.proposal_ttl_s * 1000;
@@ -193,4 +211,19 @@ export class Approvals {
       (router, link) => d.topology.linkEnd(link, router)?.interface ?? link,
     );
   }
+}
+
+/** What a proposal changes on the routers, one key per rule or shaper: `router|prefix` or `router|link`. */
+export function targetsOf(p: Proposal): string[] {
+  return p.intents.flatMap((i) =>
+    i.kind === 'path-weights' || i.kind === 'class-pin'
+      ? i.dst_prefixes.map((x) => `${i.router}|${x}`)
+      : [`${i.router}|${i.link}`],
+  );
+}
+
+/** An optimizer plan still waiting for a decision (the ones a newer plan may supersede). */
+export function isOptimizerPlanPending(r: ProposalRecord): boolean {
+  const s = r.proposal.status;
+  return (s === 'proposed' || s === 'awaiting-approval') && r.proposal.history[0]?.actor === 'optimizer';
 }

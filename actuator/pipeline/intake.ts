@@ -2,14 +2,16 @@
  * Intake: the one consumer of the optimizer's proposal queue, and the one door every proposal enters
  * by (queue, REST, self-heal). A proposal is validated, checked against the topology and rendered once
  * against an empty config (unknown links and conflicting intents fail here, before any approval),
- * recorded, audited, and handed to approvals. Idempotent on id. A bad proposal on the queue is
- * counted and logged; it never stops the consumer.
+ * recorded, audited, and handed to approvals. Idempotent on id; for the optimizer's plans also on content
+ * while one with the same intents waits for a decision, and a new plan supersedes the undecided plans it
+ * overlaps (proposals from people and self-heal are left to people). A bad
+ * proposal on the queue is counted and logged; it never stops the consumer.
  */
 import { ValidationError, errorMessage } from '../../core/errors.ts';
 import { proposalQueueName, proposalSchema, type Proposal, type ProposalInput } from '../../core/proposal.ts';
 import type { QueueWorker } from '../../core/queue/types.ts';
 import type { ProposalRecord } from '../state.ts';
-import type { Approvals } from './approvals.ts';
+import { isOptimizerPlanPending, type Approvals } from './approvals.ts';
 import type { PipelineContext } from './context.ts';
 
 export class Intake {
@@ -46,6 +48,10 @@ export class Intake {
     const proposal: Proposal = { ...parsed.data, status: 'proposed', history: [] };
     const existing = await d.state.get(proposal.id);
     if (existing) return existing;
+    // The optimizer re-plans every run: its plan identical to one of its own still waiting is that one.
+    const same = sameIntents(proposal);
+    const pending = (await d.state.list()).find((r) => isOptimizerPlanPending(r) && sameIntents(r.proposal) === same);
+    if (pending && actor === 'optimizer' && !proposal.emergency) return pending;
     for (const intent of proposal.intents) {
       if (!d.topology.sites.has(intent.router))
         throw new ValidationError(`invalid proposal ${proposal.id}: unknown router (site) "${intent.router}"`);
@@ -65,6 +71,22 @@ export class Intake {
       actor,
       detail: { reason: proposal.reason, risk: proposal.risk, intents: proposal.intents },
     });
+    if (actor === 'optimizer') await this.approvals.supersede(rec);
     return this.approvals.arrived(rec);
   }
+}
+
+/** The intents in one canonical text (order of intents and of object keys ignored). */
+function sameIntents(p: Proposal): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
+        : v;
+  return JSON.stringify(p.intents.map((i) => JSON.stringify(canonical(i))).sort());
 }
