@@ -10,15 +10,7 @@ import { MemoryQueue } from '../../../core/queue/index.ts';
 import { createActuator, type Actuator } from '../../../actuator/index.ts';
 import { semanticBreaches } from '../../../lab/vyos/breaches.ts';
 import { testRoot, startLab, weightProposal, SITES, type LabRig, SwitchableGuardData } from './support.ts';
-
-async function until(done: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await done()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return done();
-}
+import { until } from '../../support/until.ts';
 
 describe('rollouts that share a router', () => {
   let rig: LabRig;
@@ -56,13 +48,13 @@ describe('rollouts that share a router', () => {
     await actuator.submit(first, 'api:alice');
     await actuator.submit(second, 'api:alice');
     await actuator.approve(first.id, 'api:alice');
-    expect(await until(async () => (await status(first.id)) === 'baking', 10_000)).toBe(true);
+    expect(await until(async () => (await status(first.id)) === 'baking', 10_000, 20)).toBe(true);
     await actuator.approve(second.id, 'api:alice');
     // While the first holds the routers the second stays approved and touches nothing.
     await new Promise((r) => setTimeout(r, 500));
     expect(await status(second.id)).toBe('approved');
     expect(await status(first.id)).toBe('baking');
-    expect(await until(async () => (await status(second.id)) === 'confirmed', 30_000)).toBe(true);
+    expect(await until(async () => (await status(second.id)) === 'confirmed', 30_000, 20)).toBe(true);
     expect(await status(first.id)).toBe('confirmed');
     const secondEvents = actuator.changes(second.id);
     const firstConfirmed = actuator.changes(first.id).find((e) => e.event === 'confirmed')!.time;
@@ -78,13 +70,13 @@ describe('rollouts that share a router', () => {
       if (i.kind === 'path-weights') for (const k of Object.keys(i.weights)) i.weights[k] = i.weights[k]! + 11;
     await actuator.submit(routine);
     await actuator.approve(routine.id, 'api:alice');
-    expect(await until(async () => (await status(routine.id)) === 'baking', 10_000)).toBe(true);
+    expect(await until(async () => (await status(routine.id)) === 'baking', 10_000, 20)).toBe(true);
     guard.badPaths.add('onprem-nyc.aws-use1.1');
     const made = await actuator.service.heal(guard, 60_000);
     const failover = made.find((r) => r.proposal.scope[0]?.pair.join('>') === 'onprem-nyc>aws-use1');
     expect(failover?.proposal.emergency).toBe(true);
     const fid = failover!.proposal.id;
-    expect(await until(async () => (await status(fid)) === 'confirmed', 30_000)).toBe(true);
+    expect(await until(async () => (await status(fid)) === 'confirmed', 30_000, 20)).toBe(true);
     const rec = await actuator.get(routine.id);
     expect(rec?.proposal.status).toBe('rolled-back');
     expect(rec?.error).toMatch(new RegExp(`preempted by emergency ${fid}`));
@@ -114,13 +106,13 @@ describe('rollouts that share a router', () => {
     });
     await actuator.submit(pinAll);
     await actuator.approve(pinAll.id, 'api:alice');
-    expect(await until(async () => (await status(pinAll.id)) === 'confirmed', 20_000)).toBe(true);
+    expect(await until(async () => (await status(pinAll.id)) === 'confirmed', 20_000, 20)).toBe(true);
     guard.badPaths.add('onprem-nyc.aws-use1.1');
     const made = await actuator.service.heal(guard, 60_000);
     const failover = made.find((r) => r.proposal.scope[0]?.pair.join('>') === 'onprem-nyc>aws-use1')!;
     // A pinned prefix cannot also be balanced (vyos-facts §5.4): the failover pins every class anew.
     expect(failover.proposal.intents.map((i) => i.kind)).toEqual(root.classes.map(() => 'class-pin'));
-    expect(await until(async () => (await status(failover.proposal.id)) === 'confirmed', 20_000)).toBe(true);
+    expect(await until(async () => (await status(failover.proposal.id)) === 'confirmed', 20_000, 20)).toBe(true);
     expect(await actuator.service.carryingPaths('onprem-nyc', 'aws-use1')).toEqual(new Set(['onprem-nyc.aws-use1.2']));
     const router = rig.lab.router('onprem-nyc');
     const breaches = semanticBreaches(router.showConfig([]), {

@@ -15,6 +15,7 @@ import { createLogger } from '../../../core/log.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
 import { disposeDemo, isolatedDemoEnv } from '../../support/demo.ts';
 import { uniqueName } from '../../support/services.ts';
+import { until } from '../../support/until.ts';
 
 const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'silent' });
 const HOUR = 3_600_000;
@@ -35,15 +36,6 @@ function scenarioFile(): string {
     stringify({ ...builtin, name: 'degradation-e2e', duration_days: 1, incidents, random_incidents: { per_week: 0 } }),
   );
   return file;
-}
-
-async function until(done: () => Promise<boolean> | boolean, wallMs: number): Promise<boolean> {
-  const end = Date.now() + wallMs;
-  while (Date.now() < end) {
-    if (await done()) return true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return done();
 }
 
 const minutesFor = (state: { slo_violation_minutes: Record<string, Record<string, number>> }, pair: string) =>

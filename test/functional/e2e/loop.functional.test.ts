@@ -13,19 +13,11 @@ import { startDemo, runBaseline, totalsOf, type DemoRuntime } from '../../../app
 import { createLogger } from '../../../core/log.ts';
 import { sql, ident } from '../../../core/store/sql.ts';
 import { disposeDemo, isolatedDemoEnv } from '../../support/demo.ts';
+import { until } from '../../support/until.ts';
 
 const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'silent' });
 
 /** Waits (wall-bounded) until `done()` holds, polling every 500 ms. */
-async function until(done: () => Promise<boolean> | boolean, wallMs: number): Promise<boolean> {
-  const end = Date.now() + wallMs;
-  while (Date.now() < end) {
-    if (await done()) return true;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return done();
-}
-
 describe('closed loop on real Kafka, ClickHouse and Redis', () => {
   let demo: DemoRuntime | undefined;
   const gitopsDir = mkdtempSync(join(tmpdir(), 'pp-e2e-gitops-'));
@@ -50,7 +42,7 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
     // Data reaches ClickHouse through Kafka.
     const flowsTable = sql`SELECT count() AS n FROM ${ident(shared.store.database)}.${ident('flows_raw')}`;
     expect(
-      await until(async () => Number((await shared.store.query<{ n: number }>(flowsTable))[0]?.n ?? 0) > 1000, 120_000),
+      await until(async () => Number((await shared.store.query<{ n: number }>(flowsTable))[0]?.n ?? 0) > 1000, 120_000, 500),
     ).toBe(true);
 
     // Event times survive the trip (ClickHouse 18.16 misreads epoch digits as dates under best_effort).
@@ -62,7 +54,7 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
     expect(toMs(times[0]!.hi)).toBeLessThanOrEqual(shared.clock.now() + 60_000);
 
     // A proposal is made, auto-approved, rolled out in steps and confirmed after the guard passed.
-    expect(await until(() => actuator.counts().applied >= 1, 240_000)).toBe(true);
+    expect(await until(() => actuator.counts().applied >= 1, 240_000, 500)).toBe(true);
     const events = await actuator.events(10_000);
     const confirmed = (await actuator.list()).find((p) => p.status === 'confirmed')!;
     expect(confirmed).toBeDefined();
@@ -79,7 +71,7 @@ describe('closed loop on real Kafka, ClickHouse and Redis', () => {
 
     // Let the new split run for a while, then compare with static routing over the same simulated time.
     const t1 = shared.clock.now();
-    await until(() => shared.clock.now() >= t1 + 6 * 3_600_000, 120_000);
+    await until(() => shared.clock.now() >= t1 + 6 * 3_600_000, 120_000, 500);
     const elapsed = shared.clock.now() - start;
     const optimized = totalsOf(demo.twin.state(), elapsed);
     const baseline = await runBaseline(shared.config, 'cost-pressure', undefined, elapsed, start);
