@@ -12,6 +12,7 @@ import { parsePrefix, prefixContains, type Prefix4 } from '../vyos/config-values
 import type { LbRule, RouterRouting } from './routing.ts';
 import type { LinkModel, TwinClass } from './links.ts';
 import type { Scenario } from './scenario.ts';
+import { MatrixDemand, readDemandMatrix } from './matrix-demand.ts';
 
 export interface DemandState {
   pair: string;
@@ -47,6 +48,8 @@ export class DemandModel {
   private readonly noise: Float64Array;
   private readonly sitePrefix = new Map<string, Prefix4[]>();
   private readonly classCount: number;
+  /** Measured demand (scenario `demand.matrix`); the synthetic shape when absent. */
+  private readonly matrix: MatrixDemand | undefined;
 
   constructor(
     root: RootConfig,
@@ -76,11 +79,25 @@ export class DemandModel {
         throw new ValidationError(`scenario demand.pairs."${key}": no path joins these sites`);
     }
 
+    if (scenario.demand.matrix) {
+      // The file may name nodes by site id or by site name (an SNDlib node's original id).
+      const byName = new Map<string, string>();
+      for (const s of root.sites) if (s.name !== undefined) byName.set(s.name, s.id);
+      const siteOf = (name: string) => (topology.sites.has(name) ? name : byName.get(name));
+      this.matrix = new MatrixDemand(
+        readDemandMatrix(scenario.demand.matrix.file),
+        startMs,
+        siteOf,
+        (from, to) => topology.pathsFor(from, to).length > 0,
+      );
+    }
+
     const pairs = [...new Set(root.paths.map((p) => `${p.from}>${p.to}`))].sort();
     for (const pair of pairs) {
       const [from, to] = pair.split('>') as [string, string];
       const pathIdx = topology.pathsFor(from, to).map((p) => net.pathIndex.get(p.id)!);
-      const pairMbps = scenario.demand.pairs[pair] ?? scenario.demand.base_mbps;
+      // With a matrix, baseMbps is the class's share of each measured Mbps (factor() returns the Mbps).
+      const pairMbps = this.matrix ? 1 : (scenario.demand.pairs[pair] ?? scenario.demand.base_mbps);
       classes.forEach((c, ci) => {
         this.demands.push({
           pair,
@@ -135,6 +152,10 @@ export class DemandModel {
   /** Demand multiplier at time t for a demand (seasonality, growth, surges); noise applied separately. */
   private factor(d: DemandState, t: number): number {
     const dm = this.scenario.demand;
+    if (this.matrix) {
+      const mbps = this.matrix.mbps(d.pair, t);
+      return mbps > 0 ? mbps * this.surge(d, t) : 0;
+    }
     const localMs = t + (this.siteOffsetH.get(d.from) ?? 0) * 3_600_000;
     const localHour = (localMs / 3_600_000) % 24;
     const diurnal = 1 - (dm.daily_amplitude * (1 - Math.cos((2 * Math.PI * (localHour - dm.peak_hour)) / 24))) / 2;
@@ -142,8 +163,13 @@ export class DemandModel {
     const weekly = weekday === 0 || weekday === 6 ? dm.weekend_factor : 1;
     const weeks = (t - this.startMs) / (7 * 86_400_000);
     const growth = Math.pow(1 + dm.growth_per_week, weeks);
+    return diurnal * weekly * growth * this.surge(d, t);
+  }
+
+  /** Product of the surges active for d at time t (1 when none). */
+  private surge(d: DemandState, t: number): number {
     let surge = 1;
-    for (const s of dm.surges) {
+    for (const s of this.scenario.demand.surges) {
       if (s.from && s.from !== d.from) continue;
       if (s.to && s.to !== d.to) continue;
       if (s.class && s.class !== d.cls) continue;
@@ -154,7 +180,7 @@ export class DemandModel {
       const level = t < start ? 1 - (start - t) / ramp : t >= end ? 1 - (t - end) / ramp : 1;
       surge *= 1 + (s.factor - 1) * level;
     }
-    return diurnal * weekly * growth * surge;
+    return surge;
   }
 
   /**

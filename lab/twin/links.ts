@@ -18,6 +18,8 @@ const BUFFER_MS: Record<LinkConfig['kind'], number> = { interconnect: 40, wiregu
 const RTT_FACTOR: Record<LinkConfig['kind'], number> = { interconnect: 0.96, wireguard: 1.0, ipsec: 1.0, internet: 1.04 };
 const RTT_ADD_MS: Record<LinkConfig['kind'], number> = { interconnect: 0.2, wireguard: 0.6, ipsec: 0.8, internet: 1.0 };
 const BASE_JITTER_MS: Record<LinkConfig['kind'], number> = { interconnect: 0.2, wireguard: 0.9, ipsec: 1.1, internet: 1.6 };
+/** RTT spread of a link given by its RTT (no measured mdev): a quiet fibre path. */
+const OVERRIDE_RTT_MDEV_MS = 0.1;
 /** Utilization above which drops start (RED-like), and the loss at 100 %. */
 const LOSS_KNEE = 0.87;
 const LOSS_AT_FULL = 0.02;
@@ -106,10 +108,16 @@ export class LinkModel {
     regionOf: ReadonlyMap<string, string>,
     private readonly classes: readonly TwinClass[],
     private readonly packetSize: (classIdx: number) => number,
+    /** Ping RTT per link id in place of the region table's (scenario `links.<id>.rtt_ms`). */
+    rttOverrideMs: ReadonlyMap<string, number> = new Map(),
   ) {
     root.links.forEach((l, i) => {
       this.linkIndex.set(l.id, i);
-      const { avg, mdev } = regionRtt(regionOf.get(l.a.site)!, regionOf.get(l.b.site)!);
+      const override = rttOverrideMs.get(l.id);
+      const { avg, mdev } =
+        override !== undefined
+          ? { avg: override, mdev: OVERRIDE_RTT_MDEV_MS }
+          : regionRtt(regionOf.get(l.a.site)!, regionOf.get(l.b.site)!);
       const baseRttMs = avg * RTT_FACTOR[l.kind] + RTT_ADD_MS[l.kind];
       const ends = [
         [l.a, l.b],

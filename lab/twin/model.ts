@@ -82,7 +82,9 @@ export class TwinEngine {
       return PACKET_SIZE[Math.min(rank, PACKET_SIZE.length - 1)]!;
     });
 
-    this.net = new LinkModel(root, regionOf, this.classes, (c) => this.packetSize(c));
+    const rttOverride = new Map<string, number>();
+    for (const [id, o] of Object.entries(scenario.links)) if (o.rtt_ms !== undefined) rttOverride.set(id, o.rtt_ms);
+    this.net = new LinkModel(root, regionOf, this.classes, (c) => this.packetSize(c), rttOverride);
     this.demand = new DemandModel(root, topo, scenario, this.classes, this.net, siteOffsetH, this.startMs);
     this.accounting = new Accounting(this.net.linkDirs.length, this.demand.demands.length);
     this.incidents = new IncidentModel(scenario, this.seed, this.startMs, this.net);

@@ -86,6 +86,8 @@ export const scenarioSchema = z
             capacity_mbps: z.number().positive().optional(),
             /** A number, or "table" for the listed egress price between the endpoint regions. */
             cost_per_gb: z.union([z.number().nonnegative(), z.literal('table')]).optional(),
+            /** Base RTT (ms) in place of the region table's: links whose ends are not cloud regions (SNDlib nodes). */
+            rtt_ms: z.number().positive().optional(),
           })
           .strict(),
       )
@@ -111,6 +113,15 @@ export const scenarioSchema = z
         /** Compound growth per week (0.02 = +2 % per week). */
         growth_per_week: z.number().min(-0.5).max(5).default(0.01),
         surges: z.array(surgeSchema).default([]),
+        /**
+         * Measured demand instead of the synthetic cycle: a `time,src,dst,mbps` CSV (plain or gzip, relative
+         * to the scenario file) replayed from the run's start (lab/twin/matrix-demand.ts). scale, class_mix
+         * and surges still apply; base_mbps, pairs, the daily/weekly shape and growth do not.
+         */
+        matrix: z
+          .object({ file: z.string().min(1) })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({
@@ -158,5 +169,8 @@ export function loadScenario(nameOrPath: string): { scenario: Scenario; file: st
       `lab.twin.scenario: "${nameOrPath}" is neither a built-in scenario (${builtinScenarios.join(', ')}) nor a readable file`,
     ]);
   }
-  return { scenario: parseScenario(readFileSync(file, 'utf8'), file), file };
+  const scenario = parseScenario(readFileSync(file, 'utf8'), file);
+  // Like `topology`, a matrix file is relative to the scenario that names it.
+  if (scenario.demand.matrix) scenario.demand.matrix.file = resolve(dirname(file), scenario.demand.matrix.file);
+  return { scenario, file };
 }
