@@ -14,12 +14,12 @@ import { Rng } from './rng.ts';
 import { measuredRegionOf, regionEgressPrice, utcOffsetHours } from './regions.ts';
 import { emptyRouting, type RouterRouting } from './routing.ts';
 import type { Scenario, IncidentKind } from './scenario.ts';
-import { LinkModel, type LinkDirState, type PathState, type PathQuality, type TwinClass } from './links.ts';
+import { LinkModel, type LinkDirState, type LinkImpairments, type PathState, type PathQuality, type TwinClass } from './links.ts';
 import { DemandModel, type DemandState } from './demand.ts';
 import { IncidentModel } from './incidents.ts';
 import { Accounting, type TwinState } from './accounting.ts';
 
-export type { LinkDirState, PathState, PathQuality, TwinClass } from './links.ts';
+export type { LinkDirState, LinkImpairments, PathState, PathQuality, TwinClass } from './links.ts';
 export type { DemandState } from './demand.ts';
 export type { TwinState, LinkDirSnapshot } from './accounting.ts';
 
@@ -118,6 +118,10 @@ export class TwinEngine {
   /** Quality per path and class. */
   get quality(): readonly PathQuality[] {
     return this.net.quality;
+  }
+  /** What incidents do to links and paths this tick (outages, capacity, added RTT/loss/jitter). */
+  get impairments(): Readonly<LinkImpairments> {
+    return this.incidents;
   }
   get dirBytes(): Float64Array {
     return this.accounting.dirBytes;
