@@ -51,7 +51,9 @@ export interface PlannedRunOptions extends StaticRunOptions {
    * Which of the plan's intents reach the routers: 'routing' (path weights and class pins: what
    * pathpilot's proposals carry) or 'all' (also the plan's shapers and QoS classes). 'routing' is the
    * default because it is the better bound: on flash-crowd (72 h) the plan's QoS classes added SLO
-   * minutes (1960 against 1587) and re-rendered shapers every interval (6× the wall time).
+   * minutes (1960 against 1587: the twin adds a starved HTB class's queue to the link's FIFO queue, and a
+   * path's RTT carries half the reverse direction's bulk queue, so realtime from ali-hk broke 260 ms) and
+   * their shares, re-sized from the planned loads, re-render the shapers every interval (6× the wall time).
    * @defaultValue 'routing'
    */
   intents?: 'all' | 'routing';
