@@ -4,6 +4,8 @@
  * intake, unless one is already open for the pair. Which paths carry a pair is read from the source
  * router through the failover target (the router's WAN rules are the truth, not the last intent).
  */
+import { busyWhile } from '../core/clock.ts';
+import type { RouterApi } from './vyos/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import { failoverProposal, findBreaches } from './healer.ts';
 import { sloObjectives, type GuardData } from './guard/index.ts';
@@ -43,7 +45,7 @@ export class SelfHeal {
         return;
       }
       try {
-        await this.heal(data, ms);
+        await busyWhile(d.clock, 'self-heal', () => this.heal(data, ms));
       } catch (err) {
         d.metrics.errors.inc({ error_type: 'self_heal' });
         d.log?.warn({ err: errorMessage(err) }, 'self-heal check failed');
@@ -57,13 +59,16 @@ export class SelfHeal {
    * by class, targets/pin.ts), the links its pins' tables route over; the primary path when the router
    * has neither or cannot be read.
    */
-  async carrying(from: string, to: string): Promise<{ paths: ReadonlySet<string>; pinned: boolean }> {
+  async carrying(
+    from: string,
+    to: string,
+    router: Pick<RouterApi, 'showConfig'> = this.ctx.d.routerFor(from),
+  ): Promise<{ paths: ReadonlySet<string>; pinned: boolean }> {
     const { d } = this.ctx;
     const paths = d.topology.pathsFor(from, to);
     const prefixes = d.topology.site(to).prefixes;
     const onLinks = (links: ReadonlySet<string>) => paths.filter((p) => links.has(p.links[0]!)).map((p) => p.id);
     try {
-      const router = d.routerFor(from);
       const rules = await router.showConfig([...contextPaths.lbRules]);
       if (excludedFromBalancing(rules, prefixes)) {
         const links = pinnedLinks(
@@ -98,13 +103,23 @@ export class SelfHeal {
     const open = (await d.state.list()).filter((r) => r.proposal.emergency && !settled.includes(r.proposal.status));
     const out: ProposalRecord[] = [];
     const pinnedPairs = new Set<string>();
+    // One read per router and subtree per pass: every pair from a router reads the same rules.
+    const reads = new Map<string, Promise<unknown>>();
+    const cachedRouter = (site: string): Pick<RouterApi, 'showConfig'> => ({
+      showConfig: (path: string[]) => {
+        const key = `${site}\u0000${path.join(' ')}`;
+        let read = reads.get(key);
+        if (!read) reads.set(key, (read = d.routerFor(site).showConfig(path)));
+        return read as ReturnType<RouterApi['showConfig']>;
+      },
+    });
     const breaches = await findBreaches(
       d.topology,
       data,
       now,
       windowMs,
       async (from, to) => {
-        const how = await this.carrying(from, to);
+        const how = await this.carrying(from, to, cachedRouter(from));
         if (how.pinned) pinnedPairs.add(`${from}>${to}`);
         return how.paths;
       },

@@ -39,31 +39,42 @@ export async function findBreaches(
   observe?: SloObserver,
 ): Promise<Breach[]> {
   const out: Breach[] = [];
+  const current = { from: now - windowMs, to: now };
+  const all = await data.qualityByPath?.(current);
+  // The class's own probes, else the path's probes of any class (as compareForClass does).
+  const comparison = async (pathId: string, cls: string) =>
+    all
+      ? { current: all.get(`${pathId}|${cls}`) ?? all.get(`${pathId}|*`) ?? null, baseline: null, change: null }
+      : compareForClass(data, {
+          pathIds: [pathId],
+          class: cls,
+          current,
+          baseline: { from: now - 2 * windowMs, to: now - windowMs },
+        });
   for (const [from, to] of topology.pairs()) {
     const paths = topology.pathsFor(from, to);
     // A pair with one path has nowhere to fail over to, but its SLO state is still reported.
     if (paths.length === 0 || (paths.length < 2 && !observe)) continue;
-    const inUse = paths.length < 2 ? new Set<string>() : carrying ? await carrying(from, to) : new Set([paths[0]!.id]);
+    let inUse: ReadonlySet<string> | undefined;
     for (const cls of topology.classes.values()) {
       const verdicts = new Map<string, { result: string; reasons: string[] }>();
       for (const p of paths) {
-        const cmp = await compareForClass(data, {
-          pathIds: [p.id],
-          class: cls.id,
-          current: { from: now - windowMs, to: now },
-          baseline: { from: now - 2 * windowMs, to: now - windowMs },
-        });
+        const cmp = await comparison(p.id, cls.id);
         // SLO only: a self-heal reacts to absolute breaches, not to drifts against a baseline.
         const verdict = judge({ ...cmp, baseline: null, change: null }, cls.slo, Infinity);
         verdicts.set(p.id, verdict);
         observe?.(p.id, cls.id, verdict.result === 'inconclusive' ? undefined : verdict.broken);
       }
+      if (paths.length < 2) continue;
       for (const p of paths) {
         const v = verdicts.get(p.id)!;
-        if (v.result !== 'fail' || !inUse.has(p.id)) continue;
+        if (v.result !== 'fail') continue;
         const badHop = p.links[0];
         const healthy = paths.filter((q) => verdicts.get(q.id)!.result === 'pass' && q.links[0] !== badHop).map((q) => q.id);
-        if (healthy.length > 0) out.push({ pair: [from, to], class: cls.id, path: p.id, reasons: v.reasons, healthy });
+        if (healthy.length === 0) continue;
+        // The router is read only for a pair with a breach to act on (most passes read none).
+        inUse ??= carrying ? await carrying(from, to) : new Set([paths[0]!.id]);
+        if (inUse.has(p.id)) out.push({ pair: [from, to], class: cls.id, path: p.id, reasons: v.reasons, healthy });
       }
     }
   }

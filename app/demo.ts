@@ -12,7 +12,7 @@ import { SimulatedClock } from '../core/clock.ts';
 import { startAll, memoizeStop, type Component } from '../core/component.ts';
 import { readConfigSource, validateRoot, type LoadedConfig } from '../core/config/index.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
-import { createLogger, type Logger } from '../core/log.ts';
+import { createLogger, rateLimitedLogger, type Logger } from '../core/log.ts';
 import { createVyosLabComponent, type VyosLab } from '../lab/vyos/index.ts';
 import { createTwin, busSinks, type Twin, type TwinState } from '../lab/twin/index.ts';
 import { adapterComponents, adapterHealth, apiAuthenticator, createApi, createShared, type Shared } from './runtime.ts';
@@ -28,6 +28,11 @@ export interface DemoOptions {
   auto: boolean;
   /** Simulated time to run; undefined = until stopped. */
   durationMs?: number;
+  /**
+   * Where simulated time starts; default: the current hour, or for a bounded run the start of the
+   * current week (Monday 00:00 UTC), so the same command gives the same run all week.
+   */
+  startMs?: number;
   /** Simulated seconds per wall second. */
   speedup: number;
   apiPort: number;
@@ -147,6 +152,15 @@ export function loadDemoConfig(
   return { root: validateRoot(source), source };
 }
 
+/** The hour now, or for a bounded run Monday 00:00 UTC of this week (runs repeat all week). */
+function defaultStart(bounded: boolean): number {
+  const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  if (!bounded) return hour;
+  const day = Math.floor(hour / 86_400_000) * 86_400_000;
+  // 1970-01-01 was a Thursday: days since a Monday = (days + 3) mod 7.
+  return day - ((day / 86_400_000 + 3) % 7) * 86_400_000;
+}
+
 /** The lab's routers as the actuator and the console see them; usable once the lab component started. */
 function labView(component: { readonly lab: VyosLab; stop(): Promise<void> }): VyosLab {
   return {
@@ -187,9 +201,16 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const labKey = randomBytes(18).toString('base64url');
   for (const v of keyVars) env[v] ??= labKey;
 
-  // Simulated time starts now (on the hour): retention TTLs compare with the server's real clock, so data
-  // stamped in the past would expire as soon as it lands.
-  const clock = new SimulatedClock(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  // Simulated time starts near now: retention TTLs compare with the server's real clock, so data stamped
+  // long ago would expire as soon as it lands (a week back is well inside the raw tier's 15 days).
+  const clock = new SimulatedClock(options.startMs ?? defaultStart(options.durationMs !== undefined));
+  // Lockstep: time moves only once the work of the last instant settled, so the run's decisions and
+  // totals depend on the seed alone, not on how busy the machine is.
+  const warnSlow = rateLimitedLogger(log);
+  clock.lockstep({
+    timeoutMs: 30_000,
+    onTimeout: (busy) => warnSlow('lockstep', { busy }, 'work did not settle within 30 s; simulated time moves on'),
+  });
   const shared = createShared({ config, clock, log, env });
   const labComponent = createVyosLabComponent({ topology: shared.topology, clock, env });
   const lab = labView(labComponent);
@@ -237,10 +258,20 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
           ...(options.seed !== undefined ? { seed: options.seed } : {}),
           mode: 'drive',
           speedup: options.speedup,
+          ...(options.durationMs !== undefined ? { duration_s: options.durationMs / 1000 } : {}),
           flow: { collector: `${addr.address}:${addr.port}` },
         },
       );
       await twin.start();
+      // Datagrams sent and not yet received, records not yet handed to the bus: work a lockstep run waits for.
+      const sent = twin;
+      clock.activity.addSource({
+        name: 'flow',
+        pending: () => {
+          const s = ingest.collector.stats();
+          return Math.max(0, sent.sentDatagrams() - s.datagrams) + s.publishing;
+        },
+      });
     },
     stop: memoizeStop(async () => {
       await twin?.stop();
@@ -285,21 +316,31 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
 export async function runDemo(options: DemoOptions & { durationMs: number }): Promise<DemoSummary> {
   const wallStart = performance.now();
   const demo = await startDemo(options);
-  const startMs = demo.shared.clock.now();
   try {
-    const deadline = startMs + options.durationMs;
-    // Bounded: at most the simulated duration plus a wall-clock guard of 2× what the speed-up implies.
-    const wallLimit = performance.now() + Math.max(60_000, (options.durationMs / Math.max(1, options.speedup)) * 2);
-    while (demo.shared.clock.now() < deadline && performance.now() < wallLimit && !demo.shared.supervisor.failed()) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // The twin stops ticking at the end of the duration (after the last tick's work settled). Bounded in
+    // wall time too: lockstep waits for slow work, so the guard is generous (5× what the speed-up implies).
+    const wallLimitMs = Math.max(300_000, (options.durationMs / Math.max(1, options.speedup)) * 5);
+    let guard: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      demo.twin.finished().then(() => 'finished' as const),
+      demo.shared.supervisor.fatal.then(() => 'died' as const),
+      new Promise<'timeout'>((resolve) => (guard = setTimeout(() => resolve('timeout'), wallLimitMs))),
+    ]);
+    clearTimeout(guard);
+    if (outcome === 'timeout')
+      demo.shared.log.warn(
+        { wall_limit_s: wallLimitMs / 1000 },
+        'the bounded demo hit its wall-clock guard; reporting the time simulated so far',
+      );
   } finally {
     await demo.stop();
   }
   const died = demo.shared.supervisor.failed();
   if (died) throw new Error(`the demo stopped: background loop ${died.component}/${died.loop} died: ${died.error}`);
-  const simulatedMs = demo.shared.clock.now() - startMs;
+  // The twin's own time: what was simulated, whatever the clock's sleepers did after its last tick.
+  const startMs = demo.twin.engine.startMs;
   const state = demo.twin.state();
+  const simulatedMs = state.time - startMs;
   const baseline = await runBaseline(demo.shared.config, options.scenario, options.seed, simulatedMs, startMs);
   const counts = demo.actuator.counts();
   return {

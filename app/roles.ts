@@ -84,7 +84,7 @@ export interface OptimizerRole {
 }
 
 export function buildOptimizer(shared: Shared, dataOptions: QueriesDataOptions = {}): OptimizerRole {
-  const data = new QueriesOptimizerData(shared.store, shared.config.root, dataOptions);
+  const data = new QueriesOptimizerData(shared.store, shared.config.root, { now: () => shared.clock.now(), ...dataOptions });
   const optimizer = createOptimizer(
     {
       data,

@@ -4,7 +4,8 @@
  * them in reverse. `pathpilot start <roles…>` and `pathpilot demo` both go through here.
  */
 import { randomBytes } from 'node:crypto';
-import { RealClock, type Clock } from '../core/clock.ts';
+import { RealClock, SimulatedClock, type Clock } from '../core/clock.ts';
+import { settlingBus, settlingQueue } from '../core/settling.ts';
 import { startAll, memoizeStop, StatusBoard, type Component, type LoopFailure, type OnFatal } from '../core/component.ts';
 import { loadConfig, Topology, type LoadedConfig } from '../core/config/index.ts';
 import { createBus } from '../core/bus/index.ts';
@@ -92,15 +93,19 @@ export function createShared(options: RuntimeOptions = {}): Shared {
   const clock = options.clock ?? new RealClock();
   const registry = createRegistry({ defaultMetrics: true });
   const services = config.root.services;
+  const bus = createBus(services.bus, { log: log.child({ component: 'bus' }), registry, clock });
+  const queue = createQueue(services.queue, { log: log.child({ component: 'queue' }), registry, clock });
+  // On a simulated clock the bus and queue report their work, so a lockstep run waits for it.
+  const simulated = clock instanceof SimulatedClock ? clock : undefined;
   return {
     config,
     topology: new Topology(config.root),
     clock,
     log,
     registry,
-    bus: createBus(services.bus, { log: log.child({ component: 'bus' }), registry, clock }),
+    bus: simulated ? settlingBus(bus, simulated.activity) : bus,
     store: createStore(services.store, { log: log.child({ component: 'store' }) }),
-    queue: createQueue(services.queue, { log: log.child({ component: 'queue' }), registry, clock }),
+    queue: simulated ? settlingQueue(queue, simulated.activity) : queue,
     env,
     inProcess: {},
     supervisor: new Supervisor(),

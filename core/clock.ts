@@ -1,3 +1,5 @@
+import { Activity, type SettleOptions } from './activity.ts';
+
 /**
  * Time source for every part. Real time by default; the lab drives a SimulatedClock so a week of
  * network life runs in minutes, and bake times, windows and timers follow it.
@@ -6,7 +8,15 @@ export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
   /** Resolves after `ms` of this clock's time; rejects with the signal's reason when aborted. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: AbortSignal, options?: SleepOptions): Promise<void>;
+}
+
+export interface SleepOptions {
+  /**
+   * A frequent housekeeping wake-up (a collector's batch linger) whose work no decision waits for at
+   * that instant: a lockstep clock does not settle after it, only before the next decision.
+   */
+  background?: boolean;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -39,17 +49,23 @@ export class RealClock implements Clock {
 interface SimTimer {
   at: number;
   seq: number;
+  background: boolean;
   fire: () => void;
 }
 
 /**
  * A clock that only moves when told to. `advance()` moves time forward and fires due timers in
  * order, yielding to the event loop between them so awaiting code runs at the simulated instant.
+ * In lockstep (`lockstep()`), it waits between timers until the work each one set off has settled
+ * (activity.ts): a run's result then depends on the simulated time only, not on the machine's speed.
  */
 export class SimulatedClock implements Clock {
+  /** The work in flight, tracked for lockstep runs (a sleeping task is parked, not busy). */
+  readonly activity = new Activity();
   private current: number;
   private timers: SimTimer[] = [];
   private seq = 0;
+  private lockstepOptions: (SettleOptions & { onTimeout(busy: string[]): void }) | undefined;
 
   constructor(startMs: number = Date.UTC(2026, 0, 5, 0, 0, 0)) {
     this.current = startMs;
@@ -59,24 +75,44 @@ export class SimulatedClock implements Clock {
     return this.current;
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortSignal, options?: SleepOptions): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
+      const wake = this.activity.park();
       const timer: SimTimer = {
         at: this.current + Math.max(0, ms),
         seq: this.seq++,
+        background: options?.background ?? false,
         fire: () => {
           signal?.removeEventListener('abort', onAbort);
+          wake();
           resolve();
         },
       };
       const onAbort = () => {
         this.timers = this.timers.filter((t) => t !== timer);
+        wake();
         reject(abortError(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.timers.push(timer);
     });
+  }
+
+  /**
+   * From now on, time moves only once the work of the last instant settled (or `timeoutMs` of wall
+   * time passed: the run goes on and `onTimeout` hears what was still busy).
+   */
+  lockstep(options: SettleOptions & { onTimeout(busy: string[]): void }): void {
+    this.lockstepOptions = options;
+  }
+
+  /** Waits for the current instant's work: settled work in lockstep, a turn of the event loop otherwise. */
+  async settle(): Promise<void> {
+    const o = this.lockstepOptions;
+    if (!o) return flushMicrotasks();
+    const busy = await this.activity.settle(o);
+    if (busy) o.onTimeout(busy);
   }
 
   /** Number of sleepers waiting on this clock. */
@@ -89,21 +125,50 @@ export class SimulatedClock implements Clock {
     await this.advanceTo(this.current + ms);
   }
 
+  /**
+   * Moves time to `targetMs`, firing each due timer at its own instant (in time order; at one instant,
+   * background timers first, then in the order the sleeps began). In lockstep, the work a decision timer
+   * set off settles before the next decision timer fires and before this returns; background timers
+   * only get a turn of the event loop.
+   */
   async advanceTo(targetMs: number): Promise<void> {
+    // Work since the last advance (a twin tick's data on its way to the store) settles before a decision.
+    let unsettled = true;
+    let fired = false;
     for (;;) {
       await flushMicrotasks();
       let next: SimTimer | undefined;
-      for (const t of this.timers) {
-        if (t.at <= targetMs && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
-      }
+      for (const t of this.timers) if (t.at <= targetMs && (!next || earlier(t, next))) next = t;
       if (!next) break;
+      if (!next.background && unsettled) {
+        // Settling may start new sleeps that are due sooner: pick again afterwards.
+        await this.settle();
+        unsettled = false;
+        continue;
+      }
       this.timers = this.timers.filter((t) => t !== next);
       this.current = Math.max(this.current, next.at);
       next.fire();
+      if (!next.background) unsettled = fired = true;
     }
     this.current = Math.max(this.current, targetMs);
-    await flushMicrotasks();
+    if (fired && unsettled) await this.settle();
+    else await flushMicrotasks();
   }
+}
+
+function earlier(a: SimTimer, b: SimTimer): boolean {
+  if (a.at !== b.at) return a.at < b.at;
+  if (a.background !== b.background) return a.background;
+  return a.seq < b.seq;
+}
+
+/**
+ * Runs `fn` as tracked work of a simulated clock (activity.ts), so a lockstep run waits for it; on a
+ * real clock it just runs `fn`.
+ */
+export function busyWhile<T>(clock: Clock, name: string, fn: () => Promise<T>): Promise<T> {
+  return clock instanceof SimulatedClock ? clock.activity.run(name, fn) : fn();
 }
 
 /** Lets promise continuations (and one macrotask turn) run before time moves again. */

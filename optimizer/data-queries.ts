@@ -1,4 +1,4 @@
-import { costPerGb, linkUtilization, pathQuality, trafficMatrix } from '../analytics/queries/index.ts';
+import { costPerGb, firstDataTime, linkUtilization, pathQuality, trafficMatrix } from '../analytics/queries/index.ts';
 import type { RootConfig } from '../core/config/index.ts';
 import type { Store } from '../core/store/types.ts';
 import type { CurrentWeights, DailyCost, LinkTraffic, OptimizerData, PairTraffic, PathProbes, Range } from './data.ts';
@@ -15,6 +15,11 @@ export interface QueriesDataOptions {
   settleMs?: number;
   /** Probe window size the optimizer sees, ms (multiple of 60 s). */
   probeWindowMs?: number;
+  /**
+   * The time data is stamped in (the process clock; a simulated clock in the lab): a bucket counts as
+   * settled, and is cached, once it ended `settleMs` before this. Default: the wall clock.
+   */
+  now?: () => number;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -41,6 +46,7 @@ export class QueriesOptimizerData implements OptimizerData {
   private readonly cache = new Map<string, unknown>();
   private readonly concurrency: number;
   private readonly settleMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly store: Store,
@@ -49,6 +55,7 @@ export class QueriesOptimizerData implements OptimizerData {
   ) {
     this.concurrency = options.concurrency ?? 4;
     this.settleMs = options.settleMs ?? 15 * 60_000;
+    this.now = options.now ?? Date.now;
   }
 
   private async bucket<T>(kind: string, from: number, to: number, now: number, read: () => Promise<T>): Promise<T> {
@@ -57,6 +64,20 @@ export class QueriesOptimizerData implements OptimizerData {
     const value = await read();
     if (to <= now - this.settleMs) this.cache.set(key, value);
     return value;
+  }
+
+  /**
+   * Buckets before the first stored data are empty: a fresh install (or a lab run) would otherwise query
+   * days of them one by one. Found once; until then every read asks again.
+   */
+  private readonly firstData = new Map<'probes' | 'flows', number>();
+  private async dataSince(kind: 'probes' | 'flows'): Promise<number> {
+    let first = this.firstData.get(kind);
+    if (first === undefined) {
+      first = await firstDataTime(this.store, kind);
+      if (first !== undefined) this.firstData.set(kind, first);
+    }
+    return first ?? Infinity;
   }
 
   private buckets(range: { from: number; to: number }, stepMs: number): number[] {
@@ -89,11 +110,14 @@ export class QueriesOptimizerData implements OptimizerData {
   }
 
   async pairTraffic(range: Range): Promise<PairTraffic[]> {
-    const now = Date.now();
+    const now = this.now();
     const stepMs = range.stepMs;
     const starts = this.buckets(range, stepMs);
+    const since = await this.dataSince('flows');
     const cells = await mapLimit(starts, this.concurrency, (t) =>
-      this.bucket('tm', t, t + stepMs, now, () => trafficMatrix(this.store, { range: { from: t, to: t + stepMs } })),
+      t + stepMs <= since
+        ? Promise.resolve([])
+        : this.bucket('tm', t, t + stepMs, now, () => trafficMatrix(this.store, { range: { from: t, to: t + stepMs } })),
     );
     const out = new Map<string, PairTraffic>();
     cells.forEach((list, i) => {
@@ -119,11 +143,14 @@ export class QueriesOptimizerData implements OptimizerData {
   }
 
   async pathProbes(range: { from: number; to: number }): Promise<PathProbes[]> {
-    const now = Date.now();
+    const now = this.now();
     const stepMs = this.options.probeWindowMs ?? 300_000;
     const starts = this.buckets(range, stepMs);
+    const since = await this.dataSince('probes');
     const rows = await mapLimit(starts, this.concurrency, (t) =>
-      this.bucket('pq', t, t + stepMs, now, () => pathQuality(this.store, { range: { from: t, to: t + stepMs } })),
+      t + stepMs <= since
+        ? Promise.resolve([])
+        : this.bucket('pq', t, t + stepMs, now, () => pathQuality(this.store, { range: { from: t, to: t + stepMs } })),
     );
     const out = new Map<string, ProbeWindow[]>();
     rows.forEach((list, i) => {
@@ -149,7 +176,7 @@ export class QueriesOptimizerData implements OptimizerData {
   }
 
   async dailyCost(range: { from: number; to: number }): Promise<DailyCost[]> {
-    const now = Date.now();
+    const now = this.now();
     const days = this.buckets(range, dayMs);
     const rows = await mapLimit(days, this.concurrency, (d) =>
       this.bucket('cost', d, d + dayMs, now, () => costPerGb(this.store, { range: { from: d, to: d + dayMs } })),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../core/clock.ts';
+import { busyWhile, type Clock } from '../core/clock.ts';
 import { LoopTracker, memoizeStop, parseSection, type Component, type OnFatal } from '../core/component.ts';
 import type { RootConfig } from '../core/config/index.ts';
 import { ConfigError, UnrecoverableError, errorMessage } from '../core/errors.ts';
@@ -127,7 +127,7 @@ export function createOptimizer(deps: OptimizerDeps, input: unknown = {}): Optim
             throw err;
           }
           try {
-            await runNow();
+            await busyWhile(deps.clock, 'optimizer.run', runNow);
           } catch (err) {
             // A run that no retry can fix (bad configuration, unrecoverable input) kills the loop, so the
             // process stops instead of logging the same failure forever; anything else is retried next interval.

@@ -11,16 +11,21 @@ import type { Topology } from '../../core/config/topology.ts';
 import type { ActuationConfig } from '../../core/config/schema.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { Proposal } from '../../core/proposal.ts';
-import { compareWindows } from '../../analytics/queries/index.ts';
-import type { TimeRange, WindowComparison } from '../../analytics/queries/types.ts';
+import { compareWindows, windowQualityByPath } from '../../analytics/queries/index.ts';
+import type { TimeRange, WindowComparison, WindowQuality } from '../../analytics/queries/types.ts';
 
 /** What the guard reads; implemented over analytics/queries, faked in unit tests. */
 export interface GuardData {
   compare(q: { pathIds: string[]; class?: string; current: TimeRange; baseline: TimeRange }): Promise<WindowComparison>;
+  /**
+   * Every path's window quality at once, keyed `${path}|${class}` and `${path}|*` (every class): the
+   * self-heal pass judges all paths each interval, one query instead of one per path and class.
+   */
+  qualityByPath?(range: TimeRange): Promise<ReadonlyMap<string, WindowQuality>>;
 }
 
 export function guardDataFromStore(store: Store): GuardData {
-  return { compare: (q) => compareWindows(store, q) };
+  return { compare: (q) => compareWindows(store, q), qualityByPath: (range) => windowQualityByPath(store, range) };
 }
 
 export type MeasurementResult = 'pass' | 'fail' | 'inconclusive';

@@ -6,6 +6,7 @@
  * next resumes it from the record and the routers. A resume sweep (every lease TTL) picks up rollouts
  * a previous or dead process left in flight.
  */
+import { busyWhile } from '../../core/clock.ts';
 import { PathpilotError, errorMessage } from '../../core/errors.ts';
 import type { QueueWorker } from '../../core/queue/types.ts';
 import { isLeaseLost, RolloutLease } from '../lease.ts';
@@ -76,7 +77,8 @@ export class Rollouts {
 
   /** Runs (or resumes) a proposal's rollout; one at a time per proposal in this process. */
   run(id: string): Promise<void> {
-    return this.running.get(id) ?? this.track(id, this.leased(id));
+    // Tracked work of a simulated clock: a lockstep run waits for the rollout (asleep while it bakes).
+    return this.running.get(id) ?? this.track(id, busyWhile(this.ctx.d.clock, `rollout:${id}`, () => this.leased(id)));
   }
 
   private async leased(id: string): Promise<void> {

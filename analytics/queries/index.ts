@@ -333,6 +333,61 @@ async function windowQuality(
 }
 
 /**
+ * When the oldest probe window (`probes`) or flow (`flows`) still stored begins, ms; undefined when
+ * there is none. Series readers start there instead of querying empty buckets one by one.
+ */
+export async function firstDataTime(store: Store, kind: 'probes' | 'flows'): Promise<number | undefined> {
+  const [table, column] = kind === 'probes' ? ['probes_raw', 'window_start'] : ['flows_raw', 'time_received'];
+  const rows = await store.query<{ m: number | string; n: number | string }>(
+    sql`SELECT toUInt64(toUnixTimestamp(min(${raw(column)}))) AS m, count() AS n FROM ${t(store, table)}`,
+  );
+  const r = rows[0];
+  return r && num(r.n) > 0 ? num(r.m) * 1000 : undefined;
+}
+
+/**
+ * Window quality per path and class (`${path}|${class}`) and per path over every class (`${path}|*`),
+ * in two queries (no ROLLUP: ClickHouse 18.16 lacks it): the self-heal pass judges every path at once.
+ */
+export async function windowQualityByPath(store: Store, range: TimeRange): Promise<Map<string, WindowQuality>> {
+  checkRange(range);
+  const out = new Map<string, WindowQuality>();
+  const byClass = async (perClass: boolean) => {
+    const rows = await store.query<{
+      path_id: string;
+      class: string;
+      q50: number;
+      q95: number;
+      sent: number;
+      received: number;
+      jitter: number;
+      windows: number;
+    }>(sql`
+      SELECT path_id, ${perClass ? sql`class` : sql`'*'`} AS class, quantileExact(0.5)(rtt_p50_ms) AS q50,
+        quantileExact(0.95)(rtt_p95_ms) AS q95, sum(toUInt64(sent)) AS sent, sum(toUInt64(received)) AS received,
+        avg(jitter_ms) AS jitter, count() AS windows
+      FROM ${t(store, 'probes_raw')}
+      WHERE window_start >= ${dateTimeMs(range.from)} AND window_start < ${dateTimeMs(range.to)}
+      GROUP BY path_id${perClass ? sql`, class` : sql``}`);
+    for (const r of rows) {
+      if (num(r.windows) === 0) continue;
+      const sent = num(r.sent);
+      out.set(`${r.path_id}|${r.class}`, {
+        rtt_p50_ms: num(r.q50),
+        rtt_p95_ms: num(r.q95),
+        loss_ratio: sent > 0 ? Math.max(0, 1 - num(r.received) / sent) : 0,
+        jitter_ms: num(r.jitter),
+        windows: num(r.windows),
+        sent,
+      });
+    }
+  };
+  await byClass(true);
+  await byClass(false);
+  return out;
+}
+
+/**
  * The actuator's SLO guard input: probe quality of the given paths (and class) in the current
  * window vs. a baseline window, from raw probe windows so short bake windows are exact.
  */

@@ -51,6 +51,8 @@ export interface FlowCollectorStats {
   errors: Record<string, number>;
   /** Records waiting for the bus. */
   buffered: number;
+  /** Of those, records sealed into messages and queued for (or on their way to) the bus. */
+  publishing: number;
 }
 
 export interface FlowCollector extends Component {
@@ -99,7 +101,16 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
   const abort = new AbortController();
   let lingerLoop: Promise<void> | undefined;
   const loops = new LoopTracker('ingest/flow', { log, onFatal: deps.onFatal });
-  const totals: FlowCollectorStats = { datagrams: 0, flows: 0, ifaces: 0, sent: 0, dropped: 0, errors: {}, buffered: 0 };
+  const totals: FlowCollectorStats = {
+    datagrams: 0,
+    flows: 0,
+    ifaces: 0,
+    sent: 0,
+    dropped: 0,
+    errors: {},
+    buffered: 0,
+    publishing: 0,
+  };
   const idleWaiters: (() => void)[] = [];
 
   const onSealed = (m: SealedMessage) => {
@@ -317,7 +328,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
   async function linger(): Promise<void> {
     while (!abort.signal.aborted) {
       try {
-        await clock.sleep(config.batch.linger_ms, abort.signal);
+        await clock.sleep(config.batch.linger_ms, abort.signal, { background: true });
       } catch {
         return;
       }
@@ -404,7 +415,12 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
     addresses: () => sockets.map((s) => ({ address: s.address().address, port: s.address().port })),
     ingest,
     flush,
-    stats: () => ({ ...totals, errors: { ...totals.errors }, buffered: buffered() }),
+    stats: () => ({
+      ...totals,
+      errors: { ...totals.errors },
+      buffered: buffered(),
+      publishing: queuedRecords + inflightRecords,
+    }),
   };
 }
 

@@ -16,6 +16,8 @@ export const twinConfigSchema = z
      */
     mode: z.enum(['follow', 'drive']).default('follow'),
     speedup: z.number().nonnegative().default(0),
+    /** drive: stop ticking after this much simulated time (0 = until stopped); `finished()` resolves then. */
+    duration_s: z.number().nonnegative().default(0),
     probes: z
       .object({
         enabled: z.boolean().default(true),

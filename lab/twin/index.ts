@@ -89,6 +89,10 @@ export interface Twin extends Component {
   flushBilling(): Promise<string[]>;
   /** Incidents with absolute times (scenario + seeded): ground truth for failure forecasting. */
   incidentSchedule(): ReturnType<TwinEngine['incidentSchedule']>;
+  /** Flow datagrams handed to the collector socket so far (a lockstep run waits until they arrived). */
+  sentDatagrams(): number;
+  /** drive with `duration_s`: resolves once the last tick ran and its work settled. */
+  finished(): Promise<void>;
 }
 
 /** `host:port` of `lab.twin.flow.collector`, checked when the twin is created. */
@@ -124,6 +128,8 @@ export function createTwin(deps: TwinDeps, input: unknown = {}): Twin {
     runFor: async (ms) => load().runFor(ms),
     intendedFlowBytes: () => load().intendedFlowBytes(),
     incidentSchedule: () => load().incidentSchedule(),
+    sentDatagrams: () => loaded?.sentDatagrams() ?? 0,
+    finished: () => load().finished(),
     flushBilling: async () => load().flushBilling(),
     health: () => loaded?.health?.() ?? { ok: true },
     start: async () => load().start(),
@@ -183,6 +189,9 @@ function loadTwin(deps: TwinDeps, config: TwinConfig, collector: { host: string;
   const abort = new AbortController();
   const loops = new LoopTracker('lab.twin', { log, onFatal: deps.onFatal });
   let loop: Promise<void> | undefined;
+  let datagramsSent = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
 
   const speedOf = (site: string) => (iface: string) =>
     engine.linkDirs.find((l) => l.from === site && l.iface === iface)?.capacityBps ?? 1e9;
@@ -226,6 +235,7 @@ function loadTwin(deps: TwinDeps, config: TwinConfig, collector: { host: string;
     if (sock && collector) {
       await new Promise<void>((resolve) =>
         sock.send(datagram, collector!.port, collector!.host, (err) => {
+          if (!err) datagramsSent++;
           if (err) {
             metrics.errors.inc({ error_type: 'udp_send' });
             warn('udp', { err: err.message }, 'flow datagram send failed');
@@ -327,10 +337,17 @@ function loadTwin(deps: TwinDeps, config: TwinConfig, collector: { host: string;
     const signal = abort.signal;
     const wallStart = performance.now();
     const simStart = engine.time;
+    const end = config.duration_s > 0 ? simStart + config.duration_s * 1000 : Infinity;
     while (!signal.aborted) {
       try {
         if (config.mode === 'drive') {
           const clock = deps.clock as SimulatedClock;
+          if (engine.time + tickMs > end) {
+            // The last tick's data and the decisions it set off land before the run counts as done.
+            await clock.settle();
+            finish();
+            return;
+          }
           await clock.advanceTo(engine.time + tickMs);
           await step();
           if (config.speedup > 0) {
@@ -364,6 +381,8 @@ function loadTwin(deps: TwinDeps, config: TwinConfig, collector: { host: string;
     runFor,
     intendedFlowBytes: () => intended,
     incidentSchedule: () => engine.incidentSchedule(),
+    sentDatagrams: () => datagramsSent,
+    finished: () => finished,
     async flushBilling() {
       const files = billing ? billing.flush(engine.time, true) : [];
       for (const f of files) if (sinks.onBillingFile) await sinks.onBillingFile(f);
