@@ -15,9 +15,9 @@ describe('demo overlay', () => {
       actuator: { proposal_ttl_s: 999_999 },
       services: { store: { kind: 'server' } },
     };
-    const overlay = demoOverlay(data, { auto: true, speedup: 120, storePath: noStore });
-    expect(overlay.optimizer).toEqual({ step_s: 300, history_h: 48, epochs: 6, registry_dir: '', learned: false });
-    expect(overlay.actuator).toEqual({ mode: 'auto', auto_approve_max_risk: 'high', guard: { max_data_lag_s: 1800 } });
+    const overlay = demoOverlay(data, { auto: true, speedup: 120, storePath: noStore, seed: 11 });
+    expect(overlay.optimizer).toEqual({ step_s: 300, history_h: 48, epochs: 6, registry_dir: '', learned: false, seed: 11 });
+    expect(overlay.actuator).toEqual({ mode: 'auto', auto_approve_max_risk: 'high' });
     expect(overlay.ingest).toEqual({ flow: { port: 0 } });
     expect(overlay.services).toBeUndefined();
   });

@@ -11,6 +11,8 @@ export interface DemoOverlayOptions {
   speedup: number;
   /** Makes the embedded store's folder when the file names none (called only then). */
   storePath: () => string;
+  /** The run's seed (--seed): the optimizer's models are seeded with it too, so a rerun repeats. */
+  seed?: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -42,18 +44,13 @@ export function demoOverlay(data: Raw, options: DemoOverlayOptions): Raw {
     Math.ceil(options.speedup * 600),
   );
   if (ttl !== undefined) actuator.proposal_ttl_s = ttl;
-  // Ingest lag is seconds of wall time, i.e. many simulated minutes: the guard waits that long for a window's data.
-  const lag = atLeast(
-    at(data, ['actuator', 'guard', 'max_data_lag_s']),
-    actuationDefaults.guard.max_data_lag_s,
-    Math.ceil(options.speedup * 15),
-  );
-  if (lag !== undefined) actuator.guard = { max_data_lag_s: lag };
+  // No stretch of the guard's data lag: the demo's clock is in lockstep (core/activity.ts), so a window's
+  // data is stored before the simulated clock moves past it.
 
   const optimizer: Raw = {};
   const configured = at(data, ['optimizer']);
-  for (const [key, value] of Object.entries(demoOptimizer))
-    if (!isRecord(configured) || !(key in configured)) optimizer[key] = value;
+  const defaults = options.seed !== undefined ? { ...demoOptimizer, seed: options.seed } : demoOptimizer;
+  for (const [key, value] of Object.entries(defaults)) if (!isRecord(configured) || !(key in configured)) optimizer[key] = value;
 
   const overlay: Raw = {
     actuator,

@@ -20,6 +20,8 @@ import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from './ro
 import { buildActuatorRole, type ActuatorRole } from './actuator-role.ts';
 import { writeRouterConfig } from '../actuator/index.ts';
 import { demoOverlay, mergeOverlay } from './demo-overlay.ts';
+import { runOracle, runStatic } from './outcome/oracle.ts';
+import { outcomeTable, type OutcomeTable } from './outcome/summary.ts';
 
 export interface DemoOptions {
   scenario: string;
@@ -54,69 +56,29 @@ export interface DemoOptions {
   onReady?(info: { url: string; consoleUrl: string; token?: string; routers: Record<string, string> }): void;
 }
 
-export interface RunTotals {
-  simulated_hours: number;
-  egress_cost: number;
-  egress_gb: number;
-  slo_violation_minutes: number;
-}
-
-export interface DemoSummary extends RunTotals {
+export interface DemoSummary extends OutcomeTable {
   scenario: string;
   seed: number;
+  simulated_hours: number;
   flows_ingested: number;
   rows_stored: Record<string, number>;
+  /** Proposals made, applied and rolled back (each proposal counted once, whatever its routers). */
   proposals: number;
   applied: number;
   rolled_back: number;
-  baseline: RunTotals;
-  wall_seconds: number;
+  /** Wall-clock seconds of the whole command (the only figure a rerun may change). */
+  wall_s: number;
 }
 
-export function totalsOf(state: TwinState, simulatedMs: number): RunTotals {
-  let slo = 0;
-  for (const byClass of Object.values(state.slo_violation_minutes)) for (const m of Object.values(byClass)) slo += m;
-  return {
-    simulated_hours: simulatedMs / 3_600_000,
-    egress_cost: state.egress.cost_total,
-    egress_gb: state.egress.gb_total,
-    slo_violation_minutes: slo,
-  };
-}
-
-/** The same scenario and seed with the routers' seed config untouched: what static routing would do. */
-export async function runBaseline(
-  config: LoadedConfig,
-  scenario: string,
-  seed: number | undefined,
-  durationMs: number,
-  startMs: number,
-): Promise<RunTotals> {
-  return totalsOf(await runBaselineState(config, scenario, seed, durationMs, startMs), durationMs);
-}
-
-/** The static-routing run's full ground truth (per pair and class), for finer comparisons. */
-export async function runBaselineState(
+/** The static-routing run of the same scenario, seed and time (the routers' seed config untouched). */
+export function runBaselineState(
   config: LoadedConfig,
   scenario: string,
   seed: number | undefined,
   durationMs: number,
   startMs: number,
 ): Promise<TwinState> {
-  const clock = new SimulatedClock(startMs);
-  const twin = createTwin(
-    { clock, config: config.root, log: createLogger({ level: 'silent' }) },
-    {
-      scenario,
-      ...(seed !== undefined ? { seed } : {}),
-      flow: { enabled: false },
-      billing: { enabled: false },
-      probes: { enabled: false },
-      iface: { enabled: false },
-    },
-  );
-  await twin.runFor(durationMs);
-  return twin.state();
+  return runStatic({ root: config.root, scenario, ...(seed !== undefined ? { seed } : {}), durationMs, startMs });
 }
 
 export interface DemoRuntime {
@@ -134,7 +96,7 @@ export interface DemoRuntime {
  * demo overlay (demo-overlay.ts) merged into the raw data, validated once.
  */
 export function loadDemoConfig(
-  options: Pick<DemoOptions, 'configFile' | 'auto' | 'speedup'>,
+  options: Pick<DemoOptions, 'configFile' | 'auto' | 'speedup' | 'seed'>,
   env: NodeJS.ProcessEnv,
 ): LoadedConfig {
   const source = readConfigSource(options.configFile, env);
@@ -146,6 +108,7 @@ export function loadDemoConfig(
     demoOverlay(source.data, {
       auto: options.auto,
       speedup: options.speedup,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
       storePath: () => mkdtempSync(join(tmpdir(), 'pathpilot-chdb-')),
     }),
   );
@@ -341,18 +304,26 @@ export async function runDemo(options: DemoOptions & { durationMs: number }): Pr
   const startMs = demo.twin.engine.startMs;
   const state = demo.twin.state();
   const simulatedMs = state.time - startMs;
-  const baseline = await runBaseline(demo.shared.config, options.scenario, options.seed, simulatedMs, startMs);
+  // Static routing and the hindsight oracle over the same scenario, seed and simulated time (offline).
+  const run = {
+    root: demo.shared.config.root,
+    scenario: options.scenario,
+    seed: demo.twin.scenario.seed,
+    startMs,
+    durationMs: simulatedMs,
+  };
+  const [staticState, oracleState] = [await runStatic(run), await runOracle(run)];
   const counts = demo.actuator.counts();
   return {
     scenario: demo.twin.scenario.name,
     seed: demo.twin.scenario.seed,
-    ...totalsOf(state, simulatedMs),
+    simulated_hours: simulatedMs / 3_600_000,
     flows_ingested: demo.ingest.collector.stats().flows,
     rows_stored: demo.sink.stored(),
     proposals: counts.proposals,
     applied: counts.applied,
     rolled_back: counts.rolled_back,
-    baseline,
-    wall_seconds: (performance.now() - wallStart) / 1000,
+    ...outcomeTable({ pathpilot: state, static: staticState, oracle: oracleState }),
+    wall_s: Math.round((performance.now() - wallStart) / 100) / 10,
   };
 }

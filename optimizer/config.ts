@@ -34,6 +34,11 @@ export const optimizerConfigSchema = z
     min_saving_per_day: z.number().nonnegative().default(5),
     /** Failure risk (probability of an SLO breach in the horizon) that counts as a path at risk. */
     risk_threshold: z.number().gt(0).max(1).default(0.5),
+    /**
+     * Seeds the learned models' initialisation and sample draws, so the same data trains the same models
+     * (the lab sets it from --seed: a rerun repeats).
+     */
+    seed: z.number().int().nonnegative().default(7),
     /** Seconds an HTTP `run-now` waits for the run to finish. */
     solve_time_limit_s: z.number().positive().default(60),
   })

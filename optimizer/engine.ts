@@ -181,6 +181,7 @@ export class OptimizerEngine {
           originEveryMs: 6 * 3_600_000,
           learned: this.config.learned,
           epochs: this.config.epochs,
+          seed: this.config.seed,
           keepModel: true,
           onProgress: (f) => void progress(f * 0.5),
         });
@@ -202,6 +203,7 @@ export class OptimizerEngine {
           {
             maxHorizon: Math.max(1, Math.round((this.config.horizon_min * 60_000) / this.stepMs), day),
             epochs: backtestModel ? Math.max(3, Math.round(this.config.epochs / 4)) : this.config.epochs,
+            seed: this.config.seed,
             onProgress: (f) => void progress(0.5 + f * 0.3),
           },
           backtestModel,
@@ -227,7 +229,7 @@ export class OptimizerEngine {
       const horizonWindows = Math.max(1, Math.round((this.config.horizon_min * 60_000) / spacing));
       const labelled = rs.some((s) => s.windows.some((w) => breaches(w, s.slo)));
       if (rs.length > 0 && labelled && rs[0]!.windows.length > 200) {
-        const clf = await RiskClassifier.train(rs, horizonWindows);
+        const clf = await RiskClassifier.train(rs, horizonWindows, { seed: this.config.seed });
         const ev = clf.evaluate(rs);
         this.lastRiskBacktest = ev;
         this.risk?.dispose();

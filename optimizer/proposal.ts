@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { PathConfig } from '../core/config/index.ts';
 import { proposalSchema, type Intent, type Proposal, type RiskLevel } from '../core/proposal.ts';
 import { ANY_CLASS, planIntents, splitByFirstHop, type PlanTopology } from './te/plan.ts';
@@ -162,7 +162,8 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   const reason = `Shift ${(churn * 100).toFixed(1)}% of traffic on ${scope.length} pair/class rule${scope.length === 1 ? '' : 's'} over the next ${ctx.horizonMin} min: ${parts.join(', ')}.`;
   const routers = new Set(changed.map((i) => i.router));
   const proposal = proposalSchema.parse({
-    id: `prop-${ctx.now}-${randomUUID().slice(0, 8)}`,
+    // Named by time and content, not at random: a rerun of a seeded lab run names its proposals alike.
+    id: `prop-${ctx.now}-${createHash('sha256').update(JSON.stringify(changed)).digest('hex').slice(0, 8)}`,
     created_at: ctx.now,
     kind: failover ? 'failover' : 'path-weights',
     reason,

@@ -4,6 +4,7 @@ import { parseDuration } from '../../app/duration.ts';
 import { untilSignalOrFatal } from '../../app/runtime.ts';
 import { createLogger } from '../../core/log.ts';
 import { loadCheckedConfig } from '../config-check.ts';
+import { renderOutcomeTable } from '../../app/outcome/summary.ts';
 
 export const summary = 'run the whole loop on the lab twin (--scenario, --auto, --duration 6h, --speedup, --port)';
 
@@ -12,8 +13,9 @@ const usage = `usage: pathpilot demo [--scenario NAME|FILE] [--auto] [--duration
 
 Runs the whole loop in one process on the lab twin with emulated VyOS routers and prints the web
 console's URL. Without --duration it runs until Ctrl-C; with it, it runs that much simulated time
-and prints flows, proposals, applied, rolled back, egress cost and SLO-violation pair-class minutes against
-static routing.
+and prints flows, proposals, applied, rolled back, and egress cost, egress GB and SLO-violation pair-class
+minutes beside static routing and the hindsight oracle (the same scenario with perfect knowledge). The
+simulated clock moves in lockstep with the work, so the same command and seed give the same summary.
 
   --scenario NAME   steady, cost-pressure (default), degradation-and-failover, flash-crowd, or a file
   --auto            proposals go out unattended (the staged rollout and SLO guard still gate each step)
@@ -23,26 +25,17 @@ static routing.
   --seed N          overrides the scenario's seed
   --gitops-dir DIR  write each router's config as set commands to DIR/<router>.conf after every
                     change, and every router's final config when the demo stops
-  --json            the bounded run's summary as JSON
+  --json            the bounded run's summary as one JSON object on the last line
   -c, --config FILE pathpilot.yaml (default ./pathpilot.yaml, else the bundled example)
 `;
 
-function fmt(n: number, digits = 1): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
 export function renderSummary(s: DemoSummary): string {
-  const pct = (a: number, b: number) => (b === 0 ? 'n/a' : `${a <= b ? '-' : '+'}${fmt((Math.abs(a - b) / b) * 100)}%`);
   const label = (text: string) => text.padEnd(34);
   return [
-    `scenario ${s.scenario} (seed ${s.seed}): ${fmt(s.simulated_hours)} simulated hours in ${fmt(s.wall_seconds)} s`,
+    `scenario ${s.scenario} (seed ${s.seed}): ${s.simulated_hours.toFixed(1)} simulated hours in ${s.wall_s.toFixed(1)} s`,
     `${label('flows ingested')}${s.flows_ingested.toLocaleString('en-US')}`,
     `${label('proposals')}${s.proposals} (applied ${s.applied}, rolled back ${s.rolled_back})`,
-    `${label('')}pathpilot        static routing`,
-    `${label('egress cost (USD)')}${fmt(s.egress_cost, 2).padEnd(16)} ${fmt(s.baseline.egress_cost, 2).padEnd(14)} ${pct(s.egress_cost, s.baseline.egress_cost)}`,
-    `${label('egress (GB)')}${fmt(s.egress_gb, 0).padEnd(16)} ${fmt(s.baseline.egress_gb, 0)}`,
-    // Summed over pair × class: two classes of one pair in breach for the same minute count two.
-    `${label('SLO-violation pair-class minutes')}${fmt(s.slo_violation_minutes, 0).padEnd(16)} ${fmt(s.baseline.slo_violation_minutes, 0)}`,
+    ...renderOutcomeTable(s),
   ].join('\n');
 }
 
@@ -91,6 +84,7 @@ export async function run(args: string[]): Promise<number> {
     return code;
   }
   const result = await runDemo({ ...base, durationMs: parseDuration(values.duration) });
-  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSummary(result)}\n`);
+  // --json: the summary is the last line, one object (scripts read `tail -n 1`).
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${renderSummary(result)}\n`);
   return 0;
 }

@@ -5,9 +5,9 @@ import { stringify } from 'yaml';
 import { isExit, parseCommand, usageError } from '../args.ts';
 import { parseDuration } from '../../app/duration.ts';
 import { runOracle, runPlanned, runStatic } from '../../app/outcome/oracle.ts';
+import { outcomeTable, renderOutcomeTable, type OutcomeTable } from '../../app/outcome/summary.ts';
 import type { RootConfig } from '../../core/config/index.ts';
 import { createLogger } from '../../core/log.ts';
-import type { TwinState } from '../../lab/twin/index.ts';
 import { readDemandMatrix } from '../../lab/twin/matrix-demand.ts';
 import { parseSndlib, sndlibTopology, type SndlibTopologyOptions } from '../../lab/twin/sndlib.ts';
 
@@ -37,13 +37,10 @@ prints egress cost, egress volume and SLO-violation pair-class minutes side by s
   --json            one JSON object as the last line of stdout
 `;
 
-export interface WhatifResult {
+export interface WhatifResult extends OutcomeTable {
   topology: string;
   demand: string;
   simulated_hours: number;
-  egress_cost_usd: { pathpilot: number; static: number; oracle: number };
-  egress_gb: { pathpilot: number; static: number; oracle: number };
-  slo_violation_pair_class_minutes: { pathpilot: number; static: number; oracle: number };
   wall_s: number;
 }
 
@@ -54,12 +51,6 @@ export interface WhatifOptions extends SndlibTopologyOptions {
   seed?: number;
   /** Told what is about to run (the CLI prints it to stderr). */
   progress?(line: string): void;
-}
-
-function sloMinutes(state: TwinState): number {
-  let total = 0;
-  for (const byClass of Object.values(state.slo_violation_minutes)) for (const m of Object.values(byClass)) total += m;
-  return total;
 }
 
 /**
@@ -115,14 +106,11 @@ export async function whatif(o: WhatifOptions): Promise<WhatifResult> {
     const staticState = await runStatic({ ...run, log });
     const planned = await runPlanned({ ...run, log, knowledge: 'lagged' });
     const oracle = await runOracle({ ...run, log });
-    const three = (f: (s: TwinState) => number) => ({ pathpilot: f(planned), static: f(staticState), oracle: f(oracle) });
     return {
       topology: topologyFile,
       demand: demandLabel,
       simulated_hours: o.durationMs / 3_600_000,
-      egress_cost_usd: three((s) => s.egress.cost_total),
-      egress_gb: three((s) => s.egress.gb_total),
-      slo_violation_pair_class_minutes: three(sloMinutes),
+      ...outcomeTable({ pathpilot: planned, static: staticState, oracle }),
       wall_s: (performance.now() - wallStart) / 1000,
     };
   } finally {
@@ -130,22 +118,12 @@ export async function whatif(o: WhatifOptions): Promise<WhatifResult> {
   }
 }
 
-function fmt(n: number, digits: number): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
 export function renderWhatif(r: WhatifResult): string {
-  const row = (label: string, v: { static: number; pathpilot: number; oracle: number }, digits: number) =>
-    `${label.padEnd(34)}${fmt(v.static, digits).padStart(14)}${fmt(v.pathpilot, digits).padStart(14)}${fmt(v.oracle, digits).padStart(14)}`;
   return [
     `topology ${r.topology}`,
     `demand   ${r.demand}`,
-    `${fmt(r.simulated_hours, 1)} simulated hours in ${fmt(r.wall_s, 1)} s`,
-    `${''.padEnd(34)}${'static'.padStart(14)}${'pathpilot'.padStart(14)}${'oracle'.padStart(14)}`,
-    row('egress cost (USD)', r.egress_cost_usd, 2),
-    row('egress (GB)', r.egress_gb, 0),
-    // Summed over pair × class: two classes of one pair in breach for the same minute count two.
-    row('SLO-violation pair-class minutes', r.slo_violation_pair_class_minutes, 0),
+    `${r.simulated_hours.toFixed(1)} simulated hours in ${r.wall_s.toFixed(1)} s`,
+    ...renderOutcomeTable(r),
   ].join('\n');
 }
 

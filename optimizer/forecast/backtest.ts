@@ -46,6 +46,8 @@ export interface BacktestOptions {
   originEveryMs?: number;
   learned?: boolean;
   epochs?: number;
+  /** Seeds the learned model's initialisation and sample draws (same data and seed, same model). */
+  seed?: number;
   /** Hand the trained MLP to the caller (who disposes it) instead of disposing it. */
   keepModel?: boolean;
   onProgress?: (fraction: number) => void;
@@ -101,6 +103,7 @@ export async function backtest(series: readonly BacktestSeries[], options: Backt
       {
         maxHorizon: Math.max(...plans.map((p) => p.maxH)),
         epochs: options.epochs ?? 12,
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
         onProgress: (f) => options.onProgress?.(f * 0.7),
       },
     );

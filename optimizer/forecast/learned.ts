@@ -1,7 +1,7 @@
 import type { QuantileForecast, SeriesContext } from './baselines.ts';
 import { dayMs, periods, weekMs } from './baselines.ts';
 import { rng } from '../te/synthetic.ts';
-import { tf, tfReady } from './tf.ts';
+import { seededDense, shuffleRows, tf, tfReady } from './tf.ts';
 
 /** One training series: values at a fixed step, usable up to `trainEnd` (exclusive). */
 export interface TrainingSeries {
@@ -129,12 +129,15 @@ export class QuantileMlp {
         n++;
       }
     }
+    // Samples are drawn series by series: mixed (seeded) so every batch sees many series.
+    shuffleRows(xs, ys, n, { x: featureCount, y: 2 }, rand);
     let model = warm?.model;
     if (!model) {
+      const seed = options.seed ?? 7;
       const input = tf.input({ shape: [featureCount] });
-      const h1 = tf.layers.dense({ units: 48, activation: 'relu' }).apply(input) as tf.SymbolicTensor;
-      const h2 = tf.layers.dense({ units: 32, activation: 'relu' }).apply(h1) as tf.SymbolicTensor;
-      const out = tf.layers.dense({ units: 2 }).apply(h2) as tf.SymbolicTensor;
+      const h1 = tf.layers.dense({ units: 48, activation: 'relu', ...seededDense(seed) }).apply(input) as tf.SymbolicTensor;
+      const h2 = tf.layers.dense({ units: 32, activation: 'relu', ...seededDense(seed + 1) }).apply(h1) as tf.SymbolicTensor;
+      const out = tf.layers.dense({ units: 2, ...seededDense(seed + 2) }).apply(h2) as tf.SymbolicTensor;
       model = tf.model({ inputs: input, outputs: out });
     }
     model.compile({ optimizer: tf.train.adam(warm ? 0.001 : 0.003), loss: quantileLoss });
@@ -145,7 +148,7 @@ export class QuantileMlp {
     await model.fit(x, y, {
       epochs,
       batchSize: 1024,
-      shuffle: true,
+      shuffle: false,
       verbose: 0,
       callbacks: { onEpochEnd: async (e) => options.onProgress?.((e + 1) / epochs) },
     });

@@ -1,6 +1,6 @@
 import { rng } from '../te/synthetic.ts';
 import { auc, brier, precisionAtK } from './metrics.ts';
-import { tf, tfReady } from './tf.ts';
+import { seededDense, shuffleRows, tf, tfReady } from './tf.ts';
 
 /** One probe window of a path (1-minute windows in production). */
 export interface ProbeWindow {
@@ -129,18 +129,25 @@ export class RiskClassifier {
   static async train(
     series: readonly RiskSeries[],
     horizonWindows: number,
-    options: { epochs?: number } = {},
+    options: { epochs?: number; seed?: number } = {},
   ): Promise<RiskClassifier> {
     await tfReady();
+    const seed = options.seed ?? 7;
     const train = dataset(series, horizonWindows, (t, n) => t < n * 0.6, 5);
     const cal = dataset(series, horizonWindows, (t, n) => t >= n * 0.6 && t < n * 0.8, 2);
+    // Rows come path by path: mixed (seeded) so every batch sees many paths.
+    const trainYs = Float32Array.from(train.ys);
+    shuffleRows(train.xs, trainYs, train.n, { x: riskFeatureCount, y: 1 }, rng(seed));
     const model = tf.sequential({
-      layers: [tf.layers.dense({ units: 16, activation: 'relu', inputShape: [riskFeatureCount] }), tf.layers.dense({ units: 1 })],
+      layers: [
+        tf.layers.dense({ units: 16, activation: 'relu', inputShape: [riskFeatureCount], ...seededDense(seed) }),
+        tf.layers.dense({ units: 1, ...seededDense(seed + 1) }),
+      ],
     });
     model.compile({ optimizer: tf.train.adam(0.01), loss: tf.losses.sigmoidCrossEntropy });
     const x = tf.tensor2d(train.xs.subarray(0, train.n * riskFeatureCount), [train.n, riskFeatureCount]);
-    const y = tf.tensor2d(train.ys, [train.n, 1]);
-    await model.fit(x, y, { epochs: options.epochs ?? 8, batchSize: 512, shuffle: true, verbose: 0 });
+    const y = tf.tensor2d(trainYs, [train.n, 1]);
+    await model.fit(x, y, { epochs: options.epochs ?? 8, batchSize: 512, shuffle: false, verbose: 0 });
     x.dispose();
     y.dispose();
     const logits = RiskClassifier.logits(model, cal.xs, cal.n);

@@ -33,3 +33,36 @@ export function tfReady(): Promise<string> {
   })();
   return ready;
 }
+
+/**
+ * Dense-layer initializers drawn from `seed`: TensorFlow.js seeds from Math.random otherwise, so two
+ * trainings on the same data would give different models (and a lab run would not repeat).
+ */
+export function seededDense(seed: number): { kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform> } {
+  return { kernelInitializer: tf.initializers.glorotUniform({ seed }) };
+}
+
+/**
+ * Shuffles training rows in place with a seeded generator (`fit`'s own shuffle uses Math.random): `xs`
+ * holds `n` rows of `xWidth` features, `ys` `n` rows of `yWidth` targets.
+ */
+export function shuffleRows(
+  xs: Float32Array,
+  ys: Float32Array,
+  n: number,
+  widths: { x: number; y: number },
+  rand: () => number,
+): void {
+  const swap = (a: Float32Array, w: number, i: number, j: number) => {
+    for (let k = 0; k < w; k++) {
+      const t = a[i * w + k]!;
+      a[i * w + k] = a[j * w + k]!;
+      a[j * w + k] = t;
+    }
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    swap(xs, widths.x, i, j);
+    swap(ys, widths.y, i, j);
+  }
+}
