@@ -14,7 +14,7 @@ import { readConfigSource, validateRoot, type LoadedConfig } from '../core/confi
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { createLogger, rateLimitedLogger, type Logger } from '../core/log.ts';
 import { createVyosLabComponent, type VyosLab } from '../lab/vyos/index.ts';
-import { createTwin, busSinks, type Twin, type TwinState } from '../lab/twin/index.ts';
+import { createTwin, busSinks, type Twin, type TwinEngine, type TwinState } from '../lab/twin/index.ts';
 import { adapterComponents, adapterHealth, apiAuthenticator, createApi, createShared, type Shared } from './runtime.ts';
 import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from './roles.ts';
 import { buildActuatorRole, type ActuatorRole } from './actuator-role.ts';
@@ -52,6 +52,11 @@ export interface DemoOptions {
    * running config is written there when the demo stops (so a run can be checked router by router).
    */
   gitopsDir?: string;
+  /**
+   * Told after every twin tick of pathpilot's run and, in a bounded run, of the static and oracle runs
+   * it is compared with (benchmarks follow the runs minute by minute).
+   */
+  onTick?(run: 'pathpilot' | 'static' | 'oracle', engine: TwinEngine): void;
   /** Called once the API is listening (the CLI prints the URL). */
   onReady?(info: { url: string; consoleUrl: string; token?: string; routers: Record<string, string> }): void;
 }
@@ -207,6 +212,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
           log: log.child({ component: 'lab.twin' }),
           routers: lab.routers,
           onFatal: shared.supervisor.onFatal,
+          ...(options.onTick ? { onTick: (engine: TwinEngine) => options.onTick!('pathpilot', engine) } : {}),
           sinks: {
             ...busSinks(shared.bus),
             onBillingFile: async (file) => {
@@ -312,7 +318,10 @@ export async function runDemo(options: DemoOptions & { durationMs: number }): Pr
     startMs,
     durationMs: simulatedMs,
   };
-  const [staticState, oracleState] = [await runStatic(run), await runOracle(run)];
+  const tick = (name: 'static' | 'oracle') =>
+    options.onTick ? { onTick: (engine: TwinEngine) => options.onTick!(name, engine) } : {};
+  const staticState = await runStatic({ ...run, ...tick('static') });
+  const oracleState = await runOracle({ ...run, ...tick('oracle') });
   const counts = demo.actuator.counts();
   return {
     scenario: demo.twin.scenario.name,

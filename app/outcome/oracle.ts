@@ -36,6 +36,8 @@ export interface StaticRunOptions {
   startMs: number;
   durationMs: number;
   log?: Logger;
+  /** Told after every tick of the run's twin. */
+  onTick?(engine: TwinEngine): void;
 }
 
 export interface PlannedRunOptions extends StaticRunOptions {
@@ -96,7 +98,10 @@ function twinInput(o: StaticRunOptions): Record<string, unknown> {
 /** The scenario with the routers' seed config untouched: what static routing does (the demo's baseline). */
 export async function runStatic(o: StaticRunOptions): Promise<TwinState> {
   const clock = new SimulatedClock(o.startMs);
-  const twin = createTwin({ clock, config: o.root, log: o.log ?? silent }, twinInput(o));
+  const twin = createTwin(
+    { clock, config: o.root, log: o.log ?? silent, ...(o.onTick ? { onTick: o.onTick } : {}) },
+    twinInput(o),
+  );
   await twin.runFor(o.durationMs);
   return twin.state();
 }
@@ -111,7 +116,7 @@ export async function runPlanned(o: PlannedRunOptions): Promise<TwinState> {
   const log = o.log ?? silent;
   const clock = new SimulatedClock(o.startMs);
   const routers = new Map<string, EmulatedRouter>();
-  const twin = createTwin({ clock, config: o.root, log, routers }, twinInput(o));
+  const twin = createTwin({ clock, config: o.root, log, routers, ...(o.onTick ? { onTick: o.onTick } : {}) }, twinInput(o));
   // The twin's own topology: a scenario may replace it, and its link overrides set the true prices.
   const engine = twin.engine;
   const topo = engine.topology;

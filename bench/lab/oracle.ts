@@ -3,12 +3,13 @@
  * scenario start): static routing (seed configs), the hindsight oracle (TE plan every 5 minutes with the
  * true future) and the lagged offline planner (the same with only the past hour), each run through
  * emulated routers and the twin. Prints egress cost, GB, SLO pair-class minutes and wall seconds.
- * ORACLE_BENCH_HOURS changes the span (the degradation and flash-crowd events start at 34 h and 57 h),
+ * ORACLE_BENCH_HOURS changes the span (the degradation and flash-crowd events start at 14 h and 13 h),
  * ORACLE_BENCH_SCENARIOS the list, ORACLE_BENCH_INTENTS=all also applies the plan's shapers and QoS.
  */
 import { exampleConfigPath, loadConfig } from '../../core/config/index.ts';
 import type { TwinState } from '../../lab/twin/index.ts';
 import { runPlanned, runStatic } from '../../app/outcome/oracle.ts';
+import { sloPairClassMinutes as sloMinutes } from '../../app/outcome/summary.ts';
 
 const HOURS = Number(process.env.ORACLE_BENCH_HOURS ?? 24);
 const SCENARIOS = (process.env.ORACLE_BENCH_SCENARIOS ?? 'steady,cost-pressure,degradation-and-failover,flash-crowd').split(',');
@@ -16,12 +17,6 @@ const INTENTS = process.env.ORACLE_BENCH_INTENTS === 'all' ? 'all' : 'routing';
 
 const root = loadConfig(exampleConfigPath, {}).root;
 const startMs = Date.UTC(2026, 0, 5);
-
-function sloMinutes(s: TwinState): number {
-  let total = 0;
-  for (const byClass of Object.values(s.slo_violation_minutes)) for (const m of Object.values(byClass)) total += m;
-  return total;
-}
 
 async function timed(run: () => Promise<TwinState>): Promise<{ state: TwinState; wall: number }> {
   const t0 = performance.now();

@@ -59,7 +59,8 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parsed;
   // The demo loads the file itself; every section is validated here first so a typo is an error.
   loadCheckedConfig(values.config);
-  const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'warn' });
+  // Logs go to stderr: stdout carries the summary (with --json, one object a script reads).
+  const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'warn', destination: process.stderr });
   const base = {
     scenario: values.scenario!,
     ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),

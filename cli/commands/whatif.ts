@@ -98,7 +98,7 @@ export async function whatif(o: WhatifOptions): Promise<WhatifResult> {
     // Whole minutes from now: the twin's tick grid.
     const startMs = Math.floor(Date.now() / 60_000) * 60_000;
     const run = { root: root satisfies RootConfig, scenario: scenarioFile, seed: o.seed ?? 1, startMs, durationMs: o.durationMs };
-    const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'silent' });
+    const log = createLogger({ level: process.env.PATHPILOT_LOG_LEVEL ?? 'silent', destination: process.stderr });
     o.progress?.(
       `${basename(topologyFile)}: ${root.sites.length} sites, ${root.links.length} links, ${root.paths.length} paths; ` +
         `running static, pathpilot and oracle for ${(o.durationMs / 3_600_000).toFixed(1)} simulated hours`,

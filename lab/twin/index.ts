@@ -71,6 +71,8 @@ export interface TwinDeps {
   sinks?: TwinSinks;
   /** Told when the tick loop dies (the composition root stops the process). */
   onFatal?: OnFatal;
+  /** Told after every tick (benchmarks follow the run minute by minute through `engine.state()`). */
+  onTick?(engine: TwinEngine): void;
 }
 
 export interface Twin extends Component {
@@ -251,6 +253,7 @@ function loadTwin(deps: TwinDeps, config: TwinConfig, collector: { host: string;
     readRouters();
     const tickStart = engine.time;
     engine.step();
+    deps.onTick?.(engine);
     const now = engine.time;
     metrics.ticks.inc();
     metrics.simTime.set(now / 1000);

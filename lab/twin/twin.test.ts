@@ -406,9 +406,9 @@ describe('scenarios', () => {
   it('degradation-and-failover breaks the primary path SLO while the incident lasts, with precursors first', async () => {
     const clock = new SimulatedClock(START);
     const twin = createTwin({ clock, config: root }, { scenario: 'degradation-and-failover', billing: { enabled: false } });
-    await twin.runFor(33 * 3_600_000);
+    await twin.runFor(13 * 3_600_000);
     expect(twin.state().slo_violation_minutes['onprem-fra>azure-weu']!.realtime).toBe(0);
-    await twin.runFor(50 * 60_000); // into the precursor window (starts 45 min before onset at 34 h)
+    await twin.runFor(50 * 60_000); // into the precursor window (starts 45 min before onset at 14 h)
     expect(twin.state().incidents.some((i) => i.phase === 'precursor' && i.label.includes('fra-weu-er'))).toBe(true);
     await twin.runFor(60 * 60_000);
     const s = twin.state();
@@ -463,7 +463,7 @@ describe('built-in scenarios give the optimizer something real to do', () => {
       { clock: new SimulatedClock(START), config: root, routers: new Map([['onprem-fra', router]]) },
       { scenario: 'degradation-and-failover', flow: { enabled: false }, billing: { enabled: false } },
     );
-    await twin.runFor(34 * 3_600_000 + 30 * 60_000);
+    await twin.runFor(14 * 3_600_000 + 30 * 60_000);
     const during = twin.state().slo_violation_minutes['onprem-fra>azure-weu']!.realtime!;
     expect(during).toBeGreaterThanOrEqual(25);
     router.set(lb('10.30.0.0/16', { vti2: 1 }));
@@ -479,7 +479,7 @@ describe('built-in scenarios give the optimizer something real to do', () => {
       { clock: new SimulatedClock(START), config: root },
       { scenario: 'flash-crowd', flow: { enabled: false }, billing: { enabled: false } },
     );
-    await twin.runFor(56 * 3_600_000);
+    await twin.runFor(12 * 3_600_000);
     const calm = twin.state();
     await twin.runFor(90 * 60_000);
     const surge = twin.state();
