@@ -287,8 +287,9 @@ export async function runDemo(options: DemoOptions & { durationMs: number }): Pr
   const demo = await startDemo(options);
   try {
     // The twin stops ticking at the end of the duration (after the last tick's work settled). Bounded in
-    // wall time too: lockstep waits for slow work, so the guard is generous (5× what the speed-up implies).
-    const wallLimitMs = Math.max(300_000, (options.durationMs / Math.max(1, options.speedup)) * 5);
+    // wall time too, generously: in lockstep a slow machine takes longer (a quiet 2-core machine runs the
+    // embedded default at ~250 simulated seconds per wall second), it does not skip work.
+    const wallLimitMs = Math.max(3_600_000, (options.durationMs / Math.max(1, options.speedup)) * 10);
     let guard: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       demo.twin.finished().then(() => 'finished' as const),

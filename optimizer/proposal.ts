@@ -69,7 +69,9 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   const objAfter = objectiveOf(ctx.after);
   const base = { objective_before: objBefore, objective_after: objAfter };
   const hard = ctx.plan.binding.filter((b) => b.kind !== 'slo');
-  if (hard.length > 0) {
+  // A plan that needs slack (demand beyond what the links can carry at max_utilization) is still the least
+  // overloaded split: worth proposing when it carries less overload than today's, never otherwise.
+  if (hard.length > 0 && !(ctx.after.overload_mbps < ctx.before.overload_mbps - 1e-6)) {
     return { ...base, publish: false, why: `no feasible plan: ${hard.map((b) => b.message).join('; ')}` };
   }
   const minShift = ctx.minShift ?? 0.05;

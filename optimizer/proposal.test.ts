@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { ClassConfig, LinkConfig, PathConfig, SiteConfig } from '../core/config/index.ts';
+import { decide } from './proposal.ts';
+import { evaluateSplit, planSplit, solveTe, type TeInput } from './te/solve.ts';
+
+const site = (id: string, prefix: string) =>
+  ({
+    id,
+    name: id,
+    provider: 'onprem',
+    region: 'r',
+    prefixes: [prefix],
+    router: { vyos_version: '1.5', api_key_env: 'K' },
+  }) as unknown as SiteConfig;
+const link = (id: string, ifA: string, ifB: string): LinkConfig =>
+  ({
+    id,
+    kind: 'wireguard',
+    a: { site: 'a', interface: ifA },
+    b: { site: 'b', interface: ifB },
+    capacity_mbps: 1000,
+    cost_per_gb: 0.02,
+    monthly_fixed_cost: 0,
+  }) as LinkConfig;
+const paths: PathConfig[] = [
+  { id: 'a.b.1', from: 'a', to: 'b', links: ['x'], priority: 1 },
+  { id: 'a.b.2', from: 'a', to: 'b', links: ['y'], priority: 2 },
+] as PathConfig[];
+const bulk = { id: 'bulk', dscp: [0], priority: 3, slo: { rtt_p95_ms: 600, loss_pct: 5, jitter_ms: 200 } } as ClassConfig;
+
+describe('decide', () => {
+  it('proposes the least overloaded split even when no split fits under max_utilization', async () => {
+    const input: TeInput = {
+      topology: { links: [link('x', 'eth1', 'eth1'), link('y', 'eth2', 'eth2')], paths, classes: [bulk] },
+      // 2 Gbit/s over two 1 Gbit/s links capped at 80 %: 400 Mbit/s more than any split can carry.
+      demands: [{ from: 'a', to: 'b', class: 'bulk', mbps: 2000 }],
+      quality: new Map(),
+      current: new Map([['a>b|bulk', { 'a.b.1': 1 }]]),
+      options: {
+        policy: {
+          max_utilization: 0.8,
+          churn_penalty: 0,
+          score: { rtt: 1, loss: 100, jitter: 0.5, bandwidth: 0, challenger_factor: 1.5 },
+        },
+        latency_penalty: 0.05,
+      },
+    };
+    const plan = await solveTe(input);
+    expect(plan.binding.some((b) => b.kind === 'capacity')).toBe(true);
+    const before = evaluateSplit(input, input.current!);
+    const after = evaluateSplit(input, planSplit(plan));
+    expect(after.overload_mbps).toBeLessThan(before.overload_mbps);
+    const ctx = {
+      now: 1_000,
+      topo: {
+        sites: new Map([
+          ['a', site('a', '10.1.0.0/16')],
+          ['b', site('b', '10.2.0.0/16')],
+        ]),
+        paths: new Map(paths.map((p) => [p.id, p])),
+        classes: new Map([['bulk', bulk]]),
+      },
+      plan,
+      before,
+      after,
+      current: input.current!,
+      breakingNow: new Set<string>(),
+      modelVersions: {},
+      horizonMin: 60,
+      dataFrom: 0,
+      dataTo: 1_000,
+    };
+    const decision = decide(ctx, { min_improvement: 0.05, min_saving_per_day: 5 });
+    expect(decision.publish).toBe(true);
+    expect(decision.proposal?.intents.length).toBeGreaterThan(0);
+
+    // The same overload with the plan no better than today: nothing to propose.
+    const same = decide({ ...ctx, before: after }, { min_improvement: 0.05, min_saving_per_day: 5 });
+    expect(same.publish).toBe(false);
+    expect(same.why).toMatch(/no feasible plan/);
+  });
+});
