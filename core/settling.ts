@@ -11,8 +11,11 @@ import type { JobHandler, Queue } from './queue/types.ts';
 /** Tracks `bus` for `activity`; returns the same bus. */
 export function settlingBus<B extends Bus>(bus: B, activity: Activity): B {
   const published = new Map<string, number>();
-  /** Per group and topic: messages published before it subscribed, and consumed since. */
-  const groups = new Map<string, { topic: string; before: number; consumed: number }[]>();
+  /**
+   * Per consumer group and topic: messages published before the group's first subscription, and consumed
+   * since by any of its members (a group's members split the partitions: together they see every message).
+   */
+  const groups = new Map<string, Map<string, { before: number; consumed: number }>>();
   const publish = bus.publish.bind(bus);
   const subscribe = bus.subscribe.bind(bus);
   bus.publish = async (topic, messages) => {
@@ -20,9 +23,11 @@ export function settlingBus<B extends Bus>(bus: B, activity: Activity): B {
     published.set(topic, (published.get(topic) ?? 0) + messages.length);
   };
   bus.subscribe = async (options) => {
-    const counts = options.topics.map((topic) => ({ topic, before: published.get(topic) ?? 0, consumed: 0 }));
-    groups.set(`${options.group}\u0000${groups.size}`, counts);
-    const byTopic = new Map(counts.map((c) => [c.topic, c]));
+    let counts = groups.get(options.group);
+    if (!counts) groups.set(options.group, (counts = new Map()));
+    for (const topic of options.topics)
+      if (!counts.has(topic)) counts.set(topic, { before: published.get(topic) ?? 0, consumed: 0 });
+    const byTopic = counts;
     return subscribe({
       ...options,
       handler: (batch) =>
@@ -38,7 +43,7 @@ export function settlingBus<B extends Bus>(bus: B, activity: Activity): B {
     pending() {
       let n = 0;
       for (const counts of groups.values())
-        for (const c of counts) n += Math.max(0, (published.get(c.topic) ?? 0) - c.before - c.consumed);
+        for (const [topic, c] of counts) n += Math.max(0, (published.get(topic) ?? 0) - c.before - c.consumed);
       return n;
     },
   });

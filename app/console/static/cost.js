@@ -70,7 +70,7 @@ export function renderCost() {
           ),
           h('span', {
             class: 'amount',
-            text: `${money(b.month_to_date, c.currency)} of ${money(b.monthly, c.currency)} · projected ${money(b.projected, c.currency)}`,
+            text: `billed ${money(b.month_to_date, c.currency)} of ${money(b.monthly, c.currency)} this month · projected ${money(b.projected, c.currency)}`,
           }),
         ),
         svg,

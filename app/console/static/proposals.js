@@ -91,12 +91,17 @@ export function renderProposals() {
         h(
           'div',
           { class: 'effects' },
+          // The whole network's predicted transfer cost per day after the change (and before it): the
+          // budget card's figures are billed month-to-date spend, a different quantity.
           h(
             'span',
-            { class: `pill ${delta !== null && delta < 0 ? 'ok' : delta > 0 ? 'warn' : ''}` },
-            'cost/day ',
+            {
+              class: `pill ${delta !== null && delta < 0 ? 'ok' : delta > 0 ? 'warn' : ''}`,
+              title: 'Predicted transfer cost per day of the whole network once this change is in place',
+            },
+            'network cost/day ',
             h('strong', { text: money(pr.cost_per_day, cur) }),
-            delta !== null ? ` (${delta > 0 ? '+' : ''}${(delta * 100).toFixed(0)}%)` : '',
+            delta !== null ? ` (was ${money(before, cur)}, ${delta > 0 ? '+' : ''}${(delta * 100).toFixed(0)}%)` : '',
           ),
           h('span', { class: 'pill' }, 'max util ', h('strong', { text: fmtPct(pr.max_utilization) })),
           h(

@@ -100,6 +100,10 @@ describe('console in Chromium: seeded store, emulated routers', () => {
     const row = page.locator('[data-proposal-id="p-cost-aws-euc1-weu"]');
     await row.waitFor({ timeout: 20_000 });
     expect(await row.getAttribute('data-status')).toBe('awaiting-approval');
+    // Cost figures say what they are: the network's predicted cost per day (with the figure before), and
+    // billed month-to-date spend on the budget card.
+    expect(await row.locator('.effects').textContent()).toMatch(/network cost\/day \$412 \(was \$698, -41%\)/);
+    expect(await page.textContent('#budget-bars')).toMatch(/billed \$[\d,.]+ of \$[\d,.]+ this month/);
     await page.screenshot({ path: '/tmp/console.png', fullPage: true });
 
     const before = lbConfig(lab, 'aws-euc1');
