@@ -409,6 +409,15 @@ export class OptimizerEngine {
           horizonMin: this.config.horizon_min,
           dataFrom: now - this.config.history_h * 3_600_000,
           dataTo: now,
+          evaluatePart: (keys) => {
+            const planned = planSplit(plan);
+            const part = new Map(current);
+            for (const k of keys) {
+              const split = planned.get(k);
+              if (split) part.set(k, split);
+            }
+            return evaluateSplit(input, part);
+          },
         },
         this.config,
       );

@@ -12,20 +12,37 @@ const site = (id: string, prefix: string) =>
     prefixes: [prefix],
     router: { vyos_version: '1.5', api_key_env: 'K' },
   }) as unknown as SiteConfig;
-const link = (id: string, ifA: string, ifB: string): LinkConfig =>
+const link = (id: string, ifA: string, ifB: string, cost = 0.02): LinkConfig =>
   ({
     id,
     kind: 'wireguard',
     a: { site: 'a', interface: ifA },
     b: { site: 'b', interface: ifB },
     capacity_mbps: 1000,
-    cost_per_gb: 0.02,
+    cost_per_gb: cost,
     monthly_fixed_cost: 0,
   }) as LinkConfig;
 const paths: PathConfig[] = [
   { id: 'a.b.1', from: 'a', to: 'b', links: ['x'], priority: 1 },
   { id: 'a.b.2', from: 'a', to: 'b', links: ['y'], priority: 2 },
 ] as PathConfig[];
+const reverse: PathConfig[] = [
+  { id: 'b.a.1', from: 'b', to: 'a', links: ['x'], priority: 1 },
+  { id: 'b.a.2', from: 'b', to: 'a', links: ['y'], priority: 2 },
+] as PathConfig[];
+const topo = (ps: PathConfig[]) => ({
+  sites: new Map([
+    ['a', site('a', '10.1.0.0/16')],
+    ['b', site('b', '10.2.0.0/16')],
+  ]),
+  paths: new Map(ps.map((p) => [p.id, p])),
+  classes: new Map([['bulk', bulk]]),
+});
+const policy = {
+  max_utilization: 0.8,
+  churn_penalty: 0,
+  score: { rtt: 1, loss: 100, jitter: 0.5, bandwidth: 0, challenger_factor: 1.5 },
+};
 const bulk = { id: 'bulk', dscp: [0], priority: 3, slo: { rtt_p95_ms: 600, loss_pct: 5, jitter_ms: 200 } } as ClassConfig;
 
 describe('decide', () => {
@@ -52,14 +69,7 @@ describe('decide', () => {
     expect(after.overload_mbps).toBeLessThan(before.overload_mbps);
     const ctx = {
       now: 1_000,
-      topo: {
-        sites: new Map([
-          ['a', site('a', '10.1.0.0/16')],
-          ['b', site('b', '10.2.0.0/16')],
-        ]),
-        paths: new Map(paths.map((p) => [p.id, p])),
-        classes: new Map([['bulk', bulk]]),
-      },
+      topo: topo(paths),
       plan,
       before,
       after,
@@ -78,5 +88,55 @@ describe('decide', () => {
     const same = decide({ ...ctx, before: after }, { min_improvement: 0.05, min_saving_per_day: 5 });
     expect(same.publish).toBe(false);
     expect(same.why).toMatch(/no feasible plan/);
+  });
+
+  it('sends a failover out alone, priced on its own, and leaves the routine moves for the next run', async () => {
+    const all = [...paths, ...reverse];
+    const input: TeInput = {
+      // y is cheaper: the plan moves both directions onto it; a>b also breaks its SLO on x right now.
+      topology: { links: [link('x', 'eth1', 'eth1'), link('y', 'eth2', 'eth2', 0.01)], paths: all, classes: [bulk] },
+      demands: [
+        { from: 'a', to: 'b', class: 'bulk', mbps: 500 },
+        { from: 'b', to: 'a', class: 'bulk', mbps: 500 },
+      ],
+      quality: new Map([['a.b.1', { rtt_p95_ms: 900, loss_pct: 0, jitter_ms: 1 }]]),
+      current: new Map<string, Record<string, number>>([
+        ['a>b|bulk', { 'a.b.1': 1 }],
+        ['b>a|bulk', { 'b.a.1': 1 }],
+      ]),
+      options: { policy, latency_penalty: 0.05 },
+    };
+    const plan = await solveTe(input);
+    const before = evaluateSplit(input, input.current!);
+    const after = evaluateSplit(input, planSplit(plan));
+    const evaluatePart = (keys: ReadonlySet<string>) => {
+      const part = new Map(input.current!);
+      for (const [k, v] of planSplit(plan)) if (keys.has(k)) part.set(k, v);
+      return evaluateSplit(input, part);
+    };
+    const decision = decide(
+      {
+        now: 1_000,
+        topo: topo(all),
+        plan,
+        before,
+        after,
+        current: input.current!,
+        breakingNow: new Set(['a>b|bulk']),
+        modelVersions: {},
+        horizonMin: 60,
+        dataFrom: 0,
+        dataTo: 1_000,
+        evaluatePart,
+      },
+      { min_improvement: 0.05, min_saving_per_day: 5 },
+    );
+    const p = decision.proposal!;
+    expect(p.emergency).toBe(true);
+    expect(p.intents.map((i) => i.router)).toEqual(['a']);
+    expect(p.scope.map((s) => s.pair.join('>'))).toEqual(['a>b']);
+    // Priced as the failover alone: half the plan's saving, not all of it.
+    expect(p.predicted.cost_per_day).toBeGreaterThan(after.cost_per_day + 1);
+    expect(p.predicted.cost_per_day).toBeLessThan(before.cost_per_day);
   });
 });

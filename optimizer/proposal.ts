@@ -19,6 +19,11 @@ export interface ProposalContext {
   dataTo: number;
   /** Smallest change in any fraction that counts as a change. */
   minShift?: number;
+  /**
+   * Scores the plan applied to these demand keys only (the others keep their current split): the
+   * predicted effect of a proposal that carries part of the plan. Without it, the whole plan's.
+   */
+  evaluatePart?(keys: ReadonlySet<string>): SplitEvaluation;
 }
 
 export interface Decision {
@@ -66,8 +71,8 @@ export function objectiveOf(e: SplitEvaluation, sloPenalty = 500, slackPenalty =
  */
 export function decide(ctx: ProposalContext, thresholds: { min_improvement: number; min_saving_per_day: number }): Decision {
   const objBefore = objectiveOf(ctx.before);
-  const objAfter = objectiveOf(ctx.after);
-  const base = { objective_before: objBefore, objective_after: objAfter };
+  const planObjective = objectiveOf(ctx.after);
+  const base = { objective_before: objBefore, objective_after: planObjective };
   const hard = ctx.plan.binding.filter((b) => b.kind !== 'slo');
   // A plan that needs slack (demand beyond what the links can carry at max_utilization) is still the least
   // overloaded split: worth proposing when it carries less overload than today's, never otherwise.
@@ -82,10 +87,8 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   const primary = (from: string, to: string) =>
     (pathsByPair.get(`${from}>${to}`) ?? []).sort((a, b) => a.priority - b.priority)[0];
   const splitByKey = new Map(ctx.plan.splits.map((s) => [demandKey(s.from, s.to, s.class), s]));
-  const changed: Intent[] = [];
-  const scope: Proposal['scope'] = [];
-  let failover = false;
-  let movedMbps = 0;
+  /** Changed intents, each with the scope it covers, its moved volume and whether it moves a breaking demand. */
+  const candidates: { intent: Intent; scope: Proposal['scope']; moved: number; failover: boolean }[] = [];
   let totalMbps = 0;
   for (const s of ctx.plan.splits) totalMbps += s.mbps;
   // One intent may stand for several demand keys (a pair's shared WAN split covers every unpinned class):
@@ -114,12 +117,12 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
       const top = Object.entries(have).sort((a, b) => b[1] - a[1])[0]?.[0];
       if (top === intent.link) return;
     } else if (shift < minShift) return;
-    changed.push(intent);
-    movedMbps += shift * mbps;
-    for (const c of covered) {
-      if (ctx.breakingNow.has(c.key)) failover = true;
-      scope.push({ pair, class: c.cls, paths: c.paths });
-    }
+    candidates.push({
+      intent,
+      scope: covered.map((c) => ({ pair, class: c.cls, paths: c.paths })),
+      moved: shift * mbps,
+      failover: covered.some((c) => ctx.breakingNow.has(c.key)),
+    });
   };
   const pinned = new Set(intents.pins.map((p) => demandKey(p.pair[0], p.pair[1], p.class)));
   for (const w of intents.weights) {
@@ -132,12 +135,24 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
     consider(keys, w.pair, w);
   }
   for (const p of intents.pins) consider([{ key: demandKey(p.pair[0], p.pair[1], p.class), cls: p.class }], p.pair, p);
-  if (changed.length === 0) return { ...base, publish: false, why: 'the plan matches the current weights' };
+  if (candidates.length === 0) return { ...base, publish: false, why: 'the plan matches the current weights' };
+  // A failover goes out alone: the emergency policy may apply it unattended, which must not carry the
+  // plan's routine moves with it (those are proposed at the next run, through the normal approval).
+  const failover = candidates.some((c) => c.failover);
+  const chosen = failover ? candidates.filter((c) => c.failover) : candidates;
+  const changed = chosen.map((c) => c.intent);
+  const scope = chosen.flatMap((c) => c.scope);
+  const movedMbps = chosen.reduce((a, c) => a + c.moved, 0);
+  const after =
+    chosen.length < candidates.length && ctx.evaluatePart
+      ? ctx.evaluatePart(new Set(scope.map((s) => demandKey(s.pair[0], s.pair[1], s.class))))
+      : ctx.after;
 
-  const saving = ctx.before.cost_per_day - ctx.after.cost_per_day;
+  const saving = ctx.before.cost_per_day - after.cost_per_day;
+  const objAfter = objectiveOf(after);
   const improvement = objBefore > 0 ? (objBefore - objAfter) / objBefore : 0;
-  const fixesOverload = ctx.before.overload_mbps > 1e-6 && ctx.after.overload_mbps < ctx.before.overload_mbps;
-  const fixesSlo = ctx.before.slo_violating_mbps > 1e-6 && ctx.after.slo_violating_mbps < ctx.before.slo_violating_mbps;
+  const fixesOverload = ctx.before.overload_mbps > 1e-6 && after.overload_mbps < ctx.before.overload_mbps;
+  const fixesSlo = ctx.before.slo_violating_mbps > 1e-6 && after.slo_violating_mbps < ctx.before.slo_violating_mbps;
   const worth =
     improvement >= thresholds.min_improvement || saving >= thresholds.min_saving_per_day || fixesOverload || fixesSlo || failover;
   if (!worth) {
@@ -151,11 +166,11 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   if (failover) parts.push(`moves traffic off paths breaking their SLO now`);
   if (fixesSlo)
     parts.push(
-      `cuts traffic on paths predicted to break their SLO from ${ctx.before.slo_violating_mbps.toFixed(0)} to ${ctx.after.slo_violating_mbps.toFixed(0)} Mbit/s`,
+      `cuts traffic on paths predicted to break their SLO from ${ctx.before.slo_violating_mbps.toFixed(0)} to ${after.slo_violating_mbps.toFixed(0)} Mbit/s`,
     );
   if (fixesOverload)
     parts.push(
-      `brings peak utilization from ${(ctx.before.max_utilization * 100).toFixed(0)}% to ${(ctx.after.max_utilization * 100).toFixed(0)}%`,
+      `brings peak utilization from ${(ctx.before.max_utilization * 100).toFixed(0)}% to ${(after.max_utilization * 100).toFixed(0)}%`,
     );
   if (Math.abs(saving) >= 0.01) parts.push(saving > 0 ? `saves ${money(saving)}/day` : `costs ${money(saving)}/day more`);
   if (parts.length === 0 || (!failover && !fixesSlo && !fixesOverload && saving < thresholds.min_saving_per_day))
@@ -172,13 +187,13 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
     inputs: { model_versions: ctx.modelVersions, horizon_min: ctx.horizonMin, data_from: ctx.dataFrom, data_to: ctx.dataTo },
     intents: changed,
     predicted: {
-      cost_per_day: ctx.after.cost_per_day,
+      cost_per_day: after.cost_per_day,
       cost_per_day_before: ctx.before.cost_per_day,
-      rtt_p95_ms: ctx.after.rtt_p95_ms,
-      max_utilization: ctx.after.max_utilization,
-      slo_risk: ctx.after.slo_risk,
+      rtt_p95_ms: after.rtt_p95_ms,
+      max_utilization: after.max_utilization,
+      slo_risk: after.slo_risk,
     },
-    risk: failover ? 'medium' : riskLevel(churn, ctx.after.max_utilization, routers.size),
+    risk: failover ? 'medium' : riskLevel(churn, after.max_utilization, routers.size),
     emergency: failover,
     scope,
     status: 'proposed',

@@ -351,8 +351,11 @@ function loadTwin(deps: TwinDeps, config: TwinConfig, collector: { host: string;
             finish();
             return;
           }
-          await clock.advanceTo(engine.time + tickMs);
+          // The tick [t, t + tick) is simulated and emitted first, then the clock moves to its end: what
+          // wakes at t + tick (a self-heal pass, a guard interval) finds that window's data, as it would
+          // in a real network where probes report at the end of their window.
           await step();
+          await clock.advanceTo(engine.time);
           if (config.speedup > 0) {
             const due = wallStart + (engine.time - simStart) / config.speedup;
             const wait = due - performance.now();

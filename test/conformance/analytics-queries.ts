@@ -313,6 +313,16 @@ export function queriesConformance(name: string, factory: () => Store): void {
       expect(empty.change).toBeNull();
     });
 
+    it("gives every path's window quality at once, per class and over every class", async () => {
+      const range = { from: base + 170 * minute, to: base + 180 * minute };
+      const all = await q.windowQualityByPath(store, range);
+      const one = await q.compareWindows(store, { pathIds: ['p1'], class: 'gold', current: range, baseline: range });
+      expect(all.get('p1|gold')).toEqual(one.current);
+      const any = await q.compareWindows(store, { pathIds: ['p1'], current: range, baseline: range });
+      expect(all.get('p1|*')).toEqual(any.current);
+      expect((await q.windowQualityByPath(store, { from: base - 2 * hour, to: base - hour })).size).toBe(0);
+    });
+
     it('writes and reads forecasts, proposals, models and the audit trail', async () => {
       const made1 = base;
       const made2 = base + hour;
