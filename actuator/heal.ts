@@ -63,6 +63,7 @@ export class SelfHeal {
     from: string,
     to: string,
     router: Pick<RouterApi, 'showConfig'> = this.ctx.d.routerFor(from),
+    cls?: string,
   ): Promise<{ paths: ReadonlySet<string>; pinned: boolean }> {
     const { d } = this.ctx;
     const paths = d.topology.pathsFor(from, to);
@@ -71,12 +72,16 @@ export class SelfHeal {
     try {
       const rules = await router.showConfig([...contextPaths.lbRules]);
       if (excludedFromBalancing(rules, prefixes)) {
+        // Pins route class by class: a class is carried where its own pins send it (a class with no pin
+        // follows the main table: the primary path).
+        const dscp = cls === undefined ? undefined : d.topology.classes.get(cls)?.dscp;
         const links = pinnedLinks(
           d.topology,
           from,
           await router.showConfig([...contextPaths.policyRoute]).catch(() => null),
           await router.showConfig([...contextPaths.staticTables]).catch(() => null),
           prefixes,
+          dscp,
         );
         const used = onLinks(links);
         return { paths: new Set(used.length > 0 ? used : paths.slice(0, 1).map((p) => p.id)), pinned: true };
@@ -118,8 +123,8 @@ export class SelfHeal {
       data,
       now,
       windowMs,
-      async (from, to) => {
-        const how = await this.carrying(from, to, cachedRouter(from));
+      async (from, to, cls) => {
+        const how = await this.carrying(from, to, cachedRouter(from), cls);
         if (how.pinned) pinnedPairs.add(`${from}>${to}`);
         return how.paths;
       },

@@ -23,7 +23,8 @@ export interface Breach {
 export type SloObserver = (pathId: string, cls: string, broken: readonly SloObjective[] | undefined) => void;
 
 /** Which of a pair's paths carry its traffic now (the source router's config is the truth). */
-export type CarryingPaths = (from: string, to: string) => Promise<ReadonlySet<string>>;
+/** The paths a pair's traffic (of one class, when given: pinned pairs route class by class) leaves over. */
+export type CarryingPaths = (from: string, to: string, cls?: string) => Promise<ReadonlySet<string>>;
 
 /**
  * Breaching paths with at least one healthy alternative (different first hop), per pair and class. Only
@@ -55,8 +56,8 @@ export async function findBreaches(
     const paths = topology.pathsFor(from, to);
     // A pair with one path has nowhere to fail over to, but its SLO state is still reported.
     if (paths.length === 0 || (paths.length < 2 && !observe)) continue;
-    let inUse: ReadonlySet<string> | undefined;
     for (const cls of topology.classes.values()) {
+      let inUse: ReadonlySet<string> | undefined;
       const verdicts = new Map<string, { result: string; reasons: string[] }>();
       for (const p of paths) {
         const cmp = await comparison(p.id, cls.id);
@@ -73,7 +74,7 @@ export async function findBreaches(
         const healthy = paths.filter((q) => verdicts.get(q.id)!.result === 'pass' && q.links[0] !== badHop).map((q) => q.id);
         if (healthy.length === 0) continue;
         // The router is read only for a pair with a breach to act on (most passes read none).
-        inUse ??= carrying ? await carrying(from, to) : new Set([paths[0]!.id]);
+        inUse ??= carrying ? await carrying(from, to, cls.id) : new Set([paths[0]!.id]);
         if (inUse.has(p.id)) out.push({ pair: [from, to], class: cls.id, path: p.id, reasons: v.reasons, healthy });
       }
     }

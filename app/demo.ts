@@ -259,7 +259,12 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
     twinComponent,
   ];
   shared.supervisor.status.watch(components);
-  const stop = await startAll(components, shared.supervisor.status);
+  const stopAll = await startAll(components, shared.supervisor.status);
+  // A stopping run leaves lockstep first: the twin's loop may be waiting for work that stopping ends.
+  const stop = memoizeStop(async () => {
+    clock.unlock();
+    await stopAll();
+  });
   const url = api.url();
   options.onReady?.({
     url,

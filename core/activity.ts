@@ -37,6 +37,8 @@ export interface SettleOptions {
   timeoutMs: number;
   /** Consecutive quiet event-loop turns needed: covers the hand-over gaps between tracked parts. */
   quietTurns?: number;
+  /** Stops waiting at once (the run is stopping: its work will not settle any more). */
+  signal?: AbortSignal;
 }
 
 const noop = (): void => {};
@@ -101,6 +103,7 @@ export class Activity {
     let quiet = 0;
     for (;;) {
       await nextTurn();
+      if (options.signal?.aborted) return undefined;
       const busy = await this.busy();
       if (busy.length === 0) {
         if (++quiet >= quietTurns) return undefined;

@@ -66,6 +66,7 @@ export class SimulatedClock implements Clock {
   private timers: SimTimer[] = [];
   private seq = 0;
   private lockstepOptions: (SettleOptions & { onTimeout(busy: string[]): void }) | undefined;
+  private unlocked = new AbortController();
 
   constructor(startMs: number = Date.UTC(2026, 0, 5, 0, 0, 0)) {
     this.current = startMs;
@@ -104,7 +105,14 @@ export class SimulatedClock implements Clock {
    * time passed: the run goes on and `onTimeout` hears what was still busy).
    */
   lockstep(options: SettleOptions & { onTimeout(busy: string[]): void }): void {
-    this.lockstepOptions = options;
+    this.unlocked = new AbortController();
+    this.lockstepOptions = { ...options, signal: this.unlocked.signal };
+  }
+
+  /** Leaves lockstep, ending any wait in progress (a stopping run: its work will not settle any more). */
+  unlock(): void {
+    this.lockstepOptions = undefined;
+    this.unlocked.abort();
   }
 
   /** Waits for the current instant's work: settled work in lockstep, a turn of the event loop otherwise. */

@@ -138,17 +138,22 @@ export function excludedFromBalancing(lbRules: ConfigJson | null, prefixes: read
   );
 }
 
-/** The links router `site` sends pinned traffic to `prefixes` over: its policy routes' tables, by next-hop interface. */
+/**
+ * The links router `site` sends pinned traffic to `prefixes` over: its policy routes' tables, by next-hop
+ * interface. With `dscp`, only the rules matching one of those code points (one class's pins).
+ */
 export function pinnedLinks(
   topology: Topology,
   site: string,
   policyRoute: ConfigJson | null,
   staticTables: ConfigJson | null,
   prefixes: readonly string[],
+  dscp?: readonly number[],
 ): Set<string> {
   const links = new Set<string>();
   for (const rule of Object.values(child(child(policyRoute, pinPolicyName), 'rule') ?? {})) {
     if (!isObj(rule)) continue;
+    if (dscp && !values(rule['dscp']).some((v) => dscp.includes(Number(v)))) continue;
     const table = values(child(rule, 'set')?.['table'])[0];
     const dst = values(child(rule, 'destination')?.['address']).filter((d) => prefixes.includes(d));
     if (table === undefined || dst.length === 0) continue;
