@@ -78,7 +78,13 @@ export class Rollouts {
   /** Runs (or resumes) a proposal's rollout; one at a time per proposal in this process. */
   run(id: string): Promise<void> {
     // Tracked work of a simulated clock: a lockstep run waits for the rollout (asleep while it bakes).
-    return this.running.get(id) ?? this.track(id, busyWhile(this.ctx.d.clock, `rollout:${id}`, () => this.leased(id)));
+    return (
+      this.running.get(id) ??
+      this.track(
+        id,
+        busyWhile(this.ctx.d.clock, `rollout:${id}`, () => this.leased(id)),
+      )
+    );
   }
 
   private async leased(id: string): Promise<void> {
