@@ -64,7 +64,21 @@ describe('optimizer component', () => {
   });
 
   it('publishes a valid proposal that moves bulk traffic off the backup paths', async () => {
-    const r = await optimizer.runNow();
+    let r = await optimizer.runNow();
+    if (r.proposal?.emergency) {
+      // Some demand breaks its SLO now: the failover goes out alone, only for the breaking demands, and the
+      // plan's routine moves follow at the next run. Let the routers run the failover.
+      const failover = proposalSchema.parse(r.proposal);
+      const keys = new Set(failover.scope.map((s) => `${s.pair[0]}>${s.pair[1]}|${s.class}`));
+      expect(keys.size).toBeGreaterThan(0);
+      expect(failover.scope.some((s) => s.pair[0] === 'onprem-fra' && s.class === 'bulk')).toBe(false);
+      for (const s of r.plan!.splits) {
+        const key = `${s.from}>${s.to}|${s.class}`;
+        if (keys.has(key)) lab.data.weights.set(key, s.fractions);
+      }
+      r = await optimizer.runNow();
+      expect(r.proposal?.emergency).toBe(false);
+    }
     expect(r.error).toBeUndefined();
     expect(r.plan?.status).toBe('optimal');
     expect(r.decision?.publish).toBe(true);

@@ -297,29 +297,21 @@ export interface CompareWindowsQuery {
   baseline: TimeRange;
 }
 
-async function windowQuality(
-  store: Store,
-  pathIds: string[],
-  cls: string | undefined,
-  range: TimeRange,
-): Promise<WindowQuality | null> {
-  const rows = await store.query<{
-    q50: number;
-    q95: number;
-    sent: number;
-    received: number;
-    jitter: number;
-    windows: number;
-  }>(sql`
-    SELECT quantileExact(0.5)(rtt_p50_ms) AS q50, quantileExact(0.95)(rtt_p95_ms) AS q95,
-      sum(toUInt64(sent)) AS sent, sum(toUInt64(received)) AS received, avg(jitter_ms) AS jitter, count() AS windows
-    FROM ${t(store, 'probes_raw')}
-    WHERE ${where([
-      sql`window_start >= ${dateTimeMs(range.from)} AND window_start < ${dateTimeMs(range.to)}`,
-      inList('path_id', pathIds),
-      cls !== undefined ? sql`class = ${cls}` : undefined,
-    ])}`);
-  const r = rows[0];
+/** A probe-window aggregate row, as windowQuality and windowQualityByPath select it. */
+interface QualityRow {
+  q50: number;
+  q95: number;
+  sent: number;
+  received: number;
+  jitter: number;
+  windows: number;
+}
+
+const qualityColumns = sql`quantileExact(0.5)(rtt_p50_ms) AS q50, quantileExact(0.95)(rtt_p95_ms) AS q95,
+  sum(toUInt64(sent)) AS sent, sum(toUInt64(received)) AS received, avg(jitter_ms) AS jitter, count() AS windows`;
+
+/** The row as WindowQuality; null when it counts no window. */
+function toWindowQuality(r: QualityRow | undefined): WindowQuality | null {
   if (!r || num(r.windows) === 0) return null;
   const sent = num(r.sent);
   return {
@@ -330,6 +322,23 @@ async function windowQuality(
     windows: num(r.windows),
     sent,
   };
+}
+
+async function windowQuality(
+  store: Store,
+  pathIds: string[],
+  cls: string | undefined,
+  range: TimeRange,
+): Promise<WindowQuality | null> {
+  const rows = await store.query<QualityRow>(sql`
+    SELECT ${qualityColumns}
+    FROM ${t(store, 'probes_raw')}
+    WHERE ${where([
+      sql`window_start >= ${dateTimeMs(range.from)} AND window_start < ${dateTimeMs(range.to)}`,
+      inList('path_id', pathIds),
+      cls !== undefined ? sql`class = ${cls}` : undefined,
+    ])}`);
+  return toWindowQuality(rows[0]);
 }
 
 /**
@@ -353,33 +362,14 @@ export async function windowQualityByPath(store: Store, range: TimeRange): Promi
   checkRange(range);
   const out = new Map<string, WindowQuality>();
   const byClass = async (perClass: boolean) => {
-    const rows = await store.query<{
-      path_id: string;
-      class: string;
-      q50: number;
-      q95: number;
-      sent: number;
-      received: number;
-      jitter: number;
-      windows: number;
-    }>(sql`
-      SELECT path_id, ${perClass ? sql`class` : sql`'*'`} AS class, quantileExact(0.5)(rtt_p50_ms) AS q50,
-        quantileExact(0.95)(rtt_p95_ms) AS q95, sum(toUInt64(sent)) AS sent, sum(toUInt64(received)) AS received,
-        avg(jitter_ms) AS jitter, count() AS windows
+    const rows = await store.query<QualityRow & { path_id: string; class: string }>(sql`
+      SELECT path_id, ${perClass ? sql`class` : sql`'*'`} AS class, ${qualityColumns}
       FROM ${t(store, 'probes_raw')}
       WHERE window_start >= ${dateTimeMs(range.from)} AND window_start < ${dateTimeMs(range.to)}
       GROUP BY path_id${perClass ? sql`, class` : sql``}`);
     for (const r of rows) {
-      if (num(r.windows) === 0) continue;
-      const sent = num(r.sent);
-      out.set(`${r.path_id}|${r.class}`, {
-        rtt_p50_ms: num(r.q50),
-        rtt_p95_ms: num(r.q95),
-        loss_ratio: sent > 0 ? Math.max(0, 1 - num(r.received) / sent) : 0,
-        jitter_ms: num(r.jitter),
-        windows: num(r.windows),
-        sent,
-      });
+      const q = toWindowQuality(r);
+      if (q) out.set(`${r.path_id}|${r.class}`, q);
     }
   };
   await byClass(true);
