@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { exampleConfigPath, loadConfig } from '../../core/config/index.ts';
-import type { TwinState } from '../../lab/twin/index.ts';
 import { runOracle, runStatic, type PlanReport } from './oracle.ts';
+import { sloPairClassMinutes as sloMinutes } from './summary.ts';
 
 const root = loadConfig(exampleConfigPath, {}).root;
 const run = { root, scenario: 'cost-pressure', startMs: Date.UTC(2026, 0, 5), durationMs: 6 * 3_600_000 };
-
-function sloMinutes(s: TwinState): number {
-  let total = 0;
-  for (const byClass of Object.values(s.slo_violation_minutes)) for (const m of Object.values(byClass)) total += m;
-  return total;
-}
 
 describe('hindsight oracle', () => {
   it('bounds the saving on cost-pressure: far cheaper than static routing, no more SLO minutes, deterministic', async () => {
