@@ -82,6 +82,29 @@ export type ProposalStatus = (typeof proposalStatuses)[number];
 export const riskLevels = ['low', 'medium', 'high'] as const;
 export type RiskLevel = (typeof riskLevels)[number];
 
+/**
+ * What an applied proposal did, measured from ClickHouse by the actuator (actuator/realized.ts) once a
+ * window after it was confirmed has passed, against an equal window ending where its apply started. Beside
+ * `predicted`, so users see whether the optimizer's promises came true. Figures are the whole network's
+ * (cost, traffic) and the proposal's scope's (SLO minutes).
+ */
+export const realizedSchema = z.object({
+  /** The window before (ends at the minute the apply started) and after (from the minute it was confirmed), epoch ms. */
+  before: z.object({ from: z.number().int(), to: z.number().int() }),
+  after: z.object({ from: z.number().int(), to: z.number().int() }),
+  /** Transfer cost per day of the whole network: bytes priced over every link of the path they took. */
+  cost_per_day: z.number(),
+  cost_per_day_before: z.number(),
+  /** GB per day the sites sent (routing does not change it: a change here means the traffic changed). */
+  gb_per_day: z.number(),
+  gb_per_day_before: z.number(),
+  /** Minutes × (pair, class) of the scope whose traffic crossed a path breaking the class SLO. */
+  slo_pair_class_minutes: z.number(),
+  slo_pair_class_minutes_before: z.number(),
+  measured_at: z.number().int(),
+});
+export type Realized = z.infer<typeof realizedSchema>;
+
 export const proposalSchema = z.object({
   id: z.string().min(1),
   created_at: z.number().int(),
@@ -103,6 +126,8 @@ export const proposalSchema = z.object({
     max_utilization: z.number(),
     slo_risk: z.number().min(0).max(1),
   }),
+  /** Measured after the apply (absent until then, and on records written before it existed). */
+  realized: realizedSchema.optional(),
   risk: z.enum(riskLevels),
   /** A failover for a path breaking its SLO: the emergency policy may apply it without approval. */
   emergency: z.boolean().default(false),

@@ -4,7 +4,10 @@ import { ValidationError } from '../../core/errors.ts';
 import { rollupSlices, rollupTables } from '../rollups/index.ts';
 import type {
   CostPerGb,
+  FirstHopMinute,
+  FirstHopVolume,
   MonthSpend,
+  PathMinuteQuality,
   PathQuality,
   Talker,
   TimeRange,
@@ -403,4 +406,110 @@ export async function compareWindows(store: Store, q: CompareWindowsQuery): Prom
           }
         : null,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Realized effect of an applied change (actuator/realized-measure.ts prices and judges these rows)
+
+const minute = 60_000;
+/** Per-minute reads are bounded: a week of minutes per key at most. */
+const maxMinuteRangeMs = 7 * 86_400_000;
+
+function checkMinuteRange(range: TimeRange): { from: number; to: number } {
+  checkRange(range);
+  if (range.to - range.from > maxMinuteRangeMs)
+    throw new ValidationError(`per-minute range too long: ${range.to - range.from} ms (at most ${maxMinuteRangeMs})`);
+  return { from: Math.floor(range.from / minute) * minute, to: Math.ceil(range.to / minute) * minute };
+}
+
+/**
+ * Bytes per source site, destination site and first-hop link over the range, one grouped query over the
+ * flow rollups; `from`/`to` is the range read (widened to whole buckets), for per-day rates.
+ */
+export async function trafficByFirstHop(store: Store, q: { range: TimeRange }): Promise<FirstHopVolume> {
+  checkRange(q.range);
+  const { slices, resolution: res } = rollupSlices(q.range, {
+    minute: rollupTables.flowsMinute,
+    hour: rollupTables.flowsHour,
+    day: rollupTables.flowsDay,
+  });
+  const source = joinSql(
+    slices.map(
+      (s) => sql`SELECT site, dst_site, link, bytes FROM ${t(store, s.table)}
+        WHERE t >= ${dateTimeMs(s.from)} AND t < ${dateTimeMs(s.to)}`,
+    ),
+    ' UNION ALL ',
+  );
+  const rows = await store.query<{ src_site: string; dst_site: string; link: string; bytes: number }>(sql`
+    SELECT site AS src_site, dst_site, link, sum(bytes) AS bytes
+    FROM (${source})
+    GROUP BY src_site, dst_site, link
+    ORDER BY src_site, dst_site, link`);
+  return { from: res.from, to: res.to, rows: rows.map((r) => ({ ...r, bytes: num(r.bytes) })) };
+}
+
+/** Bytes per minute, source and destination site, class and first-hop link, for the given sites and classes. */
+export async function firstHopMinutes(
+  store: Store,
+  q: { range: TimeRange; sites: readonly string[]; classes: readonly string[] },
+): Promise<FirstHopMinute[]> {
+  const r = checkMinuteRange(q.range);
+  if (q.sites.length === 0 || q.classes.length === 0) return [];
+  const rows = await store.query<{ m: number; src: string; dst_site: string; class: string; link: string; bytes: number }>(sql`
+    SELECT toUInt32(t) AS m, site AS src, dst_site, class, link, sum(bytes) AS bytes
+    FROM ${t(store, rollupTables.flowsMinute)}
+    WHERE ${where([
+      sql`t >= ${dateTimeMs(r.from)} AND t < ${dateTimeMs(r.to)}`,
+      inList('site', [...q.sites]),
+      inList('dst_site', [...q.sites]),
+      inList('class', [...q.classes]),
+    ])}
+    GROUP BY m, src, dst_site, class, link
+    ORDER BY m, src, dst_site, class, link`);
+  return rows.map((x) => ({
+    t: num(x.m) * 1000,
+    src_site: x.src,
+    dst_site: x.dst_site,
+    class: x.class,
+    link: x.link,
+    bytes: num(x.bytes),
+  }));
+}
+
+/** Probe quality per minute, path and class (the worst window's p95, loss, mean jitter), from the minute rollup. */
+export async function pathQualityByMinute(
+  store: Store,
+  q: { range: TimeRange; pathIds: readonly string[] },
+): Promise<PathMinuteQuality[]> {
+  const r = checkMinuteRange(q.range);
+  if (q.pathIds.length === 0) return [];
+  const rows = await store.query<{
+    m: number;
+    path_id: string;
+    class: string;
+    p95max: number;
+    sent: number;
+    received: number;
+    jitter: number;
+    windows: number;
+  }>(sql`
+    SELECT toUInt32(t) AS m, path_id, class, maxMerge(rtt_p95_max) AS p95max, sumMerge(sent) AS sent,
+      sumMerge(received) AS received, avgMerge(jitter) AS jitter, countMerge(windows) AS windows
+    FROM ${t(store, rollupTables.probesMinute)}
+    WHERE ${where([sql`t >= ${dateTimeMs(r.from)} AND t < ${dateTimeMs(r.to)}`, inList('path_id', [...q.pathIds])])}
+    GROUP BY m, path_id, class
+    ORDER BY m, path_id, class`);
+  return rows.map((x) => {
+    const sent = num(x.sent);
+    return {
+      t: num(x.m) * 1000,
+      path_id: x.path_id,
+      class: x.class,
+      rtt_p95_max_ms: num(x.p95max),
+      loss_ratio: sent > 0 ? Math.max(0, 1 - num(x.received) / sent) : 0,
+      jitter_ms: num(x.jitter),
+      windows: num(x.windows),
+      sent,
+    };
+  });
 }

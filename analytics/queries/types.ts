@@ -84,3 +84,40 @@ export interface WindowComparison {
   /** Relative change current vs. baseline ((cur − base) / base); loss is an absolute difference. Null without data. */
   change: { rtt_p50: number; rtt_p95: number; loss: number; jitter: number } | null;
 }
+
+/** Bytes a source site sent towards a destination site through a first-hop link (flows carry the first hop). */
+export interface FirstHopTraffic {
+  src_site: string;
+  dst_site: string;
+  link: string;
+  /** Sampling-scaled bytes. */
+  bytes: number;
+}
+
+/** FirstHopTraffic over a range, with the range actually read (widened to the rollup's buckets). */
+export interface FirstHopVolume {
+  from: number;
+  to: number;
+  rows: FirstHopTraffic[];
+}
+
+/** FirstHopTraffic of one class in one minute. */
+export interface FirstHopMinute extends FirstHopTraffic {
+  /** Minute start, epoch ms. */
+  t: number;
+  class: string;
+}
+
+/** Probe quality of one path and class in one minute. */
+export interface PathMinuteQuality {
+  /** Minute start, epoch ms. */
+  t: number;
+  path_id: string;
+  class: string;
+  /** The worst probe window's p95 RTT in the minute, ms. */
+  rtt_p95_max_ms: number;
+  loss_ratio: number;
+  jitter_ms: number;
+  windows: number;
+  sent: number;
+}

@@ -323,6 +323,66 @@ export function queriesConformance(name: string, factory: () => Store): void {
       expect((await q.windowQualityByPath(store, { from: base - 2 * hour, to: base - hour })).size).toBe(0);
     });
 
+    it('gives what the realized effect is measured from: first-hop volumes, per-minute traffic and probe quality', async () => {
+      const key = (f: FlowRecord) => `${f.site}|${f.dst_site}|${f.link}`;
+      for (const range of [
+        { from: base + 5 * minute + 20_000, to: base + 65 * minute },
+        { from: base, to: base + 3 * hour },
+      ]) {
+        const got = await q.trafficByFirstHop(store, { range });
+        const read = q.pickResolution(range);
+        expect([got.from, got.to]).toEqual([read.from, read.to]);
+        const expected = sumBy(
+          flows.filter((f) => inRange(f.time_received, read)),
+          key,
+          (f) => f.bytes,
+        );
+        expect(new Map(got.rows.map((r) => [`${r.src_site}|${r.dst_site}|${r.link}`, r.bytes]))).toEqual(expected);
+      }
+
+      const range = { from: base + 10 * minute, to: base + 40 * minute };
+      const minutes = await q.firstHopMinutes(store, { range, sites: ['nyc', 'fra'], classes: ['gold'] });
+      const mine = flows.filter(
+        (f) =>
+          inRange(f.time_received, range) &&
+          ['nyc', 'fra'].includes(f.site ?? '') &&
+          ['nyc', 'fra'].includes(f.dst_site ?? '') &&
+          f.class === 'gold',
+      );
+      expect(mine.length).toBeGreaterThan(0);
+      expect(new Map(minutes.map((m) => [`${m.t}|${m.src_site}|${m.dst_site}|${m.class}|${m.link}`, m.bytes]))).toEqual(
+        sumBy(
+          mine,
+          (f) => `${Math.floor(f.time_received / minute) * minute}|${f.site}|${f.dst_site}|gold|${f.link}`,
+          (f) => f.bytes,
+        ),
+      );
+      expect(await q.firstHopMinutes(store, { range, sites: [], classes: ['gold'] })).toEqual([]);
+
+      const quality = await q.pathQualityByMinute(store, {
+        range: { from: base + 165 * minute, to: base + 175 * minute },
+        pathIds: ['p1'],
+      });
+      expect(quality).toHaveLength(10);
+      for (const m of quality) {
+        const p = probes.find((x) => x.path_id === 'p1' && x.window_start === m.t)!;
+        expect(m).toEqual({
+          t: p.window_start,
+          path_id: 'p1',
+          class: 'gold',
+          rtt_p95_max_ms: p.rtt_p95_ms,
+          loss_ratio: 1 - p.received / p.sent,
+          jitter_ms: p.jitter_ms,
+          windows: 1,
+          sent: p.sent,
+        });
+      }
+      // Bounded: a week of minutes at most.
+      await expect(
+        q.pathQualityByMinute(store, { range: { from: base - 8 * 24 * hour, to: base }, pathIds: ['p1'] }),
+      ).rejects.toThrow(/too long/);
+    });
+
     it('writes and reads forecasts, proposals, models and the audit trail', async () => {
       const made1 = base;
       const made2 = base + hour;
