@@ -7,7 +7,7 @@ import { diffOps, sameConfig, setLines } from './vyos/diff.ts';
 import { validateOps } from './vyos/paths.ts';
 import { renderRouter, shiftBetween, stepWeights, maxStepShift } from './render.ts';
 import { TokenBucket, autoDecide, inFreeze } from './policy.ts';
-import { parseInteraction, signSlackBody, verifySlackSignature, proposalBlocks } from './slack.ts';
+import { parseInteraction, signSlackBody, verifySlackSignature, proposalBlocks, realizedBlocks } from './slack.ts';
 import { analyzeStep, compareForClass, judge, type GuardData } from './guard/index.ts';
 import type { WindowComparison } from '../analytics/queries/types.ts';
 
@@ -172,6 +172,40 @@ describe('slack', () => {
     const raw = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { username: 'bo' }, actions: [{ action_id: 'approve', value: 'p9' }] }))}`;
     expect(parseInteraction(raw)).toEqual({ action: 'approve', proposalId: 'p9', user: 'bo' });
     expect(parseInteraction('payload=notjson')).toBeUndefined();
+  });
+  it('follows up with the realized effect beside the prediction', () => {
+    const p = proposalSchema.parse({
+      id: 'p10',
+      created_at: 0,
+      kind: 'path-weights',
+      reason: 'why',
+      inputs: {},
+      intents: [{ kind: 'bandwidth', router: 'onprem-nyc', link: 'nyc-use1-dx', rate_mbps: 10 }],
+      predicted: { cost_per_day: 120, cost_per_day_before: 140, max_utilization: 0.5, slo_risk: 0.1 },
+      risk: 'low',
+    } satisfies ProposalInput);
+    expect(realizedBlocks(p)).toBeUndefined();
+    const m = realizedBlocks({
+      ...p,
+      realized: {
+        before: { from: 0, to: 3_600_000 },
+        after: { from: 4_200_000, to: 7_800_000 },
+        cost_per_day: 126,
+        cost_per_day_before: 150,
+        gb_per_day: 1000,
+        gb_per_day_before: 1000,
+        slo_pair_class_minutes: 0,
+        slo_pair_class_minutes_before: 12,
+        measured_at: 7_800_000,
+      },
+    })!;
+    const text = JSON.stringify(m.blocks);
+    expect(text).toContain('predicted 140.00 → 120.00 · realized 150.00 → 126.00 (-16%)');
+    expect(text).toContain('*SLO pair-class minutes:*\\n12 → 0');
+    expect(text).toContain('1000.0 → 1000.0 (+0%)');
+    expect(text).toContain('Measured over 1 h after');
+    expect(text).not.toContain('"actions"');
+    expect(m.text).toContain('SLO pair-class minutes 12 → 0');
   });
 });
 

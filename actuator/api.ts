@@ -62,6 +62,9 @@ function summary(rec: Awaited<ReturnType<Actuator['list']>>[number]) {
     decided_by: rec.decidedBy ?? null,
     error: rec.error ?? null,
     step: rec.rollout ? { index: rec.rollout.step, of: rec.rollout.steps.length, phase: rec.rollout.phase } : null,
+    // Predicted and measured effect side by side: the list is where users check the optimizer's promises.
+    predicted: rec.proposal.predicted,
+    realized: rec.proposal.realized ?? null,
   };
 }
 

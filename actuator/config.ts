@@ -47,6 +47,20 @@ export const actuatorConfigSchema = actuationSchema
     apply_queue: z.string().default('pathpilot-actuator-apply'),
     /** Self-healing: judge every path against its SLO this often and propose emergency failovers. 0 disables. */
     self_heal_interval_s: z.number().int().min(0).default(60),
+    /**
+     * Realized effect (actuator/realized.ts): each applied proposal is measured over this window after it
+     * was confirmed against an equal window before its apply started. Whole minutes (the flow and probe
+     * rollups' bucket), at most a week (the per-minute queries' bound).
+     */
+    realized_window_s: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .refine((s) => s % 60 === 0, { message: 'must be a whole number of minutes (a multiple of 60)' })
+      .default(3600),
+    /** How often the realized-effect pass looks for proposals whose window has ended. 0 disables. */
+    realized_interval_s: z.number().int().min(0).default(300),
     /** Audit events kept in memory for the API when the store is not queried. */
     audit_memory: z.number().int().min(0).default(5000),
     /**

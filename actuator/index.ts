@@ -19,6 +19,7 @@ import { actuatorConfigSchema, type ActuatorConfig } from './config.ts';
 import type { ProposalRecorder } from './pipeline/recorder.ts';
 import type { GuardData } from './guard/index.ts';
 import { createActuatorMetrics } from './metrics.ts';
+import type { RealizedData } from './realized-measure.ts';
 import { ActuatorService } from './service.ts';
 import { MemoryStateStore, RedisStateStore, type StateStore } from './state.ts';
 import type { RouterApi } from './vyos/types.ts';
@@ -28,6 +29,7 @@ export { actuatorConfigSchema, type ActuatorConfig } from './config.ts';
 export { ActuatorService, type AuditEvent } from './service.ts';
 export { MemoryStateStore, RedisStateStore, type ProposalRecord, type StateStore } from './state.ts';
 export { guardDataFromStore, type GuardData, type GuardVerdict } from './guard/index.ts';
+export { realizedDataFromStore, type RealizedData } from './realized-measure.ts';
 export { actuatorRoutes } from './api.ts';
 export { storeProposalRecorder, memoryProposalRecorder, type ProposalRecorder } from './pipeline/recorder.ts';
 export { writeRouterConfig } from './pipeline/gitops.ts';
@@ -41,6 +43,8 @@ export interface ActuatorDeps {
   /** The router API per site id (VyosClient in production, the same client against the lab). */
   routerFor: (site: string) => RouterApi;
   guardData?: GuardData;
+  /** Where applied proposals' realized effect is measured (`realizedDataFromStore(store)` in the roles). */
+  realizedData?: RealizedData;
   bus?: Bus;
   log?: Logger;
   registry?: Registry;
@@ -73,6 +77,7 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     routerFor: deps.routerFor,
     metrics: createActuatorMetrics(deps.registry ?? createRegistry()),
     ...(deps.guardData ? { guardData: deps.guardData } : {}),
+    ...(deps.realizedData ? { realizedData: deps.realizedData } : {}),
     ...(deps.bus ? { bus: deps.bus } : {}),
     ...(deps.log ? { log: deps.log } : {}),
     ...(webhookUrl ? { slack: { webhookUrl } } : {}),

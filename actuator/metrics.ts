@@ -22,6 +22,10 @@ export interface ActuatorMetrics {
   drift: Counter<'router'>;
   /** 1 while a path breaks an objective of its class SLO at the last self-heal check, else 0. */
   pathSloBreach: Gauge<'path_id' | 'class' | 'slo'>;
+  /** Realized effects measured (`measured`) or whose measurement failed and is retried (`error`). */
+  realized: Counter<'result'>;
+  /** Realized cost/day after the change over the predicted cost/day. */
+  realizedCostRatio: Histogram;
   /** Probed per router (actuator/vyos/capabilities.ts): `commit_confirm`, `confirm_action_reboot`; 1 or 0. */
   routerCapability: Gauge<'router' | 'capability'>;
 }
@@ -57,6 +61,18 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
       'pathpilot_actuator_path_slo_breach',
       'Whether the path broke objective `slo` (rtt_p95, loss, jitter) of the class SLO over the last self-heal interval (1) or held it (0); absent without probe data',
       ['path_id', 'class', 'slo'],
+    ),
+    realized: counter(
+      registry,
+      'pathpilot_actuator_realized_total',
+      'Applied proposals whose realized effect was measured after their window (result measured), or failed to be (error)',
+      ['result'],
+    ),
+    realizedCostRatio: histogram(
+      registry,
+      'pathpilot_actuator_realized_cost_ratio',
+      'Realized network cost/day in the window after a change over the predicted cost/day (1: as promised)',
+      [0.5, 0.75, 0.9, 0.95, 1, 1.05, 1.1, 1.25, 1.5, 2],
     ),
     routerCapability: gauge(
       registry,

@@ -19,6 +19,7 @@ import type { AuditEvent } from './pipeline/audit.ts';
 import { createPipelineContext, type PipelineContext, type PipelineDeps } from './pipeline/context.ts';
 import { Intake } from './pipeline/intake.ts';
 import { Rollouts } from './pipeline/rollout.ts';
+import { RealizedEffects } from './realized.ts';
 import type { ProposalRecord } from './state.ts';
 
 export type { AuditEvent } from './pipeline/audit.ts';
@@ -30,6 +31,7 @@ export class ActuatorService {
   private readonly intake: Intake;
   private readonly rollouts: Rollouts;
   private readonly selfHeal: SelfHeal;
+  private readonly realized: RealizedEffects;
 
   constructor(d: ActuatorServiceDeps) {
     this.ctx = createPipelineContext(d);
@@ -37,6 +39,7 @@ export class ActuatorService {
     this.intake = new Intake(this.ctx, this.approvals);
     this.rollouts = new Rollouts(this.ctx);
     this.selfHeal = new SelfHeal(this.ctx, this.intake);
+    this.realized = new RealizedEffects(this.ctx);
   }
 
   get events(): PipelineContext['events'] {
@@ -61,6 +64,7 @@ export class ActuatorService {
     await this.rollouts.start();
     await this.intake.start();
     this.selfHeal.start();
+    this.realized.start();
     await this.rollouts.startResuming();
   }
 
@@ -70,6 +74,7 @@ export class ActuatorService {
     this.ctx.life.abort.abort(new Error('actuator stopping'));
     // A self-heal pass in flight would otherwise still query the store while the app closes it.
     await this.selfHeal.stop();
+    await this.realized.stop();
     await this.intake.stop();
     await this.rollouts.stop();
   }
@@ -85,6 +90,12 @@ export class ActuatorService {
 
   heal(data: GuardData, windowMs: number): Promise<ProposalRecord[]> {
     return this.selfHeal.heal(data, windowMs);
+  }
+
+  /** One realized-effect pass now (tests): the records it measured. */
+  measureRealized(): Promise<ProposalRecord[]> {
+    const data = this.ctx.d.realizedData;
+    return data ? this.realized.pass(data) : Promise.resolve([]);
   }
 
   /** Audit events seen by this process, newest last (filter by proposal). */

@@ -1,6 +1,6 @@
 /**
  * Slack: an incoming-webhook message per proposal (Block Kit: summary, predicted effect, risk,
- * Approve/Reject buttons), verification of interactivity requests (HMAC-SHA256 over
+ * Approve/Reject buttons) and a follow-up once its realized effect is measured, verification of interactivity requests (HMAC-SHA256 over
  * `v0:<timestamp>:<raw body>`, 5-minute window, constant-time compare) and message updates through
  * the interaction's `response_url`.
  */
@@ -91,6 +91,49 @@ export function proposalBlocks(
     });
   }
   return { text: `${title}: ${p.reason}`, blocks };
+}
+
+/**
+ * The follow-up once an applied proposal's realized effect is measured (actuator/realized.ts): what was
+ * promised beside what the network did, so the channel that approved it sees whether it came true.
+ */
+export function realizedBlocks(p: Proposal): { text: string; blocks: Block[] } | undefined {
+  const r = p.realized;
+  if (!r) return undefined;
+  const pct = (a: number, b: number) => (b > 0 ? ` (${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(0)}%)` : '');
+  const predictedBefore = p.predicted.cost_per_day_before;
+  const windowMs = r.after.to - r.after.from;
+  const span = windowMs % 3_600_000 === 0 ? `${windowMs / 3_600_000} h` : `${windowMs / 60_000} min`;
+  const title = `Realized effect of ${p.kind} proposal ${p.id}`;
+  const costLine = `predicted ${predictedBefore !== undefined ? `${predictedBefore.toFixed(2)} → ` : ''}${p.predicted.cost_per_day.toFixed(2)} · realized ${r.cost_per_day_before.toFixed(2)} → ${r.cost_per_day.toFixed(2)}${pct(r.cost_per_day, r.cost_per_day_before)}`;
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Network cost/day:*\n${costLine}` },
+        { type: 'mrkdwn', text: `*SLO pair-class minutes:*\n${r.slo_pair_class_minutes_before} → ${r.slo_pair_class_minutes}` },
+        {
+          type: 'mrkdwn',
+          text: `*Traffic GB/day:*\n${r.gb_per_day_before.toFixed(1)} → ${r.gb_per_day.toFixed(1)}${pct(r.gb_per_day, r.gb_per_day_before)}`,
+        },
+        { type: 'mrkdwn', text: `*Predicted SLO risk:* ${(p.predicted.slo_risk * 100).toFixed(0)}%` },
+      ],
+    },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Measured over ${span} after the change was confirmed against ${span} before its apply started`,
+        },
+      ],
+    },
+  ];
+  return {
+    text: `${title}: cost/day ${costLine}; SLO pair-class minutes ${r.slo_pair_class_minutes_before} → ${r.slo_pair_class_minutes}`,
+    blocks,
+  };
 }
 
 export interface SlackInteraction {

@@ -8,7 +8,7 @@
  * Redlock single-instance recipe), so a rollout's record is only written by its lease holder.
  */
 import { Redis } from 'ioredis';
-import type { Proposal } from '../core/proposal.ts';
+import type { Proposal, Realized } from '../core/proposal.ts';
 import type { RolloutState } from './engine.ts';
 import type { LeaseStore } from './lease.ts';
 
@@ -40,6 +40,18 @@ export interface StateStore extends LeaseStore {
    * step): false, and nothing written, when the lease expired or another actuator took it.
    */
   putFenced(record: ProposalRecord, token: number): Promise<boolean>;
+  /**
+   * Sets the proposal's measured `realized` effect (and `updatedAt` to its `measured_at`) on the stored
+   * record, whatever else a concurrent writer changed in it meanwhile: the record as written, or undefined
+   * when it is gone or already has one (a second actuator measuring it too writes nothing, posts nothing).
+   */
+  putRealized(id: string, realized: Realized): Promise<ProposalRecord | undefined>;
+}
+
+/** The record with `realized` set, or undefined when it already has one. */
+function withRealized(rec: ProposalRecord, realized: Realized): ProposalRecord | undefined {
+  if (rec.proposal.realized !== undefined) return undefined;
+  return { ...rec, proposal: { ...rec.proposal, realized }, updatedAt: realized.measured_at };
 }
 
 export class MemoryStateStore implements StateStore {
@@ -88,6 +100,12 @@ export class MemoryStateStore implements StateStore {
   async list(): Promise<ProposalRecord[]> {
     return [...this.data.values()].map((s) => JSON.parse(s) as ProposalRecord);
   }
+  async putRealized(id: string, realized: Realized): Promise<ProposalRecord | undefined> {
+    const rec = await this.get(id);
+    const next = rec && withRealized(rec, realized);
+    if (next) await this.put(next);
+    return next;
+  }
 }
 
 // Lua: KEYS[1] lease key. Every script compares the token first, so only the holder renews, releases or writes.
@@ -98,6 +116,10 @@ const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.
 return 0`;
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
+// Compare-and-set of one record: written only while the stored JSON is still the one the caller read.
+const casPutScript = `if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1`;
 const fencedPutScript = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 return 1`;
@@ -158,6 +180,18 @@ export class RedisStateStore implements StateStore {
   async list(): Promise<ProposalRecord[]> {
     const all = await this.r.hvals(this.key);
     return all.map((s) => JSON.parse(s) as ProposalRecord);
+  }
+  async putRealized(id: string, realized: Realized): Promise<ProposalRecord | undefined> {
+    // Read, set, compare-and-set: a record rewritten meanwhile (a status write) is read again, so the
+    // figures never overwrite a newer record and a newer record never loses them.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const stored = await this.r.hget(this.key, id);
+      if (stored === null) return undefined;
+      const next = withRealized(JSON.parse(stored) as ProposalRecord, realized);
+      if (!next) return undefined;
+      if ((await this.r.eval(casPutScript, 1, this.key, id, stored, JSON.stringify(next))) === 1) return next;
+    }
+    throw new Error(`proposal ${id}: record kept changing while its realized effect was written`);
   }
   async claimDecision(id: string, actor: string): Promise<boolean> {
     return (await this.r.hsetnx(`${this.key}:decisions`, id, actor)) === 1;

@@ -12,6 +12,7 @@ import {
   createActuator,
   actuatorRoutes,
   guardDataFromStore,
+  realizedDataFromStore,
   storeProposalRecorder,
   type Actuator,
 } from '../actuator/index.ts';
@@ -72,6 +73,7 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
       clock: shared.clock,
       routerFor,
       guardData: guardDataFromStore(shared.store),
+      realizedData: realizedDataFromStore(shared.store),
       bus: shared.bus,
       log: shared.log.child({ component: 'actuator' }),
       registry: shared.registry,

@@ -9,6 +9,7 @@ import type { Queue } from '../../core/queue/types.ts';
 import type { ActuatorConfig } from '../config.ts';
 import type { GuardData } from '../guard/index.ts';
 import type { ActuatorMetrics } from '../metrics.ts';
+import type { RealizedData } from '../realized-measure.ts';
 import type { StateStore } from '../state.ts';
 import type { RouterApi } from '../vyos/types.ts';
 import type { ProposalRecorder } from './recorder.ts';
@@ -23,6 +24,8 @@ export interface PipelineDeps {
   routerFor: (site: string) => RouterApi;
   metrics: ActuatorMetrics;
   guardData?: GuardData;
+  /** Where the realized effect of applied proposals is measured (ClickHouse in the roles); none: not measured. */
+  realizedData?: RealizedData;
   bus?: Bus;
   log?: Logger;
   slack?: { webhookUrl?: string };

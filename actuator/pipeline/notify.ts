@@ -4,7 +4,7 @@
  * failed post is logged and counted; Slack never holds up a change.
  */
 import { errorMessage } from '../../core/errors.ts';
-import { postSlack, proposalBlocks } from '../slack.ts';
+import { postSlack, proposalBlocks, realizedBlocks } from '../slack.ts';
 import type { ProposalRecord } from '../state.ts';
 import type { PipelineDeps } from './deps.ts';
 
@@ -38,5 +38,18 @@ export async function alertSlack(d: PipelineDeps, rec: ProposalRecord, outcome: 
   } catch (err) {
     d.metrics.errors.inc({ error_type: 'slack' });
     d.log?.warn({ err: errorMessage(err), proposal: rec.proposal.id }, 'slack alert failed');
+  }
+}
+
+/** The realized-effect follow-up (a new message to the channel's webhook, after the approval thread). */
+export async function realizedSlack(d: PipelineDeps, rec: ProposalRecord): Promise<void> {
+  const url = d.slack?.webhookUrl;
+  const msg = realizedBlocks(rec.proposal);
+  if (!url || !msg) return;
+  try {
+    await postSlack(url, msg);
+  } catch (err) {
+    d.metrics.errors.inc({ error_type: 'slack' });
+    d.log?.warn({ err: errorMessage(err), proposal: rec.proposal.id }, 'slack realized-effect message failed');
   }
 }

@@ -3,6 +3,7 @@
  * that lease (fenced by its token), and every write bumps `revision` so readers (the API's list) can
  * cache derived views per revision.
  */
+import type { Realized } from '../../core/proposal.ts';
 import type { RolloutLease } from '../lease.ts';
 import type { ProposalRecord, StateStore } from '../state.ts';
 
@@ -27,6 +28,12 @@ export class RecordStore implements StateStore {
   acquireLease = (id: string, ttlMs: number) => this.state.acquireLease(id, ttlMs);
   renewLease = (id: string, token: number, ttlMs: number) => this.state.renewLease(id, token, ttlMs);
   releaseLease = (id: string, token: number) => this.state.releaseLease(id, token);
+
+  async putRealized(id: string, realized: Realized): Promise<ProposalRecord | undefined> {
+    const rec = await this.state.putRealized(id, realized);
+    if (rec) this.revision++;
+    return rec;
+  }
 
   async putFenced(rec: ProposalRecord, token: number): Promise<boolean> {
     const ok = await this.state.putFenced(rec, token);

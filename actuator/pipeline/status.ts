@@ -62,7 +62,8 @@ export class StatusMachine {
     await this.record(rec);
   }
 
-  private async record(rec: ProposalRecord): Promise<void> {
+  /** Records the proposal as it is now besides the state store (also after a change that is no transition). */
+  async record(rec: ProposalRecord): Promise<void> {
     if (!this.d.recorder) return;
     try {
       await this.d.recorder.proposal(rec.proposal, rec.updatedAt);

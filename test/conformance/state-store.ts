@@ -70,6 +70,34 @@ export function stateStoreConformance(name: string, factory: StateStoreFactory):
       expect(listed).toEqual([later]);
     });
 
+    it('sets the realized effect once, on the record as it is now, across instances', async () => {
+      const [a, b] = [await open(), await open()];
+      const r = record('confirmed');
+      await a.put(r);
+      const realized = {
+        before: { from: 0, to: 3_600_000 },
+        after: { from: 4_200_000, to: 7_800_000 },
+        cost_per_day: 33.6,
+        cost_per_day_before: 108.123456789012,
+        gb_per_day: 1440,
+        gb_per_day_before: 1200,
+        slo_pair_class_minutes: 3,
+        slo_pair_class_minutes_before: 10,
+        measured_at: r.updatedAt + 5,
+      };
+      // A write by another instance since: the figures land on it, not on the record first read.
+      const later: ProposalRecord = { ...r, error: 'noted meanwhile' };
+      await b.put(later);
+      const set = await a.putRealized(r.proposal.id, realized);
+      const expected: ProposalRecord = { ...later, proposal: { ...later.proposal, realized }, updatedAt: realized.measured_at };
+      expect(set).toEqual(expected);
+      expect(await b.get(r.proposal.id)).toEqual(expected);
+      // Once: a second writer (another actuator measuring it too) writes nothing.
+      expect(await b.putRealized(r.proposal.id, { ...realized, cost_per_day: 1 })).toBeUndefined();
+      expect((await a.get(r.proposal.id))?.proposal.realized).toEqual(realized);
+      expect(await a.putRealized('no-such-proposal', realized)).toBeUndefined();
+    });
+
     it('grants one decision per proposal, across instances', async () => {
       const [a, b] = [await open(), await open()];
       const id = record().proposal.id;
