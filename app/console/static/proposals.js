@@ -24,6 +24,58 @@ function intentText(it) {
   }
 }
 
+const signed = (x) => `${x > 0 ? '+' : ''}${(x * 100).toFixed(0)}%`;
+
+/**
+ * The effect measured after the change (actuator/realized.ts), beside the predicted pill: realized cost/day
+ * against the promise, SLO pair-class minutes and traffic before → after. Nothing until it is measured.
+ */
+function realizedPills(p, cur) {
+  const r = p.realized;
+  if (!r) return [];
+  const predicted = (p.predicted || {}).cost_per_day;
+  // Green when the promise held (within 5 %), amber when it cost noticeably more than promised.
+  const miss = predicted ? (r.cost_per_day - predicted) / predicted : null;
+  const mins = (r.after.to - r.after.from) / 60_000;
+  const span = mins % 60 === 0 ? `${mins / 60} h` : `${mins} min`;
+  const sloDelta = r.slo_pair_class_minutes - r.slo_pair_class_minutes_before;
+  const gbDelta = r.gb_per_day_before > 0 ? (r.gb_per_day - r.gb_per_day_before) / r.gb_per_day_before : null;
+  return [
+    h(
+      'span',
+      {
+        class: `pill realized ${miss === null ? '' : miss <= 0.05 ? 'ok' : 'warn'}`,
+        'data-realized': 'cost',
+        title: `Measured transfer cost per day of the whole network over ${span} after the change (${money(r.cost_per_day_before, cur)} over ${span} before its apply), against the prediction`,
+      },
+      'realized cost/day ',
+      h('strong', { text: money(r.cost_per_day, cur) }),
+      ` (predicted ${money(predicted, cur)})`,
+    ),
+    h(
+      'span',
+      {
+        class: `pill realized ${sloDelta < 0 ? 'ok' : sloDelta > 0 ? 'warn' : ''}`,
+        'data-realized': 'slo',
+        title: `Minutes × (pair, class) of this change's scope whose traffic crossed a path breaking the class SLO, ${span} before → ${span} after`,
+      },
+      'SLO pair-class minutes ',
+      h('strong', { text: `${r.slo_pair_class_minutes_before} → ${r.slo_pair_class_minutes}` }),
+    ),
+    h(
+      'span',
+      {
+        class: 'pill realized',
+        'data-realized': 'traffic',
+        title: 'GB per day the sites sent, before → after: routing does not change it, so a change here is the traffic itself',
+      },
+      'traffic GB/day ',
+      h('strong', { text: `${r.gb_per_day_before.toFixed(0)} → ${r.gb_per_day.toFixed(0)}` }),
+      gbDelta !== null ? ` (${signed(gbDelta)})` : '',
+    ),
+  ];
+}
+
 async function decide(id, action, buttons) {
   state.pending.add(id);
   for (const b of buttons) b.disabled = true;
@@ -101,7 +153,7 @@ export function renderProposals() {
             },
             'network cost/day ',
             h('strong', { text: money(pr.cost_per_day, cur) }),
-            delta !== null ? ` (was ${money(before, cur)}, ${delta > 0 ? '+' : ''}${(delta * 100).toFixed(0)}%)` : '',
+            delta !== null ? ` (was ${money(before, cur)}, ${signed(delta)})` : '',
           ),
           h('span', { class: 'pill' }, 'max util ', h('strong', { text: fmtPct(pr.max_utilization) })),
           h(
@@ -110,6 +162,7 @@ export function renderProposals() {
             'SLO risk ',
             h('strong', { text: fmtPct(pr.slo_risk) }),
           ),
+          realizedPills(p, cur),
         ),
         h(
           'ul',

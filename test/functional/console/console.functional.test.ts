@@ -57,9 +57,24 @@ describe('console in Chromium: seeded store, emulated routers', () => {
   beforeAll(async () => {
     shared = await seededShared(now, env);
     lab = await createVyosLabForTopology(shared.topology, { clock: shared.clock, env });
+    // An applied proposal whose realized effect the actuator has measured (actuator/realized.ts).
+    const applied = sampleProposal(shared.topology, 'p-applied-realized', now - 200 * 60_000, ['onprem-nyc', 'aws-euc1']);
+    applied.status = 'confirmed';
+    applied.history.push({ status: 'confirmed', at: now - 180 * 60_000 });
+    applied.realized = {
+      before: { from: now - 250 * 60_000, to: now - 190 * 60_000 },
+      after: { from: now - 180 * 60_000, to: now - 120 * 60_000 },
+      cost_per_day: 431.4,
+      cost_per_day_before: 702,
+      gb_per_day: 12_400,
+      gb_per_day_before: 12_000,
+      slo_pair_class_minutes: 2,
+      slo_pair_class_minutes_before: 17,
+      measured_at: now - 110 * 60_000,
+    };
     actuator = fakeActuator(
       shared.clock,
-      [sampleProposal(shared.topology, 'p-cost-aws-euc1-weu', now - 20 * 60_000)],
+      [sampleProposal(shared.topology, 'p-cost-aws-euc1-weu', now - 20 * 60_000), applied],
       applyOverHttp(shared.topology, lab, env),
     );
     const auth = TokenAuthenticator.fromSpec(`approver:alice:${token},viewer:vera:${viewerToken}`);
@@ -104,6 +119,13 @@ describe('console in Chromium: seeded store, emulated routers', () => {
     // billed month-to-date spend on the budget card.
     expect(await row.locator('.effects').textContent()).toMatch(/network cost\/day \$412 \(was \$698, -41%\)/);
     expect(await page.textContent('#budget-bars')).toMatch(/billed \$[\d,.]+ of \$[\d,.]+ this month/);
+    // Once applied and measured, the card shows what came true beside the promise; not before.
+    expect(await row.locator('[data-realized]').count()).toBe(0);
+    const realized = page.locator('[data-proposal-id="p-applied-realized"] .effects');
+    expect(await realized.textContent()).toMatch(/network cost\/day \$412 \(was \$698, -41%\)/);
+    expect(await realized.locator('[data-realized=cost]').textContent()).toBe('realized cost/day $431 (predicted $412)');
+    expect(await realized.locator('[data-realized=slo]').textContent()).toBe('SLO pair-class minutes 17 → 2');
+    expect(await realized.locator('[data-realized=traffic]').textContent()).toBe('traffic GB/day 12000 → 12400 (+3%)');
     await page.screenshot({ path: '/tmp/console.png', fullPage: true });
 
     const before = lbConfig(lab, 'aws-euc1');
