@@ -100,6 +100,29 @@ describe('pathpilot config --check', () => {
     );
   });
 
+  it('warns once per pair and class about an SLO no path can meet on the lab twin', async () => {
+    const fixture = join(import.meta.dirname, '..', 'test', 'fixtures', 'config', 'infeasible-slo.yaml');
+    expect(await configCommand(['--check', '-c', fixture])).toBe(0);
+    expect(out).toContain(`${fixture}: ok`);
+    expect(err).toBe(
+      'pathpilot config: warning: SLO infeasible: use1→hk realtime: best path use1.hk.2 p95 ~219 ms vs SLO 180 ms\n' +
+        'pathpilot config: warning: SLO infeasible: hk→use1 realtime: best path hk.use1.2 p95 ~219 ms vs SLO 180 ms\n',
+    );
+  });
+
+  it('says nothing about SLOs the lab network can meet (the bundled example), or without lab data', async () => {
+    expect(await configCommand(['--check', '-c', exampleConfigPath])).toBe(0);
+    expect(err).toBe('');
+    // A 200 ms realtime SLO is out of reach for four pairs to Hong Kong …
+    const tight = example.replace('rtt_p95_ms: 260', 'rtt_p95_ms: 200');
+    expect(await configCommand(['--check', '-c', file(tight)])).toBe(0);
+    expect(err.match(/SLO infeasible: /g)).toHaveLength(4);
+    // … but with a site the twin cannot place (no measured region) there are no RTTs to judge by.
+    err = '';
+    expect(await configCommand(['--check', '-c', file(tight.replace('region: us-east\n', 'region: mars-1\n'))])).toBe(0);
+    expect(err).toBe('');
+  });
+
   it('start --check validates the sections of roles it does not start', async () => {
     const text = `${example}\noptimizer:\n  interval_s: "often"\n`;
     const path = file(text);

@@ -15,11 +15,14 @@ describe('demo summary', () => {
       egress_cost_usd: { pathpilot: 900, static: 1000, oracle: 800 },
       egress_gb: { pathpilot: 10_000, static: 11_000, oracle: 12_000 },
       slo_violation_pair_class_minutes: { pathpilot: 1440, static: 1500, oracle: 0 },
+      slo_infeasible_pair_class_minutes: { pathpilot: 60, static: 60, oracle: 60 },
       wall_s: 72,
     });
     const lines = text.split('\n');
     const slo = lines.find((l) => l.startsWith('SLO-violation pair-class minutes'))!;
     expect(slo).toMatch(/1,440\s+1,500\s+0\s+-4\.0%$/);
+    // Minutes no routing could avoid are their own row, beside (not inside) the violations.
+    expect(lines.find((l) => l.startsWith('SLO-infeasible pair-class minutes'))).toMatch(/\s60\s+60\s+60\s+-0\.0%$/);
     // Every figure ends in the column its heading ends in.
     const header = lines.find((l) => l.trim().startsWith('pathpilot'))!;
     const end = header.indexOf('pathpilot') + 'pathpilot'.length;

@@ -35,7 +35,7 @@ describe('pathpilot whatif', () => {
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(r).toMatchObject({ topology: join(dir, 'tiny.xml'), demand: join(dir, 'tiny.csv'), simulated_hours: 1 });
     expect(r['wall_s']).toBeGreaterThan(0);
-    for (const key of ['egress_cost_usd', 'egress_gb', 'slo_violation_pair_class_minutes']) {
+    for (const key of ['egress_cost_usd', 'egress_gb', 'slo_violation_pair_class_minutes', 'slo_infeasible_pair_class_minutes']) {
       const v = r[key] as Record<string, number>;
       expect(Object.keys(v).sort()).toEqual(['oracle', 'pathpilot', 'static']);
       for (const x of Object.values(v)) expect(x).toBeGreaterThanOrEqual(0);

@@ -15,30 +15,12 @@ import type { Store } from '../../core/store/types.ts';
 import type { ClassConfig, RootConfig } from '../../core/config/schema.ts';
 import type { Topology } from '../../core/config/topology.ts';
 import type { VyosLab } from '../../lab/vyos/index.ts';
+import { healthRank, infeasibleSlos, sloStatus, type Health, type InfeasibleSlo } from './slo.ts';
+
+export type { Health, InfeasibleSlo } from './slo.ts';
 
 const minute = 60_000;
 const day = 86_400_000;
-
-export type Health = 'ok' | 'warn' | 'breach' | 'unknown';
-const healthRank: Record<Health, number> = { unknown: 0, ok: 1, warn: 2, breach: 3 };
-
-/**
- * SLO status of one path × class measurement: breach over the SLO, warn above 80 % of it. The SLO's
- * p95 holds for every 1-minute window, so the worst window's p95 is what is compared.
- */
-export function sloStatus(
-  q: Pick<PathQuality, 'rtt_p95_max_ms' | 'loss_ratio' | 'jitter_ms' | 'windows'>,
-  cls: ClassConfig | undefined,
-): Health {
-  if (!cls || q.windows === 0) return 'unknown';
-  const ratios = [
-    q.rtt_p95_max_ms / cls.slo.rtt_p95_ms,
-    (q.loss_ratio * 100) / Math.max(cls.slo.loss_pct, 1e-9),
-    q.jitter_ms / cls.slo.jitter_ms,
-  ];
-  const worst = Math.max(...ratios);
-  return worst > 1 ? 'breach' : worst > 0.8 ? 'warn' : 'ok';
-}
 
 export interface PathStatus extends PathQuality {
   links: string[];
@@ -84,8 +66,15 @@ export interface Overview {
   window_ms: number;
   sites: SiteView[];
   links: LinkView[];
-  /** Path × class SLO status over the health window, worst first. */
+  /**
+   * Path × class SLO status over the health window, worst first. The paths of an SLO in
+   * `slo_infeasible` have status "infeasible", not "breach".
+   */
   paths: PathStatus[];
+  /** Path × class measurements in breach over the health window (an infeasible SLO's paths excluded). */
+  breaches: number;
+  /** (pair, class) SLOs every path of the pair broke over the health window: listed once each. */
+  slo_infeasible: InfeasibleSlo[];
 }
 
 export interface OverviewOptions {
@@ -108,27 +97,42 @@ function busiestDirection(points: UtilizationPoint[]): Map<string, Map<number, n
   return byLink;
 }
 
-export async function pathStatuses(store: Store, topology: Topology, range: { from: number; to: number }): Promise<PathStatus[]> {
+/**
+ * Path × class SLO status over `range`, worst first, and the (pair, class) SLOs no path of the pair
+ * met: their paths get status "infeasible" instead of "breach" (no routing change fixes them).
+ */
+export async function pathHealth(
+  store: Store,
+  topology: Topology,
+  range: { from: number; to: number },
+): Promise<{ paths: PathStatus[]; infeasible: InfeasibleSlo[] }> {
   const rows = await pathQuality(store, { range });
+  const judged = rows.map((q) => {
+    const path = topology.paths.get(q.path_id);
+    const cls = topology.classes.get(q.class);
+    return {
+      ...q,
+      links: path?.links ?? [],
+      priority: path?.priority ?? 0,
+      status: sloStatus(q, cls),
+      slo: cls?.slo ?? null,
+    };
+  });
+  const infeasible = infeasibleSlos(judged, topology);
+  const unmeetable = new Set(infeasible.map((x) => `${x.pair[0]}>${x.pair[1]}|${x.class}`));
+  for (const p of judged) if (unmeetable.has(`${p.src_site}>${p.dst_site}|${p.class}`)) p.status = 'infeasible';
   const rank = (s: Health) => healthRank[s];
-  return rows
-    .map((q) => {
-      const path = topology.paths.get(q.path_id);
-      const cls = topology.classes.get(q.class);
-      return {
-        ...q,
-        links: path?.links ?? [],
-        priority: path?.priority ?? 0,
-        status: sloStatus(q, cls),
-        slo: cls?.slo ?? null,
-      };
-    })
-    .sort(
-      (a, b) =>
-        rank(b.status) - rank(a.status) ||
-        b.rtt_p95_max_ms / (b.slo?.rtt_p95_ms ?? 1) - a.rtt_p95_max_ms / (a.slo?.rtt_p95_ms ?? 1) ||
-        a.path_id.localeCompare(b.path_id),
-    );
+  const paths = judged.sort(
+    (a, b) =>
+      rank(b.status) - rank(a.status) ||
+      b.rtt_p95_max_ms / (b.slo?.rtt_p95_ms ?? 1) - a.rtt_p95_max_ms / (a.slo?.rtt_p95_ms ?? 1) ||
+      a.path_id.localeCompare(b.path_id),
+  );
+  return { paths, infeasible };
+}
+
+export async function pathStatuses(store: Store, topology: Topology, range: { from: number; to: number }): Promise<PathStatus[]> {
+  return (await pathHealth(store, topology, range)).paths;
 }
 
 export async function overview(
@@ -145,10 +149,10 @@ export async function overview(
   // Whole minutes, ending at the last complete minute: a half-filled bucket would read as a dip.
   const to = Math.floor(now / minute) * minute;
   const range = { from: to - utilMs, to };
-  const [iface, flows, paths] = await Promise.all([
+  const [iface, flows, { paths, infeasible }] = await Promise.all([
     linkUtilization(store, { range, source: 'iface' }),
     linkUtilization(store, { range, source: 'flows' }),
-    pathStatuses(store, topology, { from: to - healthMs, to }),
+    pathHealth(store, topology, { from: to - healthMs, to }),
   ]);
   const ifaceByLink = busiestDirection(iface);
   const flowsByLink = busiestDirection(flows);
@@ -209,6 +213,8 @@ export async function overview(
     sites,
     links,
     paths,
+    breaches: paths.filter((p) => p.status === 'breach').length,
+    slo_infeasible: infeasible,
   };
 }
 

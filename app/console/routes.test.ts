@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../core/http/server.ts';
 import { TokenAuthenticator } from '../../core/http/auth.ts';
 import { sql, ident } from '../../core/store/sql.ts';
+import { probeRecord } from '../../core/records/index.ts';
 import type { Shared } from '../runtime.ts';
 import { consoleRoutes } from './routes.ts';
 import { breachingPath, fakeActuator, sampleProposal, seededShared, type FakeActuator } from './testing.ts';
@@ -149,6 +150,59 @@ describe('console routes', () => {
       expect(wg.worst.path_id).toBe(breachingPath);
       expect(body.links.find((x: { id: string }) => x.id === 'nyc-use1-dx').health).toBe('ok');
       expect(body.counts).toEqual({ proposals: 3, applied: 1, rolled_back: 0 });
+      expect(body.breaches).toBe(1);
+      expect(body.slo_infeasible).toEqual([]);
+    });
+
+    it('lists a pair-class SLO every path breaks once, as infeasible, and counts none of its paths as breaches', async () => {
+      // aws-use1 → ali-hk realtime: both paths above the 260 ms SLO for the last 15 minutes (the
+      // backup closest to it). The seeded realtime breach of aws-euc1 → azure-weu stays a breach: its
+      // other paths meet the SLO.
+      const p95 = { 'aws-use1.ali-hk.1': 292, 'aws-use1.ali-hk.2': 274 };
+      const rows = Object.entries(p95).flatMap(([path_id, rtt]) =>
+        Array.from({ length: 15 }, (_, i) =>
+          probeRecord.toRow({
+            window_start: now - (i + 1) * minute,
+            window_end: now - i * minute,
+            src_site: 'aws-use1',
+            dst_site: 'ali-hk',
+            path_id,
+            class: 'realtime',
+            sent: 100,
+            received: 100,
+            loss_ratio: 0,
+            rtt_min_ms: rtt - 6,
+            rtt_avg_ms: rtt - 3,
+            rtt_p50_ms: rtt - 3,
+            rtt_p95_ms: rtt,
+            rtt_max_ms: rtt + 2,
+            jitter_ms: 2,
+          }),
+        ),
+      );
+      await shared.store.insert('probes_raw', rows);
+      const body = (await get('/console/api/overview', viewerToken)).json();
+      expect(body.slo_infeasible).toEqual([
+        {
+          pair: ['aws-use1', 'ali-hk'],
+          class: 'realtime',
+          slo: { rtt_p95_ms: 260, loss_pct: 1, jitter_ms: 30 },
+          best: { path_id: 'aws-use1.ali-hk.2', rtt_p95_max_ms: 274, loss_ratio: 0, jitter_ms: expect.any(Number) },
+          paths: ['aws-use1.ali-hk.1', 'aws-use1.ali-hk.2'],
+        },
+      ]);
+      const statuses = body.paths
+        .filter(
+          (p: { src_site: string; dst_site: string; class: string }) =>
+            p.src_site === 'aws-use1' && p.dst_site === 'ali-hk' && p.class === 'realtime',
+        )
+        .map((p: { status: string }) => p.status);
+      expect(statuses).toEqual(['infeasible', 'infeasible']);
+      // Still one breach (the seeded one), and still first in the list.
+      expect(body.breaches).toBe(1);
+      expect(body.paths[0]).toMatchObject({ path_id: breachingPath, status: 'breach' });
+      // A link carrying only the infeasible pair's paths (and healthy ones) is not shown in breach.
+      expect(body.links.find((x: { id: string }) => x.id === 'usc1-hk-wg').health).not.toBe('breach');
     });
   });
 

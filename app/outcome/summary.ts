@@ -1,7 +1,7 @@
 /**
  * The outcome table every comparison prints (the demo, `whatif`, `bench:outcome`): egress cost, egress
- * volume and SLO-violation pair-class minutes of pathpilot's run beside static routing and the hindsight
- * oracle, from the twin's ground truth.
+ * volume, SLO-violation and SLO-infeasible pair-class minutes of pathpilot's run beside static routing
+ * and the hindsight oracle, from the twin's ground truth.
  */
 import type { TwinState } from '../../lab/twin/index.ts';
 
@@ -17,17 +17,32 @@ export interface OutcomeTable {
   egress_cost_usd: Compared;
   egress_gb: Compared;
   /**
-   * Minutes a (pair, class) demand broke its class SLO, summed over pairs and classes: two classes of one
-   * pair in breach for the same minute count two.
+   * Minutes a (pair, class) demand broke its class SLO while some path of the pair could have met it,
+   * summed over pairs and classes: two classes of one pair in breach for the same minute count two.
    */
   slo_violation_pair_class_minutes: Compared;
+  /**
+   * Minutes a (pair, class) demand had no path that could meet its class SLO (not even unloaded), summed
+   * the same way: what no routing could have avoided, kept apart from the violations above.
+   */
+  slo_infeasible_pair_class_minutes: Compared;
+}
+
+/** Sum of a per-pair, per-class table of minutes. */
+function pairClassTotal(byPair: Record<string, Record<string, number>>): number {
+  let total = 0;
+  for (const byClass of Object.values(byPair)) for (const m of Object.values(byClass)) total += m;
+  return total;
 }
 
 /** SLO-violation minutes of a run, summed over every pair and class. */
 export function sloPairClassMinutes(state: Pick<TwinState, 'slo_violation_minutes'>): number {
-  let total = 0;
-  for (const byClass of Object.values(state.slo_violation_minutes)) for (const m of Object.values(byClass)) total += m;
-  return total;
+  return pairClassTotal(state.slo_violation_minutes);
+}
+
+/** SLO-infeasible minutes of a run (no path could meet the SLO), summed over every pair and class. */
+export function sloInfeasiblePairClassMinutes(state: Pick<TwinState, 'slo_infeasible_minutes'>): number {
+  return pairClassTotal(state.slo_infeasible_minutes);
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -43,6 +58,7 @@ export function outcomeTable(runs: { pathpilot: TwinState; static: TwinState; or
     egress_cost_usd: three((s) => round(s.egress.cost_total, 2)),
     egress_gb: three((s) => round(s.egress.gb_total, 1)),
     slo_violation_pair_class_minutes: three((s) => round(sloPairClassMinutes(s), 1)),
+    slo_infeasible_pair_class_minutes: three((s) => round(sloInfeasiblePairClassMinutes(s), 1)),
   };
 }
 
@@ -78,6 +94,7 @@ export function renderOutcomeTable(t: OutcomeTable): string[] {
     row('egress cost (USD)', t.egress_cost_usd, 2),
     row('egress (GB)', t.egress_gb, 0),
     row('SLO-violation pair-class minutes', t.slo_violation_pair_class_minutes, 0),
+    row('SLO-infeasible pair-class minutes', t.slo_infeasible_pair_class_minutes, 0),
     `${label('share of the oracle saving')}${captured === undefined ? 'n/a (the oracle saves nothing)' : `${fmt(captured * 100, 0)}%`.padStart(14)}`,
   ];
 }

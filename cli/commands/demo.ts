@@ -14,8 +14,9 @@ const usage = `usage: pathpilot demo [--scenario NAME|FILE] [--auto] [--duration
 Runs the whole loop in one process on the lab twin with emulated VyOS routers and prints the web
 console's URL. Without --duration it runs until Ctrl-C; with it, it runs that much simulated time
 and prints flows, proposals, applied, rolled back, and egress cost, egress GB and SLO-violation pair-class
-minutes beside static routing and the hindsight oracle (the same scenario with perfect knowledge). The
-simulated clock moves in lockstep with the work, so the same command and seed give the same summary.
+minutes beside static routing and the hindsight oracle (the same scenario with perfect knowledge); minutes
+no path could meet an SLO are counted apart, as SLO-infeasible. The simulated clock moves in lockstep with
+the work, so the same command and seed give the same summary.
 
   --scenario NAME   steady, cost-pressure (default), degradation-and-failover, flash-crowd, or a file
   --auto            proposals go out unattended (the staged rollout and SLO guard still gate each step)

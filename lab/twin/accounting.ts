@@ -1,12 +1,13 @@
 /**
  * The twin's accounting: cumulative counters per link direction (bytes and packets sent and received,
- * drops, egress cost — what interface counters and billing exports report), SLO-violation minutes per
- * demand, and the ground-truth snapshot (`TwinState`) the demo and tests compare runs by.
+ * drops, egress cost — what interface counters and billing exports report), SLO-violation and
+ * SLO-infeasible minutes per demand, and the ground-truth snapshot (`TwinState`) the demo and tests
+ * compare runs by.
  */
 import type { IncidentKind } from './scenario.ts';
 import type { DemandModel } from './demand.ts';
 import type { ActiveIncident } from './incidents.ts';
-import type { LinkModel, LinkTickCounter, PathQuality, TwinClass } from './links.ts';
+import { meetsSlo, type LinkModel, type LinkTickCounter, type PathQuality, type TwinClass } from './links.ts';
 
 /** Ground truth the demo and tests read. */
 export interface TwinState {
@@ -17,7 +18,10 @@ export interface TwinState {
   links: Record<string, { a_to_b: LinkDirSnapshot; b_to_a: LinkDirSnapshot }>;
   paths: Record<string, { mbps: number; share: Record<string, number>; quality: Record<string, PathQuality> }>;
   demand_mbps: Record<string, Record<string, number>>;
+  /** Minutes per pair and class the class SLO was broken although some path of the pair could meet it. */
   slo_violation_minutes: Record<string, Record<string, number>>;
+  /** Minutes per pair and class no path of the pair could meet the class SLO (whatever the routing). */
+  slo_infeasible_minutes: Record<string, Record<string, number>>;
   egress: { cost_total: number; gb_total: number; cost_by_link: Record<string, number>; currency: string };
   incidents: { label: string; kind: IncidentKind; phase: 'precursor' | 'active' }[];
 }
@@ -39,6 +43,8 @@ export class Accounting implements LinkTickCounter {
   readonly dirCost: Float64Array;
   /** SLO-violation minutes per demand. */
   readonly sloMinutes: Float64Array;
+  /** Minutes per demand no path of its pair could meet its class SLO. */
+  readonly sloInfeasibleMinutes: Float64Array;
 
   constructor(linkDirCount: number, demandCount: number) {
     this.dirBytes = new Float64Array(linkDirCount);
@@ -48,6 +54,7 @@ export class Accounting implements LinkTickCounter {
     this.dirRxPackets = new Float64Array(linkDirCount);
     this.dirCost = new Float64Array(linkDirCount);
     this.sloMinutes = new Float64Array(demandCount);
+    this.sloInfeasibleMinutes = new Float64Array(demandCount);
   }
 
   countLinkDir(
@@ -64,7 +71,11 @@ export class Accounting implements LinkTickCounter {
 
   /**
    * A demand violates its class's SLO for the tick when any path carrying at least 2 % of it breaks
-   * the p95 RTT, loss or jitter bound.
+   * the p95 RTT, loss or jitter bound — provided some path of its pair could have met the SLO this
+   * tick. A path is judged by its base quality (no queues or congestion drops from the traffic routed
+   * this tick, incidents included): when no path could meet the SLO even unloaded, no routing could
+   * have, and the minute is counted as infeasible instead, so a run is not charged for an SLO the
+   * network cannot give.
    */
   countSlo(demand: DemandModel, net: LinkModel, classes: readonly TwinClass[], dt: number): void {
     const C = classes.length;
@@ -72,11 +83,14 @@ export class Accounting implements LinkTickCounter {
       const d = demand.demands[i]!;
       if (demand.demandBps[i]! <= 0) continue;
       const cls = classes[d.classIdx]!;
+      if (!d.paths.some((p) => meetsSlo(net.baseQuality[p]!, cls.slo))) {
+        this.sloInfeasibleMinutes[i]! += dt / 60;
+        continue;
+      }
       const split = demand.split[i]!;
       for (let k = 0; k < split.length; k++) {
         if (split[k]! < 0.02) continue;
-        const Q = net.quality[d.paths[k]! * C + d.classIdx]!;
-        if (Q.rttP95Ms > cls.slo.rtt || Q.loss > cls.slo.loss || Q.jitterMs > cls.slo.jitter) {
+        if (!meetsSlo(net.quality[d.paths[k]! * C + d.classIdx]!, cls.slo)) {
           this.sloMinutes[i]! += dt / 60;
           break;
         }
@@ -138,9 +152,11 @@ export class Accounting implements LinkTickCounter {
     });
     const demandMbps: TwinState['demand_mbps'] = {};
     const slo: TwinState['slo_violation_minutes'] = {};
+    const infeasible: TwinState['slo_infeasible_minutes'] = {};
     demand.demands.forEach((d, i) => {
       (demandMbps[d.pair] ??= {})[d.cls] = mbps(demand.demandBps[i]!);
       (slo[d.pair] ??= {})[d.cls] = round(this.sloMinutes[i]!, 3);
+      (infeasible[d.pair] ??= {})[d.cls] = round(this.sloInfeasibleMinutes[i]!, 3);
       d.paths.forEach((pi, k) => {
         const entry = paths[net.paths[pi]!.id]!;
         entry.share[d.cls] = round(demand.split[i]![k]!, 4);
@@ -165,6 +181,7 @@ export class Accounting implements LinkTickCounter {
       paths,
       demand_mbps: demandMbps,
       slo_violation_minutes: slo,
+      slo_infeasible_minutes: infeasible,
       egress: {
         cost_total: round(cost, 4),
         gb_total: round(bytes / 1e9, 4),

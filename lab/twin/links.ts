@@ -69,6 +69,14 @@ export interface PathQuality {
   loss: number;
 }
 
+/**
+ * True when a path's quality meets a class SLO (p95 RTT, loss and jitter within their bounds). One
+ * definition for the twin's SLO accounting and the config's feasibility check.
+ */
+export function meetsSlo(q: PathQuality, slo: TwinClass['slo']): boolean {
+  return q.rttP95Ms <= slo.rtt && q.loss <= slo.loss && q.jitterMs <= slo.jitter;
+}
+
 /** What incidents do to links and paths this tick (IncidentModel fills it). */
 export interface LinkImpairments {
   readonly linkDown: Uint8Array;
@@ -79,6 +87,20 @@ export interface LinkImpairments {
   readonly pathRttAdd: Float64Array;
   readonly pathLossAdd: Float64Array;
   readonly pathJitterAdd: Float64Array;
+}
+
+/** Impairments of a quiet network: nothing down, nothing added (the base of a feasibility check). */
+export function noImpairments(linkCount: number, pathCount: number): LinkImpairments {
+  return {
+    linkDown: new Uint8Array(linkCount),
+    linkCapFactor: new Float64Array(linkCount).fill(1),
+    linkLossAdd: new Float64Array(linkCount),
+    linkRttAdd: new Float64Array(linkCount),
+    linkJitterAdd: new Float64Array(linkCount),
+    pathRttAdd: new Float64Array(pathCount),
+    pathLossAdd: new Float64Array(pathCount),
+    pathJitterAdd: new Float64Array(pathCount),
+  };
 }
 
 /** Where one link direction's tick is counted (the accounting's cumulative counters). */
@@ -102,6 +124,13 @@ export class LinkModel {
   readonly dirQueueMs: Float64Array;
   /** Quality per path and class. */
   readonly quality: PathQuality[];
+  /**
+   * Quality per path with none of the traffic routed on it this tick: base RTT and jitter plus this
+   * tick's incidents (a link down loses everything), no queues, no congestion drops. What the best
+   * routing could get from the path, so SLO accounting can tell a routing breach from an SLO no path
+   * can meet.
+   */
+  readonly baseQuality: PathQuality[];
 
   constructor(
     root: RootConfig,
@@ -171,15 +200,8 @@ export class LinkModel {
     this.dirServedBps = new Float64Array(D * C);
     this.dirLoss = new Float64Array(D * C);
     this.dirQueueMs = new Float64Array(D * C);
-    this.quality = Array.from({ length: this.paths.length * C }, () => ({
-      rttMinMs: 0,
-      rttAvgMs: 0,
-      rttP50Ms: 0,
-      rttP95Ms: 0,
-      rttMaxMs: 0,
-      jitterMs: 0,
-      loss: 0,
-    }));
+    this.quality = Array.from({ length: this.paths.length * C }, emptyQuality);
+    this.baseQuality = Array.from({ length: this.paths.length }, emptyQuality);
   }
 
   /**
@@ -298,7 +320,10 @@ export class LinkModel {
     }
   }
 
-  /** Quality per path and class from this tick's queues and losses plus incident impairments. */
+  /**
+   * Quality per path and class from this tick's queues and losses plus incident impairments, and each
+   * path's base quality (the same without this tick's queues and congestion drops).
+   */
   measure(impair: LinkImpairments): void {
     const C = this.classes.length;
     for (let p = 0; p < this.paths.length; p++) {
@@ -308,12 +333,6 @@ export class LinkModel {
       for (const ld of P.rev) {
         revQueue += this.dirQueueMs[ld * C + (C - 1)]! * 0.5;
         revJitter2 += 0.25 * this.linkDirs[ld]!.baseJitterMs ** 2;
-      }
-      let incidentRtt = impair.pathRttAdd[p]!;
-      let jitterInc = impair.pathJitterAdd[p]!;
-      for (const li of P.links) {
-        incidentRtt += impair.linkRttAdd[li]!;
-        jitterInc += impair.linkJitterAdd[li]!;
       }
       for (let c = 0; c < C; c++) {
         let queue = revQueue;
@@ -325,18 +344,53 @@ export class LinkModel {
           jitter2 += this.linkDirs[ld]!.baseJitterMs ** 2 + (0.35 * q) ** 2;
           pass *= 1 - this.dirLoss[ld * C + c]!;
         }
-        const jitter = Math.sqrt(jitter2) + jitterInc;
-        const sd = jitter / 1.128;
-        const avg = P.baseRttMs + incidentRtt + queue;
-        const Q = this.quality[p * C + c]!;
-        Q.loss = 1 - pass;
-        Q.jitterMs = jitter;
-        Q.rttAvgMs = avg;
-        Q.rttMinMs = Math.max(0.1, P.baseRttMs + incidentRtt + 0.1 * queue - 0.5 * sd);
-        Q.rttP50Ms = avg - 0.08 * sd;
-        Q.rttP95Ms = avg + 1.645 * sd;
-        Q.rttMaxMs = avg + 3.2 * sd;
+        this.fill(this.quality[p * C + c]!, p, impair, queue, Math.sqrt(jitter2), pass);
       }
+      this.unloadedQuality(p, impair, this.baseQuality[p]!);
     }
   }
+
+  /** Path `p`'s quality with no traffic on the network: base RTT and jitter plus `impair` only. */
+  unloadedQuality(p: number, impair: LinkImpairments, out: PathQuality = emptyQuality()): PathQuality {
+    const P = this.paths[p]!;
+    let jitter2 = 0;
+    for (const ld of P.rev) jitter2 += 0.25 * this.linkDirs[ld]!.baseJitterMs ** 2;
+    let pass = 1 - impair.pathLossAdd[p]!;
+    for (const ld of P.fwd) {
+      const li = ld >> 1;
+      jitter2 += this.linkDirs[ld]!.baseJitterMs ** 2;
+      // serve() gives a link down no capacity and adds its incident loss to every class.
+      pass *= impair.linkDown[li] ? 0 : 1 - impair.linkLossAdd[li]!;
+    }
+    return this.fill(out, p, impair, 0, Math.sqrt(jitter2), pass);
+  }
+
+  /**
+   * Writes a path's probe figures from its queueing delay, its network jitter and the share of packets
+   * it passes, adding the incidents' RTT and jitter on the path and its links.
+   */
+  private fill(Q: PathQuality, p: number, impair: LinkImpairments, queue: number, netJitter: number, pass: number): PathQuality {
+    const P = this.paths[p]!;
+    let incidentRtt = impair.pathRttAdd[p]!;
+    let jitterInc = impair.pathJitterAdd[p]!;
+    for (const li of P.links) {
+      incidentRtt += impair.linkRttAdd[li]!;
+      jitterInc += impair.linkJitterAdd[li]!;
+    }
+    const jitter = netJitter + jitterInc;
+    const sd = jitter / 1.128;
+    const avg = P.baseRttMs + incidentRtt + queue;
+    Q.loss = 1 - pass;
+    Q.jitterMs = jitter;
+    Q.rttAvgMs = avg;
+    Q.rttMinMs = Math.max(0.1, P.baseRttMs + incidentRtt + 0.1 * queue - 0.5 * sd);
+    Q.rttP50Ms = avg - 0.08 * sd;
+    Q.rttP95Ms = avg + 1.645 * sd;
+    Q.rttMaxMs = avg + 3.2 * sd;
+    return Q;
+  }
+}
+
+function emptyQuality(): PathQuality {
+  return { rttMinMs: 0, rttAvgMs: 0, rttP50Ms: 0, rttP95Ms: 0, rttMaxMs: 0, jitterMs: 0, loss: 0 };
 }

@@ -14,7 +14,15 @@ import { Rng } from './rng.ts';
 import { measuredRegionOf, regionEgressPrice, utcOffsetHours } from './regions.ts';
 import { emptyRouting, type RouterRouting } from './routing.ts';
 import type { Scenario, IncidentKind } from './scenario.ts';
-import { LinkModel, type LinkDirState, type LinkImpairments, type PathState, type PathQuality, type TwinClass } from './links.ts';
+import {
+  LinkModel,
+  noImpairments,
+  type LinkDirState,
+  type LinkImpairments,
+  type PathState,
+  type PathQuality,
+  type TwinClass,
+} from './links.ts';
 import { DemandModel, type DemandState } from './demand.ts';
 import { IncidentModel } from './incidents.ts';
 import { Accounting, type TwinState } from './accounting.ts';
@@ -56,36 +64,13 @@ export class TwinEngine {
     this.tickMs = opts.tickMs;
     this.startMs = opts.startMs;
     this.now = opts.startMs;
-    const root = applyLinkOverrides(opts.root, scenario);
-    this.topology = new Topology(root);
-    const topo = this.topology;
-
-    for (const id of Object.keys(scenario.sites))
-      if (!topo.sites.has(id)) throw new ValidationError(`scenario sites.${id}: unknown site`);
-    const regionOf = new Map<string, string>();
-    const siteOffsetH = new Map<string, number>();
-    for (const s of root.sites) {
-      const region = measuredRegionOf(s, scenario.sites[s.id]?.measured_region);
-      regionOf.set(s.id, region);
-      siteOffsetH.set(s.id, scenario.sites[s.id]?.utc_offset_h ?? utcOffsetHours(region));
-    }
-
-    const byPriority = [...root.classes].sort((a, b) => a.priority - b.priority);
-    this.classes = root.classes.map((c) => ({
-      id: c.id,
-      dscp: c.dscp[0] ?? 0,
-      priority: c.priority,
-      slo: { rtt: c.slo.rtt_p95_ms, loss: c.slo.loss_pct / 100, jitter: c.slo.jitter_ms },
-    }));
-    this.pktSize = this.classes.map((c) => {
-      const rank = byPriority.findIndex((b) => b.id === c.id);
-      return PACKET_SIZE[Math.min(rank, PACKET_SIZE.length - 1)]!;
-    });
-
-    const rttOverride = new Map<string, number>();
-    for (const [id, o] of Object.entries(scenario.links)) if (o.rtt_ms !== undefined) rttOverride.set(id, o.rtt_ms);
-    this.net = new LinkModel(root, regionOf, this.classes, (c) => this.packetSize(c), rttOverride);
-    this.demand = new DemandModel(root, topo, scenario, this.classes, this.net, siteOffsetH, this.startMs);
+    const network = buildNetwork(opts.root, scenario);
+    const { root } = network;
+    this.topology = network.topology;
+    this.classes = network.classes;
+    this.pktSize = network.packetSizes;
+    this.net = network.net;
+    this.demand = new DemandModel(root, this.topology, scenario, this.classes, this.net, network.siteOffsetH, this.startMs);
     this.accounting = new Accounting(this.net.linkDirs.length, this.demand.demands.length);
     this.incidents = new IncidentModel(scenario, this.seed, this.startMs, this.net);
   }
@@ -118,6 +103,10 @@ export class TwinEngine {
   /** Quality per path and class. */
   get quality(): readonly PathQuality[] {
     return this.net.quality;
+  }
+  /** Quality per path without this tick's congestion (base RTT and jitter, incidents). */
+  get baseQuality(): readonly PathQuality[] {
+    return this.net.baseQuality;
   }
   /** What incidents do to links and paths this tick (outages, capacity, added RTT/loss/jitter). */
   get impairments(): Readonly<LinkImpairments> {
@@ -194,6 +183,55 @@ export class TwinEngine {
       this.incidents.active,
     );
   }
+}
+
+/**
+ * The twin's network for a config and scenario: the scenario's link overrides applied, each site placed
+ * at its measured region (and time zone), the classes as the twin uses them, and the link model.
+ */
+function buildNetwork(config: RootConfig, scenario: Scenario) {
+  const root = applyLinkOverrides(config, scenario);
+  const topology = new Topology(root);
+  for (const id of Object.keys(scenario.sites))
+    if (!topology.sites.has(id)) throw new ValidationError(`scenario sites.${id}: unknown site`);
+  const regionOf = new Map<string, string>();
+  const siteOffsetH = new Map<string, number>();
+  for (const s of root.sites) {
+    const region = measuredRegionOf(s, scenario.sites[s.id]?.measured_region);
+    regionOf.set(s.id, region);
+    siteOffsetH.set(s.id, scenario.sites[s.id]?.utc_offset_h ?? utcOffsetHours(region));
+  }
+
+  const byPriority = [...root.classes].sort((a, b) => a.priority - b.priority);
+  const classes: TwinClass[] = root.classes.map((c) => ({
+    id: c.id,
+    dscp: c.dscp[0] ?? 0,
+    priority: c.priority,
+    slo: { rtt: c.slo.rtt_p95_ms, loss: c.slo.loss_pct / 100, jitter: c.slo.jitter_ms },
+  }));
+  const packetSizes = classes.map((c) => {
+    const rank = byPriority.findIndex((b) => b.id === c.id);
+    return PACKET_SIZE[Math.min(rank, PACKET_SIZE.length - 1)]!;
+  });
+
+  const rttOverride = new Map<string, number>();
+  for (const [id, o] of Object.entries(scenario.links)) if (o.rtt_ms !== undefined) rttOverride.set(id, o.rtt_ms);
+  const net = new LinkModel(root, regionOf, classes, (c) => packetSizes[c]!, rttOverride);
+  return { root, topology, classes, packetSizes, siteOffsetH, net };
+}
+
+/**
+ * Each path's quality on a quiet network — no traffic, no incidents — for a config and scenario: what
+ * the region RTT tables (or the scenario's link RTTs) alone give, the best any routing can get from the
+ * path. Builds only the links (no demand or incidents), so any scenario's demand section fits.
+ */
+export function quietPathQuality(
+  root: RootConfig,
+  scenario: Scenario,
+): { paths: readonly PathState[]; classes: readonly TwinClass[]; quality: PathQuality[] } {
+  const { net, classes } = buildNetwork(root, scenario);
+  const none = noImpairments(net.linkIndex.size, net.paths.length);
+  return { paths: net.paths, classes, quality: net.paths.map((_, p) => net.unloadedQuality(p, none)) };
 }
 
 function applyLinkOverrides(root: RootConfig, scenario: Scenario): RootConfig {

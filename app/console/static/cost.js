@@ -70,7 +70,7 @@ export function renderCost() {
           ),
           h('span', {
             class: 'amount',
-            text: `billed ${money(b.month_to_date, c.currency)} of ${money(b.monthly, c.currency)} this month · projected ${money(b.projected, c.currency)}`,
+            text: `billed ${money(b.month_to_date, c.currency)} of ${money(b.monthly, c.currency)} this month · projected ${money(b.projected, c.currency)} by month end`,
           }),
         ),
         svg,
@@ -99,7 +99,7 @@ export function renderCost() {
             'tr',
             null,
             h('th', { text: 'Link (last 7 days)' }),
-            h('th', { class: 'num', text: 'Cost' }),
+            h('th', { class: 'num', text: 'Cost, 7 days' }),
             h('th', { class: 'num', text: 'GB' }),
             h('th', { class: 'num', text: 'per GB' }),
           ),
@@ -146,7 +146,7 @@ function renderCumulative(c) {
         x: M.l - 6,
         y: y(v) + 4,
         'text-anchor': 'end',
-        text: v >= 1000 ? `${(v / 1000).toFixed(v % 1000 ? 1 : 0)}k` : v.toFixed(0),
+        text: money(v, c.currency, 0, { compact: true }),
       }),
     );
   }
@@ -191,5 +191,5 @@ function renderCumulative(c) {
     sw.style.background = color(p);
     lg.append(h('span', null, sw, p));
   }
-  lg.append(h('span', { text: `cumulative spend (${c.currency}) · dashed: budget pace` }));
+  lg.append(h('span', { text: 'cumulative spend, month to date · dashed: budget pace' }));
 }

@@ -35,14 +35,19 @@ export function fmtMs(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ms`;
 }
-export function money(v, currency, digits = 0) {
+/**
+ * Every amount of money on the page goes through here, in the policy's currency. `compact` abbreviates
+ * large amounts for chart axes ("$1.5K"); otherwise `digits` decimals exactly.
+ */
+export function money(v, currency, digits = 0, { compact = false } = {}) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   try {
     return new Intl.NumberFormat('en-US', {
       style: 'currency',
       currency: currency || 'USD',
-      maximumFractionDigits: digits,
-      minimumFractionDigits: digits,
+      ...(compact
+        ? { notation: 'compact', maximumFractionDigits: 1, minimumFractionDigits: 0 }
+        : { maximumFractionDigits: digits, minimumFractionDigits: digits }),
     }).format(v);
   } catch {
     return `${v.toFixed(digits)} ${currency}`;
@@ -50,7 +55,9 @@ export function money(v, currency, digits = 0) {
 }
 export const shortId = (id) => (id.length > 22 ? `${id.slice(0, 10)}…${id.slice(-10)}` : id);
 
-export const STATUS_COLORS = { ok: '#3fb950', warn: '#d29922', breach: '#f85149', unknown: '#6e7681' };
+export const STATUS_COLORS = { ok: '#3fb950', warn: '#d29922', breach: '#f85149', infeasible: '#a371f7', unknown: '#6e7681' };
+/** The pill class of a path health: an SLO no path meets is shown apart from a breach (nothing to reroute). */
+export const healthClass = (status) => ({ ok: 'ok', warn: 'warn', breach: 'bad', infeasible: 'infeasible' })[status] ?? '';
 export const PROVIDER_COLORS = {
   aws: '#ff9900',
   azure: '#3b8eea',

@@ -58,7 +58,7 @@ async function poll() {
       renderTopoLegend();
     }
     if (changed('proposals', [pr.proposals, pr.decides, state.who])) renderProposals();
-    if (changed('worst', ov.paths.slice(0, 6))) renderWorstPaths();
+    if (changed('worst', [ov.paths.slice(0, 6), ov.slo_infeasible])) renderWorstPaths();
     if (changed('quality', [q, state.qMetric])) renderQuality();
     if (cost && changed('cost', cost)) renderCost();
     if (changed('events', [ev.events, Math.floor(ov.now / 60_000)])) renderTimeline();

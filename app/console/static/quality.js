@@ -2,7 +2,7 @@
 /* global URLSearchParams */
 import { api, banner, changed } from './api.js';
 import { $, clear, h, s } from './dom.js';
-import { SERIES, fmtDayHM, fmtHM, fmtMs, fmtPct, niceMax } from './format.js';
+import { SERIES, fmtDayHM, fmtHM, fmtMs, fmtPct, healthClass, niceMax } from './format.js';
 import { state } from './state.js';
 
 function fillSelect(sel, options, value) {
@@ -167,11 +167,57 @@ export function renderQuality() {
   });
 }
 
+/** Shows a pair and class in the chart. */
+function showPair(src, dst, cls) {
+  state.qPair = `${src}>${dst}`;
+  state.qClass = cls;
+  refreshQuality();
+}
+
+/** The best path's figures that break the SLO ("p95 290 ms vs SLO 260 ms"), the p95 when none does. */
+function breakingFigures(best, slo) {
+  const figures = [];
+  if (best.rtt_p95_max_ms > slo.rtt_p95_ms) figures.push(`p95 ${fmtMs(best.rtt_p95_max_ms)} vs SLO ${fmtMs(slo.rtt_p95_ms)}`);
+  if (best.loss_ratio * 100 > slo.loss_pct) figures.push(`loss ${fmtPct(best.loss_ratio, 2)} vs SLO ${slo.loss_pct}%`);
+  if (best.jitter_ms > slo.jitter_ms) figures.push(`jitter ${fmtMs(best.jitter_ms)} vs SLO ${fmtMs(slo.jitter_ms)}`);
+  return figures.length ? figures.join(', ') : `p95 ${fmtMs(best.rtt_p95_max_ms)}`;
+}
+
+/**
+ * Each (pair, class) SLO that every path of the pair broke over the window, once: no reroute can fix
+ * it, so its paths are left out of the worst-path table and the breach count.
+ */
+function infeasibleList(items) {
+  return h(
+    'ul',
+    { class: 'infeasible-list' },
+    items.map((x) =>
+      h(
+        'li',
+        {
+          class: 'clickable',
+          'data-infeasible': `${x.pair[0]}>${x.pair[1]}|${x.class}`,
+          title: 'Show this pair in the chart',
+          onclick: () => showPair(x.pair[0], x.pair[1], x.class),
+        },
+        h('span', { class: 'pill infeasible', text: 'SLO infeasible on every path' }),
+        ' ',
+        h('span', { class: 'mono', text: `${x.pair[0]} → ${x.pair[1]}` }),
+        ` ${x.class}: best `,
+        h('span', { class: 'mono', text: x.best.path_id }),
+        ` ${breakingFigures(x.best, x.slo)}`,
+      ),
+    ),
+  );
+}
+
 export function renderWorstPaths() {
   const o = state.overview;
   const box = clear($('worst-paths'));
   if (!o) return;
-  const rows = o.paths.filter((p) => p.status !== 'unknown').slice(0, 6);
+  const infeasible = o.slo_infeasible ?? [];
+  if (infeasible.length) box.append(infeasibleList(infeasible));
+  const rows = o.paths.filter((p) => p.status !== 'unknown' && p.status !== 'infeasible').slice(0, 6);
   if (!rows.length) return;
   box.append(
     h(
@@ -201,11 +247,7 @@ export function renderWorstPaths() {
             {
               class: 'clickable',
               title: 'Show this pair in the chart',
-              onclick: () => {
-                state.qPair = `${p.src_site}>${p.dst_site}`;
-                state.qClass = p.class;
-                refreshQuality();
-              },
+              onclick: () => showPair(p.src_site, p.dst_site, p.class),
             },
             h('td', { class: 'mono', text: p.path_id }),
             h('td', { text: p.class }),
@@ -213,11 +255,7 @@ export function renderWorstPaths() {
             h('td', { class: 'num muted', text: p.slo ? fmtMs(p.slo.rtt_p95_ms) : '–' }),
             h('td', { class: 'num', text: fmtPct(p.loss_ratio, 2) }),
             h('td', { class: 'num', text: fmtMs(p.jitter_ms) }),
-            h(
-              'td',
-              null,
-              h('span', { class: `pill ${p.status === 'ok' ? 'ok' : p.status === 'warn' ? 'warn' : 'bad'}`, text: p.status }),
-            ),
+            h('td', null, h('span', { class: `pill ${healthClass(p.status)}`, text: p.status })),
           ),
         ),
       ),

@@ -1,6 +1,6 @@
 // Topology panel: sites on a longitude map, links coloured by utilization and SLO health, link detail.
 import { $, clear, h, s } from './dom.js';
-import { PROVIDER_COLORS, STATUS_COLORS, fmtBps, fmtMs, fmtPct, money, utilColor } from './format.js';
+import { PROVIDER_COLORS, STATUS_COLORS, fmtBps, fmtMs, fmtPct, healthClass, money, utilColor } from './format.js';
 import { state } from './state.js';
 
 const LONGITUDE = [
@@ -204,13 +204,7 @@ function renderLinkDetail() {
       row('utilization', h('span', { text: fmtPct(l.utilization, 1) })),
       row('measured by', l.source ?? '–'),
       row('price', `${money(l.cost_per_gb, o.currency, 3)}/GB`),
-      row(
-        'health',
-        h('span', {
-          class: `pill ${l.health === 'ok' ? 'ok' : l.health === 'warn' ? 'warn' : l.health === 'breach' ? 'bad' : ''}`,
-          text: l.health,
-        }),
-      ),
+      row('health', h('span', { class: `pill ${healthClass(l.health)}`, text: l.health })),
       l.worst ? row('worst p95 / loss', `${fmtMs(l.worst.rtt_p95_max_ms)} / ${fmtPct(l.worst.loss_ratio, 2)}`) : null,
     ),
     l.worst
@@ -244,6 +238,7 @@ export function renderTopoLegend() {
     ['ok', 'SLO ok'],
     ['warn', '> 80% of SLO'],
     ['breach', 'SLO breach'],
+    ['infeasible', 'SLO infeasible on every path'],
   ]) {
     const el = sw(STATUS_COLORS[k], 'dot');
     el.style.background = STATUS_COLORS[k];
