@@ -105,7 +105,9 @@ export class SelfHeal {
   async heal(data: GuardData, windowMs: number): Promise<ProposalRecord[]> {
     const { d } = this.ctx;
     const now = d.clock.now();
-    const open = (await d.state.list()).filter((r) => r.proposal.emergency && !settled.includes(r.proposal.status));
+    const records = await d.state.list();
+    const open = records.filter((r) => r.proposal.emergency && !settled.includes(r.proposal.status));
+    const backedOut = recentlyBackedOut(records, now, d.actuation.cooldown_after_rollback_s * 1000);
     const out: ProposalRecord[] = [];
     const pinnedPairs = new Set<string>();
     // One read per router and subtree per pass: every pair from a router reads the same rules.
@@ -138,6 +140,9 @@ export class SelfHeal {
     );
     for (const b of breaches) {
       if (open.some((r) => r.proposal.scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]))) continue;
+      // The same move just made things worse (its guard rolled it back): repeating it every pass would
+      // flap the pair for as long as the breach lasts. The optimizer's plans may still spread the load.
+      if (backedOut.has(b.pair.join('>'))) continue;
       const pinned = pinnedPairs.has(b.pair.join('>'));
       const rec = await this.intake.submit(failoverProposal(d.topology, b, now, pinned), 'self-heal');
       open.push(rec);
@@ -145,4 +150,16 @@ export class SelfHeal {
     }
     return out;
   }
+}
+
+/** Pairs (`from>to`) whose emergency failover was rolled back (or failed) less than `cooldownMs` ago. */
+export function recentlyBackedOut(records: readonly ProposalRecord[], now: number, cooldownMs: number): Set<string> {
+  const out = new Set<string>();
+  for (const r of records) {
+    const p = r.proposal;
+    if (!p.emergency || (p.status !== 'rolled-back' && p.status !== 'failed')) continue;
+    if ((p.history.at(-1)?.at ?? r.updatedAt) + cooldownMs <= now) continue;
+    for (const s of p.scope) out.add(`${s.pair[0]}>${s.pair[1]}`);
+  }
+  return out;
 }

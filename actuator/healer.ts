@@ -14,6 +14,8 @@ export interface Breach {
   path: string;
   reasons: string[];
   healthy: string[];
+  /** The pair's paths carrying this class when the breach was seen (the failover's guard baseline). */
+  carrying: string[];
 }
 
 /**
@@ -75,7 +77,8 @@ export async function findBreaches(
         if (healthy.length === 0) continue;
         // The router is read only for a pair with a breach to act on (most passes read none).
         inUse ??= carrying ? await carrying(from, to, cls.id) : new Set([paths[0]!.id]);
-        if (inUse.has(p.id)) out.push({ pair: [from, to], class: cls.id, path: p.id, reasons: v.reasons, healthy });
+        if (inUse.has(p.id))
+          out.push({ pair: [from, to], class: cls.id, path: p.id, reasons: v.reasons, healthy, carrying: [...inUse] });
       }
     }
   }
@@ -122,6 +125,6 @@ export function failoverProposal(topology: Topology, b: Breach, now: number, pin
     predicted: { cost_per_day: 0, rtt_p95_ms: {}, max_utilization: 0, slo_risk: 0.5 },
     risk: 'medium',
     emergency: true,
-    scope: [{ pair: [from, to], class: b.class, paths: b.healthy }],
+    scope: [{ pair: [from, to], class: b.class, paths: pinned ? b.healthy.slice(0, 1) : b.healthy, paths_before: b.carrying }],
   };
 }

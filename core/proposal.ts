@@ -132,7 +132,21 @@ export const proposalSchema = z.object({
   /** A failover for a path breaking its SLO: the emergency policy may apply it without approval. */
   emergency: z.boolean().default(false),
   /** Affected pairs and classes, for the SLO guard. */
-  scope: z.array(z.object({ pair: pairSchema, class: z.string(), paths: z.array(z.string()).default([]) })).default([]),
+  scope: z
+    .array(
+      z.object({
+        pair: pairSchema,
+        class: z.string(),
+        /** Paths the (pair, class) traffic takes once the change is in place. */
+        paths: z.array(z.string()).default([]),
+        /**
+         * Paths it took before: the guard's baseline is what the traffic experienced there, not the new
+         * paths' own past (an idle backup always looks better before it carries the load it is given).
+         */
+        paths_before: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
   status: z.enum(proposalStatuses).default('proposed'),
   history: z
     .array(

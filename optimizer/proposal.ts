@@ -97,7 +97,7 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
     const want: Record<string, number> = {};
     const have: Record<string, number> = {};
     let mbps = 0;
-    const covered: { key: string; cls: string; paths: string[] }[] = [];
+    const covered: { key: string; cls: string; paths: string[]; before: string[] }[] = [];
     for (const { key, cls } of keys) {
       const split = splitByKey.get(key);
       if (!split) continue;
@@ -106,7 +106,18 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
       const cur = currentFractionsByHop(ctx.current.get(key), ctx.topo.paths, primary(pair[0], pair[1]));
       for (const [hop, f] of Object.entries(cur)) have[hop] = (have[hop] ?? 0) + f * weight;
       mbps += weight;
-      covered.push({ key, cls, paths: Object.keys(split.fractions) });
+      const carrying = (fractions: Readonly<Record<string, number>>) =>
+        Object.entries(fractions)
+          .filter(([, f]) => f > 0.005)
+          .map(([id]) => id);
+      const now = ctx.current.get(key);
+      const fallback = primary(pair[0], pair[1]);
+      covered.push({
+        key,
+        cls,
+        paths: carrying(split.fractions),
+        before: now ? carrying(now) : fallback ? [fallback.id] : [],
+      });
     }
     if (covered.length === 0) return;
     let shift = 0;
@@ -119,7 +130,7 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
     } else if (shift < minShift) return;
     candidates.push({
       intent,
-      scope: covered.map((c) => ({ pair, class: c.cls, paths: c.paths })),
+      scope: covered.map((c) => ({ pair, class: c.cls, paths: c.paths, paths_before: c.before })),
       moved: shift * mbps,
       failover: covered.some((c) => ctx.breakingNow.has(c.key)),
     });

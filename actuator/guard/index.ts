@@ -1,10 +1,13 @@
 /**
  * The SLO guard, Argo-Rollouts style: during a step's bake time it takes one measurement per
- * interval of every affected (pair, class) — p95 RTT, loss and jitter of its paths in the last
- * interval — and compares it with the class SLO and with the pre-change baseline window.
- * A measurement fails when any metric breaks its SLO or regresses by more than `max_regression`;
- * a measurement without data is inconclusive. The step fails once failures exceed `failure_limit`
- * or inconclusive measurements exceed `inconclusive_limit` (missing data fails safe).
+ * interval of every affected (pair, class) — p95 RTT, loss and jitter of its new paths in the last
+ * interval — and compares it with the class SLO and with the pre-change baseline: what the traffic
+ * experienced on the paths it took before, in the window before the change.
+ * A measurement fails when a metric breaks its SLO where the baseline held it, or regresses by more
+ * than `max_regression`: the question is whether the change made things worse, so a pair already out of
+ * SLO before (a surge, an incident) does not roll back the change that relieves it. A measurement
+ * without data is inconclusive. The step fails once failures exceed `failure_limit` or inconclusive
+ * measurements exceed `inconclusive_limit` (missing data fails safe).
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Topology } from '../../core/config/topology.ts';
@@ -14,9 +17,18 @@ import type { Proposal } from '../../core/proposal.ts';
 import { compareWindows, windowQualityByPath } from '../../analytics/queries/index.ts';
 import type { TimeRange, WindowComparison, WindowQuality } from '../../analytics/queries/types.ts';
 
+/** A window of some paths against a baseline window (of `baselinePathIds` when given, else the same paths). */
+export interface CompareQuery {
+  pathIds: string[];
+  baselinePathIds?: string[];
+  class?: string;
+  current: TimeRange;
+  baseline: TimeRange;
+}
+
 /** What the guard reads; implemented over analytics/queries, faked in unit tests. */
 export interface GuardData {
-  compare(q: { pathIds: string[]; class?: string; current: TimeRange; baseline: TimeRange }): Promise<WindowComparison>;
+  compare(q: CompareQuery): Promise<WindowComparison>;
   /**
    * Every path's window quality at once, keyed `${path}|${class}` and `${path}|*` (every class): the
    * self-heal pass judges all paths each interval, one query instead of one per path and class.
@@ -64,19 +76,34 @@ export function judge(
   if (!cur || cur.windows === 0) return { result: 'inconclusive', reasons: ['no probe data in the interval'], broken: [] };
   const reasons: string[] = [];
   const broken: SloObjective[] = [];
-  if (cur.rtt_p95_ms > slo.rtt_p95_ms) {
-    broken.push('rtt_p95');
-    reasons.push(`p95 RTT ${cur.rtt_p95_ms.toFixed(1)} ms > SLO ${slo.rtt_p95_ms} ms`);
-  }
-  if (cur.loss_ratio * 100 > slo.loss_pct) {
-    broken.push('loss');
-    reasons.push(`loss ${(cur.loss_ratio * 100).toFixed(2)}% > SLO ${slo.loss_pct}%`);
-  }
-  if (cur.jitter_ms > slo.jitter_ms) {
-    broken.push('jitter');
-    reasons.push(`jitter ${cur.jitter_ms.toFixed(1)} ms > SLO ${slo.jitter_ms} ms`);
-  }
-  const base = cmp.baseline;
+  const base = cmp.baseline && cmp.baseline.windows > 0 ? cmp.baseline : null;
+  // An objective the baseline already broke is not this change's doing: only a regression counts there.
+  const breaks = (objective: SloObjective, now: number, before: number | undefined, limit: number, text: string) => {
+    if (now <= limit) return;
+    broken.push(objective);
+    if (before === undefined || before <= limit) reasons.push(text);
+  };
+  breaks(
+    'rtt_p95',
+    cur.rtt_p95_ms,
+    base?.rtt_p95_ms,
+    slo.rtt_p95_ms,
+    `p95 RTT ${cur.rtt_p95_ms.toFixed(1)} ms > SLO ${slo.rtt_p95_ms} ms`,
+  );
+  breaks(
+    'loss',
+    cur.loss_ratio * 100,
+    base ? base.loss_ratio * 100 : undefined,
+    slo.loss_pct,
+    `loss ${(cur.loss_ratio * 100).toFixed(2)}% > SLO ${slo.loss_pct}%`,
+  );
+  breaks(
+    'jitter',
+    cur.jitter_ms,
+    base?.jitter_ms,
+    slo.jitter_ms,
+    `jitter ${cur.jitter_ms.toFixed(1)} ms > SLO ${slo.jitter_ms} ms`,
+  );
   if (base && cmp.change) {
     if (cmp.change.rtt_p95 > maxRegression)
       reasons.push(`p95 RTT +${(cmp.change.rtt_p95 * 100).toFixed(0)}% vs baseline ${base.rtt_p95_ms.toFixed(1)} ms`);
@@ -101,17 +128,24 @@ export interface AnalyzeOptions {
   onMeasurement?: (m: Measurement) => void;
 }
 
-function scopeOf(proposal: Proposal, topology: Topology): { pair: [string, string]; class: string; paths: string[] }[] {
-  const scope = proposal.scope.length
+interface GuardScope {
+  pair: [string, string];
+  class: string;
+  paths: string[];
+  /** Baseline paths: where the traffic went before the change (the new paths when unknown). */
+  pathsBefore: string[];
+}
+
+function scopeOf(proposal: Proposal, topology: Topology): GuardScope[] {
+  const scope: { pair: [string, string]; class: string; paths: string[]; paths_before?: string[] }[] = proposal.scope.length
     ? proposal.scope
     : proposal.intents
         .filter((i) => i.kind === 'path-weights' || i.kind === 'class-pin')
         .map((i) => ({ pair: (i as { pair: [string, string] }).pair, class: (i as { class: string }).class, paths: [] }));
-  return scope.map((s) => ({
-    pair: s.pair,
-    class: s.class,
-    paths: s.paths.length ? s.paths : topology.pathsFor(s.pair[0], s.pair[1]).map((p) => p.id),
-  }));
+  return scope.map((s) => {
+    const paths = s.paths.length ? s.paths : topology.pathsFor(s.pair[0], s.pair[1]).map((p) => p.id);
+    return { pair: s.pair, class: s.class, paths, pathsBefore: s.paths_before?.length ? s.paths_before : paths };
+  });
 }
 
 /**
@@ -120,10 +154,7 @@ function scopeOf(proposal: Proposal, topology: Topology): { pair: [string, strin
  * own in either window, the path's probes of any class stand in. Quality is the path's; the class only
  * sets the thresholds it is judged by.
  */
-export async function compareForClass(
-  data: GuardData,
-  q: { pathIds: string[]; class: string; current: TimeRange; baseline: TimeRange },
-): Promise<WindowComparison> {
+export async function compareForClass(data: GuardData, q: CompareQuery & { class: string }): Promise<WindowComparison> {
   const cmp = await data.compare(q);
   const empty = (w: WindowComparison['current']) => !w || w.windows === 0;
   if (empty(cmp.current) && empty(cmp.baseline)) return data.compare({ ...q, class: undefined });
@@ -137,13 +168,17 @@ export async function compareForClass(
  */
 async function measureWhenArrived(
   o: AnalyzeOptions,
-  s: { class: string; paths: string[] },
+  s: GuardScope,
   window: TimeRange,
 ): Promise<Awaited<ReturnType<GuardData['compare']>>> {
   const deadline = window.to + o.config.max_data_lag_s * 1000;
   const retryMs = Math.max(1000, (o.config.interval_s * 1000) / 4);
+  const query = { pathIds: s.paths, class: s.class, current: window, baseline: o.baseline };
   for (;;) {
-    const cmp = await compareForClass(o.data, { pathIds: s.paths, class: s.class, current: window, baseline: o.baseline });
+    const cmp = await compareForClass(
+      o.data,
+      s.pathsBefore.join() === s.paths.join() ? query : { ...query, baselinePathIds: s.pathsBefore },
+    );
     if ((cmp.current && cmp.current.windows > 0) || o.clock.now() >= deadline) return cmp;
     await o.clock.sleep(Math.min(retryMs, deadline - o.clock.now()), o.signal);
   }

@@ -177,11 +177,17 @@ export class Approvals {
     }
   }
 
-  /** Until when each pair cools down after a rollback or failure touching it. */
+  /**
+   * Until when each pair cools down after a rollback or failure of a planned change touching it. A
+   * backed-out emergency failover does not cool the pair for plans: it says the whole pair cannot move
+   * to its backups (the self-heal stops repeating it, heal.ts), while a plan that spreads the load may be
+   * exactly what the pair needs; the plan's own guard still judges it.
+   */
   private cooling(records: ProposalRecord[]): Map<string, number> {
     const out = new Map<string, number>();
     const ms = this.ctx.d.actuation.cooldown_after_rollback_s * 1000;
     for (const r of records) {
+      if (r.proposal.emergency && ['rolled-back', 'failed'].includes(r.proposal.status)) continue;
       if (!['rolled-back', 'failed', 'drifted', 'drift-accepted'].includes(r.proposal.status)) continue;
       const at = r.proposal.history.at(-1)?.at ?? r.updatedAt;
       const pairs = [...r.proposal.scope.map((s) => s.pair), ...r.proposal.intents.flatMap((i) => ('pair' in i ? [i.pair] : []))];

@@ -38,6 +38,10 @@ export class Rollouts {
     this.worker = await this.ctx.d.queue.process<{ id: string }, void>(
       config.apply_queue,
       async (data) => {
+        // Already running here (the resume sweep or a freed router started it first): that rollout is
+        // tracked on its own; the job waiting for it would hold a worker slot and, in a lockstep run, keep
+        // the simulated clock from moving while the rollout sleeps through its bake.
+        if (this.running.has(data.id)) return;
         await this.run(data.id);
       },
       { concurrency: config.rollout_concurrency },

@@ -295,6 +295,8 @@ export async function topTalkers(store: Store, q: TopTalkersQuery): Promise<Talk
 
 export interface CompareWindowsQuery {
   pathIds: string[];
+  /** The baseline window's paths, when not `pathIds` (where the traffic went before a change). */
+  baselinePathIds?: string[];
   class?: string;
   current: TimeRange;
   baseline: TimeRange;
@@ -387,10 +389,12 @@ export async function windowQualityByPath(store: Store, range: TimeRange): Promi
 export async function compareWindows(store: Store, q: CompareWindowsQuery): Promise<WindowComparison> {
   checkRange(q.current);
   checkRange(q.baseline);
-  if (q.pathIds.length === 0) throw new ValidationError('compareWindows needs at least one path id');
+  const baselinePathIds = q.baselinePathIds ?? q.pathIds;
+  if (q.pathIds.length === 0 || baselinePathIds.length === 0)
+    throw new ValidationError('compareWindows needs at least one path id');
   const [current, baseline] = await Promise.all([
     windowQuality(store, q.pathIds, q.class, q.current),
-    windowQuality(store, q.pathIds, q.class, q.baseline),
+    windowQuality(store, baselinePathIds, q.class, q.baseline),
   ]);
   const rel = (c: number, b: number) => (b > 0 ? (c - b) / b : c > 0 ? Infinity : 0);
   return {

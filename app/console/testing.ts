@@ -193,7 +193,7 @@ export function sampleProposal(
     predicted: { cost_per_day: 412, cost_per_day_before: 698, rtt_p95_ms: {}, max_utilization: 0.61, slo_risk: 0.04 },
     risk: 'medium',
     emergency: false,
-    scope: [{ pair, class: 'bulk', paths: paths.map((p) => p.id) }],
+    scope: [{ pair, class: 'bulk', paths: paths.map((p) => p.id), paths_before: [] }],
     status: 'awaiting-approval',
     history: [{ status: 'awaiting-approval', at: createdAt }],
   };

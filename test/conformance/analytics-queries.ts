@@ -311,6 +311,20 @@ export function queriesConformance(name: string, factory: () => Store): void {
       });
       expect(empty.current).toBeNull();
       expect(empty.change).toBeNull();
+      // The baseline of other paths (where the traffic went before a change): p2's own windows, not p1's.
+      const range = { from: base + 100 * minute, to: base + 170 * minute };
+      const moved = await q.compareWindows(store, {
+        pathIds: ['p1'],
+        baselinePathIds: ['p2'],
+        class: 'gold',
+        current: range,
+        baseline: range,
+      });
+      const p2 = await q.compareWindows(store, { pathIds: ['p2'], class: 'gold', current: range, baseline: range });
+      const p1 = await q.compareWindows(store, { pathIds: ['p1'], class: 'gold', current: range, baseline: range });
+      expect(moved.baseline).toEqual(p2.current);
+      expect(moved.current).toEqual(p1.current);
+      expect(moved.baseline).not.toEqual(moved.current);
     });
 
     it("gives every path's window quality at once, per class and over every class", async () => {
