@@ -12,6 +12,8 @@ import { createRegistry } from '../core/metrics.ts';
 import type { MemoryQueue } from '../core/queue/index.ts';
 import { actuatorRoutes, proposalFutureSkewMs } from './api.ts';
 import { SlackRoleMap } from './slack-access.ts';
+import { MemoryStateStore } from './state.ts';
+import { proposalSchema } from '../core/proposal.ts';
 import { signedSlackPost, startRouterlessActuator, weightProposal } from './testing.ts';
 import type { Actuator } from './types.ts';
 
@@ -182,5 +184,41 @@ describe('actuator API', () => {
     // A parsed body would have failed as 400; the guard answered first.
     expect(anonymous.statusCode).toBe(401);
     expect(anonymous.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('actuator API: the realized effect', () => {
+  it('lists each proposal with its predicted and, once measured, its realized effect', async () => {
+    const state = new MemoryStateStore();
+    const { actuator, queue } = await startRouterlessActuator({ state });
+    const app = await buildApp({ registry: createRegistry(), auth: tokens }, [actuatorRoutes(actuator)]);
+    try {
+      const measured = proposalSchema.parse({ ...weightProposal('api-realized'), status: 'confirmed' });
+      const pending = proposalSchema.parse({ ...weightProposal('api-pending'), status: 'confirmed' });
+      await state.put({ proposal: measured, updatedAt: measured.created_at });
+      await state.put({ proposal: pending, updatedAt: pending.created_at });
+      const realized = {
+        before: { from: 0, to: 3_600_000 },
+        after: { from: 4_200_000, to: 7_800_000 },
+        cost_per_day: 118.4,
+        cost_per_day_before: 141,
+        gb_per_day: 900,
+        gb_per_day_before: 910,
+        slo_pair_class_minutes: 0,
+        slo_pair_class_minutes_before: 6,
+        measured_at: 7_900_000,
+      };
+      await state.putRealized('api-realized', realized);
+      const res = await app.inject({ url: '/api/v1/proposals', headers: { authorization: 'Bearer viewer-token-0123456789' } });
+      const byId = new Map(
+        (res.json() as { proposals: { id: string; predicted: unknown; realized: unknown }[] }).proposals.map((p) => [p.id, p]),
+      );
+      expect(byId.get('api-realized')).toMatchObject({ predicted: measured.predicted, realized });
+      expect(byId.get('api-pending')).toMatchObject({ predicted: pending.predicted, realized: null });
+    } finally {
+      await app.close();
+      await actuator.stop();
+      await queue.stop();
+    }
   });
 });
