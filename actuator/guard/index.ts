@@ -66,51 +66,75 @@ export interface GuardVerdict {
 
 export type GuardConfig = ActuationConfig['guard'];
 
-/** Judges one comparison against a class SLO. */
+type Slo = { rtt_p95_ms: number; loss_pct: number; jitter_ms: number };
+
+/** Regressions of `cur` against `base` beyond `maxRegression` (loss: more than half the SLO's budget), by metric. */
+function regressions(cur: WindowQuality, base: WindowQuality, slo: Slo, maxRegression: number): Map<string, string> {
+  const out = new Map<string, string>();
+  const rel = (c: number, b: number) => (b > 0 ? (c - b) / b : c > 0 ? Infinity : 0);
+  const rtt = rel(cur.rtt_p95_ms, base.rtt_p95_ms);
+  if (rtt > maxRegression) out.set('rtt', `p95 RTT +${(rtt * 100).toFixed(0)}% vs baseline ${base.rtt_p95_ms.toFixed(1)} ms`);
+  const jitter = rel(cur.jitter_ms, base.jitter_ms);
+  if (base.jitter_ms > 0 && jitter > maxRegression && cur.jitter_ms - base.jitter_ms > 1)
+    out.set('jitter', `jitter +${(jitter * 100).toFixed(0)}% vs baseline`);
+  const loss = cur.loss_ratio - base.loss_ratio;
+  if (loss * 100 > slo.loss_pct / 2) out.set('loss', `loss +${(loss * 100).toFixed(2)} pts vs baseline`);
+  return out;
+}
+
+/**
+ * Judges one comparison against a class SLO. `cmp` holds the new paths now and in their own baseline
+ * window; `before`, when the change moved traffic between paths, is what the traffic experienced on its
+ * previous paths in the baseline window. Then:
+ * - an SLO objective broken now fails only when the traffic held it before (a pair already out of SLO
+ *   before — a surge, an incident — does not roll back the change that relieves it);
+ * - a regression fails only when it is one against both baselines: a path that got worse than it was
+ *   (congested by the moved load, or degrading) and worse than what the traffic had. A planned move onto a
+ *   slower path within the SLO (cheaper, and expected to be slower) is not a regression of that path, and
+ *   relief onto backups that slow down under the load, yet beat the congested primary, is not one either.
+ */
 export function judge(
   cmp: WindowComparison,
-  slo: { rtt_p95_ms: number; loss_pct: number; jitter_ms: number },
+  slo: Slo,
   maxRegression: number,
+  before?: WindowQuality | null,
 ): { result: MeasurementResult; reasons: string[]; broken: SloObjective[] } {
   const cur = cmp.current;
   if (!cur || cur.windows === 0) return { result: 'inconclusive', reasons: ['no probe data in the interval'], broken: [] };
   const reasons: string[] = [];
   const broken: SloObjective[] = [];
-  const base = cmp.baseline && cmp.baseline.windows > 0 ? cmp.baseline : null;
-  // An objective the baseline already broke is not this change's doing: only a regression counts there.
-  const breaks = (objective: SloObjective, now: number, before: number | undefined, limit: number, text: string) => {
+  const own = cmp.baseline && cmp.baseline.windows > 0 ? cmp.baseline : null;
+  const previous = before && before.windows > 0 ? before : own;
+  const breaks = (objective: SloObjective, now: number, then: number | undefined, limit: number, text: string) => {
     if (now <= limit) return;
     broken.push(objective);
-    if (before === undefined || before <= limit) reasons.push(text);
+    if (then === undefined || then <= limit) reasons.push(text);
   };
   breaks(
     'rtt_p95',
     cur.rtt_p95_ms,
-    base?.rtt_p95_ms,
+    previous?.rtt_p95_ms,
     slo.rtt_p95_ms,
     `p95 RTT ${cur.rtt_p95_ms.toFixed(1)} ms > SLO ${slo.rtt_p95_ms} ms`,
   );
   breaks(
     'loss',
     cur.loss_ratio * 100,
-    base ? base.loss_ratio * 100 : undefined,
+    previous ? previous.loss_ratio * 100 : undefined,
     slo.loss_pct,
     `loss ${(cur.loss_ratio * 100).toFixed(2)}% > SLO ${slo.loss_pct}%`,
   );
   breaks(
     'jitter',
     cur.jitter_ms,
-    base?.jitter_ms,
+    previous?.jitter_ms,
     slo.jitter_ms,
     `jitter ${cur.jitter_ms.toFixed(1)} ms > SLO ${slo.jitter_ms} ms`,
   );
-  if (base && cmp.change) {
-    if (cmp.change.rtt_p95 > maxRegression)
-      reasons.push(`p95 RTT +${(cmp.change.rtt_p95 * 100).toFixed(0)}% vs baseline ${base.rtt_p95_ms.toFixed(1)} ms`);
-    if (base.jitter_ms > 0 && cmp.change.jitter > maxRegression && cur.jitter_ms - base.jitter_ms > 1)
-      reasons.push(`jitter +${(cmp.change.jitter * 100).toFixed(0)}% vs baseline`);
-    // Loss: an absolute increase of more than half the SLO budget.
-    if (cmp.change.loss * 100 > slo.loss_pct / 2) reasons.push(`loss +${(cmp.change.loss * 100).toFixed(2)} pts vs baseline`);
+  if (own) {
+    const mine = regressions(cur, own, slo, maxRegression);
+    const theirs = previous && previous !== own ? regressions(cur, previous, slo, maxRegression) : mine;
+    for (const [metric, text] of mine) if (theirs.has(metric)) reasons.push(text);
   }
   return { result: reasons.length > 0 ? 'fail' : 'pass', reasons, broken };
 }
@@ -170,16 +194,18 @@ async function measureWhenArrived(
   o: AnalyzeOptions,
   s: GuardScope,
   window: TimeRange,
-): Promise<Awaited<ReturnType<GuardData['compare']>>> {
+): Promise<{ cmp: WindowComparison; before?: WindowQuality | null }> {
   const deadline = window.to + o.config.max_data_lag_s * 1000;
   const retryMs = Math.max(1000, (o.config.interval_s * 1000) / 4);
   const query = { pathIds: s.paths, class: s.class, current: window, baseline: o.baseline };
   for (;;) {
-    const cmp = await compareForClass(
-      o.data,
-      s.pathsBefore.join() === s.paths.join() ? query : { ...query, baselinePathIds: s.pathsBefore },
-    );
-    if ((cmp.current && cmp.current.windows > 0) || o.clock.now() >= deadline) return cmp;
+    const cmp = await compareForClass(o.data, query);
+    if ((cmp.current && cmp.current.windows > 0) || o.clock.now() >= deadline) {
+      if (s.pathsBefore.join() === s.paths.join()) return { cmp };
+      // What the traffic had on its previous paths in the same baseline window.
+      const moved = await compareForClass(o.data, { ...query, baselinePathIds: s.pathsBefore });
+      return { cmp, before: moved.baseline };
+    }
     await o.clock.sleep(Math.min(retryMs, deadline - o.clock.now()), o.signal);
   }
 }
@@ -210,9 +236,9 @@ export async function analyzeStep(o: AnalyzeOptions): Promise<GuardVerdict> {
     if (wait > 0) await o.clock.sleep(wait, o.signal);
     for (const s of scope) {
       const cls = o.topology.classes.get(s.class);
-      const cmp = await measureWhenArrived(o, s, { from: now - intervalMs, to: now });
+      const { cmp, before } = await measureWhenArrived(o, s, { from: now - intervalMs, to: now });
       const j = cls
-        ? judge(cmp, cls.slo, o.config.max_regression)
+        ? judge(cmp, cls.slo, o.config.max_regression, before)
         : { result: 'inconclusive' as const, reasons: [`unknown class ${s.class}`] };
       const m: Measurement = { at: now, pair: s.pair, class: s.class, ...j, current: cmp.current, baseline: cmp.baseline };
       measurements.push(m);

@@ -45,6 +45,27 @@ describe('SLO guard judgement', () => {
     expect(j.reasons).toEqual(['p95 RTT +40% vs baseline 300.0 ms', 'loss +8.00 pts vs baseline']);
   });
 
+  it("a move between paths: judged against the new paths' own past and what the traffic had before", () => {
+    // Onto a slower, cheaper path within the bulk SLO: the path is as it always was, so no regression.
+    const bulk = { rtt_p95_ms: 600, loss_pct: 5, jitter_ms: 200 };
+    expect(judge(cmp(q(290), q(288)), bulk, 0.25, q(220)).result).toBe('pass');
+    // Relief onto a backup that slows under the load (+35 % on its own past) but beats the congested primary.
+    const relief = judge(cmp(q(270), q(200)), slo, 0.25, q(320, 0.4));
+    expect(relief.result).toBe('pass');
+    expect(relief.broken).toEqual(['rtt_p95']);
+    // The new path degrades while baking: worse than its past and than what the traffic had.
+    const degraded = judge(cmp(q(330, 0.03), q(50)), slo, 0.25, q(60));
+    expect(degraded.result).toBe('fail');
+    expect(degraded.reasons).toEqual([
+      'p95 RTT 330.0 ms > SLO 260 ms',
+      'loss 3.00% > SLO 1%',
+      'p95 RTT +560% vs baseline 50.0 ms',
+      'loss +3.00 pts vs baseline',
+    ]);
+    // The previous paths had no data: the new paths' own past stands in.
+    expect(judge(cmp(q(280), q(240)), slo, 0.25, null).result).toBe('fail');
+  });
+
   it('judges by the SLO alone without a baseline', () => {
     expect(judge(cmp(q(261), null), slo, 0.25).result).toBe('fail');
     expect(judge(cmp(q(259), null), slo, 0.25).result).toBe('pass');
