@@ -186,21 +186,33 @@ export interface TrafficMatrixQuery {
   sites?: string[];
 }
 
-/** Bytes (sampling-scaled) and average bps per source site × destination site × class. */
-export async function trafficMatrix(store: Store, q: TrafficMatrixQuery): Promise<TrafficCell[]> {
-  checkRange(q.range);
-  const { slices, resolution: res } = rollupSlices(q.range, {
+/**
+ * The flow rollups covering `range` (the coarsest table each slice allows) as one UNION ALL of `columns`,
+ * with `filters`; `res` is the range read, widened to whole buckets.
+ */
+function flowRollups(store: Store, range: TimeRange, columns: Sql, filters: (Sql | undefined)[] = []) {
+  const { slices, resolution: res } = rollupSlices(range, {
     minute: rollupTables.flowsMinute,
     hour: rollupTables.flowsHour,
     day: rollupTables.flowsDay,
   });
   const source = joinSql(
     slices.map(
-      (s) => sql`SELECT site, dst_site, class, bytes FROM ${t(store, s.table)}
-        WHERE ${where([sql`t >= ${dateTimeMs(s.from)} AND t < ${dateTimeMs(s.to)}`, inList('class', q.classes), inList('site', q.sites)])}`,
+      (s) => sql`SELECT ${columns} FROM ${t(store, s.table)}
+        WHERE ${where([sql`t >= ${dateTimeMs(s.from)} AND t < ${dateTimeMs(s.to)}`, ...filters])}`,
     ),
     ' UNION ALL ',
   );
+  return { source, res };
+}
+
+/** Bytes (sampling-scaled) and average bps per source site × destination site × class. */
+export async function trafficMatrix(store: Store, q: TrafficMatrixQuery): Promise<TrafficCell[]> {
+  checkRange(q.range);
+  const { source, res } = flowRollups(store, q.range, sql`site, dst_site, class, bytes`, [
+    inList('class', q.classes),
+    inList('site', q.sites),
+  ]);
   const rows = await store.query<{ src_site: string; dst_site: string; class: string; bytes: number }>(sql`
     SELECT site AS src_site, dst_site, class, sum(bytes) AS bytes
     FROM (${source})
@@ -432,18 +444,7 @@ function checkMinuteRange(range: TimeRange): { from: number; to: number } {
  */
 export async function trafficByFirstHop(store: Store, q: { range: TimeRange }): Promise<FirstHopVolume> {
   checkRange(q.range);
-  const { slices, resolution: res } = rollupSlices(q.range, {
-    minute: rollupTables.flowsMinute,
-    hour: rollupTables.flowsHour,
-    day: rollupTables.flowsDay,
-  });
-  const source = joinSql(
-    slices.map(
-      (s) => sql`SELECT site, dst_site, link, bytes FROM ${t(store, s.table)}
-        WHERE t >= ${dateTimeMs(s.from)} AND t < ${dateTimeMs(s.to)}`,
-    ),
-    ' UNION ALL ',
-  );
+  const { source, res } = flowRollups(store, q.range, sql`site, dst_site, link, bytes`);
   const rows = await store.query<{ src_site: string; dst_site: string; link: string; bytes: number }>(sql`
     SELECT site AS src_site, dst_site, link, sum(bytes) AS bytes
     FROM (${source})
