@@ -60,6 +60,8 @@ export function pairSeriesKey(from: string, to: string, cls: string): string {
   return `pair:${demandKey(from, to, cls)}`;
 }
 
+/** Probe windows (5 minutes each) the optimizer judges a path's current quality by. */
+const RECENT_WINDOWS = 3;
 /**
  * The optimizer's work, independent of scheduling: train (backtest, select per series, register), forecast,
  * and run (forecast → predicted quality and risk → TE LP → proposal when worth it → publish).
@@ -286,11 +288,17 @@ export class OptimizerEngine {
     return this.lastForecasts;
   }
 
-  /** Recent measured quality per path (last 15 windows): p90 of window p95 RTT, mean loss and jitter. */
+  /**
+   * Recent measured quality per path (the last 3 probe windows, 15 minutes): p90 of window p95 RTT, mean
+   * loss and jitter. Short on purpose: over 15 windows (75 minutes) a path congested by a surge or hit by an
+   * incident still looked broken an hour after it recovered, so plans moved traffic onto worse paths (the
+   * guard rolled them back) and failed-over pairs stayed on their costlier backups. What a path's history
+   * says about its next hour is the failure-risk model's job, not this snapshot's.
+   */
   static recentQuality(probes: readonly PathProbes[]): Map<string, PathQuality> {
     const out = new Map<string, PathQuality>();
     for (const p of probes) {
-      const ws = p.windows.slice(-15);
+      const ws = p.windows.slice(-RECENT_WINDOWS);
       if (ws.length === 0) continue;
       const rtts = ws.map((w) => w.rtt_p95_ms).sort((a, b) => a - b);
       out.set(p.path, {
