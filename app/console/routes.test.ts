@@ -282,6 +282,8 @@ describe('console routes', () => {
       const body = (await get('/console/api/proposals', viewerToken)).json();
       expect(body.proposals.map((p: { id: string }) => p.id)).toEqual(['p-new', 'p-old', 'p-done']);
       expect(body.proposals.map((p: { actionable: boolean }) => p.actionable)).toEqual([true, true, false]);
+      // What the page explains above the list: the configured mode and emergency policy.
+      expect(body.policy).toEqual({ mode: 'approval', emergency_auto: true });
     });
 
     it('approves as the approver, in the approver’s name', async () => {

@@ -172,7 +172,14 @@ export function consoleRoutes(deps: ConsoleDeps): RoutePlugin {
 
     app.get('/console/api/proposals', { preHandler: viewer }, async () => {
       // `decides` false: the actuator runs elsewhere, so the page shows pending proposals without buttons.
-      return { now: shared.clock.now(), decides, proposals: orderProposals(await actuator.list()) };
+      const { mode, emergency_auto } = shared.config.root.actuator;
+      return {
+        now: shared.clock.now(),
+        decides,
+        // What happens to a proposal here: the page explains the mode and the emergency policy.
+        policy: { mode, emergency_auto },
+        proposals: orderProposals(await actuator.list()),
+      };
     });
 
     app.get('/console/api/events', { preHandler: viewer }, async (req) => {

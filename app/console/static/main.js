@@ -44,6 +44,7 @@ async function poll() {
     state.overview = ov;
     state.proposals = pr.proposals;
     state.decides = pr.decides;
+    state.policy = pr.policy;
     state.events = ev.events;
     state.quality = q;
     if (q.pair) state.qPair = `${q.pair[0]}>${q.pair[1]}`;
@@ -57,7 +58,7 @@ async function poll() {
       renderTopology();
       renderTopoLegend();
     }
-    if (changed('proposals', [pr.proposals, pr.decides, state.who])) renderProposals();
+    if (changed('proposals', [pr.proposals, pr.decides, pr.policy, state.who])) renderProposals();
     if (changed('worst', [ov.paths.slice(0, 6), ov.slo_infeasible])) renderWorstPaths();
     if (changed('quality', [q, state.qMetric])) renderQuality();
     if (cost && changed('cost', cost)) renderCost();

@@ -91,11 +91,26 @@ async function decide(id, action, buttons) {
   }
 }
 
+/** One sentence on what happens to a proposal under the configured mode and emergency policy. */
+export function policyText(policy) {
+  if (!policy) return '';
+  const emergency = policy.emergency_auto
+    ? 'Emergency failovers (a path in use breaking its SLO while another path holds it) are applied at once by the emergency policy and listed here for review (actuator.emergency_auto: true).'
+    : 'Emergency failovers wait for an approver like any change (actuator.emergency_auto: false).';
+  if (policy.mode === 'observe')
+    return 'Observe mode (actuator.mode: observe): proposals are only shown; nothing is applied, emergency failovers included.';
+  if (policy.mode === 'auto')
+    return `Automatic mode: changes within the guardrails (risk, shift per step, rate limit, freeze windows, cool-down) go out unattended; the rest wait for an approver. ${emergency}`;
+  return `Approval mode: every plan waits for an approver. ${emergency}`;
+}
+
 export function renderProposals() {
   const list = clear($('proposal-list'));
   const ps = state.proposals || [];
   const open = ps.filter((p) => p.actionable).length;
   $('queue-count').textContent = `${open} awaiting decision · ${ps.length} total`;
+  if (state.policy)
+    list.append(h('div', { class: 'meta policy', 'data-policy': state.policy.mode, text: policyText(state.policy) }));
   if (ps.length === 0) {
     list.append(
       h('div', { class: 'empty', text: 'No proposals yet: the optimizer proposes a change when it finds a better split.' }),

@@ -11,6 +11,8 @@ export const state = {
   proposals: null,
   /** False when the server reads proposals from the store (no actuator role in its process). */
   decides: true,
+  /** The actuator's mode and emergency policy, explained above the proposals. */
+  policy: null,
   events: null,
   quality: null,
   cost: null,

@@ -119,6 +119,11 @@ describe('console in Chromium: seeded store, emulated routers', () => {
     // billed month-to-date spend on the budget card.
     expect(await row.locator('.effects').textContent()).toMatch(/network cost\/day \$412 \(was \$698, -41%\)/);
     expect(await page.textContent('#budget-bars')).toMatch(/billed \$[\d,.]+ of \$[\d,.]+ this month/);
+    // The page says what happens to a proposal: the mode, and the emergency policy the config names.
+    const { mode, emergency_auto } = shared.config.root.actuator;
+    const policy = page.locator('#proposal-list .policy');
+    expect(await policy.getAttribute('data-policy')).toBe(mode);
+    expect(await policy.textContent()).toContain(`actuator.emergency_auto: ${emergency_auto}`);
     // Once applied and measured, the card shows what came true beside the promise; not before.
     expect(await row.locator('[data-realized]').count()).toBe(0);
     const realized = page.locator('[data-proposal-id="p-applied-realized"] .effects');
