@@ -7,7 +7,8 @@
 import { busyWhile } from '../core/clock.ts';
 import type { RouterApi } from './vyos/types.ts';
 import { errorMessage } from '../core/errors.ts';
-import { failoverProposal, findBreaches } from './healer.ts';
+import { failoverProposal, findBreaches, type Breach } from './healer.ts';
+import { pathsWithRoom, type LoadData } from './headroom.ts';
 import { sloObjectives, type GuardData } from './guard/index.ts';
 import type { PipelineContext } from './pipeline/context.ts';
 import type { Intake } from './pipeline/intake.ts';
@@ -138,17 +139,57 @@ export class SelfHeal {
         }
       },
     );
+    // Link loads are read once per pass, and only when there is a breach to act on.
+    const loads: { links?: Promise<ReadonlyMap<string, number>> } = {};
     for (const b of breaches) {
       if (open.some((r) => r.proposal.scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]))) continue;
       // The same move just made things worse (its guard rolled it back): repeating it every pass would
       // flap the pair for as long as the breach lasts. The optimizer's plans may still spread the load.
-      if (backedOut.has(b.pair.join('>'))) continue;
+      if (backedOut.has(b.pair.join('>'))) {
+        d.metrics.failoverSkipped.inc({ reason: 'backed_off' });
+        continue;
+      }
+      const target = data.load ? await this.withRoom(data.load, b, now, windowMs, loads) : b;
+      if (!target) continue;
       const pinned = pinnedPairs.has(b.pair.join('>'));
-      const rec = await this.intake.submit(failoverProposal(d.topology, b, now, pinned), 'self-heal');
+      const rec = await this.intake.submit(failoverProposal(d.topology, target, now, pinned), 'self-heal');
       open.push(rec);
       out.push(rec);
     }
     return out;
+  }
+
+  /**
+   * The breach with its healthy paths cut to those that can take the pair's traffic (headroom.ts), or
+   * undefined when none can: the breach is load, the optimizer's to spread. Without load data, unchanged.
+   */
+  private async withRoom(
+    data: LoadData,
+    b: Breach,
+    now: number,
+    windowMs: number,
+    loads: { links?: Promise<ReadonlyMap<string, number>> },
+  ): Promise<Breach | undefined> {
+    const { d } = this.ctx;
+    // Interface counters arrive once a minute: look back at least five of them.
+    const range = { from: now - Math.max(windowMs, 5 * 60_000), to: now };
+    let links: ReadonlyMap<string, number>;
+    let moved: number;
+    try {
+      links = await (loads.links ??= data.linkLoad(range));
+      moved = await data.pairTraffic(range, b.pair[0], b.pair[1]);
+    } catch (err) {
+      d.log?.warn({ err: errorMessage(err) }, 'cannot read link load; failing over without a headroom check');
+      return b;
+    }
+    const room = pathsWithRoom(d.topology, b.pair[0], b.healthy, moved, links);
+    if (room.length > 0) return room.length === b.healthy.length ? b : { ...b, healthy: room };
+    d.metrics.failoverSkipped.inc({ reason: 'no_headroom' });
+    d.log?.info(
+      { pair: b.pair.join('>'), class: b.class, moved_mbps: Math.round(moved), healthy: b.healthy },
+      'no failover: the healthy paths cannot take the pair; left to the optimizer',
+    );
+    return undefined;
   }
 }
 

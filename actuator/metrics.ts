@@ -26,6 +26,8 @@ export interface ActuatorMetrics {
   realized: Counter<'result'>;
   /** Realized cost/day after the change over the predicted cost/day. */
   realizedCostRatio: Histogram;
+  /** Self-heal failovers not proposed: `no_headroom` (the backups cannot take the pair), `backed_off` (just rolled back). */
+  failoverSkipped: Counter<'reason'>;
   /** Probed per router (actuator/vyos/capabilities.ts): `commit_confirm`, `confirm_action_reboot`; 1 or 0. */
   routerCapability: Gauge<'router' | 'capability'>;
 }
@@ -73,6 +75,12 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
       'pathpilot_actuator_realized_cost_ratio',
       'Realized network cost/day in the window after a change over the predicted cost/day (1: as promised)',
       [0.5, 0.75, 0.9, 0.95, 1, 1.05, 1.1, 1.25, 1.5, 2],
+    ),
+    failoverSkipped: counter(
+      registry,
+      'pathpilot_actuator_failover_skipped_total',
+      'Self-heal failovers not proposed, by reason: no_headroom (the healthy paths cannot take the pair), backed_off (the same move was just rolled back)',
+      ['reason'],
     ),
     routerCapability: gauge(
       registry,

@@ -14,7 +14,8 @@ import type { Topology } from '../../core/config/topology.ts';
 import type { ActuationConfig } from '../../core/config/schema.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { Proposal } from '../../core/proposal.ts';
-import { compareWindows, windowQualityByPath } from '../../analytics/queries/index.ts';
+import { compareWindows, linkUtilization, trafficMatrix, windowQualityByPath } from '../../analytics/queries/index.ts';
+import type { LoadData } from '../headroom.ts';
 import type { TimeRange, WindowComparison, WindowQuality } from '../../analytics/queries/types.ts';
 
 /** A window of some paths against a baseline window (of `baselinePathIds` when given, else the same paths). */
@@ -34,10 +35,33 @@ export interface GuardData {
    * self-heal pass judges all paths each interval, one query instead of one per path and class.
    */
   qualityByPath?(range: TimeRange): Promise<ReadonlyMap<string, WindowQuality>>;
+  /** Link load and pair traffic: the self-heal fails over only onto paths with room (headroom.ts). */
+  load?: LoadData;
 }
 
 export function guardDataFromStore(store: Store): GuardData {
-  return { compare: (q) => compareWindows(store, q), qualityByPath: (range) => windowQualityByPath(store, range) };
+  return {
+    compare: (q) => compareWindows(store, q),
+    qualityByPath: (range) => windowQualityByPath(store, range),
+    load: {
+      // Interface counters see every link a router sends over (flow records only the first hop).
+      async linkLoad(range) {
+        const sums = new Map<string, { bps: number; n: number }>();
+        for (const p of await linkUtilization(store, { range, source: 'iface' })) {
+          const key = `${p.link}|${p.router}`;
+          const acc = sums.get(key) ?? { bps: 0, n: 0 };
+          acc.bps += p.bps;
+          acc.n++;
+          sums.set(key, acc);
+        }
+        return new Map([...sums].map(([k, v]) => [k, v.bps / v.n / 1e6]));
+      },
+      async pairTraffic(range, from, to) {
+        const cells = await trafficMatrix(store, { range, sites: [from] });
+        return cells.filter((c) => c.dst_site === to).reduce((a, c) => a + c.bps / 1e6, 0);
+      },
+    },
+  };
 }
 
 export type MeasurementResult = 'pass' | 'fail' | 'inconclusive';
