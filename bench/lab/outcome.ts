@@ -74,8 +74,8 @@ function tracer(): { traces: Record<Run, Trace>; onTick(run: Run, engine: TwinEn
  * the tick the pair-class is back within its SLO, for every breach that static routing also suffers
  * (the scenario's incidents, not pathpilot's own doing); the worst one.
  */
-function worstRestoreS(pathpilot: Trace, statik: Trace): number | undefined {
-  let worst: number | undefined;
+function worstRestoreS(pathpilot: Trace, statik: Trace): { s: number; key: string; minute: number } | undefined {
+  let worst: { s: number; key: string; minute: number } | undefined;
   const n = Math.min(pathpilot.breaching.length, statik.breaching.length);
   for (let t = 0; t < n; t++) {
     for (const key of pathpilot.breaching[t]!) {
@@ -85,7 +85,7 @@ function worstRestoreS(pathpilot: Trace, statik: Trace): number | undefined {
       while (end < n && pathpilot.breaching[end]!.has(key)) end++;
       // Detectable at the end of tick t; restored at the start of tick `end`.
       const restore = Math.max(0, (end - t - 1) * TICK_S);
-      worst = Math.max(worst ?? 0, restore);
+      if (!worst || restore > worst.s) worst = { s: restore, key, minute: t };
     }
   }
   return worst;
@@ -113,7 +113,7 @@ function report(s: DemoSummary, traces: Record<Run, Trace>): string[] {
   } else if (s.scenario === 'degradation-and-failover') {
     const restore = worstRestoreS(traces.pathpilot, traces.static);
     lines.push(
-      `  target restored ≤ 60 s after detectable: worst ${restore ?? 'no breach'} s ratio ${ratio(restore === undefined ? undefined : restore === 0 ? Infinity : 60 / restore)}`,
+      `  target restored ≤ 60 s after detectable: worst ${restore ? `${restore.s} s (${restore.key} from minute ${restore.minute})` : 'no breach'} ratio ${ratio(restore === undefined ? undefined : restore.s === 0 ? Infinity : 60 / restore.s)}`,
     );
     lines.push(
       `  target fewer SLO minutes than static: ratio ${ratio(slo.pathpilot === 0 ? Infinity : slo.static / slo.pathpilot)}`,
