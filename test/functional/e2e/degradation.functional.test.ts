@@ -66,7 +66,8 @@ describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
     const fra = lab.router('onprem-fra');
 
     // Shortly before the precursors, move onprem-fra → ali-hk onto its path over the interconnect.
-    expect(await until(() => shared.clock.now() >= incidentAt - 70 * 60_000, 180_000)).toBe(true);
+    // Wall-time bounds are generous: the clock moves in lockstep with the work, so a loaded machine only runs slower.
+    expect(await until(() => shared.clock.now() >= incidentAt - 70 * 60_000, 300_000)).toBe(true);
     const before = JSON.stringify(fra.showConfig(['load-balancing']));
     const id = uniqueName('move-hk');
     const change: ProposalInput = {
@@ -132,11 +133,11 @@ describe('degradation and failover on real Kafka, ClickHouse and Redis', () => {
     const pair = 'onprem-fra>azure-weu';
     const atFailover = minutesFor(demo.twin.state(), pair);
     const t1 = shared.clock.now();
-    expect(await until(() => shared.clock.now() >= t1 + 2 * HOUR, 120_000)).toBe(true);
+    expect(await until(() => shared.clock.now() >= t1 + 2 * HOUR, 300_000)).toBe(true);
     const after = minutesFor(demo.twin.state(), pair) - atFailover;
     const elapsed = shared.clock.now() - start;
     const baseline = await runBaselineState(shared.config, scenario, undefined, elapsed, start);
     expect(after).toBeLessThan(10);
     expect(minutesFor(demo.twin.state(), pair)).toBeLessThan(minutesFor(baseline, pair));
-  }, 900_000);
+  }, 1_200_000);
 });
