@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { proposalSchema, type ProposalInput, type ProposalStatus } from '../core/proposal.ts';
-import { recentlyBackedOut } from './heal.ts';
+import { coolingPairs } from './policy.ts';
 import type { ProposalRecord } from './state.ts';
 
 const minute = 60_000;
@@ -25,6 +25,9 @@ const record = (id: string, status: ProposalStatus, at: number, emergency: boole
 describe('self-heal back-off', () => {
   const now = 100 * minute;
   const cooldown = 30 * minute;
+  /** Pairs the self-heal leaves alone at `now`. */
+  const recentlyBackedOut = (records: ProposalRecord[], at: number, ms: number) =>
+    new Set([...coolingPairs(records, ms, 'emergencies')].filter(([, until]) => until > at).map(([pair]) => pair));
   it('holds back a failover its guard just rolled back (or that failed), until the cool-down is over', () => {
     expect(recentlyBackedOut([record('a', 'rolled-back', now - 5 * minute, true)], now, cooldown)).toEqual(
       new Set(['onprem-fra>ali-hk']),

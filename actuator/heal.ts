@@ -9,6 +9,7 @@ import type { RouterApi } from './vyos/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import { failoverProposal, findBreaches, type Breach } from './healer.ts';
 import { pathsWithRoom, type LoadData } from './headroom.ts';
+import { coolingPairs } from './policy.ts';
 import { sloObjectives, type GuardData } from './guard/index.ts';
 import type { PipelineContext } from './pipeline/context.ts';
 import type { Intake } from './pipeline/intake.ts';
@@ -108,7 +109,7 @@ export class SelfHeal {
     const now = d.clock.now();
     const records = await d.state.list();
     const open = records.filter((r) => r.proposal.emergency && !settled.includes(r.proposal.status));
-    const backedOut = recentlyBackedOut(records, now, d.actuation.cooldown_after_rollback_s * 1000);
+    const backedOut = coolingPairs(records, d.actuation.cooldown_after_rollback_s * 1000, 'emergencies');
     const out: ProposalRecord[] = [];
     const pinnedPairs = new Set<string>();
     // One read per router and subtree per pass: every pair from a router reads the same rules.
@@ -145,7 +146,7 @@ export class SelfHeal {
       if (open.some((r) => r.proposal.scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]))) continue;
       // The same move just made things worse (its guard rolled it back): repeating it every pass would
       // flap the pair for as long as the breach lasts. The optimizer's plans may still spread the load.
-      if (backedOut.has(b.pair.join('>'))) {
+      if ((backedOut.get(b.pair.join('>')) ?? 0) > now) {
         d.metrics.failoverSkipped.inc({ reason: 'backed_off' });
         continue;
       }
@@ -191,16 +192,4 @@ export class SelfHeal {
     );
     return undefined;
   }
-}
-
-/** Pairs (`from>to`) whose emergency failover was rolled back (or failed) less than `cooldownMs` ago. */
-export function recentlyBackedOut(records: readonly ProposalRecord[], now: number, cooldownMs: number): Set<string> {
-  const out = new Set<string>();
-  for (const r of records) {
-    const p = r.proposal;
-    if (!p.emergency || (p.status !== 'rolled-back' && p.status !== 'failed')) continue;
-    if ((p.history.at(-1)?.at ?? r.updatedAt) + cooldownMs <= now) continue;
-    for (const s of p.scope) out.add(`${s.pair[0]}>${s.pair[1]}`);
-  }
-  return out;
 }

@@ -84,3 +84,33 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
   if (!i.bucket.take(i.now)) return { approve: false, reason: 'change-rate limit reached (token bucket empty)' };
   return { approve: true, reason: `auto: risk ${p.risk} ≤ ${config.auto_approve_max_risk}, guardrails hold` };
 }
+
+/**
+ * Until when each pair (`from>to`) cools down after a change touching it went wrong: `cooldownMs` after its
+ * last status. `plans`: planned changes rolled back or failed, and drifts (they hold auto-approval back);
+ * `emergencies`: emergency failovers rolled back or failed (the self-heal does not repeat them). Apart on
+ * purpose: a failover that could not move a whole pair to its backups says nothing about a plan that
+ * spreads the load, and a failed plan does not stop a failover off a broken path.
+ */
+export function coolingPairs(
+  records: readonly { proposal: Proposal; updatedAt: number }[],
+  cooldownMs: number,
+  kind: 'plans' | 'emergencies',
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of records) {
+    const p = r.proposal;
+    const backedOut = p.status === 'rolled-back' || p.status === 'failed';
+    const counts =
+      kind === 'emergencies'
+        ? p.emergency && backedOut
+        : !(p.emergency && backedOut) && (backedOut || p.status === 'drifted' || p.status === 'drift-accepted');
+    if (!counts) continue;
+    const until = (p.history.at(-1)?.at ?? r.updatedAt) + cooldownMs;
+    for (const [from, to] of [...p.scope.map((s) => s.pair), ...p.intents.flatMap((i) => ('pair' in i ? [i.pair] : []))]) {
+      const key = `${from}>${to}`;
+      out.set(key, Math.max(out.get(key) ?? 0, until));
+    }
+  }
+  return out;
+}

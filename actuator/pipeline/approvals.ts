@@ -7,7 +7,7 @@
 import { PathpilotError } from '../../core/errors.ts';
 import type { Proposal } from '../../core/proposal.ts';
 import { RolloutLease } from '../lease.ts';
-import { TokenBucket, autoDecide } from '../policy.ts';
+import { TokenBucket, autoDecide, coolingPairs } from '../policy.ts';
 import { contextPaths, maxStepShift, weightsForPrefix } from '../render.ts';
 import type { ProposalRecord } from '../state.ts';
 import type { RouterApi } from '../vyos/types.ts';
@@ -177,26 +177,9 @@ export class Approvals {
     }
   }
 
-  /**
-   * Until when each pair cools down after a rollback or failure of a planned change touching it. A
-   * backed-out emergency failover does not cool the pair for plans: it says the whole pair cannot move
-   * to its backups (the self-heal stops repeating it, heal.ts), while a plan that spreads the load may be
-   * exactly what the pair needs; the plan's own guard still judges it.
-   */
+  /** Until when each pair cools down for plans (policy.ts `coolingPairs`). */
   private cooling(records: ProposalRecord[]): Map<string, number> {
-    const out = new Map<string, number>();
-    const ms = this.ctx.d.actuation.cooldown_after_rollback_s * 1000;
-    for (const r of records) {
-      if (r.proposal.emergency && ['rolled-back', 'failed'].includes(r.proposal.status)) continue;
-      if (!['rolled-back', 'failed', 'drifted', 'drift-accepted'].includes(r.proposal.status)) continue;
-      const at = r.proposal.history.at(-1)?.at ?? r.updatedAt;
-      const pairs = [...r.proposal.scope.map((s) => s.pair), ...r.proposal.intents.flatMap((i) => ('pair' in i ? [i.pair] : []))];
-      for (const p of pairs) {
-        const k = `${p[0]}>${p[1]}`;
-        out.set(k, Math.max(out.get(k) ?? 0, at + ms));
-      }
-    }
-    return out;
+    return coolingPairs(records, this.ctx.d.actuation.cooldown_after_rollback_s * 1000, 'plans');
   }
 
   /** The largest traffic shift a step of `p` moves, from the routers' current WAN rules. */
