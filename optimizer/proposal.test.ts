@@ -139,4 +139,74 @@ describe('decide', () => {
     expect(p.predicted.cost_per_day).toBeGreaterThan(after.cost_per_day + 1);
     expect(p.predicted.cost_per_day).toBeLessThan(before.cost_per_day);
   });
+
+  it('pins every class of a pair it starts pinning: the failover class moves, the others are held where they are', async () => {
+    const realtime = {
+      id: 'realtime',
+      dscp: [46],
+      priority: 1,
+      pin: true,
+      slo: { rtt_p95_ms: 260, loss_pct: 1, jitter_ms: 30 },
+    } as ClassConfig;
+    const input: TeInput = {
+      // y is cheaper (the plan would move bulk too) and x breaks the realtime SLO now; both classes ride x
+      // through the pair's WAN rule today.
+      topology: { links: [link('x', 'eth1', 'eth1'), link('y', 'eth2', 'eth2', 0.01)], paths, classes: [realtime, bulk] },
+      demands: [
+        { from: 'a', to: 'b', class: 'realtime', mbps: 50 },
+        { from: 'a', to: 'b', class: 'bulk', mbps: 400 },
+      ],
+      quality: new Map([['a.b.1', { rtt_p95_ms: 300, loss_pct: 0, jitter_ms: 1 }]]),
+      current: new Map<string, Record<string, number>>([
+        ['a>b|realtime', { 'a.b.1': 1 }],
+        ['a>b|bulk', { 'a.b.1': 1 }],
+      ]),
+      options: { policy, latency_penalty: 0.05 },
+    };
+    const plan = await solveTe(input);
+    expect(planSplit(plan).get('a>b|bulk')?.['a.b.2']).toBeGreaterThan(0.5);
+    const before = evaluateSplit(input, input.current!);
+    const after = evaluateSplit(input, planSplit(plan));
+    const evaluatePart = (keys: ReadonlySet<string>) => {
+      const part = new Map(input.current!);
+      for (const [k, v] of planSplit(plan)) if (keys.has(k)) part.set(k, v);
+      return evaluateSplit(input, part);
+    };
+    const decision = decide(
+      {
+        now: 1_000,
+        topo: {
+          ...topo(paths),
+          classes: new Map([
+            ['realtime', realtime],
+            ['bulk', bulk],
+          ]),
+        },
+        plan,
+        before,
+        after,
+        current: input.current!,
+        breakingNow: new Set(['a>b|realtime']),
+        modelVersions: {},
+        horizonMin: 60,
+        dataFrom: 0,
+        dataTo: 1_000,
+        evaluatePart,
+      },
+      { min_improvement: 0.05, min_saving_per_day: 5 },
+    );
+    const p = decision.proposal!;
+    expect(p.emergency).toBe(true);
+    const pins = Object.fromEntries(
+      p.intents.map((i) => [i.kind === 'class-pin' ? i.class : i.kind, i.kind === 'class-pin' ? i.link : '']),
+    );
+    // Without the bulk pin, the realtime pin would exclude the prefix from balancing and send bulk to the
+    // main table; with it, bulk stays on x (its move to the cheaper y is the next run's to propose).
+    expect(pins).toEqual({ realtime: 'y', bulk: 'x' });
+    const bulkScope = p.scope.find((s) => s.class === 'bulk')!;
+    expect(bulkScope.paths).toEqual(['a.b.1']);
+    expect(bulkScope.paths_before).toEqual(['a.b.1']);
+    // Priced with bulk where it is: no saving from the cheaper link yet.
+    expect(p.predicted.cost_per_day).toBeGreaterThan(after.cost_per_day + 1);
+  });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PathConfig } from '../core/config/index.ts';
-import { proposalSchema, type Intent, type Proposal, type RiskLevel } from '../core/proposal.ts';
+import { proposalSchema, type ClassPinIntent, type Intent, type Proposal, type RiskLevel } from '../core/proposal.ts';
 import { ANY_CLASS, planIntents, splitByFirstHop, type PlanTopology } from './te/plan.ts';
 import { demandKey, type SplitEvaluation, type TeResult } from './te/solve.ts';
 
@@ -59,6 +59,53 @@ function money(v: number): string {
   return `$${Math.abs(v).toFixed(2)}`;
 }
 
+interface Candidate {
+  intent: Intent;
+  scope: Proposal['scope'];
+  moved: number;
+  failover: boolean;
+}
+
+/**
+ * A pair's prefixes are either balanced or pinned class by class (plan.ts): the first pin on a pair the
+ * router balances today excludes its prefixes from balancing, and every class without a pin of its own
+ * then follows the main table — the primary path, whatever the plan meant for it. So a proposal that
+ * pins one class of a pair carries a pin for each of the plan's other classes of that pair: the plan's
+ * own pin when it keeps the class on the first hop carrying most of it now, else (a move this proposal
+ * leaves for later, e.g. a failover going out alone) a pin holding the class on that first hop.
+ */
+function holdPinnedPairs(
+  moving: readonly Candidate[],
+  allPins: readonly { candidate: Candidate; intent: ClassPinIntent; changed: boolean; currentHop: string | undefined }[],
+  topo: PlanTopology,
+): Candidate[] {
+  const pairOf = (i: Intent) => (i.kind === 'class-pin' ? `${i.router}|${i.pair[0]}>${i.pair[1]}` : undefined);
+  const pinned = new Set(moving.map((c) => pairOf(c.intent)).filter((k) => k !== undefined));
+  const taken = new Set(moving.map((c) => c.intent));
+  const out: Candidate[] = [];
+  for (const pin of allPins) {
+    if (taken.has(pin.intent) || !pinned.has(pairOf(pin.intent)!)) continue;
+    if (!pin.changed) {
+      out.push({ ...pin.candidate, failover: false });
+      continue;
+    }
+    if (pin.currentHop === undefined) continue;
+    const hop = pin.currentHop;
+    const [from, to] = pin.intent.pair;
+    const onHop = [...topo.paths.values()].filter((p) => p.from === from && p.to === to && p.links[0] === hop).map((p) => p.id);
+    out.push({
+      intent: { ...pin.intent, link: hop },
+      scope: pin.candidate.scope.map((s) => {
+        const stay = (s.paths_before ?? []).filter((id) => onHop.includes(id));
+        return { ...s, paths: stay.length > 0 ? stay : onHop };
+      }),
+      moved: 0,
+      failover: false,
+    });
+  }
+  return out;
+}
+
 /** Objective used to decide whether a plan is worth proposing (cost + penalties + SLO and overload terms). */
 export function objectiveOf(e: SplitEvaluation, sloPenalty = 500, slackPenalty = 1e4): number {
   return e.cost_per_day + e.penalty + sloPenalty * e.slo_violating_mbps + slackPenalty * e.overload_mbps;
@@ -88,7 +135,9 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
     (pathsByPair.get(`${from}>${to}`) ?? []).sort((a, b) => a.priority - b.priority)[0];
   const splitByKey = new Map(ctx.plan.splits.map((s) => [demandKey(s.from, s.to, s.class), s]));
   /** Changed intents, each with the scope it covers, its moved volume and whether it moves a breaking demand. */
-  const candidates: { intent: Intent; scope: Proposal['scope']; moved: number; failover: boolean }[] = [];
+  const candidates: Candidate[] = [];
+  /** Every class pin of the plan, changed or not, with the first hop carrying most of its class now. */
+  const allPins: { candidate: Candidate; intent: ClassPinIntent; changed: boolean; currentHop: string | undefined }[] = [];
   let totalMbps = 0;
   for (const s of ctx.plan.splits) totalMbps += s.mbps;
   // One intent may stand for several demand keys (a pair's shared WAN split covers every unpinned class):
@@ -124,16 +173,18 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
     for (const hop of new Set([...Object.keys(want), ...Object.keys(have)]))
       shift += Math.abs((want[hop] ?? 0) / mbps - (have[hop] ?? 0) / mbps);
     shift /= 2;
-    if (intent.kind === 'class-pin') {
-      const top = Object.entries(have).sort((a, b) => b[1] - a[1])[0]?.[0];
-      if (top === intent.link) return;
-    } else if (shift < minShift) return;
-    candidates.push({
+    const candidate: Candidate = {
       intent,
       scope: covered.map((c) => ({ pair, class: c.cls, paths: c.paths, paths_before: c.before })),
       moved: shift * mbps,
       failover: covered.some((c) => ctx.breakingNow.has(c.key)),
-    });
+    };
+    if (intent.kind === 'class-pin') {
+      const top = Object.entries(have).sort((a, b) => b[1] - a[1])[0]?.[0];
+      allPins.push({ candidate, intent, changed: top !== intent.link, currentHop: top });
+      if (top === intent.link) return;
+    } else if (shift < minShift) return;
+    candidates.push(candidate);
   };
   const pinned = new Set(intents.pins.map((p) => demandKey(p.pair[0], p.pair[1], p.class)));
   for (const w of intents.weights) {
@@ -150,13 +201,16 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   // A failover goes out alone: the emergency policy may apply it unattended, which must not carry the
   // plan's routine moves with it (those are proposed at the next run, through the normal approval).
   const failover = candidates.some((c) => c.failover);
-  const chosen = failover ? candidates.filter((c) => c.failover) : candidates;
+  const moving = failover ? candidates.filter((c) => c.failover) : candidates;
+  const held = holdPinnedPairs(moving, allPins, ctx.topo);
+  const chosen = [...moving, ...held];
   const changed = chosen.map((c) => c.intent);
   const scope = chosen.flatMap((c) => c.scope);
   const movedMbps = chosen.reduce((a, c) => a + c.moved, 0);
+  // Held pins keep their class where it is: the part is priced with their current split.
   const after =
-    chosen.length < candidates.length && ctx.evaluatePart
-      ? ctx.evaluatePart(new Set(scope.map((s) => demandKey(s.pair[0], s.pair[1], s.class))))
+    moving.length < candidates.length && ctx.evaluatePart
+      ? ctx.evaluatePart(new Set(moving.flatMap((c) => c.scope).map((s) => demandKey(s.pair[0], s.pair[1], s.class))))
       : ctx.after;
 
   const saving = ctx.before.cost_per_day - after.cost_per_day;
