@@ -141,6 +141,19 @@ describe('auto-approval policy', () => {
         { proposal: { ...base, emergency: true }, now, maxStepShift: 1, cooling: new Map(), bucket },
       ).approve,
     ).toBe(true);
+    // Unless the pair's last emergency failover was rolled back: the same move waits for a human.
+    const backedOff = autoDecide(cfg, {
+      proposal: { ...base, emergency: true },
+      now,
+      maxStepShift: 0,
+      cooling: new Map(),
+      emergencyCooling: cooling,
+      bucket,
+    });
+    expect(backedOff.approve).toBe(false);
+    expect(backedOff.reason).toMatch(/emergency failover rolled back/);
+    const later = { proposal: { ...base, emergency: true }, now: now + 2000, maxStepShift: 0, cooling: new Map(), bucket };
+    expect(autoDecide(cfg, { ...later, emergencyCooling: cooling }).approve).toBe(true);
   });
 });
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { proposalSchema, type ProposalInput, type ProposalStatus } from '../core/proposal.ts';
+import { loadConfig } from '../core/config/index.ts';
+import { Topology } from '../core/config/topology.ts';
+import { failoverProposal, type Breach } from './healer.ts';
 import { coolingPairs } from './policy.ts';
 import type { ProposalRecord } from './state.ts';
 
@@ -39,5 +42,65 @@ describe('self-heal back-off', () => {
   it('is not held back by a confirmed failover or by a rolled-back plan', () => {
     expect(recentlyBackedOut([record('a', 'confirmed', now - minute, true)], now, cooldown).size).toBe(0);
     expect(recentlyBackedOut([record('b', 'rolled-back', now - minute, false)], now, cooldown).size).toBe(0);
+  });
+});
+
+describe('failover proposal', () => {
+  const topology = new Topology(loadConfig(undefined, {}).root);
+  // onprem-fra → azure-weu: .1 over the degraded ExpressRoute, .2 over the VPN, .3 via aws-euc1.
+  const breach = (cls: string, healthy: string[]): Breach => ({
+    pair: ['onprem-fra', 'azure-weu'],
+    class: cls,
+    path: 'onprem-fra.azure-weu.1',
+    reasons: [`${cls} broken`],
+    healthy,
+    carrying: ['onprem-fra.azure-weu.1'],
+  });
+  const now = Date.UTC(2026, 10, 30, 14, 16);
+
+  it('pins every breaking class of a pinned pair in one proposal, and leaves the classes holding their SLO', () => {
+    const p = failoverProposal(
+      topology,
+      [
+        breach('realtime', ['onprem-fra.azure-weu.2']),
+        breach('interactive', ['onprem-fra.azure-weu.3', 'onprem-fra.azure-weu.2']),
+      ],
+      now,
+      true,
+    );
+    expect(p.intents.map((i) => (i.kind === 'class-pin' ? `${i.class}:${i.link}` : i.kind))).toEqual([
+      'realtime:fra-weu-vpn',
+      'interactive:fra-euc1-dx',
+    ]);
+    expect(p.scope!.map((s) => [s.class, s.paths, s.paths_before])).toEqual([
+      ['realtime', ['onprem-fra.azure-weu.2'], ['onprem-fra.azure-weu.1']],
+      ['interactive', ['onprem-fra.azure-weu.3'], ['onprem-fra.azure-weu.1']],
+    ]);
+    expect(p.id).toBe(`failover-onprem-fra-azure-weu-realtime-interactive-pinned-${Math.floor(now / 60_000)}`);
+    expect(p.emergency).toBe(true);
+  });
+
+  it('moves a balanced pair with one WAN rule over the paths healthy for every breaking class', () => {
+    const p = failoverProposal(
+      topology,
+      [
+        breach('realtime', ['onprem-fra.azure-weu.2', 'onprem-fra.azure-weu.3']),
+        breach('interactive', ['onprem-fra.azure-weu.3']),
+        // The same class seen breaking on a second carrying path: merged, not proposed twice.
+        breach('interactive', ['onprem-fra.azure-weu.3', 'onprem-fra.azure-weu.2']),
+      ],
+      now,
+    );
+    expect(p.intents).toEqual([
+      {
+        kind: 'path-weights',
+        router: 'onprem-fra',
+        pair: ['onprem-fra', 'azure-weu'],
+        class: '*',
+        dst_prefixes: topology.site('azure-weu').prefixes,
+        weights: { 'fra-euc1-dx': 1 },
+      },
+    ]);
+    expect(p.scope!.map((s) => s.class)).toEqual(['realtime', 'interactive']);
   });
 });

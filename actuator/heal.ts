@@ -103,7 +103,7 @@ export class SelfHeal {
     return (await this.carrying(from, to)).paths;
   }
 
-  /** One self-heal pass: a failover proposal per breached pair/class without one already open. */
+  /** One self-heal pass: a failover proposal per breached pair (all its breaking classes) without one already open. */
   async heal(data: GuardData, windowMs: number): Promise<ProposalRecord[]> {
     const { d } = this.ctx;
     const now = d.clock.now();
@@ -142,18 +142,25 @@ export class SelfHeal {
     );
     // Link loads are read once per pass, and only when there is a breach to act on.
     const loads: { links?: Promise<ReadonlyMap<string, number>> } = {};
-    for (const b of breaches) {
-      if (open.some((r) => r.proposal.scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]))) continue;
+    // Every breaking class of a pair goes out in one failover (one open emergency per pair).
+    const byPair = new Map<string, Breach[]>();
+    for (const b of breaches) byPair.set(b.pair.join('>'), [...(byPair.get(b.pair.join('>')) ?? []), b]);
+    for (const [pair, group] of byPair) {
+      const [from, to] = group[0]!.pair;
+      if (open.some((r) => r.proposal.scope.some((s) => s.pair[0] === from && s.pair[1] === to))) continue;
       // The same move just made things worse (its guard rolled it back): repeating it every pass would
       // flap the pair for as long as the breach lasts. The optimizer's plans may still spread the load.
-      if ((backedOut.get(b.pair.join('>')) ?? 0) > now) {
+      if ((backedOut.get(pair) ?? 0) > now) {
         d.metrics.failoverSkipped.inc({ reason: 'backed_off' });
         continue;
       }
-      const target = data.load ? await this.withRoom(data.load, b, now, windowMs, loads) : b;
-      if (!target) continue;
-      const pinned = pinnedPairs.has(b.pair.join('>'));
-      const rec = await this.intake.submit(failoverProposal(d.topology, target, now, pinned), 'self-heal');
+      const targets: Breach[] = [];
+      for (const b of group) {
+        const target = data.load ? await this.withRoom(data.load, b, now, windowMs, loads) : b;
+        if (target) targets.push(target);
+      }
+      if (targets.length === 0) continue;
+      const rec = await this.intake.submit(failoverProposal(d.topology, targets, now, pinnedPairs.has(pair)), 'self-heal');
       open.push(rec);
       out.push(rec);
     }

@@ -86,45 +86,99 @@ export async function findBreaches(
 }
 
 /**
- * The failover proposal for a breach: the pair's prefixes over the healthy paths' first hops. A balanced
- * pair gets one WAN rule with equal weights (class `*`); a pinned pair (its prefixes excluded from WAN
- * balancing, see targets/pin.ts) gets every class pinned to the best healthy first hop, since a pinned
- * prefix cannot also be balanced (vyos-facts §5.4).
+ * The breaches of one pair merged class by class: a class seen breaking on several carrying paths keeps
+ * only the healthy paths every one of them left (none of the broken first hops).
  */
-export function failoverProposal(topology: Topology, b: Breach, now: number, pinned = false): ProposalInput {
-  const [from, to] = b.pair;
+function byClass(breaches: readonly Breach[]): Breach[] {
+  const out = new Map<string, Breach>();
+  for (const b of breaches) {
+    const seen = out.get(b.class);
+    if (!seen) out.set(b.class, { ...b, reasons: [...b.reasons], healthy: [...b.healthy] });
+    else {
+      seen.reasons.push(...b.reasons.filter((r) => !seen.reasons.includes(r)));
+      const both = seen.healthy.filter((id) => b.healthy.includes(id));
+      if (both.length > 0) seen.healthy = both;
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * The failover proposal for the breaches of one pair seen in one pass (every breaking class at once: one
+ * open emergency per pair, so a class left out would wait for this one's bake). The pair's prefixes over
+ * the healthy paths' first hops:
+ * - a balanced pair gets one WAN rule with equal weights over the paths healthy for every breaking class
+ *   (class `*`: a WAN rule matches prefixes, not DSCP, so every class of the pair moves);
+ * - a pinned pair (its prefixes excluded from WAN balancing, see targets/pin.ts) gets each breaking class
+ *   pinned to its best healthy first hop, and its other classes stay where their pins (or the main table)
+ *   send them — bulk that holds its SLO on a degraded interconnect is not moved onto a pricier backup. A
+ *   pinned prefix cannot also be balanced (vyos-facts §5.4).
+ */
+export function failoverProposal(topology: Topology, breaches: readonly Breach[], now: number, pinned = false): ProposalInput {
+  const classes = byClass(breaches);
+  const first = classes[0]!;
+  const [from, to] = first.pair;
   const dstPrefixes = topology.site(to).prefixes;
-  const weights: Record<string, number> = {};
-  for (const id of b.healthy) weights[topology.paths.get(id)!.links[0]!] = 1;
-  const best = topology.paths.get(b.healthy[0]!)!.links[0]!;
-  const intents: ProposalInput['intents'] = pinned
-    ? [...topology.classes.values()]
-        .filter((c) => c.dscp.length > 0)
-        .map((c) => ({
-          kind: 'class-pin' as const,
-          router: from,
-          pair: [from, to] as [string, string],
-          class: c.id,
-          dscp: c.dscp,
-          dst_prefixes: dstPrefixes,
-          link: best,
-        }))
-    : [
-        // A WAN load-balancing rule moves every class of the pair (rules match prefixes, not DSCP).
-        { kind: 'path-weights', router: from, pair: [from, to], class: '*', dst_prefixes: dstPrefixes, weights },
-      ];
+  const firstHop = (pathId: string) => topology.paths.get(pathId)!.links[0]!;
+  // Pins need DSCP values; a breaking class without them follows the main table and cannot be moved alone.
+  const pinnable = classes.filter((b) => (topology.classes.get(b.class)?.dscp.length ?? 0) > 0);
+  const sharedHealthy = classes.slice(1).reduce((acc, b) => {
+    const both = acc.filter((id) => b.healthy.includes(id));
+    return both.length > 0 ? both : acc;
+  }, first.healthy);
+  let intents: ProposalInput['intents'];
+  let scope: ProposalInput['scope'];
+  if (pinned && pinnable.length > 0) {
+    intents = pinnable.map((b) => ({
+      kind: 'class-pin' as const,
+      router: from,
+      pair: [from, to] as [string, string],
+      class: b.class,
+      dscp: topology.classes.get(b.class)!.dscp,
+      dst_prefixes: dstPrefixes,
+      link: firstHop(b.healthy[0]!),
+    }));
+    scope = pinnable.map((b) => ({ pair: [from, to], class: b.class, paths: b.healthy.slice(0, 1), paths_before: b.carrying }));
+  } else if (pinned) {
+    // No breaking class can be pinned: every class with DSCP goes to the best healthy first hop.
+    const best = firstHop(first.healthy[0]!);
+    intents = [...topology.classes.values()]
+      .filter((c) => c.dscp.length > 0)
+      .map((c) => ({
+        kind: 'class-pin' as const,
+        router: from,
+        pair: [from, to] as [string, string],
+        class: c.id,
+        dscp: c.dscp,
+        dst_prefixes: dstPrefixes,
+        link: best,
+      }));
+    scope = classes.map((b) => ({
+      pair: [from, to],
+      class: b.class,
+      paths: first.healthy.slice(0, 1),
+      paths_before: b.carrying,
+    }));
+  } else {
+    const weights: Record<string, number> = {};
+    for (const id of sharedHealthy) weights[firstHop(id)] = 1;
+    intents = [{ kind: 'path-weights', router: from, pair: [from, to], class: '*', dst_prefixes: dstPrefixes, weights }];
+    scope = classes.map((b) => ({ pair: [from, to], class: b.class, paths: sharedHealthy, paths_before: b.carrying }));
+  }
   const minute = Math.floor(now / 60_000);
+  const names = classes.map((b) => b.class);
+  const targets = pinned ? scope.map((s) => `${s.class} to ${(s.paths ?? []).join(', ')}`).join('; ') : sharedHealthy.join(', ');
   return {
-    // Actuators healing side by side make the same id, so one proposal per pair, class, kind and minute.
-    id: `failover-${from}-${to}-${b.class}-${pinned ? 'pinned-' : ''}${minute}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
+    // Actuators healing side by side make the same id, so one proposal per pair, classes, kind and minute.
+    id: `failover-${from}-${to}-${names.join('-')}-${pinned ? 'pinned-' : ''}${minute}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
     created_at: now,
     kind: 'failover',
-    reason: `path ${b.path} breaks the ${b.class} SLO (${b.reasons.join('; ')}); fail over to ${pinned ? b.healthy[0] : b.healthy.join(', ')}`,
+    reason: `${classes.map((b) => `path ${b.path} breaks the ${b.class} SLO (${b.reasons.join('; ')})`).join('; ')}; fail over ${targets}`,
     inputs: { model_versions: {}, horizon_min: 0, data_from: now - 60_000, data_to: now },
     intents,
     predicted: { cost_per_day: 0, rtt_p95_ms: {}, max_utilization: 0, slo_risk: 0.5 },
     risk: 'medium',
     emergency: true,
-    scope: [{ pair: [from, to], class: b.class, paths: pinned ? b.healthy.slice(0, 1) : b.healthy, paths_before: b.carrying }],
+    scope,
   };
 }

@@ -2,7 +2,8 @@
  * Guardrails of the automatic closed loop: risk ceiling, largest weight shift per step, a token-bucket
  * change-rate limit, freeze windows (UTC) and a cool-down for pairs that were just rolled back.
  * Emergency failovers (a path breaking its SLO right now) skip every guardrail when `emergency_auto`
- * is on: the cool-down exists to stop optimizer churn, not to keep traffic on a broken path.
+ * is on: the cool-down exists to stop optimizer churn, not to keep traffic on a broken path. Only a pair
+ * whose last emergency failover was rolled back waits (the same move would fail again).
  */
 import type { ActuationConfig } from '../core/config/schema.ts';
 import { riskLevels, type Proposal } from '../core/proposal.ts';
@@ -55,6 +56,11 @@ export interface AutoInputs {
   maxStepShift: number;
   /** Pair keys (`from>to`) cooling down after a rollback, with the instant they may change again. */
   cooling: Map<string, number>;
+  /**
+   * Pair keys whose last emergency failover was rolled back or failed (`coolingPairs(…, 'emergencies')`):
+   * the same move is not repeated unattended until then. Without it, none.
+   */
+  emergencyCooling?: Map<string, number>;
   bucket: TokenBucket;
 }
 
@@ -62,6 +68,16 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
   const p = i.proposal;
   if (p.emergency && config.emergency_auto) {
     if (config.mode === 'observe') return { approve: false, reason: 'observe mode: nothing is applied' };
+    // A failover of a pair whose last one was just rolled back would be rolled back again (the optimizer
+    // re-plans it every run): it waits for a human until the back-off ends, as the self-heal does.
+    for (const s of p.scope) {
+      const until = i.emergencyCooling?.get(`${s.pair[0]}>${s.pair[1]}`);
+      if (until !== undefined && until > i.now)
+        return {
+          approve: false,
+          reason: `pair ${s.pair.join('→')} had an emergency failover rolled back: not repeated without approval until ${new Date(until).toISOString()}`,
+        };
+    }
     return { approve: true, reason: 'emergency failover: the emergency policy applies it without approval' };
   }
   for (const s of p.scope) {

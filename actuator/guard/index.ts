@@ -92,14 +92,26 @@ export type GuardConfig = ActuationConfig['guard'];
 
 type Slo = { rtt_p95_ms: number; loss_pct: number; jitter_ms: number };
 
-/** Regressions of `cur` against `base` beyond `maxRegression` (loss: more than half the SLO's budget), by metric. */
+/**
+ * Share of a class SLO limit an RTT or jitter rise must exceed to count as a regression: on a quiet path a
+ * relative threshold alone fires on noise (jitter 1.9 → 4.0 ms is +109 %, and nothing against a 60 ms SLO),
+ * and rolls back failovers whose moved load barely touched the classes sharing the path.
+ */
+export const SIGNIFICANT_SLO_SHARE = 0.1;
+
+/**
+ * Regressions of `cur` against `base`, by metric: RTT and jitter beyond `maxRegression` and by more than
+ * `SIGNIFICANT_SLO_SHARE` of the SLO limit (jitter: at least 1 ms); loss by more than half the SLO's budget.
+ */
 function regressions(cur: WindowQuality, base: WindowQuality, slo: Slo, maxRegression: number): Map<string, string> {
   const out = new Map<string, string>();
   const rel = (c: number, b: number) => (b > 0 ? (c - b) / b : c > 0 ? Infinity : 0);
   const rtt = rel(cur.rtt_p95_ms, base.rtt_p95_ms);
-  if (rtt > maxRegression) out.set('rtt', `p95 RTT +${(rtt * 100).toFixed(0)}% vs baseline ${base.rtt_p95_ms.toFixed(1)} ms`);
+  if (rtt > maxRegression && cur.rtt_p95_ms - base.rtt_p95_ms > SIGNIFICANT_SLO_SHARE * slo.rtt_p95_ms)
+    out.set('rtt', `p95 RTT +${(rtt * 100).toFixed(0)}% vs baseline ${base.rtt_p95_ms.toFixed(1)} ms`);
   const jitter = rel(cur.jitter_ms, base.jitter_ms);
-  if (base.jitter_ms > 0 && jitter > maxRegression && cur.jitter_ms - base.jitter_ms > 1)
+  const jitterFloor = Math.max(1, SIGNIFICANT_SLO_SHARE * slo.jitter_ms);
+  if (base.jitter_ms > 0 && jitter > maxRegression && cur.jitter_ms - base.jitter_ms > jitterFloor)
     out.set('jitter', `jitter +${(jitter * 100).toFixed(0)}% vs baseline`);
   const loss = cur.loss_ratio - base.loss_ratio;
   if (loss * 100 > slo.loss_pct / 2) out.set('loss', `loss +${(loss * 100).toFixed(2)} pts vs baseline`);

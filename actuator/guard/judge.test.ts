@@ -71,4 +71,17 @@ describe('SLO guard judgement', () => {
     expect(judge(cmp(q(259), null), slo, 0.25).result).toBe('pass');
     expect(judge({ current: null, baseline: null, change: null }, slo, 0.25).result).toBe('inconclusive');
   });
+
+  it('counts a rise as a regression only when it is a real share of the SLO, not noise on a quiet path', () => {
+    const interactive = { rtt_p95_ms: 320, loss_pct: 2, jitter_ms: 60 };
+    // Jitter 1.9 → 4.0 ms (+109 %) and p95 RTT 121 → 134 ms: far inside the SLO, no regression.
+    expect(judge(cmp(q(134, 0, 4.0), q(121, 0, 1.9)), interactive, 0.25).result).toBe('pass');
+    // Jitter 5 → 12 ms (+140 %, 7 ms > 6 ms: a tenth of the SLO) is one.
+    const jitter = judge(cmp(q(134, 0, 12), q(121, 0, 5)), interactive, 0.25);
+    expect(jitter.result).toBe('fail');
+    expect(jitter.reasons).toEqual(['jitter +140% vs baseline']);
+    // p95 RTT 20 → 30 ms is +50 % but 10 ms against a 320 ms SLO: no regression; 20 → 60 ms is one.
+    expect(judge(cmp(q(30), q(20)), interactive, 0.25).result).toBe('pass');
+    expect(judge(cmp(q(60), q(20)), interactive, 0.25).reasons).toEqual(['p95 RTT +200% vs baseline 20.0 ms']);
+  });
 });

@@ -28,11 +28,14 @@ export class Approvals {
   async arrived(rec: ProposalRecord): Promise<ProposalRecord> {
     const { d } = this.ctx;
     const proposal = rec.proposal;
+    const records = await d.state.list();
+    const cooldownMs = d.actuation.cooldown_after_rollback_s * 1000;
     const decision = autoDecide(d.actuation, {
       proposal,
       now: d.clock.now(),
       maxStepShift: await this.maxShift(proposal),
-      cooling: this.cooling(await d.state.list()),
+      cooling: coolingPairs(records, cooldownMs, 'plans'),
+      emergencyCooling: coolingPairs(records, cooldownMs, 'emergencies'),
       bucket: this.bucket,
     });
     if (decision.approve) return this.approve(proposal.id, proposal.emergency ? 'emergency-policy' : 'auto', decision.reason);
@@ -175,11 +178,6 @@ export class Approvals {
       await this.ctx.status.set(rec, 'expired', 'actuator', `not decided within ${this.ctx.d.actuation.proposal_ttl_s} s`);
       await this.ctx.audit.emit(rec.proposal.id, 'expired', { actor: 'actuator' });
     }
-  }
-
-  /** Until when each pair cools down for plans (policy.ts `coolingPairs`). */
-  private cooling(records: ProposalRecord[]): Map<string, number> {
-    return coolingPairs(records, this.ctx.d.actuation.cooldown_after_rollback_s * 1000, 'plans');
   }
 
   /** The largest traffic shift a step of `p` moves, from the routers' current WAN rules. */
