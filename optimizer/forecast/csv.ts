@@ -4,11 +4,12 @@ import { ValidationError } from '../../core/errors.ts';
 import type { BacktestSeries } from './backtest.ts';
 
 /**
- * Reads a `time,series,value` CSV (header required; time as ISO 8601 or epoch seconds/milliseconds) into
- * regular series. The step is the most common gap of each series; missing steps are filled with the
- * previous value and counted. A bad row stops the read with its file and line: nothing is guessed.
+ * Reads a `time,series,value` CSV — or a traffic matrix `time,src,dst,mbps` (series `src>dst`) — (header
+ * required; time as ISO 8601, `YYYY-MM-DD HH:MM:SS` taken as UTC, or epoch seconds/milliseconds) into
+ * regular series. The step is the most common gap of each series; missing steps stay missing (NaN) and
+ * are counted. A bad row stops the read with its file and line: nothing is guessed.
  */
-export async function readSeriesCsv(file: string): Promise<{ series: BacktestSeries[]; filled: number; rows: number }> {
+export async function readSeriesCsv(file: string): Promise<{ series: BacktestSeries[]; missing: number; rows: number }> {
   const points = new Map<string, Map<number, number>>();
   let rows = 0;
   const parser = createReadStream(file).pipe(
@@ -18,8 +19,12 @@ export async function readSeriesCsv(file: string): Promise<{ series: BacktestSer
     for await (const rec of parser as AsyncIterable<Record<string, string>>) {
       rows++;
       const line = rows + 1;
+      if (rec.series === undefined && rec.src !== undefined && rec.dst !== undefined && rec.mbps !== undefined) {
+        rec.series = `${rec.src}>${rec.dst}`;
+        rec.value = rec.mbps;
+      }
       if (rec.time === undefined || rec.series === undefined || rec.value === undefined)
-        throw new ValidationError(`${file}:${line}: expected columns time,series,value`);
+        throw new ValidationError(`${file}:${line}: expected columns time,series,value (or time,src,dst,mbps)`);
       const t = parseTime(rec.time);
       if (t === undefined)
         throw new ValidationError(`${file}:${line}: time "${rec.time}" is neither ISO 8601 nor epoch seconds/ms`);
@@ -36,7 +41,7 @@ export async function readSeriesCsv(file: string): Promise<{ series: BacktestSer
     throw new ValidationError(`${file}: ${(err as Error).message}`, { cause: err });
   }
   if (points.size === 0) throw new ValidationError(`${file}: no rows`);
-  let filled = 0;
+  let missing = 0;
   const series: BacktestSeries[] = [];
   for (const [key, m] of points) {
     const times = [...m.keys()].sort((a, b) => a - b);
@@ -45,16 +50,14 @@ export async function readSeriesCsv(file: string): Promise<{ series: BacktestSer
     const step = [...gaps].sort((a, b) => b[1] - a[1])[0]?.[0];
     if (!step) throw new ValidationError(`${file}: series "${key}" has a single point`);
     const values: number[] = [];
-    let last = m.get(times[0]!)!;
     for (let t = times[0]!; t <= times[times.length - 1]!; t += step) {
       const v = m.get(t);
-      if (v === undefined) filled++;
-      else last = v;
-      values.push(last);
+      if (v === undefined) missing++;
+      values.push(v ?? NaN);
     }
     series.push({ key, values, ctx: { stepMs: step, startMs: times[0]! } });
   }
-  return { series, filled, rows };
+  return { series, missing, rows };
 }
 
 function parseTime(s: string): number | undefined {
@@ -62,6 +65,7 @@ function parseTime(s: string): number | undefined {
     const n = Number(s);
     return n < 1e11 ? Math.round(n * 1000) : Math.round(n);
   }
-  const t = Date.parse(s);
+  // `2005-05-04 15:30:00` (no zone) is UTC, as traffic-matrix exports write it.
+  const t = Date.parse(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(s) ? `${s.replace(' ', 'T')}Z` : s);
   return Number.isFinite(t) ? t : undefined;
 }

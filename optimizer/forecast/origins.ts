@@ -52,6 +52,8 @@ export interface OriginReport {
   /** Series left out: no daily seasonal-naive scale in their training part (constant, or under two days). */
   excluded: string[];
   missing: { steps: number; targets_unscored: number };
+  /** Per horizon, the model pathpilot's validated selection chose (when it ran). */
+  chosen: Record<string, string>;
   rows: Record<string, ForecastRow[]>;
 }
 
@@ -156,9 +158,16 @@ export function originBacktest(all: readonly StepSeries[], options: OriginOption
       .sort((a, b) => scores[a.name]![h.label]!.mase - scores[b.name]![h.label]!.mase);
     if (ranked[0]) best_baseline[h.label] = { model: ranked[0].name, mase: scores[ranked[0].name]![h.label]!.mase };
   }
+  const selection = models.find((m): m is PointModel & { chosen: ReadonlyMap<number, string> } => 'chosen' in m);
+  const chosen: Record<string, string> = {};
+  for (const h of horizons) {
+    const name = selection?.chosen.get(h.steps);
+    if (name) chosen[h.label] = name;
+  }
   return {
     horizons,
     models: models.map((m) => ({ name: m.name, baseline: m.baseline })),
+    chosen,
     scores,
     best_baseline,
     origins: origins.size,

@@ -161,10 +161,12 @@ export const holtWintersModel: PointModel = {
 };
 
 /**
- * The features the ridge model reads at an origin for horizon h, all divided by the series' scale (its
- * training mean): the last value, the mean of the last 4, the time-of-day profile at the target and at
- * the last step, the value a day and a week before the target, a smoothed level, the profile at the target
- * plus the smoothed recent offset from the profile, and a constant.
+ * What the ridge model reads at an origin for horizon h: changes from the last value observed, divided by
+ * the series' scale (its training mean) — the mean of the last 4 and a smoothed level (noise on the last
+ * step), the time-of-day profile's change from the last step to the target (the diurnal swing ahead), the
+ * profile at the target plus the recent offset from it, the same interval's change a day and a week ago,
+ * the pull back to the profile — and a constant. The model predicts the change, so with every weight at
+ * zero it is persistence, and a level shift (a weekend, a new customer) moves it with the data.
  */
 function features(
   values: readonly number[],
@@ -173,7 +175,7 @@ function features(
   day: number,
   week: number,
   scale: number,
-): number[] | undefined {
+): { x: number[]; last: number } | undefined {
   const last = lastFinite(values, end);
   if (!last) return undefined;
   const recent: number[] = [];
@@ -181,10 +183,14 @@ function features(
   const t = end + h - 1;
   const pTarget = profileAt(values, t, day, end) ?? last.v;
   const pLast = profileAt(values, last.i, day, end) ?? last.v;
-  const dayBefore = seasonalValue(values, t, day, end) ?? pTarget;
-  const weekBefore = seasonalValue(values, t, week, end) ?? dayBefore;
-  // Smoothed level and smoothed offset from the profile over the last 12 steps (what Holt-Winters tracks):
-  // the last value alone carries the step's noise into every horizon.
+  const change = (m: number) => {
+    const a = seasonalValue(values, t, m, end);
+    const b = seasonalValue(values, last.i, m, end);
+    return a !== undefined && b !== undefined ? a - b : undefined;
+  };
+  const dayChange = change(day) ?? pTarget - pLast;
+  const weekChange = change(week) ?? dayChange;
+  // Smoothed level and smoothed offset from the profile over the last 12 steps (what Holt-Winters tracks).
   let level: number | undefined;
   let offset: number | undefined;
   for (let i = Math.max(0, end - 12); i < end; i++) {
@@ -194,13 +200,21 @@ function features(
     const p = profileAt(values, i, day, end);
     if (p !== undefined) offset = offset === undefined ? y - p : 0.7 * offset + 0.3 * (y - p);
   }
-  return [last.v, mean(recent), pTarget, pLast, dayBefore, weekBefore, level ?? last.v, pTarget + (offset ?? 0)]
-    .map((x) => x / scale)
-    .concat(1);
+  const x = [
+    mean(recent) - last.v,
+    (level ?? last.v) - last.v,
+    pTarget - pLast,
+    pTarget + (offset ?? 0) - last.v,
+    dayChange,
+    weekChange,
+    pTarget - last.v,
+  ].map((v) => v / scale);
+  x.push(1);
+  return { x, last: last.v };
 }
 
 /** Features per sample, the constant included. */
-const FEATURES = 9;
+const FEATURES = 8;
 
 /** Solves (XᵀX + λI) w = Xᵀy by Gaussian elimination with partial pivoting (a handful of features). */
 function solveRidge(xtx: number[][], xty: number[], lambda: number): number[] {
@@ -258,10 +272,12 @@ export function ridgeModel(lambda = 1): PointModel {
             for (let o = lo; o < hi; o++) {
               const y = s.values[o + h - 1]!;
               if (!Number.isFinite(y)) continue;
-              const x = features(s.values, o, h, day, week, scale);
-              if (!x) continue;
+              const f = features(s.values, o, h, day, week, scale);
+              if (!f) continue;
+              const x = f.x;
+              const target = (y - f.last) / scale;
               for (let i = 0; i < k; i++) {
-                xty[i] = xty[i]! + x[i]! * (y / scale);
+                xty[i] = xty[i]! + x[i]! * target;
                 const row = xtx[i]!;
                 for (let j = 0; j < k; j++) row[j] = row[j]! + x[i]! * x[j]!;
               }
@@ -277,9 +293,9 @@ export function ridgeModel(lambda = 1): PointModel {
           const scale = scaleOf(s, end);
           for (let o = Math.max(day, Math.floor((end * 2) / 3)); o < end - h + 1; o++) {
             const y = s.values[o + h - 1]!;
-            const x = features(s.values, o, h, day, week, scale);
-            if (!Number.isFinite(y) || !x) continue;
-            res.push(y / scale - x.reduce((a, v, i) => a + v * early[i]!, 0));
+            const f = features(s.values, o, h, day, week, scale);
+            if (!Number.isFinite(y) || !f) continue;
+            res.push((y - f.last) / scale - f.x.reduce((a, v, i) => a + v * early[i]!, 0));
           }
         });
         res.sort((a, b) => a - b);
@@ -293,9 +309,9 @@ export function ridgeModel(lambda = 1): PointModel {
       const fallback = lastFinite(series.values, origin)?.v ?? 0;
       const p50 = horizons.map((h) => {
         const w = weights.get(h);
-        const x = features(series.values, origin, h, day, week, scale);
-        if (!w || !x) return fallback;
-        return Math.max(0, x.reduce((a, v, i) => a + v * w[i]!, 0) * scale);
+        const f = features(series.values, origin, h, day, week, scale);
+        if (!w || !f) return fallback;
+        return Math.max(0, f.last + f.x.reduce((a, v, i) => a + v * w[i]!, 0) * scale);
       });
       return withUpper(
         p50,
@@ -386,7 +402,8 @@ export function validatedSelection(
       const p50: number[] = [];
       const p90: number[] = [];
       horizons.forEach((h, i) => {
-        const m = chosen.get(h) ?? candidates[0]!;
+        let m = chosen.get(h) ?? candidates[0]!;
+        if (m !== persistence && recentError(persistence, ctx, h) < SWITCH_MARGIN * recentError(m, ctx, h)) m = persistence;
         const f = m.forecast(ctx, [h]);
         p50[i] = f.p50[0]!;
         p90[i] = f.p90[0]!;
@@ -394,4 +411,29 @@ export function validatedSelection(
       return { p50, p90 };
     },
   };
+}
+
+/** Targets (steps before the origin) over which the selection checks the chosen model against persistence. */
+const RECENT_TARGETS = 48;
+/** Persistence takes over only when its recent error is this much below the chosen model's. */
+const SWITCH_MARGIN = 0.8;
+
+/**
+ * Mean |error| of `m` at horizon h over the last `RECENT_TARGETS` targets before the origin (each forecast
+ * from its own origin, reading only what came before it). A level shift the training never saw (traffic
+ * moved away, a customer gone) makes a model that pulls back to the usual profile wrong for as long as the
+ * shift lasts: the selection then falls back to persistence until the model is right again.
+ */
+function recentError(m: PointModel, ctx: OriginContext, h: number): number {
+  let sum = 0;
+  let n = 0;
+  const values = ctx.series.values;
+  for (let t = ctx.origin - RECENT_TARGETS; t < ctx.origin; t++) {
+    const o = t - h + 1;
+    const y = values[t];
+    if (o < ctx.day || y === undefined || !Number.isFinite(y)) continue;
+    sum += Math.abs(y - m.forecast({ ...ctx, origin: o, pointOnly: true }, [h]).p50[0]!);
+    n++;
+  }
+  return n > 0 ? sum / n : Infinity;
 }

@@ -13,21 +13,59 @@ const cli = (args: string[]) =>
   });
 
 describe('pathpilot forecast / report (real process)', () => {
-  it('forecast backtest --csv prints every model beside the baselines', async () => {
-    const { stdout } = await cli([
-      'forecast',
-      'backtest',
-      '--csv',
-      'test/fixtures/optimizer/lab-traffic.csv',
-      '--origins',
-      '6',
-      '--epochs',
-      '4',
-    ]);
-    expect(stdout).toMatch(/2016 rows, 3 series/);
-    for (const m of ['seasonal-naive (baseline)', 'holt-winters (baseline)', 'mlp-quantile']) expect(stdout).toContain(m);
-    expect(stdout).toMatch(/pair:onprem-nyc>aws-use1\|bulk\s+\S+\s+1h [\d.]+ vs [\d.]+\s+1d [\d.]+ vs [\d.]+/);
-    expect(stdout).toMatch(/selected model beats seasonal naive at 1h on \d+% of series/);
+  it('forecast backtest --csv ranks every model against the best baseline and writes the forecasts file', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pp-forecast-'));
+    try {
+      const file = join(out, 'forecasts.csv');
+      const { stdout } = await cli([
+        'forecast',
+        'backtest',
+        '--csv',
+        'test/fixtures/optimizer/lab-traffic.csv',
+        '--train-end',
+        '2026-10-10T00:00:00Z',
+        '--step',
+        '1h',
+        '--horizons',
+        '15m,1h,1d',
+        '--seed',
+        '3',
+        '--forecasts-out',
+        file,
+      ]);
+      expect(stdout).toMatch(/2016 rows, 3 series, a step of 15m/);
+      expect(stdout).toMatch(/missing steps: 0, kept missing/);
+      expect(stdout).toMatch(/trained before 2026-10-10T00:00:00.000Z; 48 origins every 1h after it/);
+      for (const m of [
+        'persistence (baseline)',
+        'seasonal-naive-day (baseline)',
+        'seasonal-naive-week (baseline)',
+        'drift (baseline)',
+        'holt-winters (baseline)',
+        'pathpilot',
+      ])
+        expect(stdout).toContain(m);
+      for (const h of ['15m', '1h', '1d'])
+        expect(stdout).toMatch(
+          new RegExp(
+            `^${h}: pathpilot \\(\\S+\\) MASE [\\d.]+ vs the best baseline \\(\\S+\\) [\\d.]+: [\\d.]+% (better|worse); p90 coverage [\\d.]+%$`,
+            'm',
+          ),
+        );
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines[0]).toBe('origin,series,horizon,target_time,p50,p90');
+      // 3 series × 48 hourly origins × 2 horizons whose target is inside the data, plus the 1-day ones.
+      const rows = lines.slice(1).map((l) => l.split(','));
+      expect(rows.filter((r) => r[2] === '1h')).toHaveLength(3 * 48);
+      for (const [origin, , horizon, target, p50, p90] of rows) {
+        const h = horizon === '15m' ? 900_000 : horizon === '1h' ? 3_600_000 : 86_400_000;
+        expect(Date.parse(target!) - Date.parse(origin!)).toBe(h - 900_000);
+        expect(Number(p90)).toBeGreaterThanOrEqual(Number(p50));
+      }
+      expect(rows.filter((r) => r[2] === '1d')[0]![0]).toBe('2026-10-10T00:00:00.000Z');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('names the file and line of a bad value and exits non-zero', async () => {
