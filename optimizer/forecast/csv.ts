@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { ValidationError } from '../../core/errors.ts';
 import type { BacktestSeries } from './backtest.ts';
@@ -6,13 +7,15 @@ import type { BacktestSeries } from './backtest.ts';
 /**
  * Reads a `time,series,value` CSV — or a traffic matrix `time,src,dst,mbps` (series `src>dst`) — (header
  * required; time as ISO 8601, `YYYY-MM-DD HH:MM:SS` taken as UTC, or epoch seconds/milliseconds) into
- * regular series. The step is the most common gap of each series; missing steps stay missing (NaN) and
+ * regular series (a `.gz` file is decompressed). The step is the most common gap of each series; missing steps stay missing (NaN) and
  * are counted. A bad row stops the read with its file and line: nothing is guessed.
  */
 export async function readSeriesCsv(file: string): Promise<{ series: BacktestSeries[]; missing: number; rows: number }> {
   const points = new Map<string, Map<number, number>>();
   let rows = 0;
-  const parser = createReadStream(file).pipe(
+  const raw = createReadStream(file);
+  // A `.gz` file is read as it is shipped (traffic-matrix exports are large).
+  const parser = (file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw).pipe(
     parse({ columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, trim: true }),
   );
   try {

@@ -55,8 +55,29 @@ function seasonalValue(values: readonly number[], t: number, m: number, end: num
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-/** Median of the finite values at `t − k·day` (k = 1…days) before `end`: the slot's typical value. */
-function profileAt(values: readonly number[], t: number, day: number, end: number, days = 7): number | undefined {
+/** Profiles per series array (values are never changed in place): index t → profile of t, NaN when none. */
+const profiles = new WeakMap<readonly number[], { day: number; p: Float64Array }>();
+
+/**
+ * Median of the finite values at `t − k·day` (k = 1…7) before `end`: the slot's typical value. Those
+ * values all lie before `end` whenever `t − day < end` (every horizon up to a day), so the profile of every
+ * t is computed once per series and read from there.
+ */
+function profileAt(values: readonly number[], t: number, day: number, end: number): number | undefined {
+  if (t - day < end && t < values.length + day) {
+    let cached = profiles.get(values);
+    if (!cached || cached.day !== day) {
+      const p = new Float64Array(values.length + day);
+      for (let i = 0; i < p.length; i++) p[i] = slowProfile(values, i, day, i) ?? NaN;
+      profiles.set(values, (cached = { day, p }));
+    }
+    const v = cached.p[t]!;
+    return Number.isNaN(v) ? undefined : v;
+  }
+  return slowProfile(values, t, day, end);
+}
+
+function slowProfile(values: readonly number[], t: number, day: number, end: number, days = 7): number | undefined {
   const xs: number[] = [];
   for (let j = t - day, k = 0; j >= 0 && k < days; j -= day) {
     if (j >= end) continue;
