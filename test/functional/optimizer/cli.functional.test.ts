@@ -68,6 +68,38 @@ describe('pathpilot forecast / report (real process)', () => {
     }
   }, 120_000);
 
+  it('risk backtest scores detectors as NAB does, beside the baselines, and names a bad file', async () => {
+    const { stdout } = await cli([
+      'risk',
+      'backtest',
+      '--data',
+      'test/fixtures/optimizer/nab',
+      '--windows',
+      'test/fixtures/optimizer/nab/windows.json',
+      '--labels',
+      'test/fixtures/optimizer/nab/labels.json',
+    ]);
+    expect(stdout).toMatch(/1 files, 1200 points, 1 labelled windows/);
+    for (const d of ['rolling-z (baseline)', 'seasonal-residual (baseline)', 'pathpilot-refractory-z'])
+      expect(stdout).toMatch(new RegExp(`^${d.replace(/[()]/g, '\\$&')}\\s+-?[\\d.]+\\s+1\\s+\\d+\\s+0\\s+-?\\d+ min$`, 'm'));
+    expect(stdout).toMatch(
+      /pathpilot-refractory-z [\d.]+ vs the best baseline \(\S+\) [\d.]+: (better|not better) by [\d.]+ points/,
+    );
+    const err = await cli([
+      'risk',
+      'backtest',
+      '--data',
+      'test/fixtures/optimizer/nab',
+      '--windows',
+      'test/fixtures/optimizer/bad-value.csv',
+    ]).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain('bad-value.csv:');
+  }, 60_000);
+
   it('names the file and line of a bad value and exits non-zero', async () => {
     const err = await cli(['forecast', 'backtest', '--csv', 'test/fixtures/optimizer/bad-value.csv']).then(
       () => undefined,
