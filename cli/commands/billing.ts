@@ -4,6 +4,8 @@ import { loadConfig, Topology } from '../../core/config/index.ts';
 import { createRegistry } from '../../core/metrics.ts';
 import { billingConfigSchema } from '../../ingest/billing/config.ts';
 import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
+import { importFile } from '../../ingest/billing/importer.ts';
+import { costBacktest, costModels, type DailyCost } from '../../optimizer/cost-backtest.ts';
 import {
   billingEncodings,
   billingFormats,
@@ -13,7 +15,8 @@ import {
   type ImportProgress,
 } from '../../ingest/billing/index.ts';
 
-export const summary = 'import cloud billing exports: `billing import <files…>` (FOCUS, AWS CUR / CUR 2.0, GCP, Azure)';
+export const summary =
+  'import cloud billing exports: `billing import <files…>` (FOCUS, AWS CUR / CUR 2.0, GCP, Azure); `billing backtest`: score month-end projections';
 
 const usage = `usage: pathpilot billing import [--format FORMAT] [--encoding ENC] [-c FILE] [--dry-run] [--show-bad N] <files…>
 
@@ -33,15 +36,79 @@ Progress goes to stderr, bad rows as file:line: reason, the summary to stdout.
 
 Exit status: 0 when every file was imported (bad rows are reported, not fatal), 1 when a file could
 not be imported at all, 2 on usage errors.
+
+usage: pathpilot billing backtest [--format FORMAT] [--cuts 10,20] [--json] <files…>
+
+Scores cost forecasting on the files' billing history: for every whole month in them, the month-end spend
+projected on each cut day (from the days before it) against the month's real spend, per series (all
+spend, each provider, each service billed on at least 10 days of the month), as a mean absolute
+percentage error beside the run-rate baseline and the last-7-days projection.
 `;
 
 const n = (v: number) => v.toLocaleString('en-US');
 const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 6 });
 
-export const subcommands = ['import'] as const;
+export const subcommands = ['import', 'backtest'] as const;
 
 export function run(args: string[]): Promise<number> {
-  return runSubcommand(args, { name: 'pathpilot billing', usage, subcommands: { import: runImport } });
+  return runSubcommand(args, { name: 'pathpilot billing', usage, subcommands: { import: runImport, backtest: runBacktest } });
+}
+
+async function runBacktest(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, {
+    name: 'pathpilot billing backtest',
+    usage,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'auto' },
+      cuts: { type: 'string', default: '10,20' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (isExit(parsed)) return parsed.exit;
+  const { values, positionals } = parsed;
+  const name = 'pathpilot billing backtest';
+  if (positionals.length === 0) return usageError(name, 'no files given').exit;
+  const cuts = values.cuts.split(',').map(Number);
+  if (cuts.some((c) => !Number.isInteger(c) || c < 1 || c > 27))
+    return usageError(name, `--cuts must be days 1–27, got "${values.cuts}"`).exit;
+  const rows: DailyCost[] = [];
+  for (const file of positionals)
+    await importFile(file, {
+      format: values.format as BillingFormat | 'auto',
+      onBatch: (records) => {
+        for (const r of records)
+          rows.push({
+            day: Math.floor(r.usage_start / 86_400_000) * 86_400_000,
+            cost: r.cost,
+            provider: r.provider,
+            service: r.service ?? '',
+          });
+      },
+    });
+  const r = costBacktest(rows, { cuts });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
+    return 0;
+  }
+  const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
+  const out = [
+    `${positionals.join(', ')}: ${n(rows.length)} cost lines; whole months ${r.months.join(', ') || 'none'}; ${r.series} series`,
+    '',
+    `${'projection'.padEnd(26)}${cuts.map((c) => `MAPE on day ${c}`.padEnd(18)).join('')}`,
+  ];
+  for (const m of costModels)
+    out.push(
+      `${(m.name + (m.baseline ? ' (baseline)' : '')).padEnd(26)}${cuts.map((c) => pct(r.mape[m.name]![c]!).padEnd(18)).join('')}`,
+    );
+  out.push('');
+  for (const c of cuts) {
+    const base = r.mape['run-rate']![c]!;
+    const mine = r.mape['pathpilot-weekday']![c]!;
+    out.push(`day ${c}: pathpilot ${pct(mine)} vs run-rate ${pct(base)}: ${mine < base ? 'better' : 'not better'}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
 }
 
 async function runImport(args: string[]): Promise<number> {
