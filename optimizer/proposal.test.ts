@@ -45,6 +45,36 @@ const policy = {
 };
 const bulk = { id: 'bulk', dscp: [0], priority: 3, slo: { rtt_p95_ms: 600, loss_pct: 5, jitter_ms: 200 } } as ClassConfig;
 
+/** Solves `input` and decides on its plan; the part evaluator prices only the keys a proposal carries. */
+async function decideOn(input: TeInput, topology: ReturnType<typeof topo>, breakingNow: string[]) {
+  const plan = await solveTe(input);
+  const before = evaluateSplit(input, input.current!);
+  const after = evaluateSplit(input, planSplit(plan));
+  const evaluatePart = (keys: ReadonlySet<string>) => {
+    const part = new Map(input.current!);
+    for (const [k, v] of planSplit(plan)) if (keys.has(k)) part.set(k, v);
+    return evaluateSplit(input, part);
+  };
+  const decision = decide(
+    {
+      now: 1_000,
+      topo: topology,
+      plan,
+      before,
+      after,
+      current: input.current!,
+      breakingNow: new Set(breakingNow),
+      modelVersions: {},
+      horizonMin: 60,
+      dataFrom: 0,
+      dataTo: 1_000,
+      evaluatePart,
+    },
+    { min_improvement: 0.05, min_saving_per_day: 5 },
+  );
+  return { plan, before, after, decision };
+}
+
 describe('decide', () => {
   it('proposes the least overloaded split even when no split fits under max_utilization', async () => {
     const input: TeInput = {
@@ -106,31 +136,7 @@ describe('decide', () => {
       ]),
       options: { policy, latency_penalty: 0.05 },
     };
-    const plan = await solveTe(input);
-    const before = evaluateSplit(input, input.current!);
-    const after = evaluateSplit(input, planSplit(plan));
-    const evaluatePart = (keys: ReadonlySet<string>) => {
-      const part = new Map(input.current!);
-      for (const [k, v] of planSplit(plan)) if (keys.has(k)) part.set(k, v);
-      return evaluateSplit(input, part);
-    };
-    const decision = decide(
-      {
-        now: 1_000,
-        topo: topo(all),
-        plan,
-        before,
-        after,
-        current: input.current!,
-        breakingNow: new Set(['a>b|bulk']),
-        modelVersions: {},
-        horizonMin: 60,
-        dataFrom: 0,
-        dataTo: 1_000,
-        evaluatePart,
-      },
-      { min_improvement: 0.05, min_saving_per_day: 5 },
-    );
+    const { before, after, decision } = await decideOn(input, topo(all), ['a>b|bulk']);
     const p = decision.proposal!;
     expect(p.emergency).toBe(true);
     expect(p.intents.map((i) => i.router)).toEqual(['a']);
@@ -163,38 +169,18 @@ describe('decide', () => {
       ]),
       options: { policy, latency_penalty: 0.05 },
     };
-    const plan = await solveTe(input);
-    expect(planSplit(plan).get('a>b|bulk')?.['a.b.2']).toBeGreaterThan(0.5);
-    const before = evaluateSplit(input, input.current!);
-    const after = evaluateSplit(input, planSplit(plan));
-    const evaluatePart = (keys: ReadonlySet<string>) => {
-      const part = new Map(input.current!);
-      for (const [k, v] of planSplit(plan)) if (keys.has(k)) part.set(k, v);
-      return evaluateSplit(input, part);
-    };
-    const decision = decide(
+    const { plan, after, decision } = await decideOn(
+      input,
       {
-        now: 1_000,
-        topo: {
-          ...topo(paths),
-          classes: new Map([
-            ['realtime', realtime],
-            ['bulk', bulk],
-          ]),
-        },
-        plan,
-        before,
-        after,
-        current: input.current!,
-        breakingNow: new Set(['a>b|realtime']),
-        modelVersions: {},
-        horizonMin: 60,
-        dataFrom: 0,
-        dataTo: 1_000,
-        evaluatePart,
+        ...topo(paths),
+        classes: new Map([
+          ['realtime', realtime],
+          ['bulk', bulk],
+        ]),
       },
-      { min_improvement: 0.05, min_saving_per_day: 5 },
+      ['a>b|realtime'],
     );
+    expect(planSplit(plan).get('a>b|bulk')?.['a.b.2']).toBeGreaterThan(0.5);
     const p = decision.proposal!;
     expect(p.emergency).toBe(true);
     const pins = Object.fromEntries(
