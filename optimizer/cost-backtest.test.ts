@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { costBacktest, type DailyCost } from './cost-backtest.ts';
+import { costBacktest, type ServiceDailyCost } from './cost-backtest.ts';
 
 const dayMs = 86_400_000;
 
 /** Weekday-shaped spend (100 on weekdays, 20 at weekends) from 2026-01-01 to 2026-03-31. */
-function history(bump?: { from: number; factor: number }): DailyCost[] {
-  const rows: DailyCost[] = [];
+function history(bump?: { from: number; factor: number }): ServiceDailyCost[] {
+  const rows: ServiceDailyCost[] = [];
   for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2026, 3, 1); t += dayMs) {
     const weekend = [0, 6].includes(new Date(t).getUTCDay());
     const cost = (weekend ? 20 : 100) * (bump && t >= bump.from ? bump.factor : 1);

@@ -6,13 +6,13 @@
  * elapsed × days in the month). `projectSpend` (report.ts: last 7 days' mean for the days left) is scored
  * as the product had it; pathpilot's projection weighs the days left by weekday.
  */
+import type { DailyCost } from './data.ts';
+import { projectSpend } from './report.ts';
+
 const dayMs = 86_400_000;
 
-export interface DailyCost {
-  /** UTC midnight of the charge day. */
-  day: number;
-  cost: number;
-  provider: string;
+/** A day's cost of one provider and service (`service` empty when the line names none). */
+export interface ServiceDailyCost extends DailyCost {
   service: string;
 }
 
@@ -37,15 +37,13 @@ export const runRate: ProjectionModel = {
   },
 };
 
-/** The product's projection until now (report.ts `projectSpend`): the last 7 days' mean for the days left. */
+/** The product's projection until now, scored as it runs (report.ts `projectSpend`: the last 7 days' mean for the days left). */
 export const lastWeek: ProjectionModel = {
   name: 'last-7-days',
   baseline: true,
-  project(daily, monthStart, daysInMonth) {
-    const mtd = sum(daily.slice(monthStart));
-    const recent = daily.slice(Math.max(0, daily.length - 7));
-    const left = daysInMonth - (daily.length - monthStart);
-    return mtd + (recent.length ? sum(recent) / recent.length : 0) * left;
+  project(daily, _monthStart, _daysInMonth, firstDay) {
+    const costs = daily.map((cost, i) => ({ day: firstDay + i * dayMs, provider: 'series', cost }));
+    return projectSpend(costs, firstDay + daily.length * dayMs).get('series')?.projected ?? 0;
   },
 };
 
@@ -89,7 +87,7 @@ export interface CostBacktest {
 }
 
 export function costBacktest(
-  rows: readonly DailyCost[],
+  rows: readonly ServiceDailyCost[],
   options: { cuts?: readonly number[]; minDays?: number; models?: readonly ProjectionModel[] } = {},
 ): CostBacktest {
   const cuts = [...(options.cuts ?? [10, 20])];
@@ -100,7 +98,7 @@ export function costBacktest(
   const last = Math.max(...rows.map((r) => r.day));
   const days = Math.round((last - first) / dayMs) + 1;
   const series = new Map<string, number[]>();
-  const add = (key: string, r: DailyCost) => {
+  const add = (key: string, r: ServiceDailyCost) => {
     let xs = series.get(key);
     if (!xs) series.set(key, (xs = new Array<number>(days).fill(0)));
     const i = Math.round((r.day - first) / dayMs);

@@ -5,7 +5,7 @@ import { createRegistry } from '../../core/metrics.ts';
 import { billingConfigSchema } from '../../ingest/billing/config.ts';
 import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { importFile } from '../../ingest/billing/importer.ts';
-import { costBacktest, costModels, type DailyCost } from '../../optimizer/cost-backtest.ts';
+import { costBacktest, costModels, type ServiceDailyCost } from '../../optimizer/cost-backtest.ts';
 import {
   billingEncodings,
   billingFormats,
@@ -72,7 +72,7 @@ async function runBacktest(args: string[]): Promise<number> {
   const cuts = values.cuts.split(',').map(Number);
   if (cuts.some((c) => !Number.isInteger(c) || c < 1 || c > 27))
     return usageError(name, `--cuts must be days 1–27, got "${values.cuts}"`).exit;
-  const rows: DailyCost[] = [];
+  const rows: ServiceDailyCost[] = [];
   for (const file of positionals)
     await importFile(file, {
       format: values.format as BillingFormat | 'auto',
