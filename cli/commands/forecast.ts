@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { readSeriesCsv } from '../../optimizer/forecast/csv.ts';
-import { horizonLabel, originBacktest, type OriginReport } from '../../optimizer/forecast/origins.ts';
+import { horizonLabel } from '../../optimizer/forecast/metrics.ts';
+import { originBacktest, type OriginReport } from '../../optimizer/forecast/origins.ts';
 
 export const summary = 'forecast backtest --csv FILE: score pathpilot against the best baseline on your own data';
 

@@ -1,6 +1,6 @@
 import { holtWinters, periods, seasonalNaive, type QuantileForecast, type SeriesContext } from './baselines.ts';
 import { QuantileMlp } from './learned.ts';
-import { mase, pinball, smape } from './metrics.ts';
+import { horizonLabel, mase, pinball, smape } from './metrics.ts';
 
 export interface BacktestSeries {
   key: string;
@@ -55,10 +55,6 @@ export interface BacktestOptions {
 
 export const baselineModels = ['seasonal-naive', 'holt-winters'] as const;
 
-function label(ms: number): string {
-  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`;
-}
-
 function mean(xs: number[]): number {
   const f = xs.filter(Number.isFinite);
   return f.length > 0 ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
@@ -89,7 +85,7 @@ export async function backtest(series: readonly BacktestSeries[], options: Backt
     const { day } = periods(s.ctx);
     if (origins[0]! < 2 * day) {
       throw new Error(
-        `series "${s.key}": ${s.values.length} points are too few for ${nOrigins} origins every ${label(every)} and a ${label(Math.max(...horizonsMs))} horizon (need two days before the first origin)`,
+        `series "${s.key}": ${s.values.length} points are too few for ${nOrigins} origins every ${horizonLabel(every)} and a ${horizonLabel(Math.max(...horizonsMs))} horizon (need two days before the first origin)`,
       );
     }
     return { s, maxH, origins };
@@ -139,7 +135,7 @@ export async function backtest(series: readonly BacktestSeries[], options: Backt
             acc.p50.push(pinball(actual, p50, 0.5));
             acc.p90.push(pinball(actual, f.p90.slice(0, h), 0.9));
           }
-          r[m]![label(hMs)] = {
+          r[m]![horizonLabel(hMs)] = {
             mase: mean(acc.mase),
             smape: mean(acc.smape),
             pinball50: mean(acc.p50),
@@ -163,14 +159,14 @@ export async function backtest(series: readonly BacktestSeries[], options: Backt
   }
   const beatsNaive: Record<string, number> = {};
   for (const hMs of horizonsMs) {
-    const l = label(hMs);
+    const l = horizonLabel(hMs);
     beatsNaive[l] =
       out.filter((r) => r.test[r.selected]![l]!.mase < r.test['seasonal-naive']![l]!.mase).length / Math.max(1, out.length);
   }
   if (!options.keepModel) mlp?.dispose();
   return {
     model: options.keepModel ? mlp : undefined,
-    horizons: horizonsMs.map((h) => ({ label: label(h), steps: h })),
+    horizons: horizonsMs.map((h) => ({ label: horizonLabel(h), steps: h })),
     models,
     series: out,
     beatsNaive,

@@ -1,14 +1,31 @@
 /** Forecast and classifier scores used by backtests (lower is better except AUC and precision). */
 
+/**
+ * The MASE scale: mean |y_t − y_{t−m}| over indices before `end`, over the pairs where both values are
+ * known (missing steps are NaN and skipped); NaN when there is none.
+ */
+export function seasonalScale(values: readonly number[], end: number, m: number): number {
+  let s = 0;
+  let n = 0;
+  for (let i = m; i < end; i++) {
+    const a = values[i]!;
+    const b = values[i - m]!;
+    if (Number.isFinite(a) && Number.isFinite(b)) {
+      s += Math.abs(a - b);
+      n++;
+    }
+  }
+  return n > 0 ? s / n : NaN;
+}
+
+/** A horizon or spacing as users write it: `15m`, `1h`, `1d`. */
+export function horizonLabel(ms: number): string {
+  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`;
+}
+
 /** Mean absolute scaled error: MAE of the forecast over the in-sample MAE of a seasonal naive of period `m`. */
 export function mase(actual: readonly number[], forecast: readonly number[], train: readonly number[], m: number): number {
-  let scale = 0;
-  let n = 0;
-  for (let i = m; i < train.length; i++) {
-    scale += Math.abs(train[i]! - train[i - m]!);
-    n++;
-  }
-  scale = n > 0 ? scale / n : NaN;
+  const scale = seasonalScale(train, train.length, m);
   // A series flat in its training part has no scale: MASE is undefined there (NaN), not huge.
   return scale > 0 ? mae(actual, forecast) / scale : NaN;
 }

@@ -6,14 +6,8 @@
  * A forecast reads only values before its origin; missing steps (NaN) stay missing and a missing target is
  * not scored. Every horizon is ranked against the best baseline there, never only the weakest.
  */
-import {
-  baselinePointModels,
-  ridgeModel,
-  seasonalScale,
-  validatedSelection,
-  type PointModel,
-  type StepSeries,
-} from './point-models.ts';
+import { baselinePointModels, ridgeModel, validatedSelection, type PointModel, type StepSeries } from './point-models.ts';
+import { horizonLabel, seasonalScale } from './metrics.ts';
 
 export interface OriginOptions {
   trainEndMs: number;
@@ -55,10 +49,6 @@ export interface OriginReport {
   /** Per horizon, the model pathpilot's validated selection chose (when it ran). */
   chosen: Record<string, string>;
   rows: Record<string, ForecastRow[]>;
-}
-
-export function horizonLabel(ms: number): string {
-  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`;
 }
 
 /** The baselines, the ridge model alone, and pathpilot's validated per-horizon choice among them all. */

@@ -9,7 +9,7 @@
  * value the data did not hold.
  */
 import { holtWinters, type QuantileForecast } from './baselines.ts';
-import { quantile } from './metrics.ts';
+import { quantile, seasonalScale } from './metrics.ts';
 
 /** A series as the origin protocol sees it: regular steps from `startMs`, NaN where a step is missing. */
 export interface StepSeries {
@@ -350,21 +350,6 @@ export const baselinePointModels: readonly PointModel[] = [
   drift,
   holtWintersModel,
 ];
-
-/** Mean |y_t − y_{t−m}| over indices before `end`, NaN-aware: the MASE scale (m = a day of steps). */
-export function seasonalScale(values: readonly number[], end: number, m: number): number {
-  let s = 0;
-  let n = 0;
-  for (let i = m; i < end; i++) {
-    const a = values[i]!;
-    const b = values[i - m]!;
-    if (Number.isFinite(a) && Number.isFinite(b)) {
-      s += Math.abs(a - b);
-      n++;
-    }
-  }
-  return n > 0 ? s / n : NaN;
-}
 
 /**
  * pathpilot's forecast: per horizon, the candidate with the lowest MASE out of sample — fitted on the first
