@@ -237,6 +237,22 @@ function features(
 /** Features per sample, the constant included. */
 const FEATURES = 8;
 
+/** XᵀX and Xᵀy accumulated sample by sample, solved as a ridge regression. */
+function normalEquations(k = FEATURES) {
+  const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const xty = new Array<number>(k).fill(0);
+  return {
+    add(x: readonly number[], target: number): void {
+      for (let i = 0; i < k; i++) {
+        xty[i] = xty[i]! + x[i]! * target;
+        const row = xtx[i]!;
+        for (let j = 0; j < k; j++) row[j] = row[j]! + x[i]! * x[j]!;
+      }
+    },
+    solve: (lambda: number) => solveRidge(xtx, xty, lambda),
+  };
+}
+
 /** Solves (XᵀX + λI) w = Xᵀy by Gaussian elimination with partial pivoting (a handful of features). */
 function solveRidge(xtx: number[][], xty: number[], lambda: number): number[] {
   const n = xty.length;
@@ -280,48 +296,33 @@ export function ridgeModel(lambda = 1): PointModel {
     fit(series, trainEnd, day, week, horizons) {
       scales.clear();
       for (const h of horizons) {
-        const fitOn = (fromFrac: number, toFrac: number) => {
-          const k = FEATURES;
-          const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-          const xty = new Array<number>(k).fill(0);
-          series.forEach((s, si) => {
-            const end = trainEnd[si]!;
-            const scale = scaleOf(s, end);
-            // Origins from one day in (the profile needs a day), targets inside the training part.
-            const lo = Math.max(day, Math.floor(end * fromFrac));
-            const hi = Math.floor(end * toFrac) - h + 1;
-            for (let o = lo; o < hi; o++) {
-              const y = s.values[o + h - 1]!;
-              if (!Number.isFinite(y)) continue;
-              const f = features(s.values, o, h, day, week, scale);
-              if (!f) continue;
-              const x = f.x;
-              const target = (y - f.last) / scale;
-              for (let i = 0; i < k; i++) {
-                xty[i] = xty[i]! + x[i]! * target;
-                const row = xtx[i]!;
-                for (let j = 0; j < k; j++) row[j] = row[j]! + x[i]! * x[j]!;
-              }
-            }
-          });
-          return solveRidge(xtx, xty, lambda);
-        };
-        // Calibrate the p90 out of sample: fit on the first two thirds, take residuals on the last third.
-        const early = fitOn(0, 2 / 3);
-        const res: number[] = [];
+        // One pass over the samples (origins from a day in: the profile needs a day; targets inside the
+        // training part): every sample goes into the full fit, those whose target lies in the first two
+        // thirds into the early fit, and those from an origin in the last third are kept to calibrate the
+        // p90 out of sample against the early fit.
+        const full = normalEquations();
+        const early = normalEquations();
+        const late: { x: number[]; target: number }[] = [];
         series.forEach((s, si) => {
           const end = trainEnd[si]!;
           const scale = scaleOf(s, end);
-          for (let o = Math.max(day, Math.floor((end * 2) / 3)); o < end - h + 1; o++) {
+          const cut = Math.floor((end * 2) / 3);
+          for (let o = day; o < end - h + 1; o++) {
             const y = s.values[o + h - 1]!;
+            if (!Number.isFinite(y)) continue;
             const f = features(s.values, o, h, day, week, scale);
-            if (!Number.isFinite(y) || !f) continue;
-            res.push((y - f.last) / scale - f.x.reduce((a, v, i) => a + v * early[i]!, 0));
+            if (!f) continue;
+            const target = (y - f.last) / scale;
+            full.add(f.x, target);
+            if (o < cut - h + 1) early.add(f.x, target);
+            if (o >= cut) late.push({ x: f.x, target });
           }
         });
+        const w = early.solve(lambda);
+        const res = late.map(({ x, target }) => target - x.reduce((a, v, i) => a + v * w[i]!, 0));
         res.sort((a, b) => a - b);
         upper.set(h, res.length >= 10 ? quantile(res, 0.9) : 0);
-        weights.set(h, fitOn(0, 1));
+        weights.set(h, full.solve(lambda));
       }
     },
     forecast(ctx, horizons) {
