@@ -44,7 +44,6 @@ describe('origin backtest', () => {
   });
 
   it('ranks every model against the best baseline per horizon, and the ridge model beats it on diurnal traffic', () => {
-    if (process.env.SHOW) for (const m of report.models) console.log(m.name, JSON.stringify(report.scores[m.name]));
     for (const h of ['15m', '1h', '1d']) {
       const best = report.best_baseline[h]!;
       const baselines = report.models.filter((m) => m.baseline).map((m) => report.scores[m.name]![h]!.mase);

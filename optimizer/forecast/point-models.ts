@@ -363,11 +363,13 @@ export function validatedSelection(
   validateEvery = 4,
 ): PointModel & { chosen: ReadonlyMap<number, string> } {
   const chosen = new Map<number, PointModel>();
-  const names = new Map<number, string>();
   return {
     name: 'pathpilot',
     baseline: false,
-    chosen: names,
+    /** The model chosen per horizon (steps), by name. */
+    get chosen(): ReadonlyMap<number, string> {
+      return new Map([...chosen].map(([h, m]) => [h, m.name]));
+    },
     fit(series, trainEnd, day, week, horizons) {
       const cut = trainEnd.map((e) => Math.floor((e * 2) / 3));
       for (const m of candidates) m.fit?.(series, cut, day, week, horizons);
@@ -401,7 +403,6 @@ export function validatedSelection(
         const score = (mi: number) => (err[mi]![hi]!.n > 0 ? err[mi]![hi]!.sum / err[mi]![hi]!.n : Infinity);
         for (let mi = 1; mi < candidates.length; mi++) if (score(mi) < score(best)) best = mi;
         chosen.set(h, candidates[best]!);
-        names.set(h, candidates[best]!.name);
       });
       for (const m of candidates) m.fit?.(series, trainEnd, day, week, horizons);
     },
