@@ -5,7 +5,7 @@
  * healthy first hops at once; the emergency policy may apply it without approval (policy.ts).
  */
 import type { Topology } from '../core/config/topology.ts';
-import type { ProposalInput } from '../core/proposal.ts';
+import type { ClassPinIntent, ProposalInput } from '../core/proposal.ts';
 import { compareForClass, judge, type GuardData, type SloObjective } from './guard/index.ts';
 
 export interface Breach {
@@ -96,11 +96,16 @@ function byClass(breaches: readonly Breach[]): Breach[] {
     if (!seen) out.set(b.class, { ...b, reasons: [...b.reasons], healthy: [...b.healthy] });
     else {
       seen.reasons.push(...b.reasons.filter((r) => !seen.reasons.includes(r)));
-      const both = seen.healthy.filter((id) => b.healthy.includes(id));
-      if (both.length > 0) seen.healthy = both;
+      seen.healthy = healthyForBoth(seen.healthy, b.healthy);
     }
   }
   return [...out.values()];
+}
+
+/** The paths healthy in both lists; the first list when they share none (a move is still better than none). */
+function healthyForBoth(a: readonly string[], b: readonly string[]): string[] {
+  const both = a.filter((id) => b.includes(id));
+  return both.length > 0 ? both : [...a];
 }
 
 /**
@@ -122,37 +127,25 @@ export function failoverProposal(topology: Topology, breaches: readonly Breach[]
   const firstHop = (pathId: string) => topology.paths.get(pathId)!.links[0]!;
   // Pins need DSCP values; a breaking class without them follows the main table and cannot be moved alone.
   const pinnable = classes.filter((b) => (topology.classes.get(b.class)?.dscp.length ?? 0) > 0);
-  const sharedHealthy = classes.slice(1).reduce((acc, b) => {
-    const both = acc.filter((id) => b.healthy.includes(id));
-    return both.length > 0 ? both : acc;
-  }, first.healthy);
+  const sharedHealthy = classes.slice(1).reduce((acc, b) => healthyForBoth(acc, b.healthy), first.healthy);
+  const pin = (cls: string, link: string): ClassPinIntent => ({
+    kind: 'class-pin',
+    router: from,
+    pair: [from, to],
+    class: cls,
+    dscp: topology.classes.get(cls)!.dscp,
+    dst_prefixes: dstPrefixes,
+    link,
+  });
   let intents: ProposalInput['intents'];
   let scope: ProposalInput['scope'];
   if (pinned && pinnable.length > 0) {
-    intents = pinnable.map((b) => ({
-      kind: 'class-pin' as const,
-      router: from,
-      pair: [from, to] as [string, string],
-      class: b.class,
-      dscp: topology.classes.get(b.class)!.dscp,
-      dst_prefixes: dstPrefixes,
-      link: firstHop(b.healthy[0]!),
-    }));
+    intents = pinnable.map((b) => pin(b.class, firstHop(b.healthy[0]!)));
     scope = pinnable.map((b) => ({ pair: [from, to], class: b.class, paths: b.healthy.slice(0, 1), paths_before: b.carrying }));
   } else if (pinned) {
     // No breaking class can be pinned: every class with DSCP goes to the best healthy first hop.
     const best = firstHop(first.healthy[0]!);
-    intents = [...topology.classes.values()]
-      .filter((c) => c.dscp.length > 0)
-      .map((c) => ({
-        kind: 'class-pin' as const,
-        router: from,
-        pair: [from, to] as [string, string],
-        class: c.id,
-        dscp: c.dscp,
-        dst_prefixes: dstPrefixes,
-        link: best,
-      }));
+    intents = [...topology.classes.values()].filter((c) => c.dscp.length > 0).map((c) => pin(c.id, best));
     scope = classes.map((b) => ({
       pair: [from, to],
       class: b.class,
