@@ -66,6 +66,14 @@ interface Candidate {
   failover: boolean;
 }
 
+/** A class pin of the plan, changed or not, with the first hop carrying most of its class now. */
+interface PlanPin {
+  candidate: Candidate;
+  intent: ClassPinIntent;
+  changed: boolean;
+  currentHop: string | undefined;
+}
+
 /**
  * A pair's prefixes are either balanced or pinned class by class (plan.ts): the first pin on a pair the
  * router balances today excludes its prefixes from balancing, and every class without a pin of its own
@@ -74,11 +82,7 @@ interface Candidate {
  * own pin when it keeps the class on the first hop carrying most of it now, else (a move this proposal
  * leaves for later, e.g. a failover going out alone) a pin holding the class on that first hop.
  */
-function holdPinnedPairs(
-  moving: readonly Candidate[],
-  allPins: readonly { candidate: Candidate; intent: ClassPinIntent; changed: boolean; currentHop: string | undefined }[],
-  topo: PlanTopology,
-): Candidate[] {
+function holdPinnedPairs(moving: readonly Candidate[], allPins: readonly PlanPin[], topo: PlanTopology): Candidate[] {
   const pairOf = (i: Intent) => (i.kind === 'class-pin' ? `${i.router}|${i.pair[0]}>${i.pair[1]}` : undefined);
   const pinned = new Set(moving.map((c) => pairOf(c.intent)).filter((k) => k !== undefined));
   const taken = new Set(moving.map((c) => c.intent));
@@ -136,8 +140,7 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   const splitByKey = new Map(ctx.plan.splits.map((s) => [demandKey(s.from, s.to, s.class), s]));
   /** Changed intents, each with the scope it covers, its moved volume and whether it moves a breaking demand. */
   const candidates: Candidate[] = [];
-  /** Every class pin of the plan, changed or not, with the first hop carrying most of its class now. */
-  const allPins: { candidate: Candidate; intent: ClassPinIntent; changed: boolean; currentHop: string | undefined }[] = [];
+  const allPins: PlanPin[] = [];
   let totalMbps = 0;
   for (const s of ctx.plan.splits) totalMbps += s.mbps;
   // One intent may stand for several demand keys (a pair's shared WAN split covers every unpinned class):
