@@ -6,6 +6,7 @@
  * A forecast reads only values before its origin; missing steps (NaN) stay missing and a missing target is
  * not scored. Every horizon is ranked against the best baseline there, never only the weakest.
  */
+import { mstlModel } from './mstl.ts';
 import { baselinePointModels, ridgeModel, validatedSelection, type PointModel, type StepSeries } from './point-models.ts';
 import { horizonLabel, seasonalScale } from './metrics.ts';
 
@@ -51,9 +52,13 @@ export interface OriginReport {
   rows: Record<string, ForecastRow[]>;
 }
 
-/** The baselines, the ridge model alone, and pathpilot's validated per-horizon choice among them all. */
+/**
+ * The baselines (MSTL among them), the ridge model alone, and pathpilot's validated per-horizon choice
+ * among the ridge and the cheap baselines (MSTL decomposes the history at every origin: too slow to
+ * validate over every training origin of a thousand series, so it is ranked against, not chosen from).
+ */
 export function defaultPointModels(): PointModel[] {
-  return [...baselinePointModels, ridgeModel(), validatedSelection([ridgeModel(), ...baselinePointModels])];
+  return [...baselinePointModels, mstlModel, ridgeModel(), validatedSelection([ridgeModel(), ...baselinePointModels])];
 }
 
 export function originBacktest(all: readonly StepSeries[], options: OriginOptions): OriginReport {

@@ -181,6 +181,114 @@ export const holtWintersModel: PointModel = {
   },
 };
 
+/** Prefix sums of the finite values and of their count, per series array: a window mean in O(1). */
+const prefixes = new WeakMap<readonly number[], { sum: Float64Array; count: Float64Array }>();
+
+/** Steps either side of a slot averaged into its smoothed value (±30 minutes at 15-minute steps). */
+const SMOOTH = 2;
+
+/** Mean of the finite values in [t − SMOOTH, t + SMOOTH] that lie before `end`, or NaN. */
+function smoothedAt(values: readonly number[], t: number, end: number): number {
+  let p = prefixes.get(values);
+  if (!p) {
+    const sum = new Float64Array(values.length + 1);
+    const count = new Float64Array(values.length + 1);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      const ok = Number.isFinite(v);
+      sum[i + 1] = sum[i]! + (ok ? v : 0);
+      count[i + 1] = count[i]! + (ok ? 1 : 0);
+    }
+    prefixes.set(values, (p = { sum, count }));
+  }
+  const a = Math.max(0, t - SMOOTH);
+  const b = Math.min(end, t + SMOOTH + 1, values.length);
+  if (b <= a) return NaN;
+  const n = p.count[b]! - p.count[a]!;
+  return n > 0 ? (p.sum[b]! - p.sum[a]!) / n : NaN;
+}
+
+/**
+ * The diurnal swing ahead as the past days saw it: for each of the last 7 days, the smoothed value at the
+ * target's slot minus the smoothed value at the last observed step's slot, that day. The median of those
+ * changes is what the next h steps usually add to the last value (traffic ramps up every morning); the
+ * smoothing and the median keep one noisy step or one odd day out of it. Reads only values before `end`.
+ */
+function seasonalSwing(
+  values: readonly number[],
+  end: number,
+  t: number,
+  lastIndex: number,
+  day: number,
+): { median: number; yesterday: number; profile: number } | undefined {
+  const changes: number[] = [];
+  const slots: number[] = [];
+  for (let d = 1; d <= 7 && lastIndex - d * day - SMOOTH >= 0; d++) {
+    const a = smoothedAt(values, t - d * day, end);
+    const c = a - smoothedAt(values, lastIndex - d * day, end);
+    if (Number.isFinite(c)) changes.push(c);
+    if (Number.isFinite(a)) slots.push(a);
+  }
+  if (changes.length === 0 || slots.length === 0) return undefined;
+  const yesterday = changes[0]!;
+  changes.sort((a, b) => a - b);
+  slots.sort((a, b) => a - b);
+  return { median: quantile(changes, 0.5), yesterday, profile: quantile(slots, 0.5) };
+}
+
+/** Median over the last 7 days of the smoothed value at slot `t` (values before `end` only), or NaN. */
+function smoothedProfile(values: readonly number[], t: number, end: number, day: number): number {
+  const xs: number[] = [];
+  for (let d = 1; d <= 7 && t - d * day + SMOOTH >= 0; d++) {
+    const v = smoothedAt(values, t - d * day, end);
+    if (Number.isFinite(v)) xs.push(v);
+  }
+  if (xs.length === 0) return NaN;
+  xs.sort((a, b) => a - b);
+  return quantile(xs, 0.5);
+}
+
+/** Steps over which the offset from the smoothed profile is averaged (six hours at 15-minute steps). */
+const OFFSET_STEPS = 24;
+
+/** Smoothed profiles of past steps per series array: index i → its profile, NaN where none. */
+const pastProfiles = new WeakMap<readonly number[], { day: number; p: Float64Array }>();
+
+/**
+ * The smoothed profile at a step i before the origin. It reads values up to i − day + SMOOTH only, all
+ * before i, so it does not depend on the origin and is computed once per series.
+ */
+function pastProfile(values: readonly number[], i: number, day: number): number {
+  let cached = pastProfiles.get(values);
+  if (!cached || cached.day !== day) {
+    const p = new Float64Array(values.length);
+    for (let j = 0; j < p.length; j++) p[j] = smoothedProfile(values, j, j, day);
+    pastProfiles.set(values, (cached = { day, p }));
+  }
+  return cached.p[i]!;
+}
+
+/**
+ * The smoothed profile at the target plus the mean offset of the last OFFSET_STEPS observed values from
+ * it: the deseasonalised level MSTL or Holt-Winters would carry forward, with the noise of single steps
+ * averaged out — what wins over persistence where a series is noisy around a steady daily shape.
+ */
+function profileLevel(values: readonly number[], end: number, t: number, day: number): number {
+  const target = smoothedProfile(values, t, end, day);
+  if (!Number.isFinite(target)) return NaN;
+  let sum = 0;
+  let n = 0;
+  for (let i = Math.max(0, end - OFFSET_STEPS); i < end; i++) {
+    const y = values[i]!;
+    if (!Number.isFinite(y)) continue;
+    const p = pastProfile(values, i, day);
+    if (!Number.isFinite(p)) continue;
+    sum += y - p;
+    n++;
+  }
+  return n > 0 ? target + sum / n : NaN;
+}
+
 /**
  * What the ridge model reads at an origin for horizon h: changes from the last value observed, divided by
  * the series' scale (its training mean) — the mean of the last 4 and a smoothed level (noise on the last
@@ -210,6 +318,11 @@ function features(
     return a !== undefined && b !== undefined ? a - b : undefined;
   };
   const dayChange = change(day) ?? pTarget - pLast;
+  const swing = seasonalSwing(values, end, t, last.i, day);
+  const level6h = profileLevel(values, end, t, day);
+  // The same swing a week ago, smoothed: tomorrow's Saturday dip seen on last Friday→Saturday.
+  const weekSwing =
+    last.i - week - SMOOTH >= 0 ? smoothedAt(values, t - week, end) - smoothedAt(values, last.i - week, end) : NaN;
   const weekChange = change(week) ?? dayChange;
   // Smoothed level and smoothed offset from the profile over the last 12 steps (what Holt-Winters tracks).
   let level: number | undefined;
@@ -229,28 +342,78 @@ function features(
     dayChange,
     weekChange,
     pTarget - last.v,
+    swing?.median ?? pTarget - pLast,
+    swing?.yesterday ?? pTarget - pLast,
+    (swing?.profile ?? pTarget) - last.v,
+    Number.isFinite(weekSwing) ? weekSwing : (swing?.yesterday ?? pTarget - pLast),
+    (Number.isFinite(level6h) ? level6h : pTarget + (offset ?? 0)) - last.v,
   ].map((v) => v / scale);
   x.push(1);
   return { x, last: last.v };
 }
 
 /** Features per sample, the constant included. */
-const FEATURES = 8;
+const FEATURES = 13;
+/** Training samples per horizon at most (1,000 series × 10 days is 960,000 origins). */
+const MAX_SAMPLES = 250_000;
+/**
+ * Origins fitted from this many days in (or as early as leaves two days of them): the seasonal features read
+ * up to 7 days back, and samples from the first days, where they rest on one or two days, teach weights that
+ * no longer hold once a week is there.
+ */
+const FIT_FROM_DAYS = 3;
 
-/** XᵀX and Xᵀy accumulated sample by sample, solved as a ridge regression. */
-function normalEquations(k = FEATURES) {
-  const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  const xty = new Array<number>(k).fill(0);
-  return {
-    add(x: readonly number[], target: number): void {
+/** Training samples of one horizon: features (FEATURES per sample, flat) and scaled targets. */
+class Samples {
+  x: number[] = [];
+  y: number[] = [];
+  get length(): number {
+    return this.y.length;
+  }
+  add(x: readonly number[], target: number): void {
+    this.x.push(...x);
+    this.y.push(target);
+  }
+}
+
+/**
+ * Least absolute deviations by iteratively reweighted least squares: the fit the MASE scores (mean
+ * |error|), so the occasional burst or outage step in the training part pulls the weights far less than
+ * under squares. Each pass solves the weighted ridge normal equations with weights 1 / |residual|.
+ */
+function fitLad(samples: Samples, lambda: number, iterations = 12): number[] {
+  const k = FEATURES;
+  const n = samples.length;
+  const weight = new Float64Array(n).fill(1);
+  let w = new Array<number>(k).fill(0);
+  for (let it = 0; it < iterations; it++) {
+    const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    const xty = new Array<number>(k).fill(0);
+    for (let s = 0; s < n; s++) {
+      const o = s * k;
+      const ws = weight[s]!;
+      const ys = samples.y[s]!;
       for (let i = 0; i < k; i++) {
-        xty[i] = xty[i]! + x[i]! * target;
+        const xi = samples.x[o + i]! * ws;
+        xty[i] = xty[i]! + xi * ys;
         const row = xtx[i]!;
-        for (let j = 0; j < k; j++) row[j] = row[j]! + x[i]! * x[j]!;
+        for (let j = 0; j <= i; j++) row[j] = row[j]! + xi * samples.x[o + j]!;
       }
-    },
-    solve: (lambda: number) => solveRidge(xtx, xty, lambda),
-  };
+    }
+    for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) xtx[i]![j] = xtx[j]![i]!;
+    w = solveRidge(xtx, xty, lambda);
+    for (let s = 0; s < n; s++) weight[s] = 1 / Math.max(LAD_FLOOR, Math.abs(samples.y[s]! - predict(samples.x, s * k, w)));
+  }
+  return w;
+}
+
+/** Residuals below this (in units of the series mean) weigh as much as this in the LAD passes. */
+const LAD_FLOOR = 1e-3;
+
+function predict(x: readonly number[], at: number, w: readonly number[]): number {
+  let v = 0;
+  for (let i = 0; i < w.length; i++) v += x[at + i]! * w[i]!;
+  return v;
 }
 
 /** Solves (XᵀX + λI) w = Xᵀy by Gaussian elimination with partial pivoting (a handful of features). */
@@ -295,19 +458,22 @@ export function ridgeModel(lambda = 1): PointModel {
     baseline: false,
     fit(series, trainEnd, day, week, horizons) {
       scales.clear();
+      // Many long series: every stride-th origin, so the fit stays within its time budget.
+      const total = series.reduce((a, s, si) => a + Math.max(0, trainEnd[si]! - day), 0);
+      const stride = Math.max(1, Math.ceil(total / MAX_SAMPLES));
       for (const h of horizons) {
-        // One pass over the samples (origins from a day in: the profile needs a day; targets inside the
-        // training part): every sample goes into the full fit, those whose target lies in the first two
-        // thirds into the early fit, and those from an origin in the last third are kept to calibrate the
-        // p90 out of sample against the early fit.
-        const full = normalEquations();
-        const early = normalEquations();
-        const late: { x: number[]; target: number }[] = [];
+        // Origins from a day in (the profile needs a day), targets inside the training part. Those whose
+        // target lies in the first two thirds fit the early weights, those from an origin in the last
+        // third calibrate the p90 out of sample against them; all of them fit the weights used.
+        const full = new Samples();
+        const early = new Samples();
+        const late = new Samples();
         series.forEach((s, si) => {
           const end = trainEnd[si]!;
           const scale = scaleOf(s, end);
           const cut = Math.floor((end * 2) / 3);
-          for (let o = day; o < end - h + 1; o++) {
+          const from = Math.max(day, Math.min(FIT_FROM_DAYS * day, end - h + 1 - 2 * day));
+          for (let o = from + (si % stride); o < end - h + 1; o += stride) {
             const y = s.values[o + h - 1]!;
             if (!Number.isFinite(y)) continue;
             const f = features(s.values, o, h, day, week, scale);
@@ -315,14 +481,14 @@ export function ridgeModel(lambda = 1): PointModel {
             const target = (y - f.last) / scale;
             full.add(f.x, target);
             if (o < cut - h + 1) early.add(f.x, target);
-            if (o >= cut) late.push({ x: f.x, target });
+            if (o >= cut) late.add(f.x, target);
           }
         });
-        const w = early.solve(lambda);
-        const res = late.map(({ x, target }) => target - x.reduce((a, v, i) => a + v * w[i]!, 0));
+        const w = fitLad(early, lambda);
+        const res = late.y.map((target, i) => target - predict(late.x, i * FEATURES, w));
         res.sort((a, b) => a - b);
         upper.set(h, res.length >= 10 ? quantile(res, 0.9) : 0);
-        weights.set(h, full.solve(lambda));
+        weights.set(h, fitLad(full, lambda));
       }
     },
     forecast(ctx, horizons) {
@@ -333,7 +499,7 @@ export function ridgeModel(lambda = 1): PointModel {
         const w = weights.get(h);
         const f = features(series.values, origin, h, day, week, scale);
         if (!w || !f) return fallback;
-        return Math.max(0, f.last + f.x.reduce((a, v, i) => a + v * w[i]!, 0) * scale);
+        return Math.max(0, f.last + predict(f.x, 0, w) * scale);
       });
       return withUpper(
         p50,
