@@ -7,7 +7,7 @@ import type { Logger } from '../core/log.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { OptimizerConfig } from './config.ts';
 import type { CurrentWeights, OptimizerData, PairTraffic, PathProbes } from './data.ts';
-import { backtest, type BacktestResult, type BacktestSeries } from './forecast/backtest.ts';
+import { backtest, persistenceForecast, type BacktestResult, type BacktestSeries } from './forecast/backtest.ts';
 import { holtWinters, seasonalNaive, periods, type QuantileForecast, type SeriesContext } from './forecast/baselines.ts';
 import { QuantileMlp, type SavedModel } from './forecast/learned.ts';
 import { quantile } from './forecast/metrics.ts';
@@ -190,7 +190,7 @@ export class OptimizerEngine {
         backtestModel = bt.model;
         this.lastBacktest = bt;
         selection = Object.fromEntries(bt.series.map((s) => [s.key, s.selected]));
-        metrics = { beats_naive: bt.beatsNaive, series: bt.series.length, models: bt.models };
+        metrics = { vs_best_baseline: bt.vsBestBaseline, series: bt.series.length, models: bt.models };
       } else {
         selection = Object.fromEntries(
           usable.map((s) => [s.key, s.values.length >= 2 * day ? 'holt-winters' : 'seasonal-naive']),
@@ -260,6 +260,7 @@ export class OptimizerEngine {
     const model = this.selection[s.key] ?? (s.values.length >= 2 * periods(s.ctx).day ? 'holt-winters' : 'seasonal-naive');
     let f: QuantileForecast;
     if (model === 'mlp-quantile' && this.mlp && s.values.length > periods(s.ctx).day) f = this.mlp.predict(s.values, h, s.ctx);
+    else if (model === 'persistence') f = persistenceForecast(s.values, h);
     else if (model === 'seasonal-naive' || s.values.length < 2 * periods(s.ctx).day)
       f = seasonalNaive(s.values, h, Math.max(1, Math.min(periods(s.ctx).day, s.values.length)));
     else f = holtWinters(s.values, h, s.ctx);

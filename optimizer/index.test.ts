@@ -60,7 +60,7 @@ describe('optimizer component', () => {
     expect(versions.map((v) => v.version)).toContain('traffic-v1');
     const t = optimizer.engine.registry.latest('traffic')!;
     expect(Object.keys(t.selection ?? {}).length).toBeGreaterThan(50);
-    expect(t.metrics).toHaveProperty('beats_naive');
+    expect(t.metrics).toHaveProperty('vs_best_baseline');
   });
 
   it('publishes a valid proposal that moves bulk traffic off the backup paths', async () => {

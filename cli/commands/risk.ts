@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { defaultDetectors, nabEvaluate } from '../../optimizer/forecast/nab.ts';
 import { readNabDir, readNabFile } from '../../optimizer/forecast/nab-files.ts';
@@ -10,7 +12,7 @@ const usage = `usage: pathpilot risk backtest --data DIR|FILE --windows WINDOWS.
 
 Scores failure/risk detection on NAB-style data: timestamp,value CSV files (a directory of them, or one) and
 the labelled anomaly windows (NAB's combined_windows.json: keys end with the file name), optionally the
-anomaly instants (combined_labels.json) for lead times. Prints the NAB score (standard profile: 0 detects
+anomaly instants (combined_labels.json, read from beside the windows file when not named) for lead times. Prints the NAB score (standard profile: 0 detects
 nothing, 100 every window at its start; one threshold per detector over all files, the best), detections,
 false alarms, missed windows and the median lead time before the labelled anomaly, for pathpilot's detector
 beside the baselines (rolling z-score, seasonal residual).
@@ -47,7 +49,10 @@ async function runBacktest(args: string[]): Promise<number> {
   if (!values.data) return usageError(name, '--data DIR|FILE is required').exit;
   if (!values.windows) return usageError(name, '--windows FILE is required').exit;
   const windows = await readJson(values.windows);
-  const labels = values.labels ? await readJson(values.labels) : {};
+  // NAB keeps the anomaly instants beside the windows: read them from there when not named.
+  const besideWindows = join(dirname(values.windows), 'combined_labels.json');
+  const labelsFile = values.labels ?? (existsSync(besideWindows) ? besideWindows : undefined);
+  const labels = labelsFile ? await readJson(labelsFile) : {};
   const { files, skipped } = (await stat(values.data)).isDirectory()
     ? await readNabDir(values.data, windows, labels)
     : { files: [await readNabFile(values.data, windows, labels)], skipped: [] };

@@ -28,10 +28,19 @@ describe('quantile MLP (tfjs)', () => {
       ctx: { stepMs: s.stepMs, startMs: s.startMs },
     }));
     const r = await backtest(series, { origins: 4, originEveryMs: 6 * 3_600_000, epochs: 3 });
-    expect(r.models).toEqual(['seasonal-naive', 'holt-winters', 'mlp-quantile']);
+    expect(r.models).toEqual(['persistence', 'seasonal-naive', 'holt-winters', 'mlp-quantile']);
     for (const s of r.series) {
       expect(r.models).toContain(s.selected);
       for (const m of r.models) for (const h of ['1h', '1d']) expect(Number.isFinite(s.test[m]![h]!.mase)).toBe(true);
+    }
+    // Ranked against the best baseline per horizon: the baseline with the lowest mean test MASE.
+    for (const h of ['1h', '1d']) {
+      const v = r.vsBestBaseline[h]!;
+      const means = ['persistence', 'seasonal-naive', 'holt-winters'].map(
+        (m) => r.series.reduce((a, s) => a + s.test[m]![h]!.mase, 0) / r.series.length,
+      );
+      expect(v.best).toBeCloseTo(Math.min(...means), 9);
+      expect(v.selected).toBeCloseTo(r.series.reduce((a, s) => a + s.test[s.selected]![h]!.mase, 0) / r.series.length, 9);
     }
     const short = [{ key: 'short', values: series[0]!.values.slice(0, 600), ctx: series[0]!.ctx }];
     await expect(backtest(short, { learned: false })).rejects.toThrow(/too few/);
