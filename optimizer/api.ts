@@ -76,7 +76,11 @@ export async function optimizerRoutes(app: FastifyInstance, deps: OptimizerRoute
     versions: engine.registry.list(),
     training: engine.training,
     backtest: engine.lastBacktest
-      ? { vs_best_baseline: engine.lastBacktest.vsBestBaseline, models: engine.lastBacktest.models, train_ms: engine.lastBacktest.trainMs }
+      ? {
+          vs_best_baseline: engine.lastBacktest.vsBestBaseline,
+          models: engine.lastBacktest.models,
+          train_ms: engine.lastBacktest.trainMs,
+        }
       : null,
     risk_backtest: engine.lastRiskBacktest ?? null,
   }));

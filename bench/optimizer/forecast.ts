@@ -45,7 +45,9 @@ if (values.table) {
     console.log(
       `${s.key.padEnd(44)} ${s.selected.padEnd(15)} ${bt.horizons
         .map((h) =>
-          `${s.test[s.selected]![h.label]!.mase.toFixed(3)} / ${s.test[bt.vsBestBaseline[h.label]!.baseline]![h.label]!.mase.toFixed(3)}`.padEnd(30),
+          `${s.test[s.selected]![h.label]!.mase.toFixed(3)} / ${s.test[bt.vsBestBaseline[h.label]!.baseline]![h.label]!.mase.toFixed(3)}`.padEnd(
+            30,
+          ),
         )
         .join(' ')}`,
     );
