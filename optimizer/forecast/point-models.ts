@@ -304,6 +304,7 @@ function features(
   day: number,
   week: number,
   scale: number,
+  weekdayRatio: (t: number, from: number) => number = () => 1,
 ): { x: number[]; last: number } | undefined {
   const last = lastFinite(values, end);
   if (!last) return undefined;
@@ -347,13 +348,14 @@ function features(
     (swing?.profile ?? pTarget) - last.v,
     Number.isFinite(weekSwing) ? weekSwing : (swing?.yesterday ?? pTarget - pLast),
     (Number.isFinite(level6h) ? level6h : pTarget + (offset ?? 0)) - last.v,
+    (weekdayRatio(t, last.i) - 1) * last.v,
   ].map((v) => v / scale);
   x.push(1);
   return { x, last: last.v };
 }
 
 /** Features per sample, the constant included. */
-const FEATURES = 13;
+const FEATURES = 14;
 /** Training samples per horizon at most (1,000 series × 10 days is 960,000 origins). */
 const MAX_SAMPLES = 250_000;
 /**
@@ -435,6 +437,42 @@ function solveRidge(xtx: number[][], xty: number[], lambda: number): number[] {
   return a.map((row, i) => (Math.abs(row[i]!) < 1e-12 ? 0 : row[n]! / row[i]!));
 }
 
+/** UTC weekday (0 = Sunday) of step i of a series. */
+const weekdayOf = (s: StepSeries, i: number) => Math.floor((s.startMs + i * s.stepMs) / 86_400_000 + 4) % 7;
+
+/**
+ * Per UTC weekday, the mean level of that day over the series' training mean, averaged over the series
+ * (NaN for a weekday the training part never saw a half day of). Weekends and quiet weekdays are what a
+ * day-ahead forecast misses most; the levels come from the training data, so a network whose quiet days
+ * are not Saturday and Sunday (another timezone, another calendar) teaches its own.
+ */
+function weekdayLevels(series: readonly StepSeries[], trainEnd: readonly number[], day: number): number[] {
+  const sum = new Array<number>(7).fill(0);
+  const count = new Array<number>(7).fill(0);
+  series.forEach((s, si) => {
+    const daySum = new Array<number>(7).fill(0);
+    const dayN = new Array<number>(7).fill(0);
+    let total = 0;
+    let n = 0;
+    for (let i = 0; i < trainEnd[si]!; i++) {
+      const v = s.values[i]!;
+      if (!Number.isFinite(v)) continue;
+      const wd = weekdayOf(s, i);
+      daySum[wd] = daySum[wd]! + v;
+      dayN[wd] = dayN[wd]! + 1;
+      total += v;
+      n++;
+    }
+    if (!(n > 0 && total > 0)) return;
+    for (let wd = 0; wd < 7; wd++) {
+      if (dayN[wd]! < day / 2) continue;
+      sum[wd] = sum[wd]! + daySum[wd]! / dayN[wd]! / (total / n);
+      count[wd] = count[wd]! + 1;
+    }
+  });
+  return sum.map((v, wd) => (count[wd]! > 0 ? v / count[wd]! : NaN));
+}
+
 /**
  * Ridge regression per horizon over `features`, fitted on every series' training part at once (one model
  * for all series: the level and profile terms carry what is particular to each). The p90 adds the
@@ -453,11 +491,18 @@ export function ridgeModel(lambda = 1): PointModel {
     }
     return v;
   };
+  let levels: number[] = [];
+  /** The target weekday's level over the last step's (1 where either is unknown). */
+  const ratioFor = (s: StepSeries) => (t: number, from: number) => {
+    const r = levels[weekdayOf(s, t)]! / levels[weekdayOf(s, from)]!;
+    return Number.isFinite(r) && r > 0 ? r : 1;
+  };
   return {
     name: 'ridge-profile',
     baseline: false,
     fit(series, trainEnd, day, week, horizons) {
       scales.clear();
+      levels = weekdayLevels(series, trainEnd, day);
       // Many long series: every stride-th origin, so the fit stays within its time budget.
       const total = series.reduce((a, s, si) => a + Math.max(0, trainEnd[si]! - day), 0);
       const stride = Math.max(1, Math.ceil(total / MAX_SAMPLES));
@@ -476,7 +521,7 @@ export function ridgeModel(lambda = 1): PointModel {
           for (let o = from + (si % stride); o < end - h + 1; o += stride) {
             const y = s.values[o + h - 1]!;
             if (!Number.isFinite(y)) continue;
-            const f = features(s.values, o, h, day, week, scale);
+            const f = features(s.values, o, h, day, week, scale, ratioFor(s));
             if (!f) continue;
             const target = (y - f.last) / scale;
             full.add(f.x, target);
@@ -497,7 +542,7 @@ export function ridgeModel(lambda = 1): PointModel {
       const fallback = lastFinite(series.values, origin)?.v ?? 0;
       const p50 = horizons.map((h) => {
         const w = weights.get(h);
-        const f = features(series.values, origin, h, day, week, scale);
+        const f = features(series.values, origin, h, day, week, scale, ratioFor(series));
         if (!w || !f) return fallback;
         return Math.max(0, f.last + predict(f.x, 0, w) * scale);
       });
