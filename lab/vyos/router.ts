@@ -4,7 +4,8 @@
  * priority order, verify per subsystem, partial on failure), commit-confirm on the lab clock (1.5),
  * config files, op-mode `generate`/`show`, and the in-process handle the twin reads.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { wireguardKeyPair, wireguardPublicKey } from '../../core/wireguard-keys.ts';
 import type { Clock } from '../../core/clock.ts';
 import { lookupSchema, resolvePath, schemaFor, type SchemaNode } from './schema.ts';
 import {
@@ -54,28 +55,6 @@ const trainNames: Record<VyosVersion, string> = { '1.4': 'sagitta', '1.5': 'curr
 
 const lockedText = 'Configuration system temporarily locked due to another commit in progress';
 const selfConfigText = 'Requested HTTP API server configuration change; commit will be called in the background';
-
-function b64urlToB64(s: string): string {
-  const b = s.replace(/-/g, '+').replace(/_/g, '/');
-  return b + '='.repeat((4 - (b.length % 4)) % 4);
-}
-
-/** A real X25519 key pair, base64 (WireGuard's encoding). */
-export function wireguardKeyPair(): { privateKey: string; publicKey: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  const priv = privateKey.export({ format: 'jwk' });
-  const pub = publicKey.export({ format: 'jwk' });
-  return { privateKey: b64urlToB64(priv.d!), publicKey: b64urlToB64(pub.x!) };
-}
-
-/** The WireGuard public key of a base64 private key (undefined when it is not a 32-byte key). */
-export function wireguardPublicKey(privateKeyB64: string): string | undefined {
-  const raw = Buffer.from(privateKeyB64, 'base64');
-  if (raw.length !== 32) return undefined;
-  const der = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), raw]);
-  const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  return b64urlToB64(createPublicKey(key).export({ format: 'jwk' }).x!);
-}
 
 class Faults implements VyosFaults {
   current: FaultPlan = {};

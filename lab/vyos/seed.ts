@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Topology } from '../../core/config/topology.ts';
 import type { LinkConfig } from '../../core/config/schema.ts';
 import ipaddr from 'ipaddr.js';
-import { wireguardPublicKey } from './router.ts';
+import { wireguardPublicKey } from '../../core/wireguard-keys.ts';
 
 /** A deterministic, clamped X25519 private key for one link end (both sides can derive the peer's). */
 export function labWireguardPrivateKey(siteId: string, iface: string): string {

@@ -4,6 +4,7 @@
  * them); each changed subsystem is verified against the whole candidate. Messages are the upstream
  * `ConfigError` texts for the areas pathpilot touches (vyos-facts.md §1.8).
  */
+import { wireguardPublicKey } from '../../core/wireguard-keys.ts';
 import { ConfigNode } from './tree.ts';
 
 export interface Subsystem {
@@ -61,10 +62,17 @@ function tagValues(n: ConfigNode | undefined, ...path: string[]): [string, Confi
   return t ? [...t.children.entries()] : [];
 }
 
-function verifyWireguard(wg: ConfigNode): string | undefined {
+function verifyWireguard(wg: ConfigNode, ifname: string, candidate: ConfigNode): string | undefined {
   if (!has(wg, 'private-key')) return 'Wireguard private-key not defined';
   const peers = tagValues(wg, 'peer');
   if (peers.length === 0) return 'At least one Wireguard peer is required!';
+  // check_port_availability: a port another WireGuard interface already listens on is busy.
+  const port = value(wg, 'port');
+  if (port !== undefined)
+    for (const [other, cfg] of tagValues(candidate, 'interfaces', 'wireguard'))
+      if (other !== ifname && value(cfg, 'port') === port)
+        return `UDP port ${port} is busy or unavailable and cannot be used for the interface!`;
+  const ownPublic = wireguardPublicKey(value(wg, 'private-key')!);
   const keys = new Set<string>();
   for (const [name, peer] of peers) {
     if (has(peer, 'disable')) continue;
@@ -74,6 +82,7 @@ function verifyWireguard(wg: ConfigNode): string | undefined {
       return `Both Wireguard port and address must be defined for peer "${name}" if either one of them is set!`;
     const key = value(peer, 'public-key')!;
     if (keys.has(key)) return `Duplicate public-key defined on peer "${name}"`;
+    if (key === ownPublic) return `Peer "${name}" has the same public key as the interface "${ifname}"`;
     keys.add(key);
   }
   return undefined;
@@ -195,7 +204,8 @@ export function verifySubsystem(sub: Subsystem, candidate: ConfigNode): string |
   const node = candidate.get(sub.path);
   if (!node) return undefined;
   const key = sub.path.join(' ');
-  if (sub.path[0] === 'interfaces' && sub.path[1] === 'wireguard' && sub.path.length === 3) return verifyWireguard(node);
+  if (sub.path[0] === 'interfaces' && sub.path[1] === 'wireguard' && sub.path.length === 3)
+    return verifyWireguard(node, sub.path[2]!, candidate);
   if (key === 'load-balancing wan') return verifyWan(node);
   if (key === 'qos') return verifyQos(node);
   if (key === 'protocols static') return verifyStatic(node, candidate);
