@@ -54,10 +54,47 @@ export const classPinIntent = z.object({
   link: z.string(),
 });
 
-export const intentSchema = z.discriminatedUnion('kind', [pathWeightsIntent, bandwidthIntent, qosIntent, classPinIntent]);
+/** A WireGuard key as WireGuard writes it: 32 bytes in base64 (44 characters). */
+export const wireguardKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$/, 'not a WireGuard key (32 bytes, base64)');
+
+export const wireguardPeer = z.object({
+  /** The VyOS peer alias (the peer node's name in an overlay). */
+  name: z.string().regex(/^[^\s]{1,100}$/),
+  public_key: wireguardKeySchema,
+  allowed_ips: z.array(z.string()).min(1),
+  /** Where to dial the peer; absent where this side waits to be dialled (a relay towards a NAT'd client). */
+  endpoint: z.object({ address: z.string(), port: z.number().int().min(1).max(65535) }).optional(),
+  keepalive_s: z.number().int().min(1).max(65535).optional(),
+  description: z.string().optional(),
+});
+
+/**
+ * The peers of an existing WireGuard interface: `peers` are set whole (added or replaced), `remove` are
+ * deleted, the others are left as they are. A tunnel failover (a failover prefix moved from the primary
+ * to the backup peer), a key rotation's "peers learn the new public key" step and an overlay change are
+ * each one of these per router. Private keys never travel in an intent.
+ */
+export const wireguardPeersIntent = z.object({
+  kind: z.literal('wireguard-peers'),
+  router: z.string(),
+  interface: z.string().regex(/^wg[0-9]+$/, 'WireGuard interface must be named wgN'),
+  peers: z.array(wireguardPeer),
+  remove: z.array(z.string()).optional(),
+});
+
+export const intentSchema = z.discriminatedUnion('kind', [
+  pathWeightsIntent,
+  bandwidthIntent,
+  qosIntent,
+  classPinIntent,
+  wireguardPeersIntent,
+]);
 export type Intent = z.infer<typeof intentSchema>;
 export type PathWeightsIntent = z.infer<typeof pathWeightsIntent>;
 export type BandwidthIntent = z.infer<typeof bandwidthIntent>;
+export type WireguardPeersIntent = z.infer<typeof wireguardPeersIntent>;
 export type QosIntent = z.infer<typeof qosIntent>;
 export type ClassPinIntent = z.infer<typeof classPinIntent>;
 

@@ -200,12 +200,17 @@ export class Approvals {
   }
 }
 
-/** What a proposal changes on the routers, one key per rule or shaper: `router|prefix` or `router|link`. */
+/**
+ * What a proposal changes on the routers, one key per rule, shaper or tunnel interface: `router|prefix`,
+ * `router|link` or `router|wgN`.
+ */
 export function targetsOf(p: Proposal): string[] {
   return p.intents.flatMap((i) =>
     i.kind === 'path-weights' || i.kind === 'class-pin'
       ? i.dst_prefixes.map((x) => `${i.router}|${x}`)
-      : [`${i.router}|${i.link}`],
+      : i.kind === 'wireguard-peers'
+        ? [`${i.router}|${i.interface}`]
+        : [`${i.router}|${i.link}`],
   );
 }
 

@@ -13,6 +13,7 @@ import { pinTarget } from './pin.ts';
 import { shaperTarget } from './shaper.ts';
 import type { ActuationTarget, ContextName, Dataplane, EffectCheck, PreState, RenderOptions, TouchedSubtree } from './types.ts';
 import { weightsTarget } from './weights.ts';
+import { wireguardTarget } from './wireguard.ts';
 
 export * from './types.ts';
 export { carryingLinks, isFailover, allClasses } from './failover.ts';
@@ -28,6 +29,7 @@ export const targets: readonly { target: AnyTarget; claims: (intent: Intent) => 
   { target: weightsTarget as AnyTarget, claims: (i) => i.kind === 'path-weights' },
   { target: pinTarget as AnyTarget, claims: (i) => i.kind === 'class-pin' },
   { target: shaperTarget as AnyTarget, claims: (i) => i.kind === 'bandwidth' || i.kind === 'qos' },
+  { target: wireguardTarget as AnyTarget, claims: (i) => i.kind === 'wireguard-peers' },
 ];
 
 export function targetFor(intent: Intent): AnyTarget {

@@ -20,6 +20,7 @@ export const contextPaths = {
   staticTables: ['protocols', 'static', 'table'],
   shapers: ['qos', 'policy', 'shaper'],
   qosInterfaces: ['qos', 'interface'],
+  wireguard: ['interfaces', 'wireguard'],
 } as const;
 export type ContextName = keyof typeof contextPaths;
 /** The router's config under each context path before the change (null when unset). */

@@ -8,6 +8,11 @@ import type { ConfigJson } from '../../lab/vyos/types.ts';
 import { nodesFileSchema, parseLocated, topologyFileSchema } from './overlay-input.ts';
 import { parseEndpoint, planOverlay, type OverlayPlan } from './overlay-plan.ts';
 import { keyId, overlaySvg, vyosOps, wgQuick, type InterfaceKeys } from './overlay-render.ts';
+import { tunnelFailoverIntents } from './failover.ts';
+import { effectOf, renderRouter } from '../targets/index.ts';
+import { diffOps } from '../vyos/diff.ts';
+import type { Topology } from '../../core/config/topology.ts';
+import type { Intent } from '../../core/proposal.ts';
 
 const dir = 'test/fixtures/overlay';
 const nodesText = readFileSync(`${dir}/nodes.json`, 'utf8');
@@ -169,5 +174,45 @@ describe('overlay gen', () => {
     expect(parseEndpoint('relay.example.net:443')).toEqual({ host: 'relay.example.net', port: 443 });
     expect(parseEndpoint('10.0.0.1:70000')).toBeUndefined();
     expect(parseEndpoint('10.0.0.1')).toBeUndefined();
+  });
+
+  it('fails a relay over: the backups take the failover prefixes through wireguard-peers intents, and the restore gives back the plan', () => {
+    const p = plan();
+    const keys = keysFor(p);
+    const { routers, tunnels } = bringUp(p, keys);
+    const byName = new Map(routers.map((r) => [r.name, r]));
+    const planned = new Map(routers.map((r) => [r.name, JSON.stringify(r.showConfig(['interfaces', 'wireguard']))]));
+    const publicKeyOf = (node: string, iface: string) => keys.get(keyId(node, iface))!.publicKey;
+    const apply = (intents: Intent[]) => {
+      for (const intent of intents) {
+        const r = byName.get(intent.router)!;
+        const opts = { topology: {} as Topology, router: r.name, lanInterface: 'eth0' };
+        const pre = { wireguard: r.showConfig(['interfaces', 'wireguard']) as ConfigJson };
+        for (const t of renderRouter([intent], 1, pre, opts))
+          r.configure(
+            diffOps(t.path, (r.showConfig(t.path) as ConfigJson) ?? null, t.desired).map((o) => ({
+              ...o,
+              op: o.op as 'set' | 'delete',
+            })),
+          );
+        const config = r.showConfig([]) as ConfigJson;
+        expect(effectOf(intent, { router: r.name, version: '1.4', config, effective: {} as never }, opts).problems).toEqual([]);
+      }
+    };
+    const failover = tunnelFailoverIntents(p, new Set(['D']), publicKeyOf);
+    expect(failover.map((i) => `${i.router}/${i.interface}`)).toEqual(['A/wg1', 'B/wg1', 'C/wg1', 'E/wg1', 'F/wg1']);
+    apply(failover);
+    const a = byName.get('A')!.showConfig(['interfaces', 'wireguard', 'wg1', 'peer']) as Record<string, ConfigJson>;
+    expect(a['H']!['allowed-ips']).toEqual(['10.96.0.2/32', '10.96.2.0/24']);
+    expect(a['D']!['allowed-ips']).toBe('10.96.0.1/32');
+    expect(tunnels().every((t) => t.up)).toBe(true);
+    // Copying instead of moving is refused: a prefix on two peers of one interface.
+    const copy = {
+      ...failover[0]!,
+      peers: failover[0]!.peers.map((x) => (x.name === 'D' ? { ...x, allowed_ips: ['10.96.0.1/32', '10.96.2.0/24'] } : x)),
+    };
+    expect(() => apply([copy])).toThrow(/10\.96\.2\.0\/24 on both/);
+    apply(tunnelFailoverIntents(p, new Set(), publicKeyOf));
+    for (const r of routers) expect(JSON.stringify(r.showConfig(['interfaces', 'wireguard']))).toBe(planned.get(r.name));
   });
 });
