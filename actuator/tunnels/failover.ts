@@ -55,13 +55,15 @@ export function tunnelFailoverIntents(
   plan: OverlayPlan,
   down: ReadonlySet<string>,
   publicKeyOf: PublicKeyOf,
+  /** Every interface with failover prefixes, touched or not (a partial restore must reach them all). */
+  every = false,
 ): WireguardPeersIntent[] {
   const out: WireguardPeersIntent[] = [];
   for (const pn of plan.nodes)
     for (const iface of pn.interfaces) {
       if (!iface.peers.some((p) => p.failoverIps.length > 0)) continue;
       const touched = iface.peers.some((p) => p.path === 'primary' && down.has(p.node));
-      if (down.size > 0 && !touched) continue;
+      if (!every && down.size > 0 && !touched) continue;
       out.push({
         kind: 'wireguard-peers',
         router: pn.node.name,

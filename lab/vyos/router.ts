@@ -145,6 +145,9 @@ export class EmulatedRouter implements VyosRouterHandle {
   /** Aborted by close(): a slow commit still sleeping gives up with the lab. */
   private readonly closing = new AbortController();
   readonly bootTime: number;
+  private wireguardStatus: ((iface: string) => ReadonlyMap<string, boolean>) | undefined;
+  /** Latest handshake per `iface|peer` (ms), as the kernel keeps it. */
+  private readonly handshakes = new Map<string, number>();
 
   constructor(
     spec: VyosRouterSpec,
@@ -532,6 +535,8 @@ export class EmulatedRouter implements VyosRouterHandle {
     if (cmd === 'system commit') return this.showCommits();
     if (cmd === 'load-balancing wan' || cmd === 'wan-load-balance' || cmd === 'wan-load-balance status') return this.showWan();
     if (cmd === 'ip route' || cmd === 'ip route static') return this.showRoutes();
+    const summary = /^interfaces wireguard (wg\d+) summary$/.exec(cmd);
+    if (summary) return this.showWireguardSummary(summary[1]!);
     const wg = /^interfaces wireguard (wg\d+) public-key$/.exec(cmd);
     if (wg) {
       const priv = this.returnValue(['interfaces', 'wireguard', wg[1]!, 'private-key']);
@@ -540,6 +545,58 @@ export class EmulatedRouter implements VyosRouterHandle {
       return `${pub}\n`;
     }
     throw new VyosConfigError(`Invalid command: show [${cmd}]\n`);
+  }
+
+  /**
+   * Which peers of each WireGuard interface have a live tunnel (peer alias → up), as the lab computes it
+   * across routers (lab/vyos/wireguard-tunnels.ts); without one, no peer ever completes a handshake.
+   */
+  setWireguardStatus(status: (iface: string) => ReadonlyMap<string, boolean>): void {
+    this.wireguardStatus = status;
+  }
+
+  /**
+   * `show interfaces wireguard wgN summary` as vyos-1x prints it (python/vyos/ifconfig/wireguard.py
+   * `show_interface`): per peer the latest handshake (h:mm:ss ago) and `active` within 5 minutes. A live
+   * tunnel re-handshakes every 2 minutes (WireGuard's REKEY_AFTER_TIME), so its handshake is under 2
+   * minutes old; a dead one keeps the time of its last handshake, which ages until it reads inactive.
+   */
+  private showWireguardSummary(iface: string): string {
+    const base = ['interfaces', 'wireguard', iface];
+    if (!this.exists(base)) throw new VyosConfigError(`WireGuard interface ${iface} is not configured\n`);
+    const now = this.clock.now();
+    const priv = this.returnValue([...base, 'private-key']);
+    const up = this.wireguardStatus?.(iface) ?? new Map<string, boolean>();
+    const lines = [`interface: ${iface}`];
+    const description = this.returnValue([...base, 'description']);
+    if (description) lines.push(`  description: ${description}`);
+    const addresses = this.returnValues([...base, 'address']);
+    if (addresses.length) lines.push(`  address: ${addresses.join(', ')}`);
+    lines.push(`  public key: ${(priv && wireguardPublicKey(priv)) ?? '(none)'}`, '  private key: (hidden)');
+    lines.push(`  listening port: ${this.returnValue([...base, 'port']) ?? '(random)'}`, '');
+    const ago = (ms: number) => {
+      const s = Math.max(0, Math.floor(ms / 1000));
+      const days = Math.floor(s / 86400);
+      const hms = `${Math.floor((s % 86400) / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+      return days > 0 ? `${days} day${days > 1 ? 's' : ''}, ${hms}` : hms;
+    };
+    const peers = this.exists([...base, 'peer']) ? Object.keys(this.showConfig([...base, 'peer'])) : [];
+    for (const peer of peers) {
+      const p = [...base, 'peer', peer];
+      const key = `${iface}|${peer}`;
+      if (up.get(peer)) this.handshakes.set(key, now - ((now - this.bootTime) % 120_000));
+      const last = this.handshakes.get(key);
+      lines.push(`  peer: ${peer}`, `    public key: ${this.returnValue([...p, 'public-key']) ?? ''}`);
+      if (last !== undefined)
+        lines.push(`    latest handshake: ${ago(now - last)}`, `    status: ${now - last < 300_000 ? 'active' : 'inactive'}`);
+      const address = this.returnValue([...p, 'address']);
+      if (address) lines.push(`    endpoint: ${address}:${this.returnValue([...p, 'port'])}`);
+      lines.push(`    allowed ips: ${this.returnValues([...p, 'allowed-ips']).join(', ')}`);
+      const keepalive = this.returnValue([...p, 'persistent-keepalive']);
+      if (keepalive) lines.push(`    persistent keepalive: every ${keepalive} seconds`);
+      lines.push('');
+    }
+    return lines.join('\n') + '\n';
   }
 
   showVersion(): string {
