@@ -148,6 +148,8 @@ export class EmulatedRouter implements VyosRouterHandle {
   private wireguardStatus: ((iface: string) => ReadonlyMap<string, boolean>) | undefined;
   /** Latest handshake per `iface|peer` (ms), as the kernel keeps it. */
   private readonly handshakes = new Map<string, number>();
+  /** When each key-pair session (interface key and peer key) first came up. */
+  private readonly sessions = new Map<string, number>();
 
   constructor(
     spec: VyosRouterSpec,
@@ -559,7 +561,8 @@ export class EmulatedRouter implements VyosRouterHandle {
    * `show interfaces wireguard wgN summary` as vyos-1x prints it (python/vyos/ifconfig/wireguard.py
    * `show_interface`): per peer the latest handshake (h:mm:ss ago) and `active` within 5 minutes. A live
    * tunnel re-handshakes every 2 minutes (WireGuard's REKEY_AFTER_TIME), so its handshake is under 2
-   * minutes old; a dead one keeps the time of its last handshake, which ages until it reads inactive.
+   * minutes old; a dead one keeps the time of its last handshake, which ages until it reads inactive. A
+   * new key on either end handshakes at once (what a rotation verifies).
    */
   private showWireguardSummary(iface: string): string {
     const base = ['interfaces', 'wireguard', iface];
@@ -583,9 +586,15 @@ export class EmulatedRouter implements VyosRouterHandle {
     const peers = this.exists([...base, 'peer']) ? Object.keys(this.showConfig([...base, 'peer'])) : [];
     for (const peer of peers) {
       const p = [...base, 'peer', peer];
-      const key = `${iface}|${peer}`;
-      if (up.get(peer)) this.handshakes.set(key, now - ((now - this.bootTime) % 120_000));
-      const last = this.handshakes.get(key);
+      // A handshake is between two key pairs: a new key on either side starts a new session now, which
+      // then re-handshakes every 2 minutes; a dead session keeps its last time.
+      const session = `${iface}|${peer}|${priv}|${this.returnValue([...p, 'public-key'])}`;
+      if (up.get(peer)) {
+        const first = this.sessions.get(session) ?? now;
+        this.sessions.set(session, first);
+        this.handshakes.set(`${iface}|${peer}`, now - ((now - first) % 120_000));
+      }
+      const last = this.handshakes.get(`${iface}|${peer}`);
       lines.push(`  peer: ${peer}`, `    public key: ${this.returnValue([...p, 'public-key']) ?? ''}`);
       if (last !== undefined)
         lines.push(`    latest handshake: ${ago(now - last)}`, `    status: ${now - last < 300_000 ? 'active' : 'inactive'}`);

@@ -1,0 +1,140 @@
+/**
+ * Tunnels over the routers' HTTP API (issue 17): the reference overlay (7 nodes, relays D and H) on seven
+ * emulated VyOS 1.5 routers, each answering `show interfaces wireguard wgN summary` from the tunnels the
+ * lab sees across all of them. Every key of the overlay is rotated with probe windows checked between
+ * rotations (no window loses a tunnel); a rotation that a peer refuses rolls back on every router; a
+ * rotation towards a dead tunnel is refused.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodesFileSchema, parseLocated, topologyFileSchema } from '../../../actuator/tunnels/overlay-input.ts';
+import { planOverlay } from '../../../actuator/tunnels/overlay-plan.ts';
+import { keyId, vyosOps, type InterfaceKeys } from '../../../actuator/tunnels/overlay-render.ts';
+import { rotateInterfaceKey, type RotationDeps } from '../../../actuator/tunnels/rotation.ts';
+import { VyosClient } from '../../../actuator/vyos/client.ts';
+import { SimulatedClock } from '../../../core/clock.ts';
+import { wireguardKeyPair } from '../../../core/wireguard-keys.ts';
+import type { RouterApi } from '../../../actuator/vyos/types.ts';
+import { createVyosLab } from '../../../lab/vyos/lab.ts';
+import { EmulatedRouter } from '../../../lab/vyos/router.ts';
+import type { VyosLab } from '../../../lab/vyos/types.ts';
+import { wireguardEnds, wireguardTunnels } from '../../../lab/vyos/wireguard-tunnels.ts';
+
+const dir = 'test/fixtures/overlay';
+const plan = planOverlay(
+  parseLocated('nodes.json', readFileSync(`${dir}/nodes.json`, 'utf8'), nodesFileSchema),
+  parseLocated('topology.json', readFileSync(`${dir}/topology.json`, 'utf8'), topologyFileSchema),
+);
+const names = plan.nodes.map((n) => n.node.name);
+let lab: VyosLab;
+/** The lab's clock: handshakes age with it (commit-confirm timers are confirmed before they would fire). */
+const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
+const keys = new Map<string, InterfaceKeys>();
+const publicKeys = new Map<string, string>();
+const clients = new Map<string, VyosClient>();
+const emulated = (name: string) => lab.router(name) as unknown as EmulatedRouter;
+const underlay = (node: string, iface: string) =>
+  plan.nodes.find((n) => n.node.name === node)?.interfaces.find((i) => i.name === iface)?.listen.host;
+const tunnels = () =>
+  wireguardTunnels(
+    names.flatMap((n) => wireguardEnds(n, emulated(n).showConfig(['interfaces', 'wireguard']))),
+    underlay,
+  );
+
+beforeAll(async () => {
+  for (const n of plan.nodes) for (const i of n.interfaces) keys.set(keyId(n.node.name, i.name), wireguardKeyPair());
+  for (const [k, v] of keys) publicKeys.set(k, v.publicKey);
+  lab = await createVyosLab({ clock, routers: names.map((name) => ({ name, version: '1.5' as const, apiKey: `key-${name}` })) });
+  for (const n of plan.nodes) {
+    const r = emulated(n.node.name);
+    r.configure(vyosOps(n, keys));
+    r.setWireguardStatus((iface) => {
+      const up = new Map<string, boolean>();
+      for (const t of tunnels()) {
+        if (t.a.node === n.node.name && t.a.iface === iface) up.set(t.a.peer, t.up);
+        if (t.b?.node === n.node.name && t.b.iface === iface && t.b.peer) up.set(t.b.peer, t.up);
+      }
+      return up;
+    });
+    clients.set(n.node.name, new VyosClient({ url: lab.urls[n.node.name]!, apiKey: `key-${n.node.name}`, version: '1.5' }));
+  }
+});
+afterAll(async () => {
+  await lab?.stop();
+});
+
+const deps = (): RotationDeps => ({
+  plan,
+  routerFor: (node) => clients.get(node)!,
+  publicKeyOf: (node, iface) => publicKeys.get(keyId(node, iface))!,
+  savePublicKey: (node, iface, key) => void publicKeys.set(keyId(node, iface), key),
+  confirmMinutes: 2,
+  now: () => clock.now(),
+});
+
+/** A router API whose `configure` fails: a peer that answers reads but refuses its part of the change. */
+function refusing(api: RouterApi): RouterApi {
+  return new Proxy(api, {
+    get(target, prop) {
+      if (prop === 'configure') return async () => Promise.reject(new Error('Commit failed'));
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** One probe window: every tunnel of the overlay carries probes (up), as the lab sees it. */
+const probeWindow = () => tunnels().filter((t) => !t.up);
+
+describe('tunnel key rotation over the API', () => {
+  it('rotates every key of the 7-node overlay, make-before-break: every probe window keeps every tunnel; keys generated on the routers', async () => {
+    expect(probeWindow()).toEqual([]);
+    let rotated = 0;
+    for (const n of plan.nodes)
+      for (const i of n.interfaces) {
+        const before = publicKeys.get(keyId(n.node.name, i.name));
+        const r = await rotateInterfaceKey(deps(), n.node.name, i.name);
+        expect(r).toMatchObject({ outcome: 'rotated' });
+        expect(publicKeys.get(keyId(n.node.name, i.name))).not.toBe(before);
+        // The private key on the router is the one it generated, and pathpilot never saw it stored.
+        const priv = emulated(n.node.name).returnValue(['interfaces', 'wireguard', i.name, 'private-key'])!;
+        expect(priv).not.toBe(keys.get(keyId(n.node.name, i.name))!.privateKey);
+        expect(probeWindow()).toEqual([]);
+        // Nothing pending: every commit-confirm was confirmed.
+        for (const name of names) expect(emulated(name).pendingConfirm()).toBeUndefined();
+        rotated++;
+      }
+    expect(rotated).toBe(12);
+  });
+
+  it('rolls back on every router when a peer refuses its part; refuses while a peer is unreachable or its tunnel is down', async () => {
+    const configs = () => names.map((n) => JSON.stringify(emulated(n).showConfig(['interfaces', 'wireguard'])));
+    const before = configs();
+    const known = publicKeys.get('A/wg1');
+    // H's API fails: refused before anything changes.
+    emulated('H').faults.set({ fail5xx: 10 });
+    const r = await rotateInterfaceKey(deps(), 'A', 'wg1');
+    emulated('H').faults.reset();
+    expect(r).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/peer H is not reachable/) });
+    expect(configs()).toEqual(before);
+    // H answers reads but refuses its commit: A and D had changed; every router is restored.
+    const r2 = await rotateInterfaceKey(
+      { ...deps(), routerFor: (node) => (node === 'H' ? refusing(clients.get('H')!) : clients.get(node)!) },
+      'A',
+      'wg1',
+    );
+    expect(r2).toMatchObject({ outcome: 'rolled-back', reason: expect.stringMatching(/change set failed/) });
+    expect(r2.outcome === 'rolled-back' && r2.reason).not.toMatch(/[A-Za-z0-9+/]{43}=/);
+    expect(configs()).toEqual(before);
+    expect(publicKeys.get('A/wg1')).toBe(known);
+    expect(probeWindow()).toEqual([]);
+    // Relay D dies and its handshakes age out: rotating E's relay key is refused (it could not be verified
+    // through D and would leave D's entry stale).
+    emulated('D').configure([{ op: 'set', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+    for (const n of names) emulated(n).show(['interfaces', 'wireguard', 'wg0', 'summary']);
+    await clock.advance(200_000);
+    const stale = await rotateInterfaceKey(deps(), 'E', 'wg1');
+    expect(stale).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/tunnel D ↔ E is down/) });
+    emulated('D').configure([{ op: 'delete', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+  });
+});
