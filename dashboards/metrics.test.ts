@@ -10,6 +10,7 @@ import { createProbeMetrics } from '../ingest/probe/metrics.ts';
 import { createBillingMetrics } from '../ingest/billing/metrics.ts';
 import { createSinkMetrics } from '../analytics/sink/metrics.ts';
 import { createOptimizerMetrics } from '../optimizer/metrics.ts';
+import { createTunnelMetrics } from '../actuator/tunnels/metrics.ts';
 import { loadDashboardFiles, panelQueries, paths } from './index.ts';
 import { wantedMetrics } from './prometheus/wanted-metrics.ts';
 
@@ -29,6 +30,7 @@ function emittedByFactories(): Set<string> {
   createBillingMetrics(registry);
   createSinkMetrics(registry);
   createOptimizerMetrics(registry);
+  createTunnelMetrics(registry);
   return new Set(registry.getMetricsAsArray().map((m) => m.name));
 }
 
