@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../lab/twin/rng.ts';
 import { originBacktest } from './origins.ts';
-import { persistence, ridgeModel, seasonalNaiveDay, type StepSeries } from './point-models.ts';
+import {
+  baselinePointModels,
+  persistence,
+  ridgeModel,
+  seasonalNaiveDay,
+  validatedSelection,
+  type StepSeries,
+} from './point-models.ts';
 
 const step = 900_000;
 const day = 96;
@@ -35,5 +42,20 @@ describe('ridge-profile', () => {
     expect(ridge).toBeLessThan(0.7 * r.scores['persistence']!['1d']!.mase);
     expect(ridge).toBeLessThan(0.7 * r.scores['seasonal-naive-day']!['1d']!.mase);
     expect(r.scores['ridge-profile']!['1h']!.mase).toBeLessThan(r.best_baseline['1h']!.mase);
+  });
+
+  it('the validated selection falls back to persistence for a horizon its training part cannot validate', () => {
+    const data = ['a>b', 'b>c', 'c>a'].map((k, i) => officeTraffic(k, i + 1));
+    const selection = validatedSelection([ridgeModel(), ...baselinePointModels]);
+    // Three days of training: a day ahead cannot be scored on the last third, an hour ahead can.
+    selection.fit!(
+      data,
+      data.map(() => 3 * day),
+      day,
+      7 * day,
+      [4, day],
+    );
+    expect(selection.chosen.get(day)).toBe('persistence');
+    expect(selection.chosen.get(4)).not.toBeUndefined();
   });
 });

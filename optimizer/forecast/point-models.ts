@@ -613,7 +613,11 @@ export function validatedSelection(
         let best = 0;
         const score = (mi: number) => (err[mi]![hi]!.n > 0 ? err[mi]![hi]!.sum / err[mi]![hi]!.n : Infinity);
         for (let mi = 1; mi < candidates.length; mi++) if (score(mi) < score(best)) best = mi;
-        chosen.set(h, candidates[best]!);
+        // Too short a training part to validate this horizon on half the series (a day ahead on two days
+        // of data): nothing is shown better than persistence, so persistence it is.
+        const validated = Math.min(...candidates.map((_, mi) => err[mi]![hi]!.n));
+        const fallback = candidates.find((m) => m === persistence);
+        chosen.set(h, validated < Math.max(1, series.length / 2) && fallback ? fallback : candidates[best]!);
       });
       for (const m of candidates) m.fit?.(series, trainEnd, day, week, horizons);
     },
