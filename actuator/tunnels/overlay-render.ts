@@ -5,7 +5,8 @@
 import type { OverlayPlan, PlannedNode } from './overlay-plan.ts';
 
 export interface InterfaceKeys {
-  privateKey: string;
+  /** Absent where the router already holds its key (it stays there: nothing to set). */
+  privateKey?: string;
   publicKey: string;
 }
 
@@ -34,7 +35,8 @@ export function vyosOps(pn: PlannedNode, keys: OverlayKeys): VyosOp[] {
     set(...base, 'address', i.address);
     set(...base, 'description', `pathpilot overlay ${i.endpointName}`);
     set(...base, 'port', String(i.listen.port));
-    set(...base, 'private-key', keysOf(keys, pn.node.name, i.name).privateKey);
+    const own = keysOf(keys, pn.node.name, i.name).privateKey;
+    if (own) set(...base, 'private-key', own);
     for (const p of i.peers) {
       const peer = [...base, 'peer', p.node];
       set(...peer, 'public-key', keysOf(keys, p.node, p.iface).publicKey);
@@ -66,7 +68,7 @@ export function wgQuick(pn: PlannedNode, iface: string, keys: OverlayKeys): stri
     '[Interface]',
     `Address = ${i.address}`,
     `ListenPort = ${i.listen.port}`,
-    `PrivateKey = ${keysOf(keys, pn.node.name, i.name).privateKey}`,
+    `PrivateKey = ${keysOf(keys, pn.node.name, i.name).privateKey ?? '(generate with `wg genkey`)'}`,
   ];
   for (const p of i.peers) {
     lines.push(

@@ -53,7 +53,7 @@ async function previousKeys(file: string): Promise<Record<string, InterfaceKeys>
   if (!existsSync(file)) return {};
   const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, InterfaceKeys>;
   for (const [iface, k] of Object.entries(saved))
-    if (!isWireguardKey(k.privateKey) || wireguardPublicKey(k.privateKey) !== k.publicKey)
+    if (!k.privateKey || !isWireguardKey(k.privateKey) || wireguardPublicKey(k.privateKey) !== k.publicKey)
       throw new Error(`${file}: the key of ${iface} is not a WireGuard key pair`);
   return saved;
 }

@@ -11,6 +11,7 @@ import { nodesFileSchema, parseLocated, topologyFileSchema } from '../../../actu
 import { planOverlay } from '../../../actuator/tunnels/overlay-plan.ts';
 import { keyId, vyosOps, type InterfaceKeys } from '../../../actuator/tunnels/overlay-render.ts';
 import { rotateInterfaceKey, type RotationDeps } from '../../../actuator/tunnels/rotation.ts';
+import { applyOverlay } from '../../../actuator/tunnels/apply.ts';
 import { VyosClient } from '../../../actuator/vyos/client.ts';
 import { SimulatedClock } from '../../../core/clock.ts';
 import { wireguardKeyPair } from '../../../core/wireguard-keys.ts';
@@ -136,5 +137,34 @@ describe('tunnel key rotation over the API', () => {
     const stale = await rotateInterfaceKey(deps(), 'E', 'wg1');
     expect(stale).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/tunnel D ↔ E is down/) });
     emulated('D').configure([{ op: 'delete', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+  });
+});
+
+describe('overlay apply over the API', () => {
+  let empty: VyosLab;
+  afterAll(async () => {
+    await empty?.stop();
+  });
+
+  it('puts the overlay on seven empty routers with every key generated on its router; all 15 tunnels come up; a rerun keeps the keys', async () => {
+    empty = await createVyosLab({ routers: names.map((name) => ({ name, version: '1.5' as const, apiKey: `k-${name}` })) });
+    const api = new Map(names.map((n) => [n, new VyosClient({ url: empty.urls[n]!, apiKey: `k-${n}`, version: '1.5' })]));
+    const r = await applyOverlay(plan, (n) => api.get(n)!, { confirmMinutes: 2 });
+    expect(r.generated).toHaveLength(12);
+    expect(r.applied).toEqual(names);
+    const router = (n: string) => empty.router(n) as unknown as EmulatedRouter;
+    const up = wireguardTunnels(
+      names.flatMap((n) => wireguardEnds(n, router(n).showConfig(['interfaces', 'wireguard']))),
+      underlay,
+    );
+    expect(up).toHaveLength(15);
+    expect(up.filter((t) => !t.up)).toEqual([]);
+    for (const n of names) expect(router(n).pendingConfirm()).toBeUndefined();
+    // pathpilot kept public keys only; each matches the private key its router holds.
+    const before = names.map((n) => JSON.stringify(router(n).showConfig(['interfaces', 'wireguard'])));
+    const again = await applyOverlay(plan, (n) => api.get(n)!);
+    expect(again.generated).toEqual([]);
+    expect([...again.publicKeys]).toEqual([...r.publicKeys]);
+    expect(names.map((n) => JSON.stringify(router(n).showConfig(['interfaces', 'wireguard'])))).toEqual(before);
   });
 });
