@@ -6,7 +6,7 @@ import type { Intent } from '../../core/proposal.ts';
 import { wireguardKeyPair } from '../../core/wireguard-keys.ts';
 import { EmulatedRouter } from '../../lab/vyos/router.ts';
 import type { ConfigJson } from '../../lab/vyos/types.ts';
-import { wireguardEnds, wireguardTunnels } from '../../lab/vyos/wireguard-tunnels.ts';
+import { peerStatus, wireguardEnds, wireguardTunnels } from '../../lab/vyos/wireguard-tunnels.ts';
 import { renderRouter } from '../targets/index.ts';
 import { diffOps } from '../vyos/diff.ts';
 import { parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
@@ -38,12 +38,7 @@ function overlayLab() {
     const ends = [...routers.values()].flatMap((r) =>
       wireguardEnds(r.name, r.showConfig(['interfaces', 'wireguard']) as ConfigJson),
     );
-    const up = new Map<string, boolean>();
-    for (const t of wireguardTunnels(ends, underlay)) {
-      if (t.a.node === node && t.a.iface === iface) up.set(t.a.peer, t.up);
-      if (t.b?.node === node && t.b.iface === iface && t.b.peer) up.set(t.b.peer, t.up);
-    }
-    return up;
+    return peerStatus(wireguardTunnels(ends, underlay), node, iface);
   };
   for (const [name, r] of routers) r.setWireguardStatus(status(name));
   /** Every node's peers as its routers report them now. */

@@ -124,3 +124,13 @@ export function wireguardTunnels(
     }
   return out;
 }
+
+/** Which peers of `node`'s interface `iface` have a live tunnel (peer alias → up): what `summary` reports. */
+export function peerStatus(tunnels: readonly TunnelState[], node: string, iface: string): Map<string, boolean> {
+  const up = new Map<string, boolean>();
+  for (const t of tunnels) {
+    if (t.a.node === node && t.a.iface === iface) up.set(t.a.peer, t.up);
+    if (t.b?.node === node && t.b.iface === iface && t.b.peer) up.set(t.b.peer, t.up);
+  }
+  return up;
+}

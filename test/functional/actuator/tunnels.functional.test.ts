@@ -19,7 +19,7 @@ import type { RouterApi } from '../../../actuator/vyos/types.ts';
 import { createVyosLab } from '../../../lab/vyos/lab.ts';
 import { EmulatedRouter } from '../../../lab/vyos/router.ts';
 import type { VyosLab } from '../../../lab/vyos/types.ts';
-import { wireguardEnds, wireguardTunnels } from '../../../lab/vyos/wireguard-tunnels.ts';
+import { peerStatus, wireguardEnds, wireguardTunnels } from '../../../lab/vyos/wireguard-tunnels.ts';
 
 const dir = 'test/fixtures/overlay';
 const plan = planOverlay(
@@ -49,14 +49,7 @@ beforeAll(async () => {
   for (const n of plan.nodes) {
     const r = emulated(n.node.name);
     r.configure(vyosOps(n, keys));
-    r.setWireguardStatus((iface) => {
-      const up = new Map<string, boolean>();
-      for (const t of tunnels()) {
-        if (t.a.node === n.node.name && t.a.iface === iface) up.set(t.a.peer, t.up);
-        if (t.b?.node === n.node.name && t.b.iface === iface && t.b.peer) up.set(t.b.peer, t.up);
-      }
-      return up;
-    });
+    r.setWireguardStatus((iface) => peerStatus(tunnels(), n.node.name, iface));
     clients.set(n.node.name, new VyosClient({ url: lab.urls[n.node.name]!, apiKey: `key-${n.node.name}`, version: '1.5' }));
   }
 });
