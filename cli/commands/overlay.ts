@@ -137,13 +137,8 @@ async function runGen(args: string[]): Promise<number> {
   const table = summaryTable(plan);
   await writeFile(join(values.out, 'summary.md'), table);
   await writeFile(join(values.out, 'overlay.svg'), overlaySvg(plan));
-  const publicPlan = {
-    tunnels: plan.tunnels,
-    groups: plan.groups,
-    notes: plan.notes,
-    nodes: plan.nodes.map((n) => ({ ...n, node: n.node })),
-  };
-  await writeFile(join(values.out, 'plan.json'), `${JSON.stringify(publicPlan, null, 1)}\n`);
+  // The plan holds no key: what the actuator's failover and rotation read back.
+  await writeFile(join(values.out, 'plan.json'), `${JSON.stringify(plan, null, 1)}\n`);
   process.stdout.write(
     `${table}\nwrote ${plan.nodes.length} nodes to ${values.out} (private keys only in each node's directory, mode 0600)\n`,
   );
