@@ -6,13 +6,15 @@
  *    router generates a pair (`/generate pki wireguard key-pair`); pathpilot holds that private key in
  *    memory only until the same router's commit below, never stores or logs it.
  * 2. Each router then gets its whole overlay part in one commit (interfaces, peers with the collected
- *    public keys, static routes), with commit-confirm where the image has it; once every router is in,
+ *    public keys, static routes), with commit-confirm where the router's probe shows it works (confirm.ts);
+ *    once every router is in,
  *    the commits are confirmed. A router that refuses stops the apply: the ones already changed are left
  *    to their commit-confirm (1.5) or reported (1.4), and nothing is confirmed.
  *
  * What pathpilot keeps is the public keys (its key state) and when each key was generated.
  */
 import type { RouterApi } from '../vyos/types.ts';
+import { changeSetConfirm } from './confirm.ts';
 import type { OverlayPlan } from './overlay-plan.ts';
 import { keyId, vyosOps, type InterfaceKeys } from './overlay-render.ts';
 
@@ -47,11 +49,13 @@ export async function applyOverlay(
   }
   const applied: RouterApi[] = [];
   const names: string[] = [];
-  const confirmOf = (api: RouterApi) =>
-    options.confirmMinutes && api.version === '1.5' ? { confirmTime: options.confirmMinutes } : {};
+  const confirm = await changeSetConfirm(
+    plan.nodes.map((pn) => routerFor(pn.node.name)),
+    options.confirmMinutes,
+  );
   for (const pn of plan.nodes) {
     const api = routerFor(pn.node.name);
-    await api.configure(vyosOps(pn, keys), confirmOf(api));
+    await api.configure(vyosOps(pn, keys), confirm.options(api));
     applied.push(api);
     names.push(pn.node.name);
     // The private keys of this router are in its config now: drop them from memory.
@@ -60,6 +64,6 @@ export async function applyOverlay(
       keys.set(keyId(pn.node.name, i.name), { publicKey: k.publicKey });
     }
   }
-  for (const api of applied) if (confirmOf(api).confirmTime) await api.confirm();
+  for (const api of applied) await confirm.confirm(api);
   return { publicKeys: new Map([...keys].map(([k, v]) => [k, v.publicKey])), generated, applied: names };
 }

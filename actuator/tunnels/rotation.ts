@@ -9,13 +9,14 @@
  *    key goes from there straight back into that router's config and is never stored or logged by
  *    pathpilot.
  * 4. One change set over every router — the node's private key, each peer's public key for the node —
- *    each commit armed with commit-confirm where the image has it (1.5).
+ *    each commit armed with commit-confirm where the router's probe shows it works (confirm.ts).
  * 5. **Verify** on every peer that a handshake with the new key happened after the change; then confirm
  *    every commit and forget the old public key. Any failure (a commit refused, a handshake missing)
  *    restores every router from the snapshots — commit-confirm would revert them too — so no router is
  *    left with half a rotation.
  */
 import type { RouterApi } from '../vyos/types.ts';
+import { changeSetConfirm } from './confirm.ts';
 import { parseWireguardSummary } from './health.ts';
 import type { OverlayPlan } from './overlay-plan.ts';
 
@@ -94,7 +95,7 @@ export async function rotateInterfaceKey(deps: RotationDeps, node: string, iface
 
   // 3. The new key, generated where it stays.
   const fresh = await own.generateWireguardKeypair();
-  const confirm = (api: RouterApi) => (deps.confirmMinutes && api.version === '1.5' ? { confirmTime: deps.confirmMinutes } : {});
+  const confirm = await changeSetConfirm([own, ...peers.map((p) => deps.routerFor(p.node))], deps.confirmMinutes);
   const changed: RouterApi[] = [];
   const restore = async (why: string): Promise<RotationResult> => {
     // Restore every router from its snapshot (the private key back on the node, the old public key on
@@ -109,20 +110,20 @@ export async function rotateInterfaceKey(deps: RotationDeps, node: string, iface
       ),
     );
     // The restore is a commit of its own: stop the armed timers so they do not revert it later.
-    for (const api of changed) if (confirm(api).confirmTime) await api.confirm().catch(() => undefined);
+    for (const api of changed) await confirm.confirm(api).catch(() => undefined);
     return { outcome: 'rolled-back', node, iface, reason: why };
   };
 
   // 4. The change set.
   const changedAt = deps.now();
   try {
-    await own.configure([{ op: 'set', path: [...base, 'private-key', fresh.privateKey] }], confirm(own));
+    await own.configure([{ op: 'set', path: [...base, 'private-key', fresh.privateKey] }], confirm.options(own));
     changed.push(own);
     for (const p of peers) {
       const api = deps.routerFor(p.node);
       await api.configure(
         [{ op: 'set', path: ['interfaces', 'wireguard', p.iface, 'peer', p.alias, 'public-key', fresh.publicKey] }],
-        confirm(api),
+        confirm.options(api),
       );
       changed.push(api);
     }
@@ -145,7 +146,7 @@ export async function rotateInterfaceKey(deps: RotationDeps, node: string, iface
     }
   }
   if (pending.size > 0) return restore(`no handshake with the new key from ${[...pending].join(', ')}; every router restored`);
-  for (const api of changed) if (confirm(api).confirmTime) await api.confirm();
+  for (const api of changed) await confirm.confirm(api);
   await deps.savePublicKey(node, iface, fresh.publicKey);
   return { outcome: 'rotated', node, iface, peers: peers.map((p) => p.node), publicKey: fresh.publicKey };
 }
