@@ -1,30 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { applyIntents, interfaceKeys, overlayPlan, tunnelsOf } from './overlay-testing.ts';
 import { SimulatedClock } from '../../core/clock.ts';
-import type { Topology } from '../../core/config/topology.ts';
 import type { Intent } from '../../core/proposal.ts';
-import { wireguardKeyPair } from '../../core/wireguard-keys.ts';
 import { EmulatedRouter } from '../../lab/vyos/router.ts';
 import type { ConfigJson } from '../../lab/vyos/types.ts';
-import { peerStatus, wireguardEnds, wireguardTunnels } from '../../lab/vyos/wireguard-tunnels.ts';
-import { renderRouter } from '../targets/index.ts';
-import { diffOps } from '../vyos/diff.ts';
+import { peerStatus } from '../../lab/vyos/wireguard-tunnels.ts';
 import { parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
-import { nodesFileSchema, parseLocated, topologyFileSchema } from './overlay-input.ts';
-import { planOverlay } from './overlay-plan.ts';
-import { keyId, vyosOps, type InterfaceKeys } from './overlay-render.ts';
+import { keyId, vyosOps } from './overlay-render.ts';
 
-const dir = 'test/fixtures/overlay';
-const plan = planOverlay(
-  parseLocated('nodes.json', readFileSync(`${dir}/nodes.json`, 'utf8'), nodesFileSchema),
-  parseLocated('topology.json', readFileSync(`${dir}/topology.json`, 'utf8'), topologyFileSchema),
-);
+const plan = overlayPlan();
 
 /** Seven emulated routers running the overlay, each answering `summary` from the tunnels the lab sees. */
 function overlayLab() {
   const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
-  const keys = new Map<string, InterfaceKeys>();
-  for (const n of plan.nodes) for (const i of n.interfaces) keys.set(keyId(n.node.name, i.name), wireguardKeyPair());
+  const keys = interfaceKeys(plan);
   const routers = new Map(
     plan.nodes.map((n) => {
       const r = new EmulatedRouter({ name: n.node.name, version: '1.5', apiKey: 'k' }, clock);
@@ -32,14 +21,7 @@ function overlayLab() {
       return [n.node.name, r] as const;
     }),
   );
-  const underlay = (node: string, iface: string) =>
-    plan.nodes.find((n) => n.node.name === node)?.interfaces.find((i) => i.name === iface)?.listen.host;
-  const status = (node: string) => (iface: string) => {
-    const ends = [...routers.values()].flatMap((r) =>
-      wireguardEnds(r.name, r.showConfig(['interfaces', 'wireguard']) as ConfigJson),
-    );
-    return peerStatus(wireguardTunnels(ends, underlay), node, iface);
-  };
+  const status = (node: string) => (iface: string) => peerStatus(tunnelsOf(plan, routers.values()), node, iface);
   for (const [name, r] of routers) r.setWireguardStatus(status(name));
   /** Every node's peers as its routers report them now. */
   const health = () =>
@@ -52,14 +34,7 @@ function overlayLab() {
       ]),
     );
   const apply = (intents: Intent[]) => {
-    for (const intent of intents) {
-      const r = routers.get(intent.router)!;
-      const opts = { topology: {} as Topology, router: r.name, lanInterface: 'eth0' };
-      for (const t of renderRouter([intent], 1, { wireguard: r.showConfig(['interfaces', 'wireguard']) as ConfigJson }, opts)) {
-        const ops = diffOps(t.path, (r.showConfig(t.path) as ConfigJson) ?? null, t.desired);
-        if (ops.length) r.configure(ops.map((o) => ({ ...o, op: o.op as 'set' | 'delete' })));
-      }
-    }
+    for (const intent of intents) applyIntents(routers.get(intent.router)!, [intent]);
   };
   return { clock, keys, routers, health, apply };
 }

@@ -1,38 +1,28 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../core/clock.ts';
 import { wireguardKeyPair } from '../../core/wireguard-keys.ts';
 import { EmulatedRouter } from '../../lab/vyos/router.ts';
-import { wireguardEnds, wireguardTunnels } from '../../lab/vyos/wireguard-tunnels.ts';
 import type { ConfigJson } from '../../lab/vyos/types.ts';
-import { nodesFileSchema, parseLocated, topologyFileSchema } from './overlay-input.ts';
-import { parseEndpoint, planOverlay, type OverlayPlan } from './overlay-plan.ts';
+import { parseEndpoint, type OverlayPlan } from './overlay-plan.ts';
+import {
+  applyIntents,
+  interfaceKeys,
+  overlayPlan,
+  referenceNodesText,
+  referenceTopologyText,
+  tunnelsOf,
+} from './overlay-testing.ts';
 import { keyId, overlaySvg, vyosOps, wgQuick, type InterfaceKeys } from './overlay-render.ts';
 import { tunnelFailoverIntents } from './failover.ts';
-import { effectOf, renderRouter } from '../targets/index.ts';
-import { diffOps } from '../vyos/diff.ts';
+import { effectOf } from '../targets/index.ts';
 import type { Topology } from '../../core/config/topology.ts';
 import type { Intent } from '../../core/proposal.ts';
 
-const dir = 'test/fixtures/overlay';
-const nodesText = readFileSync(`${dir}/nodes.json`, 'utf8');
-const topologyText = readFileSync(`${dir}/topology.json`, 'utf8');
-
-function plan(nodes = nodesText, topology = topologyText, disableMultipath = false): OverlayPlan {
-  return planOverlay(
-    parseLocated('nodes.json', nodes, nodesFileSchema),
-    parseLocated('topology.json', topology, topologyFileSchema),
-    {
-      disableMultipath,
-    },
-  );
-}
-
-function keysFor(p: OverlayPlan): Map<string, InterfaceKeys> {
-  const keys = new Map<string, InterfaceKeys>();
-  for (const n of p.nodes) for (const i of n.interfaces) keys.set(keyId(n.node.name, i.name), wireguardKeyPair());
-  return keys;
-}
+const nodesText = referenceNodesText;
+const topologyText = referenceTopologyText;
+const plan = (nodes = nodesText, topology = topologyText, disableMultipath = false): OverlayPlan =>
+  overlayPlan(nodes, topology, { disableMultipath });
+const keysFor = interfaceKeys;
 
 /** Commits every node's ops on its own emulated router; returns the routers' WireGuard tunnels. */
 function bringUp(p: OverlayPlan, keys: Map<string, InterfaceKeys>, version: '1.4' | '1.5' = '1.4') {
@@ -42,18 +32,7 @@ function bringUp(p: OverlayPlan, keys: Map<string, InterfaceKeys>, version: '1.4
     r.configure(vyosOps(n, keys));
     return r;
   });
-  const underlay = (node: string, iface: string) =>
-    p.nodes.find((n) => n.node.name === node)?.interfaces.find((i) => i.name === iface)?.listen.host;
-  const ends = routers.flatMap((r) => wireguardEnds(r.name, r.showConfig(['interfaces', 'wireguard']) as ConfigJson));
-  return {
-    routers,
-    tunnels: () =>
-      wireguardTunnels(
-        routers.flatMap((r) => wireguardEnds(r.name, r.showConfig(['interfaces', 'wireguard']) as ConfigJson)),
-        underlay,
-      ),
-    ends,
-  };
+  return { routers, tunnels: () => tunnelsOf(p, routers) };
 }
 
 describe('overlay gen', () => {
@@ -186,15 +165,8 @@ describe('overlay gen', () => {
     const apply = (intents: Intent[]) => {
       for (const intent of intents) {
         const r = byName.get(intent.router)!;
+        applyIntents(r, [intent]);
         const opts = { topology: {} as Topology, router: r.name, lanInterface: 'eth0' };
-        const pre = { wireguard: r.showConfig(['interfaces', 'wireguard']) as ConfigJson };
-        for (const t of renderRouter([intent], 1, pre, opts))
-          r.configure(
-            diffOps(t.path, (r.showConfig(t.path) as ConfigJson) ?? null, t.desired).map((o) => ({
-              ...o,
-              op: o.op as 'set' | 'delete',
-            })),
-          );
         const config = r.showConfig([]) as ConfigJson;
         expect(effectOf(intent, { router: r.name, version: '1.4', config, effective: {} as never }, opts).problems).toEqual([]);
       }

@@ -5,27 +5,20 @@
  * rotations (no window loses a tunnel); a rotation that a peer refuses rolls back on every router; a
  * rotation towards a dead tunnel is refused.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodesFileSchema, parseLocated, topologyFileSchema } from '../../../actuator/tunnels/overlay-input.ts';
-import { planOverlay } from '../../../actuator/tunnels/overlay-plan.ts';
+import { interfaceKeys, overlayPlan, tunnelsOf } from '../../../actuator/tunnels/overlay-testing.ts';
 import { keyId, vyosOps, type InterfaceKeys } from '../../../actuator/tunnels/overlay-render.ts';
 import { rotateInterfaceKey, type RotationDeps } from '../../../actuator/tunnels/rotation.ts';
 import { applyOverlay } from '../../../actuator/tunnels/apply.ts';
 import { VyosClient } from '../../../actuator/vyos/client.ts';
 import { SimulatedClock } from '../../../core/clock.ts';
-import { wireguardKeyPair } from '../../../core/wireguard-keys.ts';
 import type { RouterApi } from '../../../actuator/vyos/types.ts';
 import { createVyosLab } from '../../../lab/vyos/lab.ts';
 import { EmulatedRouter } from '../../../lab/vyos/router.ts';
 import type { VyosLab } from '../../../lab/vyos/types.ts';
-import { peerStatus, wireguardEnds, wireguardTunnels } from '../../../lab/vyos/wireguard-tunnels.ts';
+import { peerStatus } from '../../../lab/vyos/wireguard-tunnels.ts';
 
-const dir = 'test/fixtures/overlay';
-const plan = planOverlay(
-  parseLocated('nodes.json', readFileSync(`${dir}/nodes.json`, 'utf8'), nodesFileSchema),
-  parseLocated('topology.json', readFileSync(`${dir}/topology.json`, 'utf8'), topologyFileSchema),
-);
+const plan = overlayPlan();
 const names = plan.nodes.map((n) => n.node.name);
 let lab: VyosLab;
 /** The lab's clock: handshakes age with it (commit-confirm timers are confirmed before they would fire). */
@@ -34,16 +27,10 @@ const keys = new Map<string, InterfaceKeys>();
 const publicKeys = new Map<string, string>();
 const clients = new Map<string, VyosClient>();
 const emulated = (name: string) => lab.router(name) as unknown as EmulatedRouter;
-const underlay = (node: string, iface: string) =>
-  plan.nodes.find((n) => n.node.name === node)?.interfaces.find((i) => i.name === iface)?.listen.host;
-const tunnels = () =>
-  wireguardTunnels(
-    names.flatMap((n) => wireguardEnds(n, emulated(n).showConfig(['interfaces', 'wireguard']))),
-    underlay,
-  );
+const tunnels = () => tunnelsOf(plan, names.map(emulated));
 
 beforeAll(async () => {
-  for (const n of plan.nodes) for (const i of n.interfaces) keys.set(keyId(n.node.name, i.name), wireguardKeyPair());
+  for (const [k, v] of interfaceKeys(plan)) keys.set(k, v);
   for (const [k, v] of keys) publicKeys.set(k, v.publicKey);
   lab = await createVyosLab({ clock, routers: names.map((name) => ({ name, version: '1.5' as const, apiKey: `key-${name}` })) });
   for (const n of plan.nodes) {
@@ -146,10 +133,7 @@ describe('overlay apply over the API', () => {
     expect(r.generated).toHaveLength(12);
     expect(r.applied).toEqual(names);
     const router = (n: string) => empty.router(n) as unknown as EmulatedRouter;
-    const up = wireguardTunnels(
-      names.flatMap((n) => wireguardEnds(n, router(n).showConfig(['interfaces', 'wireguard']))),
-      underlay,
-    );
+    const up = tunnelsOf(plan, names.map(router));
     expect(up).toHaveLength(15);
     expect(up.filter((t) => !t.up)).toEqual([]);
     for (const n of names) expect(router(n).pendingConfirm()).toBeUndefined();
