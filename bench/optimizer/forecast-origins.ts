@@ -44,6 +44,9 @@ function synthetic(key: string, days: number): StepSeries {
   return { key, values, stepMs: step, startMs: start };
 }
 
+/** The issue's 1 h and 1 d targets as a share of persistence's MASE (≥ 15 % better). */
+const PERSISTENCE_TARGET = 0.85;
+
 const ratio = (target: number, got: number) => (got > 0 ? (target / got).toFixed(2) : '∞');
 
 function print(r: OriginReport, targets?: Record<string, number>): void {
@@ -51,8 +54,15 @@ function print(r: OriginReport, targets?: Record<string, number>): void {
     const best = r.best_baseline[h.label]!;
     const mine = r.scores['pathpilot']![h.label]!;
     const t = targets?.[h.label];
+    // The issue's targets are ≥ 15 % better than persistence on its own cut of GÉANT; on another cut the
+    // absolute MASE moves with the data, so the ratio to persistence is printed beside it.
+    const vsPersistence = mine.mase / r.scores['persistence']![h.label]!.mase;
     console.log(
-      `  ${h.label.padEnd(4)} pathpilot (${r.chosen[h.label]}) MASE ${mine.mase.toFixed(3)} vs best baseline ${best.model} ${best.mase.toFixed(3)} (×${(mine.mase / best.mase).toFixed(3)}); p90 coverage ${(mine.p90_coverage * 100).toFixed(1)}% (target 85–95%)${t ? `; target ≤ ${t}: ratio ${ratio(t, mine.mase)}` : ''}`,
+      `  ${h.label.padEnd(4)} pathpilot (${r.chosen[h.label]}) MASE ${mine.mase.toFixed(3)} vs best baseline ${best.model} ${best.mase.toFixed(3)} (×${(mine.mase / best.mase).toFixed(3)}); p90 coverage ${(mine.p90_coverage * 100).toFixed(1)}% (target 85–95%)${
+        t
+          ? `; target ≤ ${t}: ratio ${ratio(t, mine.mase)}; × persistence ${vsPersistence.toFixed(3)} (target ≤ ${PERSISTENCE_TARGET}: ratio ${ratio(PERSISTENCE_TARGET, vsPersistence)})`
+          : ''
+      }`,
     );
   }
 }
