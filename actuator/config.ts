@@ -74,6 +74,22 @@ export const actuatorConfigSchema = actuationSchema
      * never queued behind a bake on routers it does not touch.
      */
     rollout_concurrency: z.number().int().min(1).max(64).default(8),
+    /**
+     * The WireGuard overlay's health watch (actuator/tunnels/watch.ts): every `interval_s` (a probe window)
+     * each node's tunnels are read; a primary whose tunnel is down on every node using it fails over to
+     * its backups as an emergency proposal, and comes back after `restore_checks` healthy checks in a row.
+     */
+    tunnels: z
+      .object({
+        /** `pathpilot overlay gen -o DIR`'s output (plan.json, public-keys.json). Empty: no overlay watched. */
+        overlay_dir: z.string().default(''),
+        interval_s: z.number().int().min(0).default(30),
+        /** A handshake older than this is a dead tunnel (WireGuard re-handshakes every 120 s; 180 s by default). */
+        stale_after_s: z.number().int().min(1).default(180),
+        restore_checks: z.number().int().min(1).default(3),
+      })
+      .strict()
+      .default({ overlay_dir: '', interval_s: 30, stale_after_s: 180, restore_checks: 3 }),
   })
   .strict();
 

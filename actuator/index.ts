@@ -24,6 +24,7 @@ import { ActuatorService } from './service.ts';
 import { MemoryStateStore, RedisStateStore, type StateStore } from './state.ts';
 import type { RouterApi } from './vyos/types.ts';
 import type { Actuator } from './types.ts';
+import type { OverlayState, TunnelLoss } from './tunnels/overlay-state.ts';
 
 export { actuatorConfigSchema, type ActuatorConfig } from './config.ts';
 export { ActuatorService, type AuditEvent } from './service.ts';
@@ -56,6 +57,10 @@ export interface ActuatorDeps {
   recorder?: ProposalRecorder;
   /** Told when a background loop dies (the composition root stops the process). */
   onFatal?: OnFatal;
+  /** The overlay the tunnel watch guards (tests; else `tunnels.overlay_dir`). */
+  overlay?: OverlayState;
+  /** Probe loss across a tunnel over the last window, where probes cross tunnels. */
+  tunnelLoss?: TunnelLoss;
 }
 
 export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actuator {
@@ -84,6 +89,8 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     ...(deps.retryClock ? { retryClock: deps.retryClock } : {}),
     ...(deps.recorder ? { recorder: deps.recorder } : {}),
     ...(deps.onFatal ? { onFatal: deps.onFatal } : {}),
+    ...(deps.overlay ? { overlay: deps.overlay } : {}),
+    ...(deps.tunnelLoss ? { tunnelLoss: deps.tunnelLoss } : {}),
   });
   return {
     name: 'actuator',

@@ -8,6 +8,7 @@ import {
   type Histogram,
   type Registry,
 } from '../core/metrics.ts';
+import { createTunnelMetrics, type TunnelMetrics } from './tunnels/metrics.ts';
 
 /** pathpilot_actuator_*: proposals by status, applies, rollbacks, drift, apply latency. */
 export interface ActuatorMetrics {
@@ -28,6 +29,8 @@ export interface ActuatorMetrics {
   realizedCostRatio: Histogram;
   /** Self-heal failovers not proposed: `no_headroom` (the backups cannot take the pair), `backed_off` (just rolled back). */
   failoverSkipped: Counter<'reason'>;
+  /** pathpilot_tunnel_*: handshake ages, key ages, primaries failed over (tunnels/metrics.ts). */
+  tunnels: TunnelMetrics;
   /** Probed per router (actuator/vyos/capabilities.ts): `commit_confirm`, `confirm_action_reboot`; 1 or 0. */
   routerCapability: Gauge<'router' | 'capability'>;
 }
@@ -88,5 +91,6 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
       'What the router was probed to offer: commit_confirm (1: confirm_time arms a timer), confirm_action_reboot (1: a fired timer reboots and loses unsaved commits; set action reload)',
       ['router', 'capability'],
     ),
+    tunnels: createTunnelMetrics(registry),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The actuator as one pipeline: intake (the one consumer of the proposal queue) → approvals (REST,
  * Slack, auto policy) → rollout (phase handlers over a persisted `RolloutState`, under a lease) → audit,
- * over the registry of actuation targets (targets/), with self-heal proposing failovers through intake.
+ * over the registry of actuation targets (targets/), with self-heal proposing failovers through intake and
+ * the tunnel watch proposing WireGuard failovers and restores the same way.
  * This class wires the stages and keeps the surface app/, the API, the CLI and the tests use.
  *
  * Every record (proposal + rollout state) lives in a `StateStore` (Redis in production) and is written
@@ -20,6 +21,7 @@ import { createPipelineContext, type PipelineContext, type PipelineDeps } from '
 import { Intake } from './pipeline/intake.ts';
 import { Rollouts } from './pipeline/rollout.ts';
 import { RealizedEffects } from './realized.ts';
+import { TunnelWatch } from './tunnels/watch.ts';
 import type { ProposalRecord } from './state.ts';
 
 export type { AuditEvent } from './pipeline/audit.ts';
@@ -32,6 +34,7 @@ export class ActuatorService {
   private readonly rollouts: Rollouts;
   private readonly selfHeal: SelfHeal;
   private readonly realized: RealizedEffects;
+  private readonly tunnelWatch: TunnelWatch;
 
   constructor(d: ActuatorServiceDeps) {
     this.ctx = createPipelineContext(d);
@@ -40,6 +43,7 @@ export class ActuatorService {
     this.rollouts = new Rollouts(this.ctx);
     this.selfHeal = new SelfHeal(this.ctx, this.intake);
     this.realized = new RealizedEffects(this.ctx);
+    this.tunnelWatch = new TunnelWatch(this.ctx, this.intake);
   }
 
   get events(): PipelineContext['events'] {
@@ -65,6 +69,7 @@ export class ActuatorService {
     await this.intake.start();
     this.selfHeal.start();
     this.realized.start();
+    await this.tunnelWatch.start();
     await this.rollouts.startResuming();
   }
 
@@ -75,6 +80,7 @@ export class ActuatorService {
     // A self-heal pass in flight would otherwise still query the store while the app closes it.
     await this.selfHeal.stop();
     await this.realized.stop();
+    await this.tunnelWatch.stop();
     await this.intake.stop();
     await this.rollouts.stop();
   }
@@ -90,6 +96,11 @@ export class ActuatorService {
 
   heal(data: GuardData, windowMs: number): Promise<ProposalRecord[]> {
     return this.selfHeal.heal(data, windowMs);
+  }
+
+  /** One tunnel check now (tests; the watch runs every `tunnels.interval_s`): the proposal it made, if any. */
+  checkTunnels(windowMs?: number): Promise<ProposalRecord | undefined> {
+    return this.tunnelWatch.check(windowMs);
   }
 
   /** One realized-effect pass now (tests): the records it measured. */

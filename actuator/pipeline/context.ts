@@ -24,6 +24,8 @@ export interface PipelineContext {
   /** The background loops (self-heal, resume sweep): one that dies fails the actuator's health. */
   loops: LoopTracker;
   life: { stopped: boolean; readonly abort: AbortController };
+  /** Routers besides the topology's sites that changes may target: the watched overlay's nodes (tunnels/watch.ts). */
+  overlayRouters: Set<string>;
 }
 
 /**
@@ -72,5 +74,6 @@ export function createPipelineContext(d: PipelineDeps): PipelineContext {
     status: new StatusMachine(deps, records, events),
     loops: new LoopTracker('actuator', { ...(d.log ? { log: d.log } : {}), ...(d.onFatal ? { onFatal: d.onFatal } : {}) }),
     life: { stopped: false, abort: new AbortController() },
+    overlayRouters: new Set(),
   };
 }

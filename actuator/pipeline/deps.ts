@@ -13,6 +13,7 @@ import type { RealizedData } from '../realized-measure.ts';
 import type { StateStore } from '../state.ts';
 import type { RouterApi } from '../vyos/types.ts';
 import type { ProposalRecorder } from './recorder.ts';
+import type { OverlayState, TunnelLoss } from '../tunnels/overlay-state.ts';
 
 export interface PipelineDeps {
   topology: Topology;
@@ -35,4 +36,8 @@ export interface PipelineDeps {
   recorder?: ProposalRecorder;
   /** Told when a background loop (self-heal, resume sweep) dies: the composition root stops the process. */
   onFatal?: OnFatal;
+  /** The overlay the tunnel watch guards (else read from `tunnels.overlay_dir`; neither: no watch). */
+  overlay?: OverlayState;
+  /** Probe loss across a tunnel in the last window (where probes cross tunnels); none: handshakes only. */
+  tunnelLoss?: TunnelLoss;
 }

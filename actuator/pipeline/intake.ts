@@ -53,7 +53,7 @@ export class Intake {
     const pending = (await d.state.list()).find((r) => isOptimizerPlanPending(r) && sameIntents(r.proposal) === same);
     if (pending && actor === 'optimizer' && !proposal.emergency) return pending;
     for (const intent of proposal.intents) {
-      if (!d.topology.sites.has(intent.router))
+      if (!d.topology.sites.has(intent.router) && !this.ctx.overlayRouters.has(intent.router))
         throw new ValidationError(`invalid proposal ${proposal.id}: unknown router (site) "${intent.router}"`);
     }
     for (const router of new Set(proposal.intents.map((i) => i.router))) {

@@ -45,14 +45,15 @@ function sharedPrefixes(peers: ConfigJson): string[] {
   return clashes;
 }
 
-export const wireguardTarget: ActuationTarget<'wireguard-peers', ConfigJson | null> = {
+export const wireguardTarget: ActuationTarget<'wireguard-peers', ConfigJson | null | undefined> = {
   name: 'wireguard-peers',
   kinds: ['wireguard-peers'],
   contexts: ['wireguard'],
-  read: (pre) => pre.wireguard ?? null,
+  // Undefined when not read (intake's check against {}: the peers are checked, the interface is not).
+  read: (pre) => pre.wireguard,
   render(intent, state, { opts, touch }) {
     const iface = child(state, intent.interface);
-    if (!iface || !('private-key' in iface))
+    if (state !== undefined && (!iface || !('private-key' in iface)))
       throw new ValidationError(
         `router ${opts.router}: interfaces wireguard ${intent.interface} does not exist (no private key): create it first (pathpilot overlay gen)`,
       );

@@ -17,6 +17,11 @@ import { createVyosLab } from '../../../lab/vyos/lab.ts';
 import { EmulatedRouter } from '../../../lab/vyos/router.ts';
 import type { VyosLab } from '../../../lab/vyos/types.ts';
 import { peerStatus } from '../../../lab/vyos/wireguard-tunnels.ts';
+import { createActuator } from '../../../actuator/index.ts';
+import { testRoot } from '../../../actuator/testing.ts';
+import type { Actuator } from '../../../actuator/types.ts';
+import { RealClock } from '../../../core/clock.ts';
+import { MemoryQueue } from '../../../core/queue/index.ts';
 
 const plan = overlayPlan();
 const names = plan.nodes.map((n) => n.node.name);
@@ -117,6 +122,95 @@ describe('tunnel key rotation over the API', () => {
     const stale = await rotateInterfaceKey(deps(), 'E', 'wg1');
     expect(stale).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/tunnel D ↔ E is down/) });
     emulated('D').configure([{ op: 'delete', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+  });
+});
+
+describe('tunnel watch: failover through the actuator and back', () => {
+  let actuator: Actuator;
+  let queue: MemoryQueue;
+  const windowMs = 30_000;
+  /** The lab's probes across a tunnel: all lost while it is down, none while it is up. */
+  const tunnelLoss = async (node: string, peer: string) => {
+    const t = tunnels().find((x) => (x.a.node === node && x.b?.node === peer) || (x.b?.node === node && x.a.node === peer));
+    return t ? (t.up ? 0 : 1) : undefined;
+  };
+  beforeAll(async () => {
+    queue = new MemoryQueue();
+    await queue.start();
+    actuator = createActuator(
+      {
+        root: testRoot(),
+        queue,
+        clock: new RealClock(),
+        routerFor: (node) => clients.get(node)!,
+        env: {},
+        overlay: { plan, publicKeyOf: (node, iface) => publicKeys.get(keyId(node, iface))! },
+        tunnelLoss,
+      },
+      // The test drives the probe windows itself (the lab's clock is simulated).
+      { gitops_dir: '', tunnels: { interval_s: 0 } },
+    );
+    await actuator.start();
+  });
+  afterAll(async () => {
+    await actuator?.stop();
+    await queue?.stop();
+  });
+
+  /** One probe window passes on the lab, then the watch checks. */
+  const window = async () => {
+    await clock.advance(windowMs);
+    return actuator.service.checkTunnels(windowMs);
+  };
+  /** Which peer each failover prefix is routed to on each node that has backups for D (router → prefix → peer). */
+  const holders = () => {
+    const out: Record<string, Record<string, string>> = {};
+    for (const n of plan.nodes)
+      for (const i of n.interfaces) {
+        const backups = i.peers.filter((p) => p.failoverIps.length > 0);
+        if (!backups.length || !i.peers.some((p) => p.path === 'primary' && p.node === 'D')) continue;
+        const peers = emulated(n.node.name).showConfig(['interfaces', 'wireguard', i.name, 'peer']) as Record<
+          string,
+          { 'allowed-ips'?: string | string[] }
+        >;
+        for (const ip of backups.flatMap((b) => b.failoverIps))
+          for (const [peer, c] of Object.entries(peers))
+            if ([c['allowed-ips'] ?? []].flat().includes(ip)) (out[n.node.name] ??= {})[ip] = peer;
+      }
+    return out;
+  };
+  const onlyVia = (h: Record<string, Record<string, string>>, peer: string) =>
+    Object.values(h).every((byIp) => Object.values(byIp).every((p) => p === peer));
+
+  it("kills relay D: its clients' prefixes move to H in the first probe window (emergency, unattended); back after 3 healthy windows", async () => {
+    expect(await window()).toBeUndefined();
+    expect(Object.keys(holders()).length).toBeGreaterThan(0);
+    expect(onlyVia(holders(), 'D')).toBe(true);
+
+    emulated('D').configure([{ op: 'set', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+    const failover = await window();
+    expect(failover?.proposal).toMatchObject({ emergency: true, kind: 'failover' });
+    await actuator.service.idle();
+    expect((await actuator.get(failover!.proposal.id))?.proposal.status).toBe('confirmed');
+    expect(onlyVia(holders(), 'H')).toBe(true);
+    // Every failover prefix is now routed to a peer whose tunnel is up: nothing behind it is lost.
+    const up = tunnels().filter((t) => t.up);
+    for (const [node, byIp] of Object.entries(holders()))
+      for (const peer of Object.values(byIp))
+        expect(up.some((t) => (t.a.node === node && t.b?.node === peer) || (t.b?.node === node && t.a.node === peer))).toBe(true);
+
+    // D comes back: two healthy windows change nothing (hysteresis), the third proposes the restore.
+    emulated('D').configure([{ op: 'delete', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+    expect(await window()).toBeUndefined();
+    expect(await window()).toBeUndefined();
+    const restore = await window();
+    expect(restore?.proposal).toMatchObject({ emergency: false });
+    expect(onlyVia(holders(), 'H')).toBe(true);
+    await actuator.approve(restore!.proposal.id, 'api:alice');
+    await actuator.service.idle();
+    expect((await actuator.get(restore!.proposal.id))?.proposal.status).toBe('confirmed');
+    expect(onlyVia(holders(), 'D')).toBe(true);
+    expect(await window()).toBeUndefined();
   });
 });
 

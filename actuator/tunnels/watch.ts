@@ -1,0 +1,164 @@
+/**
+ * The tunnel watch: every `tunnels.interval_s` (one probe window) each node of the overlay is asked for
+ * `show interfaces wireguard wgN summary`; with the probe loss across each tunnel in that window (when
+ * probes run across it) the health goes to `TunnelFailover` (health.ts), and a failover or restore it
+ * decides becomes a proposal through intake: a failover is an emergency (the emergency policy applies it
+ * unattended), a restore waits for approval or the auto policy like any change. One tunnel proposal is
+ * open at a time; a decision made while one is open is proposed when it settles, for the state then.
+ *
+ * The overlay is what `overlay gen` wrote (`plan.json`, `public-keys.json` in `tunnels.overlay_dir`),
+ * read at start; tests hand it in.
+ */
+import { busyWhile } from '../../core/clock.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { ProposalInput } from '../../core/proposal.ts';
+import type { PipelineContext } from '../pipeline/context.ts';
+import type { Intake } from '../pipeline/intake.ts';
+import type { ProposalRecord } from '../state.ts';
+import { tunnelFailoverIntents } from './failover.ts';
+import { parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
+import { recordPeerHealth } from './metrics.ts';
+import { readOverlayDir, type OverlayState } from './overlay-state.ts';
+
+const settled = new Set(['confirmed', 'rolled-back', 'failed', 'rejected', 'expired']);
+/** Tunnel proposals are told apart from the self-heal's by their id. */
+const ID_PREFIX = 'tunnel-';
+
+export class TunnelWatch {
+  private loop: Promise<void> | undefined;
+  private overlay: OverlayState | undefined;
+  private failover: TunnelFailover | undefined;
+  /** A decision not proposed yet (a tunnel proposal was open): proposed once none is. */
+  private pending: 'failover' | 'restore' | undefined;
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    private readonly intake: Intake,
+  ) {}
+
+  /** The overlay watched: handed in (tests) or read from `tunnels.overlay_dir`; undefined when neither. */
+  private async load(): Promise<OverlayState | undefined> {
+    const { d } = this.ctx;
+    if (d.overlay) return d.overlay;
+    const dir = d.config.tunnels.overlay_dir;
+    return dir ? readOverlayDir(dir) : undefined;
+  }
+
+  async start(): Promise<void> {
+    const { d } = this.ctx;
+    this.overlay = await this.load();
+    if (!this.overlay) return;
+    for (const pn of this.overlay.plan.nodes) {
+      if ((pn.node.platform ?? 'vyos') !== 'vyos') continue;
+      // Every VyOS node needs a router the actuator reaches (a site of the topology in the roles).
+      try {
+        d.routerFor(pn.node.name);
+      } catch (err) {
+        throw new Error(`overlay node ${pn.node.name}: no router API for it (${errorMessage(err)})`);
+      }
+      this.ctx.overlayRouters.add(pn.node.name);
+    }
+    const t = d.config.tunnels;
+    this.failover = new TunnelFailover(this.overlay.plan, this.overlay.publicKeyOf, {
+      staleAfterS: t.stale_after_s,
+      restoreChecks: t.restore_checks,
+    });
+    if (t.interval_s > 0) this.loop = this.ctx.loops.track('tunnel-watch', () => this.run(t.interval_s * 1000));
+  }
+
+  async stop(): Promise<void> {
+    await this.loop;
+  }
+
+  private async run(ms: number): Promise<void> {
+    const { d, life } = this.ctx;
+    while (!life.stopped) {
+      try {
+        await d.clock.sleep(ms, life.abort.signal);
+      } catch {
+        return;
+      }
+      try {
+        await busyWhile(d.clock, 'tunnel-watch', () => this.check(ms));
+      } catch (err) {
+        d.metrics.errors.inc({ error_type: 'tunnel_watch' });
+        d.log?.warn({ err: errorMessage(err) }, 'tunnel check failed');
+      }
+    }
+  }
+
+  /** Each node's peers as its router reports them, with probe loss; a node that cannot be read is left out. */
+  private async health(overlay: OverlayState, windowMs: number): Promise<Map<string, PeerHealth[]>> {
+    const { d } = this.ctx;
+    const out = new Map<string, PeerHealth[]>();
+    await Promise.all(
+      overlay.plan.nodes.map(async (pn) => {
+        if ((pn.node.platform ?? 'vyos') !== 'vyos') return;
+        const peers: PeerHealth[] = [];
+        try {
+          for (const iface of pn.interfaces) {
+            const text = await d.routerFor(pn.node.name).show(['interfaces', 'wireguard', iface.name, 'summary']);
+            const seen = parseWireguardSummary(text);
+            for (const p of seen) {
+              const loss = await d.tunnelLoss?.(pn.node.name, p.peer, windowMs);
+              if (loss !== undefined) p.loss = loss;
+            }
+            recordPeerHealth(d.metrics.tunnels, pn.node.name, iface.name, seen);
+            peers.push(...seen);
+          }
+          out.set(pn.node.name, peers);
+        } catch (err) {
+          // Unknown is not down: a node whose API does not answer says nothing about its tunnels.
+          d.metrics.errors.inc({ error_type: 'tunnel_watch' });
+          d.log?.warn({ err: errorMessage(err), node: pn.node.name }, 'cannot read the WireGuard summary');
+        }
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * One check (one probe window of `windowMs`): reads every node, updates the failover state and proposes
+   * the change it calls for when no tunnel proposal is open. The proposal's record, when one was made.
+   */
+  async check(windowMs = this.ctx.d.config.tunnels.interval_s * 1000): Promise<ProposalRecord | undefined> {
+    const { overlay, failover } = this;
+    if (!overlay || !failover) return undefined;
+    const { d } = this.ctx;
+    const change = failover.observe(await this.health(overlay, windowMs));
+    for (const pn of overlay.plan.nodes)
+      for (const i of pn.interfaces)
+        for (const p of i.peers)
+          if (p.path === 'primary')
+            d.metrics.tunnels.failedOver.set({ primary: p.node }, failover.failedOver.has(p.node) ? 1 : 0);
+    if (change) this.pending = change.kind;
+    if (!this.pending) return undefined;
+    const open = (await d.state.list()).some((r) => r.proposal.id.startsWith(ID_PREFIX) && !settled.has(r.proposal.status));
+    if (open) return undefined;
+    const kind = this.pending;
+    const record = await this.intake.submit(this.proposal(overlay, failover, kind), 'tunnel-watch');
+    this.pending = undefined;
+    return record;
+  }
+
+  private proposal(overlay: OverlayState, failover: TunnelFailover, kind: 'failover' | 'restore'): ProposalInput {
+    const now = this.ctx.d.clock.now();
+    const down = [...failover.failedOver].sort();
+    const intents = tunnelFailoverIntents(overlay.plan, failover.failedOver, overlay.publicKeyOf, true);
+    const staleS = this.ctx.d.config.tunnels.stale_after_s;
+    return {
+      id: `${ID_PREFIX}${kind}-${down.join('-') || 'planned'}-${Math.floor(now / 1000)}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
+      created_at: now,
+      kind: 'failover',
+      reason:
+        kind === 'failover'
+          ? `tunnels to ${down.join(', ')} are down (no handshake for ${staleS} s or half the probes lost, on every node using them): their prefixes move to the backup tunnels`
+          : `tunnels back up: ${down.length ? `only ${down.join(', ')} stay failed over` : 'every prefix returns to its primary tunnel'}`,
+      inputs: { model_versions: {}, horizon_min: 0, data_from: now - this.ctx.d.config.tunnels.interval_s * 1000, data_to: now },
+      intents,
+      predicted: { cost_per_day: 0, rtt_p95_ms: {}, max_utilization: 0, slo_risk: kind === 'failover' ? 0.5 : 0.1 },
+      risk: kind === 'failover' ? 'medium' : 'low',
+      emergency: kind === 'failover',
+    };
+  }
+}
