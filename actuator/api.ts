@@ -11,6 +11,7 @@ import { MemoryReplayCache, type ReplayCache } from '../core/http/replay.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import type { Logger } from '../core/log.ts';
 import type { ProposalInput } from '../core/proposal.ts';
+import { redactSecrets } from '../core/redact.ts';
 import type { Actuator } from './types.ts';
 import { SlackRoleMap } from './slack-access.ts';
 import { parseInteraction, postSlack, slackWindowS, verifySlackSignature } from './slack.ts';
@@ -101,7 +102,8 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
       async (req, reply) => {
         const rec = await actuator.get(req.params.id);
         if (!rec) return reply.code(404).send({ error: `no proposal ${req.params.id}`, code: 'PP_ERR_NOT_FOUND' });
-        return { ...summary(rec), proposal: rec.proposal, rollout: rec.rollout ?? null };
+        // PSKs in intents and private keys in the rollout's router snapshots stay on the actuator.
+        return { ...summary(rec), proposal: redactSecrets(rec.proposal), rollout: redactSecrets(rec.rollout ?? null) };
       },
     );
     app.post<{ Body: ProposalInput }>('/api/v1/proposals', { onRequest: admin }, async (req, reply) => {

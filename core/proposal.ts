@@ -84,17 +84,96 @@ export const wireguardPeersIntent = z.object({
   remove: z.array(z.string()).optional(),
 });
 
+/** IKE/ESP ciphers pathpilot proposes: AEAD only (AES-GCM with a 128-bit ICV, ChaCha20-Poly1305). */
+export const ipsecCiphers = ['aes256gcm128', 'aes128gcm128', 'chacha20poly1305'] as const;
+/** DH groups: MODP-2048 and up, and the elliptic curves (ECP-256/384/521, Curve25519). */
+export const ipsecDhGroups = ['14', '15', '16', '19', '20', '21', '31'] as const;
+
+/**
+ * One IPsec site-to-site peer (IKEv2) on a router, whole: its IKE and ESP proposals (a group of each named
+ * after the peer), how it authenticates (a pre-shared key by its two ids, or an x509 certificate from the
+ * router's PKI), dead-peer detection, and either a VTI it binds (route-based) or the prefixes it carries
+ * (policy-based). `remove` deletes the peer and its groups, key and VTI. A PSK rotation is the same intent
+ * with a new `secret` on both ends in one change set.
+ */
+export const ipsecPeerIntent = z
+  .object({
+    kind: z.literal('ipsec-peer'),
+    router: z.string(),
+    /** The site-to-site peer name (swanctl's connection name: no dots or colons). */
+    peer: z.string().regex(/^[-_a-zA-Z0-9]{1,60}$/, 'IPsec peer names are letters, digits, - and _'),
+    remove: z.boolean().optional(),
+    local_address: z.string().optional(),
+    remote_address: z.string().optional(),
+    ike: z
+      .object({
+        encryption: z.enum(ipsecCiphers),
+        /** The PRF (IKE hash): AEAD ciphers carry no integrity algorithm but IKE still needs one. */
+        prf: z.enum(['sha256', 'sha384', 'sha512']).default('sha256'),
+        dh_group: z.enum(ipsecDhGroups),
+        lifetime_s: z.number().int().min(30).max(86_400).default(28_800),
+        dpd: z
+          .object({
+            action: z.enum(['restart', 'clear', 'trap']).default('restart'),
+            interval_s: z.number().int().min(2).max(86_400).default(30),
+          })
+          .default({ action: 'restart', interval_s: 30 }),
+      })
+      .optional(),
+    esp: z
+      .object({
+        encryption: z.enum(ipsecCiphers),
+        /** Perfect forward secrecy group for each rekey (absent: none). */
+        pfs: z.enum(ipsecDhGroups).optional(),
+        lifetime_s: z.number().int().min(30).max(86_400).default(3600),
+      })
+      .optional(),
+    auth: z
+      .discriminatedUnion('mode', [
+        z.object({
+          mode: z.literal('pre-shared-secret'),
+          local_id: z.string().min(1),
+          remote_id: z.string().min(1),
+          /** Travels in the intent as it travels in the router's config; audit and logs show it redacted. */
+          secret: z.string().min(16, 'a pre-shared key of at least 16 characters'),
+        }),
+        z.object({
+          mode: z.literal('x509'),
+          ca_certificate: z.string().min(1),
+          certificate: z.string().min(1),
+          remote_id: z.string().optional(),
+        }),
+      ])
+      .optional(),
+    /** Route-based: the VTI this peer binds, with its tunnel addresses. */
+    vti: z.object({ interface: z.string().regex(/^vti[0-9]+$/), address: z.array(z.string()).min(1) }).optional(),
+    /** Policy-based: the prefix pairs (one tunnel each). */
+    tunnels: z
+      .array(z.object({ local_prefix: z.string(), remote_prefix: z.string() }))
+      .min(1)
+      .optional(),
+  })
+  .superRefine((i, ctx) => {
+    if (i.remove) return;
+    for (const key of ['local_address', 'remote_address', 'ike', 'esp', 'auth'] as const)
+      if (i[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required unless remove` });
+    if ((i.vti === undefined) === (i.tunnels === undefined))
+      ctx.addIssue({ code: 'custom', path: ['vti'], message: 'one of vti (route-based) or tunnels (policy-based)' });
+  });
+
 export const intentSchema = z.discriminatedUnion('kind', [
   pathWeightsIntent,
   bandwidthIntent,
   qosIntent,
   classPinIntent,
   wireguardPeersIntent,
+  ipsecPeerIntent,
 ]);
 export type Intent = z.infer<typeof intentSchema>;
 export type PathWeightsIntent = z.infer<typeof pathWeightsIntent>;
 export type BandwidthIntent = z.infer<typeof bandwidthIntent>;
 export type WireguardPeersIntent = z.infer<typeof wireguardPeersIntent>;
+export type IpsecPeerIntent = z.infer<typeof ipsecPeerIntent>;
 export type QosIntent = z.infer<typeof qosIntent>;
 export type ClassPinIntent = z.infer<typeof classPinIntent>;
 
@@ -145,7 +224,8 @@ export type Realized = z.infer<typeof realizedSchema>;
 export const proposalSchema = z.object({
   id: z.string().min(1),
   created_at: z.number().int(),
-  kind: z.enum(['path-weights', 'bandwidth', 'qos', 'failover']),
+  /** `tunnel`: a tunnel created, changed, re-keyed or deleted (WireGuard peers, IPsec peers). */
+  kind: z.enum(['path-weights', 'bandwidth', 'qos', 'failover', 'tunnel']),
   /** One human sentence of why. */
   reason: z.string(),
   inputs: z.object({

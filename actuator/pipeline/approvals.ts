@@ -202,7 +202,7 @@ export class Approvals {
 
 /**
  * What a proposal changes on the routers, one key per rule, shaper or tunnel interface: `router|prefix`,
- * `router|link` or `router|wgN`.
+ * `router|link`, `router|wgN` or `router|ipsec PEER`.
  */
 export function targetsOf(p: Proposal): string[] {
   return p.intents.flatMap((i) =>
@@ -210,7 +210,9 @@ export function targetsOf(p: Proposal): string[] {
       ? i.dst_prefixes.map((x) => `${i.router}|${x}`)
       : i.kind === 'wireguard-peers'
         ? [`${i.router}|${i.interface}`]
-        : [`${i.router}|${i.link}`],
+        : i.kind === 'ipsec-peer'
+          ? [`${i.router}|ipsec ${i.peer}`]
+          : [`${i.router}|${i.link}`],
   );
 }
 

@@ -3,6 +3,7 @@
  * (bounded by `audit_memory`), emitted to the console and published to Kafka (the sink writes the
  * `changes` table). A failed publish is logged and counted; it never fails the change it describes.
  */
+import { redactSecrets } from '../../core/redact.ts';
 import type { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/errors.ts';
@@ -43,7 +44,8 @@ export class AuditTrail {
       ...(extra.actor !== undefined ? { actor: extra.actor } : {}),
       ...(extra.router !== undefined ? { router: extra.router } : {}),
       ...(extra.step !== undefined ? { step: extra.step } : {}),
-      ...(extra.detail !== undefined ? { detail: clipJson(extra.detail) } : {}),
+      // Ops and snapshots carry PSKs and private keys: never in an audit event (memory, console, Kafka).
+      ...(extra.detail !== undefined ? { detail: clipJson(redactSecrets(extra.detail)) } : {}),
     };
     const checked = changeRecord.parse(rec);
     this.kept.push(checked);

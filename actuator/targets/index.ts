@@ -14,6 +14,7 @@ import { shaperTarget } from './shaper.ts';
 import type { ActuationTarget, ContextName, Dataplane, EffectCheck, PreState, RenderOptions, TouchedSubtree } from './types.ts';
 import { weightsTarget } from './weights.ts';
 import { wireguardTarget } from './wireguard.ts';
+import { ipsecTarget } from './ipsec.ts';
 
 export * from './types.ts';
 export { carryingLinks, isFailover, allClasses } from './failover.ts';
@@ -30,6 +31,7 @@ export const targets: readonly { target: AnyTarget; claims: (intent: Intent) => 
   { target: pinTarget as AnyTarget, claims: (i) => i.kind === 'class-pin' },
   { target: shaperTarget as AnyTarget, claims: (i) => i.kind === 'bandwidth' || i.kind === 'qos' },
   { target: wireguardTarget as AnyTarget, claims: (i) => i.kind === 'wireguard-peers' },
+  { target: ipsecTarget as AnyTarget, claims: (i) => i.kind === 'ipsec-peer' },
 ];
 
 export function targetFor(intent: Intent): AnyTarget {

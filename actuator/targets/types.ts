@@ -21,6 +21,8 @@ export const contextPaths = {
   shapers: ['qos', 'policy', 'shaper'],
   qosInterfaces: ['qos', 'interface'],
   wireguard: ['interfaces', 'wireguard'],
+  ipsec: ['vpn', 'ipsec'],
+  vti: ['interfaces', 'vti'],
 } as const;
 export type ContextName = keyof typeof contextPaths;
 /** The router's config under each context path before the change (null when unset). */

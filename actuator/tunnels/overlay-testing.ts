@@ -1,17 +1,13 @@
 /**
  * The reference overlay on emulated routers, for tests (unit and functional): its plan from the
  * fixture, a key pair per interface, the routers running it, the lab's view of the tunnels between them,
- * and intents applied the way the rollout engine applies them (render, minimal diff, one commit).
+ * and intents applied the way the rollout engine applies them (targets/testing.ts).
  */
 import { readFileSync } from 'node:fs';
-import type { Topology } from '../../core/config/topology.ts';
-import type { Intent } from '../../core/proposal.ts';
 import { wireguardKeyPair } from '../../core/wireguard-keys.ts';
 import type { EmulatedRouter } from '../../lab/vyos/router.ts';
 import type { ConfigJson } from '../../lab/vyos/types.ts';
 import { wireguardEnds, wireguardTunnels, type TunnelState } from '../../lab/vyos/wireguard-tunnels.ts';
-import { renderRouter } from '../targets/index.ts';
-import { diffOps } from '../vyos/diff.ts';
 import { nodesFileSchema, parseLocated, topologyFileSchema } from './overlay-input.ts';
 import { planOverlay, type OverlayOptions, type OverlayPlan } from './overlay-plan.ts';
 import { keyId, type InterfaceKeys } from './overlay-render.ts';
@@ -50,17 +46,4 @@ export function tunnelsOf(plan: OverlayPlan, routers: Iterable<EmulatedRouter>):
   return wireguardTunnels(ends, underlayOf(plan));
 }
 
-/** Applies intents to an emulated router as the engine would: render, minimal diff, one commit each. */
-export function applyIntents(router: EmulatedRouter, intents: readonly Intent[]): void {
-  const opts = { topology: {} as Topology, router: router.name, lanInterface: 'eth0' };
-  for (const intent of intents)
-    for (const t of renderRouter(
-      [intent],
-      1,
-      { wireguard: router.showConfig(['interfaces', 'wireguard']) as ConfigJson },
-      opts,
-    )) {
-      const ops = diffOps(t.path, (router.showConfig(t.path) as ConfigJson) ?? null, t.desired);
-      if (ops.length) router.configure(ops.map((o) => ({ ...o, op: o.op as 'set' | 'delete' })));
-    }
-}
+export { applyIntents } from '../targets/testing.ts';

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { wireguardKeyPair, wireguardPublicKey } from '../../core/wireguard-keys.ts';
+import { humanSeconds, type IpsecSaView } from './ipsec-tunnels.ts';
 import type { Clock } from '../../core/clock.ts';
 import { lookupSchema, resolvePath, schemaFor, type SchemaNode } from './schema.ts';
 import {
@@ -146,6 +147,9 @@ export class EmulatedRouter implements VyosRouterHandle {
   private readonly closing = new AbortController();
   readonly bootTime: number;
   private wireguardStatus: ((iface: string) => ReadonlyMap<string, boolean>) | undefined;
+  private ipsecStatus: (() => ReadonlyMap<string, IpsecSaView>) | undefined;
+  /** When each established SA came up (`peer|remote|proposal` → ms): its uptime. */
+  private readonly ipsecSince = new Map<string, number>();
   /** Latest handshake per `iface|peer` (ms), as the kernel keeps it. */
   private readonly handshakes = new Map<string, number>();
   /** When each key-pair session (interface key and peer key) first came up. */
@@ -537,6 +541,7 @@ export class EmulatedRouter implements VyosRouterHandle {
     if (cmd === 'system commit') return this.showCommits();
     if (cmd === 'load-balancing wan' || cmd === 'wan-load-balance' || cmd === 'wan-load-balance status') return this.showWan();
     if (cmd === 'ip route' || cmd === 'ip route static') return this.showRoutes();
+    if (cmd === 'vpn ipsec sa') return this.showIpsecSa();
     const summary = /^interfaces wireguard (wg\d+) summary$/.exec(cmd);
     if (summary) return this.showWireguardSummary(summary[1]!);
     const wg = /^interfaces wireguard (wg\d+) public-key$/.exec(cmd);
@@ -606,6 +611,62 @@ export class EmulatedRouter implements VyosRouterHandle {
       lines.push('');
     }
     return lines.join('\n') + '\n';
+  }
+
+  /**
+   * The established IPsec SAs of this router's site-to-site peers, as the lab computes them across routers
+   * (lab/vyos/ipsec-tunnels.ts); without a hook, none ever establishes.
+   */
+  setIpsecStatus(status: () => ReadonlyMap<string, IpsecSaView>): void {
+    this.ipsecStatus = status;
+  }
+
+  /**
+   * `show vpn ipsec sa` as vyos-1x prints it (src/op_mode/ipsec.py `_get_formatted_output_sas`: strongSwan's
+   * SAs through vici, one row per CHILD SA, in tabulate's plain format). Only established SAs are listed:
+   * a peer whose SA is gone has no row.
+   */
+  private showIpsecSa(): string {
+    if (!this.exists(['vpn', 'ipsec'])) throw new VyosConfigError('IPsec not initialized\n');
+    const now = this.clock.now();
+    const rows: string[][] = [];
+    const live = new Set<string>();
+    for (const [peer, sa] of this.ipsecStatus?.() ?? new Map<string, IpsecSaView>()) {
+      const key = `${peer}|${sa.remoteAddress}|${sa.proposal}`;
+      live.add(key);
+      const since = this.ipsecSince.get(key) ?? now;
+      this.ipsecSince.set(key, since);
+      for (const name of sa.connections)
+        rows.push([
+          name,
+          'up',
+          humanSeconds(Math.floor((now - since) / 1000)),
+          '0B/0B',
+          '0/0',
+          sa.remoteAddress,
+          sa.remoteId,
+          sa.proposal,
+        ]);
+    }
+    for (const key of this.ipsecSince.keys()) if (!live.has(key)) this.ipsecSince.delete(key);
+    rows.sort((a, b) => a[0]!.localeCompare(b[0]!, 'en', { numeric: true }));
+    const headers = [
+      'Connection',
+      'State',
+      'Uptime',
+      'Bytes In/Out',
+      'Packets In/Out',
+      'Remote address',
+      'Remote ID',
+      'Proposal',
+    ];
+    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd();
+    return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
   }
 
   showVersion(): string {

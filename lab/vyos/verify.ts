@@ -88,6 +88,50 @@ function verifyWireguard(wg: ConfigNode, ifname: string, candidate: ConfigNode):
   return undefined;
 }
 
+/**
+ * vyos-1x `src/conf_mode/vpn_ipsec.py` verify(), the site-to-site part: peer names without dots or
+ * colons, an existing IKE group, an authentication mode (x509 with both certificates), a local address,
+ * a VTI or a tunnel, the ESP groups it names, and the bound VTI present (vti commits before vpn).
+ */
+function verifyIpsec(ipsec: ConfigNode, root: ConfigNode): string | undefined {
+  const ike = new Set(tagValues(ipsec, 'ike-group').map(([n]) => n));
+  const esp = new Set(tagValues(ipsec, 'esp-group').map(([n]) => n));
+  for (const [peer, cfg] of tagValues(ipsec, 'site-to-site', 'peer')) {
+    if (/[:.]/.test(peer))
+      return `Incorrect peer name "${peer}" Peer name can contain alpha-numeric letters, hyphen and underscore`;
+    const defaultEsp = value(cfg, 'default-esp-group');
+    if (defaultEsp !== undefined && !esp.has(defaultEsp)) return `Invalid esp-group on site-to-site peer ${peer}`;
+    const ikeGroup = value(cfg, 'ike-group');
+    if (ikeGroup === undefined) return `Missing ike-group on site-to-site peer ${peer}`;
+    if (!ike.has(ikeGroup)) return `Invalid ike-group on site-to-site peer ${peer}`;
+    const mode = value(cfg, 'authentication', 'mode');
+    if (mode === undefined) return `Missing authentication on site-to-site peer ${peer}`;
+    if (has(cfg, 'authentication', 'id') && has(cfg, 'authentication', 'use-x509-id'))
+      return 'Manually set peer id and use-x509-id are mutually exclusive!';
+    if (mode === 'x509') {
+      if (!has(cfg, 'authentication', 'x509')) return `Missing x509 settings on site-to-site peer ${peer}`;
+      if (!has(cfg, 'authentication', 'x509', 'ca-certificate') || !has(cfg, 'authentication', 'x509', 'certificate'))
+        return `Missing x509 certificates on site-to-site peer ${peer}`;
+    }
+    if (!has(cfg, 'local-address') && !has(cfg, 'dhcp-interface'))
+      return `Missing local-address or dhcp-interface on site-to-site peer ${peer}`;
+    if (has(cfg, 'vti')) {
+      if (has(cfg, 'local-address') && has(cfg, 'dhcp-interface'))
+        return `A single local-address or dhcp-interface is required when using VTI on site-to-site peer ${peer}`;
+      const bind = value(cfg, 'vti', 'bind');
+      if (bind !== undefined && !has(root, 'interfaces', 'vti', bind))
+        return `VTI interface ${bind} for site-to-site peer ${peer} does not exist!`;
+    }
+    if (!has(cfg, 'vti') && !has(cfg, 'tunnel')) return `No VTI or tunnel specified on site-to-site peer ${peer}`;
+    for (const [tunnel, t] of tagValues(cfg, 'tunnel')) {
+      const group = value(t, 'esp-group') ?? defaultEsp;
+      if (group === undefined) return `Missing esp-group on tunnel ${tunnel} for site-to-site peer ${peer}`;
+      if (!esp.has(group)) return `Invalid esp-group on tunnel ${tunnel} for site-to-site peer ${peer}`;
+    }
+  }
+  return undefined;
+}
+
 function verifyWan(lb: ConfigNode): string | undefined {
   const health = tagValues(lb, 'interface-health');
   if (health.length === 0) return 'A valid WAN load-balance configuration requires an interface with a nexthop!';
@@ -212,6 +256,7 @@ export function verifySubsystem(sub: Subsystem, candidate: ConfigNode): string |
   if (key === 'protocols bgp') return verifyBgp(node, candidate);
   if (key === 'policy route') return verifyPolicyRoute(node);
   if (key === 'service https') return verifyHttps(node);
+  if (key === 'vpn ipsec') return verifyIpsec(node, candidate);
   return undefined;
 }
 
