@@ -103,6 +103,11 @@ export class ActuatorService {
     return this.tunnelWatch.check(windowMs);
   }
 
+  /** One IPsec SA check now (tests): router → peer → SA established. */
+  checkIpsec(): Promise<Map<string, Map<string, boolean>>> {
+    return this.tunnelWatch.checkIpsec();
+  }
+
   /** One realized-effect pass now (tests): the records it measured. */
   measureRealized(): Promise<ProposalRecord[]> {
     const data = this.ctx.d.realizedData;

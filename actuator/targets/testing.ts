@@ -24,9 +24,7 @@ export function applyIntents(router: EmulatedRouter, intents: readonly Intent[],
   for (const intent of intents) {
     const pre: PreState = {};
     for (const c of contextsFor([intent])) pre[c] = configAt(router, contextPaths[c]);
-    const ops = renderRouter([intent], 1, pre, opts).flatMap((t) =>
-      diffOps(t.path, configAt(router, t.path), t.desired),
-    );
+    const ops = renderRouter([intent], 1, pre, opts).flatMap((t) => diffOps(t.path, configAt(router, t.path), t.desired));
     if (ops.length) router.configure(ops.map((o) => ({ ...o, op: o.op as 'set' | 'delete' })));
   }
 }

@@ -9,6 +9,7 @@ export interface TunnelMetrics {
   handshakeAge: ReturnType<typeof gauge<'node' | 'iface' | 'peer'>>;
   keyAge: ReturnType<typeof gauge<'node' | 'iface'>>;
   failedOver: ReturnType<typeof gauge<'primary'>>;
+  ipsecSaUp: ReturnType<typeof gauge<'node' | 'peer'>>;
 }
 
 export function createTunnelMetrics(registry: Registry): TunnelMetrics {
@@ -27,6 +28,12 @@ export function createTunnelMetrics(registry: Registry): TunnelMetrics {
     failedOver: gauge(registry, `${p}_failed_over`, 'Primary tunnel peer whose failover prefixes are on its backups now (1)', [
       'primary',
     ]),
+    ipsecSaUp: gauge(
+      registry,
+      `${p}_ipsec_sa_up`,
+      '1 while an IPsec site-to-site peer has an established CHILD SA (show vpn ipsec sa), 0 when it has none',
+      ['node', 'peer'],
+    ),
   };
 }
 

@@ -17,8 +17,12 @@ import type { Intake } from '../pipeline/intake.ts';
 import type { ProposalRecord } from '../state.ts';
 import { tunnelFailoverIntents } from './failover.ts';
 import { parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
+import { ipsecPeerUp, parseIpsecSa } from './ipsec-health.ts';
 import { recordPeerHealth } from './metrics.ts';
 import { readOverlayDir, type OverlayState } from './overlay-state.ts';
+
+/** Where a router's IPsec site-to-site peers are configured. */
+const IPSEC_PEERS = ['vpn', 'ipsec', 'site-to-site', 'peer'] as const;
 
 const settled = new Set(['confirmed', 'rolled-back', 'failed', 'rejected', 'expired']);
 /** Tunnel proposals are told apart from the self-heal's by their id. */
@@ -44,10 +48,23 @@ export class TunnelWatch {
     return dir ? readOverlayDir(dir) : undefined;
   }
 
+  /** Routers with IPsec links in the topology: their SAs are checked on every pass. */
+  private ipsecRouters(): string[] {
+    const { topology } = this.ctx.d;
+    const out = new Set<string>();
+    for (const l of topology.config.links) if (l.kind === 'ipsec') out.add(l.a.site).add(l.b.site);
+    return [...out].sort();
+  }
+
   async start(): Promise<void> {
     const { d } = this.ctx;
+    const t = d.config.tunnels;
     this.overlay = await this.load();
-    if (!this.overlay) return;
+    const watchIpsec = this.ipsecRouters().length > 0;
+    if (!this.overlay) {
+      if (watchIpsec && t.interval_s > 0) this.loop = this.ctx.loops.track('tunnel-watch', () => this.run(t.interval_s * 1000));
+      return;
+    }
     for (const pn of this.overlay.plan.nodes) {
       if ((pn.node.platform ?? 'vyos') !== 'vyos') continue;
       // Every VyOS node needs a router the actuator reaches (a site of the topology in the roles).
@@ -58,7 +75,6 @@ export class TunnelWatch {
       }
       this.ctx.overlayRouters.add(pn.node.name);
     }
-    const t = d.config.tunnels;
     this.failover = new TunnelFailover(this.overlay.plan, this.overlay.publicKeyOf, {
       staleAfterS: t.stale_after_s,
       restoreChecks: t.restore_checks,
@@ -122,6 +138,7 @@ export class TunnelWatch {
    * the change it calls for when no tunnel proposal is open. The proposal's record, when one was made.
    */
   async check(windowMs = this.ctx.d.config.tunnels.interval_s * 1000): Promise<ProposalRecord | undefined> {
+    await this.checkIpsec();
     const { overlay, failover } = this;
     if (!overlay || !failover) return undefined;
     const { d } = this.ctx;
@@ -139,6 +156,32 @@ export class TunnelWatch {
     const record = await this.intake.submit(this.proposal(overlay, failover, kind), 'tunnel-watch');
     this.pending = undefined;
     return record;
+  }
+
+  /**
+   * The SA of every IPsec site-to-site peer configured on the topology's IPsec routers: 1 while `show vpn
+   * ipsec sa` lists it up, 0 when it has none. A router that cannot be read keeps its last values.
+   */
+  async checkIpsec(): Promise<Map<string, Map<string, boolean>>> {
+    const { d } = this.ctx;
+    const out = new Map<string, Map<string, boolean>>();
+    await Promise.all(
+      this.ipsecRouters().map(async (site) => {
+        try {
+          const api = d.routerFor(site);
+          const peers = await api.showConfig([...IPSEC_PEERS]).catch(() => null);
+          if (!peers || typeof peers !== 'object') return;
+          const rows = parseIpsecSa(await api.show(['vpn', 'ipsec', 'sa']));
+          const up = new Map(Object.keys(peers).map((peer) => [peer, ipsecPeerUp(rows, peer)]));
+          for (const [peer, ok] of up) d.metrics.tunnels.ipsecSaUp.set({ node: site, peer }, ok ? 1 : 0);
+          out.set(site, up);
+        } catch (err) {
+          d.metrics.errors.inc({ error_type: 'tunnel_watch' });
+          d.log?.warn({ err: errorMessage(err), router: site }, 'cannot read the IPsec SAs');
+        }
+      }),
+    );
+    return out;
   }
 
   private proposal(overlay: OverlayState, failover: TunnelFailover, kind: 'failover' | 'restore'): ProposalInput {

@@ -3,7 +3,8 @@
  * pair between onprem-nyc (VyOS 1.5) and aws-use1 (1.4) is created by one approved proposal and rolled out
  * like any change; each router's `show vpn ipsec sa` (answered from what the lab negotiates between their
  * running configs) lists the SA. A PSK rotation on both ends in one change set keeps it; a change on one
- * end only takes it down (the twin shows the outage); removal leaves no trace.
+ * end only takes it down (the twin shows the outage, the tunnel watch reads the SA gone); removal leaves
+ * no trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActuator } from '../../../actuator/index.ts';
@@ -98,6 +99,10 @@ describe('IPsec site-to-site through the actuator', () => {
     ).toBe('confirmed');
     expect(saUp(NYC)).toBe(true);
     expect(saUp(AWS)).toBe(true);
+    // The actuator's tunnel watch reads the same: each IPsec router's peers, their SA up.
+    const watched = await actuator.service.checkIpsec();
+    expect(watched.get(NYC)).toEqual(new Map([[`to-${AWS}`, true]]));
+    expect(watched.get(AWS)).toEqual(new Map([[`to-${NYC}`, true]]));
     const row = parseIpsecSa(emulated(NYC).show(['vpn', 'ipsec', 'sa']))[0]!;
     expect(row).toMatchObject({
       connection: `to-${AWS}-vti`,
@@ -121,6 +126,7 @@ describe('IPsec site-to-site through the actuator', () => {
     // One end only: the routers accept it, the SA is gone (what the tunnel health reads as down).
     expect(await roll([peerIntent(NYC, 'third-secret-0123456789x')], 'half a rotation')).toBe('confirmed');
     expect(saUp(NYC)).toBe(false);
+    expect((await actuator.service.checkIpsec()).get(NYC)).toEqual(new Map([[`to-${AWS}`, false]]));
     expect(ipsecSas(ends())[0]).toMatchObject({ up: false, reason: expect.stringMatching(/pre-shared keys differ/) });
 
     // Removal: both routers back to what they ran before.
