@@ -87,9 +87,11 @@ export const actuatorConfigSchema = actuationSchema
         /** A handshake older than this is a dead tunnel (WireGuard re-handshakes every 120 s; 180 s by default). */
         stale_after_s: z.number().int().min(1).default(180),
         restore_checks: z.number().int().min(1).default(3),
+        /** Rotate each WireGuard key this many hours after it was generated (make-before-break). 0 disables. */
+        rotate_every_h: z.number().min(0).default(72),
       })
       .strict()
-      .default({ overlay_dir: '', interval_s: 30, stale_after_s: 180, restore_checks: 3 }),
+      .default({ overlay_dir: '', interval_s: 30, stale_after_s: 180, restore_checks: 3, rotate_every_h: 72 }),
   })
   .strict();
 

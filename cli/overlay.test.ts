@@ -31,8 +31,12 @@ describe('pathpilot overlay gen', () => {
       expect(readFileSync(join(out, f), 'utf8')).not.toContain(keysA['wg1']!.privateKey);
     expect(readFileSync(join(out, 'A/vyos.set'), 'utf8')).toContain(`private-key ${keysA['wg1']!.privateKey}`);
     const pub = readFileSync(join(out, 'public-keys.json'), 'utf8');
+    const times = readFileSync(join(out, 'key-times.json'), 'utf8');
+    expect(Object.keys((JSON.parse(times) as Record<string, unknown>)['A']!)).toEqual(['wg0', 'wg1']);
     expect(await run(args)).toBe(0);
+    // Reused keys keep their generation time (the actuator rotates them 72 h after it).
     expect(readFileSync(join(out, 'public-keys.json'), 'utf8')).toBe(pub);
+    expect(readFileSync(join(out, 'key-times.json'), 'utf8')).toBe(times);
   });
 
   it('exits 1 with every problem and its position on bad input, 2 on usage errors', async () => {

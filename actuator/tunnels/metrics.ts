@@ -2,7 +2,7 @@
  * Tunnel metrics: what the stale-handshake and overdue-rotation alerts read
  * (dashboards/prometheus/rules/pathpilot.rules.yml), set from each health check and rotation.
  */
-import { gauge, type Registry } from '../../core/metrics.ts';
+import { counter, gauge, type Registry } from '../../core/metrics.ts';
 import type { PeerHealth } from './health.ts';
 
 export interface TunnelMetrics {
@@ -10,6 +10,7 @@ export interface TunnelMetrics {
   keyAge: ReturnType<typeof gauge<'node' | 'iface'>>;
   failedOver: ReturnType<typeof gauge<'primary'>>;
   ipsecSaUp: ReturnType<typeof gauge<'node' | 'peer'>>;
+  rotations: ReturnType<typeof counter<'outcome'>>;
 }
 
 export function createTunnelMetrics(registry: Registry): TunnelMetrics {
@@ -33,6 +34,12 @@ export function createTunnelMetrics(registry: Registry): TunnelMetrics {
       `${p}_ipsec_sa_up`,
       '1 while an IPsec site-to-site peer has an established CHILD SA (show vpn ipsec sa), 0 when it has none',
       ['node', 'peer'],
+    ),
+    rotations: counter(
+      registry,
+      `${p}_key_rotations_total`,
+      'Scheduled WireGuard key rotations, by outcome: rotated, refused (a peer unreachable or its tunnel down), rolled-back',
+      ['outcome'],
     ),
   };
 }

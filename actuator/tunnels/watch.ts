@@ -18,11 +18,16 @@ import type { ProposalRecord } from '../state.ts';
 import { tunnelFailoverIntents } from './failover.ts';
 import { parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
 import { ipsecPeerUp, parseIpsecSa } from './ipsec-health.ts';
-import { recordPeerHealth } from './metrics.ts';
+import { recordPeerHealth, rotationsDue } from './metrics.ts';
+import { keyId } from './overlay-render.ts';
+import { rotateInterfaceKey, type RotationResult } from './rotation.ts';
 import { readOverlayDir, type OverlayState } from './overlay-state.ts';
 
 /** Where a router's IPsec site-to-site peers are configured. */
 const IPSEC_PEERS = ['vpn', 'ipsec', 'site-to-site', 'peer'] as const;
+
+/** Commit-confirm minutes of a rotation's change set (confirmed as soon as every handshake is verified). */
+const ROTATION_CONFIRM_MINUTES = 2;
 
 const settled = new Set(['confirmed', 'rolled-back', 'failed', 'rejected', 'expired']);
 /** Tunnel proposals are told apart from the self-heal's by their id. */
@@ -34,6 +39,8 @@ export class TunnelWatch {
   private failover: TunnelFailover | undefined;
   /** A decision not proposed yet (a tunnel proposal was open): proposed once none is. */
   private pending: 'failover' | 'restore' | undefined;
+  /** When each overlay key was generated (`node/wgN` → ms), as the overlay state and rotations say. */
+  private readonly keyTimes = new Map<string, number>();
 
   constructor(
     private readonly ctx: PipelineContext,
@@ -74,6 +81,11 @@ export class TunnelWatch {
         throw new Error(`overlay node ${pn.node.name}: no router API for it (${errorMessage(err)})`);
       }
       this.ctx.overlayRouters.add(pn.node.name);
+      // A key whose generation time is unknown counts from when pathpilot first watches it.
+      for (const i of pn.interfaces) {
+        const id = keyId(pn.node.name, i.name);
+        this.keyTimes.set(id, this.overlay.keyTimes?.get(id) ?? d.clock.now());
+      }
     }
     this.failover = new TunnelFailover(this.overlay.plan, this.overlay.publicKeyOf, {
       staleAfterS: t.stale_after_s,
@@ -149,13 +161,53 @@ export class TunnelWatch {
           if (p.path === 'primary')
             d.metrics.tunnels.failedOver.set({ primary: p.node }, failover.failedOver.has(p.node) ? 1 : 0);
     if (change) this.pending = change.kind;
-    if (!this.pending) return undefined;
     const open = (await d.state.list()).some((r) => r.proposal.id.startsWith(ID_PREFIX) && !settled.has(r.proposal.status));
+    if (!this.pending) {
+      // Keys are rotated only on a calm overlay: nothing failed over, no tunnel change open.
+      if (!open && failover.failedOver.size === 0) await this.rotateDue(overlay);
+      return undefined;
+    }
     if (open) return undefined;
     const kind = this.pending;
     const record = await this.intake.submit(this.proposal(overlay, failover, kind), 'tunnel-watch');
     this.pending = undefined;
     return record;
+  }
+
+  /** The key ages (metrics) and, when one is past `rotate_every_h`, its rotation (the oldest, one per check). */
+  private async rotateDue(overlay: OverlayState): Promise<RotationResult | undefined> {
+    const { d } = this.ctx;
+    const now = d.clock.now();
+    for (const [id, at] of this.keyTimes) {
+      const [node, iface] = id.split('/') as [string, string];
+      d.metrics.tunnels.keyAge.set({ node, iface }, Math.max(0, (now - at) / 1000));
+    }
+    const everyH = d.config.tunnels.rotate_every_h;
+    if (everyH <= 0) return undefined;
+    const id = rotationsDue(this.keyTimes, now, everyH * 3_600_000)[0];
+    if (!id) return undefined;
+    const [node, iface] = id.split('/') as [string, string];
+    const result = await rotateInterfaceKey(
+      {
+        plan: overlay.plan,
+        routerFor: d.routerFor,
+        publicKeyOf: overlay.publicKeyOf,
+        savePublicKey: async (n, i, key) => {
+          const at = d.clock.now();
+          this.keyTimes.set(keyId(n, i), at);
+          await overlay.saveKey?.(n, i, key, at);
+        },
+        confirmMinutes: ROTATION_CONFIRM_MINUTES,
+        wait: (ms) => d.clock.sleep(ms, this.ctx.life.abort.signal),
+        now: () => d.clock.now(),
+      },
+      node,
+      iface,
+    );
+    d.metrics.tunnels.rotations.inc({ outcome: result.outcome });
+    if (result.outcome === 'rotated') d.log?.info({ node, iface, peers: result.peers }, 'WireGuard key rotated');
+    else d.log?.warn({ node, iface, outcome: result.outcome, reason: result.reason }, 'WireGuard key rotation did not happen');
+    return result;
   }
 
   /**

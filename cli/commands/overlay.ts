@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { nodesFileSchema, readLocated, topologyFileSchema } from '../../actuator/tunnels/overlay-input.ts';
 import { planOverlay } from '../../actuator/tunnels/overlay-plan.ts';
+import { KEY_TIMES_FILE } from '../../actuator/tunnels/overlay-state.ts';
 import {
   keyId,
   overlaySvg,
@@ -28,8 +29,9 @@ others backups; a prefix a primary and a backup peer of one interface both list 
 
 Writes, per node, DIR/<node>/vyos.set and vyos-ops.json (the /configure payload: one wgN per endpoint,
 peers, static routes), DIR/<node>/wgN.conf (wg-quick, for Linux nodes) and DIR/<node>/keys.json; and
-DIR/public-keys.json, DIR/summary.md, DIR/overlay.svg, DIR/plan.json. Files holding a private key are
-mode 0600 and only in that node's directory; a node's existing keys.json is reused (no silent re-key).
+DIR/public-keys.json, DIR/key-times.json (when each key was generated), DIR/summary.md, DIR/overlay.svg,
+DIR/plan.json. Files holding a private key are mode 0600 and only in that node's directory; a node's
+existing keys.json is reused with its key time (no silent re-key).
 Errors name the file, line, column and field.
 
   -n, --nodes FILE         nodes.json
@@ -110,6 +112,13 @@ async function runGen(args: string[]): Promise<number> {
   // the node's own directory; public keys are collected for everyone.
   const keys = new Map<string, InterfaceKeys>();
   const publicKeys: Record<string, Record<string, string>> = {};
+  // When each key was generated (the actuator rotates them after 72 h): a reused key keeps its time.
+  const previousTimes = await readFile(join(values.out, KEY_TIMES_FILE), 'utf8').then(
+    (t) => JSON.parse(t) as Record<string, Record<string, string>>,
+    () => ({}) as Record<string, Record<string, string>>,
+  );
+  const keyTimes: Record<string, Record<string, string>> = {};
+  const now = new Date().toISOString();
   for (const pn of plan.nodes) {
     const dir = join(values.out, pn.node.name);
     await mkdir(dir, { recursive: true });
@@ -117,6 +126,7 @@ async function runGen(args: string[]): Promise<number> {
     const mine: Record<string, InterfaceKeys> = {};
     for (const i of pn.interfaces) {
       const k = saved[i.name] ?? wireguardKeyPair();
+      (keyTimes[pn.node.name] ??= {})[i.name] = (saved[i.name] && previousTimes[pn.node.name]?.[i.name]) || now;
       mine[i.name] = k;
       keys.set(keyId(pn.node.name, i.name), k);
     }
@@ -134,6 +144,7 @@ async function runGen(args: string[]): Promise<number> {
     for (const i of pn.interfaces) await writePrivate(join(dir, `${i.name}.conf`), wgQuick(pn, i.name, keys));
   }
   await writeFile(join(values.out, 'public-keys.json'), `${JSON.stringify(publicKeys, null, 1)}\n`);
+  await writeFile(join(values.out, KEY_TIMES_FILE), `${JSON.stringify(keyTimes, null, 1)}\n`);
   const table = summaryTable(plan);
   await writeFile(join(values.out, 'summary.md'), table);
   await writeFile(join(values.out, 'overlay.svg'), overlaySvg(plan));

@@ -129,6 +129,7 @@ describe('tunnel watch: failover through the actuator and back', () => {
   let actuator: Actuator;
   let queue: MemoryQueue;
   const windowMs = 30_000;
+  const saved: { id: string; at: number }[] = [];
   /** The lab's probes across a tunnel: all lost while it is down, none while it is up. */
   const tunnelLoss = async (node: string, peer: string) => {
     const t = tunnels().find((x) => (x.a.node === node && x.b?.node === peer) || (x.b?.node === node && x.a.node === peer));
@@ -144,7 +145,16 @@ describe('tunnel watch: failover through the actuator and back', () => {
         clock: new RealClock(),
         routerFor: (node) => clients.get(node)!,
         env: {},
-        overlay: { plan, publicKeyOf: (node, iface) => publicKeys.get(keyId(node, iface))! },
+        overlay: {
+          plan,
+          publicKeyOf: (node, iface) => publicKeys.get(keyId(node, iface))!,
+          // A/wg1's key is 73 h old: the first calm check rotates it (the rest count from now).
+          keyTimes: new Map([['A/wg1', Date.now() - 73 * 3_600_000]]),
+          saveKey: async (node, iface, key, at) => {
+            publicKeys.set(keyId(node, iface), key);
+            saved.push({ id: keyId(node, iface), at });
+          },
+        },
         tunnelLoss,
       },
       // The test drives the probe windows itself (the lab's clock is simulated).
@@ -155,6 +165,17 @@ describe('tunnel watch: failover through the actuator and back', () => {
   afterAll(async () => {
     await actuator?.stop();
     await queue?.stop();
+  });
+
+  it('rotates a key past 72 h on a calm overlay, make-before-break, and keeps the new public key', async () => {
+    const before = publicKeys.get('A/wg1');
+    expect(await window()).toBeUndefined();
+    expect(saved).toEqual([{ id: 'A/wg1', at: expect.any(Number) }]);
+    expect(publicKeys.get('A/wg1')).not.toBe(before);
+    expect(tunnels().filter((t) => !t.up)).toEqual([]);
+    // Nothing else is due: the next check rotates nothing.
+    expect(await window()).toBeUndefined();
+    expect(saved).toHaveLength(1);
   });
 
   /** One probe window passes on the lab, then the watch checks. */
