@@ -161,6 +161,59 @@ export const ipsecPeerIntent = z
       ctx.addIssue({ code: 'custom', path: ['vti'], message: 'one of vti (route-based) or tunnels (policy-based)' });
   });
 
+/**
+ * One OpenVPN site-to-site tunnel (`interfaces openvpn vtunN mode site-to-site`) on a router, whole: its
+ * underlay (local host and port, the remote host and port it dials), its tunnel addresses, keepalive, and
+ * how it authenticates — a static shared secret (a `pki openvpn shared-secret` entry named after the
+ * interface, CBC cipher: OpenVPN refuses GCM with a static key) or TLS with certificates already in the
+ * router's PKI. `remove` deletes the interface and its shared secret. A secret rotation is the same intent
+ * with a new key on both ends in one change set.
+ */
+export const openvpnSiteIntent = z
+  .object({
+    kind: z.literal('openvpn-site'),
+    router: z.string(),
+    interface: z.string().regex(/^vtun[0-9]+$/, 'OpenVPN interfaces are named vtunN'),
+    remove: z.boolean().optional(),
+    protocol: z.enum(['udp', 'tcp-active', 'tcp-passive']).default('udp'),
+    local_host: z.string().optional(),
+    local_port: z.number().int().min(1).max(65535).optional(),
+    remote_host: z.string().optional(),
+    remote_port: z.number().int().min(1).max(65535).optional(),
+    local_address: z.string().optional(),
+    remote_address: z.string().optional(),
+    keepalive: z
+      .object({ interval_s: z.number().int().min(1).max(600), failure_count: z.number().int().min(1).max(1000) })
+      .default({ interval_s: 10, failure_count: 6 }),
+    auth: z
+      .discriminatedUnion('mode', [
+        z.object({
+          mode: z.literal('shared-secret'),
+          /** The 2048-bit static key as hex (512 digits), as `pki openvpn shared-secret … key` holds it. */
+          shared_secret: z.string().regex(/^[0-9a-f]{512}$/, 'a 2048-bit OpenVPN static key in hex (512 digits)'),
+          cipher: z.enum(['aes256', 'aes192', 'aes128']).default('aes256'),
+          hash: z.enum(['sha256', 'sha384', 'sha512']).default('sha256'),
+        }),
+        z.object({
+          mode: z.literal('tls'),
+          role: z.enum(['active', 'passive']),
+          ca_certificate: z.string().min(1),
+          certificate: z.string().min(1),
+        }),
+      ])
+      .optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((i, ctx) => {
+    if (i.remove) return;
+    for (const key of ['local_address', 'remote_address', 'auth'] as const)
+      if (i[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'required unless remove' });
+    if (i.remote_host === undefined && i.local_port === undefined)
+      ctx.addIssue({ code: 'custom', path: ['remote_host'], message: 'a tunnel dials a remote host or listens on a local port' });
+    if (i.protocol === 'tcp-active' && i.remote_host === undefined)
+      ctx.addIssue({ code: 'custom', path: ['remote_host'], message: 'tcp-active dials: it needs remote_host' });
+  });
+
 export const intentSchema = z.discriminatedUnion('kind', [
   pathWeightsIntent,
   bandwidthIntent,
@@ -168,12 +221,14 @@ export const intentSchema = z.discriminatedUnion('kind', [
   classPinIntent,
   wireguardPeersIntent,
   ipsecPeerIntent,
+  openvpnSiteIntent,
 ]);
 export type Intent = z.infer<typeof intentSchema>;
 export type PathWeightsIntent = z.infer<typeof pathWeightsIntent>;
 export type BandwidthIntent = z.infer<typeof bandwidthIntent>;
 export type WireguardPeersIntent = z.infer<typeof wireguardPeersIntent>;
 export type IpsecPeerIntent = z.infer<typeof ipsecPeerIntent>;
+export type OpenvpnSiteIntent = z.infer<typeof openvpnSiteIntent>;
 export type QosIntent = z.infer<typeof qosIntent>;
 export type ClassPinIntent = z.infer<typeof classPinIntent>;
 
@@ -224,7 +279,7 @@ export type Realized = z.infer<typeof realizedSchema>;
 export const proposalSchema = z.object({
   id: z.string().min(1),
   created_at: z.number().int(),
-  /** `tunnel`: a tunnel created, changed, re-keyed or deleted (WireGuard peers, IPsec peers). */
+  /** `tunnel`: a tunnel created, changed, re-keyed or deleted (WireGuard peers, IPsec peers, OpenVPN). */
   kind: z.enum(['path-weights', 'bandwidth', 'qos', 'failover', 'tunnel']),
   /** One human sentence of why. */
   reason: z.string(),

@@ -6,7 +6,16 @@
  */
 
 /** Config and intent keys whose values are secret. */
-const SECRET_KEYS = new Set(['private-key', 'preshared-key', 'secret', 'password', 'shared-secret-key', 'private_key']);
+const SECRET_KEYS = new Set([
+  'private-key',
+  'preshared-key',
+  'secret',
+  'password',
+  'private_key',
+  'shared_secret',
+  // `pki openvpn shared-secret X key`, `service https api keys id X key`: every config leaf named key is one.
+  'key',
+]);
 export const REDACTED = '[redacted]';
 
 /**

@@ -202,7 +202,7 @@ export class Approvals {
 
 /**
  * What a proposal changes on the routers, one key per rule, shaper or tunnel interface: `router|prefix`,
- * `router|link`, `router|wgN` or `router|ipsec PEER`.
+ * `router|link`, `router|wgN`, `router|vtunN` or `router|ipsec PEER`.
  */
 export function targetsOf(p: Proposal): string[] {
   return p.intents.flatMap((i) =>
@@ -212,7 +212,9 @@ export function targetsOf(p: Proposal): string[] {
         ? [`${i.router}|${i.interface}`]
         : i.kind === 'ipsec-peer'
           ? [`${i.router}|ipsec ${i.peer}`]
-          : [`${i.router}|${i.link}`],
+          : i.kind === 'openvpn-site'
+            ? [`${i.router}|${i.interface}`]
+            : [`${i.router}|${i.link}`],
   );
 }
 

@@ -15,6 +15,7 @@ import type { ActuationTarget, ContextName, Dataplane, EffectCheck, PreState, Re
 import { weightsTarget } from './weights.ts';
 import { wireguardTarget } from './wireguard.ts';
 import { ipsecTarget } from './ipsec.ts';
+import { openvpnTarget } from './openvpn.ts';
 
 export * from './types.ts';
 export { carryingLinks, isFailover, allClasses } from './failover.ts';
@@ -32,6 +33,7 @@ export const targets: readonly { target: AnyTarget; claims: (intent: Intent) => 
   { target: shaperTarget as AnyTarget, claims: (i) => i.kind === 'bandwidth' || i.kind === 'qos' },
   { target: wireguardTarget as AnyTarget, claims: (i) => i.kind === 'wireguard-peers' },
   { target: ipsecTarget as AnyTarget, claims: (i) => i.kind === 'ipsec-peer' },
+  { target: openvpnTarget as AnyTarget, claims: (i) => i.kind === 'openvpn-site' },
 ];
 
 export function targetFor(intent: Intent): AnyTarget {

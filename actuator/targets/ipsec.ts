@@ -14,6 +14,7 @@ import type { Topology } from '../../core/config/topology.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { IpsecPeerIntent } from '../../core/proposal.ts';
 import type { ConfigJson } from '../vyos/types.ts';
+import { sameConfig } from './same-config.ts';
 import { check, child, subtree, values, type ActuationTarget } from './types.ts';
 
 /** The IKE and ESP group (and PSK entry) names of a peer. */
@@ -134,8 +135,7 @@ export const ipsecTarget: ActuationTarget<'ipsec-peer', IpsecState> = {
         problems.push(`${label} is missing`);
         continue;
       }
-      for (const [k, v] of Object.entries(s.desired))
-        if (JSON.stringify(canonical(have[k])) !== JSON.stringify(canonical(v))) problems.push(`${label} ${k} differs`);
+      for (const [k, v] of Object.entries(s.desired)) if (!sameConfig(have[k], v)) problems.push(`${label} ${k} differs`);
     }
     return check(problems);
   },
@@ -162,15 +162,3 @@ export const ipsecTarget: ActuationTarget<'ipsec-peer', IpsecState> = {
     return [{ name: 'a route-based IKEv2 peer with a VTI', intents: [intent] }];
   },
 };
-
-/** Leaf values compared as sets, objects by key (the router may order multi-values its own way). */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length === 1 ? String(v[0]) : [...v].map(String).sort();
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.entries(v as Record<string, unknown>)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, x]) => [k, canonical(x)]),
-    );
-  return v;
-}

@@ -61,7 +61,15 @@ describe('actuation targets', () => {
     expect(targetFor(failover).name).toBe('failover');
     expect(targetFor({ kind: 'qos', router: 'x', link: 'l', classes: [] } as never).name).toBe('shaper');
     expect(contextsFor([weights, failover])).toEqual(['lbRules', 'lbHealth', 'lbSourceNat', 'policyRoute']);
-    expect(targets.map((t) => t.target.name)).toEqual(['failover', 'weights', 'pin', 'shaper', 'wireguard-peers', 'ipsec-peer']);
+    expect(targets.map((t) => t.target.name)).toEqual([
+      'failover',
+      'weights',
+      'pin',
+      'shaper',
+      'wireguard-peers',
+      'ipsec-peer',
+      'openvpn-site',
+    ]);
   });
 
   it('gives failover and weights one set of WAN rules, and a health check to each interface they weight', () => {

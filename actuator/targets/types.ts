@@ -23,6 +23,8 @@ export const contextPaths = {
   wireguard: ['interfaces', 'wireguard'],
   ipsec: ['vpn', 'ipsec'],
   vti: ['interfaces', 'vti'],
+  openvpn: ['interfaces', 'openvpn'],
+  pkiOpenvpn: ['pki', 'openvpn'],
 } as const;
 export type ContextName = keyof typeof contextPaths;
 /** The router's config under each context path before the change (null when unset). */

@@ -24,13 +24,15 @@ function depthOf(top: string): number {
 /** vyatta commit priority of the subsystem at `path` (lower commits first). */
 function priorityOf(path: string[]): number {
   const [a, b] = path;
-  if (a === 'interfaces') return b === 'ethernet' ? 318 : b === 'vti' ? 381 : b === 'wireguard' ? 459 : 400;
+  if (a === 'interfaces')
+    return b === 'ethernet' ? 318 : b === 'vti' ? 381 : b === 'wireguard' ? 459 : b === 'openvpn' ? 460 : 400;
   if (a === 'firewall') return 199;
   if (a === 'policy') return b === 'route' || b === 'route6' ? 489 : 201;
   if (a === 'system') return 400;
   if (a === 'protocols') return b === 'static' ? 480 : b === 'bfd' ? 819 : b === 'bgp' ? 820 : 800;
   if (a === 'qos' || a === 'load-balancing') return 900;
   if (a === 'vpn') return 901;
+  if (a === 'pki') return 300;
   if (a === 'service') return 1001;
   return 1000;
 }
@@ -112,6 +114,14 @@ function verifyIpsec(ipsec: ConfigNode, root: ConfigNode): string | undefined {
       if (!has(cfg, 'authentication', 'x509')) return `Missing x509 settings on site-to-site peer ${peer}`;
       if (!has(cfg, 'authentication', 'x509', 'ca-certificate') || !has(cfg, 'authentication', 'x509', 'certificate'))
         return `Missing x509 certificates on site-to-site peer ${peer}`;
+      // verify_pki_x509: the CA and the certificate (with its private key) must be in the PKI.
+      const pki = root.get(['pki']);
+      if (!pki || !has(pki, 'ca') || !has(pki, 'certificate')) return 'PKI is not configured';
+      const ca = value(cfg, 'authentication', 'x509', 'ca-certificate')!;
+      const cert = value(cfg, 'authentication', 'x509', 'certificate')!;
+      if (!has(pki, 'ca', ca, 'certificate')) return `Missing CA certificate on specified PKI CA certificate "${ca}"`;
+      if (!has(pki, 'certificate', cert, 'certificate')) return `Missing certificate on specified PKI certificate "${cert}"`;
+      if (!has(pki, 'certificate', cert, 'private', 'key')) return `Missing private key on specified PKI certificate "${cert}"`;
     }
     if (!has(cfg, 'local-address') && !has(cfg, 'dhcp-interface'))
       return `Missing local-address or dhcp-interface on site-to-site peer ${peer}`;
@@ -128,6 +138,81 @@ function verifyIpsec(ipsec: ConfigNode, root: ConfigNode): string | undefined {
       if (group === undefined) return `Missing esp-group on tunnel ${tunnel} for site-to-site peer ${peer}`;
       if (!esp.has(group)) return `Invalid esp-group on tunnel ${tunnel} for site-to-site peer ${peer}`;
     }
+  }
+  return undefined;
+}
+
+const isV4 = (a: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(a);
+
+/**
+ * vyos-1x `src/conf_mode/interfaces_openvpn.py` verify() and verify_pki() for site-to-site tunnels (the
+ * checks both 1.4 and 1.5 make; the version-specific cipher ones are not modelled): addresses, tcp-active,
+ * exactly one of shared-secret-key and tls, the key and certificates present in the PKI, with the upstream
+ * messages (one of which really holds a run of spaces and a literal `{interface}`).
+ */
+function verifyOpenvpn(vpn: ConfigNode, ifname: string, root: ConfigNode): string | undefined {
+  const mode = value(vpn, 'mode');
+  if (mode === undefined) return 'Must specify OpenVPN operation mode!';
+  if (mode === 'site-to-site') {
+    const local = tagValues(vpn, 'local-address').map(([a]) => a);
+    const remote = vpn.get(['remote-address'])?.values ?? [];
+    if (local.length === 0) return 'Must specify "local-address" or add interface to bridge';
+    if (local.filter(isV4).length > 1) return 'Only one IPv4 local-address can be specified';
+    if (local.filter((a) => !isV4(a)).length > 1) return 'Only one IPv6 local-address can be specified';
+    if ((value(vpn, 'device-type') ?? 'tun') === 'tun' && remote.length === 0) return 'Must specify "remote-address"';
+    if (remote.length > 0) {
+      if (remote.filter(isV4).length > 1) return 'Only one IPv4 remote-address can be specified';
+      if (remote.filter((a) => !isV4(a)).length > 1) return 'Only one IPv6 remote-address can be specified';
+      const l4 = local.filter(isV4);
+      const r4 = remote.filter(isV4);
+      const l6 = local.filter((a) => !isV4(a));
+      const r6 = remote.filter((a) => !isV4(a));
+      if (l4.length && !r4.length) return 'IPv4 "local-address" requires IPv4 "remote-address"';
+      if (r4.length && !l4.length) return 'IPv4 "remote-address" requires IPv4 "local-address"';
+      if (l6.length && !r6.length) return 'IPv6 "local-address" requires IPv6 "remote-address"';
+      if (r6.length && !l6.length) return 'IPv6 "remote-address" requires IPv6 "local-address"';
+      if ((l4.length && l4.join() === r4.join()) || (l6.length && l6.join() === r6.join()))
+        return '"local-address" and "remote-address" cannot be the same';
+      const localHost = value(vpn, 'local-host');
+      if (localHost !== undefined && local.includes(localHost)) return '"local-address" cannot be the same as "local-host"';
+      if ((vpn.get(['remote-host'])?.values ?? []).some((h) => remote.includes(h)))
+        return '"remote-address" and "remote-host" can not be the same';
+    }
+  }
+  const protocol = value(vpn, 'protocol') ?? 'udp';
+  if (protocol === 'tcp-active' && has(vpn, 'local-port')) return 'Cannot specify "local-port" with "tcp-active"';
+  if (protocol === 'tcp-active' && !has(vpn, 'remote-host')) return 'Must specify "remote-host" with "tcp-active"';
+  const secret = value(vpn, 'shared-secret-key');
+  if (secret !== undefined && /gcm$/.test(value(vpn, 'encryption', 'cipher') ?? ''))
+    return 'GCM encryption with shared-secret-key not supported';
+  const tls = vpn.get(['tls']);
+  if (tls) {
+    if (has(tls, 'auth-key') && has(tls, 'crypt-key')) return 'TLS auth and crypt keys are mutually exclusive';
+    const role = value(tls, 'role');
+    if (role === 'active' && protocol === 'tcp-passive') return 'Cannot specify "tcp-passive" when "tls role" is "active"';
+    if (role === 'active' && has(tls, 'dh-params')) return 'Cannot specify "tls dh-params" when "tls role" is "active"';
+    if (role === 'passive' && protocol === 'tcp-active') return 'Cannot specify "tcp-active" when "tls role" is "passive"';
+  }
+  // verify_pki()
+  if ((secret !== undefined) === (tls !== undefined)) return 'Must specify only one of "shared-secret-key" and "tls"';
+  const pki = root.get(['pki']);
+  if (!pki) return 'PKI is not configured';
+  if (secret !== undefined) {
+    const secrets = tagValues(pki, 'openvpn', 'shared-secret');
+    if (secrets.length === 0) return 'There are no openvpn shared-secrets in PKI configuration';
+    if (!secrets.some(([n]) => n === secret)) return `Invalid shared-secret on openvpn interface ${ifname}`;
+  }
+  if (tls) {
+    if (mode === 'site-to-site' && !has(tls, 'role')) return '"tls role" is required for site-to-site OpenVPN with TLS';
+    if (!has(tls, 'ca-certificate') && !has(tls, 'peer-fingerprint'))
+      return 'Either "tls ca-certificate" or "tls peer-fingerprint" is required                  on openvpn interface {interface} in site-to-site mode';
+    for (const ca of tls.get(['ca-certificate'])?.values ?? [])
+      if (!has(pki, 'ca', ca, 'certificate')) return `Invalid CA certificate on openvpn interface ${ifname}`;
+    const cert = value(tls, 'certificate');
+    if (cert === undefined && !has(tls, 'auth-key') && mode !== 'client')
+      return `Missing "tls certificate" on openvpn interface ${ifname}`;
+    if (cert !== undefined && !has(pki, 'certificate', cert, 'certificate'))
+      return `Invalid certificate on openvpn interface ${ifname}`;
   }
   return undefined;
 }
@@ -250,6 +335,8 @@ export function verifySubsystem(sub: Subsystem, candidate: ConfigNode): string |
   const key = sub.path.join(' ');
   if (sub.path[0] === 'interfaces' && sub.path[1] === 'wireguard' && sub.path.length === 3)
     return verifyWireguard(node, sub.path[2]!, candidate);
+  if (sub.path[0] === 'interfaces' && sub.path[1] === 'openvpn' && sub.path.length === 3)
+    return verifyOpenvpn(node, sub.path[2]!, candidate);
   if (key === 'load-balancing wan') return verifyWan(node);
   if (key === 'qos') return verifyQos(node);
   if (key === 'protocols static') return verifyStatic(node, candidate);

@@ -60,7 +60,9 @@ export function compileConstraint(re: string): RegExp {
   const js = re
     .replace(/\[:alnum:\]/g, 'A-Za-z0-9')
     .replace(/\[:digit:\]/g, '0-9')
-    .replace(/\[:alpha:\]/g, 'A-Za-z');
+    .replace(/\[:alpha:\]/g, 'A-Za-z')
+    // `[[:ascii:]]` (openvpn authentication username/password) is every 7-bit character.
+    .replace(/\[:ascii:\]/g, '\\x00-\\x7F');
   return new RegExp(`^(?:${js})$`);
 }
 
