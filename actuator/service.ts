@@ -21,7 +21,7 @@ import { createPipelineContext, type PipelineContext, type PipelineDeps } from '
 import { Intake } from './pipeline/intake.ts';
 import { Rollouts } from './pipeline/rollout.ts';
 import { RealizedEffects } from './realized.ts';
-import { TunnelWatch } from './tunnels/watch.ts';
+import { TunnelWatch, type TunnelView } from './tunnels/watch.ts';
 import type { ProposalRecord } from './state.ts';
 
 export type { AuditEvent } from './pipeline/audit.ts';
@@ -101,6 +101,11 @@ export class ActuatorService {
   /** One tunnel check now (tests; the watch runs every `tunnels.interval_s`): the proposal it made, if any. */
   checkTunnels(windowMs?: number): Promise<ProposalRecord | undefined> {
     return this.tunnelWatch.check(windowMs);
+  }
+
+  /** The tunnels as the tunnel watch last saw them (the console's panel). */
+  tunnels(): TunnelView {
+    return this.tunnelWatch.view();
   }
 
   /** One IPsec SA check now (tests): router → peer → SA established. */

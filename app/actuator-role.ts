@@ -23,7 +23,7 @@ import type { RouterApi } from '../actuator/vyos/types.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
 import type { Shared } from './runtime.ts';
 import { toConsoleEvent } from './console/events.ts';
-import type { ConsoleCounts, ConsoleEvent } from './console/types.ts';
+import type { ConsoleCounts, ConsoleEvent, ConsoleTunnels } from './console/types.ts';
 
 /** One audit event as the role lists it (the console's shape). */
 export type ActuatorEvent = ConsoleEvent;
@@ -41,6 +41,8 @@ export interface ActuatorRole {
   /** What the routers run now, as the optimizer's demand split (from the last confirmed intents). */
   currentWeights(): Promise<CurrentWeights>;
   counts(): ConsoleCounts;
+  /** The tunnels as the actuator's tunnel watch last saw them. */
+  tunnels(): ConsoleTunnels;
 }
 
 export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLab } = {}): ActuatorRole {
@@ -111,6 +113,7 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     },
     events: async (limit = 200) => actuator.changes().slice(-limit).map(toConsoleEvent),
     currentWeights: () => actuator.currentWeights(),
+    tunnels: () => actuator.service.tunnels(),
     counts: () => ({
       proposals: seen['proposed']!.size,
       applied: seen['confirmed']!.size,

@@ -16,12 +16,31 @@ import type { PipelineContext } from '../pipeline/context.ts';
 import type { Intake } from '../pipeline/intake.ts';
 import type { ProposalRecord } from '../state.ts';
 import { tunnelFailoverIntents } from './failover.ts';
-import { parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
+import { isStale, parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
 import { ipsecPeerUp, parseIpsecSa } from './ipsec-health.ts';
 import { recordPeerHealth, rotationsDue } from './metrics.ts';
 import { keyId } from './overlay-render.ts';
 import { rotateInterfaceKey, type RotationResult } from './rotation.ts';
 import { readOverlayDir, type OverlayState } from './overlay-state.ts';
+
+/** The tunnels as the last check saw them (the console's tunnel panel). */
+export interface TunnelView {
+  /** When the overlay was last read (null: never). */
+  checked_at: number | null;
+  wireguard: {
+    node: string;
+    iface: string;
+    peer: string;
+    path: 'primary' | 'backup';
+    /** null: the node could not be read. */
+    up: boolean | null;
+    handshake_age_s: number | null;
+    key_age_s: number | null;
+    next_rotation_at: number | null;
+    failed_over: boolean;
+  }[];
+  ipsec: { node: string; peer: string; up: boolean }[];
+}
 
 /** Where a router's IPsec site-to-site peers are configured. */
 const IPSEC_PEERS = ['vpn', 'ipsec', 'site-to-site', 'peer'] as const;
@@ -41,6 +60,9 @@ export class TunnelWatch {
   private pending: 'failover' | 'restore' | undefined;
   /** When each overlay key was generated (`node/wgN` → ms), as the overlay state and rotations say. */
   private readonly keyTimes = new Map<string, number>();
+  /** What the last check read: each node's peers (the console's view). */
+  private lastHealth: { at: number; health: ReadonlyMap<string, readonly PeerHealth[]> } | undefined;
+  private lastIpsec = new Map<string, Map<string, boolean>>();
 
   constructor(
     private readonly ctx: PipelineContext,
@@ -150,11 +172,13 @@ export class TunnelWatch {
    * the change it calls for when no tunnel proposal is open. The proposal's record, when one was made.
    */
   async check(windowMs = this.ctx.d.config.tunnels.interval_s * 1000): Promise<ProposalRecord | undefined> {
-    await this.checkIpsec();
+    this.lastIpsec = await this.checkIpsec();
     const { overlay, failover } = this;
     if (!overlay || !failover) return undefined;
     const { d } = this.ctx;
-    const change = failover.observe(await this.health(overlay, windowMs));
+    const health = await this.health(overlay, windowMs);
+    this.lastHealth = { at: d.clock.now(), health };
+    const change = failover.observe(health);
     for (const pn of overlay.plan.nodes)
       for (const i of pn.interfaces)
         for (const p of i.peers)
@@ -208,6 +232,38 @@ export class TunnelWatch {
     if (result.outcome === 'rotated') d.log?.info({ node, iface, peers: result.peers }, 'WireGuard key rotated');
     else d.log?.warn({ node, iface, outcome: result.outcome, reason: result.reason }, 'WireGuard key rotation did not happen');
     return result;
+  }
+
+  /**
+   * The tunnels as the last check saw them, for the console: every overlay peering from each end (its
+   * path, whether it is up, its last handshake, the key's age and next rotation, failed over or not) and
+   * every IPsec peer's SA.
+   */
+  view(): TunnelView {
+    const { d } = this.ctx;
+    const now = d.clock.now();
+    const everyMs = d.config.tunnels.rotate_every_h * 3_600_000;
+    const wireguard: TunnelView['wireguard'] = [];
+    for (const pn of this.overlay?.plan.nodes ?? [])
+      for (const i of pn.interfaces)
+        for (const p of i.peers) {
+          const seen = this.lastHealth?.health.get(pn.node.name)?.find((h) => h.peer === p.node);
+          const keyAt = this.keyTimes.get(keyId(pn.node.name, i.name));
+          wireguard.push({
+            node: pn.node.name,
+            iface: i.name,
+            peer: p.node,
+            path: p.path,
+            up: seen ? !isStale(seen, d.config.tunnels.stale_after_s) : null,
+            handshake_age_s: seen?.handshakeAgeS ?? null,
+            key_age_s: keyAt === undefined ? null : Math.max(0, Math.round((now - keyAt) / 1000)),
+            next_rotation_at: keyAt === undefined || everyMs <= 0 ? null : keyAt + everyMs,
+            failed_over: this.failover?.failedOver.has(p.node) ?? false,
+          });
+        }
+    const ipsec: TunnelView['ipsec'] = [];
+    for (const [node, peers] of this.lastIpsec) for (const [peer, up] of peers) ipsec.push({ node, peer, up });
+    return { checked_at: this.lastHealth?.at ?? null, wireguard, ipsec };
   }
 
   /**

@@ -82,6 +82,7 @@ describe('console routes', () => {
         'state.js',
         'timeline.js',
         'topology.js',
+        'tunnels.js',
       ]);
       expect((await get('/console/static/style.css')).headers['content-type']).toMatch(/^text\/css/);
       for (const bad of [
@@ -105,6 +106,7 @@ describe('console routes', () => {
         '/console/api/events',
         '/console/api/cost',
         '/console/api/whoami',
+        '/console/api/tunnels',
       ]) {
         expect((await get(url)).statusCode, url).toBe(401);
         expect((await get(url, 'not-a-valid-token-at-all')).statusCode, url).toBe(401);
@@ -123,6 +125,35 @@ describe('console routes', () => {
 
     it('tells the page who is signed in', async () => {
       expect((await get('/console/api/whoami', viewerToken)).json()).toEqual({ name: 'vera', role: 'viewer' });
+    });
+  });
+
+  describe('tunnels', () => {
+    it("shows the actuator's tunnel view, or says the actuator runs elsewhere", async () => {
+      expect((await get('/console/api/tunnels', viewerToken)).json()).toEqual({ available: false, now });
+      const view = {
+        checked_at: now - 30_000,
+        wireguard: [
+          {
+            node: 'A',
+            iface: 'wg1',
+            peer: 'D',
+            path: 'primary' as const,
+            up: false,
+            handshake_age_s: 212,
+            key_age_s: 3600,
+            next_rotation_at: now + 71 * 3_600_000,
+            failed_over: true,
+          },
+        ],
+        ipsec: [{ node: 'onprem-nyc', peer: 'to-aws-use1', up: true }],
+      };
+      actuator.tunnels = () => view;
+      try {
+        expect((await get('/console/api/tunnels', viewerToken)).json()).toEqual({ available: true, now, ...view });
+      } finally {
+        delete actuator.tunnels;
+      }
     });
   });
 

@@ -170,6 +170,12 @@ export function consoleRoutes(deps: ConsoleDeps): RoutePlugin {
       );
     });
 
+    app.get('/console/api/tunnels', { preHandler: viewer }, async () => {
+      // Only the process running the actuator watches tunnels; elsewhere the panel says so.
+      const view = actuator.tunnels?.();
+      return view ? { available: true, now: shared.clock.now(), ...view } : { available: false, now: shared.clock.now() };
+    });
+
     app.get('/console/api/proposals', { preHandler: viewer }, async () => {
       // `decides` false: the actuator runs elsewhere, so the page shows pending proposals without buttons.
       const { mode, emergency_auto } = shared.config.root.actuator;

@@ -35,6 +35,25 @@ export interface ConsoleActuator {
   counts(): ConsoleCounts | Promise<ConsoleCounts>;
   /** False when another process runs the actuator role: the page then shows decisions as read-only. */
   readonly decides?: boolean;
+  /** The tunnels as the actuator's tunnel watch last saw them (absent: the actuator runs elsewhere). */
+  tunnels?(): ConsoleTunnels;
+}
+
+/** The tunnel panel's data (actuator/tunnels/watch.ts `TunnelView`). */
+export interface ConsoleTunnels {
+  checked_at: number | null;
+  wireguard: {
+    node: string;
+    iface: string;
+    peer: string;
+    path: 'primary' | 'backup';
+    up: boolean | null;
+    handshake_age_s: number | null;
+    key_age_s: number | null;
+    next_rotation_at: number | null;
+    failed_over: boolean;
+  }[];
+  ipsec: { node: string; peer: string; up: boolean }[];
 }
 
 /** The shared adapters the console reads (a runtime Shared is one). */

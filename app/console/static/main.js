@@ -10,6 +10,7 @@ import { qualityPath, renderQuality, renderWorstPaths } from './quality.js';
 import { COST_POLL_MS, POLL_MS, TOKEN_KEY, setRefresher, state } from './state.js';
 import { renderTimeline, renderTimelineLegend } from './timeline.js';
 import { renderTopoLegend, renderTopology } from './topology.js';
+import { renderTunnels } from './tunnels.js';
 
 $('login-form').addEventListener('submit', () => {
   const t = $('login-token').value.trim();
@@ -34,13 +35,15 @@ async function poll() {
   try {
     if (!state.who) state.who = await api('/console/api/whoami');
     const dueCost = Date.now() - state.lastCostAt > COST_POLL_MS;
-    const [ov, pr, ev, q, cost] = await Promise.all([
+    const [ov, pr, ev, q, cost, tun] = await Promise.all([
       api('/console/api/overview'),
       api('/console/api/proposals'),
       api('/console/api/events?limit=300'),
       api(qualityPath()),
       dueCost ? api('/console/api/cost') : Promise.resolve(null),
+      api('/console/api/tunnels'),
     ]);
+    state.tunnels = tun;
     state.overview = ov;
     state.proposals = pr.proposals;
     state.decides = pr.decides;
@@ -63,6 +66,7 @@ async function poll() {
     if (changed('quality', [q, state.qMetric])) renderQuality();
     if (cost && changed('cost', cost)) renderCost();
     if (changed('events', [ev.events, Math.floor(ov.now / 60_000)])) renderTimeline();
+    if (changed('tunnels', [tun.wireguard, tun.ipsec, tun.available])) renderTunnels();
     banner('');
     setLive(true, 'live');
     document.body.dataset.ready = 'true';

@@ -16,6 +16,8 @@ export const state = {
   events: null,
   quality: null,
   cost: null,
+  /** The actuator's tunnel watch: overlay peerings and IPsec SAs (`available` false when it runs elsewhere). */
+  tunnels: null,
   selectedLink: null,
   qPair: null,
   qClass: null,

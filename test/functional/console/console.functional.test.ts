@@ -158,6 +158,44 @@ describe('console in Chromium: seeded store, emulated routers', () => {
     await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
     await page.locator('[data-proposal-id]').first().waitFor();
     expect(await page.locator('button[data-action=approve]').count()).toBe(0);
+    // No tunnel watch in this process: the panel says so. With one, every peering and SA is a row.
+    await expect.poll(() => page.textContent('#tunnel-note')).toContain('another process');
+    actuator.tunnels = () => ({
+      checked_at: now - 30_000,
+      wireguard: [
+        {
+          node: 'A',
+          iface: 'wg1',
+          peer: 'D',
+          path: 'primary',
+          up: false,
+          handshake_age_s: 212,
+          key_age_s: 7200,
+          next_rotation_at: now + 70 * 3_600_000,
+          failed_over: true,
+        },
+        {
+          node: 'A',
+          iface: 'wg1',
+          peer: 'H',
+          path: 'backup',
+          up: true,
+          handshake_age_s: 41,
+          key_age_s: 7200,
+          next_rotation_at: now + 70 * 3_600_000,
+          failed_over: false,
+        },
+      ],
+      ipsec: [{ node: 'onprem-nyc', peer: 'to-aws-use1', up: true }],
+    });
+    try {
+      await expect.poll(() => page.locator('#tunnel-body tr').count(), { timeout: 15_000 }).toBe(3);
+      expect(await page.locator('#tunnel-body tr[data-state=down]').count()).toBe(1);
+      expect(await page.textContent('#tunnel-body tr[data-state=down]')).toContain('failed over');
+      expect(await page.textContent('#tunnel-note')).toContain('3 tunnel ends, 1 down');
+    } finally {
+      delete actuator.tunnels;
+    }
     await page.close();
 
     const other = await browser.context.newPage();
