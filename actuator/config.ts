@@ -89,9 +89,14 @@ export const actuatorConfigSchema = actuationSchema
         restore_checks: z.number().int().min(1).default(3),
         /** Rotate each WireGuard key this many hours after it was generated (make-before-break). 0 disables. */
         rotate_every_h: z.number().min(0).default(72),
+        /**
+         * Probe paths that cross overlay tunnels (`node>peer` → path id of the topology): their loss over
+         * the last window marks a tunnel down at once (half the probes lost), long before its handshake ages.
+         */
+        probe_paths: z.record(z.string().regex(/^[^>]+>[^>]+$/, 'keys are node>peer'), z.string()).default({}),
       })
       .strict()
-      .default({ overlay_dir: '', interval_s: 30, stale_after_s: 180, restore_checks: 3, rotate_every_h: 72 }),
+      .default({ overlay_dir: '', interval_s: 30, stale_after_s: 180, restore_checks: 3, rotate_every_h: 72, probe_paths: {} }),
   })
   .strict();
 

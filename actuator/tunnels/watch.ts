@@ -21,7 +21,7 @@ import { ipsecPeerUp, parseIpsecSa } from './ipsec-health.ts';
 import { recordPeerHealth, rotationsDue } from './metrics.ts';
 import { keyId } from './overlay-render.ts';
 import { rotateInterfaceKey, type RotationResult } from './rotation.ts';
-import { readOverlayDir, type OverlayState } from './overlay-state.ts';
+import { readOverlayDir, type OverlayState, type TunnelLoss } from './overlay-state.ts';
 
 /** The tunnels as the last check saw them (the console's tunnel panel). */
 export interface TunnelView {
@@ -138,9 +138,30 @@ export class TunnelWatch {
   }
 
   /** Each node's peers as its router reports them, with probe loss; a node that cannot be read is left out. */
+  /**
+   * Where a tunnel's probe loss comes from: the handed-in source (tests, a lab), else the probes of the
+   * paths `tunnels.probe_paths` maps peerings to (`node>peer` → path id), one store query per check.
+   */
+  private async lossSource(windowMs: number): Promise<TunnelLoss | undefined> {
+    const { d } = this.ctx;
+    if (d.tunnelLoss) return d.tunnelLoss;
+    const paths = d.config.tunnels.probe_paths;
+    if (Object.keys(paths).length === 0 || !d.guardData?.qualityByPath) return undefined;
+    const now = d.clock.now();
+    const quality = await d.guardData.qualityByPath({ from: now - windowMs, to: now });
+    return async (node, peer) => {
+      const path = paths[`${node}>${peer}`];
+      return path === undefined ? undefined : quality.get(`${path}|*`)?.loss_ratio;
+    };
+  }
+
   private async health(overlay: OverlayState, windowMs: number): Promise<Map<string, PeerHealth[]>> {
     const { d } = this.ctx;
     const out = new Map<string, PeerHealth[]>();
+    const lossOf = await this.lossSource(windowMs).catch((err: unknown) => {
+      d.log?.warn({ err: errorMessage(err) }, 'cannot read the probes across tunnels: handshakes only this check');
+      return undefined;
+    });
     await Promise.all(
       overlay.plan.nodes.map(async (pn) => {
         if ((pn.node.platform ?? 'vyos') !== 'vyos') return;
@@ -150,7 +171,7 @@ export class TunnelWatch {
             const text = await d.routerFor(pn.node.name).show(['interfaces', 'wireguard', iface.name, 'summary']);
             const seen = parseWireguardSummary(text);
             for (const p of seen) {
-              const loss = await d.tunnelLoss?.(pn.node.name, p.peer, windowMs);
+              const loss = await lossOf?.(pn.node.name, p.peer, windowMs);
               if (loss !== undefined) p.loss = loss;
             }
             recordPeerHealth(d.metrics.tunnels, pn.node.name, iface.name, seen);

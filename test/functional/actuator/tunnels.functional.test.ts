@@ -22,6 +22,8 @@ import { testRoot } from '../../../actuator/testing.ts';
 import type { Actuator } from '../../../actuator/types.ts';
 import { RealClock } from '../../../core/clock.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
+import type { GuardData } from '../../../actuator/guard/index.ts';
+import type { WindowQuality } from '../../../analytics/queries/types.ts';
 
 const plan = overlayPlan();
 const names = plan.nodes.map((n) => n.node.name);
@@ -232,6 +234,76 @@ describe('tunnel watch: failover through the actuator and back', () => {
     expect((await actuator.get(restore!.proposal.id))?.proposal.status).toBe('confirmed');
     expect(onlyVia(holders(), 'D')).toBe(true);
     expect(await window()).toBeUndefined();
+  });
+});
+
+describe('tunnel watch: probe loss from the store, mapped by tunnels.probe_paths', () => {
+  it('fails over in the first window from probes of the mapped paths alone (no loss hook), and back', async () => {
+    const queue = new MemoryQueue();
+    await queue.start();
+    // The store's probe quality per path, as the analytics queries return it: all lost while the lab's
+    // tunnel under the path is down. Paths are named after the peering they cross.
+    const up = (a: string, b: string) =>
+      tunnels().some((t) => t.up && ((t.a.node === a && t.b?.node === b) || (t.a.node === b && t.b?.node === a)));
+    const mapped: Record<string, string> = {};
+    for (const n of plan.nodes)
+      for (const i of n.interfaces) for (const p of i.peers) mapped[`${n.node.name}>${p.node}`] = `ovl-${n.node.name}-${p.node}`;
+    const quality = (loss: number): WindowQuality => ({
+      rtt_p50_ms: 20,
+      rtt_p95_ms: 25,
+      loss_ratio: loss,
+      jitter_ms: 1,
+      windows: 1,
+      sent: 60,
+    });
+    const guardData: GuardData = {
+      compare: () => Promise.reject(new Error('not used')),
+      qualityByPath: async () =>
+        new Map(
+          Object.entries(mapped).map(([k, path]) => [`${path}|*`, quality(up(...(k.split('>') as [string, string])) ? 0 : 1)]),
+        ),
+    };
+    const a = createActuator(
+      {
+        root: testRoot(),
+        queue,
+        clock: new RealClock(),
+        routerFor: (node) => clients.get(node)!,
+        env: {},
+        guardData,
+        overlay: { plan, publicKeyOf: (node, iface) => publicKeys.get(keyId(node, iface))! },
+      },
+      {
+        gitops_dir: '',
+        self_heal_interval_s: 0,
+        realized_interval_s: 0,
+        tunnels: { interval_s: 0, probe_paths: mapped, rotate_every_h: 0 },
+      },
+    );
+    await a.start();
+    try {
+      const check = async () => {
+        await clock.advance(30_000);
+        return a.service.checkTunnels(30_000);
+      };
+      expect(await check()).toBeUndefined();
+      emulated('D').configure([{ op: 'set', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+      const failover = await check();
+      expect(failover?.proposal).toMatchObject({ emergency: true });
+      await a.service.idle();
+      expect((await a.get(failover!.proposal.id))?.proposal.status).toBe('confirmed');
+      emulated('D').configure([{ op: 'delete', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+      expect(await check()).toBeUndefined();
+      expect(await check()).toBeUndefined();
+      const restore = await check();
+      await a.approve(restore!.proposal.id, 'api:alice');
+      await a.service.idle();
+      expect((await a.get(restore!.proposal.id))?.proposal.status).toBe('confirmed');
+      expect(tunnels().filter((t) => !t.up)).toEqual([]);
+    } finally {
+      await a.stop();
+      await queue.stop();
+    }
   });
 });
 
