@@ -5,6 +5,7 @@ import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { nodesFileSchema, readLocated, topologyFileSchema } from '../../actuator/tunnels/overlay-input.ts';
 import { planOverlay } from '../../actuator/tunnels/overlay-plan.ts';
 import { KEY_TIMES_FILE } from '../../actuator/tunnels/overlay-state.ts';
+import { routersUsage, runApply, runRotate } from './overlay-routers.ts';
 import {
   keyId,
   overlaySvg,
@@ -16,7 +17,8 @@ import {
 } from '../../actuator/tunnels/overlay-render.ts';
 import { isWireguardKey, wireguardKeyPair, wireguardPublicKey } from '../../core/wireguard-keys.ts';
 
-export const summary = 'overlay gen -n nodes.json -t topology.json -o DIR: WireGuard hub-and-spoke + mesh configs per node';
+export const summary =
+  'overlay gen -n nodes.json -t topology.json -o DIR: WireGuard hub-and-spoke + mesh configs per node; overlay apply|rotate -d DIR: on the routers';
 
 const usage = `usage: pathpilot overlay gen -n NODES.json -t TOPOLOGY.json -o DIR [--disable-multipath]
                             [--keepalive-primary S] [--keepalive-backup S]
@@ -44,10 +46,14 @@ Errors name the file, line, column and field.
 Exit status: 0 written, 1 invalid input (every problem listed), 2 usage errors.
 `;
 
-export const subcommands = ['gen'] as const;
+export const subcommands = ['gen', 'apply', 'rotate'] as const;
 
 export function run(args: string[]): Promise<number> {
-  return runSubcommand(args, { name: 'pathpilot overlay', usage, subcommands: { gen: runGen } });
+  return runSubcommand(args, {
+    name: 'pathpilot overlay',
+    usage: `${usage}\n${routersUsage}`,
+    subcommands: { gen: runGen, apply: runApply, rotate: runRotate },
+  });
 }
 
 /** A node's keys from an earlier run, checked: a broken file is an error, not a silent re-key. */
