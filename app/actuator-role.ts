@@ -3,6 +3,7 @@
  * (which is also the one consumer of the optimizer's proposal queue, and knows the current split the
  * optimizer plans against), its REST routes, and counts for the demo's summary.
  */
+import { redactSecrets } from '../core/redact.ts';
 import { parseSection, sectionOf, type Component } from '../core/component.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import type { Proposal } from '../core/proposal.ts';
@@ -104,7 +105,8 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
       log: shared.log.child({ component: 'api' }),
     }),
     actuator,
-    list: async () => (await actuator.list()).map((r) => r.proposal),
+    // The console shows intents to viewers: secrets in them are redacted.
+    list: async () => (await actuator.list()).map((r) => redactSecrets(r.proposal)),
     approve: async (id, actor) => {
       await actuator.approve(id, actor);
     },

@@ -135,7 +135,10 @@ export const ipsecPeerIntent = z
           local_id: z.string().min(1),
           remote_id: z.string().min(1),
           /** Travels in the intent as it travels in the router's config; audit and logs show it redacted. */
-          secret: z.string().min(16, 'a pre-shared key of at least 16 characters'),
+          secret: z
+            .string()
+            .min(16, 'a pre-shared key of at least 16 characters')
+            .regex(/^[^'"\n\r]+$/, 'a pre-shared key without quotes or line breaks (VyOS values cannot hold them)'),
         }),
         z.object({
           mode: z.literal('x509'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactSecrets } from './redact.ts';
+import { REDACTED, redactCommandLine, redactSecrets } from './redact.ts';
 
 describe('redactSecrets', () => {
   it('replaces PSKs and private keys at any depth, keeps everything else and the input intact', () => {
@@ -27,5 +27,18 @@ describe('redactSecrets', () => {
     expect(out[0]!.value).toBe(REDACTED);
     expect(out[1]!.path[4]).toBe(REDACTED);
     expect(out[2]!.value).toBe('51820');
+  });
+
+  it('redacts the value after a secret word in set lines, and nothing else', () => {
+    expect(redactCommandLine("set vpn ipsec authentication psk pp-x secret 'psk-0123456789abcdef'")).toBe(
+      "set vpn ipsec authentication psk pp-x secret '[redacted]'",
+    );
+    expect(redactCommandLine("set service https api keys id pathpilot key 'k3y'")).toBe(
+      "set service https api keys id pathpilot key '[redacted]'",
+    );
+    expect(redactCommandLine("set interfaces wireguard wg0 private-key 'cHJpdmF0ZQ=='")).toContain("private-key '[redacted]'");
+    const plain = "set interfaces wireguard wg0 peer b public-key 'pub='";
+    expect(redactCommandLine(plain)).toBe(plain);
+    expect(redactCommandLine('set service https api keys id pathpilot')).toBe('set service https api keys id pathpilot');
   });
 });

@@ -12,6 +12,8 @@ const SECRET_KEYS = new Set([
   'secret',
   'password',
   'private_key',
+  'privateKey',
+  'passphrase',
   'shared_secret',
   // `pki openvpn shared-secret X key`, `service https api keys id X key`: every config leaf named key is one.
   'key',
@@ -38,4 +40,12 @@ export function redactSecrets<T>(value: T): T {
     ) as T;
   }
   return value;
+}
+
+/** A secret word of a `set …` line and the value after it (quoted or bare). */
+const SECRET_IN_LINE = new RegExp(`(\\s(?:${[...SECRET_KEYS].join('|')})\\s)('[^']*'|"[^"]*"|\\S+)`, 'g');
+
+/** A `set …` command line with every value after a secret word replaced (GitOps export, messages). */
+export function redactCommandLine(line: string): string {
+  return line.replace(SECRET_IN_LINE, `$1'${REDACTED}'`);
 }

@@ -1,7 +1,12 @@
-/** GitOps export: one `<gitops_dir>/<router>.conf` of `set …` lines per router, written after every change. */
+/**
+ * GitOps export: one `<gitops_dir>/<router>.conf` of `set …` lines per router, written after every change,
+ * with private keys, PSKs and API keys redacted (`'[redacted]'`): the file is for review and diffs, not a
+ * config to load back as it is.
+ */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../core/errors.ts';
+import { redactCommandLine } from '../../core/redact.ts';
 import type { PipelineContext } from './context.ts';
 
 /** Writes `<dir>/<router>.conf` (`set …` lines) whole: a reader never sees half a file. */
@@ -19,7 +24,9 @@ export async function exportGitops(ctx: PipelineContext, routers: string[]): Pro
   if (!dir) return;
   for (const router of routers) {
     try {
-      await writeRouterConfig(dir, router, await engine.exportConfig(router));
+      // The export is a file anyone with the repository reads: keys and PSKs are redacted in it.
+      const text = (await engine.exportConfig(router)).split('\n').map(redactCommandLine).join('\n');
+      await writeRouterConfig(dir, router, text);
     } catch (err) {
       d.metrics.errors.inc({ error_type: 'gitops' });
       d.log?.warn({ router, err: errorMessage(err) }, 'gitops export failed');

@@ -7,6 +7,7 @@
 import type { Proposal } from '../../core/proposal.ts';
 import type { Store } from '../../core/store/types.ts';
 import { saveProposal } from '../../analytics/queries/writes.ts';
+import { redactSecrets } from '../../core/redact.ts';
 
 export interface ProposalRecorder {
   /** Records the proposal as it is at `at` (its status and history included). */
@@ -14,7 +15,8 @@ export interface ProposalRecorder {
 }
 
 export function storeProposalRecorder(store: Store): ProposalRecorder {
-  return { proposal: (p, at) => saveProposal(store, p, at) };
+  // The proposals table is read by the console and the CLI: PSKs and static keys stay out of it.
+  return { proposal: (p, at) => saveProposal(store, redactSecrets(p), at) };
 }
 
 export interface MemoryProposalRecorder extends ProposalRecorder {

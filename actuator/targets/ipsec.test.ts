@@ -127,5 +127,8 @@ describe('ipsec-peer target on emulated routers', () => {
       }),
     ).toThrow(/one of vti/);
     expect(() => intentSchema.parse({ ...peer('left', '192.0.2.1', '198.51.100.2', 'short') })).toThrow(/at least 16/);
+    expect(() => intentSchema.parse({ ...peer('left', '192.0.2.1', '198.51.100.2', "it's-a-long-secret-0123") })).toThrow(
+      /without quotes/,
+    );
   });
 });

@@ -7,12 +7,9 @@
  * the regex decides (see docs/notes/vyos.md, "One schema").
  */
 import { ValidationError } from '../../core/errors.ts';
+import { redactSecrets } from '../../core/redact.ts';
 import { schemaFor, walkPath, type PathProblem } from './schema/index.ts';
 import type { ConfigOp, VyosVersion } from './types.ts';
-
-function opText(op: ConfigOp): string {
-  return `${op.op} ${[...op.path, ...(op.value !== undefined ? [op.value] : [])].join(' ')}`;
-}
 
 /** Why the words are not valid, in the actuator's words (the op is named by the caller). */
 function problemText(problem: PathProblem, words: readonly string[]): string {
@@ -49,8 +46,13 @@ function problemText(problem: PathProblem, words: readonly string[]): string {
 export function validateOp(version: VyosVersion, op: ConfigOp): void {
   const words = op.value !== undefined ? [...op.path, op.value] : op.path;
   const result = walkPath(schemaFor(version), words, { op: op.op === 'set' ? 'set' : 'delete', routerState: 'defer' });
-  if (!result.ok)
-    throw new ValidationError(`VyOS ${version}: "${opText(op)}" is not valid: ${problemText(result.problem, words)}`);
+  if (!result.ok) {
+    // The message reaches the audit trail, the API and logs: a refused PSK or key is never quoted.
+    const shown = redactSecrets(words);
+    throw new ValidationError(
+      `VyOS ${version}: "${op.op} ${shown.join(' ')}" is not valid: ${problemText(result.problem, shown)}`,
+    );
+  }
 }
 
 /** Validates every op; the first invalid one throws (nothing is sent). */
