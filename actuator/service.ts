@@ -43,7 +43,7 @@ export class ActuatorService {
     this.rollouts = new Rollouts(this.ctx);
     this.selfHeal = new SelfHeal(this.ctx, this.intake);
     this.realized = new RealizedEffects(this.ctx);
-    this.tunnelWatch = new TunnelWatch(this.ctx, this.intake);
+    this.tunnelWatch = new TunnelWatch(this.ctx, this.intake, this.approvals);
   }
 
   get events(): PipelineContext['events'] {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../core/clock.ts';
+import { loadConfig } from '../../core/config/index.ts';
+import { Topology } from '../../core/config/topology.ts';
 import { intentSchema, type IpsecPeerIntent } from '../../core/proposal.ts';
 import { ipsecEnds, ipsecSas, saStatus } from '../../lab/vyos/ipsec-tunnels.ts';
 import { EmulatedRouter } from '../../lab/vyos/router.ts';
@@ -116,6 +118,24 @@ describe('ipsec-peer target on emulated routers', () => {
         { op: 'set', path: ['vpn', 'ipsec', 'site-to-site', 'peer', 'x', 'vti', 'bind', 'vti7'] },
       ]),
     ).toThrow(/VTI interface vti7 for site-to-site peer x does not exist!/);
+    expect(() =>
+      left.configure([{ op: 'set', path: ['vpn', 'ipsec', 'authentication', 'psk', 'lonely', 'id', 'left'] }]),
+    ).toThrow(/Authentication psk "lonely" missing "id" or "secret"/);
+  });
+
+  it("never deletes a VTI that carries one of the topology's links", () => {
+    const topology = new Topology(loadConfig(undefined, {}).root);
+    const nyc = new EmulatedRouter({ name: 'onprem-nyc', version: '1.5', apiKey: 'k' }, clock);
+    const bound = {
+      ...peer('left', '192.0.2.1', '198.51.100.2', secret),
+      router: 'onprem-nyc',
+      vti: { interface: 'vti1', address: ['172.16.1.1/30'] },
+    };
+    applyIntents(nyc, [bound], topology);
+    expect(() =>
+      applyIntents(nyc, [{ kind: 'ipsec-peer', router: 'onprem-nyc', peer: 'to-right', remove: true }], topology),
+    ).toThrow(/vti1 carries a topology link/);
+    expect(configAt(nyc, ['interfaces', 'vti', 'vti1'])).not.toBeNull();
   });
 
   it('rejects an intent without the parts a peer needs, and a policy-based one that also names a VTI', () => {

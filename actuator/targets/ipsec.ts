@@ -116,6 +116,13 @@ export const ipsecTarget: ActuationTarget<'ipsec-peer', IpsecState> = {
             `router ${opts.router}: ${intent.vti.interface} is bound by IPsec peer ${name}: choose another VTI`,
           );
     }
+    // A VTI the topology's links run over is never deleted by a peer change (it carries a modelled link).
+    const deletes = ipsecSubtrees(intent, vtiBefore).filter((s) => s.path[1] === 'vti' && s.desired === null);
+    for (const s of deletes)
+      if (opts.topology.linkForInterface?.(opts.router, s.path[2]!) !== undefined)
+        throw new ValidationError(
+          `router ${opts.router}: ${s.path[2]} carries a topology link: an IPsec peer change may not delete it (rebind the peer instead)`,
+        );
     for (const s of ipsecSubtrees(intent, vtiBefore)) {
       const rel =
         s.path[0] === 'vpn' ? subtree(state.ipsec ?? null, s.path.slice(2)) : subtree(state.vti ?? null, s.path.slice(2));

@@ -61,6 +61,8 @@ export function tunnelFailoverIntents(
   const out: WireguardPeersIntent[] = [];
   for (const pn of plan.nodes)
     for (const iface of pn.interfaces) {
+      // A Linux node's wg-quick file is rewritten by `overlay gen`, not over an API: no intent for it.
+      if ((pn.node.platform ?? 'vyos') !== 'vyos') continue;
       if (!iface.peers.some((p) => p.failoverIps.length > 0)) continue;
       const touched = iface.peers.some((p) => p.path === 'primary' && down.has(p.node));
       if (!every && down.size > 0 && !touched) continue;

@@ -14,6 +14,7 @@ import {
 } from './overlay-testing.ts';
 import { keyId, overlaySvg, vyosOps, wgQuick, type InterfaceKeys } from './overlay-render.ts';
 import { tunnelFailoverIntents } from './failover.ts';
+import { rotateInterfaceKey } from './rotation.ts';
 import { effectOf } from '../targets/index.ts';
 import type { Topology } from '../../core/config/topology.ts';
 import type { Intent } from '../../core/proposal.ts';
@@ -186,5 +187,23 @@ describe('overlay gen', () => {
     expect(() => apply([copy])).toThrow(/10\.96\.2\.0\/24 on both/);
     apply(tunnelFailoverIntents(p, new Set(), publicKeyOf));
     for (const r of routers) expect(JSON.stringify(r.showConfig(['interfaces', 'wireguard']))).toBe(planned.get(r.name));
+  });
+
+  it('leaves Linux nodes out of failover intents and refuses a rotation a Linux end could not follow', async () => {
+    // E runs wg-quick: its file comes from overlay gen, not from the API.
+    const nodes = JSON.parse(referenceNodesText) as { nodes: { name: string; platform?: string }[] };
+    nodes.nodes.find((n) => n.name === 'E')!.platform = 'linux';
+    const p = overlayPlan(JSON.stringify(nodes), referenceTopologyText);
+    const failover = tunnelFailoverIntents(p, new Set(['D']), () => wireguardKeyPair().publicKey);
+    expect(failover.map((i) => `${i.router}/${i.interface}`)).toEqual(['A/wg1', 'B/wg1', 'C/wg1', 'F/wg1']);
+    const noRouter = () => {
+      throw new Error('no router may be reached');
+    };
+    const r = await rotateInterfaceKey(
+      { plan: p, routerFor: noRouter, publicKeyOf: () => 'k', savePublicKey: noRouter, now: () => 0 },
+      'D',
+      'wg0',
+    );
+    expect(r).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/^E runs wg-quick, not VyOS/) });
   });
 });

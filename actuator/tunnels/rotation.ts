@@ -63,10 +63,19 @@ export async function rotateInterfaceKey(deps: RotationDeps, node: string, iface
   const wait = deps.wait ?? (async () => {});
   const attempts = deps.verifyAttempts ?? 5;
   const peers = peersOf(deps.plan, node, iface);
-  const own = deps.routerFor(node);
   const base = ['interfaces', 'wireguard', iface];
   const oldPublic = deps.publicKeyOf(node, iface);
   const refuse = (reason: string): RotationResult => ({ outcome: 'refused', node, iface, reason });
+
+  // 0. Every end on a router pathpilot changes over its API (a Linux node's wg-quick file is not).
+  const linux = [node, ...peers.map((p) => p.node)].filter(
+    (n) => (deps.plan.nodes.find((x) => x.node.name === n)?.node.platform ?? 'vyos') !== 'vyos',
+  );
+  if (linux.length > 0)
+    return refuse(
+      `${linux.join(', ')} run${linux.length === 1 ? 's' : ''} wg-quick, not VyOS: re-key with overlay gen and redeploy the file`,
+    );
+  const own = deps.routerFor(node);
 
   // 1. Every peer reachable, holding the key we know, with a live tunnel to the node.
   for (const p of peers) {

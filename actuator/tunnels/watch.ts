@@ -13,6 +13,7 @@ import { busyWhile } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { ProposalInput } from '../../core/proposal.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
+import type { Approvals } from '../pipeline/approvals.ts';
 import type { Intake } from '../pipeline/intake.ts';
 import type { ProposalRecord } from '../state.ts';
 import { tunnelFailoverIntents } from './failover.ts';
@@ -47,8 +48,12 @@ const IPSEC_PEERS = ['vpn', 'ipsec', 'site-to-site', 'peer'] as const;
 
 /** Commit-confirm minutes of a rotation's change set (confirmed as soon as every handshake is verified). */
 const ROTATION_CONFIRM_MINUTES = 2;
+/** How long a key whose rotation was refused or rolled back waits before the next attempt. */
+const ROTATION_RETRY_MS = 3_600_000;
 
 const settled = new Set(['confirmed', 'rolled-back', 'failed', 'rejected', 'expired']);
+/** Waiting for a decision: a newer state may replace it. */
+const UNDECIDED = new Set(['proposed', 'awaiting-approval']);
 /** Tunnel proposals are told apart from the self-heal's by their id. */
 const ID_PREFIX = 'tunnel-';
 
@@ -56,17 +61,26 @@ export class TunnelWatch {
   private loop: Promise<void> | undefined;
   private overlay: OverlayState | undefined;
   private failover: TunnelFailover | undefined;
-  /** A decision not proposed yet (a tunnel proposal was open): proposed once none is. */
-  private pending: 'failover' | 'restore' | undefined;
+  /** Keys not to retry before this time (`node/wgN` → ms): their last rotation was refused or rolled back. */
+  private readonly rotationHold = new Map<string, number>();
+  /** The primaries failed over on the routers: the down set of the last confirmed tunnel proposal. */
+  private applied = new Set<string>();
+  /** The down set each of this watch's open tunnel proposals would apply, by id. */
+  private readonly proposed = new Map<string, string[]>();
+  /** No tunnel proposal before this (one was rolled back or failed: the same change would fail again now). */
+  private holdUntil = 0;
   /** When each overlay key was generated (`node/wgN` → ms), as the overlay state and rotations say. */
   private readonly keyTimes = new Map<string, number>();
   /** What the last check read: each node's peers (the console's view). */
   private lastHealth: { at: number; health: ReadonlyMap<string, readonly PeerHealth[]> } | undefined;
   private lastIpsec = new Map<string, Map<string, boolean>>();
+  /** The IPsec peers each router's gauge holds now. */
+  private readonly ipsecReported = new Map<string, Set<string>>();
 
   constructor(
     private readonly ctx: PipelineContext,
     private readonly intake: Intake,
+    private readonly approvals: Approvals,
   ) {}
 
   /** The overlay watched: handed in (tests) or read from `tunnels.overlay_dir`; undefined when neither. */
@@ -199,23 +213,55 @@ export class TunnelWatch {
     const { d } = this.ctx;
     const health = await this.health(overlay, windowMs);
     this.lastHealth = { at: d.clock.now(), health };
-    const change = failover.observe(health);
+    // The hysteresis decides the failover state; propose() brings the routers to it.
+    failover.observe(health);
     for (const pn of overlay.plan.nodes)
       for (const i of pn.interfaces)
         for (const p of i.peers)
           if (p.path === 'primary')
             d.metrics.tunnels.failedOver.set({ primary: p.node }, failover.failedOver.has(p.node) ? 1 : 0);
-    if (change) this.pending = change.kind;
-    const open = (await d.state.list()).some((r) => r.proposal.id.startsWith(ID_PREFIX) && !settled.has(r.proposal.status));
-    if (!this.pending) {
+    return this.propose(overlay, failover);
+  }
+
+  /**
+   * Brings the routers to the failover state the health calls for: a proposal when it differs from what
+   * the last confirmed tunnel proposal applied — an emergency when a primary newly went down, else a
+   * restore. An undecided proposal for another state is rejected (a failover never waits behind a restore
+   * nobody approved); one in rollout is waited for; after one rolled back or failed, the same cool-down as
+   * the self-heal's. On a calm overlay (nothing failed over or open) a due key is rotated instead.
+   */
+  private async propose(overlay: OverlayState, failover: TunnelFailover): Promise<ProposalRecord | undefined> {
+    const { d } = this.ctx;
+    const mine = (await d.state.list())
+      .filter((r) => r.proposal.id.startsWith(ID_PREFIX))
+      .sort((a, b) => a.updatedAt - b.updatedAt);
+    for (const r of mine) {
+      const down = this.proposed.get(r.proposal.id);
+      if (!down || !settled.has(r.proposal.status)) continue;
+      if (r.proposal.status === 'confirmed') this.applied = new Set(down);
+      else if (r.proposal.status === 'rolled-back' || r.proposal.status === 'failed')
+        this.holdUntil = Math.max(this.holdUntil, r.updatedAt + d.actuation.cooldown_after_rollback_s * 1000);
+      this.proposed.delete(r.proposal.id);
+    }
+    const desired = [...failover.failedOver].sort();
+    const key = desired.join();
+    const open = mine.filter((r) => !settled.has(r.proposal.status));
+    if (open.some((r) => !UNDECIDED.has(r.proposal.status))) return undefined;
+    for (const r of open) {
+      if (this.proposed.get(r.proposal.id)?.join() === key) return undefined;
+      await this.approvals.reject(r.proposal.id, 'tunnel-watch', 'superseded: the tunnels changed again before a decision');
+      this.proposed.delete(r.proposal.id);
+    }
+    if (key === [...this.applied].sort().join()) {
       // Keys are rotated only on a calm overlay: nothing failed over, no tunnel change open.
-      if (!open && failover.failedOver.size === 0) await this.rotateDue(overlay);
+      if (desired.length === 0 && open.length === 0) await this.rotateDue(overlay);
       return undefined;
     }
-    if (open) return undefined;
-    const kind = this.pending;
-    const record = await this.intake.submit(this.proposal(overlay, failover, kind), 'tunnel-watch');
-    this.pending = undefined;
+    if (d.clock.now() < this.holdUntil) return undefined;
+    const kind = desired.some((x) => !this.applied.has(x)) ? 'failover' : 'restore';
+    const input = this.proposal(overlay, failover, kind);
+    const record = await this.intake.submit(input, 'tunnel-watch');
+    this.proposed.set(input.id, desired);
     return record;
   }
 
@@ -229,7 +275,8 @@ export class TunnelWatch {
     }
     const everyH = d.config.tunnels.rotate_every_h;
     if (everyH <= 0) return undefined;
-    const id = rotationsDue(this.keyTimes, now, everyH * 3_600_000)[0];
+    // A key whose last attempt was refused or rolled back waits ROTATION_RETRY_MS: the others go on.
+    const id = rotationsDue(this.keyTimes, now, everyH * 3_600_000).find((k) => (this.rotationHold.get(k) ?? 0) <= now);
     if (!id) return undefined;
     const [node, iface] = id.split('/') as [string, string];
     const result = await rotateInterfaceKey(
@@ -243,13 +290,16 @@ export class TunnelWatch {
           await overlay.saveKey?.(n, i, key, at);
         },
         confirmMinutes: ROTATION_CONFIRM_MINUTES,
-        wait: (ms) => d.clock.sleep(ms, this.ctx.life.abort.signal),
+        // Not cut short by stop(): an interrupted verification would leave half a rotation behind.
+        wait: (ms) => d.clock.sleep(ms),
         now: () => d.clock.now(),
       },
       node,
       iface,
     );
     d.metrics.tunnels.rotations.inc({ outcome: result.outcome });
+    if (result.outcome === 'rotated') this.rotationHold.delete(id);
+    else this.rotationHold.set(id, d.clock.now() + ROTATION_RETRY_MS);
     if (result.outcome === 'rotated') d.log?.info({ node, iface, peers: result.peers }, 'WireGuard key rotated');
     else d.log?.warn({ node, iface, outcome: result.outcome, reason: result.reason }, 'WireGuard key rotation did not happen');
     return result;
@@ -301,8 +351,16 @@ export class TunnelWatch {
           const peers = await api.showConfig([...IPSEC_PEERS]).catch(() => null);
           if (!peers || typeof peers !== 'object') return;
           const rows = parseIpsecSa(await api.show(['vpn', 'ipsec', 'sa']));
-          const up = new Map(Object.keys(peers).map((peer) => [peer, ipsecPeerUp(rows, peer)]));
+          // A disabled peer has no SA by intent: neither up nor an alert.
+          const active = Object.entries(peers as Record<string, unknown>)
+            .filter(([, cfg]) => !(cfg && typeof cfg === 'object' && 'disable' in cfg))
+            .map(([peer]) => peer);
+          const up = new Map(active.map((peer) => [peer, ipsecPeerUp(rows, peer)]));
           for (const [peer, ok] of up) d.metrics.tunnels.ipsecSaUp.set({ node: site, peer }, ok ? 1 : 0);
+          // A peer removed (or disabled) since the last check leaves the gauge, or its alert would fire forever.
+          for (const peer of this.ipsecReported.get(site) ?? [])
+            if (!up.has(peer)) d.metrics.tunnels.ipsecSaUp.remove({ node: site, peer });
+          this.ipsecReported.set(site, new Set(up.keys()));
           out.set(site, up);
         } catch (err) {
           d.metrics.errors.inc({ error_type: 'tunnel_watch' });

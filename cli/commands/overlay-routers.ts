@@ -77,10 +77,19 @@ export async function runApply(args: string[]): Promise<number> {
   if (typeof s === 'number') return s;
   try {
     const r = await applyOverlay(s.overlay.plan, s.routerFor, { confirmMinutes: s.minutes });
+    // Every key the routers hold is recorded: a new one with its time now, a kept one that differs from the
+    // file too (the routers are the truth).
     const now = Date.now();
-    for (const id of r.generated) {
+    for (const [id, key] of r.publicKeys) {
       const [node, iface] = id.split('/') as [string, string];
-      await s.overlay.saveKey!(node, iface, r.publicKeys.get(id)!, now);
+      const known = (() => {
+        try {
+          return s.overlay.publicKeyOf(node, iface);
+        } catch {
+          return undefined;
+        }
+      })();
+      if (r.generated.includes(id) || known !== key) await s.overlay.saveKey!(node, iface, key, now);
     }
     process.stdout.write(
       `applied to ${r.applied.length} routers (${r.applied.join(', ')}); ${r.generated.length} keys generated on their routers` +

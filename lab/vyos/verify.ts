@@ -96,6 +96,8 @@ function verifyWireguard(wg: ConfigNode, ifname: string, candidate: ConfigNode):
  * a VTI or a tunnel, the ESP groups it names, and the bound VTI present (vti commits before vpn).
  */
 function verifyIpsec(ipsec: ConfigNode, root: ConfigNode): string | undefined {
+  for (const [name, psk] of tagValues(ipsec, 'authentication', 'psk'))
+    if (!has(psk, 'id') || !has(psk, 'secret')) return `Authentication psk "${name}" missing "id" or "secret"`;
   const ike = new Set(tagValues(ipsec, 'ike-group').map(([n]) => n));
   const esp = new Set(tagValues(ipsec, 'esp-group').map(([n]) => n));
   for (const [peer, cfg] of tagValues(ipsec, 'site-to-site', 'peer')) {

@@ -226,9 +226,20 @@ describe('tunnel watch: failover through the actuator and back', () => {
     emulated('D').configure([{ op: 'delete', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
     expect(await window()).toBeUndefined();
     expect(await window()).toBeUndefined();
+    const undecided = await window();
+    expect(undecided?.proposal).toMatchObject({ emergency: false });
+    expect(onlyVia(holders(), 'H')).toBe(true);
+    // D dies again before anyone approves the restore: the restore is withdrawn (the routers are failed
+    // over already, so nothing new is proposed), and never applied.
+    emulated('D').configure([{ op: 'set', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+    expect(await window()).toBeUndefined();
+    expect((await actuator.get(undecided!.proposal.id))?.proposal).toMatchObject({ status: 'rejected' });
+    expect(onlyVia(holders(), 'H')).toBe(true);
+    emulated('D').configure([{ op: 'delete', path: ['interfaces', 'wireguard', 'wg0', 'disable'] }]);
+    expect(await window()).toBeUndefined();
+    expect(await window()).toBeUndefined();
     const restore = await window();
     expect(restore?.proposal).toMatchObject({ emergency: false });
-    expect(onlyVia(holders(), 'H')).toBe(true);
     await actuator.approve(restore!.proposal.id, 'api:alice');
     await actuator.service.idle();
     expect((await actuator.get(restore!.proposal.id))?.proposal.status).toBe('confirmed');
