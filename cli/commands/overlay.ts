@@ -5,7 +5,7 @@ import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { nodesFileSchema, readLocated, topologyFileSchema } from '../../actuator/tunnels/overlay-input.ts';
 import { planOverlay } from '../../actuator/tunnels/overlay-plan.ts';
 import { KEY_TIMES_FILE } from '../../actuator/tunnels/overlay-state.ts';
-import { routersUsage, runApply, runRotate } from './overlay-routers.ts';
+import { routersUsage, runApply, runRotate } from '../overlay-routers.ts';
 import {
   keyId,
   overlaySvg,

@@ -4,15 +4,15 @@
  * generated on the routers (private keys never leave them); the public keys and their times are written
  * back to the overlay directory, which the actuator's tunnel watch reads.
  */
-import { isExit, parseCommand, usageError } from '../args.ts';
-import { applyOverlay } from '../../actuator/tunnels/apply.ts';
-import { readOverlayDir } from '../../actuator/tunnels/overlay-state.ts';
-import { rotateInterfaceKey } from '../../actuator/tunnels/rotation.ts';
-import { vyosClientForSite } from '../../actuator/vyos/index.ts';
-import type { RouterApi } from '../../actuator/vyos/types.ts';
-import { loadConfig } from '../../core/config/index.ts';
-import { Topology } from '../../core/config/topology.ts';
-import { errorMessage } from '../../core/errors.ts';
+import { isExit, parseCommand, usageError } from './args.ts';
+import { applyOverlay } from '../actuator/tunnels/apply.ts';
+import { readOverlayDir } from '../actuator/tunnels/overlay-state.ts';
+import { rotateInterfaceKey } from '../actuator/tunnels/rotation.ts';
+import { vyosClientForSite } from '../actuator/vyos/index.ts';
+import type { RouterApi } from '../actuator/vyos/types.ts';
+import { loadConfig } from '../core/config/index.ts';
+import { Topology } from '../core/config/topology.ts';
+import { errorMessage } from '../core/errors.ts';
 
 export const routersUsage = `usage: pathpilot overlay apply -d DIR [-c FILE] [--confirm-minutes N]
        pathpilot overlay rotate -d DIR --node NAME --iface wgN [-c FILE]
