@@ -75,3 +75,30 @@ export function tunnelFailoverIntents(
     }
   return out;
 }
+
+/**
+ * The primaries whose failover prefixes sit on a backup in the routers' running configs now (`peersOf`:
+ * a node interface's `peer` subtree, undefined when it cannot be read): what a restarted watch finds
+ * applied, so it can restore a failover made before it started.
+ */
+export async function failedOverOnRouters(
+  plan: OverlayPlan,
+  peersOf: (node: string, iface: string) => Promise<Record<string, { 'allowed-ips'?: string | string[] }> | undefined>,
+): Promise<Set<string>> {
+  const down = new Set<string>();
+  for (const pn of plan.nodes) {
+    if ((pn.node.platform ?? 'vyos') !== 'vyos') continue;
+    for (const iface of pn.interfaces) {
+      const backups = iface.peers.filter((p) => p.failoverIps.length > 0);
+      if (backups.length === 0) continue;
+      const running = await peersOf(pn.node.name, iface.name);
+      if (!running) continue;
+      const holds = (peer: string, ip: string) => [running[peer]?.['allowed-ips'] ?? []].flat().includes(ip);
+      for (const primary of iface.peers.filter((p) => p.path === 'primary'))
+        for (const ip of primary.allowedIps)
+          if (!holds(primary.node, ip) && backups.some((b) => b.failoverIps.includes(ip) && holds(b.node, ip)))
+            down.add(primary.node);
+    }
+  }
+  return down;
+}

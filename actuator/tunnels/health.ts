@@ -59,6 +59,8 @@ export interface TunnelFailoverOptions {
   staleAfterS?: number;
   /** Checks in a row with the primary healthy everywhere before its prefixes move back. */
   restoreChecks?: number;
+  /** Primaries already failed over when the watch starts (read from the routers). */
+  down?: Iterable<string>;
 }
 
 export interface TunnelFailoverChange {
@@ -85,6 +87,7 @@ export class TunnelFailover {
   ) {
     this.staleAfterS = options.staleAfterS ?? DEFAULT_STALE_AFTER_S;
     this.restoreChecks = options.restoreChecks ?? 3;
+    for (const p of options.down ?? []) this.down.add(p);
   }
 
   /** Primaries that carry a prefix some backup holds for failover, with the nodes that route through them. */

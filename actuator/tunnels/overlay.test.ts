@@ -13,7 +13,7 @@ import {
   tunnelsOf,
 } from './overlay-testing.ts';
 import { keyId, overlaySvg, vyosOps, wgQuick, type InterfaceKeys } from './overlay-render.ts';
-import { tunnelFailoverIntents } from './failover.ts';
+import { failedOverOnRouters, tunnelFailoverIntents } from './failover.ts';
 import { rotateInterfaceKey } from './rotation.ts';
 import { effectOf } from '../targets/index.ts';
 import type { Topology } from '../../core/config/topology.ts';
@@ -156,7 +156,7 @@ describe('overlay gen', () => {
     expect(parseEndpoint('10.0.0.1')).toBeUndefined();
   });
 
-  it('fails a relay over: the backups take the failover prefixes through wireguard-peers intents, and the restore gives back the plan', () => {
+  it('fails a relay over: the backups take the failover prefixes through wireguard-peers intents, and the restore gives back the plan', async () => {
     const p = plan();
     const keys = keysFor(p);
     const { routers, tunnels } = bringUp(p, keys);
@@ -179,6 +179,10 @@ describe('overlay gen', () => {
     expect(a['H']!['allowed-ips']).toEqual(['10.96.0.2/32', '10.96.2.0/24']);
     expect(a['D']!['allowed-ips']).toBe('10.96.0.1/32');
     expect(tunnels().every((t) => t.up)).toBe(true);
+    // What a restarted watch reads back from the routers: D is failed over.
+    const peersOn = async (node: string, iface: string) =>
+      byName.get(node)!.showConfig(['interfaces', 'wireguard', iface, 'peer']) as Record<string, { 'allowed-ips'?: string[] }>;
+    expect(await failedOverOnRouters(p, peersOn)).toEqual(new Set(['D']));
     // Copying instead of moving is refused: a prefix on two peers of one interface.
     const copy = {
       ...failover[0]!,
@@ -187,6 +191,7 @@ describe('overlay gen', () => {
     expect(() => apply([copy])).toThrow(/10\.96\.2\.0\/24 on both/);
     apply(tunnelFailoverIntents(p, new Set(), publicKeyOf));
     for (const r of routers) expect(JSON.stringify(r.showConfig(['interfaces', 'wireguard']))).toBe(planned.get(r.name));
+    expect(await failedOverOnRouters(p, peersOn)).toEqual(new Set());
   });
 
   it('leaves Linux nodes out of failover intents and refuses a rotation a Linux end could not follow', async () => {

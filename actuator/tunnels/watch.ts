@@ -16,7 +16,7 @@ import type { PipelineContext } from '../pipeline/context.ts';
 import type { Approvals } from '../pipeline/approvals.ts';
 import type { Intake } from '../pipeline/intake.ts';
 import type { ProposalRecord } from '../state.ts';
-import { tunnelFailoverIntents } from './failover.ts';
+import { failedOverOnRouters, tunnelFailoverIntents } from './failover.ts';
 import { isStale, parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
 import { ipsecPeerUp, parseIpsecSa } from './ipsec-health.ts';
 import { recordPeerHealth, rotationsDue } from './metrics.ts';
@@ -123,9 +123,21 @@ export class TunnelWatch {
         this.keyTimes.set(id, this.overlay.keyTimes?.get(id) ?? d.clock.now());
       }
     }
+    // A failover made before a restart is still on the routers: start from it, so it is restored later.
+    this.applied = await failedOverOnRouters(this.overlay.plan, async (node, iface) => {
+      try {
+        return (await d.routerFor(node).showConfig(['interfaces', 'wireguard', iface, 'peer'])) as Record<
+          string,
+          { 'allowed-ips'?: string | string[] }
+        >;
+      } catch {
+        return undefined;
+      }
+    });
     this.failover = new TunnelFailover(this.overlay.plan, this.overlay.publicKeyOf, {
       staleAfterS: t.stale_after_s,
       restoreChecks: t.restore_checks,
+      down: this.applied,
     });
     if (t.interval_s > 0) this.loop = this.ctx.loops.track('tunnel-watch', () => this.run(t.interval_s * 1000));
   }
