@@ -4,7 +4,6 @@
  * intake, unless one is already open for the pair. Which paths carry a pair is read from the source
  * router through the failover target (the router's WAN rules are the truth, not the last intent).
  */
-import { busyWhile } from '../core/clock.ts';
 import type { RouterApi } from './vyos/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import { failoverProposal, findBreaches, type Breach } from './healer.ts';
@@ -12,6 +11,7 @@ import { pathsWithRoom, type LoadData } from './headroom.ts';
 import { coolingPairs } from './policy.ts';
 import { sloObjectives, type GuardData } from './guard/index.ts';
 import type { PipelineContext } from './pipeline/context.ts';
+import { trackPeriodic } from './pipeline/periodic.ts';
 import type { Intake } from './pipeline/intake.ts';
 import type { ProposalRecord } from './state.ts';
 import { carryingLinks, contextPaths, excludedFromBalancing, pinnedLinks } from './targets/index.ts';
@@ -30,29 +30,15 @@ export class SelfHeal {
   start(): void {
     const { d } = this.ctx;
     const data = d.guardData;
-    if (data && d.config.self_heal_interval_s > 0) this.loop = this.ctx.loops.track('self-heal', () => this.run(data));
+    const ms = d.config.self_heal_interval_s * 1000;
+    if (data && ms > 0)
+      this.loop = trackPeriodic(this.ctx, 'self-heal', ms, { errorType: 'self_heal', message: 'self-heal check failed' }, () =>
+        this.heal(data, ms),
+      );
   }
 
   async stop(): Promise<void> {
     await this.loop;
-  }
-
-  private async run(data: GuardData): Promise<void> {
-    const { d, life } = this.ctx;
-    const ms = d.config.self_heal_interval_s * 1000;
-    while (!life.stopped) {
-      try {
-        await d.clock.sleep(ms, life.abort.signal);
-      } catch {
-        return;
-      }
-      try {
-        await busyWhile(d.clock, 'self-heal', () => this.heal(data, ms));
-      } catch (err) {
-        d.metrics.errors.inc({ error_type: 'self_heal' });
-        d.log?.warn({ err: errorMessage(err) }, 'self-heal check failed');
-      }
-    }
   }
 
   /**

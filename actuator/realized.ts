@@ -6,11 +6,11 @@
  * records the proposal in ClickHouse, counts it and posts a Slack follow-up. Bounded per pass; a failure
  * is logged and counted, and the proposal is measured again at the next pass.
  */
-import { busyWhile } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Proposal, Realized } from '../core/proposal.ts';
 import { measureWindow, sloScope, type RealizedData } from './realized-measure.ts';
 import type { PipelineContext } from './pipeline/context.ts';
+import { trackPeriodic } from './pipeline/periodic.ts';
 import { realizedSlack } from './pipeline/notify.ts';
 import type { ProposalRecord } from './state.ts';
 
@@ -44,29 +44,19 @@ export class RealizedEffects {
   start(): void {
     const { d } = this.ctx;
     const data = d.realizedData;
-    if (data && d.config.realized_interval_s > 0) this.loop = this.ctx.loops.track('realized', () => this.run(data));
+    // Errors of one proposal are handled inside a pass; a failed pass is the list read failing.
+    if (data && d.config.realized_interval_s > 0)
+      this.loop = trackPeriodic(
+        this.ctx,
+        'realized',
+        d.config.realized_interval_s * 1000,
+        { errorType: 'realized', message: 'realized-effect pass failed' },
+        () => this.pass(data),
+      );
   }
 
   async stop(): Promise<void> {
     await this.loop;
-  }
-
-  private async run(data: RealizedData): Promise<void> {
-    const { d, life } = this.ctx;
-    while (!life.stopped) {
-      try {
-        await d.clock.sleep(d.config.realized_interval_s * 1000, life.abort.signal);
-      } catch {
-        return;
-      }
-      // Errors of one proposal are handled inside; this catches the list read failing.
-      try {
-        await busyWhile(d.clock, 'realized', () => this.pass(data));
-      } catch (err) {
-        d.metrics.errors.inc({ error_type: 'realized' });
-        d.log?.warn({ err: errorMessage(err) }, 'realized-effect pass failed');
-      }
-    }
   }
 
   /** One pass: the records it measured and stored. */

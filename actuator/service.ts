@@ -21,7 +21,8 @@ import { createPipelineContext, type PipelineContext, type PipelineDeps } from '
 import { Intake } from './pipeline/intake.ts';
 import { Rollouts } from './pipeline/rollout.ts';
 import { RealizedEffects } from './realized.ts';
-import { TunnelWatch, type TunnelView } from './tunnels/watch.ts';
+import type { TunnelView } from './tunnels/view.ts';
+import { TunnelWatch } from './tunnels/watch.ts';
 import type { ProposalRecord } from './state.ts';
 
 export type { AuditEvent } from './pipeline/audit.ts';

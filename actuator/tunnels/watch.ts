@@ -9,39 +9,21 @@
  * The overlay is what `overlay gen` wrote (`plan.json`, `public-keys.json` in `tunnels.overlay_dir`),
  * read at start; tests hand it in.
  */
-import { busyWhile } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { ProposalInput } from '../../core/proposal.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
 import type { Approvals } from '../pipeline/approvals.ts';
 import type { Intake } from '../pipeline/intake.ts';
+import { trackPeriodic } from '../pipeline/periodic.ts';
 import type { ProposalRecord } from '../state.ts';
 import { failedOverOnRouters, tunnelFailoverIntents } from './failover.ts';
 import { isStale, parseWireguardSummary, TunnelFailover, type PeerHealth } from './health.ts';
 import { ipsecPeerUp, parseIpsecSa } from './ipsec-health.ts';
 import { recordPeerHealth, rotationsDue } from './metrics.ts';
 import { keyId } from './overlay-render.ts';
+import type { TunnelView } from './view.ts';
 import { rotateInterfaceKey, type RotationResult } from './rotation.ts';
 import { readOverlayDir, type OverlayState, type TunnelLoss } from './overlay-state.ts';
-
-/** The tunnels as the last check saw them (the console's tunnel panel). */
-export interface TunnelView {
-  /** When the overlay was last read (null: never). */
-  checked_at: number | null;
-  wireguard: {
-    node: string;
-    iface: string;
-    peer: string;
-    path: 'primary' | 'backup';
-    /** null: the node could not be read. */
-    up: boolean | null;
-    handshake_age_s: number | null;
-    key_age_s: number | null;
-    next_rotation_at: number | null;
-    failed_over: boolean;
-  }[];
-  ipsec: { node: string; peer: string; up: boolean }[];
-}
 
 /** Where a router's IPsec site-to-site peers are configured. */
 const IPSEC_PEERS = ['vpn', 'ipsec', 'site-to-site', 'peer'] as const;
@@ -105,7 +87,7 @@ export class TunnelWatch {
     this.overlay = await this.load();
     const watchIpsec = this.ipsecRouters().length > 0;
     if (!this.overlay) {
-      if (watchIpsec && t.interval_s > 0) this.loop = this.ctx.loops.track('tunnel-watch', () => this.run(t.interval_s * 1000));
+      if (watchIpsec && t.interval_s > 0) this.loop = this.every(t.interval_s * 1000);
       return;
     }
     for (const pn of this.overlay.plan.nodes) {
@@ -139,28 +121,17 @@ export class TunnelWatch {
       restoreChecks: t.restore_checks,
       down: this.applied,
     });
-    if (t.interval_s > 0) this.loop = this.ctx.loops.track('tunnel-watch', () => this.run(t.interval_s * 1000));
+    if (t.interval_s > 0) this.loop = this.every(t.interval_s * 1000);
   }
 
   async stop(): Promise<void> {
     await this.loop;
   }
 
-  private async run(ms: number): Promise<void> {
-    const { d, life } = this.ctx;
-    while (!life.stopped) {
-      try {
-        await d.clock.sleep(ms, life.abort.signal);
-      } catch {
-        return;
-      }
-      try {
-        await busyWhile(d.clock, 'tunnel-watch', () => this.check(ms));
-      } catch (err) {
-        d.metrics.errors.inc({ error_type: 'tunnel_watch' });
-        d.log?.warn({ err: errorMessage(err) }, 'tunnel check failed');
-      }
-    }
+  private every(ms: number): Promise<void> {
+    return trackPeriodic(this.ctx, 'tunnel-watch', ms, { errorType: 'tunnel_watch', message: 'tunnel check failed' }, () =>
+      this.check(ms),
+    );
   }
 
   /** Each node's peers as its router reports them, with probe loss; a node that cannot be read is left out. */

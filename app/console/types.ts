@@ -9,6 +9,7 @@ import type { Topology } from '../../core/config/topology.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Proposal } from '../../core/proposal.ts';
 import type { Store } from '../../core/store/types.ts';
+import type { TunnelView } from '../../actuator/tunnels/view.ts';
 
 /** One audit event as the console lists it, newest last. */
 export interface ConsoleEvent {
@@ -39,22 +40,8 @@ export interface ConsoleActuator {
   tunnels?(): ConsoleTunnels;
 }
 
-/** The tunnel panel's data (actuator/tunnels/watch.ts `TunnelView`). */
-export interface ConsoleTunnels {
-  checked_at: number | null;
-  wireguard: {
-    node: string;
-    iface: string;
-    peer: string;
-    path: 'primary' | 'backup';
-    up: boolean | null;
-    handshake_age_s: number | null;
-    key_age_s: number | null;
-    next_rotation_at: number | null;
-    failed_over: boolean;
-  }[];
-  ipsec: { node: string; peer: string; up: boolean }[];
-}
+/** The tunnel panel's data: the actuator's tunnel watch view. */
+export type ConsoleTunnels = TunnelView;
 
 /** The shared adapters the console reads (a runtime Shared is one). */
 export interface ConsoleShared {

@@ -1,0 +1,34 @@
+/**
+ * The actuator's background passes (self-heal, realized effects, tunnel watch) share one shape: wait an
+ * interval on the actuator's clock, run the pass while the clock knows it is busy, count and log a failed
+ * pass and go on, end when the actuator stops. Tracked by the pipeline's loop tracker (a loop that dies
+ * fails the actuator's health).
+ */
+import { busyWhile } from '../../core/clock.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { PipelineContext } from './context.ts';
+
+export function trackPeriodic(
+  ctx: PipelineContext,
+  name: string,
+  everyMs: number,
+  failure: { errorType: string; message: string },
+  pass: () => Promise<unknown>,
+): Promise<void> {
+  const { d, life } = ctx;
+  return ctx.loops.track(name, async () => {
+    while (!life.stopped) {
+      try {
+        await d.clock.sleep(everyMs, life.abort.signal);
+      } catch {
+        return;
+      }
+      try {
+        await busyWhile(d.clock, name, pass);
+      } catch (err) {
+        d.metrics.errors.inc({ error_type: failure.errorType });
+        d.log?.warn({ err: errorMessage(err) }, failure.message);
+      }
+    }
+  });
+}
