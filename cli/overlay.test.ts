@@ -2,17 +2,10 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureOutput } from './testing.ts';
 import { run } from './commands/overlay.ts';
 
 const fixtures = 'test/fixtures/overlay';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  return { out, err };
-}
 
 describe('pathpilot overlay gen', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -20,7 +13,7 @@ describe('pathpilot overlay gen', () => {
   it('writes per-node VyOS ops and wg-quick files (private keys 0600, only in the node directory) and reuses keys on a rerun', async () => {
     const out = mkdtempSync(join(tmpdir(), 'overlay-'));
     const args = ['gen', '-n', `${fixtures}/nodes.json`, '-t', `${fixtures}/topology.json`, '-o', out];
-    const c = capture();
+    const c = captureOutput();
     expect(await run(args)).toBe(0);
     expect(c.out.join('')).toContain('7 nodes, 15 tunnels');
     for (const f of ['A/keys.json', 'A/vyos.set', 'A/vyos-ops.json', 'A/wg0.conf', 'A/wg1.conf', 'D/wg0.conf'])
@@ -40,7 +33,7 @@ describe('pathpilot overlay gen', () => {
   });
 
   it('exits 1 with every problem and its position on bad input, 2 on usage errors', async () => {
-    const c = capture();
+    const c = captureOutput();
     expect(await run(['gen', '-n', `${fixtures}/topology.json`, '-t', `${fixtures}/topology.json`, '-o', tmpdir()])).toBe(1);
     expect(c.err.join('')).toMatch(/topology\.json:1:1: nodes: /);
     expect(await run(['gen', '-n', `${fixtures}/nodes.json`])).toBe(2);

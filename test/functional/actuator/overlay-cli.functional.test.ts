@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { captureOutput } from '../../../cli/testing.ts';
 import { overlayPlan, referenceNodesText, referenceTopologyText, tunnelsOf } from '../../../actuator/tunnels/overlay-testing.ts';
 import { run } from '../../../cli/commands/overlay.ts';
 import { createVyosLab } from '../../../lab/vyos/lab.ts';
@@ -26,14 +27,6 @@ const KEY_ENV = 'PATHPILOT_OVERLAY_TEST_KEY';
 let lab: VyosLab;
 let dir: string;
 let config: string;
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  return { out, err };
-}
 
 beforeAll(async () => {
   lab = await createVyosLab({ routers: names.map((name) => ({ name, version: '1.5' as const, apiKey: 'overlay-key' })) });
@@ -59,7 +52,7 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  capture();
+  captureOutput();
   expect(await run(['gen', '-n', join(work, 'nodes.json'), '-t', join(work, 'topology.json'), '-o', dir])).toBe(0);
   vi.restoreAllMocks();
 });
@@ -76,7 +69,7 @@ const publicKeys = () =>
 describe('pathpilot overlay apply | rotate', () => {
   it('applies the overlay with keys generated on the routers, then rotates one key make-before-break', async () => {
     const before = publicKeys();
-    const c = capture();
+    const c = captureOutput();
     expect(await run(['apply', '-d', dir, '-c', config])).toBe(0);
     expect(c.out.join('')).toContain('applied to 7 routers');
     // The routers generated their own keys: the public keys recorded are theirs, not gen's local ones.
@@ -98,14 +91,14 @@ describe('pathpilot overlay apply | rotate', () => {
 
   it('refuses an overlay whose nodes are not sites of the configuration, touching no router', async () => {
     const other = mkdtempSync(join(tmpdir(), 'overlay-cli-upper-'));
-    capture();
+    captureOutput();
     const work = mkdtempSync(join(tmpdir(), 'overlay-cli-in-'));
     writeFileSync(join(work, 'nodes.json'), referenceNodesText);
     writeFileSync(join(work, 'topology.json'), referenceTopologyText);
     expect(await run(['gen', '-n', join(work, 'nodes.json'), '-t', join(work, 'topology.json'), '-o', other])).toBe(0);
     vi.restoreAllMocks();
     const revisions = names.map((n) => router(n).revision());
-    const c = capture();
+    const c = captureOutput();
     expect(await run(['apply', '-d', other, '-c', config])).toBe(1);
     expect(c.err.join('')).toMatch(/overlay nodes (?:[A-H], ){6}[A-H] are not sites of the configuration/);
     expect(names.map((n) => router(n).revision())).toEqual(revisions);
