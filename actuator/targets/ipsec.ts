@@ -14,7 +14,7 @@ import type { Topology } from '../../core/config/topology.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { IpsecPeerIntent } from '../../core/proposal.ts';
 import type { ConfigJson } from '../vyos/types.ts';
-import { sameConfig } from './same-config.ts';
+import { subtreeProblems } from './same-config.ts';
 import { check, child, subtree, values, type ActuationTarget } from './types.ts';
 
 /** The IKE and ESP group (and PSK entry) names of a peer. */
@@ -130,21 +130,7 @@ export const ipsecTarget: ActuationTarget<'ipsec-peer', IpsecState> = {
     }
   },
   effect(intent, dataplane) {
-    const problems: string[] = [];
-    for (const s of ipsecSubtrees(intent)) {
-      const have = subtree(dataplane.config, s.path);
-      const label = s.path.slice(s.path[0] === 'vpn' ? 2 : 0).join(' ');
-      if (s.desired === null) {
-        if (have !== null) problems.push(`${label} is still configured`);
-        continue;
-      }
-      if (have === null) {
-        problems.push(`${label} is missing`);
-        continue;
-      }
-      for (const [k, v] of Object.entries(s.desired)) if (!sameConfig(have[k], v)) problems.push(`${label} ${k} differs`);
-    }
-    return check(problems);
+    return check(subtreeProblems(ipsecSubtrees(intent), dataplane.config, (p) => p.slice(p[0] === 'vpn' ? 2 : 0).join(' ')));
   },
   cases(topology: Topology, router: string) {
     const link = topology.config.links.find((l) => l.kind === 'ipsec' && (l.a.site === router || l.b.site === router));

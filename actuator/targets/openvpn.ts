@@ -12,7 +12,7 @@ import type { Topology } from '../../core/config/topology.ts';
 import type { OpenvpnSiteIntent } from '../../core/proposal.ts';
 import type { ConfigJson } from '../vyos/types.ts';
 import { check, subtree, type ActuationTarget } from './types.ts';
-import { sameConfig } from './same-config.ts';
+import { subtreeProblems } from './same-config.ts';
 
 /** The `pki openvpn shared-secret` entry of an interface's static key. */
 export const openvpnKeyName = (iface: string): string => `pp-${iface}`;
@@ -70,16 +70,7 @@ export const openvpnTarget: ActuationTarget<'openvpn-site', OpenvpnState> = {
     }
   },
   effect(intent, dataplane) {
-    const problems: string[] = [];
-    for (const s of openvpnSubtrees(intent)) {
-      const have = subtree(dataplane.config, s.path);
-      const label = s.path.join(' ');
-      if (s.desired === null) {
-        if (have !== null) problems.push(`${label} is still configured`);
-      } else if (have === null) problems.push(`${label} is missing`);
-      else for (const k of Object.keys(s.desired)) if (!sameConfig(have[k], s.desired[k])) problems.push(`${label} ${k} differs`);
-    }
-    return check(problems);
+    return check(subtreeProblems(openvpnSubtrees(intent), dataplane.config));
   },
   cases(topology: Topology, router: string) {
     if (!topology.sites.has(router)) return [];
