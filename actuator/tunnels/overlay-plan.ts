@@ -13,7 +13,8 @@
 import ipaddr from 'ipaddr.js';
 import { ValidationError } from '../../core/errors.ts';
 import { isPublicHost } from '../../core/net-hosts.ts';
-import type { LocatedFile, OverlayNode, Peering } from './overlay-input.ts';
+import type { LocatedFile } from '../../core/located-json.ts';
+import type { OverlayNode, Peering } from './overlay-input.ts';
 
 export interface OverlayOptions {
   /** Keep only each prefix's primary path: backup peerings are left out (both directions). */

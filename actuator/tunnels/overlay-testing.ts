@@ -8,7 +8,8 @@ import { wireguardKeyPair } from '../../core/wireguard-keys.ts';
 import type { EmulatedRouter } from '../../lab/vyos/router.ts';
 import type { ConfigJson } from '../../lab/vyos/types.ts';
 import { wireguardEnds, wireguardTunnels, type TunnelState } from '../../lab/vyos/wireguard-tunnels.ts';
-import { nodesFileSchema, parseLocated, topologyFileSchema } from './overlay-input.ts';
+import { parseLocated } from '../../core/located-json.ts';
+import { nodesFileSchema, topologyFileSchema } from './overlay-input.ts';
 import { planOverlay, type OverlayOptions, type OverlayPlan } from './overlay-plan.ts';
 import { keyId, type InterfaceKeys } from './overlay-render.ts';
 
