@@ -14,7 +14,7 @@ import type { Topology } from '../../core/config/topology.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { IpsecPeerIntent } from '../../core/proposal.ts';
 import type { ConfigJson } from '../vyos/types.ts';
-import { subtreeProblems } from './same-config.ts';
+import { subtreeProblems } from './subtree-effect.ts';
 import { check, child, subtree, values, type ActuationTarget } from './types.ts';
 
 /** The IKE and ESP group (and PSK entry) names of a peer. */

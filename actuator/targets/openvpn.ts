@@ -12,7 +12,7 @@ import type { Topology } from '../../core/config/topology.ts';
 import type { OpenvpnSiteIntent } from '../../core/proposal.ts';
 import type { ConfigJson } from '../vyos/types.ts';
 import { check, subtree, type ActuationTarget } from './types.ts';
-import { subtreeProblems } from './same-config.ts';
+import { subtreeProblems } from './subtree-effect.ts';
 
 /** The `pki openvpn shared-secret` entry of an interface's static key. */
 export const openvpnKeyName = (iface: string): string => `pp-${iface}`;
