@@ -217,6 +217,26 @@ export const openvpnSiteIntent = z
       ctx.addIssue({ code: 'custom', path: ['remote_host'], message: 'tcp-active dials: it needs remote_host' });
   });
 
+/**
+ * pathpilot's rules of a router's `firewall ipv4 forward filter`, whole: every rule number in
+ * [`first`, `last`] is pathpilot's (security groups plan into blocks from 10000), set to `rules` (number →
+ * the rule's config) or deleted when absent; rules outside the range are never touched.
+ */
+export const firewallRulesIntent = z
+  .object({
+    kind: z.literal('firewall-rules'),
+    router: z.string(),
+    first: z.number().int().min(1).max(999_999),
+    last: z.number().int().min(1).max(999_999),
+    rules: z.record(z.string().regex(/^\d+$/), z.record(z.string(), z.unknown())),
+  })
+  .superRefine((i, ctx) => {
+    if (i.last < i.first) ctx.addIssue({ code: 'custom', path: ['last'], message: 'last must not be below first' });
+    for (const n of Object.keys(i.rules))
+      if (Number(n) < i.first || Number(n) > i.last)
+        ctx.addIssue({ code: 'custom', path: ['rules', n], message: `rule ${n} is outside ${i.first}–${i.last}` });
+  });
+
 export const intentSchema = z.discriminatedUnion('kind', [
   pathWeightsIntent,
   bandwidthIntent,
@@ -225,6 +245,7 @@ export const intentSchema = z.discriminatedUnion('kind', [
   wireguardPeersIntent,
   ipsecPeerIntent,
   openvpnSiteIntent,
+  firewallRulesIntent,
 ]);
 export type Intent = z.infer<typeof intentSchema>;
 export type PathWeightsIntent = z.infer<typeof pathWeightsIntent>;
@@ -232,6 +253,7 @@ export type BandwidthIntent = z.infer<typeof bandwidthIntent>;
 export type WireguardPeersIntent = z.infer<typeof wireguardPeersIntent>;
 export type IpsecPeerIntent = z.infer<typeof ipsecPeerIntent>;
 export type OpenvpnSiteIntent = z.infer<typeof openvpnSiteIntent>;
+export type FirewallRulesIntent = z.infer<typeof firewallRulesIntent>;
 export type QosIntent = z.infer<typeof qosIntent>;
 export type ClassPinIntent = z.infer<typeof classPinIntent>;
 
@@ -282,8 +304,8 @@ export type Realized = z.infer<typeof realizedSchema>;
 export const proposalSchema = z.object({
   id: z.string().min(1),
   created_at: z.number().int(),
-  /** `tunnel`: a tunnel created, changed, re-keyed or deleted (WireGuard peers, IPsec peers, OpenVPN). */
-  kind: z.enum(['path-weights', 'bandwidth', 'qos', 'failover', 'tunnel']),
+  /** `tunnel`: a tunnel created, changed, re-keyed or deleted (WireGuard, IPsec, OpenVPN); `security`: firewall rules. */
+  kind: z.enum(['path-weights', 'bandwidth', 'qos', 'failover', 'tunnel', 'security']),
   /** One human sentence of why. */
   reason: z.string(),
   inputs: z.object({

@@ -214,7 +214,9 @@ export function targetsOf(p: Proposal): string[] {
           ? [`${i.router}|ipsec ${i.peer}`]
           : i.kind === 'openvpn-site'
             ? [`${i.router}|${i.interface}`]
-            : [`${i.router}|${i.link}`],
+            : i.kind === 'firewall-rules'
+              ? [`${i.router}|firewall ${i.first}-${i.last}`]
+              : [`${i.router}|${i.link}`],
   );
 }
 

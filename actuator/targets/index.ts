@@ -16,6 +16,7 @@ import { weightsTarget } from './weights.ts';
 import { wireguardTarget } from './wireguard.ts';
 import { ipsecTarget } from './ipsec.ts';
 import { openvpnTarget } from './openvpn.ts';
+import { firewallTarget } from './firewall.ts';
 
 export * from './types.ts';
 export { carryingLinks, isFailover, allClasses } from './failover.ts';
@@ -34,6 +35,7 @@ export const targets: readonly { target: AnyTarget; claims: (intent: Intent) => 
   { target: wireguardTarget as AnyTarget, claims: (i) => i.kind === 'wireguard-peers' },
   { target: ipsecTarget as AnyTarget, claims: (i) => i.kind === 'ipsec-peer' },
   { target: openvpnTarget as AnyTarget, claims: (i) => i.kind === 'openvpn-site' },
+  { target: firewallTarget as AnyTarget, claims: (i) => i.kind === 'firewall-rules' },
 ];
 
 export function targetFor(intent: Intent): AnyTarget {

@@ -69,6 +69,7 @@ describe('actuation targets', () => {
       'wireguard-peers',
       'ipsec-peer',
       'openvpn-site',
+      'firewall-rules',
     ]);
   });
 

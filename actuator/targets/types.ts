@@ -25,6 +25,7 @@ export const contextPaths = {
   vti: ['interfaces', 'vti'],
   openvpn: ['interfaces', 'openvpn'],
   pkiOpenvpn: ['pki', 'openvpn'],
+  firewallForward: ['firewall', 'ipv4', 'forward', 'filter', 'rule'],
 } as const;
 export type ContextName = keyof typeof contextPaths;
 /** The router's config under each context path before the change (null when unset). */
