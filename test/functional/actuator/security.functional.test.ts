@@ -1,0 +1,110 @@
+/**
+ * Security groups through the actuator over the routers' HTTP API (issue 18): the groups in
+ * test/fixtures/security/groups.json — web ports from anywhere, an 8000–8100 range from Frankfurt only
+ * during Los Angeles office hours, everything else to the web subnet denied — planned for a router on UTC,
+ * applied to onprem-nyc (VyOS 1.5) by one approved proposal, then judged flow by flow at simulated times
+ * by the emulator's forward chain (nftables' frames: hours in UTC, days in the kernel's zone).
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActuator } from '../../../actuator/index.ts';
+import { planFirewall, securityGroupsSchema, FIRST_RULE, GROUP_BLOCK } from '../../../actuator/security/groups.ts';
+import type { Actuator } from '../../../actuator/types.ts';
+import { RealClock } from '../../../core/clock.ts';
+import { parseLocated } from '../../../core/located-json.ts';
+import type { ProposalInput } from '../../../core/proposal.ts';
+import { MemoryQueue } from '../../../core/queue/index.ts';
+import { forwardVerdict, type Packet } from '../../../lab/vyos/firewall-eval.ts';
+import type { EmulatedRouter } from '../../../lab/vyos/router.ts';
+import type { ConfigJson } from '../../../lab/vyos/types.ts';
+import { startLab, testRoot, type LabRig } from './support.ts';
+
+const NYC = 'onprem-nyc';
+let rig: LabRig;
+let actuator: Actuator;
+let queue: MemoryQueue;
+
+beforeAll(async () => {
+  rig = await startLab(testRoot());
+  queue = new MemoryQueue();
+  await queue.start();
+  actuator = createActuator(
+    { root: testRoot(), queue, clock: new RealClock(), routerFor: rig.routerFor, env: {} },
+    { gitops_dir: '' },
+  );
+  await actuator.start();
+});
+afterAll(async () => {
+  await actuator?.stop();
+  await queue?.stop();
+  await rig?.stop();
+});
+
+/** Monday 5 January 2026 plus hours (UTC). */
+const monday = (h: number) => Date.UTC(2026, 0, 5, h);
+
+describe('security groups through the actuator', () => {
+  it('a time-windowed rule allows its flows only in the window; the rest of the group’s subnet is denied; other rules untouched', async () => {
+    const router = rig.lab.router(NYC) as unknown as EmulatedRouter;
+    // An operator rule outside pathpilot's block stays as it is.
+    router.configure([
+      { op: 'set', path: ['firewall', 'ipv4', 'forward', 'filter', 'rule', '5', 'action', 'accept'] },
+      { op: 'set', path: ['firewall', 'ipv4', 'forward', 'filter', 'rule', '5', 'protocol', 'icmp'] },
+    ]);
+    const groups = parseLocated(
+      'groups.json',
+      readFileSync('test/fixtures/security/groups.json', 'utf8'),
+      securityGroupsSchema,
+    ).data;
+    const plan = planFirewall(groups, 'UTC', monday(0));
+    const proposal: ProposalInput = {
+      id: `security-${Date.now()}`,
+      created_at: Date.now(),
+      kind: 'security',
+      reason: 'security groups web, deny-rest',
+      inputs: {},
+      intents: [
+        {
+          kind: 'firewall-rules',
+          router: NYC,
+          first: FIRST_RULE,
+          last: FIRST_RULE + GROUP_BLOCK * groups.SecurityGroups.length - 1,
+          rules: plan.rules,
+        },
+      ],
+      predicted: { cost_per_day: 0, max_utilization: 0, slo_risk: 0.05 },
+      risk: 'low',
+    };
+    await actuator.submit(proposal);
+    await actuator.approve(proposal.id, 'api:alice');
+    await actuator.service.idle();
+    expect((await actuator.get(proposal.id))?.proposal.status).toBe('confirmed');
+
+    const config = router.showConfig([]) as ConfigJson;
+    const verdict = (p: Packet, at: number) => forwardVerdict(config, p, at).action;
+    const fromFra: Packet = { protocol: 'tcp', source: '10.50.3.4', destination: '10.51.10.20', destinationPort: 8080 };
+    // Monday 10:00 and 16:59 in Los Angeles: allowed; 08:59 and 17:00: denied; Saturday 10:00: denied.
+    expect(verdict(fromFra, monday(18))).toBe('accept');
+    expect(verdict(fromFra, monday(24) + 59 * 60_000)).toBe('accept');
+    expect(verdict(fromFra, monday(16) + 59 * 60_000)).toBe('drop');
+    expect(verdict(fromFra, monday(25))).toBe('drop');
+    expect(verdict(fromFra, Date.UTC(2026, 0, 10, 18))).toBe('drop');
+    // The same port from elsewhere: never in the window's rule, denied by the group after it.
+    expect(verdict({ ...fromFra, source: '10.10.1.1' }, monday(18))).toBe('drop');
+    // Web ports from anywhere at any time; other subnets fall to the default action (accept).
+    expect(verdict({ ...fromFra, source: '198.51.100.7', destinationPort: 443 }, Date.UTC(2026, 0, 11, 3))).toBe('accept');
+    expect(verdict({ protocol: 'udp', source: '10.50.3.4', destination: '10.51.10.20', destinationPort: 53 }, monday(18))).toBe(
+      'drop',
+    );
+    expect(verdict({ protocol: 'udp', source: '10.50.3.4', destination: '10.51.99.1', destinationPort: 53 }, monday(18))).toBe(
+      'accept',
+    );
+    // The operator's rule 5 is still there and decides first for ICMP.
+    expect(
+      forwardVerdict(config, { protocol: 'icmp', source: '10.50.3.4', destination: '10.51.10.20' }, monday(18)),
+    ).toMatchObject({
+      action: 'accept',
+      rule: 5,
+    });
+  });
+});
