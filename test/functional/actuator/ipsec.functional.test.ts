@@ -7,23 +7,20 @@
  * no trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActuator } from '../../../actuator/index.ts';
 import { configAt } from '../../../actuator/targets/testing.ts';
 import { ipsecPeerUp, parseIpsecSa } from '../../../actuator/tunnels/ipsec-health.ts';
 import type { Actuator } from '../../../actuator/types.ts';
-import { RealClock } from '../../../core/clock.ts';
 import type { IpsecPeerIntent, ProposalInput } from '../../../core/proposal.ts';
-import { MemoryQueue } from '../../../core/queue/index.ts';
 import { ipsecEnds, ipsecSas, saStatus } from '../../../lab/vyos/ipsec-tunnels.ts';
 import type { EmulatedRouter } from '../../../lab/vyos/router.ts';
-import { startLab, testRoot, type LabRig } from './support.ts';
+import { startLabActuator, type LabRig } from './support.ts';
 
 const NYC = 'onprem-nyc';
 const AWS = 'aws-use1';
 const address = { [NYC]: '192.0.2.10', [AWS]: '198.51.100.20' } as Record<string, string>;
 let rig: LabRig;
 let actuator: Actuator;
-let queue: MemoryQueue;
+let lab: Awaited<ReturnType<typeof startLabActuator>>;
 const emulated = (site: string) => rig.lab.router(site) as unknown as EmulatedRouter;
 const ends = () => [NYC, AWS].flatMap((s) => ipsecEnds(s, configAt(emulated(s), ['vpn', 'ipsec']) ?? {}));
 
@@ -75,20 +72,13 @@ const saUp = (site: string) =>
   ipsecPeerUp(parseIpsecSa(emulated(site).show(['vpn', 'ipsec', 'sa'])), `to-${site === NYC ? AWS : NYC}`);
 
 beforeAll(async () => {
-  rig = await startLab(testRoot());
+  lab = await startLabActuator();
+  rig = lab.rig;
+  actuator = lab.actuator;
   for (const s of [NYC, AWS]) emulated(s).setIpsecStatus(() => saStatus(ipsecSas(ends()), ends(), s));
-  queue = new MemoryQueue();
-  await queue.start();
-  actuator = createActuator(
-    { root: testRoot(), queue, clock: new RealClock(), routerFor: rig.routerFor, env: {} },
-    { gitops_dir: '' },
-  );
-  await actuator.start();
 });
 afterAll(async () => {
-  await actuator?.stop();
-  await queue?.stop();
-  await rig?.stop();
+  await lab?.stop();
 });
 
 describe('IPsec site-to-site through the actuator', () => {

@@ -7,37 +7,27 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActuator } from '../../../actuator/index.ts';
 import { planFirewall, securityGroupsSchema, FIRST_RULE, GROUP_BLOCK } from '../../../actuator/security/groups.ts';
 import type { Actuator } from '../../../actuator/types.ts';
-import { RealClock } from '../../../core/clock.ts';
 import { parseLocated } from '../../../core/located-json.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
-import { MemoryQueue } from '../../../core/queue/index.ts';
 import { forwardVerdict, type Packet } from '../../../lab/vyos/firewall-eval.ts';
 import type { EmulatedRouter } from '../../../lab/vyos/router.ts';
 import type { ConfigJson } from '../../../lab/vyos/types.ts';
-import { startLab, testRoot, type LabRig } from './support.ts';
+import { startLabActuator, type LabRig } from './support.ts';
 
 const NYC = 'onprem-nyc';
 let rig: LabRig;
 let actuator: Actuator;
-let queue: MemoryQueue;
+let lab: Awaited<ReturnType<typeof startLabActuator>>;
 
 beforeAll(async () => {
-  rig = await startLab(testRoot());
-  queue = new MemoryQueue();
-  await queue.start();
-  actuator = createActuator(
-    { root: testRoot(), queue, clock: new RealClock(), routerFor: rig.routerFor, env: {} },
-    { gitops_dir: '' },
-  );
-  await actuator.start();
+  lab = await startLabActuator();
+  rig = lab.rig;
+  actuator = lab.actuator;
 });
 afterAll(async () => {
-  await actuator?.stop();
-  await queue?.stop();
-  await rig?.stop();
+  await lab?.stop();
 });
 
 /** Monday 5 January 2026 plus hours (UTC). */

@@ -4,3 +4,31 @@
  */
 export { testRoot, weightProposal, SwitchableGuardData } from '../../../actuator/testing.ts';
 export { KEY, SITES, startLab, running, type LabRig } from '../../../lab/vyos/testing.ts';
+
+import { createActuator } from '../../../actuator/index.ts';
+import { testRoot } from '../../../actuator/testing.ts';
+import type { Actuator } from '../../../actuator/types.ts';
+import { RealClock } from '../../../core/clock.ts';
+import { MemoryQueue } from '../../../core/queue/index.ts';
+import { startLab, type LabRig } from '../../../lab/vyos/testing.ts';
+
+/** The three-router lab and an actuator driving it over HTTP (approval mode, in-process queue); stop() ends both. */
+export async function startLabActuator(): Promise<{ rig: LabRig; actuator: Actuator; stop(): Promise<void> }> {
+  const rig = await startLab(testRoot());
+  const queue = new MemoryQueue();
+  await queue.start();
+  const actuator = createActuator(
+    { root: testRoot(), queue, clock: new RealClock(), routerFor: rig.routerFor, env: {} },
+    { gitops_dir: '' },
+  );
+  await actuator.start();
+  return {
+    rig,
+    actuator,
+    async stop() {
+      await actuator.stop();
+      await queue.stop();
+      await rig.stop();
+    },
+  };
+}
