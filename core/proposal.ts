@@ -237,6 +237,19 @@ export const firewallRulesIntent = z
         ctx.addIssue({ code: 'custom', path: ['rules', n], message: `rule ${n} is outside ${i.first}–${i.last}` });
   });
 
+/**
+ * One `firewall group network-group` on a router, whole (a threat feed's networks): set to `networks`, or
+ * deleted when `networks` is empty and `remove` is set. Rules reference it by name.
+ */
+export const firewallGroupIntent = z.object({
+  kind: z.literal('firewall-group'),
+  router: z.string(),
+  group: z.string().regex(/^[-_a-zA-Z0-9][\w\-.+]*$/, 'group names are letters, digits, "-", "_", "." or "+"'),
+  networks: z.array(z.string()),
+  description: z.string().max(255).optional(),
+  remove: z.boolean().optional(),
+});
+
 export const intentSchema = z.discriminatedUnion('kind', [
   pathWeightsIntent,
   bandwidthIntent,
@@ -246,6 +259,7 @@ export const intentSchema = z.discriminatedUnion('kind', [
   ipsecPeerIntent,
   openvpnSiteIntent,
   firewallRulesIntent,
+  firewallGroupIntent,
 ]);
 export type Intent = z.infer<typeof intentSchema>;
 export type PathWeightsIntent = z.infer<typeof pathWeightsIntent>;
@@ -254,6 +268,7 @@ export type WireguardPeersIntent = z.infer<typeof wireguardPeersIntent>;
 export type IpsecPeerIntent = z.infer<typeof ipsecPeerIntent>;
 export type OpenvpnSiteIntent = z.infer<typeof openvpnSiteIntent>;
 export type FirewallRulesIntent = z.infer<typeof firewallRulesIntent>;
+export type FirewallGroupIntent = z.infer<typeof firewallGroupIntent>;
 export type QosIntent = z.infer<typeof qosIntent>;
 export type ClassPinIntent = z.infer<typeof classPinIntent>;
 

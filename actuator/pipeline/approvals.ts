@@ -216,7 +216,9 @@ export function targetsOf(p: Proposal): string[] {
             ? [`${i.router}|${i.interface}`]
             : i.kind === 'firewall-rules'
               ? [`${i.router}|firewall ${i.first}-${i.last}`]
-              : [`${i.router}|${i.link}`],
+              : i.kind === 'firewall-group'
+                ? [`${i.router}|network-group ${i.group}`]
+                : [`${i.router}|${i.link}`],
   );
 }
 

@@ -17,6 +17,7 @@ import { wireguardTarget } from './wireguard.ts';
 import { ipsecTarget } from './ipsec.ts';
 import { openvpnTarget } from './openvpn.ts';
 import { firewallTarget } from './firewall.ts';
+import { firewallGroupTarget } from './firewall-group.ts';
 
 export * from './types.ts';
 export { carryingLinks, isFailover, allClasses } from './failover.ts';
@@ -36,6 +37,7 @@ export const targets: readonly { target: AnyTarget; claims: (intent: Intent) => 
   { target: ipsecTarget as AnyTarget, claims: (i) => i.kind === 'ipsec-peer' },
   { target: openvpnTarget as AnyTarget, claims: (i) => i.kind === 'openvpn-site' },
   { target: firewallTarget as AnyTarget, claims: (i) => i.kind === 'firewall-rules' },
+  { target: firewallGroupTarget as AnyTarget, claims: (i) => i.kind === 'firewall-group' },
 ];
 
 export function targetFor(intent: Intent): AnyTarget {

@@ -70,6 +70,7 @@ describe('actuation targets', () => {
       'ipsec-peer',
       'openvpn-site',
       'firewall-rules',
+      'firewall-group',
     ]);
   });
 

@@ -26,6 +26,7 @@ export const contextPaths = {
   openvpn: ['interfaces', 'openvpn'],
   pkiOpenvpn: ['pki', 'openvpn'],
   firewallForward: ['firewall', 'ipv4', 'forward', 'filter', 'rule'],
+  networkGroups: ['firewall', 'group', 'network-group'],
 } as const;
 export type ContextName = keyof typeof contextPaths;
 /** The router's config under each context path before the change (null when unset). */

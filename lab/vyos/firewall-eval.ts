@@ -3,8 +3,8 @@
  * with the chain vyos-1x renders: rules in number order, the first whose every match holds decides
  * (`accept`, `drop`, `reject`; `continue` goes on, `return` ends in the default), and without a match the
  * chain's `default-action` (accept when unset, for a base chain). Matches modelled: protocol (`tcp_udp`,
- * `all`, `!proto`), source/destination address (address, network, range, `!` negation), destination and
- * source port lists and ranges, `time` (the nftables frames of actuator/security/time-window.ts), `disable`.
+ * `all`, `!proto`), source/destination address (address, network, range, `!` negation), ports (lists,
+ * ranges), address/network/port groups, `time` (the nftables frames of actuator/security/time-window.ts), `disable`.
  * A rule with any other match is treated as not matching (and said so in `unmodelled`).
  */
 import ipaddr from 'ipaddr.js';
@@ -67,17 +67,32 @@ function protocolMatches(spec: string | undefined, p: Packet['protocol']): boole
   return negate ? !hit : hit;
 }
 
-function endpointMatches(side: ConfigJson, ip: string, port: number | undefined): boolean {
+/** Members of `firewall group <kind> <name>` (`network`, `address` or `port` leaves). */
+function members(groups: ConfigJson, kind: string, name: string, leaf: string): string[] {
+  const v = obj(obj(groups[kind])[name])[leaf];
+  return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
+}
+
+function endpointMatches(side: ConfigJson, ip: string, port: number | undefined, groups: ConfigJson): boolean {
   const address = one(side['address']);
   if (address !== undefined && !addressMatches(address, ip)) return false;
   const ports = one(side['port']);
   if (ports !== undefined && !portMatches(ports, port)) return false;
+  const group = obj(side['group']);
+  const net = one(group['network-group']);
+  if (net !== undefined && !members(groups, 'network-group', net, 'network').some((n) => addressMatches(n, ip))) return false;
+  const addr = one(group['address-group']);
+  if (addr !== undefined && !members(groups, 'address-group', addr, 'address').some((a) => addressMatches(a, ip))) return false;
+  const portGroup = one(group['port-group']);
+  if (portGroup !== undefined && !members(groups, 'port-group', portGroup, 'port').some((p) => portMatches(p, port)))
+    return false;
   return true;
 }
 
 /** The forward chain's verdict on `packet` at `at` on a router in `routerTimeZone` (its `system time-zone`). */
 export function forwardVerdict(config: ConfigJson, packet: Packet, at: number, routerTimeZone = 'UTC'): Verdict {
   const chain = obj(obj(obj(obj(config['firewall'])['ipv4'])['forward'])['filter']);
+  const groups = obj(obj(config['firewall'])['group']);
   const rules = Object.entries(obj(chain['rule'])).sort(([a], [b]) => Number(a) - Number(b));
   const unmodelled: number[] = [];
   const fallback = (one(chain['default-action']) ?? 'accept') as Verdict['action'];
@@ -89,8 +104,8 @@ export function forwardVerdict(config: ConfigJson, packet: Packet, at: number, r
       continue;
     }
     if (!protocolMatches(one(r['protocol']), packet.protocol)) continue;
-    if (!endpointMatches(obj(r['source']), packet.source, packet.sourcePort)) continue;
-    if (!endpointMatches(obj(r['destination']), packet.destination, packet.destinationPort)) continue;
+    if (!endpointMatches(obj(r['source']), packet.source, packet.sourcePort, groups)) continue;
+    if (!endpointMatches(obj(r['destination']), packet.destination, packet.destinationPort, groups)) continue;
     if (r['time'] !== undefined) {
       const t = obj(r['time']);
       const days = (one(t['weekdays']) ?? '').split(',').filter(Boolean) as Weekday[];

@@ -219,6 +219,27 @@ function verifyOpenvpn(vpn: ConfigNode, ifname: string, root: ConfigNode): strin
   return undefined;
 }
 
+/**
+ * vyos-1x `src/conf_mode/firewall.py` verify_rule, the part pathpilot's rules rely on: a group a rule names
+ * (`source|destination group address-group|network-group|port-group X`) must exist.
+ */
+function verifyFirewall(fw: ConfigNode): string | undefined {
+  const chains: ConfigNode[] = [];
+  for (const hook of ['forward', 'input', 'output']) {
+    const c = fw.get(['ipv4', hook, 'filter']);
+    if (c) chains.push(c);
+  }
+  for (const [, c] of tagValues(fw, 'ipv4', 'name')) chains.push(c);
+  for (const chain of chains)
+    for (const [, rule] of tagValues(chain, 'rule'))
+      for (const side of ['source', 'destination'])
+        for (const kind of ['address-group', 'network-group', 'port-group']) {
+          const name = value(rule, side, 'group', kind);
+          if (name !== undefined && !has(fw, 'group', kind, name)) return `Invalid ${kind} "${name}" on firewall rule`;
+        }
+  return undefined;
+}
+
 function verifyWan(lb: ConfigNode): string | undefined {
   const health = tagValues(lb, 'interface-health');
   if (health.length === 0) return 'A valid WAN load-balance configuration requires an interface with a nexthop!';
@@ -346,6 +367,7 @@ export function verifySubsystem(sub: Subsystem, candidate: ConfigNode): string |
   if (key === 'policy route') return verifyPolicyRoute(node);
   if (key === 'service https') return verifyHttps(node);
   if (key === 'vpn ipsec') return verifyIpsec(node, candidate);
+  if (key === 'firewall') return verifyFirewall(node);
   return undefined;
 }
 

@@ -3,11 +3,13 @@
  * test/fixtures/security/groups.json — web ports from anywhere, an 8000–8100 range from Frankfurt only
  * during Los Angeles office hours, everything else to the web subnet denied — planned for a router on UTC,
  * applied to onprem-nyc (VyOS 1.5) by one approved proposal, then judged flow by flow at simulated times
- * by the emulator's forward chain (nftables' frames: hours in UTC, days in the kernel's zone).
+ * by the emulator's forward chain (nftables' frames: hours in UTC, days in the kernel's zone). Then a
+ * threat feed: its networks as a network group and a drop rule in one rollout, the allow-list kept out.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planFirewall, securityGroupsSchema, FIRST_RULE, GROUP_BLOCK } from '../../../actuator/security/groups.ts';
+import { parseFeed, planThreatGroup } from '../../../actuator/security/threat-feed.ts';
 import type { Actuator } from '../../../actuator/types.ts';
 import { parseLocated } from '../../../core/located-json.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
@@ -96,5 +98,63 @@ describe('security groups through the actuator', () => {
       action: 'accept',
       rule: 5,
     });
+  });
+
+  it('a threat feed update blocks a hostile source within one rollout; the allow-list holds; a bad feed changes nothing', async () => {
+    const router = rig.lab.router(NYC) as unknown as EmulatedRouter;
+    // Own sites and the routers' API addresses are never blocked, whatever a feed says.
+    const allow = ['10.0.0.0/8', '127.0.0.0/8'];
+    const hostile: Packet = { protocol: 'tcp', source: '203.0.113.66', destination: '10.51.10.20', destinationPort: 443 };
+    const ownSite: Packet = { ...hostile, source: '10.51.2.2' };
+    const now = monday(18);
+    expect(forwardVerdict(router.showConfig([]) as ConfigJson, hostile, now).action).toBe('accept');
+
+    const feed = '; Spamhaus DROP List\n203.0.113.64/29 ; SBL000001\n10.51.0.0/16 ; SBL000002\n198.51.100.0/24 ; SBL000003\n';
+    const { networks, problems } = parseFeed('drop.txt', feed);
+    expect(problems).toEqual([]);
+    const group = planThreatGroup(networks, allow, 5000);
+    expect(group.allowed).toEqual([{ network: '10.51.0.0/16', allow: '10.0.0.0/8' }]);
+    const proposal: ProposalInput = {
+      id: `threat-${Date.now()}`,
+      created_at: Date.now(),
+      kind: 'security',
+      reason: 'threat feed drop.txt: 2 networks',
+      inputs: {},
+      intents: [
+        {
+          kind: 'firewall-group',
+          router: NYC,
+          group: 'pp-threat',
+          networks: group.networks,
+          description: 'pathpilot threat feed',
+        },
+        {
+          kind: 'firewall-rules',
+          router: NYC,
+          first: 9000,
+          last: 9099,
+          rules: {
+            '9000': { action: 'drop', description: 'pathpilot threat feed', source: { group: { 'network-group': 'pp-threat' } } },
+          },
+        },
+      ],
+      predicted: { cost_per_day: 0, max_utilization: 0, slo_risk: 0.05 },
+      risk: 'low',
+    };
+    await actuator.submit(proposal);
+    await actuator.approve(proposal.id, 'api:alice');
+    await actuator.service.idle();
+    expect((await actuator.get(proposal.id))?.proposal.status).toBe('confirmed');
+    const config = router.showConfig([]) as ConfigJson;
+    expect(forwardVerdict(config, hostile, now)).toMatchObject({ action: 'drop', rule: 9000 });
+    expect(forwardVerdict(config, ownSite, now)).toMatchObject({ action: 'accept', rule: 10000 });
+
+    // A feed with a bad line is refused with its line; the router keeps the group it has.
+    const bad = parseFeed('drop.txt', '203.0.113.64/29 ; SBL000001\n203.0.113.999 ; SBL000004\n');
+    expect(bad.problems).toEqual(['drop.txt:2: "203.0.113.999" is not an IPv4 address or network (host bits zero)']);
+    expect(router.returnValues(['firewall', 'group', 'network-group', 'pp-threat', 'network'])).toEqual([
+      '203.0.113.64/29',
+      '198.51.100.0/24',
+    ]);
   });
 });
