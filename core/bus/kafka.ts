@@ -209,7 +209,10 @@ export class KafkaBus implements Bus {
       const missing = topics.filter((t) => !existing.has(t.topic));
       if (missing.length > 0)
         await admin.createTopics({
-          waitForLeaders: true,
+          // kafkajs' own leader wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a loaded broker answers
+          // for a moment after creating the topic (it retries only LEADER_NOT_AVAILABLE): readiness is
+          // waited for below, where both are retried until the leader serves the topic.
+          waitForLeaders: false,
           topics: missing.map((t) => ({
             topic: t.topic,
             numPartitions: t.partitions ?? defaultPartitions,
