@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configAt } from '../../../actuator/targets/testing.ts';
 import { ipsecPeerUp, parseIpsecSa } from '../../../actuator/tunnels/ipsec-health.ts';
 import type { Actuator } from '../../../actuator/types.ts';
-import type { IpsecPeerIntent, ProposalInput } from '../../../core/proposal.ts';
+import type { IpsecPeerIntent } from '../../../core/proposal.ts';
 import { ipsecEnds, ipsecSas, saStatus } from '../../../lab/vyos/ipsec-tunnels.ts';
 import type { EmulatedRouter } from '../../../lab/vyos/router.ts';
-import { startLabActuator, type LabRig } from './support.ts';
+import { rollOut, startLabActuator, type LabRig } from './support.ts';
 
 const NYC = 'onprem-nyc';
 const AWS = 'aws-use1';
@@ -45,28 +45,8 @@ function peerIntent(router: string, secret: string): IpsecPeerIntent {
   };
 }
 
-let seq = 0;
-function proposal(intents: IpsecPeerIntent[], reason: string): ProposalInput {
-  return {
-    id: `ipsec-${Date.now()}-${seq++}`,
-    created_at: Date.now(),
-    kind: 'tunnel',
-    reason,
-    inputs: {},
-    intents,
-    predicted: { cost_per_day: 0, max_utilization: 0, slo_risk: 0.05 },
-    risk: 'low',
-  };
-}
-
 /** Submits, approves and waits for the rollout; the final status. */
-async function roll(intents: IpsecPeerIntent[], reason: string): Promise<string | undefined> {
-  const p = proposal(intents, reason);
-  await actuator.submit(p);
-  await actuator.approve(p.id, 'api:alice');
-  await actuator.service.idle();
-  return (await actuator.get(p.id))?.proposal.status;
-}
+const roll = (intents: IpsecPeerIntent[], reason: string) => rollOut(actuator, 'tunnel', intents, reason);
 
 const saUp = (site: string) =>
   ipsecPeerUp(parseIpsecSa(emulated(site).show(['vpn', 'ipsec', 'sa'])), `to-${site === NYC ? AWS : NYC}`);

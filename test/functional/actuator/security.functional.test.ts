@@ -16,7 +16,7 @@ import type { ProposalInput } from '../../../core/proposal.ts';
 import { forwardVerdict, type Packet } from '../../../lab/vyos/firewall-eval.ts';
 import type { EmulatedRouter } from '../../../lab/vyos/router.ts';
 import type { ConfigJson } from '../../../lab/vyos/types.ts';
-import { startLabActuator, type LabRig } from './support.ts';
+import { rollOut, startLabActuator, type LabRig } from './support.ts';
 
 const NYC = 'onprem-nyc';
 let rig: LabRig;
@@ -49,28 +49,16 @@ describe('security groups through the actuator', () => {
       securityGroupsSchema,
     ).data;
     const plan = planFirewall(groups, 'UTC', monday(0));
-    const proposal: ProposalInput = {
-      id: `security-${Date.now()}`,
-      created_at: Date.now(),
-      kind: 'security',
-      reason: 'security groups web, deny-rest',
-      inputs: {},
-      intents: [
-        {
-          kind: 'firewall-rules',
-          router: NYC,
-          first: FIRST_RULE,
-          last: FIRST_RULE + GROUP_BLOCK * groups.SecurityGroups.length - 1,
-          rules: plan.rules,
-        },
-      ],
-      predicted: { cost_per_day: 0, max_utilization: 0, slo_risk: 0.05 },
-      risk: 'low',
-    };
-    await actuator.submit(proposal);
-    await actuator.approve(proposal.id, 'api:alice');
-    await actuator.service.idle();
-    expect((await actuator.get(proposal.id))?.proposal.status).toBe('confirmed');
+    const intents: ProposalInput['intents'] = [
+      {
+        kind: 'firewall-rules',
+        router: NYC,
+        first: FIRST_RULE,
+        last: FIRST_RULE + GROUP_BLOCK * groups.SecurityGroups.length - 1,
+        rules: plan.rules,
+      },
+    ];
+    expect(await rollOut(actuator, 'security', intents, 'security groups web, deny-rest')).toBe('confirmed');
 
     const config = router.showConfig([]) as ConfigJson;
     const verdict = (p: Packet, at: number) => forwardVerdict(config, p, at).action;
@@ -114,37 +102,19 @@ describe('security groups through the actuator', () => {
     expect(problems).toEqual([]);
     const group = planThreatGroup(networks, allow, 5000);
     expect(group.allowed).toEqual([{ network: '10.51.0.0/16', allow: '10.0.0.0/8' }]);
-    const proposal: ProposalInput = {
-      id: `threat-${Date.now()}`,
-      created_at: Date.now(),
-      kind: 'security',
-      reason: 'threat feed drop.txt: 2 networks',
-      inputs: {},
-      intents: [
-        {
-          kind: 'firewall-group',
-          router: NYC,
-          group: 'pp-threat',
-          networks: group.networks,
-          description: 'pathpilot threat feed',
+    const intents: ProposalInput['intents'] = [
+      { kind: 'firewall-group', router: NYC, group: 'pp-threat', networks: group.networks, description: 'pathpilot threat feed' },
+      {
+        kind: 'firewall-rules',
+        router: NYC,
+        first: 9000,
+        last: 9099,
+        rules: {
+          '9000': { action: 'drop', description: 'pathpilot threat feed', source: { group: { 'network-group': 'pp-threat' } } },
         },
-        {
-          kind: 'firewall-rules',
-          router: NYC,
-          first: 9000,
-          last: 9099,
-          rules: {
-            '9000': { action: 'drop', description: 'pathpilot threat feed', source: { group: { 'network-group': 'pp-threat' } } },
-          },
-        },
-      ],
-      predicted: { cost_per_day: 0, max_utilization: 0, slo_risk: 0.05 },
-      risk: 'low',
-    };
-    await actuator.submit(proposal);
-    await actuator.approve(proposal.id, 'api:alice');
-    await actuator.service.idle();
-    expect((await actuator.get(proposal.id))?.proposal.status).toBe('confirmed');
+      },
+    ];
+    expect(await rollOut(actuator, 'security', intents, 'threat feed drop.txt: 2 networks')).toBe('confirmed');
     const config = router.showConfig([]) as ConfigJson;
     expect(forwardVerdict(config, hostile, now)).toMatchObject({ action: 'drop', rule: 9000 });
     expect(forwardVerdict(config, ownSite, now)).toMatchObject({ action: 'accept', rule: 10000 });

@@ -9,6 +9,7 @@ import { createActuator } from '../../../actuator/index.ts';
 import { testRoot } from '../../../actuator/testing.ts';
 import type { Actuator } from '../../../actuator/types.ts';
 import { RealClock } from '../../../core/clock.ts';
+import type { ProposalInput } from '../../../core/proposal.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import { startLab, type LabRig } from '../../../lab/vyos/testing.ts';
 
@@ -31,4 +32,31 @@ export async function startLabActuator(): Promise<{ rig: LabRig; actuator: Actua
       await rig.stop();
     },
   };
+}
+
+let rolled = 0;
+/**
+ * One approved change through the actuator: the intents as a low-risk proposal of `kind`, submitted,
+ * approved by api:alice and rolled out; its status at the end.
+ */
+export async function rollOut(
+  actuator: Actuator,
+  kind: ProposalInput['kind'],
+  intents: ProposalInput['intents'],
+  reason: string,
+): Promise<string | undefined> {
+  const id = `${kind}-${Date.now()}-${rolled++}`;
+  await actuator.submit({
+    id,
+    created_at: Date.now(),
+    kind,
+    reason,
+    inputs: {},
+    intents,
+    predicted: { cost_per_day: 0, max_utilization: 0, slo_risk: 0.05 },
+    risk: 'low',
+  });
+  await actuator.approve(id, 'api:alice');
+  await actuator.service.idle();
+  return (await actuator.get(id))?.proposal.status;
 }
