@@ -2,6 +2,7 @@ import type { RootConfig } from '../core/config/index.ts';
 import type { OptimizerData, DailyCost } from './data.ts';
 import { holtWinters } from './forecast/baselines.ts';
 import { linearRegression } from 'simple-statistics';
+import { csvCell, escapeHtml as esc } from '../core/report-text.ts';
 
 export interface LinkCapacity {
   link: string;
@@ -226,10 +227,6 @@ export async function buildCapacityReport(
   };
 }
 
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 /** An inline SVG chart: history line, forecast p50 line and p50–p90 band, 80% and 100% rules. */
 function chart(l: LinkCapacity, width = 640, height = 140): string {
   const hist = l.history.slice(-14 * 24);
@@ -297,11 +294,6 @@ ${pairs}
 ${charts}
 </body></html>
 `;
-}
-
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** One row per directed link. */

@@ -3,6 +3,7 @@
  * the same as `set` lines) and wg-quick files, and for people a summary table and an SVG diagram.
  */
 import type { OverlayPlan, PlannedNode } from './overlay-plan.ts';
+import { escapeHtml as esc } from '../../core/report-text.ts';
 
 export interface InterfaceKeys {
   /** Absent where the router already holds its key (it stays there: nothing to set). */
@@ -109,8 +110,6 @@ export function summaryTable(plan: OverlayPlan): string {
     ...(plan.notes.length ? ['Notes:', '', ...plan.notes.map((n) => `- ${n}`), ''] : []),
   ].join('\n');
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * The overlay as an SVG: relays in a column in the middle, each client group on a circle around its own
