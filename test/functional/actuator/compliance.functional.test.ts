@@ -1,0 +1,114 @@
+/**
+ * `pathpilot compliance report` against the lab network: one emulated router per site of the example
+ * configuration (seeded as `npm start` seeds them), reached over HTTP through a pathpilot.yaml naming their
+ * URLs. The seeded routers really lack most hardening, so the report lists real findings; two routers are
+ * changed first (one opens an any-to-any accept rule and SSH with passwords, one gets default-deny, NTP and
+ * remote syslog), and the report must tell them apart, with the control ids of each finding.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { run } from '../../../cli/commands/compliance.ts';
+import { captureOutput } from '../../../cli/testing.ts';
+import type { ComplianceReport } from '../../../actuator/security/compliance-report.ts';
+import { loadConfig } from '../../../core/config/index.ts';
+import { Topology } from '../../../core/config/topology.ts';
+import { createVyosLabForTopology, type VyosLab } from '../../../lab/vyos/index.ts';
+
+const KEY_ENV = 'PATHPILOT_VYOS_KEY';
+const KEY = 'compliance-functional-key-0123456789';
+let lab: VyosLab;
+let work: string;
+let config: string;
+let savedKey: string | undefined;
+
+beforeAll(async () => {
+  const example = readFileSync('pathpilot.example.yaml', 'utf8');
+  const topology = new Topology(loadConfig('pathpilot.example.yaml', {}).root);
+  lab = await createVyosLabForTopology(topology, { apiKey: KEY });
+  savedKey = process.env[KEY_ENV];
+  process.env[KEY_ENV] = KEY;
+  const doc = parse(example) as { sites: { id: string; router: Record<string, unknown> }[] };
+  for (const site of doc.sites) site.router = { ...site.router, api_url: lab.urls[site.id], api_key_env: KEY_ENV };
+  work = mkdtempSync(join(tmpdir(), 'compliance-'));
+  config = join(work, 'pathpilot.yaml');
+  writeFileSync(config, stringify(doc));
+  lab
+    .router('onprem-nyc')
+    .applyCommands([
+      "set firewall ipv4 forward filter rule 5 action 'accept'",
+      "set firewall ipv4 forward filter rule 5 description 'temporary: let everything through'",
+      "set service ssh port '22'",
+    ]);
+  lab
+    .router('onprem-fra')
+    .applyCommands([
+      "set firewall ipv4 forward filter default-action 'drop'",
+      "set firewall ipv4 forward filter rule 10 action 'accept'",
+      "set firewall ipv4 forward filter rule 10 state 'established'",
+      "set firewall ipv4 forward filter rule 10 state 'related'",
+      "set service ntp server 'time1.example.net'",
+      "set system syslog host 10.255.0.9 facility all level 'info'",
+    ]);
+});
+afterAll(async () => {
+  if (savedKey === undefined) delete process.env[KEY_ENV];
+  else process.env[KEY_ENV] = savedKey;
+  await lab?.stop();
+});
+
+const result = (r: ComplianceReport, router: string, rule: string) =>
+  r.routers.find((x) => x.router === router)!.results.find((x) => x.id === rule)!;
+
+describe('pathpilot compliance report on the lab routers', () => {
+  it('reads every router, lists its real findings with control ids, and writes HTML, JSON and CSV', async () => {
+    const out = join(work, 'report');
+    const c = captureOutput();
+    expect(await run(['report', '-c', config, '-o', out])).toBe(0);
+    const sites = Object.keys(lab.urls);
+    for (const s of sites) expect(c.out.join('')).toMatch(new RegExp(`^${s}: score \\d+\\.\\d, \\d+ failing`, 'm'));
+    const report = JSON.parse(readFileSync(join(out, 'compliance.json'), 'utf8')) as ComplianceReport;
+    expect(report.routers.map((r) => r.router).sort()).toEqual([...sites].sort());
+    expect(report.routers.filter((r) => r.error)).toEqual([]);
+
+    // The any-to-any rule opened on onprem-nyc, found at its path, with its controls.
+    const fw1 = result(report, 'onprem-nyc', 'PP-FW-1');
+    expect(fw1.status).toBe('fail');
+    expect(fw1.findings.map((f) => f.path)).toEqual(['firewall ipv4 forward filter rule 5']);
+    expect(fw1.controls).toMatchObject({ pci: ['1.2.1', '1.3.1'], soc2: ['CC6.6'], iso27001: ['A.8.20'] });
+    expect(result(report, 'onprem-nyc', 'PP-SSH-1').status).toBe('fail');
+    // Forward default-deny: onprem-fra has it, the seeded routers accept by default.
+    expect(result(report, 'onprem-fra', 'PP-FW-2').status).toBe('pass');
+    // (IPv4 only: the lab's interfaces carry no IPv6 address.)
+    expect(result(report, 'onprem-nyc', 'PP-FW-2').findings.map((f) => f.path)).toEqual([
+      'firewall ipv4 forward filter default-action',
+    ]);
+    expect(result(report, 'onprem-fra', 'PP-NTP-1').status).toBe('pass');
+    expect(result(report, 'onprem-fra', 'PP-LOG-1').status).toBe('pass');
+    expect(result(report, 'onprem-nyc', 'PP-LOG-1').status).toBe('fail');
+    // Every seeded router has its API keyed (pass) but open to any client (fail), and WireGuard keys of
+    // unknown age where it runs WireGuard.
+    for (const s of sites) {
+      expect(result(report, s, 'PP-API-1').status).toBe('pass');
+      expect(result(report, s, 'PP-API-3').status).toBe('fail');
+    }
+    const score = (s: string) => report.routers.find((r) => r.router === s)!.score!;
+    expect(score('onprem-fra')).toBeGreaterThan(score('onprem-nyc'));
+
+    const csv = readFileSync(join(out, 'compliance.csv'), 'utf8');
+    expect(csv).toContain('onprem-nyc,PP-FW-1,No any-to-any accept rule,high,fail,firewall ipv4 forward filter rule 5,');
+    const html = readFileSync(join(out, 'compliance.html'), 'utf8');
+    expect(html).toContain('<h2 id="onprem-nyc">onprem-nyc: score');
+    // The API key itself never reaches a report.
+    for (const text of [csv, html, JSON.stringify(report)]) expect(text).not.toContain(KEY);
+  });
+
+  it('--min-score fails the run when a router scores under it, and still writes the report', async () => {
+    const out = join(work, 'gate');
+    captureOutput();
+    expect(await run(['report', '-c', config, '-o', out, '--min-score', '99'])).toBe(1);
+    expect(readFileSync(join(out, 'compliance.csv'), 'utf8').split('\n').length).toBeGreaterThan(10);
+  });
+});
