@@ -97,6 +97,20 @@ export const actuatorConfigSchema = actuationSchema
       })
       .strict()
       .default({ overlay_dir: '', interval_s: 30, stale_after_s: 180, restore_checks: 3, rotate_every_h: 72, probe_paths: {} }),
+    /**
+     * The compliance watch (actuator/security/compliance-watch.ts): every `interval_s` each site router's
+     * running config is checked against the rules pack (`pathpilot compliance rules`). 0 disables.
+     */
+    compliance: z
+      .object({
+        interval_s: z.number().int().min(0).default(900),
+        /** The WireGuard key rotation policy the pack checks (hours). */
+        key_max_age_h: z.number().positive().default(72),
+        /** Shortest acceptable router API key. */
+        min_api_key_length: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .default({ interval_s: 900, key_max_age_h: 72, min_api_key_length: 20 }),
   })
   .strict();
 

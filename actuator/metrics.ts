@@ -8,6 +8,7 @@ import {
   type Histogram,
   type Registry,
 } from '../core/metrics.ts';
+import { createComplianceMetrics, type ComplianceMetrics } from './security/compliance-metrics.ts';
 import { createTunnelMetrics, type TunnelMetrics } from './tunnels/metrics.ts';
 
 /** pathpilot_actuator_*: proposals by status, applies, rollbacks, drift, apply latency. */
@@ -31,6 +32,7 @@ export interface ActuatorMetrics {
   failoverSkipped: Counter<'reason'>;
   /** pathpilot_tunnel_*: handshake ages, key ages, primaries failed over (tunnels/metrics.ts). */
   tunnels: TunnelMetrics;
+  compliance: ComplianceMetrics;
   /** Probed per router (actuator/vyos/capabilities.ts): `commit_confirm`, `confirm_action_reboot`; 1 or 0. */
   routerCapability: Gauge<'router' | 'capability'>;
 }
@@ -92,5 +94,6 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
       ['router', 'capability'],
     ),
     tunnels: createTunnelMetrics(registry),
+    compliance: createComplianceMetrics(registry),
   };
 }

@@ -21,6 +21,7 @@ import { createPipelineContext, type PipelineContext, type PipelineDeps } from '
 import { Intake } from './pipeline/intake.ts';
 import { Rollouts } from './pipeline/rollout.ts';
 import { RealizedEffects } from './realized.ts';
+import { ComplianceWatch, type ComplianceView } from './security/compliance-watch.ts';
 import type { TunnelView } from './tunnels/view.ts';
 import { TunnelWatch } from './tunnels/watch.ts';
 import type { ProposalRecord } from './state.ts';
@@ -36,6 +37,7 @@ export class ActuatorService {
   private readonly selfHeal: SelfHeal;
   private readonly realized: RealizedEffects;
   private readonly tunnelWatch: TunnelWatch;
+  private readonly complianceWatch: ComplianceWatch;
 
   constructor(d: ActuatorServiceDeps) {
     this.ctx = createPipelineContext(d);
@@ -45,6 +47,7 @@ export class ActuatorService {
     this.selfHeal = new SelfHeal(this.ctx, this.intake);
     this.realized = new RealizedEffects(this.ctx);
     this.tunnelWatch = new TunnelWatch(this.ctx, this.intake, this.approvals);
+    this.complianceWatch = new ComplianceWatch(this.ctx, () => this.tunnelWatch.keyTimesNow());
   }
 
   get events(): PipelineContext['events'] {
@@ -71,6 +74,7 @@ export class ActuatorService {
     this.selfHeal.start();
     this.realized.start();
     await this.tunnelWatch.start();
+    this.complianceWatch.start();
     await this.rollouts.startResuming();
   }
 
@@ -82,6 +86,7 @@ export class ActuatorService {
     await this.selfHeal.stop();
     await this.realized.stop();
     await this.tunnelWatch.stop();
+    await this.complianceWatch.stop();
     await this.intake.stop();
     await this.rollouts.stop();
   }
@@ -102,6 +107,16 @@ export class ActuatorService {
   /** One tunnel check now (tests; the watch runs every `tunnels.interval_s`): the proposal it made, if any. */
   checkTunnels(windowMs?: number): Promise<ProposalRecord | undefined> {
     return this.tunnelWatch.check(windowMs);
+  }
+
+  /** One compliance pass over the site routers now (tests; the watch runs every `compliance.interval_s`). */
+  checkCompliance(): Promise<ComplianceView> {
+    return this.complianceWatch.check();
+  }
+
+  /** The routers' compliance as the last pass saw it (the console's panel). */
+  compliance(): ComplianceView {
+    return this.complianceWatch.view();
   }
 
   /** The tunnels as the tunnel watch last saw them (the console's panel). */

@@ -24,7 +24,7 @@ import type { RouterApi } from '../actuator/vyos/types.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
 import type { Shared } from './runtime.ts';
 import { toConsoleEvent } from './console/events.ts';
-import type { ConsoleCounts, ConsoleEvent, ConsoleTunnels } from './console/types.ts';
+import type { ConsoleCounts, ConsoleEvent, ConsoleTunnels, ConsoleCompliance } from './console/types.ts';
 
 /** One audit event as the role lists it (the console's shape). */
 export type ActuatorEvent = ConsoleEvent;
@@ -44,6 +44,8 @@ export interface ActuatorRole {
   counts(): ConsoleCounts;
   /** The tunnels as the actuator's tunnel watch last saw them. */
   tunnels(): ConsoleTunnels;
+  /** Each router's compliance as the actuator's compliance watch last checked it. */
+  compliance(): ConsoleCompliance;
 }
 
 export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLab } = {}): ActuatorRole {
@@ -116,6 +118,7 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     events: async (limit = 200) => actuator.changes().slice(-limit).map(toConsoleEvent),
     currentWeights: () => actuator.currentWeights(),
     tunnels: () => actuator.service.tunnels(),
+    compliance: () => actuator.service.compliance(),
     counts: () => ({
       proposals: seen['proposed']!.size,
       applied: seen['confirmed']!.size,

@@ -37,7 +37,7 @@ describe('dashboards', () => {
     }
   });
 
-  it('has the six dashboards the issue names, with unique uids and titles', () => {
+  it('has the dashboards the issues name (six, and security), with unique uids and titles', () => {
     const uids = [...files.values()].map((d) => d.uid);
     expect(new Set(uids).size).toBe(uids.length);
     expect(new Set([...files.values()].map((d) => d.title)).size).toBe(files.size);
@@ -49,6 +49,7 @@ describe('dashboards', () => {
         'pathpilot-cost',
         'pathpilot-decisions',
         'pathpilot-pipeline',
+        'pathpilot-security',
       ].sort(),
     );
     const network = [...files.values()].find((d) => d.uid === 'pathpilot-network')!;

@@ -293,6 +293,11 @@ export class TunnelWatch {
    * path, whether it is up, its last handshake, the key's age and next rotation, failed over or not) and
    * every IPsec peer's SA.
    */
+  /** When each overlay key was generated (`node/wgN` → ms): the compliance pack's key-age rule reads it. */
+  keyTimesNow(): ReadonlyMap<string, number> {
+    return this.keyTimes;
+  }
+
   view(): TunnelView {
     const { d } = this.ctx;
     const now = d.clock.now();

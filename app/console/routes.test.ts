@@ -7,6 +7,7 @@ import { probeRecord } from '../../core/records/index.ts';
 import type { Shared } from '../runtime.ts';
 import { consoleRoutes } from './routes.ts';
 import { breachingPath, fakeActuator, sampleProposal, seededShared, type FakeActuator } from './testing.ts';
+import { defaultComplianceContext, evaluateCompliance } from '../../actuator/security/compliance.ts';
 
 const viewerToken = 'viewer-token-0123456789';
 const approverToken = 'approver-token-0123456789';
@@ -72,6 +73,7 @@ describe('console routes', () => {
       }
       expect([...seen].sort()).toEqual([
         'api.js',
+        'compliance.js',
         'cost.js',
         'dom.js',
         'format.js',
@@ -107,6 +109,7 @@ describe('console routes', () => {
         '/console/api/cost',
         '/console/api/whoami',
         '/console/api/tunnels',
+        '/console/api/compliance',
       ]) {
         expect((await get(url)).statusCode, url).toBe(401);
         expect((await get(url, 'not-a-valid-token-at-all')).statusCode, url).toBe(401);
@@ -153,6 +156,27 @@ describe('console routes', () => {
         expect((await get('/console/api/tunnels', viewerToken)).json()).toEqual({ available: true, now, ...view });
       } finally {
         delete actuator.tunnels;
+      }
+    });
+  });
+
+  describe('compliance', () => {
+    it("shows the actuator's compliance view, or says the actuator runs elsewhere", async () => {
+      expect((await get('/console/api/compliance', viewerToken)).json()).toEqual({ available: false, now });
+      const view = evaluateCompliance(
+        'onprem-nyc',
+        { firewall: { ipv4: { forward: { filter: { rule: { '5': { action: 'accept' } } } } } } },
+        defaultComplianceContext(now),
+      );
+      actuator.compliance = () => ({ checked_at: now - 60_000, routers: [view] });
+      try {
+        const got = (await get('/console/api/compliance', viewerToken)).json();
+        expect(got).toMatchObject({ available: true, now, checked_at: now - 60_000 });
+        expect(got.routers[0].results.find((r: { id: string }) => r.id === 'PP-FW-1').findings).toEqual([
+          { path: 'firewall ipv4 forward filter rule 5', detail: 'accepts any source to any destination on any protocol' },
+        ]);
+      } finally {
+        delete actuator.compliance;
       }
     });
   });

@@ -9,6 +9,7 @@ import type { Topology } from '../../core/config/topology.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Proposal } from '../../core/proposal.ts';
 import type { Store } from '../../core/store/types.ts';
+import type { ComplianceView } from '../../actuator/security/compliance-watch.ts';
 import type { TunnelView } from '../../actuator/tunnels/view.ts';
 
 /** One audit event as the console lists it, newest last. */
@@ -38,10 +39,15 @@ export interface ConsoleActuator {
   readonly decides?: boolean;
   /** The tunnels as the actuator's tunnel watch last saw them (absent: the actuator runs elsewhere). */
   tunnels?(): ConsoleTunnels;
+  /** The routers' compliance as the actuator's compliance watch last checked it (absent: the actuator runs elsewhere). */
+  compliance?(): ConsoleCompliance;
 }
 
 /** The tunnel panel's data: the actuator's tunnel watch view. */
 export type ConsoleTunnels = TunnelView;
+
+/** The compliance panel's data: each router's score and rule results. */
+export type ConsoleCompliance = ComplianceView;
 
 /** The shared adapters the console reads (a runtime Shared is one). */
 export interface ConsoleShared {

@@ -627,7 +627,65 @@ export const pipelineHealth = dashboard({
   ],
 });
 
-export const allDashboards: Dashboard[] = [networkOverview, pathQuality, trafficForecasts, costBudget, decisions, pipelineHealth];
+export const security = dashboard({
+  uid: 'pathpilot-security',
+  title: 'pathpilot / Security and compliance',
+  description:
+    "Each router's compliance score and failing rules (the actuator's compliance watch), tunnel SAs and WireGuard key ages",
+  time: 'now-7d',
+  panels: [
+    {
+      type: 'timeseries',
+      title: 'Compliance score by router',
+      description:
+        'Applicable rules passed, weighted by severity (high 3, medium 2, low 1); `pathpilot compliance report` for the details',
+      unit: 'percent',
+      targets: [prom('A', 'min by (router) (pathpilot_compliance_score)', '{{router}}')],
+    },
+    {
+      type: 'table',
+      title: 'Failing rules (findings per router and rule)',
+      targets: [prom('A', 'sum by (router, rule, severity) (pathpilot_compliance_rule_failing) > 0', '{{router}} {{rule}}')],
+    },
+    {
+      type: 'timeseries',
+      title: 'IPsec SAs established',
+      targets: [prom('A', 'max by (node, peer) (pathpilot_tunnel_ipsec_sa_up)', '{{node}} → {{peer}}')],
+    },
+    {
+      type: 'bargauge',
+      title: 'WireGuard key age (hours; rotation policy 72 h)',
+      unit: 'h',
+      targets: [prom('A', 'max by (node, iface) (pathpilot_tunnel_key_age_seconds) / 3600', '{{node}}/{{iface}}')],
+    },
+    {
+      type: 'table',
+      title: 'Security and tunnel changes (latest status)',
+      description: 'Firewall, threat-feed group, IPsec/OpenVPN and WireGuard failover proposals',
+      w: 24,
+      targets: [
+        sql(
+          'A',
+          `SELECT id, min(created_at) AS created, any(kind) AS proposal_kind, argMax(status, updated_at) AS status,
+             argMax(risk, updated_at) AS risk, argMax(reason, updated_at) AS reason
+           FROM proposals WHERE $__timeFilter(created_at) AND kind IN ('security', 'tunnel')
+           GROUP BY id ORDER BY created DESC LIMIT 200`,
+          'table',
+        ),
+      ],
+    },
+  ],
+});
+
+export const allDashboards: Dashboard[] = [
+  networkOverview,
+  pathQuality,
+  trafficForecasts,
+  costBudget,
+  decisions,
+  pipelineHealth,
+  security,
+];
 
 /** File name (under dashboards/grafana/dashboards/) of a dashboard. */
 export const fileOf = (d: Dashboard): string => `${d.uid.replace(/^pathpilot-/, '')}.json`;

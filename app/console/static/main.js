@@ -11,6 +11,7 @@ import { COST_POLL_MS, POLL_MS, TOKEN_KEY, setRefresher, state } from './state.j
 import { renderTimeline, renderTimelineLegend } from './timeline.js';
 import { renderTopoLegend, renderTopology } from './topology.js';
 import { renderTunnels } from './tunnels.js';
+import { renderCompliance } from './compliance.js';
 
 $('login-form').addEventListener('submit', () => {
   const t = $('login-token').value.trim();
@@ -35,15 +36,17 @@ async function poll() {
   try {
     if (!state.who) state.who = await api('/console/api/whoami');
     const dueCost = Date.now() - state.lastCostAt > COST_POLL_MS;
-    const [ov, pr, ev, q, cost, tun] = await Promise.all([
+    const [ov, pr, ev, q, cost, tun, comp] = await Promise.all([
       api('/console/api/overview'),
       api('/console/api/proposals'),
       api('/console/api/events?limit=300'),
       api(qualityPath()),
       dueCost ? api('/console/api/cost') : Promise.resolve(null),
       api('/console/api/tunnels'),
+      api('/console/api/compliance'),
     ]);
     state.tunnels = tun;
+    state.compliance = comp;
     state.overview = ov;
     state.proposals = pr.proposals;
     state.decides = pr.decides;
@@ -67,6 +70,7 @@ async function poll() {
     if (cost && changed('cost', cost)) renderCost();
     if (changed('events', [ev.events, Math.floor(ov.now / 60_000)])) renderTimeline();
     if (changed('tunnels', [tun.wireguard, tun.ipsec, tun.available])) renderTunnels();
+    if (changed('compliance', [comp.routers, comp.checked_at, comp.available])) renderCompliance();
     banner('');
     setLive(true, 'live');
     document.body.dataset.ready = 'true';

@@ -18,6 +18,7 @@ export const state = {
   cost: null,
   /** The actuator's tunnel watch: overlay peerings and IPsec SAs (`available` false when it runs elsewhere). */
   tunnels: null,
+  compliance: null,
   selectedLink: null,
   qPair: null,
   qClass: null,

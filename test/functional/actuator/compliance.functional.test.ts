@@ -16,6 +16,12 @@ import type { ComplianceReport } from '../../../actuator/security/compliance-rep
 import { loadConfig } from '../../../core/config/index.ts';
 import { Topology } from '../../../core/config/topology.ts';
 import { createVyosLabForTopology, type VyosLab } from '../../../lab/vyos/index.ts';
+import { createActuator } from '../../../actuator/index.ts';
+import { testRoot } from '../../../actuator/testing.ts';
+import { RealClock } from '../../../core/clock.ts';
+import { createRegistry, metricValues } from '../../../core/metrics.ts';
+import { MemoryQueue } from '../../../core/queue/index.ts';
+import { startLab } from '../../../lab/vyos/testing.ts';
 
 const KEY_ENV = 'PATHPILOT_VYOS_KEY';
 const KEY = 'compliance-functional-key-0123456789';
@@ -110,5 +116,47 @@ describe('pathpilot compliance report on the lab routers', () => {
     captureOutput();
     expect(await run(['report', '-c', config, '-o', out, '--min-score', '99'])).toBe(1);
     expect(readFileSync(join(out, 'compliance.csv'), 'utf8').split('\n').length).toBeGreaterThan(10);
+  });
+});
+
+describe("the actuator's compliance watch", () => {
+  it('scores every site router at start and on each pass, on the gauges and in its view; a lost router drops its series', async () => {
+    const rig = await startLab(testRoot());
+    const queue = new MemoryQueue();
+    await queue.start();
+    const registry = createRegistry();
+    const actuator = createActuator(
+      { root: testRoot(), queue, clock: new RealClock(), routerFor: rig.routerFor, env: {}, registry },
+      { gitops_dir: '' },
+    );
+    try {
+      await actuator.start();
+      // The first pass runs at start.
+      await expect.poll(() => actuator.service.compliance().checked_at, { timeout: 10_000 }).not.toBeNull();
+      rig.lab.router('onprem-nyc').applyCommands(["set firewall ipv4 forward filter rule 7 action 'accept'"]);
+      const view = await actuator.service.checkCompliance();
+      // Every site is checked; the sites the rig runs no router for are reported unread, not dropped.
+      expect(view.routers.filter((r) => r.score !== null).map((r) => r.router)).toEqual(['aws-use1', 'onprem-fra', 'onprem-nyc']);
+      expect(view.routers.filter((r) => r.score === null).every((r) => /no router for site/.test(r.error!))).toBe(true);
+      const m = await metricValues(registry);
+      const nyc = view.routers.find((r) => r.router === 'onprem-nyc')!;
+      expect(m['pathpilot_compliance_score{router="onprem-nyc"}']).toBe(nyc.score);
+      expect(m['pathpilot_compliance_rule_failing{router="onprem-nyc",rule="PP-FW-1",severity="high"}']).toBe(1);
+      expect(m['pathpilot_compliance_rule_failing{router="onprem-fra",rule="PP-FW-1",severity="high"}']).toBe(0);
+      // n/a rules have no series: the lab's routers run no SSH.
+      expect(m['pathpilot_compliance_rule_failing{router="onprem-fra",rule="PP-SSH-1",severity="high"}']).toBeUndefined();
+      // A router that stops answering loses its score instead of keeping a stale one.
+      rig.lab.router('aws-use1').faults.set({ fail5xx: 100 });
+      const again = await actuator.service.checkCompliance();
+      expect(again.routers.find((r) => r.router === 'aws-use1')).toMatchObject({ score: null });
+      const m2 = await metricValues(registry);
+      expect(m2['pathpilot_compliance_score{router="aws-use1"}']).toBeUndefined();
+      expect(m2['pathpilot_compliance_rule_failing{router="aws-use1",rule="PP-FW-2",severity="high"}']).toBeUndefined();
+      expect(m2['pathpilot_compliance_score{router="onprem-nyc"}']).toBe(nyc.score);
+    } finally {
+      await actuator.stop();
+      await queue.stop();
+      await rig.stop();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { defaultComplianceContext, evaluateCompliance } from '../../../actuator/security/compliance.ts';
 import { TokenAuthenticator } from '../../../core/http/auth.ts';
 import { createHttpServer } from '../../../core/http/server.ts';
 import { sql, ident } from '../../../core/store/sql.ts';
@@ -195,6 +196,29 @@ describe('console in Chromium: seeded store, emulated routers', () => {
       expect(await page.textContent('#tunnel-note')).toContain('3 tunnel ends, 1 down');
     } finally {
       delete actuator.tunnels;
+    }
+    // Compliance: each router's score and its failing rules, high severity marked.
+    await expect.poll(() => page.textContent('#compliance-note')).toContain('another process');
+    const ctx = defaultComplianceContext(now);
+    actuator.compliance = () => ({
+      checked_at: now - 60_000,
+      routers: [
+        evaluateCompliance(
+          'onprem-nyc',
+          { firewall: { ipv4: { forward: { filter: { rule: { '5': { action: 'accept' } } } } } } },
+          ctx,
+        ),
+        { router: 'aws-use1', score: null, results: [], error: 'could not read the running config: connect ECONNREFUSED' },
+      ],
+    });
+    try {
+      await expect.poll(() => page.locator('#compliance-body tr').count(), { timeout: 15_000 }).toBe(2);
+      const nyc = page.locator('#compliance-body tr[data-router=onprem-nyc]');
+      expect(await nyc.locator('span.pill.bad[data-rule=PP-FW-1]').count()).toBe(1);
+      expect(await nyc.locator('span[data-rule=PP-FW-1]').getAttribute('title')).toContain('PCI DSS 1.2.1, 1.3.1');
+      expect(await page.textContent('#compliance-body tr[data-router=aws-use1]')).toContain('ECONNREFUSED');
+    } finally {
+      delete actuator.compliance;
     }
     await page.close();
 

@@ -172,6 +172,16 @@ async function seed(store: Store): Promise<void> {
       reason: 'shift gold off a lossy path',
       body: '{}',
     },
+    {
+      id: 'p-2',
+      created_at: Math.floor((from + 2 * hour) / 1000),
+      updated_at: Math.floor((from + 2 * hour + minute) / 1000),
+      kind: 'security',
+      status: 'confirmed',
+      risk: 'medium',
+      reason: 'threat feed spamhaus-drop: 3 networks',
+      body: '{}',
+    },
   ]);
   await saveModel(store, {
     name: 'link_bps',
@@ -213,7 +223,7 @@ describe.each(backends)('dashboard panel SQL on %s', (_name, make) => {
   });
 
   it('has ClickHouse queries in every dashboard', () => {
-    expect(dashboards.size).toBe(6);
+    expect(dashboards.size).toBe(7);
     for (const d of dashboards.values()) expect(queries.some((q) => q.dashboard === d.uid)).toBe(true);
   });
 
