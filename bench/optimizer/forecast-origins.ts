@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { Rng } from '../../lab/twin/rng.ts';
 import { readSeriesCsv } from '../../optimizer/forecast/csv.ts';
 import { originBacktest, type OriginReport } from '../../optimizer/forecast/origins.ts';
-import { baselinePointModels, ridgeModel, validatedSelection, type StepSeries } from '../../optimizer/forecast/point-models.ts';
+import { pathpilotSelection, type StepSeries } from '../../optimizer/forecast/point-models.ts';
 
 /** Where the GÉANT matrix is kept on these machines (outside the repository). */
 export const geantFile = '../shared/data/traffic/geant_15min_mbps.csv.gz';
@@ -75,7 +75,7 @@ export async function originProtocolBench(values: { series: string; data?: strin
   const trainEnd = big.map(() => 10 * day);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const selection = validatedSelection([ridgeModel(), ...baselinePointModels]);
+  const selection = pathpilotSelection();
   selection.fit!(big, trainEnd, day, 7 * day, [1, 4, 96]);
   const fitS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);

@@ -7,7 +7,7 @@
  * not scored. Every horizon is ranked against the best baseline there, never only the weakest.
  */
 import { mstlModel } from './mstl.ts';
-import { baselinePointModels, ridgeModel, validatedSelection, type PointModel, type StepSeries } from './point-models.ts';
+import { baselinePointModels, pathpilotSelection, ridgeModel, type PointModel, type StepSeries } from './point-models.ts';
 import { horizonLabel, seasonalScale } from './metrics.ts';
 
 export interface OriginOptions {
@@ -58,7 +58,7 @@ export interface OriginReport {
  * validate over every training origin of a thousand series, so it is ranked against, not chosen from).
  */
 export function defaultPointModels(): PointModel[] {
-  return [...baselinePointModels, mstlModel, ridgeModel(), validatedSelection([ridgeModel(), ...baselinePointModels])];
+  return [...baselinePointModels, mstlModel, ridgeModel(), pathpilotSelection()];
 }
 
 export function originBacktest(all: readonly StepSeries[], options: OriginOptions): OriginReport {

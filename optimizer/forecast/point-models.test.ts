@@ -3,10 +3,13 @@ import { Rng } from '../../lab/twin/rng.ts';
 import { originBacktest } from './origins.ts';
 import {
   baselinePointModels,
+  medianCombination,
+  pathpilotSelection,
   persistence,
   ridgeModel,
   seasonalNaiveDay,
   validatedSelection,
+  type PointModel,
   type StepSeries,
 } from './point-models.ts';
 
@@ -57,5 +60,41 @@ describe('ridge-profile', () => {
     );
     expect(selection.chosen.get(day)).toBe('persistence');
     expect(selection.chosen.get(4)).not.toBeUndefined();
+  });
+
+  it('the median combination takes the middle forecast and the middle p90 spread of its members', () => {
+    const fixed = (name: string, p50: number, spread: number): PointModel => ({
+      name,
+      baseline: true,
+      forecast: (_ctx, horizons) => ({ p50: horizons.map(() => p50), p90: horizons.map(() => p50 + spread) }),
+    });
+    const m = medianCombination('c', [fixed('a', 10, 1), fixed('b', 30, 9), fixed('c', 12, 4)]);
+    const f = m.forecast({ series: officeTraffic('a>b', 1), origin: 5 * day, day, week: 7 * day }, [1, day]);
+    expect(f.p50).toEqual([12, 12]);
+    expect(f.p90).toEqual([16, 16]);
+  });
+
+  it("pathpilot's selection defaults to the combination where a horizon cannot be told apart, keeps the ridge where it validates", () => {
+    const data = ['a>b', 'b>c', 'c>a'].map((k, i) => officeTraffic(k, i + 1));
+    const short = pathpilotSelection();
+    short.fit!(
+      data,
+      data.map(() => 3 * day),
+      day,
+      7 * day,
+      [4, day],
+    );
+    expect(short.chosen.get(day)).toBe('combination');
+    const long = pathpilotSelection();
+    long.fit!(
+      data,
+      data.map(() => 10 * day),
+      day,
+      7 * day,
+      [1, 4, day],
+    );
+    expect(long.chosen.get(1)).toBe('ridge-profile');
+    // A clean weekly rhythm: last week's value is shown better than the combination across series.
+    expect(long.chosen.get(day)).toBe('seasonal-naive-week');
   });
 });

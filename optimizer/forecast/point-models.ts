@@ -563,17 +563,64 @@ export const baselinePointModels: readonly PointModel[] = [
   holtWintersModel,
 ];
 
+/** Median of a few numbers (sorts them in place). */
+function median(xs: number[]): number {
+  xs.sort((a, b) => a - b);
+  const m = xs.length >> 1;
+  return xs.length % 2 ? xs[m]! : (xs[m - 1]! + xs[m]!) / 2;
+}
+
+/**
+ * Equal-weight median of the members' forecasts, per horizon (p90: the combined p50 plus the median of the
+ * members' p90 − p50 spreads). Forecast combination is the most reliable gain in forecasting practice (the M
+ * competitions): the median of a learned model, Holt-Winters and persistence is never far from the best of
+ * them and drops the one that is off. `fit` fits the members unless they are fitted elsewhere (`fitted`).
+ */
+export function medianCombination(name: string, members: readonly PointModel[], fitted = false): PointModel {
+  return {
+    name,
+    baseline: false,
+    fit(series, trainEnd, day, week, horizons) {
+      if (!fitted) for (const m of members) m.fit?.(series, trainEnd, day, week, horizons);
+    },
+    forecast(ctx, horizons) {
+      const fs = members.map((m) => m.forecast(ctx, horizons));
+      const p50 = horizons.map((_, i) => median(fs.map((f) => f.p50[i]!)));
+      if (ctx.pointOnly) return { p50, p90: p50 };
+      const spread = horizons.map((_, i) => median(fs.map((f) => Math.max(0, f.p90[i]! - f.p50[i]!))));
+      return { p50, p90: p50.map((v, i) => v + spread[i]!) };
+    },
+  };
+}
+
+/**
+ * A single candidate replaces the combination only when its per-series validated MASE is lower than the
+ * combination's by this many standard errors of the mean difference (a paired test across series).
+ */
+const SIGNIFICANT = 2;
+/** Independent validation errors per series under which a horizon's plain ranking is not trusted. */
+const MIN_INDEPENDENT = 10;
+
 /**
  * pathpilot's forecast: per horizon, the candidate with the lowest MASE out of sample — fitted on the first
  * two thirds of each series' training part and scored on the last third (an origin every `validateEvery`
- * steps) — then refitted on all of it. Where the ridge model cannot beat the best baseline (little
+ * steps) — then refitted on all of it. With `combine` (a subset of the candidates), their median
+ * (`medianCombination`) is a candidate too and the default: a single model replaces it only where the
+ * validation shows it better across series (paired, SIGNIFICANT standard errors), since a few validation
+ * days a day ahead cannot tell close models apart, and where a horizon cannot be validated at all. Without
+ * `combine`, persistence is that default. Where the ridge model cannot beat the best baseline (little
  * history, no daily pattern), the baseline is what users get, not a worse learned guess.
  */
 export function validatedSelection(
   candidates: readonly PointModel[],
   validateEvery = 4,
+  combine: readonly PointModel[] = [],
 ): PointModel & { chosen: ReadonlyMap<number, string> } {
   const chosen = new Map<number, PointModel>();
+  const all = combine.length ? [...candidates, medianCombination('combination', combine, true)] : [...candidates];
+  const fallback = combine.length ? all[all.length - 1] : candidates.find((m) => m === persistence);
+  const members = combine.map((m) => candidates.indexOf(m));
+  if (members.some((i) => i < 0)) throw new Error('every combined model must be a candidate');
   return {
     name: 'pathpilot',
     baseline: false,
@@ -584,40 +631,58 @@ export function validatedSelection(
     fit(series, trainEnd, day, week, horizons) {
       const cut = trainEnd.map((e) => Math.floor((e * 2) / 3));
       for (const m of candidates) m.fit?.(series, cut, day, week, horizons);
-      const err = candidates.map(() => horizons.map(() => ({ sum: 0, n: 0 })));
+      // Per candidate and horizon, each series' validated MASE (NaN where the series has none).
+      const err = all.map(() => horizons.map(() => series.map(() => NaN)));
       series.forEach((s, si) => {
         const scale = seasonalScale(s.values, cut[si]!, day);
         if (!(scale > 0)) return;
-        const per = candidates.map(() => horizons.map(() => ({ sum: 0, n: 0 })));
+        const per = all.map(() => horizons.map(() => ({ sum: 0, n: 0 })));
         for (let o = Math.max(cut[si]!, day); o < trainEnd[si]!; o += validateEvery) {
-          candidates.forEach((m, mi) => {
-            const f = m.forecast({ series: s, origin: o, day, week, pointOnly: true }, horizons);
+          const ctx = { series: s, origin: o, day, week, pointOnly: true };
+          const fs = candidates.map((m) => m.forecast(ctx, horizons).p50);
+          // The combination from its members' forecasts already made (each member is a candidate).
+          if (combine.length) fs.push(horizons.map((_, hi) => median(members.map((ci) => fs[ci]![hi]!))));
+          fs.forEach((p50, mi) => {
             horizons.forEach((h, hi) => {
               const t = o + h - 1;
               const y = s.values[t];
               if (t >= trainEnd[si]! || y === undefined || !Number.isFinite(y)) return;
-              per[mi]![hi]!.sum += Math.abs(y - f.p50[hi]!) / scale;
+              per[mi]![hi]!.sum += Math.abs(y - p50[hi]!) / scale;
               per[mi]![hi]!.n++;
             });
           });
         }
         per.forEach((byH, mi) =>
           byH.forEach((e, hi) => {
-            if (e.n === 0) return;
-            err[mi]![hi]!.sum += e.sum / e.n;
-            err[mi]![hi]!.n++;
+            if (e.n > 0) err[mi]![hi]![si] = e.sum / e.n;
           }),
         );
       });
       horizons.forEach((h, hi) => {
+        const finite = (mi: number) => err[mi]![hi]!.filter(Number.isFinite);
+        const score = (mi: number) => {
+          const xs = finite(mi);
+          return xs.length ? mean(xs) : Infinity;
+        };
         let best = 0;
-        const score = (mi: number) => (err[mi]![hi]!.n > 0 ? err[mi]![hi]!.sum / err[mi]![hi]!.n : Infinity);
-        for (let mi = 1; mi < candidates.length; mi++) if (score(mi) < score(best)) best = mi;
+        for (let mi = 1; mi < all.length; mi++) if (score(mi) < score(best)) best = mi;
         // Too short a training part to validate this horizon on half the series (a day ahead on two days
-        // of data): nothing is shown better than persistence, so persistence it is.
-        const validated = Math.min(...candidates.map((_, mi) => err[mi]![hi]!.n));
-        const fallback = candidates.find((m) => m === persistence);
-        chosen.set(h, validated < Math.max(1, series.length / 2) && fallback ? fallback : candidates[best]!);
+        // of data): nothing is shown better than the default, so the default it is.
+        const validated = Math.min(...all.map((_, mi) => finite(mi).length));
+        let pick = validated < Math.max(1, series.length / 2) && fallback ? fallback : all[best]!;
+        // Errors h steps ahead from origins less than h apart overlap: the validation window holds about
+        // (window − h + 1) / h independent ones per series. With few of them (a day ahead on three days) a
+        // single model must beat the combination clearly across series to replace it.
+        const windows = series.map((_, si) => (trainEnd[si]! - Math.max(cut[si]!, day) - h + 1) / h);
+        const independent = mean(windows);
+        if (
+          combine.length &&
+          pick !== fallback &&
+          independent < MIN_INDEPENDENT &&
+          !significantlyBetter(err[best]![hi]!, err[all.length - 1]![hi]!)
+        )
+          pick = fallback!;
+        chosen.set(h, pick);
       });
       for (const m of candidates) m.fit?.(series, trainEnd, day, week, horizons);
     },
@@ -634,6 +699,26 @@ export function validatedSelection(
       return { p50, p90 };
     },
   };
+}
+
+/** Whether per-series errors `a` are below `b` by SIGNIFICANT standard errors of their paired difference. */
+function significantlyBetter(a: readonly number[], b: readonly number[]): boolean {
+  const d: number[] = [];
+  a.forEach((x, i) => {
+    if (Number.isFinite(x) && Number.isFinite(b[i])) d.push(b[i]! - x);
+  });
+  if (d.length < 2) return false;
+  const m = mean(d);
+  const sd = Math.sqrt(d.reduce((s, x) => s + (x - m) ** 2, 0) / (d.length - 1));
+  return m > 0 && (sd === 0 || m / (sd / Math.sqrt(d.length)) >= SIGNIFICANT);
+}
+
+/** pathpilot's forecast as the origin protocol and the engine run it: the ridge and the baselines, validated
+ * per horizon, with the median of the ridge, Holt-Winters and persistence as the default where validation
+ * cannot tell them apart. */
+export function pathpilotSelection(): PointModel & { chosen: ReadonlyMap<number, string> } {
+  const ridge = ridgeModel();
+  return validatedSelection([ridge, ...baselinePointModels], 4, [ridge, holtWintersModel, persistence]);
 }
 
 /** Targets (steps before the origin) over which the selection checks the chosen model against persistence. */
