@@ -122,8 +122,40 @@ describe('auto-approval policy', () => {
     expect(autoDecide(cfg, { proposal: base, now, maxStepShift: 0.1, cooling: new Map(), bucket }).reason).toMatch(/rate limit/);
     expect(bucket.available(now + 3_600_000)).toBe(true);
     expect(
-      autoDecide(cfg, { proposal: { ...base, risk: 'high' }, now, maxStepShift: 0, cooling: new Map(), bucket }).reason,
-    ).toMatch(/risk high/);
+      autoDecide(cfg, { proposal: { ...base, risk: 'medium' }, now, maxStepShift: 0, cooling: new Map(), bucket }).reason,
+    ).toMatch(/risk medium is above/);
+    // High risk is never applied unattended, whatever the ceiling, and an emergency neither.
+    const anything = { ...cfg, auto_approve_max_risk: 'high' as const };
+    expect(
+      autoDecide(anything, {
+        proposal: { ...base, risk: 'high' },
+        now,
+        maxStepShift: 0,
+        cooling: new Map(),
+        bucket: new TokenBucket(1, 1, now),
+      }),
+    ).toMatchObject({ approve: false, reason: expect.stringMatching(/high risk .*needs 2 approvers/) });
+    const assessed = {
+      ...base,
+      emergency: true,
+      assessment: { level: 'high' as const, reasons: ['cuts 1 live conversation(s)'], approvals_required: 2 },
+    };
+    expect(
+      autoDecide(
+        { ...cfg, emergency_auto: true },
+        { proposal: assessed as never, now, maxStepShift: 0, cooling: new Map(), bucket: new TokenBucket(1, 1, now) },
+      ).reason,
+    ).toBe('high risk (cuts 1 live conversation(s)): needs 2 approvers');
+    // The assessment's level, not the stated one, meets the ceiling.
+    expect(
+      autoDecide(cfg, {
+        proposal: { ...base, assessment: { ...assessed.assessment, level: 'medium' } } as never,
+        now,
+        maxStepShift: 0,
+        cooling: new Map(),
+        bucket: new TokenBucket(1, 1, now),
+      }).reason,
+    ).toMatch(/risk medium is above/);
     expect(autoDecide(cfg, { proposal: base, now, maxStepShift: 0.9, cooling: new Map(), bucket }).reason).toMatch(/per step/);
     const frozen = { ...cfg, freeze_windows: [{ days: [0, 1, 2, 3, 4, 5, 6], start_hour: 11, end_hour: 13 }] };
     expect(inFreeze(frozen, now)).toBe(true);

@@ -98,6 +98,21 @@ export const actuatorConfigSchema = actuationSchema
       .strict()
       .default({ overlay_dir: '', interval_s: 30, stale_after_s: 180, restore_checks: 3, rotate_every_h: 72, probe_paths: {} }),
     /**
+     * The pre-change risk assessment of every arriving proposal (actuator/pipeline/assess.ts): live
+     * conversations over the last `window_h` hours (at most `max_flows` per router, largest first).
+     */
+    risk: z
+      .object({
+        window_h: z
+          .number()
+          .positive()
+          .max(24 * 31)
+          .default(24),
+        max_flows: z.number().int().min(1).max(100_000).default(5000),
+      })
+      .strict()
+      .default({ window_h: 24, max_flows: 5000 }),
+    /**
      * The compliance watch (actuator/security/compliance-watch.ts): every `interval_s` each site router's
      * running config is checked against the rules pack (`pathpilot compliance rules`). 0 disables.
      */

@@ -17,7 +17,8 @@ import { PathpilotError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Intent } from '../core/proposal.ts';
 import { contextPaths, contextsFor, renderRouter, type PreState, type TouchedSubtree } from './render.ts';
-import { diffOps, pathKey, sameConfig } from './vyos/diff.ts';
+import { diffOps, pathKey, sameConfig, withSubtree } from './vyos/diff.ts';
+import { nodeAt } from './vyos/tree.ts';
 import { validateOps } from './vyos/paths.ts';
 import { fenceRouter } from './lease.ts';
 import { CapabilityCache } from './vyos/capabilities.ts';
@@ -241,6 +242,27 @@ export class Engine {
       routers[router] = { pre, snapshots, applied: -1, inFlight: null, confirmPending: false, ops: {} };
     }
     return { steps, step: 0, phase: 'applying', order, routers, startedAt: now };
+  }
+
+  /**
+   * Each router's whole running config now and as it would be once the intents are fully applied (f = 1):
+   * what a pre-change assessment judges. Pure reads; nothing is sent to a router.
+   */
+  async preview(intents: readonly Intent[]): Promise<Map<string, { before: ConfigJson; after: ConfigJson }>> {
+    const out = new Map<string, { before: ConfigJson; after: ConfigJson }>();
+    for (const router of routersOf(intents)) {
+      const mine = intents.filter((i) => i.router === router);
+      const before = (await this.read(router, [])) ?? {};
+      const pre: PreState = {};
+      for (const name of contextsFor(mine)) {
+        const n = nodeAt(before, ...contextPaths[name]);
+        pre[name] = n && typeof n === 'object' && !Array.isArray(n) ? n : null;
+      }
+      let after = before;
+      for (const t of this.render(mine, 1, pre, router)) after = withSubtree(after, t.path, t.desired);
+      out.set(router, { before, after });
+    }
+    return out;
   }
 
   render(intents: readonly Intent[], f: number, pre: PreState, router: string): TouchedSubtree[] {

@@ -25,12 +25,15 @@ import { MemoryStateStore, RedisStateStore, type StateStore } from './state.ts';
 import type { RouterApi } from './vyos/types.ts';
 import type { Actuator } from './types.ts';
 import type { OverlayState, TunnelLoss } from './tunnels/overlay-state.ts';
+import type { RiskData } from './pipeline/deps.ts';
+import type { ForwardVerdict } from './security/risk.ts';
 
 export { actuatorConfigSchema, type ActuatorConfig } from './config.ts';
 export { ActuatorService, type AuditEvent } from './service.ts';
 export { MemoryStateStore, RedisStateStore, type ProposalRecord, type StateStore } from './state.ts';
 export { guardDataFromStore, type GuardData, type GuardVerdict } from './guard/index.ts';
 export { realizedDataFromStore, type RealizedData } from './realized-measure.ts';
+export { riskDataFromStore } from './security/risk-data.ts';
 export { actuatorRoutes } from './api.ts';
 export { storeProposalRecorder, memoryProposalRecorder, type ProposalRecorder } from './pipeline/recorder.ts';
 export { writeRouterConfig } from './pipeline/gitops.ts';
@@ -61,6 +64,10 @@ export interface ActuatorDeps {
   overlay?: OverlayState;
   /** Probe loss across a tunnel over the last window, where probes cross tunnels. */
   tunnelLoss?: TunnelLoss;
+  /** Live conversations for the risk assessment (`riskDataFromStore(store)` in the roles). */
+  riskData?: RiskData;
+  /** The forward-chain model of the reachability diff (the emulator's `forwardVerdict`, from the roles). */
+  forwardVerdict?: ForwardVerdict;
 }
 
 export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actuator {
@@ -91,6 +98,8 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     ...(deps.onFatal ? { onFatal: deps.onFatal } : {}),
     ...(deps.overlay ? { overlay: deps.overlay } : {}),
     ...(deps.tunnelLoss ? { tunnelLoss: deps.tunnelLoss } : {}),
+    ...(deps.riskData ? { riskData: deps.riskData } : {}),
+    ...(deps.forwardVerdict ? { forwardVerdict: deps.forwardVerdict } : {}),
   });
   return {
     name: 'actuator',

@@ -66,6 +66,14 @@ export interface AutoInputs {
 
 export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision {
   const p = i.proposal;
+  // The actuator's own assessment (what the change would cut or open), else the level the proposal states.
+  const risk = p.assessment?.level ?? p.risk;
+  // High risk is never applied unattended, an emergency neither: it waits for its approvers.
+  if (risk === 'high')
+    return {
+      approve: false,
+      reason: `high risk (${p.assessment?.reasons[0] ?? 'stated by the proposal'}): needs ${p.assessment?.approvals_required ?? 2} approvers`,
+    };
   if (p.emergency && config.emergency_auto) {
     if (config.mode === 'observe') return { approve: false, reason: 'observe mode: nothing is applied' };
     // A failover of a pair whose last one was just rolled back would be rolled back again (the optimizer
@@ -89,8 +97,8 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
       };
   }
   if (config.mode !== 'auto') return { approve: false, reason: `${config.mode} mode: waiting for a human decision` };
-  if (riskLevels.indexOf(p.risk) > riskLevels.indexOf(config.auto_approve_max_risk))
-    return { approve: false, reason: `risk ${p.risk} is above the auto-approval ceiling ${config.auto_approve_max_risk}` };
+  if (riskLevels.indexOf(risk) > riskLevels.indexOf(config.auto_approve_max_risk))
+    return { approve: false, reason: `risk ${risk} is above the auto-approval ceiling ${config.auto_approve_max_risk}` };
   if (i.maxStepShift > config.max_shift_per_step + 1e-9)
     return {
       approve: false,
@@ -98,7 +106,7 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
     };
   if (inFreeze(config, i.now)) return { approve: false, reason: 'inside a freeze window' };
   if (!i.bucket.take(i.now)) return { approve: false, reason: 'change-rate limit reached (token bucket empty)' };
-  return { approve: true, reason: `auto: risk ${p.risk} ≤ ${config.auto_approve_max_risk}, guardrails hold` };
+  return { approve: true, reason: `auto: risk ${risk} ≤ ${config.auto_approve_max_risk}, guardrails hold` };
 }
 
 /**

@@ -36,6 +36,11 @@ export interface StateStore extends LeaseStore {
    */
   claimDecision(id: string, actor: string): Promise<boolean>;
   /**
+   * Records one approver of a proposal that needs several (high risk: two): the distinct approvers so far,
+   * across processes (a Redis set). The same actor approving twice counts once.
+   */
+  addApproval(id: string, actor: string): Promise<string[]>;
+  /**
    * Writes the record only while its proposal's rollout lease is held with `token` (one atomic
    * step): false, and nothing written, when the lease expired or another actuator took it.
    */
@@ -82,6 +87,13 @@ export class MemoryStateStore implements StateStore {
     if (this.holder(record.proposal.id) !== token) return false;
     await this.put(record);
     return true;
+  }
+  private readonly approvals = new Map<string, Set<string>>();
+  async addApproval(id: string, actor: string): Promise<string[]> {
+    let set = this.approvals.get(id);
+    if (!set) this.approvals.set(id, (set = new Set()));
+    set.add(actor);
+    return [...set];
   }
   async claimDecision(id: string, actor: string): Promise<boolean> {
     if (this.decisions.has(id)) return false;
@@ -196,9 +208,16 @@ export class RedisStateStore implements StateStore {
   async claimDecision(id: string, actor: string): Promise<boolean> {
     return (await this.r.hsetnx(`${this.key}:decisions`, id, actor)) === 1;
   }
+  async addApproval(id: string, actor: string): Promise<string[]> {
+    const key = `${this.key}:approvals:${id}`;
+    const [, members] = (await this.r.multi().sadd(key, actor).smembers(key).exec()) ?? [];
+    if (!members || members[0]) throw new Error(`proposal ${id}: the approval could not be recorded`);
+    return (members[1] as string[]).sort();
+  }
   /** Tests clean up after themselves. */
   async clear(): Promise<void> {
     const leases = await this.r.keys(`${this.leasePrefix}*`);
-    await this.r.del(this.key, `${this.key}:decisions`, ...leases);
+    const approvals = await this.r.keys(`${this.key}:approvals:*`);
+    await this.r.del(this.key, `${this.key}:decisions`, ...leases, ...approvals);
   }
 }

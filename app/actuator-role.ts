@@ -14,6 +14,7 @@ import {
   actuatorRoutes,
   guardDataFromStore,
   realizedDataFromStore,
+  riskDataFromStore,
   storeProposalRecorder,
   type Actuator,
 } from '../actuator/index.ts';
@@ -22,6 +23,7 @@ import { RedisReplayCache } from '../core/http/replay.ts';
 import { vyosClientForSite } from '../actuator/vyos/index.ts';
 import type { RouterApi } from '../actuator/vyos/types.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
+import { forwardVerdict } from '../lab/vyos/firewall-eval.ts';
 import type { Shared } from './runtime.ts';
 import { toConsoleEvent } from './console/events.ts';
 import type { ConsoleCounts, ConsoleEvent, ConsoleTunnels, ConsoleCompliance } from './console/types.ts';
@@ -79,6 +81,10 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
       routerFor,
       guardData: guardDataFromStore(shared.store),
       realizedData: realizedDataFromStore(shared.store),
+      // The pre-change risk assessment: live conversations from ClickHouse, judged by the emulator's
+      // model of the forward chain (nftables' semantics) before and after each change.
+      riskData: riskDataFromStore(shared.store),
+      forwardVerdict: (config, packet, at, tz) => forwardVerdict(config, packet, at, tz).action,
       bus: shared.bus,
       log: shared.log.child({ component: 'actuator' }),
       registry: shared.registry,

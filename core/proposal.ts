@@ -293,6 +293,41 @@ export type ProposalStatus = (typeof proposalStatuses)[number];
 export const riskLevels = ['low', 'medium', 'high'] as const;
 export type RiskLevel = (typeof riskLevels)[number];
 
+const assessedFlow = z.object({ router: z.string(), flow: z.string(), bytes: z.number(), class: z.string() });
+
+/**
+ * The actuator's pre-change risk assessment (actuator/security/risk.ts), made when a proposal arrives and
+ * shown on its card and in Slack: what it would re-route, cut or open among the live conversations, the
+ * compliance findings it adds, and the level that decides the approvals it needs.
+ */
+export const riskAssessmentSchema = z.object({
+  level: z.enum(riskLevels),
+  /** The level the proposal came with (the optimizer's). */
+  stated: z.enum(riskLevels),
+  approvals_required: z.number().int().min(1).max(2),
+  reasons: z.array(z.string()),
+  blast: z.object({
+    window_h: z.number(),
+    flows_rerouted: z.number(),
+    bytes_rerouted: z.number(),
+    flows_cut: z.number(),
+    bytes_cut: z.number(),
+    flows_opened: z.number(),
+    bytes_opened: z.number(),
+  }),
+  /** Live conversations the change would drop (largest first). */
+  cut: z.array(assessedFlow),
+  /** Conversations dropped now that the change would let through. */
+  opened: z.array(assessedFlow),
+  compliance: z.array(
+    z.object({ router: z.string(), rule: z.string(), severity: z.enum(riskLevels), path: z.string(), detail: z.string() }),
+  ),
+  /** What could be judged: flow data read; verdicts computed on the dataplane model. */
+  computed: z.object({ flows: z.boolean(), reachability: z.boolean() }),
+  assessed_at: z.number(),
+});
+export type RiskAssessment = z.infer<typeof riskAssessmentSchema>;
+
 /**
  * What an applied proposal did, measured from ClickHouse by the actuator (actuator/realized.ts) once a
  * window after it was confirmed has passed, against an equal window ending where its apply started. Beside
@@ -341,6 +376,8 @@ export const proposalSchema = z.object({
   /** Measured after the apply (absent until then, and on records written before it existed). */
   realized: realizedSchema.optional(),
   risk: z.enum(riskLevels),
+  /** Set by the actuator on arrival (absent on records written before it existed, or when it could not assess). */
+  assessment: riskAssessmentSchema.optional(),
   /** A failover for a path breaking its SLO: the emergency policy may apply it without approval. */
   emergency: z.boolean().default(false),
   /** Affected pairs and classes, for the SLO guard. */

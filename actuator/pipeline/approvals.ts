@@ -56,6 +56,18 @@ export class Approvals {
     }
     if (d.actuation.mode === 'observe' && !rec.proposal.emergency)
       throw new PathpilotError('PP_ERR_CONFLICT', 'actuator.mode is observe: nothing is applied');
+    // High risk needs distinct approvers (the assessment says how many): each is recorded until the last.
+    const required = rec.proposal.assessment?.approvals_required ?? 1;
+    if (required > 1) {
+      const approvers = await d.state.addApproval(id, actor);
+      if (approvers.length < required) {
+        const why = `approval ${approvers.length} of ${required} (${approvers.join(', ')}): ${rec.proposal.assessment!.level} risk needs another approver`;
+        await status.set(rec, 'awaiting-approval', actor, why);
+        await audit.emit(id, 'approval-recorded', { actor, detail: { approvers, required } });
+        return rec;
+      }
+      note = [note, `approved by ${approvers.join(' and ')}`].filter(Boolean).join('; ');
+    }
     if (!(await d.state.claimDecision(id, actor))) return this.decided(id, 'approved');
     rec.decidedBy = actor;
     if (slack?.responseUrl) rec.slack = { responseUrl: slack.responseUrl };

@@ -14,6 +14,13 @@ import type { StateStore } from '../state.ts';
 import type { RouterApi } from '../vyos/types.ts';
 import type { ProposalRecorder } from './recorder.ts';
 import type { OverlayState, TunnelLoss } from '../tunnels/overlay-state.ts';
+import type { ForwardVerdict, LiveFlow } from '../security/risk.ts';
+import type { TimeRange } from '../../analytics/queries/types.ts';
+
+/** Where the pre-change risk assessment reads live conversations (ClickHouse in the roles). */
+export interface RiskData {
+  liveFlows(q: { site: string; range: TimeRange; limit: number }): Promise<LiveFlow[]>;
+}
 
 export interface PipelineDeps {
   topology: Topology;
@@ -40,4 +47,8 @@ export interface PipelineDeps {
   overlay?: OverlayState;
   /** Probe loss across a tunnel in the last window (where probes cross tunnels); none: handshakes only. */
   tunnelLoss?: TunnelLoss;
+  /** Live conversations for the pre-change risk assessment; none: its blast radius is not computed. */
+  riskData?: RiskData;
+  /** The forward-chain model the reachability diff is judged by (the emulator's, handed in by the roles). */
+  forwardVerdict?: ForwardVerdict;
 }

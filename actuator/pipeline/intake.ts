@@ -13,6 +13,7 @@ import type { QueueWorker } from '../../core/queue/types.ts';
 import type { ProposalRecord } from '../state.ts';
 import { isOptimizerPlanPending, type Approvals } from './approvals.ts';
 import type { PipelineContext } from './context.ts';
+import { assessProposal } from './assess.ts';
 
 export class Intake {
   private worker: QueueWorker | undefined;
@@ -64,12 +65,20 @@ export class Intake {
         router,
       );
     }
+    // The assessment is the actuator's own: one that came with the proposal is replaced, never trusted.
+    proposal.assessment = await assessProposal(this.ctx, proposal);
     const rec: ProposalRecord = { proposal, updatedAt: d.clock.now() };
     proposal.history.push({ status: 'proposed', at: d.clock.now(), actor });
     await this.ctx.status.created(rec);
     await this.ctx.audit.emit(proposal.id, 'proposed', {
       actor,
-      detail: { reason: proposal.reason, risk: proposal.risk, intents: proposal.intents },
+      detail: {
+        reason: proposal.reason,
+        risk: proposal.risk,
+        assessed_risk: proposal.assessment.level,
+        assessment: proposal.assessment.reasons,
+        intents: proposal.intents,
+      },
     });
     if (actor === 'optimizer') await this.approvals.supersede(rec);
     return this.approvals.arrived(rec);

@@ -25,6 +25,7 @@ export class RecordStore implements StateStore {
   get = (id: string) => this.state.get(id);
   list = () => this.state.list();
   claimDecision = (id: string, actor: string) => this.state.claimDecision(id, actor);
+  addApproval = (id: string, actor: string) => this.state.addApproval(id, actor);
   acquireLease = (id: string, ttlMs: number) => this.state.acquireLease(id, ttlMs);
   renewLease = (id: string, token: number, ttlMs: number) => this.state.renewLease(id, token, ttlMs);
   releaseLease = (id: string, token: number) => this.state.releaseLease(id, token);

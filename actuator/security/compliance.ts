@@ -6,6 +6,7 @@
  * report, the actuator's periodic check and the pre-change risk assessment all evaluate the same pack.
  */
 import { errorMessage } from '../../core/errors.ts';
+import { nodeAt, tagsAt, valuesAt, type ConfigNode as Node } from '../vyos/tree.ts';
 import type { ConfigJson, RouterApi } from '../vyos/types.ts';
 
 export type Severity = 'high' | 'medium' | 'low';
@@ -49,32 +50,6 @@ export interface ComplianceRule {
   remedy: string;
   /** Findings (empty = pass), or 'n/a' when the router does not run what the rule checks. */
   check(config: ConfigJson, router: string, ctx: ComplianceContext): Finding[] | 'n/a';
-}
-
-type Node = ConfigJson | string | string[] | undefined;
-
-/** The node at `path` of a config tree (undefined when absent). */
-export function nodeAt(config: Node, ...path: string[]): Node {
-  let n: Node = config;
-  for (const k of path) {
-    if (n === undefined || typeof n === 'string' || Array.isArray(n)) return undefined;
-    n = n[k];
-  }
-  return n;
-}
-
-/** A tag node's children (`{}` when absent or not a tag node). */
-export function tagsAt(config: Node, ...path: string[]): Record<string, ConfigJson> {
-  const n = nodeAt(config, ...path);
-  return n && typeof n === 'object' && !Array.isArray(n) ? (n as Record<string, ConfigJson>) : {};
-}
-
-/** A leaf's values as a list (multi or single value; `[]` when absent). */
-export function valuesAt(config: Node, ...path: string[]): string[] {
-  const n = nodeAt(config, ...path);
-  if (typeof n === 'string') return [n];
-  if (Array.isArray(n)) return n;
-  return [];
 }
 
 const has = (config: Node, ...path: string[]) => nodeAt(config, ...path) !== undefined;

@@ -93,3 +93,28 @@ export function setLines(base: string[], tree: ConfigJson | null): string[] {
 export function pathKey(path: readonly string[]): string {
   return path.join(' ');
 }
+
+/**
+ * A copy of `tree` with the subtree at `path` replaced by `sub` (null or empty: removed, and parents left
+ * empty by it too, as a router prunes them). What a router's config will be once a touched subtree is applied.
+ */
+export function withSubtree(tree: ConfigJson, path: readonly string[], sub: ConfigJson | null): ConfigJson {
+  const out = cloneConfig(tree);
+  const parents: ConfigJson[] = [out];
+  let node = out;
+  for (const k of path.slice(0, -1)) {
+    const next = node[k];
+    if (next === undefined || typeof next === 'string' || Array.isArray(next)) {
+      if (sub === null) return out;
+      node[k] = {};
+    }
+    node = node[k] as ConfigJson;
+    parents.push(node);
+  }
+  const last = path[path.length - 1]!;
+  if (sub === null || Object.keys(sub).length === 0) {
+    delete node[last];
+    for (let i = parents.length - 1; i > 0 && Object.keys(parents[i]!).length === 0; i--) delete parents[i - 1]![path[i - 1]!];
+  } else node[last] = cloneConfig(sub);
+  return out;
+}

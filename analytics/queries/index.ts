@@ -303,6 +303,51 @@ export async function topTalkers(store: Store, q: TopTalkersQuery): Promise<Talk
 }
 
 // ---------------------------------------------------------------------------------------------
+// Live flows (pre-change risk)
+
+export interface LiveFlow {
+  src_addr: string;
+  dst_addr: string;
+  /** IP protocol number. */
+  protocol: number;
+  /** 0 when the exporter gave none (ICMP, fragments). */
+  dst_port: number;
+  class: string;
+  dst_site: string;
+  bytes: number;
+  flows: number;
+  /** Last time the conversation was seen (ms). */
+  last_seen: number;
+}
+
+/**
+ * The conversations one site's router exported over `range` (source, destination, protocol, destination
+ * port, class), most bytes first: what a change on that router could re-route or cut.
+ */
+export async function liveFlows(store: Store, q: { range: TimeRange; site: string; limit?: number }): Promise<LiveFlow[]> {
+  checkRange(q.range);
+  const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 5000)), 100_000);
+  const rows = await store.query<Record<string, unknown>>(sql`
+    SELECT src_addr, dst_addr, protocol, ifNull(dst_port, 0) AS port, ifNull(class, '') AS cls, ifNull(dst_site, '') AS dsite,
+      sum(bytes) AS total, count() AS n, toUInt32(max(time_received)) AS last
+    FROM ${t(store, 'flows_raw')}
+    WHERE time_received >= ${dateTimeMs(q.range.from)} AND time_received < ${dateTimeMs(q.range.to)} AND site = ${q.site}
+    GROUP BY src_addr, dst_addr, protocol, port, cls, dsite
+    ORDER BY total DESC, src_addr, dst_addr, port LIMIT ${limit}`);
+  return rows.map((r) => ({
+    src_addr: String(r['src_addr']),
+    dst_addr: String(r['dst_addr']),
+    protocol: num(r['protocol']),
+    dst_port: num(r['port']),
+    class: String(r['cls']),
+    dst_site: String(r['dsite']),
+    bytes: num(r['total']),
+    flows: num(r['n']),
+    last_seen: num(r['last']) * 1000,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
 // SLO guard: current vs. baseline
 
 export interface CompareWindowsQuery {

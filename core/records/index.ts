@@ -155,6 +155,8 @@ export const changeEvents = [
   'failed',
   'drifted',
   'drift-accepted',
+  /** One approver of a proposal that needs several (high risk); the last one's is `approved`. */
+  'approval-recorded',
 ] as const;
 export type ChangeEvent = (typeof changeEvents)[number];
 

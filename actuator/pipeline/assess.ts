@@ -1,0 +1,49 @@
+/**
+ * The pre-change risk assessment of an arriving proposal (security/risk.ts): each router's running config
+ * and the config with the change applied (`Engine.preview`, reads only), its live conversations over the
+ * last `risk.window_h` hours (ClickHouse), the dataplane model's verdicts and the compliance pack. A router
+ * or store that cannot be read leaves the assessment incomplete (and said so), never the proposal stuck.
+ */
+import type { Proposal, RiskAssessment } from '../../core/proposal.ts';
+import { errorMessage } from '../../core/errors.ts';
+import { assessRisk, type RouterChange } from '../security/risk.ts';
+import type { PipelineContext } from './context.ts';
+
+export async function assessProposal(ctx: PipelineContext, proposal: Proposal): Promise<RiskAssessment> {
+  const { d, engine } = ctx;
+  const cfg = d.config.risk;
+  const now = d.clock.now();
+  const compliance = {
+    now,
+    wireguardMaxKeyAgeH: d.config.compliance.key_max_age_h,
+    minApiKeyLength: d.config.compliance.min_api_key_length,
+  };
+  const opts = { compliance, windowH: cfg.window_h, now, ...(d.forwardVerdict ? { verdict: d.forwardVerdict } : {}) };
+  let previews: Awaited<ReturnType<typeof engine.preview>>;
+  try {
+    previews = await engine.preview(proposal.intents);
+  } catch (err) {
+    // Without the routers' configs nothing can be judged: the stated risk stands, at least medium.
+    const a = assessRisk(proposal.risk, proposal.intents, [], opts);
+    const level = a.level === 'low' ? 'medium' : a.level;
+    return {
+      ...a,
+      level,
+      reasons: [`the routers' configs could not be read (${errorMessage(err)}): impact unknown`],
+      computed: { flows: false, reachability: false },
+    };
+  }
+  const range = { from: now - cfg.window_h * 3_600_000, to: now };
+  const changes: RouterChange[] = await Promise.all(
+    [...previews].map(async ([router, { before, after }]) => {
+      if (!d.riskData) return { router, before, after };
+      try {
+        return { router, before, after, flows: await d.riskData.liveFlows({ site: router, range, limit: cfg.max_flows }) };
+      } catch (err) {
+        d.log?.warn({ router, err: errorMessage(err) }, 'live flows could not be read for the risk assessment');
+        return { router, before, after };
+      }
+    }),
+  );
+  return assessRisk(proposal.risk, proposal.intents, changes, opts);
+}
