@@ -134,18 +134,23 @@ describe('auto-approval policy', () => {
         cooling: new Map(),
         bucket: new TokenBucket(1, 1, now),
       }),
-    ).toMatchObject({ approve: false, reason: expect.stringMatching(/high risk .*needs 2 approvers/) });
+    ).toMatchObject({ approve: false, reason: 'high risk (stated by the proposal): never applied unattended' });
     const assessed = {
       ...base,
       emergency: true,
-      assessment: { level: 'high' as const, reasons: ['cuts 1 live conversation(s)'], approvals_required: 2 },
+      assessment: {
+        level: 'high' as const,
+        stated: 'low' as const,
+        reasons: ['cuts 1 live conversation(s)'],
+        approvals_required: 2,
+      },
     };
     expect(
       autoDecide(
         { ...cfg, emergency_auto: true },
         { proposal: assessed as never, now, maxStepShift: 0, cooling: new Map(), bucket: new TokenBucket(1, 1, now) },
       ).reason,
-    ).toBe('high risk (cuts 1 live conversation(s)): needs 2 approvers');
+    ).toBe('high risk (cuts 1 live conversation(s)): never applied unattended');
     // The assessment's level, not the stated one, meets the ceiling.
     expect(
       autoDecide(cfg, {
@@ -217,6 +222,41 @@ describe('slack', () => {
     const raw = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { username: 'bo' }, actions: [{ action_id: 'approve', value: 'p9' }] }))}`;
     expect(parseInteraction(raw)).toEqual({ action: 'approve', proposalId: 'p9', user: 'bo' });
     expect(parseInteraction('payload=notjson')).toBeUndefined();
+  });
+  it('shows the pre-change assessment: the level that decides, the stated one, approvers and what it would cut', () => {
+    const p = proposalSchema.parse({
+      id: 'p11',
+      created_at: 0,
+      kind: 'security',
+      reason: 'drop tcp/8080',
+      inputs: {},
+      intents: [{ kind: 'firewall-rules', router: 'onprem-nyc', first: 10000, last: 10999, rules: {} }],
+      predicted: { cost_per_day: 0, max_utilization: 0, slo_risk: 0 },
+      risk: 'low',
+      assessment: {
+        level: 'high',
+        stated: 'low',
+        approvals_required: 2,
+        reasons: ['cuts 1 live conversation(s) (72000000 bytes in 24 h), e.g. 10.51.0.10 → 10.10.0.20 tcp/8080'],
+        blast: {
+          window_h: 24,
+          flows_rerouted: 0,
+          bytes_rerouted: 0,
+          flows_cut: 1,
+          bytes_cut: 72e6,
+          flows_opened: 0,
+          bytes_opened: 0,
+        },
+        cut: [{ router: 'onprem-nyc', flow: '10.51.0.10 → 10.10.0.20 tcp/8080', bytes: 72e6, class: 'bulk' }],
+        opened: [],
+        compliance: [],
+        computed: { flows: true, reachability: true },
+        assessed_at: 0,
+      },
+    });
+    const text = JSON.stringify(proposalBlocks(p).blocks);
+    expect(text).toContain('*Risk:* high (stated low) (needs 2 approvers)');
+    expect(text).toContain('*Would cut:* onprem-nyc 10.51.0.10 → 10.10.0.20 tcp/8080');
   });
   it('follows up with the realized effect beside the prediction', () => {
     const p = proposalSchema.parse({

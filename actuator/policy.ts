@@ -72,7 +72,7 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
   if (risk === 'high')
     return {
       approve: false,
-      reason: `high risk (${p.assessment?.reasons[0] ?? 'stated by the proposal'}): needs ${p.assessment?.approvals_required ?? 2} approvers`,
+      reason: `high risk (${p.assessment?.level === 'high' && p.assessment.stated !== 'high' ? p.assessment.reasons[0] : 'stated by the proposal'}): never applied unattended`,
     };
   if (p.emergency && config.emergency_auto) {
     if (config.mode === 'observe') return { approve: false, reason: 'observe mode: nothing is applied' };

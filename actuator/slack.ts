@@ -11,6 +11,14 @@ import type { Proposal } from '../core/proposal.ts';
 export const slackWindowS = 300;
 
 /** True when the signature matches and the timestamp is within 5 minutes of `nowMs`. */
+/** The level that decides the approvals: the actuator's assessment, with the stated one when they differ. */
+function riskText(p: Proposal): string {
+  const a = p.assessment;
+  if (!a) return p.risk;
+  const approvers = a.approvals_required > 1 ? ` (needs ${a.approvals_required} approvers)` : '';
+  return a.level === p.risk ? `${a.level}${approvers}` : `${a.level} (stated ${p.risk})${approvers}`;
+}
+
 export function verifySlackSignature(
   secret: string,
   headers: { timestamp?: string; signature?: string },
@@ -64,12 +72,27 @@ export function proposalBlocks(
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Predicted effect:*\n${effect(p)}` },
-        { type: 'mrkdwn', text: `*Risk:* ${p.risk}` },
+        { type: 'mrkdwn', text: `*Risk:* ${riskText(p)}` },
         { type: 'mrkdwn', text: `*Routers:* ${[...new Set(p.intents.map((i) => i.router))].join(', ')}` },
         { type: 'mrkdwn', text: `*Intents:* ${p.intents.length}` },
       ],
     },
   ];
+  if (p.assessment)
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*Pre-change assessment:* ${p.assessment.reasons.join('; ')}${
+          p.assessment.cut.length
+            ? `\n*Would cut:* ${p.assessment.cut
+                .slice(0, 5)
+                .map((c) => `${c.router} ${c.flow}`)
+                .join(', ')}`
+            : ''
+        }`.slice(0, 3000),
+      },
+    });
   if (decided) {
     blocks.push({
       type: 'context',

@@ -38,6 +38,11 @@ describe('pre-change risk', () => {
     expect(a).toMatchObject({ level: 'low', approvals_required: 1 });
     expect(a.reasons).toEqual(['re-routes 1 live conversation(s) (100 bytes in 24 h)']);
     expect(assessRisk('medium', [weights], [{ router: 'r1', before: {}, after: {}, flows }], opts).level).toBe('medium');
+    // A proposal stated high keeps its level but needs one approver: nothing found makes it worse.
+    expect(assessRisk('high', [weights], [{ router: 'r1', before: {}, after: {}, flows }], opts)).toMatchObject({
+      level: 'high',
+      approvals_required: 1,
+    });
   });
 
   it('a firewall change that cuts a live conversation is high; the largest cut first', () => {

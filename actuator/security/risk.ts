@@ -7,9 +7,10 @@
  *   model of the VyOS emulator (lab/vyos/firewall-eval.ts: nftables' semantics, handed in by the roles)
  *   on the router's running config and on that config with the change applied (`Engine.preview`).
  * - **Compliance delta**: findings of the rules pack the change adds or removes.
- * The level: high when a live conversation would be cut or a high-severity finding added; medium when
- * traffic is newly allowed, a lesser finding added, or the impact of a firewall change cannot be judged
- * (no flow data); else the proposal's own. High needs two approvers and is never applied unattended.
+ * The level found: high when a live conversation would be cut or a high-severity finding added; medium
+ * when traffic is newly allowed, a lesser finding added, or the impact of a firewall change cannot be
+ * judged (no flow data). The proposal's level is the higher of that and its own. High is never applied
+ * unattended; high found by the assessment needs two distinct approvers.
  */
 import ipaddr from 'ipaddr.js';
 import type { LiveFlow } from '../../analytics/queries/index.ts';
@@ -78,7 +79,8 @@ export function assessRisk(
   opts: { verdict?: ForwardVerdict; compliance: ComplianceContext; windowH: number; now: number },
 ): RiskAssessment {
   const reasons: string[] = [];
-  let level: RiskLevel = stated;
+  // What the assessment itself finds; the level is the higher of it and the stated one.
+  let level: RiskLevel = 'low';
   const blast = {
     window_h: opts.windowH,
     flows_rerouted: 0,
@@ -172,11 +174,15 @@ export function assessRisk(
   if (blast.flows_rerouted > 0)
     reasons.push(`re-routes ${blast.flows_rerouted} live conversation(s) (${blast.bytes_rerouted} bytes in ${opts.windowH} h)`);
   if (!reasons.length) reasons.push('no live conversation changes path or fate; no compliance finding added');
+  const found = level;
+  level = maxLevel(stated, found);
   const largest = <T extends { bytes: number }>(xs: T[]) => xs.sort((a, b) => b.bytes - a.bytes).slice(0, KEEP);
   return {
     level,
     stated,
-    approvals_required: level === 'high' ? 2 : 1,
+    // Two approvers when the change itself is shown to cut live traffic or weaken the router; a proposal
+    // that only states high risk (the optimizer's own judgement) needs one, and is never applied unattended.
+    approvals_required: found === 'high' ? 2 : 1,
     reasons,
     blast,
     cut: largest(cut),

@@ -30,6 +30,22 @@ const signed = (x) => `${x > 0 ? '+' : ''}${(x * 100).toFixed(0)}%`;
  * The effect measured after the change (actuator/realized.ts), beside the predicted pill: realized cost/day
  * against the promise, SLO pair-class minutes and traffic before → after. Nothing until it is measured.
  */
+/**
+ * The actuator's pre-change assessment (what the change re-routes, cuts or opens among live conversations,
+ * the compliance findings it adds, how many approvers it needs); the conversations it would cut in the tooltip.
+ */
+function assessmentLine(p) {
+  const a = p.assessment;
+  if (!a) return null;
+  const cut = a.cut.map((c) => `${c.router}: ${c.flow} (${c.bytes} B)`).join('\n');
+  return h(
+    'div',
+    { class: 'assessment', 'data-assessed': a.level },
+    a.approvals_required > 1 ? h('span', { class: 'pill bad', text: `needs ${a.approvals_required} approvers` }) : null,
+    h('span', { class: 'reasons', title: cut || a.reasons.join('\n'), text: a.reasons.join(' · ') }),
+  );
+}
+
 function realizedPills(p, cur) {
   const r = p.realized;
   if (!r) return [];
@@ -150,7 +166,7 @@ export function renderProposals() {
           { class: 'row1' },
           h('span', { class: 'pid mono', title: p.id, text: p.id }),
           h('span', { class: 'pill', text: p.kind }),
-          riskPill(p.risk),
+          riskPill(p.assessment ? p.assessment.level : p.risk),
           p.emergency ? h('span', { class: 'pill bad', text: 'emergency' }) : null,
           statusPill(p.status),
         ),
@@ -179,6 +195,7 @@ export function renderProposals() {
           ),
           realizedPills(p, cur),
         ),
+        assessmentLine(p),
         h(
           'ul',
           { class: 'intents' },

@@ -73,9 +73,31 @@ describe('console in Chromium: seeded store, emulated routers', () => {
       slo_pair_class_minutes_before: 17,
       measured_at: now - 110 * 60_000,
     };
+    // A proposal the actuator assessed high risk: it would cut a live conversation.
+    const risky = sampleProposal(shared.topology, 'p-risky-cut', now - 10 * 60_000);
+    risky.assessment = {
+      level: 'high',
+      stated: 'medium',
+      approvals_required: 2,
+      reasons: ['cuts 1 live conversation(s) (72000000 bytes in 24 h), e.g. 10.51.0.10 → 10.10.0.20 tcp/8080'],
+      blast: {
+        window_h: 24,
+        flows_rerouted: 3,
+        bytes_rerouted: 1e6,
+        flows_cut: 1,
+        bytes_cut: 72e6,
+        flows_opened: 0,
+        bytes_opened: 0,
+      },
+      cut: [{ router: 'aws-euc1', flow: '10.51.0.10 → 10.10.0.20 tcp/8080', bytes: 72e6, class: 'bulk' }],
+      opened: [],
+      compliance: [],
+      computed: { flows: true, reachability: true },
+      assessed_at: now - 10 * 60_000,
+    };
     actuator = fakeActuator(
       shared.clock,
-      [sampleProposal(shared.topology, 'p-cost-aws-euc1-weu', now - 20 * 60_000), applied],
+      [sampleProposal(shared.topology, 'p-cost-aws-euc1-weu', now - 20 * 60_000), applied, risky],
       applyOverHttp(shared.topology, lab, env),
     );
     const auth = TokenAuthenticator.fromSpec(`approver:alice:${token},viewer:vera:${viewerToken}`);
@@ -159,6 +181,10 @@ describe('console in Chromium: seeded store, emulated routers', () => {
     await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
     await page.locator('[data-proposal-id]').first().waitFor();
     expect(await page.locator('button[data-action=approve]').count()).toBe(0);
+    // The assessed level on the card, the approvers it needs and why.
+    const risky = page.locator('[data-proposal-id=p-risky-cut]');
+    expect(await risky.locator('.assessment[data-assessed=high]').textContent()).toContain('needs 2 approvers');
+    expect(await risky.locator('.assessment').textContent()).toContain('cuts 1 live conversation');
     // No tunnel watch in this process: the panel says so. With one, every peering and SA is a row.
     await expect.poll(() => page.textContent('#tunnel-note')).toContain('another process');
     actuator.tunnels = () => ({
