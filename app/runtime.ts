@@ -17,7 +17,9 @@ import type { Queue } from '../core/queue/types.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createRegistry, type Registry } from '../core/metrics.ts';
 import { createHttpServer, type RoutePlugin, type HealthCheck } from '../core/http/server.ts';
-import { TokenAuthenticator } from '../core/http/auth.ts';
+import { ChainAuthenticator, TokenAuthenticator, type Authenticator } from '../core/http/auth.ts';
+import type { ApiOidcConfig } from '../core/http/api-config.ts';
+import { OidcAuthenticator } from '../core/http/oidc.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
 import { consoleRoutes, type ConsoleActuator } from './console/routes.ts';
@@ -130,10 +132,17 @@ export function adapterComponents(shared: Shared): Component[] {
  * API tokens from `PATHPILOT_API_TOKENS` (`role:name:token,…`). Without it, one admin token is made up
  * for this process and returned so the caller can print it once (the demo puts it in the console URL).
  */
-export function apiAuthenticator(env: NodeJS.ProcessEnv): { auth: TokenAuthenticator; generated?: string } {
-  if (env.PATHPILOT_API_TOKENS) return { auth: TokenAuthenticator.fromSpec(env.PATHPILOT_API_TOKENS) };
+export function apiAuthenticator(
+  env: NodeJS.ProcessEnv,
+  oidc?: ApiOidcConfig,
+  log?: Logger,
+): { auth: Authenticator; generated?: string } {
+  // OIDC tokens (when an issuer is configured) are tried after the static ones.
+  const withOidc = (tokens: TokenAuthenticator): Authenticator =>
+    oidc?.issuer ? new ChainAuthenticator([tokens, new OidcAuthenticator(oidc, log)]) : tokens;
+  if (env.PATHPILOT_API_TOKENS) return { auth: withOidc(TokenAuthenticator.fromSpec(env.PATHPILOT_API_TOKENS)) };
   const token = randomBytes(18).toString('base64url');
-  return { auth: TokenAuthenticator.fromSpec(`admin:local-admin:${token}`), generated: token };
+  return { auth: withOidc(TokenAuthenticator.fromSpec(`admin:local-admin:${token}`)), generated: token };
 }
 
 export interface ApiOptions {
@@ -150,7 +159,7 @@ export interface ApiOptions {
  * when the server starts, after every role of the process is built, so it finds the actuator role
  * (and the demo's routers) in `shared.inProcess`; without the actuator it reads the store.
  */
-export function createApi(shared: Shared, auth: TokenAuthenticator, options: ApiOptions) {
+export function createApi(shared: Shared, auth: Authenticator, options: ApiOptions) {
   const plugins = [...options.plugins];
   if (options.console !== false)
     plugins.push((app, deps) =>
@@ -164,7 +173,7 @@ export function createApi(shared: Shared, auth: TokenAuthenticator, options: Api
       health: options.health ?? [],
       status: shared.supervisor.status,
     },
-    { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
+    { host: options.host ?? '127.0.0.1', port: options.port ?? 8080, tls: shared.config.root.api.tls },
     plugins,
   );
 }

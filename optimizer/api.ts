@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { TokenAuthenticator } from '../core/http/auth.ts';
+import type { Authenticator } from '../core/http/auth.ts';
 import { requireRole } from '../core/http/auth.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import { PathpilotError } from '../core/errors.ts';
@@ -22,7 +22,7 @@ export interface OptimizerRouteDeps {
   root: RootConfig;
   clock: Clock;
   /** Without it the routes are open (tests, the embedded demo); the API server always passes it. */
-  auth?: TokenAuthenticator;
+  auth?: Authenticator;
 }
 
 function summarizeRun(r: RunReport | undefined) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiConfigSchema } from '../http/api-config.ts';
 
 /**
  * The shared part of `pathpilot.yaml`: topology (sites, links, paths, classes), policy, the
@@ -253,6 +254,8 @@ export const rootConfigSchema = z
     actuator: actuationSchema.default(actuationSchema.parse({})),
     slack: slackSchema.default(slackSchema.parse({})),
     services: servicesSchema.default(servicesSchema.parse({})),
+    /** The API server: TLS (mutual with a client CA) and OIDC tokens beside the static ones. */
+    api: apiConfigSchema.default(apiConfigSchema.parse({})),
     // Component sections: validated by their owners' schemas (`config --check` runs them all).
     ingest: z.unknown().optional(),
     analytics: z.unknown().optional(),

@@ -11,6 +11,11 @@ export interface Principal {
   role: Role;
 }
 
+/** Bearer token → principal: static tokens, OIDC access tokens, or a chain of both. */
+export interface Authenticator {
+  authenticate(token: string | undefined): Principal | undefined | Promise<Principal | undefined>;
+}
+
 interface TokenEntry {
   digest: Buffer;
   principal: Principal;
@@ -23,7 +28,7 @@ const digest = (token: string) => createHash('sha256').update(token).digest();
  * `role:name:token` entries separated by commas) or a file, never from the config file or logs.
  * Comparison is constant-time over SHA-256 digests so timing reveals nothing about a token.
  */
-export class TokenAuthenticator {
+export class TokenAuthenticator implements Authenticator {
   private readonly entries: TokenEntry[];
 
   constructor(entries: { token: string; principal: Principal }[]) {
@@ -101,9 +106,9 @@ export function isRoleGuard(hook: unknown): hook is RoleGuard {
  * when the role is too weak. Routes declare the least role they need. It belongs in `onRequest`,
  * before the body is read; buildApp moves it there when a route lists it as a `preHandler`.
  */
-export function requireRole(auth: TokenAuthenticator, need: Role): RoleGuard {
+export function requireRole(auth: Authenticator, need: Role): RoleGuard {
   const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    const principal = auth.authenticate(bearerToken(request));
+    const principal = await auth.authenticate(bearerToken(request));
     if (!principal)
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', code: 'PP_ERR_UNAUTHORIZED' });
     if (!roleAllows(principal.role, need))
@@ -114,4 +119,19 @@ export function requireRole(auth: TokenAuthenticator, need: Role): RoleGuard {
     return undefined;
   };
   return Object.assign(guard, { [roleGuardMarker]: need });
+}
+
+/**
+ * Static tokens first (constant-time), then each further authenticator (OIDC) for a token none of them
+ * holds: the existing `PATHPILOT_API_TOKENS` keep working beside identity-provider tokens.
+ */
+export class ChainAuthenticator implements Authenticator {
+  constructor(private readonly chain: readonly Authenticator[]) {}
+  async authenticate(token: string | undefined): Promise<Principal | undefined> {
+    for (const a of this.chain) {
+      const p = await a.authenticate(token);
+      if (p) return p;
+    }
+    return undefined;
+  }
 }

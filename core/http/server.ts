@@ -3,7 +3,9 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
 import { PathpilotError } from '../errors.ts';
 import { memoizeStop, type Component, type ComponentStatus, type StatusBoard } from '../component.ts';
-import { TokenAuthenticator, isRoleGuard } from './auth.ts';
+import { TokenAuthenticator, isRoleGuard, type Authenticator } from './auth.ts';
+import type { ApiTlsConfig } from './api-config.ts';
+import { loadTls, watchTls, type TlsMaterial } from './tls.ts';
 
 /** A dependency the process needs reachable to be ready (e.g. the store answering a ping). */
 export interface HealthCheck {
@@ -13,7 +15,7 @@ export interface HealthCheck {
 
 export interface HttpDeps {
   registry: Registry;
-  auth: TokenAuthenticator;
+  auth: Authenticator;
   log?: Logger;
   /** Dependency checks: part of readiness (`/readyz`), not of liveness. */
   health?: HealthCheck[];
@@ -52,8 +54,10 @@ export function authenticateBeforeBody(route: RouteOptions): void {
  * Builds the API app without listening (tests use `app.inject()`): response security headers,
  * authentication before body parsing, health, metrics, typed error mapping, then every route plugin.
  */
-export async function buildApp(deps: HttpDeps, plugins: RoutePlugin[] = []): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+export async function buildApp(deps: HttpDeps, plugins: RoutePlugin[] = [], tls?: TlsMaterial): Promise<FastifyInstance> {
+  const app = (tls
+    ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https: tls })
+    : Fastify({ logger: false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
 
   app.addHook('onRoute', authenticateBeforeBody);
   app.addHook('onRequest', (_request, reply, done) => {
@@ -104,6 +108,8 @@ export async function buildApp(deps: HttpDeps, plugins: RoutePlugin[] = []): Pro
 export interface HttpServerConfig {
   host: string;
   port: number;
+  /** HTTPS (and mutual TLS with a client CA) when its files are set; reloaded when they change. */
+  tls?: ApiTlsConfig;
 }
 
 /** The API server as a component; `url()` is known after start (port 0 picks a free one). */
@@ -114,13 +120,18 @@ export function createHttpServer(
 ): Component & { url(): string; app(): FastifyInstance | undefined } {
   let app: FastifyInstance | undefined;
   let address = '';
+  let stopWatch: (() => void) | undefined;
   return {
     name: 'api',
     async start() {
-      app = await buildApp(deps, plugins);
+      const tls = config.tls?.cert_file ? loadTls(config.tls) : undefined;
+      app = await buildApp(deps, plugins, tls);
       address = await app.listen({ host: config.host, port: config.port });
+      if (tls && config.tls)
+        stopWatch = watchTls(app.server as unknown as { setSecureContext(o: object): void }, config.tls, deps.log);
     },
     stop: memoizeStop(async () => {
+      stopWatch?.();
       await app?.close();
     }),
     ready: async () => (address ? { ok: true } : { ok: false, detail: 'not listening' }),
