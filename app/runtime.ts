@@ -23,6 +23,9 @@ import { OidcAuthenticator } from '../core/http/oidc.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
 import { consoleRoutes, type ConsoleActuator } from './console/routes.ts';
+import { batchedAccessLog } from '../core/http/access-log.ts';
+import { errorMessage } from '../core/errors.ts';
+import { saveAccessEntries } from '../analytics/queries/writes.ts';
 
 export const roleNames = ['ingest', 'sink', 'optimizer', 'actuator', 'api'] as const;
 export type RoleName = (typeof roleNames)[number];
@@ -172,6 +175,10 @@ export function createApi(shared: Shared, auth: Authenticator, options: ApiOptio
       log: shared.log.child({ component: 'api' }),
       health: options.health ?? [],
       status: shared.supervisor.status,
+      // Every call (who, from where, what, verdict) into ClickHouse's api_access.
+      accessLog: batchedAccessLog((entries) => saveAccessEntries(shared.store, entries), {
+        onError: (err, dropped) => shared.log.warn({ err: errorMessage(err), dropped }, 'API access log entries not written'),
+      }),
     },
     { host: options.host ?? '127.0.0.1', port: options.port ?? 8080, tls: shared.config.root.api.tls },
     plugins,

@@ -2,6 +2,7 @@ import type { Store } from '../../core/store/types.ts';
 import { sql, ident, list } from '../../core/store/sql.ts';
 import { changeRecord, type ChangeRecordT } from '../../core/records/index.ts';
 import type { Proposal } from '../../core/proposal.ts';
+import type { AccessEntry } from '../../core/http/access-log.ts';
 
 /**
  * Writers and readers for the tables that are not fed by the sink: forecasts, proposals, models,
@@ -183,4 +184,13 @@ export async function proposalsPerEvent(store: Store, events: readonly string[])
     SELECT event, uniqExact(proposal_id) AS n FROM ${tbl(store, 'changes')}
     WHERE event IN ${list([...events])} GROUP BY event`);
   return Object.fromEntries(events.map((e) => [e, Number(rows.find((r) => r.event === e)?.n ?? 0)]));
+}
+
+/** The API's access log into `api_access` (core/http/access-log.ts batches the entries). */
+export async function saveAccessEntries(store: Store, entries: readonly AccessEntry[]): Promise<void> {
+  if (!entries.length) return;
+  await store.insert(
+    'api_access',
+    entries.map((e) => ({ ...e, time: sec(e.time) })),
+  );
 }

@@ -401,6 +401,28 @@ export function schemaObjects(): SchemaObject[] {
     },
     {
       kind: 'table',
+      name: 'api_access',
+      doc: 'Access log of the API: one row per call (who, from where, what, verdict), kept as long as hourly rollups',
+      columns: [
+        { name: 'time', type: 'DateTime' },
+        { name: 'source', type: 'String', doc: 'Client address' },
+        { name: 'principal', type: 'LowString', doc: 'Who (token name, oidc:user); empty when unauthenticated' },
+        { name: 'role', type: 'LowString' },
+        { name: 'service', type: 'LowString', doc: 'The API area: console, actuator, optimizer, health, metrics' },
+        { name: 'method', type: 'LowString' },
+        { name: 'action', type: 'String', doc: 'The route called (its pattern, not the raw URL)' },
+        { name: 'status', type: 'UInt16' },
+        { name: 'verdict', type: 'LowString', doc: 'allowed, unauthorized, forbidden, refused (4xx), error (5xx)' },
+        { name: 'client_cert', type: 'String', doc: 'Subject CN of the client certificate under mutual TLS' },
+      ],
+      engine: 'MergeTree',
+      timeColumn: 'time',
+      partition: 'month',
+      orderBy: ['time', 'principal'],
+      retention: 'hour_days',
+    },
+    {
+      kind: 'table',
       name: 'models',
       doc: 'Model registry: one row per trained model version',
       columns: [

@@ -111,6 +111,8 @@ export function requireRole(auth: Authenticator, need: Role): RoleGuard {
     const principal = await auth.authenticate(bearerToken(request));
     if (!principal)
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', code: 'PP_ERR_UNAUTHORIZED' });
+    // Known before the role check: a refused caller is named in the access log.
+    request.principal = principal;
     if (!roleAllows(principal.role, need))
       return reply
         .code(403)

@@ -5,6 +5,7 @@ import { PathpilotError } from '../errors.ts';
 import { memoizeStop, type Component, type ComponentStatus, type StatusBoard } from '../component.ts';
 import { TokenAuthenticator, isRoleGuard, type Authenticator } from './auth.ts';
 import type { ApiTlsConfig } from './api-config.ts';
+import { accessEntry, type AccessLog } from './access-log.ts';
 import { loadTls, watchTls, type TlsMaterial } from './tls.ts';
 
 /** A dependency the process needs reachable to be ready (e.g. the store answering a ping). */
@@ -21,6 +22,8 @@ export interface HttpDeps {
   health?: HealthCheck[];
   /** The process's components: `/healthz` reports each one's liveness, `/readyz` its readiness. */
   status?: StatusBoard;
+  /** Where every call is recorded (who, from where, what, verdict): ClickHouse's api_access in the roles. */
+  accessLog?: AccessLog;
 }
 
 /** Route plugins receive the shared dependencies; each registers its own routes (fastify encapsulation). */
@@ -64,6 +67,14 @@ export async function buildApp(deps: HttpDeps, plugins: RoutePlugin[] = [], tls?
     reply.headers(responseSecurityHeaders);
     done();
   });
+
+  if (deps.accessLog) {
+    const log = deps.accessLog;
+    app.addHook('onResponse', (request, reply, done) => {
+      log.record(accessEntry(request, reply, Date.now()));
+      done();
+    });
+  }
 
   app.setErrorHandler((err, _request, reply) => {
     if (err instanceof PathpilotError) return reply.code(err.statusCode).send({ error: err.message, code: err.code });
@@ -133,6 +144,7 @@ export function createHttpServer(
     stop: memoizeStop(async () => {
       stopWatch?.();
       await app?.close();
+      await deps.accessLog?.close();
     }),
     ready: async () => (address ? { ok: true } : { ok: false, detail: 'not listening' }),
     url: () => address,
