@@ -113,6 +113,37 @@ export const actuatorConfigSchema = actuationSchema
       .strict()
       .default({ window_h: 24, max_flows: 5000 }),
     /**
+     * Threat feeds (actuator/security/feed-watch.ts): every `interval_s` the feeds are read and their
+     * networks, minus the allow-list (sites' prefixes, routers' API addresses, loopback, `allow`), proposed
+     * as the network group `group` with a drop rule numbered `rule` on `routers` (default: every site).
+     */
+    threat_feeds: z
+      .object({
+        interval_s: z.number().int().min(0).default(3600),
+        feeds: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[\w.-]+$/, 'feed names are letters, digits, "_", "-" or "."'),
+                url: z.string().url().or(z.literal('')).default(''),
+                file: z.string().default(''),
+              })
+              .strict()
+              .refine((f) => (f.url === '') !== (f.file === ''), { message: 'a feed has a url or a file (one of them)' }),
+          )
+          .default([]),
+        routers: z.array(z.string()).default([]),
+        group: z
+          .string()
+          .regex(/^[-_a-zA-Z0-9][\w\-.+]*$/)
+          .default('pp-threat'),
+        rule: z.number().int().min(1).max(999_999).default(9000),
+        max_entries: z.number().int().min(1).max(100_000).default(10_000),
+        allow: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ interval_s: 3600, feeds: [], routers: [], group: 'pp-threat', rule: 9000, max_entries: 10_000, allow: [] }),
+    /**
      * The compliance watch (actuator/security/compliance-watch.ts): every `interval_s` each site router's
      * running config is checked against the rules pack (`pathpilot compliance rules`). 0 disables.
      */

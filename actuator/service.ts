@@ -22,6 +22,7 @@ import { Intake } from './pipeline/intake.ts';
 import { Rollouts } from './pipeline/rollout.ts';
 import { RealizedEffects } from './realized.ts';
 import { ComplianceWatch, type ComplianceView } from './security/compliance-watch.ts';
+import { FeedWatch } from './security/feed-watch.ts';
 import type { TunnelView } from './tunnels/view.ts';
 import { TunnelWatch } from './tunnels/watch.ts';
 import type { ProposalRecord } from './state.ts';
@@ -38,6 +39,7 @@ export class ActuatorService {
   private readonly realized: RealizedEffects;
   private readonly tunnelWatch: TunnelWatch;
   private readonly complianceWatch: ComplianceWatch;
+  private readonly feedWatch: FeedWatch;
 
   constructor(d: ActuatorServiceDeps) {
     this.ctx = createPipelineContext(d);
@@ -48,6 +50,7 @@ export class ActuatorService {
     this.realized = new RealizedEffects(this.ctx);
     this.tunnelWatch = new TunnelWatch(this.ctx, this.intake, this.approvals);
     this.complianceWatch = new ComplianceWatch(this.ctx, () => this.tunnelWatch.keyTimesNow());
+    this.feedWatch = new FeedWatch(this.ctx, this.intake, this.approvals);
   }
 
   get events(): PipelineContext['events'] {
@@ -75,6 +78,7 @@ export class ActuatorService {
     this.realized.start();
     await this.tunnelWatch.start();
     this.complianceWatch.start();
+    this.feedWatch.start();
     await this.rollouts.startResuming();
   }
 
@@ -87,6 +91,7 @@ export class ActuatorService {
     await this.realized.stop();
     await this.tunnelWatch.stop();
     await this.complianceWatch.stop();
+    await this.feedWatch.stop();
     await this.intake.stop();
     await this.rollouts.stop();
   }
@@ -112,6 +117,11 @@ export class ActuatorService {
   /** One compliance pass over the site routers now (tests; the watch runs every `compliance.interval_s`). */
   checkCompliance(): Promise<ComplianceView> {
     return this.complianceWatch.check();
+  }
+
+  /** One threat-feed pass now (tests; the watch runs every `threat_feeds.interval_s`): the proposal it made, if any. */
+  checkThreatFeeds(): Promise<ProposalRecord | undefined> {
+    return this.feedWatch.check();
   }
 
   /** The routers' compliance as the last pass saw it (the console's panel). */

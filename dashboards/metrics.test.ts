@@ -11,7 +11,7 @@ import { createBillingMetrics } from '../ingest/billing/metrics.ts';
 import { createSinkMetrics } from '../analytics/sink/metrics.ts';
 import { createOptimizerMetrics } from '../optimizer/metrics.ts';
 import { createTunnelMetrics } from '../actuator/tunnels/metrics.ts';
-import { createComplianceMetrics } from '../actuator/security/compliance-metrics.ts';
+import { createComplianceMetrics, createFeedMetrics } from '../actuator/security/metrics.ts';
 import { loadDashboardFiles, panelQueries, paths } from './index.ts';
 import { wantedMetrics } from './prometheus/wanted-metrics.ts';
 
@@ -33,6 +33,7 @@ function emittedByFactories(): Set<string> {
   createOptimizerMetrics(registry);
   createTunnelMetrics(registry);
   createComplianceMetrics(registry);
+  createFeedMetrics(registry);
   return new Set(registry.getMetricsAsArray().map((m) => m.name));
 }
 

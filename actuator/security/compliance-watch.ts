@@ -7,7 +7,7 @@
 import { trackPeriodic } from '../pipeline/periodic.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
 import { assessRouters, type ComplianceContext, type RouterCompliance } from './compliance.ts';
-import { recordCompliance } from './compliance-metrics.ts';
+import { recordCompliance } from './metrics.ts';
 
 /** What the console's compliance panel shows. */
 export interface ComplianceView {

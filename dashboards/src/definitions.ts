@@ -659,6 +659,14 @@ export const security = dashboard({
       targets: [prom('A', 'max by (node, iface) (pathpilot_tunnel_key_age_seconds) / 3600', '{{node}}/{{iface}}')],
     },
     {
+      type: 'timeseries',
+      title: 'Threat feeds: hours since last good read, and hits',
+      targets: [
+        prom('A', '(time() - max by (feed) (pathpilot_threat_feed_last_success_timestamp_seconds)) / 3600', 'age h {{feed}}'),
+        prom('B', 'sum by (router) (pathpilot_threat_feed_hits)', 'hits {{router}}'),
+      ],
+    },
+    {
       type: 'table',
       title: 'Security and tunnel changes (latest status)',
       description: 'Firewall, threat-feed group, IPsec/OpenVPN and WireGuard failover proposals',

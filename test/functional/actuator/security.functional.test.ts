@@ -6,17 +6,23 @@
  * by the emulator's forward chain (nftables' frames: hours in UTC, days in the kernel's zone). Then a
  * threat feed: its networks as a network group and a drop rule in one rollout, the allow-list kept out.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planFirewall, securityGroupsSchema, FIRST_RULE, GROUP_BLOCK } from '../../../actuator/security/groups.ts';
 import { parseFeed, planThreatGroup } from '../../../actuator/security/threat-feed.ts';
+import { createActuator } from '../../../actuator/index.ts';
 import type { Actuator } from '../../../actuator/types.ts';
+import { RealClock } from '../../../core/clock.ts';
+import { createRegistry, metricValues } from '../../../core/metrics.ts';
+import { MemoryQueue } from '../../../core/queue/index.ts';
 import { parseLocated } from '../../../core/located-json.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
 import { forwardVerdict, type Packet } from '../../../lab/vyos/firewall-eval.ts';
 import type { EmulatedRouter } from '../../../lab/vyos/router.ts';
 import type { ConfigJson } from '../../../lab/vyos/types.ts';
-import { rollOut, startLabActuator, type LabRig } from './support.ts';
+import { rollOut, startLabActuator, testRoot, type LabRig } from './support.ts';
 
 const NYC = 'onprem-nyc';
 let rig: LabRig;
@@ -126,5 +132,71 @@ describe('security groups through the actuator', () => {
       '203.0.113.64/29',
       '198.51.100.0/24',
     ]);
+  });
+});
+
+describe('the threat-feed watch', () => {
+  it('reads a feed file, proposes its networks minus the allow-list on the routers, keeps the last good set on a bad read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-feeds-'));
+    const drop = join(dir, 'drop.txt');
+    // 10.51.0.0/16 is onprem-nyc's own prefix: never blocked, whatever the feed says.
+    writeFileSync(drop, '; Spamhaus DROP List\n203.0.113.64/29 ; SBL1\n10.51.0.0/16 ; SBL2\n');
+    const queue = new MemoryQueue();
+    await queue.start();
+    const registry = createRegistry();
+    const watched = createActuator(
+      { root: testRoot(), queue, clock: new RealClock(), routerFor: rig.routerFor, env: {}, registry },
+      { gitops_dir: '', threat_feeds: { interval_s: 0, feeds: [{ name: 'spamhaus-drop', file: drop }], routers: [NYC] } },
+    );
+    await watched.start();
+    try {
+      const first = await watched.service.checkThreatFeeds();
+      expect(first!.proposal.reason).toBe('threat feeds spamhaus-drop: 1 networks dropped, 1 left out by the allow-list');
+      expect(first!.proposal.intents).toEqual([
+        {
+          kind: 'firewall-group',
+          router: NYC,
+          group: 'pp-threat',
+          networks: ['203.0.113.64/29'],
+          description: 'pathpilot threat feeds',
+        },
+        {
+          kind: 'firewall-rules',
+          router: NYC,
+          first: 9000,
+          last: 9000,
+          rules: {
+            '9000': {
+              action: 'drop',
+              description: 'pathpilot threat feeds',
+              source: { group: { 'network-group': 'pp-threat' } },
+            },
+          },
+        },
+      ]);
+      // Nothing changed: no new proposal.
+      expect(await watched.service.checkThreatFeeds()).toBeUndefined();
+      // A bad download: the last good networks stay, an error is counted, nothing is proposed.
+      writeFileSync(drop, '203.0.113.64/29\n203.0.113.999\n');
+      expect(await watched.service.checkThreatFeeds()).toBeUndefined();
+      const m = await metricValues(registry);
+      expect(m['pathpilot_threat_feed_errors_total{feed="spamhaus-drop"}']).toBe(1);
+      expect(m['pathpilot_threat_feed_entries{feed="spamhaus-drop"}']).toBe(2);
+      expect(m['pathpilot_threat_feed_last_success_timestamp_seconds{feed="spamhaus-drop"}']).toBeGreaterThan(0);
+      // A new network: a new proposal supersedes the undecided one; approved, the router drops the source.
+      writeFileSync(drop, '203.0.113.64/29\n198.51.100.0/24\n');
+      const second = await watched.service.checkThreatFeeds();
+      expect((await watched.get(first!.proposal.id))!.proposal.status).toBe('rejected');
+      await watched.approve(second!.proposal.id, 'api:alice');
+      await watched.service.idle();
+      expect((await watched.get(second!.proposal.id))!.proposal.status).toBe('confirmed');
+      const config = (rig.lab.router(NYC) as unknown as EmulatedRouter).showConfig([]) as ConfigJson;
+      const hostile: Packet = { protocol: 'tcp', source: '198.51.100.7', destination: '10.51.10.20', destinationPort: 443 };
+      expect(forwardVerdict(config, hostile, Date.now())).toMatchObject({ action: 'drop', rule: 9000 });
+      expect(forwardVerdict(config, { ...hostile, source: '10.51.2.2' }, Date.now()).action).toBe('accept');
+    } finally {
+      await watched.stop();
+      await queue.stop();
+    }
   });
 });

@@ -1,9 +1,9 @@
 /**
- * Compliance metrics, set by each pass of the compliance watch: what the security dashboard and the
- * `PathpilotComplianceHighFailing` alert read.
+ * Security metrics: compliance (each pass of the compliance watch) and threat feeds (each pass of the feed
+ * watch) — what the security dashboard and the compliance and feed alerts read.
  */
-import type { Gauge } from 'prom-client';
-import { gauge, type Registry } from '../../core/metrics.ts';
+import type { Counter, Gauge } from 'prom-client';
+import { counter, gauge, type Registry } from '../../core/metrics.ts';
 import { complianceRules, type RouterCompliance } from './compliance.ts';
 
 export interface ComplianceMetrics {
@@ -45,4 +45,37 @@ export function recordCompliance(m: ComplianceMetrics, routers: readonly RouterC
         m.ruleFailing.set({ router: r.router, rule: rule.id, severity: rule.severity }, rule.findings.length);
   }
   m.checked.set(now / 1000);
+}
+
+export interface FeedMetrics {
+  lastSuccess: Gauge<'feed'>;
+  entries: Gauge<'feed'>;
+  errors: Counter<'feed'>;
+  hits: Gauge<'router'>;
+}
+
+/** Threat-feed metrics (feed-watch.ts): freshness (the alert reads it), size, errors and hits. */
+export function createFeedMetrics(registry: Registry): FeedMetrics {
+  const p = 'pathpilot_threat_feed';
+  return {
+    lastSuccess: gauge(
+      registry,
+      `${p}_last_success_timestamp_seconds`,
+      'When a threat feed was last read and parsed without error',
+      ['feed'],
+    ),
+    entries: gauge(registry, `${p}_entries`, 'Networks in a threat feed at its last good read', ['feed']),
+    errors: counter(
+      registry,
+      `${p}_errors_total`,
+      'Threat feed reads that failed or had bad lines (the last good networks were kept)',
+      ['feed'],
+    ),
+    hits: gauge(
+      registry,
+      `${p}_hits`,
+      "Live conversations to or from the threat group's networks over the last feed interval, per router (from flows)",
+      ['router'],
+    ),
+  };
 }
