@@ -66,6 +66,8 @@ function summary(rec: Awaited<ReturnType<Actuator['list']>>[number]) {
     // Predicted and measured effect side by side: the list is where users check the optimizer's promises.
     predicted: rec.proposal.predicted,
     realized: rec.proposal.realized ?? null,
+    // What the actuator found before anyone decides: what the change re-routes, cuts or opens.
+    assessment: rec.proposal.assessment ?? null,
   };
 }
 

@@ -321,17 +321,21 @@ export interface LiveFlow {
 }
 
 /**
- * The conversations one site's router exported over `range` (source, destination, protocol, destination
- * port, class), most bytes first: what a change on that router could re-route or cut.
+ * The conversations one site's router (or every router) exported over `range` (source, destination,
+ * protocol, destination port, class), most bytes first: what a change on that router could re-route or
+ * cut, and who talks to whom (micro-segmentation).
  */
-export async function liveFlows(store: Store, q: { range: TimeRange; site: string; limit?: number }): Promise<LiveFlow[]> {
+export async function liveFlows(store: Store, q: { range: TimeRange; site?: string; limit?: number }): Promise<LiveFlow[]> {
   checkRange(q.range);
   const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 5000)), 100_000);
   const rows = await store.query<Record<string, unknown>>(sql`
     SELECT src_addr, dst_addr, protocol, ifNull(dst_port, 0) AS port, ifNull(class, '') AS cls, ifNull(dst_site, '') AS dsite,
       sum(bytes) AS total, count() AS n, toUInt32(max(time_received)) AS last
     FROM ${t(store, 'flows_raw')}
-    WHERE time_received >= ${dateTimeMs(q.range.from)} AND time_received < ${dateTimeMs(q.range.to)} AND site = ${q.site}
+    WHERE ${where([
+      sql`time_received >= ${dateTimeMs(q.range.from)} AND time_received < ${dateTimeMs(q.range.to)}`,
+      q.site !== undefined ? sql`site = ${q.site}` : undefined,
+    ])}
     GROUP BY src_addr, dst_addr, protocol, port, cls, dsite
     ORDER BY total DESC, src_addr, dst_addr, port LIMIT ${limit}`);
   return rows.map((r) => ({
