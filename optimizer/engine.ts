@@ -19,6 +19,7 @@ import { projectSpend } from './report.ts';
 import { decide, type Decision } from './proposal.ts';
 import { forecastPoints, modelRow, type DecisionLog, type SeriesForecast } from './decisions.ts';
 import { demandKey, evaluateSplit, planSplit, solveTe, type TeDemand, type TeInput, type TeResult } from './te/solve.ts';
+import { candidatePaths } from '../core/config/route-security.ts';
 
 export interface BudgetStatus {
   scope: string;
@@ -372,7 +373,7 @@ export class OptimizerEngine {
       const current: CurrentWeights = await this.deps.data.currentWeights();
       const totalBudgets = root.policy.budgets.filter((b) => !b.provider && !b.link);
       const input: TeInput = {
-        topology: { links: root.links, paths: root.paths, classes: root.classes },
+        topology: { links: root.links, paths: candidatePaths(root).allowed, classes: root.classes },
         demands,
         quality,
         risk,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { apiConfigSchema } from '../http/api-config.ts';
+import { candidatePaths } from './route-security.ts';
 
 /**
  * The shared part of `pathpilot.yaml`: topology (sites, links, paths, classes), policy, the
@@ -132,6 +133,14 @@ export const policySchema = z
     /** Penalty weight against moving traffic away from the current split. */
     churn_penalty: z.number().nonnegative().default(0.05),
     budgets: z.array(budgetSchema).default([]),
+    /**
+     * Route security (core/config/route-security.ts): candidate paths relay only through `trusted_relays`
+     * (site ids; empty: every site) and cross at most `max_hops` links (0: no bound).
+     */
+    route_security: z
+      .object({ trusted_relays: z.array(z.string()).default([]), max_hops: z.number().int().min(0).default(0) })
+      .strict()
+      .default({ trusted_relays: [], max_hops: 0 }),
   })
   .strict();
 
@@ -310,6 +319,24 @@ export const rootConfigSchema = z
       if (at !== p.to && p.links.every((l) => linkIds.has(l)))
         ctx.addIssue({ code: 'custom', path: ['paths', i, 'links'], message: `path ends at "${at}", not "${p.to}"` });
     });
+    cfg.policy.route_security.trusted_relays.forEach((s, i) => {
+      if (!siteIds.has(s))
+        ctx.addIssue({ code: 'custom', path: ['policy', 'route_security', 'trusted_relays', i], message: `unknown site "${s}"` });
+    });
+    // A pair route security leaves without any candidate could not be routed at all: said here, not at run time.
+    if (cfg.paths.every((p) => p.links.every((l) => linkIds.has(l)))) {
+      const { allowed, excluded } = candidatePaths(cfg);
+      const pairs = new Set(cfg.paths.map((p) => `${p.from}>${p.to}`));
+      for (const pair of pairs)
+        if (!allowed.some((p) => `${p.from}>${p.to}` === pair)) {
+          const why = excluded.filter((e) => cfg.paths.find((p) => p.id === e.path && `${p.from}>${p.to}` === pair));
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policy', 'route_security'],
+            message: `route security leaves ${pair} no candidate path (${why.map((e) => `${e.path}: ${e.reason}`).join('; ')})`,
+          });
+        }
+    }
     const dscpSeen = new Map<number, string>();
     cfg.classes.forEach((c, i) => {
       for (const d of c.dscp) {

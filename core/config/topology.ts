@@ -1,4 +1,5 @@
 import type { RootConfig, SiteConfig, LinkConfig, PathConfig, ClassConfig } from './schema.ts';
+import { candidatePaths, type ExcludedPath } from './route-security.ts';
 
 /** Parses an IPv4 dotted quad into an unsigned 32-bit number, or undefined. */
 export function ipv4ToNumber(addr: string): number | undefined {
@@ -31,6 +32,8 @@ export class Topology {
   readonly paths = new Map<string, PathConfig>();
   readonly classes = new Map<string, ClassConfig>();
   private readonly pathsByPair = new Map<string, PathConfig[]>();
+  /** Paths route security keeps out of the candidates, with why (`policy.route_security`). */
+  readonly excludedPaths: readonly ExcludedPath[];
   private readonly classByDscp = new Map<number, string>();
   private readonly defaultClass: string;
   private readonly v4Prefixes: V4Prefix[] = [];
@@ -58,8 +61,11 @@ export class Topology {
         if (end.if_index !== undefined) this.linkByInterface.set(`${end.site}|#${end.if_index}`, l.id);
       }
     }
-    for (const p of config.paths) {
-      this.paths.set(p.id, p);
+    for (const p of config.paths) this.paths.set(p.id, p);
+    // Candidates are what route security allows: the excluded stay known (probes name them), never chosen.
+    const { allowed, excluded } = candidatePaths(config);
+    this.excludedPaths = excluded;
+    for (const p of allowed) {
       const key = pairKey(p.from, p.to);
       const list = this.pathsByPair.get(key) ?? [];
       list.push(p);
