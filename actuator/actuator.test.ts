@@ -151,6 +151,24 @@ describe('auto-approval policy', () => {
         { proposal: assessed as never, now, maxStepShift: 0, cooling: new Map(), bucket: new TokenBucket(1, 1, now) },
       ).reason,
     ).toBe('high risk (cuts 1 live conversation(s)): never applied unattended');
+    // A path anomaly holds even a low-risk emergency for a human.
+    const held = {
+      ...base,
+      emergency: true,
+      assessment: {
+        level: 'medium' as const,
+        stated: 'low' as const,
+        reasons: ['held for approval: path p RTT shifted 20 → 80 ms in the last minutes'],
+        approvals_required: 1,
+        hold: true,
+      },
+    };
+    expect(
+      autoDecide(
+        { ...cfg, emergency_auto: true },
+        { proposal: held as never, now, maxStepShift: 0, cooling: new Map(), bucket: new TokenBucket(1, 1, now) },
+      ),
+    ).toEqual({ approve: false, reason: 'held for approval: path p RTT shifted 20 → 80 ms in the last minutes' });
     // The assessment's level, not the stated one, meets the ceiling.
     expect(
       autoDecide(cfg, {

@@ -68,6 +68,9 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
   const p = i.proposal;
   // The actuator's own assessment (what the change would cut or open), else the level the proposal states.
   const risk = p.assessment?.level ?? p.risk;
+  // A path the change moves traffic onto shifted suddenly (route security): a human looks first.
+  if (p.assessment?.hold)
+    return { approve: false, reason: p.assessment.reasons.find((r) => r.startsWith('held')) ?? 'held for approval' };
   // High risk is never applied unattended, an emergency neither: it waits for its approvers.
   if (risk === 'high')
     return {

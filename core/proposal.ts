@@ -324,6 +324,10 @@ export const riskAssessmentSchema = z.object({
   ),
   /** What could be judged: flow data read; verdicts computed on the dataplane model. */
   computed: z.object({ flows: z.boolean(), reachability: z.boolean() }),
+  /** Paths the change moves traffic onto whose RTT shifted suddenly (route security). */
+  anomalies: z.array(z.object({ path: z.string(), baseline_ms: z.number(), recent_ms: z.number() })).default([]),
+  /** Held for a human whatever the policy says (a path anomaly): never applied unattended. */
+  hold: z.boolean().default(false),
   assessed_at: z.number(),
 });
 export type RiskAssessment = z.infer<typeof riskAssessmentSchema>;

@@ -6,6 +6,7 @@
  */
 import type { Proposal, RiskAssessment } from '../../core/proposal.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { pathShifts } from '../security/path-anomaly.ts';
 import { assessRisk, type RouterChange } from '../security/risk.ts';
 import type { PipelineContext } from './context.ts';
 
@@ -18,7 +19,12 @@ export async function assessProposal(ctx: PipelineContext, proposal: Proposal): 
     wireguardMaxKeyAgeH: d.config.compliance.key_max_age_h,
     minApiKeyLength: d.config.compliance.min_api_key_length,
   };
-  const opts = { compliance, windowH: cfg.window_h, now, ...(d.forwardVerdict ? { verdict: d.forwardVerdict } : {}) };
+  const opts: Parameters<typeof assessRisk>[3] = {
+    compliance,
+    windowH: cfg.window_h,
+    now,
+    ...(d.forwardVerdict ? { verdict: d.forwardVerdict } : {}),
+  };
   let previews: Awaited<ReturnType<typeof engine.preview>>;
   try {
     previews = await engine.preview(proposal.intents);
@@ -34,6 +40,15 @@ export async function assessProposal(ctx: PipelineContext, proposal: Proposal): 
     };
   }
   const range = { from: now - cfg.window_h * 3_600_000, to: now };
+  // Route security: the paths the change moves traffic onto, checked for a sudden RTT shift.
+  const onto = [...new Set(proposal.scope.flatMap((s) => s.paths))];
+  if (d.realizedData && onto.length)
+    try {
+      const minutes = await d.realizedData.quality({ range: { from: now - 86_400_000, to: now }, pathIds: onto });
+      opts.shifts = pathShifts(minutes, now);
+    } catch (err) {
+      d.log?.warn({ err: errorMessage(err) }, 'path metrics could not be read for the risk assessment');
+    }
   const changes: RouterChange[] = await Promise.all(
     [...previews].map(async ([router, { before, after }]) => {
       if (!d.riskData) return { router, before, after };

@@ -82,4 +82,11 @@ describe('pre-change risk', () => {
     // A routing change needs neither.
     expect(assessRisk('low', [weights], [{ router: 'r1', before: {}, after: {} }], opts).level).toBe('low');
   });
+
+  it('a path the change moves traffic onto that shifted suddenly holds the proposal for a human', () => {
+    const shifts = [{ path: 'onprem-nyc.aws-use1.2', baseline_ms: 20, recent_ms: 80 }];
+    const a = assessRisk('low', [weights], [{ router: 'r1', before: {}, after: {}, flows: [] }], { ...opts, shifts });
+    expect(a).toMatchObject({ level: 'medium', hold: true, anomalies: shifts, approvals_required: 1 });
+    expect(a.reasons[0]).toBe('held for approval: path onprem-nyc.aws-use1.2 RTT shifted 20 → 80 ms in the last minutes');
+  });
 });

@@ -18,6 +18,7 @@ import { riskLevels, type Intent, type RiskAssessment, type RiskLevel } from '..
 import { valuesAt } from '../vyos/tree.ts';
 import type { ConfigJson } from '../vyos/types.ts';
 import { complianceDelta, evaluateCompliance, type ComplianceContext } from './compliance.ts';
+import type { PathShift } from './path-anomaly.ts';
 
 export type { LiveFlow } from '../../analytics/queries/index.ts';
 
@@ -76,7 +77,7 @@ export function assessRisk(
   stated: RiskLevel,
   intents: readonly Intent[],
   changes: readonly RouterChange[],
-  opts: { verdict?: ForwardVerdict; compliance: ComplianceContext; windowH: number; now: number },
+  opts: { verdict?: ForwardVerdict; compliance: ComplianceContext; windowH: number; now: number; shifts?: readonly PathShift[] },
 ): RiskAssessment {
   const reasons: string[] = [];
   // What the assessment itself finds; the level is the higher of it and the stated one.
@@ -171,6 +172,13 @@ export function assessRisk(
         : 'no dataplane model: reachability not computed',
     );
   }
+  const anomalies = [...(opts.shifts ?? [])];
+  if (anomalies.length) {
+    level = maxLevel(level, 'medium');
+    reasons.push(
+      `held for approval: ${anomalies.map((a) => `path ${a.path} RTT shifted ${a.baseline_ms} → ${a.recent_ms} ms`).join(', ')} in the last minutes`,
+    );
+  }
   if (blast.flows_rerouted > 0)
     reasons.push(`re-routes ${blast.flows_rerouted} live conversation(s) (${blast.bytes_rerouted} bytes in ${opts.windowH} h)`);
   if (!reasons.length) reasons.push('no live conversation changes path or fate; no compliance finding added');
@@ -189,6 +197,8 @@ export function assessRisk(
     opened: largest(opened),
     compliance: findings,
     computed: { flows: flowData, reachability },
+    anomalies,
+    hold: anomalies.length > 0,
     assessed_at: opts.now,
   };
 }

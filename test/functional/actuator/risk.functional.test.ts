@@ -7,17 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../analytics/schema/index.ts';
-import { createActuator, RedisStateStore, riskDataFromStore } from '../../../actuator/index.ts';
+import { createActuator, realizedDataFromStore, RedisStateStore, riskDataFromStore } from '../../../actuator/index.ts';
 import type { Actuator } from '../../../actuator/types.ts';
 import { RealClock } from '../../../core/clock.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
-import { flowRecord } from '../../../core/records/index.ts';
+import { flowRecord, probeRecord } from '../../../core/records/index.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import { createStore, ident, sql } from '../../../core/store/index.ts';
 import type { Store } from '../../../core/store/types.ts';
 import { forwardVerdict } from '../../../lab/vyos/firewall-eval.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
-import { startLab, testRoot, type LabRig } from './support.ts';
+import { startLab, testRoot, weightProposal, type LabRig } from './support.ts';
 
 const NYC = 'onprem-nyc';
 const WEB = '10.10.0.20';
@@ -44,6 +44,32 @@ describe('pre-change risk assessment', () => {
     for (let i = 0; i < 36; i++) rows.push(flow(now - 6 * hour + i * 600_000, 8080, 2_000_000, i));
     rows.push(flow(now - hour, 443, 50_000, 99));
     await store.insert('flows_raw', rows);
+    // The VPN path's probes: 20 ms for three hours, 80 ms over the last ten minutes (a sudden shift).
+    const probes = [];
+    for (let m = 180; m >= 1; m--) {
+      const t = now - m * 60_000;
+      const rtt = m <= 10 ? 80 : 20;
+      probes.push(
+        probeRecord.toRow({
+          window_start: t,
+          window_end: t + 10_000,
+          src_site: NYC,
+          dst_site: 'aws-use1',
+          path_id: 'onprem-nyc.aws-use1.2',
+          class: 'bulk',
+          sent: 100,
+          received: 100,
+          loss_ratio: 0,
+          rtt_min_ms: rtt * 0.8,
+          rtt_avg_ms: rtt,
+          rtt_p50_ms: rtt,
+          rtt_p95_ms: rtt,
+          rtt_max_ms: rtt * 1.3,
+          jitter_ms: 2,
+        }),
+      );
+    }
+    await store.insert('probes_raw', probes);
     queue = new MemoryQueue();
     await queue.start();
     actuator = createActuator(
@@ -53,6 +79,7 @@ describe('pre-change risk assessment', () => {
         clock: new RealClock(),
         routerFor: rig.routerFor,
         riskData: riskDataFromStore(store),
+        realizedData: realizedDataFromStore(store),
         forwardVerdict: (config, packet, at, tz) => forwardVerdict(config, packet, at, tz).action,
         env: {},
       },
@@ -197,5 +224,22 @@ describe('pre-change risk assessment', () => {
     const rec = await actuator.submit(forged);
     expect(rec.proposal.assessment).toMatchObject({ level: 'high', approvals_required: 2 });
     expect(rec.proposal.assessment!.reasons).not.toContain('trust me');
+  });
+
+  it('a change that moves traffic onto a path whose RTT just jumped is held for a human (route security)', async () => {
+    const p = weightProposal('risk-shift', {
+      scope: [
+        { pair: [NYC, 'aws-use1'], class: 'bulk', paths: ['onprem-nyc.aws-use1.2'], paths_before: ['onprem-nyc.aws-use1.1'] },
+      ],
+    });
+    const rec = await actuator.submit(p);
+    expect(rec.proposal.assessment).toMatchObject({
+      hold: true,
+      anomalies: [{ path: 'onprem-nyc.aws-use1.2', baseline_ms: 20, recent_ms: 80 }],
+    });
+    expect(rec.proposal.status).toBe('awaiting-approval');
+    expect(rec.proposal.history.at(-1)!.note).toBe(
+      'held for approval: path onprem-nyc.aws-use1.2 RTT shifted 20 → 80 ms in the last minutes',
+    );
   });
 });

@@ -93,6 +93,8 @@ describe('console in Chromium: seeded store, emulated routers', () => {
       opened: [],
       compliance: [],
       computed: { flows: true, reachability: true },
+      anomalies: [],
+      hold: false,
       assessed_at: now - 10 * 60_000,
     };
     actuator = fakeActuator(
