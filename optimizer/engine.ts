@@ -18,8 +18,19 @@ import type { PathQuality } from './score.ts';
 import { projectSpend } from './report.ts';
 import { decide, type Decision } from './proposal.ts';
 import { forecastPoints, modelRow, type DecisionLog, type SeriesForecast } from './decisions.ts';
-import { demandKey, evaluateSplit, planSplit, solveTe, type TeDemand, type TeInput, type TeResult } from './te/solve.ts';
+import {
+  demandKey,
+  evaluateSplit,
+  planSplit,
+  solveTe,
+  type TeBinding,
+  type TeDemand,
+  type TeInput,
+  type TeResult,
+} from './te/solve.ts';
+import type { PathConfig } from '../core/config/schema.ts';
 import { candidatePaths } from '../core/config/route-security.ts';
+import { residencyViolation } from '../core/config/residency.ts';
 
 export interface BudgetStatus {
   scope: string;
@@ -372,9 +383,27 @@ export class OptimizerEngine {
       }
       const current: CurrentWeights = await this.deps.data.currentWeights();
       const totalBudgets = root.policy.budgets.filter((b) => !b.provider && !b.link);
+      // Data residency: a demand whose every candidate path leaves its allowed regions cannot be served
+      // within the rules — reported as infeasible, never routed out of them.
+      const candidates = candidatePaths(root).allowed;
+      const pathAllowed = (dem: TeDemand, p: PathConfig) => residencyViolation(root, p, dem.class) === undefined;
+      const residencyBinding: TeBinding[] = [];
+      const servable = demands.filter((dem) => {
+        const mine = candidates.filter((p) => p.from === dem.from && p.to === dem.to);
+        if (!mine.length || mine.some((p) => pathAllowed(dem, p))) return true;
+        const why = mine.map((p) => residencyViolation(root, p, dem.class)!);
+        residencyBinding.push({
+          kind: 'residency',
+          id: demandKey(dem.from, dem.to, dem.class),
+          slack: dem.mbps,
+          message: `no candidate path keeps ${demandKey(dem.from, dem.to, dem.class)} within residency rule ${why[0]!.rule} (every one crosses ${[...new Set(why.map((w) => w.region))].join(', ')})`,
+        });
+        return false;
+      });
       const input: TeInput = {
-        topology: { links: root.links, paths: candidatePaths(root).allowed, classes: root.classes },
-        demands,
+        topology: { links: root.links, paths: candidates, classes: root.classes },
+        demands: servable,
+        ...(root.policy.residency.length ? { pathAllowed } : {}),
         quality,
         risk,
         current,
@@ -387,6 +416,10 @@ export class OptimizerEngine {
         },
       };
       const plan = await solveTe(input);
+      if (residencyBinding.length) {
+        plan.binding.push(...residencyBinding);
+        plan.status = 'infeasible';
+      }
       this.deps.metrics?.solveSeconds.observe(plan.stats.solve_ms / 1000);
       const before = evaluateSplit(input, current);
       const after = evaluateSplit(input, planSplit(plan));

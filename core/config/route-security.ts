@@ -24,7 +24,10 @@ export interface ExcludedPath {
 }
 
 /** The sites a path passes through between its ends, in order (its relays). */
-export function pathRelays(root: Pick<RouteConfig<PathConfig>, 'links'>, path: PathConfig): string[] {
+export function pathRelays(
+  root: Pick<RouteConfig<PathConfig>, 'links'>,
+  path: Pick<PathConfig, 'from' | 'to' | 'links'>,
+): string[] {
   const links = new Map(root.links.map((l) => [l.id, l]));
   const relays: string[] = [];
   let at = path.from;

@@ -141,6 +141,22 @@ export const policySchema = z
       .object({ trusted_relays: z.array(z.string()).default([]), max_hops: z.number().int().min(0).default(0) })
       .strict()
       .default({ trusted_relays: [], max_hops: 0 }),
+    /**
+     * Data residency (core/config/residency.ts): traffic of `classes` (empty: all) towards `dst_prefixes`
+     * (empty: all) crosses only sites whose region matches `regions` (`*` wildcards).
+     */
+    residency: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            classes: z.array(z.string()).default([]),
+            dst_prefixes: z.array(z.string()).default([]),
+            regions: z.array(z.string().min(1)).min(1),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 
@@ -319,6 +335,13 @@ export const rootConfigSchema = z
       if (at !== p.to && p.links.every((l) => linkIds.has(l)))
         ctx.addIssue({ code: 'custom', path: ['paths', i, 'links'], message: `path ends at "${at}", not "${p.to}"` });
     });
+    const classIds = new Set(cfg.classes.map((c) => c.id));
+    cfg.policy.residency.forEach((r, i) =>
+      r.classes.forEach((c, j) => {
+        if (!classIds.has(c))
+          ctx.addIssue({ code: 'custom', path: ['policy', 'residency', i, 'classes', j], message: `unknown class "${c}"` });
+      }),
+    );
     cfg.policy.route_security.trusted_relays.forEach((s, i) => {
       if (!siteIds.has(s))
         ctx.addIssue({ code: 'custom', path: ['policy', 'route_security', 'trusted_relays', i], message: `unknown site "${s}"` });

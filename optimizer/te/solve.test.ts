@@ -56,6 +56,13 @@ describe('TE LP', () => {
     expect(r.cost_per_day).toBeCloseTo(500 * 10.8 * 0.01 + 100 * 10.8 * 0.1, 4);
   });
 
+  it('a hard per-demand path constraint (data residency) keeps the demand off the refused path, at any cost', async () => {
+    // Realtime may not use the fast path (say it crosses a region the rules exclude): it goes on the cheap one.
+    const r = await solveTe(base({ pathAllowed: (d, p) => !(d.class === 'realtime' && p.id === 'x.y.1') }));
+    expect(r.splits.find((s) => s.class === 'realtime')!.fractions).toEqual({ 'x.y.2': 1 });
+    expect(r.splits.find((s) => s.class === 'realtime')!.fractions['x.y.1']).toBeUndefined();
+  });
+
   it('respects link capacity with headroom by splitting', async () => {
     const r = await solveTe(base({ demands: [{ from: 'x', to: 'y', class: 'bulk', mbps: 1200 }] }));
     expect(r.status).toBe('optimal');

@@ -46,6 +46,8 @@ export interface TeInput {
   risk?: ReadonlyMap<string, number>;
   /** Current split per demand key (`from>to|class`) → path id → fraction. */
   current?: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  /** Hard constraint per demand (data residency): a path it refuses is no candidate for that demand. */
+  pathAllowed?: (demand: TeDemand, path: PathConfig) => boolean;
   options: TeOptions;
 }
 
@@ -74,7 +76,7 @@ export interface TeLinkLoad {
 }
 
 export interface TeBinding {
-  kind: 'capacity' | 'demand' | 'slo' | 'budget';
+  kind: 'capacity' | 'demand' | 'slo' | 'budget' | 'residency';
   /** Link direction `link:from>to`, demand key `from>to|class`, or `budget`. */
   id: string;
   /** Amount of slack the constraint needed, Mbit/s or $/day. */
@@ -199,7 +201,7 @@ export async function solveTe(input: TeInput): Promise<TeResult> {
     if (!cls) throw new PathpilotError('PP_ERR_VALIDATION', `demand ${demandKey(dem.from, dem.to, dem.class)}: unknown class`);
     if (!(dem.mbps >= 0))
       throw new PathpilotError('PP_ERR_VALIDATION', `demand ${demandKey(dem.from, dem.to, dem.class)}: mbps must be ≥ 0`);
-    const paths = pathsByPair.get(`${dem.from}>${dem.to}`) ?? [];
+    const paths = (pathsByPair.get(`${dem.from}>${dem.to}`) ?? []).filter((p) => !input.pathAllowed || input.pathAllowed(dem, p));
     if (paths.length === 0)
       throw new PathpilotError('PP_ERR_VALIDATION', `demand ${demandKey(dem.from, dem.to, dem.class)}: no candidate paths`);
     const mean = dem.mean_mbps ?? dem.mbps;
