@@ -71,11 +71,13 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
   // A path the change moves traffic onto shifted suddenly (route security): a human looks first.
   if (p.assessment?.hold)
     return { approve: false, reason: p.assessment.reasons.find((r) => r.startsWith('held')) ?? 'held for approval' };
-  // High risk is never applied unattended, an emergency neither: it waits for its approvers.
-  if (risk === 'high')
+  // High risk the assessment found (a live conversation cut, a high-severity finding) is never applied
+  // unattended, an emergency neither: it waits for its approvers. A level only stated by the optimizer
+  // meets the configured ceiling as before (`--auto` sets it to high: the lab's fully closed loop).
+  if (p.assessment && p.assessment.approvals_required > 1)
     return {
       approve: false,
-      reason: `high risk (${p.assessment?.level === 'high' && p.assessment.stated !== 'high' ? p.assessment.reasons[0] : 'stated by the proposal'}): never applied unattended`,
+      reason: `high risk (${p.assessment.reasons[0]}): needs ${p.assessment.approvals_required} approvers, never applied unattended`,
     };
   if (p.emergency && config.emergency_auto) {
     if (config.mode === 'observe') return { approve: false, reason: 'observe mode: nothing is applied' };
