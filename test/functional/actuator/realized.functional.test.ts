@@ -11,18 +11,12 @@ import { readProposals } from '../../../analytics/queries/index.ts';
 import { RealClock, type Clock } from '../../../core/clock.ts';
 import { flowRecord, probeRecord } from '../../../core/records/index.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
-import { createStore, ident, sql } from '../../../core/store/index.ts';
+import { createStore } from '../../../core/store/index.ts';
 import type { Store } from '../../../core/store/types.ts';
-import {
-  createActuator,
-  realizedDataFromStore,
-  RedisStateStore,
-  storeProposalRecorder,
-  type Actuator,
-} from '../../../actuator/index.ts';
+import { createActuator, realizedDataFromStore, storeProposalRecorder, type Actuator } from '../../../actuator/index.ts';
 import { realizedWindows } from '../../../actuator/realized.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
-import { SwitchableGuardData, startLab, testRoot, weightProposal, type LabRig } from './support.ts';
+import { SwitchableGuardData, startLab, testRoot, weightProposal, type LabRig, stopServices } from './support.ts';
 
 /** Real time, moved forward on demand: the hour after the change passes without waiting an hour. */
 class ShiftedClock implements Clock {
@@ -76,17 +70,7 @@ describe('realized effect on ClickHouse and Redis', () => {
     );
     await actuator.start();
   });
-  afterAll(async () => {
-    await actuator?.stop();
-    await queue?.stop();
-    await rig?.stop();
-    const s = new RedisStateStore(requireService('redis'), prefix);
-    await s.start();
-    await s.clear();
-    await s.stop();
-    await store?.exec(sql`DROP DATABASE IF EXISTS ${ident(store.database)}`).catch(() => undefined);
-    await store?.stop();
-  });
+  afterAll(() => stopServices({ actuator, queue, rig, redisPrefix: prefix, store }));
 
   let seq = 0;
   const flow = (t: number, dst: string, link: string, bytes: number) =>

@@ -7,17 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../analytics/schema/index.ts';
-import { createActuator, realizedDataFromStore, RedisStateStore, riskDataFromStore } from '../../../actuator/index.ts';
+import { createActuator, realizedDataFromStore, riskDataFromStore } from '../../../actuator/index.ts';
 import type { Actuator } from '../../../actuator/types.ts';
 import { RealClock } from '../../../core/clock.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
 import { flowRecord, probeRecord } from '../../../core/records/index.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
-import { createStore, ident, sql } from '../../../core/store/index.ts';
+import { createStore } from '../../../core/store/index.ts';
 import type { Store } from '../../../core/store/types.ts';
 import { forwardVerdict } from '../../../lab/vyos/firewall-eval.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
-import { startLab, testRoot, weightProposal, type LabRig } from './support.ts';
+import { startLab, testRoot, weightProposal, type LabRig, stopServices } from './support.ts';
 
 const NYC = 'onprem-nyc';
 const WEB = '10.10.0.20';
@@ -87,17 +87,7 @@ describe('pre-change risk assessment', () => {
     );
     await actuator.start();
   });
-  afterAll(async () => {
-    await actuator?.stop();
-    await queue?.stop();
-    await rig?.stop();
-    const s = new RedisStateStore(requireService('redis'), prefix);
-    await s.start();
-    await s.clear();
-    await s.stop();
-    await store?.exec(sql`DROP DATABASE IF EXISTS ${ident(store.database)}`).catch(() => undefined);
-    await store?.stop();
-  });
+  afterAll(() => stopServices({ actuator, queue, rig, redisPrefix: prefix, store }));
 
   function flow(t: number, port: number, bytes: number, sequence: number) {
     return flowRecord.toRow({

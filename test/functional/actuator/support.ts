@@ -12,6 +12,10 @@ import { RealClock } from '../../../core/clock.ts';
 import type { ProposalInput } from '../../../core/proposal.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import { startLab, type LabRig } from '../../../lab/vyos/testing.ts';
+import { RedisStateStore } from '../../../actuator/state.ts';
+import { ident, sql } from '../../../core/store/index.ts';
+import type { Store } from '../../../core/store/types.ts';
+import { requireService } from '../../support/services.ts';
 
 /** The three-router lab and an actuator driving it over HTTP (approval mode, in-process queue); stop() ends both. */
 export async function startLabActuator(): Promise<{ rig: LabRig; actuator: Actuator; stop(): Promise<void> }> {
@@ -59,4 +63,28 @@ export async function rollOut(
   await actuator.approve(id, 'api:alice');
   await actuator.service.idle();
   return (await actuator.get(id))?.proposal.status;
+}
+
+/**
+ * Ends what a test on the real services started, each part only if it was: the actuator, its queue, the
+ * lab, the Redis records under `redisPrefix`, and the test's ClickHouse database.
+ */
+export async function stopServices(p: {
+  actuator?: Actuator | undefined;
+  queue?: MemoryQueue | undefined;
+  rig?: LabRig | undefined;
+  redisPrefix?: string;
+  store?: Store | undefined;
+}): Promise<void> {
+  await p.actuator?.stop();
+  await p.queue?.stop();
+  await p.rig?.stop();
+  if (p.redisPrefix) {
+    const s = new RedisStateStore(requireService('redis'), p.redisPrefix);
+    await s.start();
+    await s.clear();
+    await s.stop();
+  }
+  await p.store?.exec(sql`DROP DATABASE IF EXISTS ${ident(p.store.database)}`).catch(() => undefined);
+  await p.store?.stop();
 }
