@@ -10,6 +10,17 @@ import { pathShifts } from '../security/path-anomaly.ts';
 import { assessRisk, type RouterChange } from '../security/risk.ts';
 import type { PipelineContext } from './context.ts';
 
+/** A store read the assessment waits for at most this long (a hung ClickHouse never wedges intake). */
+const STORE_TIMEOUT_MS = 10_000;
+
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export async function assessProposal(ctx: PipelineContext, proposal: Proposal): Promise<RiskAssessment> {
   const { d, engine } = ctx;
   const cfg = d.config.risk;
@@ -44,16 +55,24 @@ export async function assessProposal(ctx: PipelineContext, proposal: Proposal): 
   const onto = [...new Set(proposal.scope.flatMap((s) => s.paths))];
   if (d.realizedData && onto.length)
     try {
-      const minutes = await d.realizedData.quality({ range: { from: now - 86_400_000, to: now }, pathIds: onto });
+      const minutes = await withinMs(
+        d.realizedData.quality({ range: { from: now - 86_400_000, to: now }, pathIds: onto }),
+        STORE_TIMEOUT_MS,
+      );
       opts.shifts = pathShifts(minutes, now);
     } catch (err) {
       d.log?.warn({ err: errorMessage(err) }, 'path metrics could not be read for the risk assessment');
     }
+  // An emergency failover that touches no firewall is judged without the flow scan: the conversations it
+  // re-routes inform, they cannot change its level, and a failover should not wait on a 24 h aggregate.
+  const firewall = proposal.intents.some((i) => i.kind === 'firewall-rules' || i.kind === 'firewall-group');
+  const riskData = firewall || !proposal.emergency ? d.riskData : undefined;
   const changes: RouterChange[] = await Promise.all(
     [...previews].map(async ([router, { before, after }]) => {
-      if (!d.riskData) return { router, before, after };
+      if (!riskData) return { router, before, after };
       try {
-        return { router, before, after, flows: await d.riskData.liveFlows({ site: router, range, limit: cfg.max_flows }) };
+        const flows = await withinMs(riskData.liveFlows({ site: router, range, limit: cfg.max_flows }), STORE_TIMEOUT_MS);
+        return { router, before, after, flows };
       } catch (err) {
         d.log?.warn({ router, err: errorMessage(err) }, 'live flows could not be read for the risk assessment');
         return { router, before, after };
