@@ -151,10 +151,10 @@ describe('auto-approval policy', () => {
         { proposal: assessed as never, now, maxStepShift: 0, cooling: new Map(), bucket: new TokenBucket(1, 1, now) },
       ).reason,
     ).toBe('high risk (cuts 1 live conversation(s)): needs 2 approvers, never applied unattended');
-    // A path anomaly holds even a low-risk emergency for a human.
+    // A path anomaly holds a change for a human; an emergency failover off a breaking path goes out.
     const held = {
       ...base,
-      emergency: true,
+      emergency: false,
       assessment: {
         level: 'medium' as const,
         stated: 'low' as const,
@@ -169,6 +169,18 @@ describe('auto-approval policy', () => {
         { proposal: held as never, now, maxStepShift: 0, cooling: new Map(), bucket: new TokenBucket(1, 1, now) },
       ),
     ).toEqual({ approve: false, reason: 'held for approval: path p RTT shifted 20 → 80 ms in the last minutes' });
+    expect(
+      autoDecide(
+        { ...cfg, emergency_auto: true },
+        {
+          proposal: { ...held, emergency: true } as never,
+          now,
+          maxStepShift: 0,
+          cooling: new Map(),
+          bucket: new TokenBucket(1, 1, now),
+        },
+      ).approve,
+    ).toBe(true);
     // The assessment's level, not the stated one, meets the ceiling.
     expect(
       autoDecide(cfg, {

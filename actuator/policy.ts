@@ -68,8 +68,9 @@ export function autoDecide(config: ActuationConfig, i: AutoInputs): AutoDecision
   const p = i.proposal;
   // The actuator's own assessment (what the change would cut or open), else the level the proposal states.
   const risk = p.assessment?.level ?? p.risk;
-  // A path the change moves traffic onto shifted suddenly (route security): a human looks first.
-  if (p.assessment?.hold)
+  // A path the change moves traffic onto shifted suddenly (route security): a human looks first — except
+  // for an emergency failover, which leaves a path already breaking its SLO.
+  if (p.assessment?.hold && !p.emergency)
     return { approve: false, reason: p.assessment.reasons.find((r) => r.startsWith('held')) ?? 'held for approval' };
   // High risk the assessment found (a live conversation cut, a high-severity finding) is never applied
   // unattended, an emergency neither: it waits for its approvers. A level only stated by the optimizer

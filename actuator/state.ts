@@ -210,8 +210,15 @@ export class RedisStateStore implements StateStore {
   }
   async addApproval(id: string, actor: string): Promise<string[]> {
     const key = `${this.key}:approvals:${id}`;
-    const [, members] = (await this.r.multi().sadd(key, actor).smembers(key).exec()) ?? [];
-    if (!members || members[0]) throw new Error(`proposal ${id}: the approval could not be recorded`);
+    // The set outlives any decision window (proposals expire long before), then goes.
+    const [added, , members] =
+      (await this.r
+        .multi()
+        .sadd(key, actor)
+        .expire(key, 30 * 86_400)
+        .smembers(key)
+        .exec()) ?? [];
+    if (!added || added[0] || !members || members[0]) throw new Error(`proposal ${id}: the approval could not be recorded`);
     return (members[1] as string[]).sort();
   }
   /** Tests clean up after themselves. */

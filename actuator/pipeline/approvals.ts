@@ -62,9 +62,12 @@ export class Approvals {
       const approvers = await d.state.addApproval(id, actor);
       if (approvers.length < required) {
         const why = `approval ${approvers.length} of ${required} (${approvers.join(', ')}): ${rec.proposal.assessment!.level} risk needs another approver`;
-        await status.set(rec, 'awaiting-approval', actor, why);
         await audit.emit(id, 'approval-recorded', { actor, detail: { approvers, required } });
-        return rec;
+        // Read again: a second approver may have decided meanwhile, and their decision must not be overwritten.
+        const now = await this.load(id);
+        if (now.proposal.status === 'proposed' || now.proposal.status === 'awaiting-approval')
+          await status.set(now, 'awaiting-approval', actor, why);
+        return now;
       }
       note = [note, `approved by ${approvers.join(' and ')}`].filter(Boolean).join('; ');
     }

@@ -21,15 +21,47 @@ function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * How long a proposal's arrival waits for its assessment: an emergency failover must not wait on slow reads
+ * (a router retried, a day of flows aggregated), a routine change may wait longer.
+ */
+const DEADLINE_MS = { emergency: 3000, routine: 30_000 };
+
+/**
+ * The assessment, within its deadline; one that fails or takes longer yields a fallback that says so (the
+ * stated level, at least medium where firewall rules change), never a lost or stuck proposal.
+ */
 export async function assessProposal(ctx: PipelineContext, proposal: Proposal): Promise<RiskAssessment> {
+  const deadline = proposal.emergency ? DEADLINE_MS.emergency : DEADLINE_MS.routine;
+  try {
+    return await withinMs(assessNow(ctx, proposal), deadline);
+  } catch (err) {
+    ctx.d.log?.warn({ proposal: proposal.id, err: errorMessage(err) }, 'risk assessment incomplete');
+    const firewall = proposal.intents.some((i) => i.kind === 'firewall-rules' || i.kind === 'firewall-group');
+    const a = assessRisk(proposal.risk, proposal.intents, [], {
+      compliance: complianceContext(ctx),
+      windowH: ctx.d.config.risk.window_h,
+      now: ctx.d.clock.now(),
+    });
+    return {
+      ...a,
+      level: firewall && a.level === 'low' ? 'medium' : a.level,
+      reasons: [`the assessment did not complete (${errorMessage(err)}): impact unknown`],
+      computed: { flows: false, reachability: false },
+    };
+  }
+}
+
+function complianceContext(ctx: PipelineContext) {
+  const c = ctx.d.config.compliance;
+  return { now: ctx.d.clock.now(), wireguardMaxKeyAgeH: c.key_max_age_h, minApiKeyLength: c.min_api_key_length };
+}
+
+async function assessNow(ctx: PipelineContext, proposal: Proposal): Promise<RiskAssessment> {
   const { d, engine } = ctx;
   const cfg = d.config.risk;
   const now = d.clock.now();
-  const compliance = {
-    now,
-    wireguardMaxKeyAgeH: d.config.compliance.key_max_age_h,
-    minApiKeyLength: d.config.compliance.min_api_key_length,
-  };
+  const compliance = complianceContext(ctx);
   const opts: Parameters<typeof assessRisk>[3] = {
     compliance,
     windowH: cfg.window_h,

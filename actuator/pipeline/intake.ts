@@ -67,6 +67,9 @@ export class Intake {
     }
     // The assessment is the actuator's own: one that came with the proposal is replaced, never trusted.
     proposal.assessment = await assessProposal(this.ctx, proposal);
+    // The same id may have arrived again while this one was assessed (a client retrying): that one stands.
+    const arrived = await d.state.get(proposal.id);
+    if (arrived) return arrived;
     const rec: ProposalRecord = { proposal, updatedAt: d.clock.now() };
     proposal.history.push({ status: 'proposed', at: d.clock.now(), actor });
     await this.ctx.status.created(rec);

@@ -88,7 +88,7 @@ describe('compliance rules pack', () => {
     ]);
     expect(failing(weaken((c) => delete c.service.https.certificates))).toEqual([['PP-API-4', ['service https certificates']]]);
     expect(failing(weaken((c) => (c.service.snmp = { community: { public: { authorization: 'ro' } } })))).toEqual([
-      ['PP-MGMT-1', ['service snmp community public']],
+      ['PP-MGMT-1', ['service snmp community <community 1>']],
     ]);
     expect(failing(weaken((c) => delete c.service.ssh['disable-password-authentication']))).toEqual([
       ['PP-SSH-1', ['service ssh disable-password-authentication']],

@@ -164,9 +164,10 @@ export const complianceRules: readonly ComplianceRule[] = [
     controls: { cis: ['3.10', '4.6'], soc2: ['CC6.7'], iso27001: ['A.8.21'], pci: ['2.2.7'] },
     remedy: 'Delete SNMP v1/v2c communities (they travel in clear text); use SNMP v3 with auth and privacy.',
     check(c) {
-      return Object.keys(tagsAt(c, 'service', 'snmp', 'community')).map((name) => ({
-        path: `service snmp community ${name}`,
-        detail: `SNMP v1/v2c community ${name} sends its secret and data in clear text`,
+      // The community's name is its secret: reports and the console name it by position only.
+      return Object.keys(tagsAt(c, 'service', 'snmp', 'community')).map((_, i) => ({
+        path: `service snmp community <community ${i + 1}>`,
+        detail: `an SNMP v1/v2c community sends its secret (its name) and the data in clear text`,
       }));
     },
   },

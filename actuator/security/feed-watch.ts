@@ -22,6 +22,7 @@ const UNDECIDED = new Set(['proposed', 'awaiting-approval']);
 
 export class FeedWatch {
   private loop: Promise<void> | undefined;
+  private first: Promise<unknown> | undefined;
   /** Each feed's last good networks. */
   private readonly good = new Map<string, string[]>();
   /** The group this watch last proposed (sorted, joined), and its proposal. */
@@ -38,6 +39,12 @@ export class FeedWatch {
   start(): void {
     const c = this.ctx.d.config.threat_feeds;
     if (!c.feeds.length || c.interval_s <= 0) return;
+    // A feed never read successfully is as stale as can be (the alert fires), not absent.
+    for (const f of c.feeds) this.ctx.d.metrics.feeds.lastSuccess.set({ feed: f.name }, 0);
+    // The first pass at once: the group is wanted from the start, not an interval later.
+    this.first = this.check().catch((err: unknown) =>
+      this.ctx.d.log?.warn({ err: errorMessage(err) }, 'threat feed pass failed'),
+    );
     this.loop = trackPeriodic(
       this.ctx,
       'threat-feeds',
@@ -48,6 +55,7 @@ export class FeedWatch {
   }
 
   async stop(): Promise<void> {
+    await this.first;
     await this.loop;
   }
 

@@ -89,4 +89,15 @@ describe('pre-change risk', () => {
     expect(a).toMatchObject({ level: 'medium', hold: true, anomalies: shifts, approvals_required: 1 });
     expect(a.reasons[0]).toBe('held for approval: path onprem-nyc.aws-use1.2 RTT shifted 20 → 80 ms in the last minutes');
   });
+
+  it('a conversation the model cannot judge (IPv6, or the model fails on it) is counted, never thrown, and keeps the level at medium', () => {
+    const failing: ForwardVerdict = (_c, p) => {
+      if (p.destinationPort === 8443) throw new Error('bad address');
+      return 'accept';
+    };
+    const flows = [{ ...flow('10.20.1.1', 8443, 10) }, { ...flow('10.20.1.1', 443, 10), dst_addr: '2001:db8::1' }];
+    const a = assessRisk('low', [rules], [{ router: 'r1', before: {}, after: {}, flows }], { ...opts, verdict: failing });
+    expect(a.level).toBe('medium');
+    expect(a.reasons).toContain("2 live conversation(s) not judged (not IPv4, or over the assessment's time budget)");
+  });
 });

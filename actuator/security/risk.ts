@@ -40,6 +40,9 @@ export interface RouterChange {
 
 /** How many conversations of each list the assessment keeps (the largest). */
 const KEEP = 20;
+/** Milliseconds of forward-chain verdicts one assessment may spend (the rest is counted as not judged). */
+const VERDICT_BUDGET_MS = 2000;
+const isIpv4 = (a: string) => ipaddr.IPv4.isValidFourPartDecimal(a);
 const PROTOCOLS: Record<number, 'tcp' | 'udp' | 'icmp'> = { 6: 'tcp', 17: 'udp', 1: 'icmp' };
 
 const maxLevel = (a: RiskLevel, b: RiskLevel): RiskLevel => (riskLevels.indexOf(a) >= riskLevels.indexOf(b) ? a : b);
@@ -95,6 +98,9 @@ export function assessRisk(
   const opened: RiskAssessment['opened'] = [];
   const findings: RiskAssessment['compliance'] = [];
   let flowData = true;
+  /** Conversations the model could not judge (not IPv4, over the work budget, or the model failed on them). */
+  let unjudged = 0;
+  const started = performance.now();
   let reachability = touchesFirewall(intents) && opts.verdict !== undefined;
 
   for (const c of changes) {
@@ -122,7 +128,16 @@ export function assessRisk(
       }
       if (!reachability || !touchesFirewall(mine)) continue;
       const protocol = PROTOCOLS[f.protocol];
-      if (!protocol) continue;
+      // The forward chain judged is IPv4's (`firewall ipv4`): other families are not judged, and said so.
+      if (!protocol || !isIpv4(f.src_addr) || !isIpv4(f.dst_addr)) {
+        unjudged++;
+        continue;
+      }
+      // A budget of work: a large group makes each verdict costly, and the actuator must stay responsive.
+      if (performance.now() - started > VERDICT_BUDGET_MS) {
+        unjudged++;
+        continue;
+      }
       const packet = {
         protocol,
         source: f.src_addr,
@@ -130,8 +145,15 @@ export function assessRisk(
         ...(f.dst_port ? { destinationPort: f.dst_port } : {}),
       };
       // Judged at the time the conversation was last seen: a time-windowed rule decides as it would have then.
-      const was = opts.verdict!(c.before, packet, f.last_seen, tz) === 'accept';
-      const will = opts.verdict!(c.after, packet, f.last_seen, tz) === 'accept';
+      let was: boolean;
+      let will: boolean;
+      try {
+        was = opts.verdict!(c.before, packet, f.last_seen, tz) === 'accept';
+        will = opts.verdict!(c.after, packet, f.last_seen, tz) === 'accept';
+      } catch {
+        unjudged++;
+        continue;
+      }
       const row = { router: c.router, flow: flowText(f), bytes: f.bytes, class: f.class };
       if (was && !will) {
         blast.flows_cut++;
@@ -163,6 +185,10 @@ export function assessRisk(
   if (blast.flows_opened > 0) {
     level = maxLevel(level, 'medium');
     reasons.push(`newly allows ${blast.flows_opened} conversation(s) the firewall dropped`);
+  }
+  if (reachability && unjudged > 0) {
+    level = maxLevel(level, 'medium');
+    reasons.push(`${unjudged} live conversation(s) not judged (not IPv4, or over the assessment's time budget)`);
   }
   if (touchesFirewall(intents) && !reachability) {
     level = maxLevel(level, 'medium');

@@ -54,29 +54,40 @@ export function accessEntry(request: FastifyRequest, reply: FastifyReply, now: n
   };
 }
 
-/** Batches entries to `write` every `everyMs` or `maxBatch` entries. */
+/**
+ * Batches entries to `write` every `everyMs` or `maxBatch` entries, one write at a time. While the sink is
+ * slow or down the buffer is bounded (`maxBuffered`): the oldest entries are dropped and counted.
+ */
 export function batchedAccessLog(
   write: (entries: AccessEntry[]) => Promise<void>,
-  opts: { everyMs?: number; maxBatch?: number; onError?: (err: unknown, dropped: number) => void } = {},
+  opts: { everyMs?: number; maxBatch?: number; maxBuffered?: number; onError?: (err: unknown, dropped: number) => void } = {},
 ): AccessLog {
   let buffer: AccessEntry[] = [];
-  let flushing: Promise<void> = Promise.resolve();
-  const flush = () => {
-    if (!buffer.length) return flushing;
+  let inFlight: Promise<void> | undefined;
+  const max = opts.maxBuffered ?? 50_000;
+  const flush = (): Promise<void> => {
+    if (inFlight) return inFlight;
+    if (!buffer.length) return Promise.resolve();
     const batch = buffer;
     buffer = [];
-    flushing = flushing.then(() => write(batch).catch((err: unknown) => opts.onError?.(err, batch.length)));
-    return flushing;
+    inFlight = write(batch)
+      .catch((err: unknown) => opts.onError?.(err, batch.length))
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
   };
   const timer = setInterval(() => void flush(), opts.everyMs ?? 2000);
   timer.unref();
   return {
     record(entry) {
       buffer.push(entry);
+      if (buffer.length > max) opts.onError?.(new Error('access log buffer full'), buffer.splice(0, buffer.length - max).length);
       if (buffer.length >= (opts.maxBatch ?? 500)) void flush();
     },
     async close() {
       clearInterval(timer);
+      await inFlight;
       await flush();
     },
   };

@@ -21,6 +21,8 @@ export function principalFromClaims(claims: JWTPayload, config: ApiOidcConfig): 
 
 export class OidcAuthenticator implements Authenticator {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  /** After a failed discovery, no new attempt before this (a token flood must not become a fetch flood). */
+  private retryAt = 0;
 
   constructor(
     private readonly config: ApiOidcConfig,
@@ -30,7 +32,9 @@ export class OidcAuthenticator implements Authenticator {
   private async keys(): Promise<ReturnType<typeof createRemoteJWKSet>> {
     if (this.jwks) return this.jwks;
     let uri = this.config.jwks_uri;
+    if (!uri && Date.now() < this.retryAt) throw new Error('OIDC discovery failed recently; retrying later');
     if (!uri) {
+      this.retryAt = Date.now() + 30_000;
       const res = await fetch(`${this.config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, {
         signal: AbortSignal.timeout(5000),
       });
