@@ -16,6 +16,9 @@ import { notifySlack } from './notify.ts';
 
 type SlackOrigin = { responseUrl?: string };
 
+/** The person behind an actor: the channel it came through (`api:`, `slack:`) removed. */
+const person = (actor: string) => actor.replace(/^(api|slack|console):/, '');
+
 export class Approvals {
   private readonly bucket: TokenBucket;
 
@@ -59,7 +62,15 @@ export class Approvals {
     // High risk needs distinct approvers (the assessment says how many): each is recorded until the last.
     const required = rec.proposal.assessment?.approvals_required ?? 1;
     if (required > 1) {
-      const approvers = await d.state.addApproval(id, actor);
+      // Counted by person, whatever the channel (api:alice and slack:alice are one), and never the proposer.
+      const who = person(actor);
+      const proposer = rec.proposal.history[0]?.actor;
+      if (proposer !== undefined && person(proposer) === who)
+        throw new PathpilotError(
+          'PP_ERR_CONFLICT',
+          `proposal ${id}: ${who} proposed this high-risk change and cannot approve it`,
+        );
+      const approvers = await d.state.addApproval(id, who);
       if (approvers.length < required) {
         const why = `approval ${approvers.length} of ${required} (${approvers.join(', ')}): ${rec.proposal.assessment!.level} risk needs another approver`;
         await audit.emit(id, 'approval-recorded', { actor, detail: { approvers, required } });

@@ -150,22 +150,23 @@ describe('pre-change risk assessment', () => {
     expect(rec.proposal.status).toBe('awaiting-approval');
     expect(await verdictOn(8080)).toBe('accept');
 
-    // The first approver is recorded; the same one again does not count twice.
+    // The first approver is recorded; the same person again, on any channel, does not count twice.
     await actuator.approve('risk-cut', 'api:alice');
     await actuator.approve('risk-cut', 'api:alice');
+    await actuator.approve('risk-cut', 'slack:alice');
     await actuator.service.idle();
     let now = (await actuator.get('risk-cut'))!.proposal;
     expect(now.status).toBe('awaiting-approval');
-    expect(now.history.at(-1)!.note).toMatch(/^approval 1 of 2 \(api:alice\): high risk needs another approver/);
+    expect(now.history.at(-1)!.note).toMatch(/^approval 1 of 2 \(alice\): high risk needs another approver/);
     expect(await verdictOn(8080)).toBe('accept');
-    expect(actuator.changes('risk-cut').filter((e) => e.event === 'approval-recorded')).toHaveLength(2);
+    expect(actuator.changes('risk-cut').filter((e) => e.event === 'approval-recorded')).toHaveLength(3);
 
     // A second, distinct approver: applied; the conversation is now dropped on the router.
     await actuator.approve('risk-cut', 'api:bob');
     await actuator.service.idle();
     now = (await actuator.get('risk-cut'))!.proposal;
     expect(now.status).toBe('confirmed');
-    expect(now.history.find((h) => h.status === 'approved')!.note).toMatch(/approved by api:alice and api:bob/);
+    expect(now.history.find((h) => h.status === 'approved')!.note).toMatch(/approved by alice and bob/);
     expect(await verdictOn(8080)).toBe('drop');
   });
 
@@ -211,9 +212,13 @@ describe('pre-change risk assessment', () => {
         assessed_at: 0,
       },
     };
-    const rec = await actuator.submit(forged);
+    const rec = await actuator.submit(forged, 'api:mallory');
     expect(rec.proposal.assessment).toMatchObject({ level: 'high', approvals_required: 2 });
     expect(rec.proposal.assessment!.reasons).not.toContain('trust me');
+    // Its proposer cannot be one of its two approvers, on any channel.
+    await expect(actuator.approve('risk-forged', 'slack:mallory')).rejects.toThrow(
+      'mallory proposed this high-risk change and cannot approve it',
+    );
   });
 
   it('a change that moves traffic onto a path whose RTT just jumped is held for a human (route security)', async () => {
