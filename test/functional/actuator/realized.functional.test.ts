@@ -164,8 +164,10 @@ describe('realized effect on ClickHouse and Redis', () => {
     expect(r.measured_at).toBeGreaterThanOrEqual(w.after.to);
 
     // Measured once, and recorded where a console without the actuator role reads proposals.
-    const [recorded] = await readProposals(store, { ids: [p.id] });
-    expect(recorded!.realized).toEqual(r);
+    // (The store is written right after the Redis record: read until it shows, under a loaded CI too.)
+    await expect
+      .poll(async () => (await readProposals(store, { ids: [p.id] }))[0]?.realized, { timeout: 15_000, interval: 200 })
+      .toEqual(r);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await actuator.get(p.id))!.proposal.realized).toEqual(r);
   });
