@@ -7,7 +7,7 @@
 import type { Proposal, RiskAssessment } from '../../core/proposal.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { pathShifts } from '../security/path-anomaly.ts';
-import { assessRisk, type RouterChange } from '../security/risk.ts';
+import { assessRisk, touchesFirewall, type RouterChange } from '../security/risk.ts';
 import type { PipelineContext } from './context.ts';
 
 /** A store read the assessment waits for at most this long (a hung ClickHouse never wedges intake). */
@@ -37,7 +37,7 @@ export async function assessProposal(ctx: PipelineContext, proposal: Proposal): 
     return await withinMs(assessNow(ctx, proposal), deadline);
   } catch (err) {
     ctx.d.log?.warn({ proposal: proposal.id, err: errorMessage(err) }, 'risk assessment incomplete');
-    const firewall = proposal.intents.some((i) => i.kind === 'firewall-rules' || i.kind === 'firewall-group');
+    const firewall = touchesFirewall(proposal.intents);
     const a = assessRisk(proposal.risk, proposal.intents, [], {
       compliance: complianceContext(ctx),
       windowH: ctx.d.config.risk.window_h,
@@ -97,7 +97,7 @@ async function assessNow(ctx: PipelineContext, proposal: Proposal): Promise<Risk
     }
   // An emergency failover that touches no firewall is judged without the flow scan: the conversations it
   // re-routes inform, they cannot change its level, and a failover should not wait on a 24 h aggregate.
-  const firewall = proposal.intents.some((i) => i.kind === 'firewall-rules' || i.kind === 'firewall-group');
+  const firewall = touchesFirewall(proposal.intents);
   const riskData = firewall || !proposal.emergency ? d.riskData : undefined;
   const changes: RouterChange[] = await Promise.all(
     [...previews].map(async ([router, { before, after }]) => {

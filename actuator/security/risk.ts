@@ -70,7 +70,8 @@ function pathChanged(flow: LiveFlow, intents: readonly Intent[]): boolean {
   });
 }
 
-const touchesFirewall = (intents: readonly Intent[]) =>
+/** Whether intents change firewall rules or groups (what the reachability diff judges). */
+export const touchesFirewall = (intents: readonly Intent[]) =>
   intents.some((i) => i.kind === 'firewall-rules' || i.kind === 'firewall-group');
 
 const flowText = (f: LiveFlow) =>
