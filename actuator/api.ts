@@ -143,6 +143,26 @@ export function actuatorRoutes(actuator: Actuator, options: ActuatorRoutesOption
       { onRequest: admin, schema: { params: idParams, body: noteBody } },
       async (req) => summary(await actuator.service.acceptDrift(req.params.id, `api:${req.principal!.name}`, req.body?.note)),
     );
+    // Router API keys: ids and ages (never the keys); an admin rotates one now (add, switch, remove).
+    app.get('/api/v1/router-keys', { onRequest: viewer }, async () => ({ routers: actuator.service.routerKeys() }));
+    app.post<{ Params: { site: string } }>(
+      '/api/v1/router-keys/:site/rotate',
+      {
+        onRequest: admin,
+        schema: {
+          params: { type: 'object', required: ['site'], properties: { site: { type: 'string', minLength: 1, maxLength: 200 } } },
+        },
+      },
+      async (req, reply) => {
+        const site = req.params.site;
+        if (!actuator.service.routerKeys().some((r) => r.router === site))
+          return reply.code(404).send({ error: `no site ${site}`, code: 'PP_ERR_NOT_FOUND' });
+        options.log?.info({ router: site, actor: `api:${req.principal!.name}` }, 'router API key rotation requested');
+        const result = await actuator.service.rotateRouterKey(site).catch((err: unknown) => err as Error);
+        if (result instanceof Error) return reply.code(409).send({ error: result.message, code: 'PP_ERR_CONFLICT' });
+        return reply.code(result.outcome === 'rotated' || result.outcome === 'old-key-kept' ? 200 : 409).send(result);
+      },
+    );
     app.get<{ Querystring: { proposal?: string } }>('/api/v1/changes', { onRequest: viewer }, async (req) => {
       return { changes: actuator.changes(req.query.proposal) };
     });

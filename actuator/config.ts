@@ -157,6 +157,23 @@ export const actuatorConfigSchema = actuationSchema
       })
       .strict()
       .default({ interval_s: 900, key_max_age_h: 72, min_api_key_length: 20 }),
+    /**
+     * Router API keys (actuator/security/router-keys.ts): with `store`, the keys pathpilot rotated are kept
+     * there (mode 0600) and used instead of each site's `router.api_key_env`; with `rotate_every_h` too,
+     * each router's key is rotated over its API (add, switch, remove) once it is that old — a key with no
+     * record in the store (the environment's) at the first check.
+     */
+    router_keys: z
+      .object({
+        store: z.string().default(''),
+        rotate_every_h: z.number().min(0).default(0),
+        check_interval_s: z.number().int().min(1).default(3600),
+      })
+      .strict()
+      .refine((k) => k.rotate_every_h === 0 || k.store !== '', {
+        message: 'rotate_every_h needs a store: the rotated keys must outlive the process',
+      })
+      .default({ store: '', rotate_every_h: 0, check_interval_s: 3600 }),
   })
   .strict();
 

@@ -27,6 +27,7 @@ import type { Actuator } from './types.ts';
 import type { OverlayState, TunnelLoss } from './tunnels/overlay-state.ts';
 import type { RiskData } from './pipeline/deps.ts';
 import type { ForwardVerdict } from './security/risk.ts';
+import type { RouterKeyring } from './security/router-keys.ts';
 
 export { actuatorConfigSchema, type ActuatorConfig } from './config.ts';
 export { ActuatorService, type AuditEvent } from './service.ts';
@@ -34,6 +35,8 @@ export { MemoryStateStore, RedisStateStore, type ProposalRecord, type StateStore
 export { guardDataFromStore, type GuardData, type GuardVerdict } from './guard/index.ts';
 export { realizedDataFromStore, type RealizedData } from './realized-measure.ts';
 export { riskDataFromStore } from './security/risk-data.ts';
+export { RouterKeyStore } from './security/router-keys.ts';
+export type { RouterKeyring } from './security/router-keys.ts';
 export { actuatorRoutes } from './api.ts';
 export { storeProposalRecorder, memoryProposalRecorder, type ProposalRecorder } from './pipeline/recorder.ts';
 export { writeRouterConfig } from './pipeline/gitops.ts';
@@ -68,6 +71,8 @@ export interface ActuatorDeps {
   riskData?: RiskData;
   /** The forward-chain model of the reachability diff (the emulator's `forwardVerdict`, from the roles). */
   forwardVerdict?: ForwardVerdict;
+  /** The router API keys and their clients (the roles build it from `actuator.router_keys.store`). */
+  routerKeys?: RouterKeyring;
 }
 
 export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actuator {
@@ -100,6 +105,7 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     ...(deps.tunnelLoss ? { tunnelLoss: deps.tunnelLoss } : {}),
     ...(deps.riskData ? { riskData: deps.riskData } : {}),
     ...(deps.forwardVerdict ? { forwardVerdict: deps.forwardVerdict } : {}),
+    ...(deps.routerKeys ? { routerKeys: deps.routerKeys } : {}),
   });
   return {
     name: 'actuator',

@@ -8,7 +8,14 @@ import {
   type Histogram,
   type Registry,
 } from '../core/metrics.ts';
-import { createComplianceMetrics, createFeedMetrics, type ComplianceMetrics, type FeedMetrics } from './security/metrics.ts';
+import {
+  createComplianceMetrics,
+  createFeedMetrics,
+  createRouterKeyMetrics,
+  type ComplianceMetrics,
+  type FeedMetrics,
+  type RouterKeyMetrics,
+} from './security/metrics.ts';
 import { createTunnelMetrics, type TunnelMetrics } from './tunnels/metrics.ts';
 
 /** pathpilot_actuator_*: proposals by status, applies, rollbacks, drift, apply latency. */
@@ -33,6 +40,7 @@ export interface ActuatorMetrics {
   /** pathpilot_tunnel_*: handshake ages, key ages, primaries failed over (tunnels/metrics.ts). */
   tunnels: TunnelMetrics;
   compliance: ComplianceMetrics;
+  routerKeys: RouterKeyMetrics;
   feeds: FeedMetrics;
   /** Probed per router (actuator/vyos/capabilities.ts): `commit_confirm`, `confirm_action_reboot`; 1 or 0. */
   routerCapability: Gauge<'router' | 'capability'>;
@@ -96,6 +104,7 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
     ),
     tunnels: createTunnelMetrics(registry),
     compliance: createComplianceMetrics(registry),
+    routerKeys: createRouterKeyMetrics(registry),
     feeds: createFeedMetrics(registry),
   };
 }

@@ -23,6 +23,8 @@ import { Rollouts } from './pipeline/rollout.ts';
 import { RealizedEffects } from './realized.ts';
 import { ComplianceWatch, type ComplianceView } from './security/compliance-watch.ts';
 import { FeedWatch } from './security/feed-watch.ts';
+import { RouterKeyWatch, type RouterKeyView } from './security/router-key-watch.ts';
+import type { KeyRotationResult } from './security/router-keys.ts';
 import type { TunnelView } from './tunnels/view.ts';
 import { TunnelWatch } from './tunnels/watch.ts';
 import type { ProposalRecord } from './state.ts';
@@ -40,6 +42,7 @@ export class ActuatorService {
   private readonly tunnelWatch: TunnelWatch;
   private readonly complianceWatch: ComplianceWatch;
   private readonly feedWatch: FeedWatch;
+  private readonly routerKeyWatch: RouterKeyWatch;
 
   constructor(d: ActuatorServiceDeps) {
     this.ctx = createPipelineContext(d);
@@ -51,6 +54,7 @@ export class ActuatorService {
     this.tunnelWatch = new TunnelWatch(this.ctx, this.intake, this.approvals);
     this.complianceWatch = new ComplianceWatch(this.ctx, () => this.tunnelWatch.keyTimesNow());
     this.feedWatch = new FeedWatch(this.ctx, this.intake, this.approvals);
+    this.routerKeyWatch = new RouterKeyWatch(this.ctx, d.routerKeys);
   }
 
   get events(): PipelineContext['events'] {
@@ -79,6 +83,7 @@ export class ActuatorService {
     await this.tunnelWatch.start();
     this.complianceWatch.start();
     this.feedWatch.start();
+    this.routerKeyWatch.start();
     await this.rollouts.startResuming();
   }
 
@@ -92,6 +97,7 @@ export class ActuatorService {
     await this.tunnelWatch.stop();
     await this.complianceWatch.stop();
     await this.feedWatch.stop();
+    await this.routerKeyWatch.stop();
     await this.intake.stop();
     await this.rollouts.stop();
   }
@@ -122,6 +128,21 @@ export class ActuatorService {
   /** One threat-feed pass now (tests; the watch runs every `threat_feeds.interval_s`): the proposal it made, if any. */
   checkThreatFeeds(): Promise<ProposalRecord | undefined> {
     return this.feedWatch.check();
+  }
+
+  /** One router key check now (tests; the watch runs every `router_keys.check_interval_s`). */
+  checkRouterKeys(): Promise<KeyRotationResult | undefined> {
+    return this.routerKeyWatch.check();
+  }
+
+  /** Rotates `site`'s router API key now (the API's admin action). */
+  rotateRouterKey(site: string): Promise<KeyRotationResult> {
+    return this.routerKeyWatch.rotate(site);
+  }
+
+  /** Each router's API key as pathpilot holds it (ids and ages, never the keys). */
+  routerKeys(): RouterKeyView[] {
+    return this.routerKeyWatch.view();
   }
 
   /** The routers' compliance as the last pass saw it (the console's panel). */

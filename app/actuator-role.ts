@@ -20,8 +20,7 @@ import {
 } from '../actuator/index.ts';
 import { slackRoleMapFromConfig } from '../actuator/slack-access.ts';
 import { RedisReplayCache } from '../core/http/replay.ts';
-import { vyosClientForSite } from '../actuator/vyos/index.ts';
-import type { RouterApi } from '../actuator/vyos/types.ts';
+import { createSiteClients } from '../actuator/site-clients.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
 import { forwardVerdict } from '../lab/vyos/firewall-eval.ts';
 import type { Shared } from './runtime.ts';
@@ -52,27 +51,17 @@ export interface ActuatorRole {
 
 export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLab } = {}): ActuatorRole {
   const { root } = shared.config;
-  const clients = new Map<string, RouterApi>();
-  // Commits wait the actuator's commit timeout; reads keep the client's shorter one.
-  const commitTimeoutMs = parseSection(
-    actuatorConfigSchema,
-    sectionOf(shared.config.source, 'actuator'),
-    'actuator',
-  ).commit_timeout_ms;
-  const routerFor = (site: string): RouterApi => {
-    let client = clients.get(site);
-    if (!client) {
-      const cfg = shared.topology.site(site);
-      // The lab's emulators use self-signed certificates only when TLS is on; the demo runs them on HTTP.
-      client = vyosClientForSite(cfg, {
-        env: shared.env,
-        commitTimeoutMs,
-        ...(options.labRouters ? { url: options.labRouters.urls[site] } : {}),
-      });
-      clients.set(site, client);
-    }
-    return client;
-  };
+  const actuatorConfig = parseSection(actuatorConfigSchema, sectionOf(shared.config.source, 'actuator'), 'actuator');
+  // Commits wait the actuator's commit timeout; reads keep the client's shorter one. Keys pathpilot rotated
+  // (router_keys.store) replace the environment's.
+  const { routerFor, routerKeys } = createSiteClients({
+    topology: shared.topology,
+    env: shared.env,
+    keyStore: actuatorConfig.router_keys.store,
+    commitTimeoutMs: actuatorConfig.commit_timeout_ms,
+    // The lab's emulators use self-signed certificates only when TLS is on; the demo runs them on HTTP.
+    ...(options.labRouters ? { urls: options.labRouters.urls } : {}),
+  });
   const actuator = createActuator(
     {
       root,
@@ -85,6 +74,7 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
       // model of the forward chain (nftables' semantics) before and after each change.
       riskData: riskDataFromStore(shared.store),
       forwardVerdict: (config, packet, at, tz) => forwardVerdict(config, packet, at, tz).action,
+      ...(routerKeys ? { routerKeys } : {}),
       bus: shared.bus,
       log: shared.log.child({ component: 'actuator' }),
       registry: shared.registry,

@@ -16,6 +16,7 @@ import type { ProposalRecorder } from './recorder.ts';
 import type { OverlayState, TunnelLoss } from '../tunnels/overlay-state.ts';
 import type { ForwardVerdict, LiveFlow } from '../security/risk.ts';
 import type { TimeRange } from '../../analytics/queries/types.ts';
+import type { RouterKeyring } from '../security/router-keys.ts';
 
 /** Where the pre-change risk assessment reads live conversations (ClickHouse in the roles). */
 export interface RiskData {
@@ -51,4 +52,6 @@ export interface PipelineDeps {
   riskData?: RiskData;
   /** The forward-chain model the reachability diff is judged by (the emulator's, handed in by the roles). */
   forwardVerdict?: ForwardVerdict;
+  /** The router API keys and the clients they go into (`actuator.router_keys.store`); none: no rotation. */
+  routerKeys?: RouterKeyring;
 }

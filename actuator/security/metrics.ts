@@ -79,3 +79,27 @@ export function createFeedMetrics(registry: Registry): FeedMetrics {
     ),
   };
 }
+
+export interface RouterKeyMetrics {
+  age: Gauge<'router'>;
+  rotations: Counter<'router' | 'outcome'>;
+}
+
+/** Router API key metrics (router-key-watch.ts): each key's age and every rotation's outcome. */
+export function createRouterKeyMetrics(registry: Registry): RouterKeyMetrics {
+  const p = 'pathpilot_router_api_key';
+  return {
+    age: gauge(
+      registry,
+      `${p}_age_seconds`,
+      'Age of the API key pathpilot uses on a router (absent: made before pathpilot kept it)',
+      ['router'],
+    ),
+    rotations: counter(
+      registry,
+      `${p}_rotations_total`,
+      'Router API key rotations by outcome (rotated, old-key-kept, refused, rolled-back)',
+      ['router', 'outcome'],
+    ),
+  };
+}

@@ -70,7 +70,8 @@ function isEnvelope(v: unknown): v is Envelope {
 export class VyosClient implements RouterApi {
   readonly url: string;
   version: VyosVersion;
-  readonly #key: string;
+  #key: string;
+  readonly #options: VyosClientOptions;
   readonly #timeoutMs: number;
   readonly #commitTimeoutMs: number;
   readonly #encoding: 'json' | 'multipart' | 'urlencoded';
@@ -80,6 +81,7 @@ export class VyosClient implements RouterApi {
     if (!/^https?:\/\//.test(options.url))
       throw new Error(`vyos client: url must start with http:// or https:// (got "${options.url}")`);
     this.url = options.url.replace(/\/+$/, '');
+    this.#options = options;
     const envName = options.apiKeyEnv ?? 'PATHPILOT_VYOS_KEY';
     const key = options.apiKey ?? (options.env ?? process.env)[envName];
     if (!key) throw new Error(`vyos client: no API key for ${this.url} (environment variable ${envName} is unset)`);
@@ -95,6 +97,20 @@ export class VyosClient implements RouterApi {
       connect: { rejectUnauthorized: options.tlsVerify ?? true, ...(options.ca ? { ca: options.ca } : {}) },
       connectTimeout: this.#timeoutMs,
     });
+  }
+
+  /**
+   * Every later call sends `key` (a rotated router API key: actuator/security/router-keys.ts). Calls
+   * already sent keep the key they were sent with.
+   */
+  useKey(key: string): void {
+    if (!key) throw new Error(`vyos client: empty API key for ${this.url}`);
+    this.#key = key;
+  }
+
+  /** A separate client (its own pool) to the same router with another key: a rotation's verification. */
+  withKey(key: string): VyosClient {
+    return new VyosClient({ ...this.#options, version: this.version, apiKey: key });
   }
 
   /** Keeps the key out of `console.log(client)` and JSON dumps. */

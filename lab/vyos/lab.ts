@@ -98,6 +98,8 @@ export interface TopologyLabOptions {
   sites?: string[];
   /** The image per site (`VyosRouterSpec.image`); a site not named runs its version's default image. */
   images?: Record<string, string>;
+  /** Ms each router's API restarts after a `service https` commit (`VyosRouterSpec.apiRestartMs`); default 0. */
+  apiRestartMs?: number;
 }
 
 /**
@@ -118,6 +120,7 @@ export async function createVyosLabForTopology(topology: Topology, options: Topo
       apiKey,
       seed: initialRouterConfig(topology, id, apiKey),
       ...(image ? { image } : {}),
+      ...(options.apiRestartMs ? { apiRestartMs: options.apiRestartMs } : {}),
     };
   });
   return createVyosLab({ routers, ...(options.clock ? { clock: options.clock } : {}), ...(options.tls ? { tls: true } : {}) });
@@ -135,6 +138,11 @@ export const vyosLabConfigSchema = z
      * `confirm_time`); sites not named run their version's default image.
      */
     images: z.record(z.string(), z.string().min(1)).optional(),
+    /**
+     * How long (ms) a router's API answers 502 after a commit that changed `service https`, as the real API
+     * server restarts (`VyosRouterSpec.apiRestartMs`).
+     */
+    api_restart_ms: z.number().int().min(0).default(1000),
   })
   .strict();
 
@@ -183,6 +191,7 @@ export function createVyosLabComponent(deps: VyosLabDeps | (() => Promise<VyosLa
       ...(deps.clock ? { clock: deps.clock } : {}),
       ...(config.tls ? { tls: true } : {}),
       ...(config.images ? { images: config.images } : {}),
+      apiRestartMs: config.api_restart_ms,
     }),
   );
 }

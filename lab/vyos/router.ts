@@ -132,6 +132,9 @@ export class EmulatedRouter implements VyosRouterHandle {
   readonly hostname: string;
   url = '';
   readonly faults = new Faults();
+  /** Wall-clock ms until which the API server is restarting (see `VyosRouterSpec.apiRestartMs`). */
+  private apiRestartUntil = 0;
+  private readonly apiRestartMs: number;
   readonly schema: SchemaNode;
   private running = new ConfigNode();
   /** `/config/config.boot` and other saved files, as trees. */
@@ -163,6 +166,7 @@ export class EmulatedRouter implements VyosRouterHandle {
     this.version = spec.version;
     this.features = imageFeatures(spec.version, spec.image);
     this.hostname = spec.hostname ?? spec.name;
+    this.apiRestartMs = spec.apiRestartMs ?? 0;
     this.schema = schemaFor(spec.version);
     this.bootTime = clock.now();
     const seed = [
@@ -282,6 +286,11 @@ export class EmulatedRouter implements VyosRouterHandle {
     const ids = this.running.get(['service', 'https', 'api', 'keys', 'id']);
     if (!ids) return [];
     return [...ids.children.values()].map((n) => n.get(['key'])?.values?.[0]).filter((k): k is string => !!k);
+  }
+
+  /** True while the API server restarts after a `service https` commit (nginx answers 502). */
+  apiRestarting(): boolean {
+    return Date.now() < this.apiRestartUntil;
   }
 
   /** 1.4: REST is on when `service https api` exists; 1.5 also needs `api rest`. */
@@ -405,6 +414,8 @@ export class EmulatedRouter implements VyosRouterHandle {
         // Discarded like call_commit() does.
       }
       data = selfConfigText;
+      // The API server reloads after the answer (wall time: it is the process, not the lab's clock).
+      if (this.apiRestartMs > 0) this.apiRestartUntil = Date.now() + this.apiRestartMs;
     } else {
       data = this.commit(candidate, reason, local);
     }

@@ -263,6 +263,8 @@ const nginx404 =
   '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 const nginx413 =
   '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const nginx502 =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 const nginx503 =
   '<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
@@ -293,6 +295,7 @@ async function handle(router: EmulatedRouter, req: IncomingMessage, res: ServerR
   if (!proxied.test(endpoint)) return send(res, 404, nginx404);
   // Images without /info (1.4, 1.5 before March 2025) do not list it in nginx's proxied paths.
   if (endpoint === '/info' && !router.features.info) return send(res, 404, nginx404);
+  if (router.apiRestarting()) return send(res, 502, nginx502);
   if (router.version === '1.4' && !router.apiEnabled()) return send(res, 503, nginx503);
   if (router.version === '1.5' && !router.apiEnabled())
     return send(res, 404, JSON.stringify({ detail: 'Not Found' }), 'application/json');

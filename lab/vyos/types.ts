@@ -140,6 +140,14 @@ export interface VyosRouterSpec {
   /** Hostname shown by `show version`/`/info`; defaults to `name`. */
   hostname?: string;
   /**
+   * Wall-clock ms the API answers nginx's 502 after a commit that changed `service https`: vyos-1x's
+   * service_https.py runs `systemctl reload-or-restart vyos-http-api.service`, whose SIGHUP handler stops
+   * uvicorn (the answering request finishes first) and re-initialises it a second later
+   * (`src/services/vyos-http-api-server`, main loop `sleep(1)`), and nginx has no upstream meanwhile.
+   * Default 0 (no gap): tests that exercise the restart set it.
+   */
+  apiRestartMs?: number;
+  /**
    * The image the router runs, as its version string: `1.4.N`, a rolling build
    * `1.5-rolling-YYYYMMDDHHMM` (or the newer `YYYY.MM.DD-HHMM-rolling`), or a 1.5 release `1.5.N`.
    * On 1.5 the build date decides what the API offers (vyos-facts §1.4, §1.6, §5.5): `GET /info`
