@@ -170,6 +170,23 @@ describe('actuator API', () => {
     expect((await actuator.list()).length).toBe(2);
   });
 
+  it('lists router API keys to viewers (never a key); only an admin may rotate, and only a known site', async () => {
+    const viewer = { authorization: 'Bearer viewer-token-0123456789' };
+    const list = await app.inject({ url: '/api/v1/router-keys', headers: viewer });
+    expect(list.statusCode).toBe(200);
+    const routers = (list.json() as { routers: { router: string; id: string | null }[] }).routers;
+    expect(routers.length).toBeGreaterThan(0);
+    // No store configured: every key is the environment's, never rotated by pathpilot.
+    expect(routers.every((r) => r.id === null)).toBe(true);
+    const rotate = (site: string, headers: Record<string, string>) =>
+      app.inject({ method: 'POST', url: `/api/v1/router-keys/${site}/rotate`, headers });
+    expect((await rotate('onprem-nyc', viewer)).statusCode).toBe(403);
+    expect((await rotate('nowhere', admin)).statusCode).toBe(404);
+    const refused = await rotate('onprem-nyc', admin);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatch(/router_keys\.store/);
+  });
+
   it('answers API JSON with nosniff and no-store, and 401 before reading an anonymous body', async () => {
     const list = await app.inject({ url: '/api/v1/proposals', headers: { authorization: 'bearer viewer-token-0123456789' } });
     expect(list.statusCode).toBe(200);

@@ -3,7 +3,10 @@
  * for it: the one it rotated (`actuator.router_keys.store`), else the site's `router.api_key_env`. With a
  * store, the keyring lets a rotation switch the shared client to the new key (security/router-keys.ts).
  */
-import type { Topology } from '../core/config/topology.ts';
+import { parseSection, sectionOf } from '../core/component.ts';
+import type { LoadedConfig } from '../core/config/load.ts';
+import { Topology } from '../core/config/topology.ts';
+import { actuatorConfigSchema } from './config.ts';
 import { RouterKeyStore, type RouterKeyring } from './security/router-keys.ts';
 import { vyosClientForSite, type VyosClient } from './vyos/client.ts';
 import type { RouterApi } from './vyos/types.ts';
@@ -52,4 +55,24 @@ export function createSiteClients(o: SiteClientsOptions): SiteClients {
       use: (site, key) => clients.get(site)?.useKey(key),
     },
   };
+}
+
+/**
+ * The site clients as `pathpilot.yaml` describes them: the actuator section's key store and commit
+ * timeout. What the actuator role and the CLI commands that talk to routers use, so a key rotated by
+ * the actuator is the one they send too.
+ */
+export function siteClientsFromConfig(
+  config: LoadedConfig,
+  env: NodeJS.ProcessEnv,
+  options: { topology?: Topology; urls?: Record<string, string> } = {},
+): SiteClients {
+  const actuator = parseSection(actuatorConfigSchema, sectionOf(config.source, 'actuator'), 'actuator');
+  return createSiteClients({
+    topology: options.topology ?? new Topology(config.root),
+    env,
+    keyStore: actuator.router_keys.store,
+    commitTimeoutMs: actuator.commit_timeout_ms,
+    ...(options.urls ? { urls: options.urls } : {}),
+  });
 }

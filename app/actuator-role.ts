@@ -4,12 +4,11 @@
  * optimizer plans against), its REST routes, and counts for the demo's summary.
  */
 import { redactSecrets } from '../core/redact.ts';
-import { parseSection, sectionOf, type Component } from '../core/component.ts';
+import { sectionOf, type Component } from '../core/component.ts';
 import type { RoutePlugin } from '../core/http/server.ts';
 import type { Proposal } from '../core/proposal.ts';
 import type { CurrentWeights } from '../optimizer/data.ts';
 import {
-  actuatorConfigSchema,
   createActuator,
   actuatorRoutes,
   guardDataFromStore,
@@ -20,7 +19,7 @@ import {
 } from '../actuator/index.ts';
 import { slackRoleMapFromConfig } from '../actuator/slack-access.ts';
 import { RedisReplayCache } from '../core/http/replay.ts';
-import { createSiteClients } from '../actuator/site-clients.ts';
+import { siteClientsFromConfig } from '../actuator/site-clients.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
 import { forwardVerdict } from '../lab/vyos/firewall-eval.ts';
 import type { Shared } from './runtime.ts';
@@ -51,14 +50,10 @@ export interface ActuatorRole {
 
 export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLab } = {}): ActuatorRole {
   const { root } = shared.config;
-  const actuatorConfig = parseSection(actuatorConfigSchema, sectionOf(shared.config.source, 'actuator'), 'actuator');
-  // Commits wait the actuator's commit timeout; reads keep the client's shorter one. Keys pathpilot rotated
-  // (router_keys.store) replace the environment's.
-  const { routerFor, routerKeys } = createSiteClients({
+  // Keys pathpilot rotated (actuator.router_keys.store) replace the environment's; commits wait the
+  // actuator's commit timeout, reads keep the client's shorter one.
+  const { routerFor, routerKeys } = siteClientsFromConfig(shared.config, shared.env, {
     topology: shared.topology,
-    env: shared.env,
-    keyStore: actuatorConfig.router_keys.store,
-    commitTimeoutMs: actuatorConfig.commit_timeout_ms,
     // The lab's emulators use self-signed certificates only when TLS is on; the demo runs them on HTTP.
     ...(options.labRouters ? { urls: options.labRouters.urls } : {}),
   });

@@ -8,8 +8,7 @@ import { isExit, parseCommand, usageError } from './args.ts';
 import { applyOverlay } from '../actuator/tunnels/apply.ts';
 import { readOverlayDir } from '../actuator/tunnels/overlay-state.ts';
 import { rotateInterfaceKey } from '../actuator/tunnels/rotation.ts';
-import { vyosClientForSite } from '../actuator/vyos/index.ts';
-import type { RouterApi } from '../actuator/vyos/types.ts';
+import { siteClientsFromConfig } from '../actuator/site-clients.ts';
 import { loadConfig } from '../core/config/index.ts';
 import { Topology } from '../core/config/topology.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -50,7 +49,8 @@ async function setup(name: string, args: string[]) {
   if (!Number.isInteger(minutes) || minutes < 0 || minutes > 60) return usageError(name, '--confirm-minutes must be 0-60').exit;
   try {
     const overlay = await readOverlayDir(values.dir);
-    const topology = new Topology(loadConfig(values.config, process.env).root);
+    const config = loadConfig(values.config, process.env);
+    const topology = new Topology(config.root);
     const missing = overlay.plan.nodes
       .filter((n) => (n.node.platform ?? 'vyos') === 'vyos' && !topology.sites.has(n.node.name))
       .map((n) => n.node.name);
@@ -58,12 +58,8 @@ async function setup(name: string, args: string[]) {
       throw new Error(
         `overlay nodes ${missing.join(', ')} are not sites of the configuration: name each node after the site whose router runs it`,
       );
-    const clients = new Map<string, RouterApi>();
-    const routerFor = (node: string) => {
-      let c = clients.get(node);
-      if (!c) clients.set(node, (c = vyosClientForSite(topology.site(node))));
-      return c;
-    };
+    // The keys the actuator rotated (actuator.router_keys.store), else each site's api_key_env.
+    const { routerFor } = siteClientsFromConfig(config, process.env, { topology });
     return { values, overlay, routerFor, minutes };
   } catch (err) {
     process.stderr.write(`${name}: ${errorMessage(err)}\n`);
