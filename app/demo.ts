@@ -190,7 +190,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
   const sink = buildSink(shared, options.sinkFromBeginning === false ? { fromBeginning: false } : {});
   const actuator = buildActuatorRole(shared, { labRouters: lab });
   const optimizerRole = buildOptimizer(shared, { currentWeights: () => actuator.currentWeights() });
-  const { auth, generated } = apiAuthenticator(env, shared.config.root.api.oidc, shared.log.child({ component: 'api' }));
+  const { auth, generated } = apiAuthenticator(env, shared.config.root.api, shared.log.child({ component: 'api' }));
   const api = createApi(shared, auth, {
     port: options.apiPort,
     health: adapterHealth(shared),

@@ -18,7 +18,8 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { createRegistry, type Registry } from '../core/metrics.ts';
 import { createHttpServer, type RoutePlugin, type HealthCheck } from '../core/http/server.ts';
 import { ChainAuthenticator, TokenAuthenticator, type Authenticator } from '../core/http/auth.ts';
-import type { ApiOidcConfig } from '../core/http/api-config.ts';
+import type { ApiConfig } from '../core/http/api-config.ts';
+import { ClientCertAuthenticator } from '../core/http/client-cert.ts';
 import { OidcAuthenticator } from '../core/http/oidc.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
@@ -137,12 +138,19 @@ export function adapterComponents(shared: Shared): Component[] {
  */
 export function apiAuthenticator(
   env: NodeJS.ProcessEnv,
-  oidc?: ApiOidcConfig,
+  api?: Pick<ApiConfig, 'oidc' | 'tls'>,
   log?: Logger,
 ): { auth: Authenticator; generated?: string } {
-  // OIDC tokens (when an issuer is configured) are tried after the static ones.
-  const withOidc = (tokens: TokenAuthenticator): Authenticator =>
-    oidc?.issuer ? new ChainAuthenticator([tokens, new OidcAuthenticator(oidc, log)]) : tokens;
+  // OIDC tokens (when an issuer is configured) are tried after the static ones; a verified client
+  // certificate names a caller that sent no token (api.tls.client_roles).
+  const oidc = api?.oidc;
+  const certRoles = api?.tls.client_roles;
+  const withOidc = (tokens: TokenAuthenticator): Authenticator => {
+    const chain: Authenticator[] = [tokens];
+    if (oidc?.issuer) chain.push(new OidcAuthenticator(oidc, log));
+    if (certRoles && Object.values(certRoles).some((l) => l.length > 0)) chain.push(new ClientCertAuthenticator(certRoles));
+    return chain.length === 1 ? tokens : new ChainAuthenticator(chain);
+  };
   if (env.PATHPILOT_API_TOKENS) return { auth: withOidc(TokenAuthenticator.fromSpec(env.PATHPILOT_API_TOKENS)) };
   const token = randomBytes(18).toString('base64url');
   return { auth: withOidc(TokenAuthenticator.fromSpec(`admin:local-admin:${token}`)), generated: token };

@@ -60,7 +60,7 @@ export async function run(args: string[]): Promise<number> {
     plugins.push(optimizerRoutesFor(shared, role));
   }
   if (roles.includes('api')) {
-    const { auth, generated } = apiAuthenticator(shared.env, shared.config.root.api.oidc, shared.log.child({ component: 'api' }));
+    const { auth, generated } = apiAuthenticator(shared.env, shared.config.root.api, shared.log.child({ component: 'api' }));
     if (generated) process.stderr.write(`pathpilot: PATHPILOT_API_TOKENS is unset; admin token for this run: ${generated}\n`);
     components.push(
       createApi(shared, auth, { host: values.host!, port: Number(values.port), health: adapterHealth(shared), plugins }),

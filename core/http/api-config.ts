@@ -13,10 +13,26 @@ export const apiTlsSchema = z
     client_ca_file: z.string().default(''),
     /** How often the files are checked; a change is loaded without a restart (certificates rotate every 72 h). */
     reload_interval_s: z.number().int().min(1).default(60),
+    /**
+     * Client certificates as principals: a caller with no bearer token whose certificate (verified against
+     * client_ca_file) has a subject CN or OU listed here gets that role (the strongest one it matches),
+     * named `cert:<CN>`. Empty: a certificate admits the connection and the role comes from a token.
+     */
+    client_roles: z
+      .object({
+        admin: z.array(z.string().min(1)).default([]),
+        approver: z.array(z.string().min(1)).default([]),
+        viewer: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ admin: [], approver: [], viewer: [] }),
   })
   .strict()
   .refine((t) => (t.cert_file === '') === (t.key_file === ''), { message: 'cert_file and key_file go together' })
-  .refine((t) => t.client_ca_file === '' || t.cert_file !== '', { message: 'client_ca_file needs cert_file and key_file' });
+  .refine((t) => t.client_ca_file === '' || t.cert_file !== '', { message: 'client_ca_file needs cert_file and key_file' })
+  .refine((t) => t.client_ca_file !== '' || Object.values(t.client_roles).every((l) => l.length === 0), {
+    message: 'client_roles needs client_ca_file (only a verified certificate may name a caller)',
+  });
 
 const groups = z.array(z.string().min(1)).default([]);
 

@@ -13,7 +13,8 @@ export interface Principal {
 
 /** Bearer token → principal: static tokens, OIDC access tokens, or a chain of both. */
 export interface Authenticator {
-  authenticate(token: string | undefined): Principal | undefined | Promise<Principal | undefined>;
+  /** `request`: what the caller presented besides the token (its TLS client certificate). */
+  authenticate(token: string | undefined, request?: FastifyRequest): Principal | undefined | Promise<Principal | undefined>;
 }
 
 interface TokenEntry {
@@ -108,7 +109,7 @@ export function isRoleGuard(hook: unknown): hook is RoleGuard {
  */
 export function requireRole(auth: Authenticator, need: Role): RoleGuard {
   const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    const principal = await auth.authenticate(bearerToken(request));
+    const principal = await auth.authenticate(bearerToken(request), request);
     if (!principal)
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', code: 'PP_ERR_UNAUTHORIZED' });
     // Known before the role check: a refused caller is named in the access log.
@@ -129,9 +130,9 @@ export function requireRole(auth: Authenticator, need: Role): RoleGuard {
  */
 export class ChainAuthenticator implements Authenticator {
   constructor(private readonly chain: readonly Authenticator[]) {}
-  async authenticate(token: string | undefined): Promise<Principal | undefined> {
+  async authenticate(token: string | undefined, request?: FastifyRequest): Promise<Principal | undefined> {
     for (const a of this.chain) {
-      const p = await a.authenticate(token);
+      const p = await a.authenticate(token, request);
       if (p) return p;
     }
     return undefined;

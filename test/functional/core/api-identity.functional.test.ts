@@ -15,6 +15,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiConfigSchema } from '../../../core/http/api-config.ts';
 import { ChainAuthenticator, requireRole, TokenAuthenticator } from '../../../core/http/auth.ts';
+import { ClientCertAuthenticator } from '../../../core/http/client-cert.ts';
 import { OidcAuthenticator } from '../../../core/http/oidc.ts';
 import { createHttpServer, type RoutePlugin } from '../../../core/http/server.ts';
 import { createRegistry } from '../../../core/metrics.ts';
@@ -24,8 +25,8 @@ const file = (name: string) => join(dir, name);
 const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore', timeout: 20_000 });
 
 /** A key and a certificate for `cn` signed by the CA (or self-signed when `ca` is false). */
-function issue(name: string, cn: string, ca = true, ext = '') {
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${cn}`,
+function issue(name: string, cn: string, ca = true, ext = '', subject = '') {
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${cn}${subject}`,
     '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`)); // prettier-ignore
   if (ext) writeFileSync(file(`${name}.ext`), ext);
   ssl('x509', '-req', '-in', file(`${name}.csr`), '-days', '2', '-out', file(`${name}.crt`),
@@ -51,6 +52,8 @@ beforeAll(async () => {
   issue('server', 'pathpilot-api-1', true, 'subjectAltName=IP:127.0.0.1\n');
   issue('client', 'ops-automation', true, 'extendedKeyUsage=clientAuth\n');
   issue('rogue', 'ops-automation', false);
+  issue('guest', 'guest-laptop', true, 'extendedKeyUsage=clientAuth\n');
+  issue('noc', 'noc-console', true, 'extendedKeyUsage=clientAuth\n', '/OU=noc');
 
   // The local OIDC issuer: discovery document and JWKS.
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -67,10 +70,20 @@ beforeAll(async () => {
   issuerUrl = `http://127.0.0.1:${(issuer.address() as { port: number }).port}`;
 
   const config = apiConfigSchema.parse({
-    tls: { cert_file: file('server.crt'), key_file: file('server.key'), client_ca_file: file('ca.crt'), reload_interval_s: 1 },
+    tls: {
+      cert_file: file('server.crt'),
+      key_file: file('server.key'),
+      client_ca_file: file('ca.crt'),
+      reload_interval_s: 1,
+      client_roles: { approver: ['ops-automation'], viewer: ['noc'] },
+    },
     oidc: { issuer: issuerUrl, audience: ISSUER_AUD, roles: { approver: ['netops'], viewer: ['noc'] } },
   });
-  const auth = new ChainAuthenticator([TokenAuthenticator.fromSpec(`viewer:vera:${STATIC}`), new OidcAuthenticator(config.oidc)]);
+  const auth = new ChainAuthenticator([
+    TokenAuthenticator.fromSpec(`viewer:vera:${STATIC}`),
+    new OidcAuthenticator(config.oidc),
+    new ClientCertAuthenticator(config.tls.client_roles),
+  ]);
   api = createHttpServer({ registry: createRegistry(), auth }, { host: '127.0.0.1', port: 0, tls: config.tls }, [whoami]);
   await api.start();
 }, 60_000);
@@ -80,7 +93,8 @@ afterAll(async () => {
   await new Promise((r) => issuer?.close(r));
 });
 
-const agent = (client?: 'client' | 'rogue') =>
+type Client = 'client' | 'rogue' | 'guest' | 'noc';
+const agent = (client?: Client) =>
   new Agent({
     connect: {
       ca: readFileSync(file('ca.crt')),
@@ -88,7 +102,7 @@ const agent = (client?: 'client' | 'rogue') =>
     },
   });
 
-async function call(path: string, opts: { client?: 'client' | 'rogue'; token?: string; method?: 'GET' | 'POST' } = {}) {
+async function call(path: string, opts: { client?: Client; token?: string; method?: 'GET' | 'POST' } = {}) {
   const res = await request(`${api.url()}${path}`, {
     method: opts.method ?? 'GET',
     dispatcher: agent(opts.client),
@@ -115,8 +129,24 @@ describe('mutual TLS', () => {
       status: 200,
       body: { name: 'vera', role: 'viewer' },
     });
-    // The certificate admits the connection; the role still comes from a token.
-    expect((await call('/whoami', { client: 'client' })).status).toBe(401);
+    // A certificate no client_roles entry names admits the connection; the role still comes from a token.
+    expect((await call('/whoami', { client: 'guest' })).status).toBe(401);
+  });
+
+  it('names a caller with no token by its certificate: CN or OU mapped to a role; a token decides when sent', async () => {
+    expect(await call('/whoami', { client: 'client' })).toEqual({
+      status: 200,
+      body: { name: 'cert:ops-automation', role: 'approver' },
+    });
+    expect(await call('/decide', { client: 'client', method: 'POST' })).toEqual({
+      status: 200,
+      body: { by: 'cert:ops-automation' },
+    });
+    expect(await call('/whoami', { client: 'noc' })).toEqual({ status: 200, body: { name: 'cert:noc-console', role: 'viewer' } });
+    expect((await call('/decide', { client: 'noc', method: 'POST' })).status).toBe(403);
+    // One caller, one identity: the token's principal, not the certificate's.
+    expect((await call('/decide', { client: 'client', token: STATIC, method: 'POST' })).status).toBe(403);
+    expect(() => apiConfigSchema.parse({ tls: { client_roles: { admin: ['x'] } } })).toThrow(/client_roles needs client_ca_file/);
   });
 
   it('a certificate replaced on disk is served to new connections without a restart', async () => {
