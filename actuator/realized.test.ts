@@ -58,10 +58,10 @@ class FakeRealizedData implements RealizedData {
     }
     const rows = this.after(range)
       ? [
-          { src_site: NYC, dst_site: USE1, link: 'nyc-use1-dx', bytes: 50e9 },
-          { src_site: NYC, dst_site: 'aws-euc1', link: 'nyc-use1-dx', bytes: 10e9 },
+          { src_site: NYC, dst_site: USE1, link: 'nyc-use1-dx', class: 'bulk', bytes: 50e9 },
+          { src_site: NYC, dst_site: 'aws-euc1', link: 'nyc-use1-dx', class: 'bulk', bytes: 10e9 },
         ]
-      : [{ src_site: NYC, dst_site: USE1, link: 'nyc-use1-vpn', bytes: 50e9 }];
+      : [{ src_site: NYC, dst_site: USE1, link: 'nyc-use1-vpn', class: 'bulk', bytes: 50e9 }];
     return { from: range.from, to: range.to, rows };
   }
   async minutes(x: { range: TimeRange }): Promise<FirstHopMinute[]> {

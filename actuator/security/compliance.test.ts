@@ -10,6 +10,7 @@ import {
   type ComplianceContext,
 } from './compliance.ts';
 import { buildComplianceReport, complianceCsv, complianceHtml } from './compliance-report.ts';
+import { proveResidency } from './residency-proof.ts';
 
 const now = Date.UTC(2026, 11, 6, 12);
 const ctx: ComplianceContext = {
@@ -231,5 +232,57 @@ describe('compliance report', () => {
     expect(html).toContain('r&lt;1&gt;');
     expect(html).not.toContain('<h2 id="r<1>"');
     expect(html).toMatch(/tr class="fail"><td>PP-FW-1/);
+    expect(html).not.toContain('Data residency');
+    expect('residency' in report).toBe(false);
+  });
+
+  it('residency: a section per rule, violated first; CSV rows under the same header; an unread store says why', () => {
+    const root = {
+      sites: [
+        { id: 'fra', region: 'eu-central', prefixes: ['10.1.0.0/16'] },
+        { id: 'nyc', region: 'us-east', prefixes: ['10.3.0.0/16'] },
+      ],
+      links: [{ id: 'fra-nyc', a: { site: 'fra' }, b: { site: 'nyc' } }],
+      policy: {
+        residency: [
+          { name: 'us-<ok>', classes: [], dst_prefixes: ['10.3.0.0/16'], regions: ['us-*', 'eu-*'] },
+          { name: 'eu-only', classes: ['realtime'], dst_prefixes: [], regions: ['eu-*'] },
+          { name: 'idle', classes: ['bulk'], dst_prefixes: [], regions: ['eu-*'] },
+        ],
+      },
+    };
+    const rules = proveResidency(root, [{ src_site: 'fra', dst_site: 'nyc', link: 'fra-nyc', class: 'realtime', bytes: 12.3e9 }]);
+    const window = { from: '2026-12-05T12:00:00.000Z', to: '2026-12-06T12:00:00.000Z' };
+    const report = buildComplianceReport([evaluateCompliance('r1', hardened, ctx)], now, { ...window, rules });
+    const csv = complianceCsv(report).trim().split('\n');
+    expect(csv[0]).toBe('router,rule,title,severity,status,path,detail,cis,soc2,iso27001,pci');
+    expect(csv.filter((l) => l.includes('RESIDENCY:'))).toEqual([
+      ',RESIDENCY:us-<ok>,"Data residency: traffic stays in us-*, eu-*",,proven,region eu-central,class realtime: 12300000000 bytes,,,,',
+      ',RESIDENCY:us-<ok>,"Data residency: traffic stays in us-*, eu-*",,proven,region us-east,class realtime: 12300000000 bytes,,,,',
+      ',RESIDENCY:eu-only,Data residency: traffic stays in eu-*,,violated,region eu-central,class realtime: 12300000000 bytes,,,,',
+      ',RESIDENCY:eu-only,Data residency: traffic stays in eu-*,,violated,region us-east,"class realtime: 12300000000 bytes, outside",,,,',
+      'fra,RESIDENCY:eu-only,Data residency: traffic stays in eu-*,,violated,link fra-nyc → region us-east,class realtime: 12300000000 bytes left the allowed regions,,,,',
+      `,RESIDENCY:idle,Data residency: traffic stays in eu-*,,no-traffic,,no bound traffic from ${window.from} to ${window.to},,,,`,
+    ]);
+
+    const html = complianceHtml(report);
+    expect(html).toContain('<h2 id="residency">Data residency</h2>');
+    const order = ['<h3>eu-only: violated</h3>', '<h3>us-&lt;ok&gt;: proven</h3>', '<h3>idle: no-traffic</h3>'].map((h) =>
+      html.indexOf(h),
+    );
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(html).toContain('<tr class="fail"><td>realtime</td><td>fra</td><td>fra-nyc</td><td>us-east</td><td>12.3 GB</td></tr>');
+    expect(html).toContain(
+      'Binds class realtime towards every destination; allowed regions: eu-*. Bound traffic: 0 B inside, 12.3 GB outside.',
+    );
+    expect(html).toContain(
+      'Binds every class towards 10.3.0.0/16; allowed regions: us-*, eu-*. Bound traffic: 12.3 GB inside, 0 B outside.',
+    );
+
+    const unread = buildComplianceReport([], now, { ...window, error: 'could not read the flow data: ECONNREFUSED', rules: [] });
+    expect(complianceCsv(unread)).toContain(',RESIDENCY,Data residency,,error,,could not read the flow data: ECONNREFUSED,,,,');
+    expect(complianceHtml(unread)).toContain('<p class="err">could not read the flow data: ECONNREFUSED</p>');
+    expect(JSON.parse(JSON.stringify(report)).residency.rules).toHaveLength(3);
   });
 });

@@ -488,17 +488,19 @@ function checkMinuteRange(range: TimeRange): { from: number; to: number } {
 }
 
 /**
- * Bytes per source site, destination site and first-hop link over the range, one grouped query over the
- * flow rollups; `from`/`to` is the range read (widened to whole buckets), for per-day rates.
+ * Bytes per source site, destination site, first-hop link and class over the range, one grouped query over
+ * the flow rollups; `from`/`to` is the range read (widened to whole buckets), for per-day rates. The
+ * realized effect prices these bytes (it sums over classes); the compliance report's data-residency proof
+ * reads which regions each class's bytes crossed.
  */
 export async function trafficByFirstHop(store: Store, q: { range: TimeRange }): Promise<FirstHopVolume> {
   checkRange(q.range);
-  const { source, res } = flowRollups(store, q.range, sql`site, dst_site, link, bytes`);
-  const rows = await store.query<{ src_site: string; dst_site: string; link: string; bytes: number }>(sql`
-    SELECT site AS src_site, dst_site, link, sum(bytes) AS bytes
+  const { source, res } = flowRollups(store, q.range, sql`site, dst_site, link, class, bytes`);
+  const rows = await store.query<{ src_site: string; dst_site: string; link: string; class: string; bytes: number }>(sql`
+    SELECT site AS src_site, dst_site, link, class, sum(bytes) AS bytes
     FROM (${source})
-    GROUP BY src_site, dst_site, link
-    ORDER BY src_site, dst_site, link`);
+    GROUP BY src_site, dst_site, link, class
+    ORDER BY src_site, dst_site, link, class`);
   return { from: res.from, to: res.to, rows: rows.map((r) => ({ ...r, bytes: num(r.bytes) })) };
 }
 

@@ -85,11 +85,12 @@ export interface WindowComparison {
   change: { rtt_p50: number; rtt_p95: number; loss: number; jitter: number } | null;
 }
 
-/** Bytes a source site sent towards a destination site through a first-hop link (flows carry the first hop). */
+/** Bytes of a class a source site sent towards a destination site through a first-hop link (flows carry the first hop). */
 export interface FirstHopTraffic {
   src_site: string;
   dst_site: string;
   link: string;
+  class: string;
   /** Sampling-scaled bytes. */
   bytes: number;
 }
@@ -101,11 +102,10 @@ export interface FirstHopVolume {
   rows: FirstHopTraffic[];
 }
 
-/** FirstHopTraffic of one class in one minute. */
+/** FirstHopTraffic in one minute. */
 export interface FirstHopMinute extends FirstHopTraffic {
   /** Minute start, epoch ms. */
   t: number;
-  class: string;
 }
 
 /** Probe quality of one path and class in one minute. */

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isExit, parseCommand, runSubcommand } from '../args.ts';
 import { loadConfig } from '../../core/config/index.ts';
-import { chCodes, createStore, StoreError } from '../../core/store/index.ts';
+import { createStore, missingSchema } from '../../core/store/index.ts';
 import type { OptimizerData } from '../../optimizer/data.ts';
 import { QueriesOptimizerData } from '../../optimizer/data-queries.ts';
 import { buildCapacityReport, capacityCsv, renderCapacityHtml } from '../../optimizer/report.ts';
@@ -79,17 +79,4 @@ async function capacity(args: string[]): Promise<number> {
   } finally {
     await stop();
   }
-}
-
-/** A missing table or database anywhere in the cause chain, described in a few words; else undefined. */
-function missingSchema(err: unknown): string | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (!(e instanceof StoreError)) continue;
-    if (e.chCode === chCodes.UNKNOWN_TABLE) {
-      const table = /(?:identifier|Table) '?([\w.]+?)'? (?:in scope|doesn't exist)/.exec(e.message)?.[1];
-      return table ? `no table ${table}` : 'a table is missing';
-    }
-    if (e.chCode === chCodes.UNKNOWN_DATABASE) return 'the database does not exist';
-  }
-  return undefined;
 }

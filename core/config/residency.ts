@@ -7,7 +7,7 @@
 import ipaddr from 'ipaddr.js';
 import { pathRelays } from './route-security.ts';
 
-interface ResidencyRoot {
+export interface ResidencyRoot {
   sites: readonly { id: string; region: string; prefixes: readonly string[] }[];
   links: readonly { id: string; a: { site: string }; b: { site: string } }[];
   policy: { residency: readonly ResidencyRule[] };
@@ -25,6 +25,15 @@ export interface ResidencyRule {
 
 const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 
+/** The region of a site the config does not know (or of a hop that cannot be told). */
+export const UNKNOWN_REGION = '?';
+
+/** A test of regions against a rule's region patterns (compiled once, for the many regions of a report). */
+export function regionMatcher(patterns: readonly string[]): (region: string) => boolean {
+  const allowed = patterns.map(glob);
+  return (region) => allowed.some((a) => a.test(region));
+}
+
 const overlaps = (a: string, b: string) => {
   try {
     const [ia, la] = ipaddr.parseCIDR(a);
@@ -40,7 +49,7 @@ const overlaps = (a: string, b: string) => {
 export function pathRegions(root: ResidencyRoot, path: { from: string; to: string; links: string[] }): string[] {
   const region = new Map(root.sites.map((s) => [s.id, s.region]));
   const sites = [path.from, ...pathRelays(root, path), path.to];
-  return [...new Set(sites.map((s) => region.get(s) ?? '?'))];
+  return [...new Set(sites.map((s) => region.get(s) ?? UNKNOWN_REGION))];
 }
 
 /** The rules binding traffic of `cls` towards site `to`. */
@@ -61,8 +70,8 @@ export function residencyViolation(
 ): { rule: string; region: string } | undefined {
   const regions = pathRegions(root, path);
   for (const r of rulesFor(root, path.to, cls)) {
-    const allowed = r.regions.map(glob);
-    const out = regions.find((g) => !allowed.some((a) => a.test(g)));
+    const allowed = regionMatcher(r.regions);
+    const out = regions.find((g) => !allowed(g));
     if (out !== undefined) return { rule: r.name, region: out };
   }
   return undefined;

@@ -107,3 +107,16 @@ export function toStoreError(err: unknown, context: string, statement?: string):
     cause: err,
   });
 }
+
+/** A missing table or database anywhere in the cause chain, described in a few words; else undefined. */
+export function missingSchema(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (!(e instanceof StoreError)) continue;
+    if (e.chCode === chCodes.UNKNOWN_TABLE) {
+      const table = /(?:identifier|Table) '?([\w.]+?)'? (?:in scope|doesn't exist)/.exec(e.message)?.[1];
+      return table ? `no table ${table}` : 'a table is missing';
+    }
+    if (e.chCode === chCodes.UNKNOWN_DATABASE) return 'the database does not exist';
+  }
+  return undefined;
+}

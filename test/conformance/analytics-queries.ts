@@ -4,6 +4,7 @@ import { sql, ident } from '../../core/store/sql.ts';
 import { flowRecord, probeRecord, ifaceRecord, costRecord, type FlowRecord, type ProbeRecord } from '../../core/records/index.ts';
 import { migrate } from '../../analytics/schema/index.ts';
 import * as q from '../../analytics/queries/index.ts';
+import { proveResidency } from '../../actuator/security/residency-proof.ts';
 
 /**
  * The query library on one target, against data whose answers are computed here in JS. Run on
@@ -338,7 +339,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
     });
 
     it('gives what the realized effect is measured from: first-hop volumes, per-minute traffic and probe quality', async () => {
-      const key = (f: FlowRecord) => `${f.site}|${f.dst_site}|${f.link}`;
+      const key = (f: FlowRecord) => `${f.site}|${f.dst_site}|${f.link}|${f.class}`;
       for (const range of [
         { from: base + 5 * minute + 20_000, to: base + 65 * minute },
         { from: base, to: base + 3 * hour },
@@ -351,7 +352,7 @@ export function queriesConformance(name: string, factory: () => Store): void {
           key,
           (f) => f.bytes,
         );
-        expect(new Map(got.rows.map((r) => [`${r.src_site}|${r.dst_site}|${r.link}`, r.bytes]))).toEqual(expected);
+        expect(new Map(got.rows.map((r) => [`${r.src_site}|${r.dst_site}|${r.link}|${r.class}`, r.bytes]))).toEqual(expected);
       }
 
       const range = { from: base + 10 * minute, to: base + 40 * minute };
@@ -395,6 +396,49 @@ export function queriesConformance(name: string, factory: () => Store): void {
       await expect(
         q.pathQualityByMinute(store, { range: { from: base - 8 * 24 * hour, to: base }, pathIds: ['p1'] }),
       ).rejects.toThrow(/too long/);
+    });
+
+    it("proves data residency from the first-hop volumes per class (the compliance report's proof)", async () => {
+      // The test flows go nyc → fra on l1, fra → hk on l2, hk → nyc on l3, half of them gold.
+      const root = {
+        sites: [
+          { id: 'nyc', region: 'us-east', prefixes: ['10.0.0.0/16'] },
+          { id: 'fra', region: 'eu-central', prefixes: ['10.1.0.0/16'] },
+          { id: 'hk', region: 'ap-east', prefixes: ['10.2.0.0/16'] },
+        ],
+        links: [
+          { id: 'l1', a: { site: 'nyc' }, b: { site: 'fra' } },
+          { id: 'l2', a: { site: 'fra' }, b: { site: 'hk' } },
+          { id: 'l3', a: { site: 'hk' }, b: { site: 'nyc' } },
+        ],
+        policy: {
+          residency: [
+            { name: 'gold-to-fra', classes: ['gold'], dst_prefixes: ['10.1.0.0/16'], regions: ['us-*', 'eu-*'] },
+            { name: 'gold-in-eu', classes: ['gold'], dst_prefixes: [], regions: ['eu-*'] },
+          ],
+        },
+      };
+      const range = { from: base, to: base + 3 * hour };
+      const gold = sumBy(
+        flows.filter((f) => inRange(f.time_received, range) && f.class === 'gold'),
+        (f) => f.site!,
+        (f) => f.bytes,
+      );
+      const [toFra, inEu] = proveResidency(root, (await q.trafficByFirstHop(store, { range })).rows);
+      expect(toFra).toMatchObject({ verdict: 'proven', bytes_inside: gold.get('nyc'), bytes_outside: 0 });
+      expect(inEu).toMatchObject({
+        verdict: 'violated',
+        bytes_inside: 0,
+        bytes_outside: gold.get('nyc')! + gold.get('fra')! + gold.get('hk')!,
+      });
+      expect(new Map(inEu!.breaches.map((b) => [`${b.class}|${b.src_site}|${b.link}|${b.region}`, b.bytes]))).toEqual(
+        new Map([
+          ['gold|nyc|l1|us-east', gold.get('nyc')],
+          ['gold|fra|l2|ap-east', gold.get('fra')],
+          ['gold|hk|l3|ap-east', gold.get('hk')],
+          ['gold|hk|l3|us-east', gold.get('hk')],
+        ]),
+      );
     });
 
     it('writes and reads forecasts, proposals, models and the audit trail', async () => {

@@ -22,6 +22,10 @@ import { RealClock } from '../../../core/clock.ts';
 import { createRegistry, metricValues } from '../../../core/metrics.ts';
 import { MemoryQueue } from '../../../core/queue/index.ts';
 import { startLab } from '../../../lab/vyos/testing.ts';
+import { migrate } from '../../../analytics/schema/index.ts';
+import { flowRecord } from '../../../core/records/index.ts';
+import { createStore } from '../../../core/store/index.ts';
+import { requireService, uniqueName } from '../../support/services.ts';
 
 const KEY_ENV = 'PATHPILOT_VYOS_KEY';
 const KEY = 'compliance-functional-key-0123456789';
@@ -116,6 +120,111 @@ describe('pathpilot compliance report on the lab routers', () => {
     captureOutput();
     expect(await run(['report', '-c', config, '-o', out, '--min-score', '99'])).toBe(1);
     expect(readFileSync(join(out, 'compliance.csv'), 'utf8').split('\n').length).toBeGreaterThan(10);
+  });
+});
+
+describe('pathpilot compliance report: data residency proven from the flows in ClickHouse', () => {
+  /** The lab's config plus residency rules and a store; CLICKHOUSE_URL, when set, overrides its URL. */
+  const configWith = (store: object, file: string) => {
+    const doc = parse(readFileSync(config, 'utf8')) as { services: object; policy: object };
+    doc.services = { ...doc.services, store };
+    doc.policy = {
+      ...doc.policy,
+      residency: [
+        // Realtime towards aws-euc1 stays in the EU: fra's direct link does, nyc's does not.
+        { name: 'euc1-realtime', classes: ['realtime'], dst_prefixes: ['10.11.0.0/16'], regions: ['eu-*'] },
+        { name: 'weu-bulk', classes: ['bulk'], dst_prefixes: ['10.30.0.0/16'], regions: ['eu-*', 'westeurope'] },
+        { name: 'hk-bulk', classes: ['bulk'], dst_prefixes: ['10.40.0.0/16'], regions: ['cn-*'] },
+      ],
+    };
+    const path = join(work, file);
+    writeFileSync(path, stringify(doc));
+    return path;
+  };
+
+  it('proves, refutes or finds no traffic per rule, in every output; a violated rule fails --min-score', async () => {
+    const url = requireService('clickhouse');
+    const database = uniqueName('residency');
+    const store = createStore({ kind: 'server', url, path: '', database });
+    await store.start();
+    try {
+      await migrate(store);
+      const now = Date.now();
+      const flow = (i: number, site: string, dst_site: string, link: string, cls: string, bytes: number) =>
+        flowRecord.toRow({
+          time_received: now - (10 + i) * 60_000,
+          exporter: '127.0.1.1',
+          format: 'ipfix',
+          domain_id: 1,
+          sequence: i,
+          sampling_rate: 1,
+          src_addr: '10.50.0.1',
+          dst_addr: '10.11.0.1',
+          protocol: 6,
+          bytes,
+          packets: 1000,
+          site,
+          dst_site,
+          link,
+          class: cls,
+        });
+      await store.insert('flows_raw', [
+        flow(0, 'onprem-fra', 'aws-euc1', 'fra-euc1-dx', 'realtime', 4e9),
+        flow(1, 'onprem-nyc', 'aws-euc1', 'nyc-use1-dx', 'realtime', 1e9),
+        flow(2, 'onprem-fra', 'azure-weu', 'fra-weu-er', 'bulk', 2e9),
+      ]);
+    } finally {
+      await store.stop();
+    }
+    const withStore = configWith({ kind: 'server', url, database }, 'residency.yaml');
+    const out = join(work, 'residency');
+    const c = captureOutput();
+    expect(await run(['report', '-c', withStore, '-o', out])).toBe(0);
+    const printed = c.out.join('');
+    expect(printed).toContain(
+      'residency euc1-realtime: violated, 1.0 GB of 5.0 GB outside eu-* (us-east from onprem-nyc on nyc-use1-dx, realtime 1.0 GB; us-east-1 from onprem-nyc on nyc-use1-dx, realtime 1.0 GB)\n',
+    );
+    expect(printed).toContain('residency weu-bulk: proven, 2.0 GB in eu-central, westeurope\n');
+    expect(printed).toContain('residency hk-bulk: no-traffic, nothing bound to it in the last 24 h\n');
+
+    const report = JSON.parse(readFileSync(join(out, 'compliance.json'), 'utf8')) as ComplianceReport;
+    expect(report.residency!.rules.map((p) => [p.rule, p.verdict, p.bytes_inside, p.bytes_outside])).toEqual([
+      ['euc1-realtime', 'violated', 4e9, 1e9],
+      ['weu-bulk', 'proven', 2e9, 0],
+      ['hk-bulk', 'no-traffic', 0, 0],
+    ]);
+    expect(Date.parse(report.residency!.to) - Date.parse(report.residency!.from)).toBeGreaterThanOrEqual(24 * 3_600_000);
+    const csv = readFileSync(join(out, 'compliance.csv'), 'utf8');
+    expect(csv).toContain(
+      'onprem-nyc,RESIDENCY:euc1-realtime,Data residency: traffic stays in eu-*,,violated,link nyc-use1-dx → region us-east,class realtime: 1000000000 bytes left the allowed regions,,,,\n',
+    );
+    expect(readFileSync(join(out, 'compliance.html'), 'utf8')).toContain('<h3>euc1-realtime: violated</h3>');
+
+    // The gate: any score passes --min-score 0, the violated rule does not.
+    captureOutput();
+    expect(await run(['report', '-c', withStore, '-o', join(work, 'residency-gate'), '--min-score', '0'])).toBe(1);
+    // --residency-hours 0: no proof, the report as without rules.
+    captureOutput();
+    const off = join(work, 'residency-off');
+    expect(await run(['report', '-c', withStore, '-o', off, '--residency-hours', '0', '--min-score', '0'])).toBe(0);
+    expect(JSON.parse(readFileSync(join(off, 'compliance.json'), 'utf8'))).not.toHaveProperty('residency');
+  });
+
+  it('a store that cannot be read leaves the rules unproven with the reason, and the report is still written', async () => {
+    const saved = process.env['CLICKHOUSE_URL'];
+    delete process.env['CLICKHOUSE_URL'];
+    try {
+      const unreachable = configWith({ kind: 'server', url: 'http://127.0.0.1:1', database: 'pathpilot' }, 'down.yaml');
+      const out = join(work, 'residency-down');
+      const c = captureOutput();
+      expect(await run(['report', '-c', unreachable, '-o', out])).toBe(0);
+      expect(c.out.join('')).toMatch(/^residency: could not read the flow data: .*ECONNREFUSED/m);
+      const report = JSON.parse(readFileSync(join(out, 'compliance.json'), 'utf8')) as ComplianceReport;
+      expect(report.residency).toMatchObject({ rules: [], error: expect.stringMatching(/ECONNREFUSED/) });
+      expect(readFileSync(join(out, 'compliance.csv'), 'utf8')).toMatch(/^,RESIDENCY,Data residency,,error,,could not read/m);
+    } finally {
+      if (saved !== undefined) process.env['CLICKHOUSE_URL'] = saved;
+    }
   });
 });
 
