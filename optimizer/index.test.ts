@@ -205,4 +205,29 @@ describe('optimizer REST routes', () => {
     expect((run.json() as { run: { status: string } }).run.status).toBe('optimal');
     await app.close();
   }, 60_000);
+
+  it('reports a demand no path keeps within its residency regions as infeasible, and routes it nowhere', async () => {
+    const fra = lab.root.sites.find((s) => s.id === 'onprem-fra')!;
+    const saved = lab.root.policy.residency;
+    // Bulk towards FRA's prefixes may cross no region the lab has: every candidate path leaves them.
+    lab.root.policy.residency = [
+      { name: 'fra-bulk-nowhere', classes: ['bulk'], dst_prefixes: [...fra.prefixes], regions: ['mars-*'] },
+    ];
+    try {
+      const r = await optimizer.runNow();
+      expect(r.error).toBeUndefined();
+      expect(r.plan?.status).toBe('infeasible');
+      const binding = r.plan!.binding.filter((b) => b.kind === 'residency');
+      expect(binding.length).toBeGreaterThan(0);
+      for (const b of binding) {
+        expect(b.id).toMatch(/>onprem-fra\|bulk$/);
+        expect(b.message).toMatch(/no candidate path keeps .* within residency rule fra-bulk-nowhere \(every one crosses /);
+      }
+      // None of them is given a split; other classes to FRA still are.
+      expect(r.plan!.splits.filter((x) => x.to === 'onprem-fra' && x.class === 'bulk')).toEqual([]);
+      expect(r.plan!.splits.some((x) => x.to === 'onprem-fra' && x.class !== 'bulk')).toBe(true);
+    } finally {
+      lab.root.policy.residency = saved;
+    }
+  }, 60_000);
 });
