@@ -23,13 +23,14 @@ describe('security groups', () => {
       protocol: 'tcp',
       destination: { address: '10.51.10.0/24', port: '80,443' },
     });
-    // 09:00–17:00 Los Angeles on a UTC router: 17:00–23:59:59 Monday and 00:00–00:59:59 Tuesday, and so on.
+    // 09:00–17:00 Los Angeles on a UTC router: Monday from 17:00 to the end of the UTC day (no stop: VyOS
+    // matches `hour < stop`), Tuesday 00:00 to 01:00, and so on.
     expect(plan.rules['10005']).toMatchObject({
       description: 'pathpilot sg web rule 2 part 1',
       source: { address: '10.50.0.0/16' },
-      time: { weekdays: 'Mon', starttime: '17:00:00', stoptime: '23:59:59' },
     });
-    expect(plan.rules['10010']).toMatchObject({ time: { weekdays: 'Tue', starttime: '00:00:00', stoptime: '00:59:59' } });
+    expect(plan.rules['10005']!['time']).toEqual({ weekdays: 'Mon', starttime: '17:00:00' });
+    expect(plan.rules['10010']!['time']).toEqual({ weekdays: 'Tue', starttime: '00:00:00', stoptime: '01:00:00' });
     expect(plan.rules['11000']).toEqual({
       action: 'drop',
       description: 'pathpilot sg deny-rest rule 1',

@@ -153,7 +153,15 @@ export function planFirewall(file: SecurityGroupsFile, routerTimeZone: string, a
           action: r.Action === 'Allow' ? 'accept' : 'drop',
           description: `pathpilot sg ${g.Name} rule ${ri + 1}${pieces.length > 1 ? ` part ${pi + 1}` : ''}`,
           ...match,
-          ...(piece ? { time: { weekdays: piece.weekday, starttime: piece.starttime, stoptime: piece.stoptime } } : {}),
+          ...(piece
+            ? {
+                time: {
+                  weekdays: piece.weekday,
+                  ...(piece.starttime !== undefined ? { starttime: piece.starttime } : {}),
+                  ...(piece.stoptime !== undefined ? { stoptime: piece.stoptime } : {}),
+                },
+              }
+            : {}),
         };
       });
     });

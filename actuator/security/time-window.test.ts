@@ -53,14 +53,15 @@ describe('security group time windows on VyOS (nftables hour in UTC, day in the 
 
   it('splits a window that crosses UTC midnight: Los Angeles office hours are two pieces a day on a UTC router', () => {
     const pieces = timePieces(office, 'UTC', weekStart);
+    // VyOS matches `hour < stop`: a piece ending at UTC midnight has no stop (its last second included).
     expect(pieces.slice(0, 3)).toEqual([
-      { weekday: 'Mon', starttime: '17:00:00', stoptime: '23:59:59' },
-      { weekday: 'Tue', starttime: '00:00:00', stoptime: '00:59:59' },
-      { weekday: 'Tue', starttime: '17:00:00', stoptime: '23:59:59' },
+      { weekday: 'Mon', starttime: '17:00:00' },
+      { weekday: 'Tue', starttime: '00:00:00', stoptime: '01:00:00' },
+      { weekday: 'Tue', starttime: '17:00:00' },
     ]);
     expect(pieces).toHaveLength(10);
     // Written as the owner wrote it (local days and hours), the rule would match a different time.
-    const naive = office.weekdays.map((weekday) => ({ weekday, starttime: '09:00:00', stoptime: '16:59:59' }));
+    const naive = office.weekdays.map((weekday) => ({ weekday, starttime: '09:00:00', stoptime: '17:00:00' }));
     const at = Date.UTC(2026, 0, 5, 18); // Monday 10:00 in Los Angeles
     expect(naive.some((p) => pieceMatches(p, 'UTC', at))).toBe(false);
     expect(pieces.some((p) => pieceMatches(p, 'UTC', at))).toBe(true);

@@ -1,7 +1,8 @@
 /**
  * A security group's time window (weekdays, start and stop of day, in the group's time zone) as the rule
  * pieces a VyOS router matches it with. VyOS renders `time weekdays|starttime|stoptime` as nftables
- * `day {…}`, `hour >= "start"` and `hour <= "stop"` (vyos-1x python/vyos/firewall.py `parse_time`), and
+ * `day {…}`, `hour >= "start"` and `hour < "stop"` (vyos-1x python/vyos/firewall.py `parse_time`, the same
+ * in sagitta 1.4, circinus 1.5 and current; each only when its leaf is set), and
  * the kernel compares them knowing no zone (net/netfilter/nft_meta.c): `hour` is the packet time's
  * seconds after **UTC** midnight, against values `nft` converted from the rule's text with the router's
  * own offset when it loaded the rule; `day` is the weekday of UTC minus the kernel's `sys_tz` offset —
@@ -13,8 +14,10 @@
  * So the window is converted to UTC seconds of the week and split at every UTC midnight and every kernel
  * midnight, into pieces that each lie inside one day of both; each piece is rendered with its kernel
  * weekday and its start and stop written in the router's zone (UTC seconds plus the router's offset),
- * which `nft` turns back into exactly those UTC seconds. The stop is inclusive in nftables, so a window
- * ending at 17:00 stops at 16:59:59. Offsets are taken at `at` (render time): a daylight-saving change in
+ * which `nft` turns back into exactly those UTC seconds. The stop is exclusive (`hour <`), so a piece
+ * ending at 17:00 UTC stops at 17:00; one ending at UTC midnight has no stop at all (`hour < "00:00"` would
+ * match nothing, and 23:59:59 would lose the day's last second): past midnight `hour >=` start fails
+ * anyway, and the piece lies inside one kernel day. Offsets are taken at `at` (render time): a daylight-saving change in
  * the group's zone moves the window in UTC and needs a new render. On a router on UTC (the default and the
  * common practice) every frame is UTC and the rendering is exact; for others the kernel's day offset is
  * an input (`kernelDayOffsetS`, the router zone's offset by default, as timedated sets it).
@@ -32,11 +35,13 @@ export interface TimeWindow {
   timeZone: string;
 }
 
-/** One VyOS rule's `time` node: a UTC weekday and an inclusive hour range written in the router's zone. */
+/** One VyOS rule's `time` node: a kernel weekday and an hour range [start, stop) written in the router's zone. */
 export interface TimePiece {
   weekday: Weekday;
-  starttime: string;
-  stoptime: string;
+  /** Absent: from the day's start. */
+  starttime?: string;
+  /** Absent: to the end of the UTC day. */
+  stoptime?: string;
 }
 
 const DAY_S = 86_400;
@@ -111,12 +116,16 @@ export function timePieces(
   }
   pieces.sort((x, y) => x.from - y.from);
   const local = (utcWeekSeconds: number) => hms(mod(utcWeekSeconds + routerOffset, DAY_S));
-  return pieces.map((p) => ({ weekday: p.weekday, starttime: local(p.from), stoptime: local(p.to - 1) }));
+  return pieces.map((p) => ({
+    weekday: p.weekday,
+    starttime: local(p.from),
+    ...(p.to % DAY_S === 0 ? {} : { stoptime: local(p.to) }),
+  }));
 }
 
 /**
- * Whether a rule with `piece` matches at `at` on a router in `routerTimeZone`, the way nft_meta.c decides:
- * the hour strings are turned into UTC seconds with the router's offset and compared with the UTC time of
+ * Whether a rule with `piece` matches at `at` on a router in `routerTimeZone`, the way nft_meta.c decides
+ * the `hour >= start` and `hour < stop` VyOS writes (each only when set): the hour strings are turned into UTC seconds with the router's offset and compared with the UTC time of
  * day; the day is the weekday of UTC shifted by the kernel's `sys_tz` offset. (The emulator's evaluation;
  * also what the tests check the rendering against.)
  */
@@ -131,5 +140,9 @@ export function pieceMatches(
   const now = new Date(at);
   const secondOfDay = now.getUTCHours() * 3600 + now.getUTCMinutes() * 60 + now.getUTCSeconds();
   const kernelDay = new Date(at + kernelDayOffsetS * 1000).getUTCDay();
-  return WEEKDAYS[kernelDay] === piece.weekday && secondOfDay >= toUtc(piece.starttime) && secondOfDay <= toUtc(piece.stoptime);
+  return (
+    WEEKDAYS[kernelDay] === piece.weekday &&
+    (piece.starttime === undefined || secondOfDay >= toUtc(piece.starttime)) &&
+    (piece.stoptime === undefined || secondOfDay < toUtc(piece.stoptime))
+  );
 }

@@ -109,7 +109,10 @@ export function forwardVerdict(config: ConfigJson, packet: Packet, at: number, r
     if (r['time'] !== undefined) {
       const t = obj(r['time']);
       const days = (one(t['weekdays']) ?? '').split(',').filter(Boolean) as Weekday[];
-      const piece = { starttime: one(t['starttime']) ?? '00:00:00', stoptime: one(t['stoptime']) ?? '23:59:59' };
+      // VyOS writes `hour >= start` and `hour < stop` only for the leaves that are set.
+      const start = one(t['starttime']);
+      const stop = one(t['stoptime']);
+      const piece = { ...(start !== undefined ? { starttime: start } : {}), ...(stop !== undefined ? { stoptime: stop } : {}) };
       const onDay = (days.length ? days : (['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as Weekday[])).some((weekday) =>
         pieceMatches({ weekday, ...piece }, routerTimeZone, at),
       );
