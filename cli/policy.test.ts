@@ -13,7 +13,7 @@ describe('pathpilot policy', () => {
   it('checks and plans the security groups as VyOS set lines', async () => {
     const c = captureOutput();
     expect(await run(['check', '-f', fixture, '--at', '2026-01-05T00:00:00Z'])).toBe(0);
-    expect(c.out.join('')).toContain('2 groups → 12 VyOS rules (web from 10000, deny-rest from 11000)');
+    expect(c.out.join('')).toContain('2 groups → VyOS rules 12 in ipv4 forward (web from 10000, deny-rest from 11000)');
     expect(await run(['plan', '-f', fixture, '--at', '2026-01-05T00:00:00Z'])).toBe(0);
     const text = c.out.join('');
     expect(text).toContain("set firewall ipv4 forward filter rule 10000 destination port '80,443'");

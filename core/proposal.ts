@@ -226,6 +226,9 @@ export const firewallRulesIntent = z
   .object({
     kind: z.literal('firewall-rules'),
     router: z.string(),
+    /** The chain's family and hook: `firewall <family> <chain> filter` (default ipv4 forward). */
+    family: z.enum(['ipv4', 'ipv6']).optional(),
+    chain: z.enum(['forward', 'input']).optional(),
     first: z.number().int().min(1).max(999_999),
     last: z.number().int().min(1).max(999_999),
     rules: z.record(z.string().regex(/^\d+$/), z.record(z.string(), z.unknown())),

@@ -241,7 +241,7 @@ export function targetsOf(p: Proposal): string[] {
           : i.kind === 'openvpn-site'
             ? [`${i.router}|${i.interface}`]
             : i.kind === 'firewall-rules'
-              ? [`${i.router}|firewall ${i.first}-${i.last}`]
+              ? [`${i.router}|firewall ${i.family ?? 'ipv4'} ${i.chain ?? 'forward'} ${i.first}-${i.last}`]
               : i.kind === 'firewall-group'
                 ? [`${i.router}|network-group ${i.group}`]
                 : [`${i.router}|${i.link}`],

@@ -16,7 +16,7 @@ import { weightsTarget } from './weights.ts';
 import { wireguardTarget } from './wireguard.ts';
 import { ipsecTarget } from './ipsec.ts';
 import { openvpnTarget } from './openvpn.ts';
-import { firewallTarget } from './firewall.ts';
+import { firewallTargets } from './firewall.ts';
 import { firewallGroupTarget } from './firewall-group.ts';
 
 export * from './types.ts';
@@ -36,7 +36,10 @@ export const targets: readonly { target: AnyTarget; claims: (intent: Intent) => 
   { target: wireguardTarget as AnyTarget, claims: (i) => i.kind === 'wireguard-peers' },
   { target: ipsecTarget as AnyTarget, claims: (i) => i.kind === 'ipsec-peer' },
   { target: openvpnTarget as AnyTarget, claims: (i) => i.kind === 'openvpn-site' },
-  { target: firewallTarget as AnyTarget, claims: (i) => i.kind === 'firewall-rules' },
+  ...firewallTargets.map(({ target, claims }) => ({
+    target: target as AnyTarget,
+    claims: (i: Intent) => i.kind === 'firewall-rules' && claims(i),
+  })),
   { target: firewallGroupTarget as AnyTarget, claims: (i) => i.kind === 'firewall-group' },
 ];
 

@@ -26,6 +26,9 @@ export const contextPaths = {
   openvpn: ['interfaces', 'openvpn'],
   pkiOpenvpn: ['pki', 'openvpn'],
   firewallForward: ['firewall', 'ipv4', 'forward', 'filter', 'rule'],
+  firewallForward6: ['firewall', 'ipv6', 'forward', 'filter', 'rule'],
+  firewallInput: ['firewall', 'ipv4', 'input', 'filter', 'rule'],
+  firewallInput6: ['firewall', 'ipv6', 'input', 'filter', 'rule'],
   networkGroups: ['firewall', 'group', 'network-group'],
 } as const;
 export type ContextName = keyof typeof contextPaths;

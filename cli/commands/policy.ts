@@ -26,8 +26,10 @@ const usage = `usage: pathpilot policy check -f GROUPS.json [--router-tz ZONE] [
 
 Security groups ({"SecurityGroups":[{"Name","Rules":[{"Protocol","PortRange","SourceIP","DestinationIP",
 "Action":"Allow"|"Deny","TimeWindow"?:{"Weekdays","Start","Stop","TimeZone"}}]}],"DefaultAction"?}) as
-VyOS 1.4/1.5 \`firewall ipv4 forward filter\` rules: groups in file order, rules in group order (first match
-wins), each group in its own block of rule numbers (10000, 11000, …). A time window becomes the rules
+VyOS 1.4/1.5 \`firewall ipv4|ipv6 forward|input filter\` rules (a group's optional "Chain": "forward" (default)
+or "input"; a rule's family from its addresses, both families when it names none; DefaultAction applies to
+the forward chains): groups in file order, rules in group order (first match wins), each group in its own
+block of rule numbers (10000, 11000, …). A time window becomes the rules
 that match it on the router, whose nftables compares hours in UTC and days in the kernel's zone: give
 the router's \`system time-zone\` (default UTC) and the time the window is converted at (default now).
 
@@ -74,9 +76,9 @@ async function load(name: string, args: string[]): Promise<{ plan: FirewallPlan;
 async function check(args: string[]): Promise<number> {
   const r = await load('pathpilot policy check', args);
   if (typeof r === 'number') return r;
-  const rules = r.plan.groups.reduce((n, g) => n + g.rules.length, 0);
+  const chains = r.plan.chains.map((c) => `${Object.keys(c.rules).length} in ${c.family} ${c.chain}`).join(', ');
   process.stdout.write(
-    `${r.file}: ${r.plan.groups.length} groups → ${rules} VyOS rules (${r.plan.groups.map((g) => `${g.name} from ${g.first}`).join(', ')})\n`,
+    `${r.file}: ${r.plan.groups.length} groups → VyOS rules ${chains} (${r.plan.groups.map((g) => `${g.name} from ${g.first}`).join(', ')})\n`,
   );
   return 0;
 }
@@ -84,11 +86,15 @@ async function check(args: string[]): Promise<number> {
 async function plan(args: string[]): Promise<number> {
   const r = await load('pathpilot policy plan', args);
   if (typeof r === 'number') return r;
-  const base = ['firewall', 'ipv4', 'forward', 'filter'];
-  const lines = [
-    ...setLines([...base, 'rule'], r.plan.rules),
-    ...(r.plan.defaultAction ? [`set ${base.join(' ')} default-action '${r.plan.defaultAction}'`] : []),
-  ];
+  const lines = r.plan.chains.flatMap((c) => {
+    const base = ['firewall', c.family, c.chain, 'filter'];
+    // The file's DefaultAction is the forward chains': a default drop on input would cut the router's own management off.
+    const defaultAction = c.chain === 'forward' ? r.plan.defaultAction : undefined;
+    return [
+      ...setLines([...base, 'rule'], c.rules),
+      ...(defaultAction ? [`set ${base.join(' ')} default-action '${defaultAction}'`] : []),
+    ];
+  });
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
@@ -120,15 +126,16 @@ async function importGroups(args: string[]): Promise<number> {
       kind: 'security',
       reason: `security groups ${values.file}: ${planned.groups.map((g) => g.name).join(', ')} on ${values.router}`,
       inputs: {},
-      intents: [
-        {
-          kind: 'firewall-rules',
-          router: values.router,
-          first: FIRST_RULE,
-          last: FIRST_RULE + GROUP_BLOCK * groups.data.SecurityGroups.length - 1,
-          rules: planned.rules,
-        },
-      ],
+      // One intent per chain the groups render to, each owning the groups' blocks of that chain.
+      intents: planned.chains.map((c) => ({
+        kind: 'firewall-rules',
+        router: values.router,
+        ...(c.family === 'ipv4' ? {} : { family: c.family }),
+        ...(c.chain === 'forward' ? {} : { chain: c.chain }),
+        first: FIRST_RULE,
+        last: FIRST_RULE + GROUP_BLOCK * groups.data.SecurityGroups.length - 1,
+        rules: c.rules,
+      })),
       predicted: { cost_per_day: 0, max_utilization: 0, slo_risk: 0 },
       risk: 'low',
     };

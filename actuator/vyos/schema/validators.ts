@@ -153,6 +153,8 @@ const checks: Record<string, Check> = {
   'ipv4-address-exclude': negated(isV4),
   'ipv4-prefix-exclude': negated((v) => isV4Prefix(v, true)),
   'ipv4-range-exclude': negated(isV4Range),
+  'ipv6-exclude': negated((v) => isV6(v) || isV6Prefix(v, false)),
+  'ipv6-range-exclude': negated(isV6Range),
   'ipv6-link-local': (v) => isV6(v) && ipaddr.IPv6.parse(v).range() === 'linkLocal',
   'ipv6-eui64-prefix': (v) => isV6Prefix(v, true) && v.endsWith('/64'),
   'ipv6-srv6-segments': (v) => v.split('/').every((s) => isV6(s)),

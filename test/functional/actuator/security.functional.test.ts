@@ -61,7 +61,7 @@ describe('security groups through the actuator', () => {
         router: NYC,
         first: FIRST_RULE,
         last: FIRST_RULE + GROUP_BLOCK * groups.SecurityGroups.length - 1,
-        rules: plan.rules,
+        rules: plan.chains.find((c) => c.family === 'ipv4' && c.chain === 'forward')!.rules,
       },
     ];
     expect(await rollOut(actuator, 'security', intents, 'security groups web, deny-rest')).toBe('confirmed');
