@@ -158,6 +158,28 @@ export const actuatorConfigSchema = actuationSchema
       .strict()
       .default({ interval_s: 900, key_max_age_h: 72, min_api_key_length: 20 }),
     /**
+     * Security groups kept as desired state (actuator/security/groups-watch.ts): every `interval_s` each
+     * file is planned for now (time windows at today's offsets) and whatever its routers' blocks hold
+     * differently is proposed. `routers`: default every site; `router_tz`: the routers' `system time-zone`.
+     */
+    security_groups: z
+      .object({
+        interval_s: z.number().int().min(0).default(300),
+        files: z
+          .array(
+            z
+              .object({
+                file: z.string().min(1),
+                routers: z.array(z.string()).default([]),
+                router_tz: z.string().default('UTC'),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ interval_s: 300, files: [] }),
+    /**
      * Router API keys (actuator/security/router-keys.ts): with `store`, the keys pathpilot rotated are kept
      * there (mode 0600) and used instead of each site's `router.api_key_env`; with `rotate_every_h` too,
      * each router's key is rotated over its API (add, switch, remove) once it is that old — a key with no

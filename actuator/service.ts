@@ -23,6 +23,7 @@ import { Rollouts } from './pipeline/rollout.ts';
 import { RealizedEffects } from './realized.ts';
 import { ComplianceWatch, type ComplianceView } from './security/compliance-watch.ts';
 import { FeedWatch } from './security/feed-watch.ts';
+import { SecurityGroupsWatch } from './security/groups-watch.ts';
 import { RouterKeyWatch, type RouterKeyView } from './security/router-key-watch.ts';
 import type { KeyRotationResult } from './security/router-keys.ts';
 import type { TunnelView } from './tunnels/view.ts';
@@ -43,6 +44,7 @@ export class ActuatorService {
   private readonly complianceWatch: ComplianceWatch;
   private readonly feedWatch: FeedWatch;
   private readonly routerKeyWatch: RouterKeyWatch;
+  private readonly groupsWatch: SecurityGroupsWatch;
 
   constructor(d: ActuatorServiceDeps) {
     this.ctx = createPipelineContext(d);
@@ -55,6 +57,7 @@ export class ActuatorService {
     this.complianceWatch = new ComplianceWatch(this.ctx, () => this.tunnelWatch.keyTimesNow());
     this.feedWatch = new FeedWatch(this.ctx, this.intake, this.approvals);
     this.routerKeyWatch = new RouterKeyWatch(this.ctx, d.routerKeys);
+    this.groupsWatch = new SecurityGroupsWatch(this.ctx, this.intake, this.approvals);
   }
 
   get events(): PipelineContext['events'] {
@@ -84,6 +87,7 @@ export class ActuatorService {
     this.complianceWatch.start();
     this.feedWatch.start();
     this.routerKeyWatch.start();
+    this.groupsWatch.start();
     await this.rollouts.startResuming();
   }
 
@@ -98,6 +102,7 @@ export class ActuatorService {
     await this.complianceWatch.stop();
     await this.feedWatch.stop();
     await this.routerKeyWatch.stop();
+    await this.groupsWatch.stop();
     await this.intake.stop();
     await this.rollouts.stop();
   }
@@ -128,6 +133,11 @@ export class ActuatorService {
   /** One threat-feed pass now (tests; the watch runs every `threat_feeds.interval_s`): the proposal it made, if any. */
   checkThreatFeeds(): Promise<ProposalRecord | undefined> {
     return this.feedWatch.check();
+  }
+
+  /** One security-groups pass now (tests; the watch runs every `security_groups.interval_s`): the proposals made. */
+  checkSecurityGroups(): Promise<ProposalRecord[]> {
+    return this.groupsWatch.check();
   }
 
   /** One router key check now (tests; the watch runs every `router_keys.check_interval_s`). */
