@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { proposalSchema, type ProposalInput, type ProposalStatus } from '../core/proposal.ts';
 import { loadConfig } from '../core/config/index.ts';
 import { Topology } from '../core/config/topology.ts';
-import { failoverProposal, type Breach } from './healer.ts';
+import { failoverProposal, findBreaches, type Breach } from './healer.ts';
+import type { WindowQuality } from '../analytics/queries/types.ts';
 import { coolingPairs } from './policy.ts';
 import type { ProposalRecord } from './state.ts';
 
@@ -102,5 +103,51 @@ describe('failover proposal', () => {
       },
     ]);
     expect(p.scope!.map((s) => s.class)).toEqual(['realtime', 'interactive']);
+  });
+});
+
+describe('self-heal and data residency', () => {
+  const root = loadConfig(undefined, {}).root;
+  const now = Date.UTC(2026, 0, 5, 12);
+  const good: WindowQuality = { rtt_p50_ms: 10, rtt_p95_ms: 12, loss_ratio: 0, jitter_ms: 1, windows: 10, sent: 1000 };
+  /** Every path healthy but onprem-fra → azure-weu's primary (over fra-weu-er), which loses half its probes. */
+  const data = (topology: Topology) => ({
+    compare: () => Promise.reject(new Error('not used')),
+    qualityByPath: async () =>
+      new Map(
+        [...topology.pairs()].flatMap(([f, t]) =>
+          topology
+            .pathsFor(f, t)
+            .map((p) => [`${p.id}|*`, p.id === 'onprem-fra.azure-weu.1' ? { ...good, loss_ratio: 0.5 } : good] as const),
+        ),
+      ),
+  });
+  const healthyFor = async (topology: Topology) =>
+    (await findBreaches(topology, data(topology), now, 5 * minute))
+      .filter((b) => b.pair.join('>') === 'onprem-fra>azure-weu')
+      .map((b) => b.healthy);
+
+  it('fails over only onto paths that keep every class within its residency regions', async () => {
+    const free = await healthyFor(new Topology(root));
+    expect(free.length).toBeGreaterThan(0);
+    for (const h of free) expect(h.sort()).toEqual(['onprem-fra.azure-weu.2', 'onprem-fra.azure-weu.3']);
+    // Traffic to Azure West Europe stays in eu-central and westeurope: the path through AWS eu-central-1 is no alternative.
+    const bound = new Topology({
+      ...root,
+      policy: {
+        ...root.policy,
+        residency: [
+          {
+            name: 'weu-stays',
+            classes: [],
+            dst_prefixes: [...root.sites.find((s) => s.id === 'azure-weu')!.prefixes],
+            regions: ['eu-central', 'westeurope'],
+          },
+        ],
+      },
+    });
+    const kept = await healthyFor(bound);
+    expect(kept.length).toBe(free.length);
+    for (const h of kept) expect(h).toEqual(['onprem-fra.azure-weu.2']);
   });
 });

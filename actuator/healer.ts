@@ -4,9 +4,11 @@
  * different first hop) holds it, an emergency failover proposal moves the pair's traffic onto the
  * healthy first hops at once; the emergency policy may apply it without approval (policy.ts).
  */
+import type { PathConfig } from '../core/config/schema.ts';
 import type { Topology } from '../core/config/topology.ts';
 import type { ClassPinIntent, ProposalInput } from '../core/proposal.ts';
 import { compareForClass, judge, type GuardData, type SloObjective } from './guard/index.ts';
+import { residencyViolation } from '../core/config/residency.ts';
 
 export interface Breach {
   pair: [string, string];
@@ -54,6 +56,10 @@ export async function findBreaches(
           current,
           baseline: { from: now - 2 * windowMs, to: now - windowMs },
         });
+  // Data residency holds in a failover too: a WAN rule moves every class of the pair that is not pinned, so
+  // an alternative must keep every class within its rules (core/config/residency.ts).
+  const classIds = [...topology.classes.keys()];
+  const resident = (p: PathConfig) => classIds.every((c) => residencyViolation(topology.config, p, c) === undefined);
   for (const [from, to] of topology.pairs()) {
     const paths = topology.pathsFor(from, to);
     // A pair with one path has nowhere to fail over to, but its SLO state is still reported.
@@ -73,7 +79,9 @@ export async function findBreaches(
         const v = verdicts.get(p.id)!;
         if (v.result !== 'fail') continue;
         const badHop = p.links[0];
-        const healthy = paths.filter((q) => verdicts.get(q.id)!.result === 'pass' && q.links[0] !== badHop).map((q) => q.id);
+        const healthy = paths
+          .filter((q) => verdicts.get(q.id)!.result === 'pass' && q.links[0] !== badHop && resident(q))
+          .map((q) => q.id);
         if (healthy.length === 0) continue;
         // The router is read only for a pair with a breach to act on (most passes read none).
         inUse ??= carrying ? await carrying(from, to, cls.id) : new Set([paths[0]!.id]);
