@@ -11,6 +11,13 @@ export const apiTlsSchema = z
      * refused during the handshake, before any request is read.
      */
     client_ca_file: z.string().default(''),
+    /**
+     * Paths (prefixes) a client without a certificate may still call when client_ca_file is set: callers
+     * that cannot hold the enterprise CA's certificate, e.g. `/slack/interactions` (signed by Slack) or
+     * `/metrics` (a scraper). With any, the certificate is asked for but checked per request (401 without a
+     * verified one), not in the handshake.
+     */
+    client_cert_exempt: z.array(z.string().regex(/^\//, 'a path starting with /')).default([]),
     /** How often the files are checked; a change is loaded without a restart (certificates rotate every 72 h). */
     reload_interval_s: z.number().int().min(1).default(60),
     /**
@@ -30,6 +37,9 @@ export const apiTlsSchema = z
   .strict()
   .refine((t) => (t.cert_file === '') === (t.key_file === ''), { message: 'cert_file and key_file go together' })
   .refine((t) => t.client_ca_file === '' || t.cert_file !== '', { message: 'client_ca_file needs cert_file and key_file' })
+  .refine((t) => t.client_ca_file !== '' || t.client_cert_exempt.length === 0, {
+    message: 'client_cert_exempt needs client_ca_file',
+  })
   .refine((t) => t.client_ca_file !== '' || Object.values(t.client_roles).every((l) => l.length === 0), {
     message: 'client_roles needs client_ca_file (only a verified certificate may name a caller)',
   });

@@ -7,6 +7,7 @@ import { TokenAuthenticator, isRoleGuard, type Authenticator } from './auth.ts';
 import type { ApiTlsConfig } from './api-config.ts';
 import { accessEntry, type AccessLog } from './access-log.ts';
 import { loadTls, watchTls, type TlsMaterial } from './tls.ts';
+import type { TLSSocket } from 'node:tls';
 
 /** A dependency the process needs reachable to be ready (e.g. the store answering a ping). */
 export interface HealthCheck {
@@ -67,6 +68,19 @@ export async function buildApp(deps: HttpDeps, plugins: RoutePlugin[] = [], tls?
     reply.headers(responseSecurityHeaders);
     done();
   });
+  if (tls?.requestCert && !tls.rejectUnauthorized) {
+    // Mutual TLS with exempt paths: the handshake let every client in, so each request outside them needs
+    // a certificate Node verified against the CA. Runs before authentication and before the body.
+    const exempt = tls.exempt;
+    app.addHook('onRequest', async (request, reply) => {
+      const path = request.url.split('?')[0] ?? '';
+      if (exempt.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`))) return;
+      if ((request.raw.socket as TLSSocket).authorized) return;
+      return reply
+        .code(401)
+        .send({ error: "a client certificate signed by the API's CA is required", code: 'PP_ERR_UNAUTHORIZED' });
+    });
+  }
 
   if (deps.accessLog) {
     const log = deps.accessLog;

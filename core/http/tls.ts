@@ -12,9 +12,11 @@ export interface TlsMaterial {
   key: Buffer;
   cert: Buffer;
   ca?: Buffer;
-  /** Mutual TLS: a client certificate signed by `ca` is required during the handshake. */
+  /** Mutual TLS: a client certificate signed by `ca` is asked for; refused in the handshake unless some paths are exempt. */
   requestCert: boolean;
   rejectUnauthorized: boolean;
+  /** Paths a client without a verified certificate may call (then every other path checks it per request). */
+  exempt: string[];
 }
 
 /** Reads the files; throws naming the file when one is missing or the pair does not load. */
@@ -30,7 +32,8 @@ export function loadTls(config: ApiTlsConfig): TlsMaterial {
     key: read('key_file', config.key_file),
     cert: read('cert_file', config.cert_file),
     requestCert: config.client_ca_file !== '',
-    rejectUnauthorized: config.client_ca_file !== '',
+    rejectUnauthorized: config.client_ca_file !== '' && config.client_cert_exempt.length === 0,
+    exempt: config.client_cert_exempt,
   };
   if (config.client_ca_file) m.ca = read('client_ca_file', config.client_ca_file);
   // Fails here (key not matching the certificate, bad PEM) instead of at the first handshake.

@@ -182,6 +182,56 @@ describe('mutual TLS', () => {
   });
 });
 
+describe('mutual TLS with exempt paths', () => {
+  it('lets a client without a certificate call only the exempt paths; elsewhere a verified certificate is still required', async () => {
+    const open: RoutePlugin = (app) => {
+      app.post('/slack/interactions', async () => ({ ok: true }));
+    };
+    const config = apiConfigSchema.parse({
+      tls: {
+        cert_file: file('server.crt'),
+        key_file: file('server.key'),
+        client_ca_file: file('ca.crt'),
+        client_cert_exempt: ['/slack/interactions'],
+      },
+    });
+    const server = createHttpServer(
+      { registry: createRegistry(), auth: TokenAuthenticator.fromSpec(`viewer:vera:${STATIC}`) },
+      { host: '127.0.0.1', port: 0, tls: config.tls },
+      [whoami, open],
+    );
+    await server.start();
+    try {
+      const at = async (path: string, o: { client?: Client; token?: string; method?: 'GET' | 'POST' } = {}) => {
+        const res = await request(`${server.url()}${path}`, {
+          method: o.method ?? 'GET',
+          dispatcher: agent(o.client),
+          headers: o.token ? { authorization: `Bearer ${o.token}` } : {},
+        });
+        return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+      };
+      expect(await at('/slack/interactions', { method: 'POST' })).toEqual({ status: 200, body: { ok: true } });
+      // No certificate, or one the CA did not sign: refused per request, whatever the token.
+      const bare = await at('/whoami', { token: STATIC });
+      expect(bare.status).toBe(401);
+      expect(bare.body.error).toMatch(/client certificate signed by the API's CA is required/);
+      expect((await at('/whoami', { client: 'rogue', token: STATIC })).status).toBe(401);
+      expect((await at('/slack/interactions/../../whoami', { token: STATIC })).status).toBe(401);
+      expect(await at('/whoami', { client: 'client', token: STATIC })).toEqual({
+        status: 200,
+        body: { name: 'vera', role: 'viewer' },
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+  it('refuses exempt paths without a client CA', () => {
+    expect(() => apiConfigSchema.parse({ tls: { cert_file: 'a', key_file: 'b', client_cert_exempt: ['/metrics'] } })).toThrow(
+      /client_cert_exempt needs client_ca_file/,
+    );
+  });
+});
+
 describe('OIDC bearer tokens from a local issuer', () => {
   it('accepts a valid token and maps its groups to a role; the static tokens keep working', async () => {
     const t = await token({ preferred_username: 'alice', groups: ['staff', 'netops'] });
