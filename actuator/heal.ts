@@ -7,6 +7,8 @@
 import type { RouterApi } from './vyos/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import { failoverProposal, findBreaches, type Breach } from './healer.ts';
+import { faultyLinks, observePaths, recordFaults, type FaultView } from './faults.ts';
+import { localizeFaults, type Localization } from './localize.ts';
 import { pathsWithRoom, type LoadData } from './headroom.ts';
 import { coolingPairs } from './policy.ts';
 import { sloObjectives, type GuardData } from './guard/index.ts';
@@ -21,6 +23,8 @@ const settled = ['confirmed', 'rolled-back', 'failed', 'rejected', 'expired'];
 export class SelfHeal {
   /** The loop; stop() waits for its pass in flight, which queries the store. */
   private loop: Promise<void> | undefined;
+  /** The last pass's fault localization (the console's view). */
+  private faults: FaultView = { checked_at: null, localization: null };
 
   constructor(
     private readonly ctx: PipelineContext,
@@ -84,6 +88,42 @@ export class SelfHeal {
     return { paths: new Set(paths.slice(0, 1).map((p) => p.id)), pinned: false };
   }
 
+  /**
+   * Which links are at fault, from every path's probes in the window (faults.ts): on the metrics and the
+   * console; undefined when the data has no per-path quality or cannot be read (the pass goes on without).
+   */
+  private async localize(data: GuardData, now: number, windowMs: number): Promise<Localization | undefined> {
+    const { d } = this.ctx;
+    try {
+      const obs = await observePaths(d.topology, data, now, windowMs);
+      if (!obs) return undefined;
+      const result = localizeFaults(obs);
+      recordFaults(d.metrics.faults, [...d.topology.links.keys()], result);
+      this.faults = { checked_at: now, localization: result };
+      if (result.findings.length)
+        d.log?.warn(
+          {
+            findings: result.findings.map((f) => ({
+              links: f.links,
+              loss: f.loss,
+              added_ms: f.added_ms,
+              confidence: f.confidence,
+            })),
+          },
+          'fault localized',
+        );
+      return result;
+    } catch (err) {
+      d.log?.warn({ err: errorMessage(err) }, 'fault localization skipped');
+      return undefined;
+    }
+  }
+
+  /** The last fault localization (the console's panel). */
+  faultView(): FaultView {
+    return this.faults;
+  }
+
   /** The paths of a pair its source router sends traffic over now (see carrying()). */
   async carryingPaths(from: string, to: string): Promise<ReadonlySet<string>> {
     return (await this.carrying(from, to)).paths;
@@ -108,6 +148,7 @@ export class SelfHeal {
         return read as ReturnType<RouterApi['showConfig']>;
       },
     });
+    const avoid = faultyLinks(await this.localize(data, now, windowMs));
     const breaches = await findBreaches(
       d.topology,
       data,
@@ -125,6 +166,7 @@ export class SelfHeal {
           else d.metrics.pathSloBreach.remove(labels);
         }
       },
+      avoid,
     );
     // Link loads are read once per pass, and only when there is a breach to act on.
     const loads: { links?: Promise<ReadonlyMap<string, number>> } = {};

@@ -42,6 +42,8 @@ export async function findBreaches(
   windowMs: number,
   carrying?: CarryingPaths,
   observe?: SloObserver,
+  /** Links localized as faulty (localize.ts): no path over one is an alternative, however its probes look. */
+  avoid: ReadonlySet<string> = new Set(),
 ): Promise<Breach[]> {
   const out: Breach[] = [];
   const current = { from: now - windowMs, to: now };
@@ -80,7 +82,10 @@ export async function findBreaches(
         if (v.result !== 'fail') continue;
         const badHop = p.links[0];
         const healthy = paths
-          .filter((q) => verdicts.get(q.id)!.result === 'pass' && q.links[0] !== badHop && resident(q))
+          .filter(
+            (q) =>
+              verdicts.get(q.id)!.result === 'pass' && q.links[0] !== badHop && resident(q) && !q.links.some((l) => avoid.has(l)),
+          )
           .map((q) => q.id);
         if (healthy.length === 0) continue;
         // The router is read only for a pair with a breach to act on (most passes read none).

@@ -17,6 +17,7 @@ import {
   type RouterKeyMetrics,
 } from './security/metrics.ts';
 import { createTunnelMetrics, type TunnelMetrics } from './tunnels/metrics.ts';
+import { createFaultMetrics, type FaultMetrics } from './faults.ts';
 
 /** pathpilot_actuator_*: proposals by status, applies, rollbacks, drift, apply latency. */
 export interface ActuatorMetrics {
@@ -35,6 +36,8 @@ export interface ActuatorMetrics {
   realized: Counter<'result'>;
   /** Realized cost/day after the change over the predicted cost/day. */
   realizedCostRatio: Histogram;
+  /** pathpilot_fault_link_*: the last fault localization's findings (faults.ts). */
+  faults: FaultMetrics;
   /** Self-heal failovers not proposed: `no_headroom` (the backups cannot take the pair), `backed_off` (just rolled back). */
   failoverSkipped: Counter<'reason'>;
   /** pathpilot_tunnel_*: handshake ages, key ages, primaries failed over (tunnels/metrics.ts). */
@@ -105,6 +108,7 @@ export function createActuatorMetrics(registry: Registry = createRegistry()): Ac
     tunnels: createTunnelMetrics(registry),
     compliance: createComplianceMetrics(registry),
     routerKeys: createRouterKeyMetrics(registry),
+    faults: createFaultMetrics(registry),
     feeds: createFeedMetrics(registry),
   };
 }

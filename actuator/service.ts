@@ -15,6 +15,7 @@ import { currentWeights, type CurrentWeights } from './current-weights.ts';
 import type { Engine } from './engine.ts';
 import type { GuardData } from './guard/index.ts';
 import { SelfHeal } from './heal.ts';
+import type { FaultView } from './faults.ts';
 import { Approvals } from './pipeline/approvals.ts';
 import type { AuditEvent } from './pipeline/audit.ts';
 import { createPipelineContext, type PipelineContext, type PipelineDeps } from './pipeline/context.ts';
@@ -153,6 +154,11 @@ export class ActuatorService {
   /** Each router's API key as pathpilot holds it (ids and ages, never the keys). */
   routerKeys(): RouterKeyView[] {
     return this.routerKeyWatch.view();
+  }
+
+  /** The last fault localization of the self-heal (the console's panel). */
+  faults(): FaultView {
+    return this.selfHeal.faultView();
   }
 
   /** The routers' compliance as the last pass saw it (the console's panel). */

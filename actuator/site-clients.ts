@@ -17,8 +17,8 @@ export interface SiteClientsOptions {
   /** The key store's file (`actuator.router_keys.store`); '' or none: the environment's keys only. */
   keyStore?: string;
   commitTimeoutMs?: number;
-  /** Router URLs replacing empty `api_url`s (the lab assigns them). */
-  urls?: Record<string, string>;
+  /** A router URL replacing an empty `api_url` (the lab assigns them once it runs: read when a client is made). */
+  urlOf?: (site: string) => string | undefined;
 }
 
 export interface SiteClients {
@@ -32,7 +32,7 @@ export function createSiteClients(o: SiteClientsOptions): SiteClients {
   const store = o.keyStore ? RouterKeyStore.load(o.keyStore) : undefined;
   const clientFor = (site: string, key?: string): VyosClient => {
     const apiKey = key ?? store?.get(site)?.key;
-    const url = o.urls?.[site];
+    const url = o.urlOf?.(site);
     return vyosClientForSite(o.topology.site(site), {
       env: o.env,
       ...(o.commitTimeoutMs !== undefined ? { commitTimeoutMs: o.commitTimeoutMs } : {}),
@@ -65,7 +65,7 @@ export function createSiteClients(o: SiteClientsOptions): SiteClients {
 export function siteClientsFromConfig(
   config: LoadedConfig,
   env: NodeJS.ProcessEnv,
-  options: { topology?: Topology; urls?: Record<string, string> } = {},
+  options: { topology?: Topology; urlOf?: (site: string) => string | undefined } = {},
 ): SiteClients {
   const actuator = parseSection(actuatorConfigSchema, sectionOf(config.source, 'actuator'), 'actuator');
   return createSiteClients({
@@ -73,6 +73,6 @@ export function siteClientsFromConfig(
     env,
     keyStore: actuator.router_keys.store,
     commitTimeoutMs: actuator.commit_timeout_ms,
-    ...(options.urls ? { urls: options.urls } : {}),
+    ...(options.urlOf ? { urlOf: options.urlOf } : {}),
   });
 }

@@ -24,7 +24,7 @@ import type { VyosLab } from '../lab/vyos/index.ts';
 import { forwardVerdict } from '../lab/vyos/firewall-eval.ts';
 import type { Shared } from './runtime.ts';
 import { toConsoleEvent } from './console/events.ts';
-import type { ConsoleCounts, ConsoleEvent, ConsoleTunnels, ConsoleCompliance } from './console/types.ts';
+import type { ConsoleCounts, ConsoleEvent, ConsoleTunnels, ConsoleCompliance, ConsoleFaults } from './console/types.ts';
 
 /** One audit event as the role lists it (the console's shape). */
 export type ActuatorEvent = ConsoleEvent;
@@ -46,6 +46,8 @@ export interface ActuatorRole {
   tunnels(): ConsoleTunnels;
   /** Each router's compliance as the actuator's compliance watch last checked it. */
   compliance(): ConsoleCompliance;
+  /** The links the self-heal last localized at fault. */
+  faults(): ConsoleFaults;
 }
 
 export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLab } = {}): ActuatorRole {
@@ -55,7 +57,7 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
   const { routerFor, routerKeys } = siteClientsFromConfig(shared.config, shared.env, {
     topology: shared.topology,
     // The lab's emulators use self-signed certificates only when TLS is on; the demo runs them on HTTP.
-    ...(options.labRouters ? { urls: options.labRouters.urls } : {}),
+    ...(options.labRouters ? { urlOf: (site: string) => options.labRouters!.urls[site] } : {}),
   });
   const actuator = createActuator(
     {
@@ -110,6 +112,7 @@ export function buildActuatorRole(shared: Shared, options: { labRouters?: VyosLa
     currentWeights: () => actuator.currentWeights(),
     tunnels: () => actuator.service.tunnels(),
     compliance: () => actuator.service.compliance(),
+    faults: () => actuator.service.faults(),
     counts: () => ({
       proposals: seen['proposed']!.size,
       applied: seen['confirmed']!.size,

@@ -11,7 +11,8 @@ import { createBillingMetrics } from '../ingest/billing/metrics.ts';
 import { createSinkMetrics } from '../analytics/sink/metrics.ts';
 import { createOptimizerMetrics } from '../optimizer/metrics.ts';
 import { createTunnelMetrics } from '../actuator/tunnels/metrics.ts';
-import { createComplianceMetrics, createFeedMetrics } from '../actuator/security/metrics.ts';
+import { createComplianceMetrics, createFeedMetrics, createRouterKeyMetrics } from '../actuator/security/metrics.ts';
+import { createFaultMetrics } from '../actuator/faults.ts';
 import { loadDashboardFiles, panelQueries, paths } from './index.ts';
 import { wantedMetrics } from './prometheus/wanted-metrics.ts';
 
@@ -34,6 +35,8 @@ function emittedByFactories(): Set<string> {
   createTunnelMetrics(registry);
   createComplianceMetrics(registry);
   createFeedMetrics(registry);
+  createRouterKeyMetrics(registry);
+  createFaultMetrics(registry);
   return new Set(registry.getMetricsAsArray().map((m) => m.name));
 }
 

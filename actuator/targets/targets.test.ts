@@ -70,8 +70,17 @@ describe('actuation targets', () => {
       'ipsec-peer',
       'openvpn-site',
       'firewall-rules',
+      'firewall-rules ipv4 input',
+      'firewall-rules ipv6 forward',
+      'firewall-rules ipv6 input',
       'firewall-group',
     ]);
+    // Firewall rules go to the target of their chain.
+    const fw = { kind: 'firewall-rules', router: 'x', first: 1, last: 9, rules: {} } as const;
+    expect(targetFor(fw).name).toBe('firewall-rules');
+    expect(targetFor({ ...fw, family: 'ipv6' }).name).toBe('firewall-rules ipv6 forward');
+    expect(targetFor({ ...fw, chain: 'input' }).name).toBe('firewall-rules ipv4 input');
+    expect(contextsFor([{ ...fw, family: 'ipv6', chain: 'input' }])).toEqual(['firewallInput6']);
   });
 
   it('gives failover and weights one set of WAN rules, and a health check to each interface they weight', () => {

@@ -8,6 +8,7 @@ import type { Shared } from '../runtime.ts';
 import { consoleRoutes } from './routes.ts';
 import { breachingPath, fakeActuator, sampleProposal, seededShared, type FakeActuator } from './testing.ts';
 import { defaultComplianceContext, evaluateCompliance } from '../../actuator/security/compliance.ts';
+import { localizeFaults } from '../../actuator/localize.ts';
 
 const viewerToken = 'viewer-token-0123456789';
 const approverToken = 'approver-token-0123456789';
@@ -76,6 +77,7 @@ describe('console routes', () => {
         'compliance.js',
         'cost.js',
         'dom.js',
+        'faults.js',
         'format.js',
         'header.js',
         'main.js',
@@ -110,6 +112,7 @@ describe('console routes', () => {
         '/console/api/whoami',
         '/console/api/tunnels',
         '/console/api/compliance',
+        '/console/api/faults',
       ]) {
         expect((await get(url)).statusCode, url).toBe(401);
         expect((await get(url, 'not-a-valid-token-at-all')).statusCode, url).toBe(401);
@@ -177,6 +180,25 @@ describe('console routes', () => {
         ]);
       } finally {
         delete actuator.compliance;
+      }
+    });
+  });
+
+  describe('faults', () => {
+    it("shows the self-heal's last fault localization, or says the actuator runs elsewhere", async () => {
+      expect((await get('/console/api/faults', viewerToken)).json()).toEqual({ available: false, now });
+      const localization = localizeFaults([
+        { path: 'p1', links: ['a'], sent: 100, received: 70 },
+        { path: 'p2', links: ['a', 'b'], sent: 100, received: 69 },
+        { path: 'p3', links: ['b'], sent: 100, received: 100 },
+      ]);
+      actuator.faults = () => ({ checked_at: now - 60_000, localization });
+      try {
+        const got = (await get('/console/api/faults', viewerToken)).json();
+        expect(got).toMatchObject({ available: true, now, checked_at: now - 60_000 });
+        expect(got.localization.findings.map((f: { links: string[] }) => f.links)).toEqual([['a']]);
+      } finally {
+        delete actuator.faults;
       }
     });
   });

@@ -181,6 +181,11 @@ export function consoleRoutes(deps: ConsoleDeps): RoutePlugin {
       return view ? { available: true, now: shared.clock.now(), ...view } : { available: false, now: shared.clock.now() };
     });
 
+    app.get('/console/api/faults', { preHandler: viewer }, async () => {
+      const view = actuator.faults?.();
+      return view ? { available: true, now: shared.clock.now(), ...view } : { available: false, now: shared.clock.now() };
+    });
+
     app.get('/console/api/proposals', { preHandler: viewer }, async () => {
       // `decides` false: the actuator runs elsewhere, so the page shows pending proposals without buttons.
       const { mode, emergency_auto } = shared.config.root.actuator;

@@ -10,6 +10,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Proposal } from '../../core/proposal.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { ComplianceView } from '../../actuator/security/compliance-watch.ts';
+import type { FaultView } from '../../actuator/faults.ts';
 import type { TunnelView } from '../../actuator/tunnels/view.ts';
 
 /** One audit event as the console lists it, newest last. */
@@ -41,7 +42,12 @@ export interface ConsoleActuator {
   tunnels?(): ConsoleTunnels;
   /** The routers' compliance as the actuator's compliance watch last checked it (absent: the actuator runs elsewhere). */
   compliance?(): ConsoleCompliance;
+  /** The last fault localization of the actuator's self-heal (absent: the actuator runs elsewhere). */
+  faults?(): ConsoleFaults;
 }
+
+/** The faults panel's data: the links localized at fault and the bad paths. */
+export type ConsoleFaults = FaultView;
 
 /** The tunnel panel's data: the actuator's tunnel watch view. */
 export type ConsoleTunnels = TunnelView;

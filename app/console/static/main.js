@@ -12,6 +12,7 @@ import { renderTimeline, renderTimelineLegend } from './timeline.js';
 import { renderTopoLegend, renderTopology } from './topology.js';
 import { renderTunnels } from './tunnels.js';
 import { renderCompliance } from './compliance.js';
+import { renderFaults } from './faults.js';
 
 $('login-form').addEventListener('submit', () => {
   const t = $('login-token').value.trim();
@@ -36,7 +37,7 @@ async function poll() {
   try {
     if (!state.who) state.who = await api('/console/api/whoami');
     const dueCost = Date.now() - state.lastCostAt > COST_POLL_MS;
-    const [ov, pr, ev, q, cost, tun, comp] = await Promise.all([
+    const [ov, pr, ev, q, cost, tun, comp, faults] = await Promise.all([
       api('/console/api/overview'),
       api('/console/api/proposals'),
       api('/console/api/events?limit=300'),
@@ -44,7 +45,9 @@ async function poll() {
       dueCost ? api('/console/api/cost') : Promise.resolve(null),
       api('/console/api/tunnels'),
       api('/console/api/compliance'),
+      api('/console/api/faults'),
     ]);
+    state.faults = faults;
     state.tunnels = tun;
     state.compliance = comp;
     state.overview = ov;
@@ -71,6 +74,7 @@ async function poll() {
     if (changed('events', [ev.events, Math.floor(ov.now / 60_000)])) renderTimeline();
     if (changed('tunnels', [tun.wireguard, tun.ipsec, tun.available])) renderTunnels();
     if (changed('compliance', [comp.routers, comp.checked_at, comp.available])) renderCompliance();
+    if (changed('faults', [faults.localization, faults.checked_at, faults.available])) renderFaults();
     banner('');
     setLive(true, 'live');
     document.body.dataset.ready = 'true';

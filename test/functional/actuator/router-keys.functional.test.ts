@@ -59,7 +59,7 @@ describe('router API key rotation', () => {
   it('rotates every router make-before-break; the shared clients switch, the old key is refused', async () => {
     const store = join(work, 'keys', 'router-keys.json');
     const registry = createRegistry();
-    const clients = createSiteClients({ topology, env, keyStore: store, urls: lab.urls });
+    const clients = createSiteClients({ topology, env, keyStore: store, urlOf: (s) => lab.urls[s] });
     const queue = new MemoryQueue();
     await queue.start();
     actuator = createActuator(
@@ -127,9 +127,9 @@ describe('router API key rotation', () => {
     expect(JSON.stringify(actuator.service.routerKeys())).not.toContain(saved.get('aws-use1')!.key);
 
     // A restarted process (the environment's key is dead now) reads the routers with the stored keys.
-    const restarted = createSiteClients({ topology, env, keyStore: store, urls: lab.urls });
+    const restarted = createSiteClients({ topology, env, keyStore: store, urlOf: (s) => lab.urls[s] });
     expect(await restarted.routerFor('onprem-nyc').exists(['service'])).toBe(true);
-    const envOnly = createSiteClients({ topology, env, urls: lab.urls });
+    const envOnly = createSiteClients({ topology, env, urlOf: (s) => lab.urls[s] });
     await expect(envOnly.routerFor('onprem-nyc').exists(['service'])).rejects.toBeInstanceOf(VyosAuthError);
 
     // An admin's rotation now replaces the rotated key in turn.
