@@ -180,6 +180,43 @@ export const actuatorConfigSchema = actuationSchema
       .strict()
       .default({ interval_s: 300, files: [] }),
     /**
+     * GitOps mode (actuator/gitops/watch.ts, docs/notes/gitops.md): the repository at `url` holds each router's
+     * desired config as `<path>/<router>.conf` (`set` lines) on `branch`. Every `interval_s` it is fetched into
+     * `workdir`, compared with the routers, and what differs is proposed; once a proposal of it is decided and
+     * done, the applied configs (`applied/<router>.conf`, redacted) and `drift.md` are committed back as
+     * `author`. `keep`: paths never synced besides secrets and `service https` (`load-balancing wan` where the
+     * optimizer steers). Empty url: off.
+     */
+    gitops_repo: z
+      .object({
+        url: z.string().default(''),
+        branch: z
+          .string()
+          .regex(/^\w[\w./-]*$/, 'a branch name')
+          .default('main'),
+        interval_s: z.number().int().min(0).default(60),
+        path: z
+          .string()
+          .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w./-]*$/, 'a directory inside the repository')
+          .default('routers'),
+        workdir: z.string().default('.data/gitops-repo'),
+        author: z
+          .string()
+          .regex(/^[^<>]+ <[^<>]+>$/, 'Name <email>')
+          .default('pathpilot <pathpilot@localhost>'),
+        keep: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({
+        url: '',
+        branch: 'main',
+        interval_s: 60,
+        path: 'routers',
+        workdir: '.data/gitops-repo',
+        author: 'pathpilot <pathpilot@localhost>',
+        keep: [],
+      }),
+    /**
      * Router API keys (actuator/security/router-keys.ts): with `store`, the keys pathpilot rotated are kept
      * there (mode 0600) and used instead of each site's `router.api_key_env`; with `rotate_every_h` too,
      * each router's key is rotated over its API (add, switch, remove) once it is that old — a key with no

@@ -16,7 +16,7 @@ import type { Topology } from '../core/config/topology.ts';
 import { PathpilotError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Intent } from '../core/proposal.ts';
-import { contextPaths, contextsFor, renderRouter, type PreState, type TouchedSubtree } from './render.ts';
+import { contextPaths, contextsFor, pathsFor, renderRouter, type PreState, type TouchedSubtree } from './render.ts';
 import { diffOps, pathKey, sameConfig, withSubtree } from './vyos/diff.ts';
 import { nodeAt } from './vyos/tree.ts';
 import { validateOps } from './vyos/paths.ts';
@@ -236,6 +236,7 @@ export class Engine {
       const mine = intents.filter((i) => i.router === router);
       const pre: PreState = {};
       for (const name of contextsFor(mine)) pre[name] = await this.read(router, [...contextPaths[name]]);
+      for (const path of pathsFor(mine)) (pre.paths ??= {})[pathKey(path)] = await this.read(router, path);
       const touched = this.render(mine, 1, pre, router);
       const snapshots: RouterRollout['snapshots'] = [];
       for (const t of touched) snapshots.push({ path: t.path, before: await this.read(router, t.path) });
@@ -257,6 +258,10 @@ export class Engine {
       for (const name of contextsFor(mine)) {
         const n = nodeAt(before, ...contextPaths[name]);
         pre[name] = n && typeof n === 'object' && !Array.isArray(n) ? n : null;
+      }
+      for (const path of pathsFor(mine)) {
+        const n = nodeAt(before, ...path);
+        (pre.paths ??= {})[pathKey(path)] = n && typeof n === 'object' && !Array.isArray(n) ? n : null;
       }
       let after = before;
       for (const t of this.render(mine, 1, pre, router)) after = withSubtree(after, t.path, t.desired);

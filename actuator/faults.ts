@@ -89,3 +89,20 @@ export function recordFaults(m: FaultMetrics, links: readonly string[], result: 
 export function faultyLinks(result: Localization | null | undefined): Set<string> {
   return new Set((result?.findings ?? []).filter((f) => f.confidence >= ACT_CONFIDENCE).flatMap((f) => f.links));
 }
+
+/** `data` whose `qualityByPath` reads each range once (a pass asks for the same window twice). */
+export function withQualityOnce(data: GuardData): GuardData {
+  const read = data.qualityByPath?.bind(data);
+  if (!read) return data;
+  const seen = new Map<string, ReturnType<typeof read>>();
+  return {
+    ...data,
+    compare: (q) => data.compare(q),
+    qualityByPath: (range) => {
+      const key = `${range.from}-${range.to}`;
+      let r = seen.get(key);
+      if (!r) seen.set(key, (r = read(range)));
+      return r;
+    },
+  };
+}

@@ -7,7 +7,7 @@
 import type { RouterApi } from './vyos/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import { failoverProposal, findBreaches, type Breach } from './healer.ts';
-import { faultyLinks, observePaths, recordFaults, type FaultView } from './faults.ts';
+import { faultyLinks, observePaths, recordFaults, withQualityOnce, type FaultView } from './faults.ts';
 import { localizeFaults, type Localization } from './localize.ts';
 import { pathsWithRoom, type LoadData } from './headroom.ts';
 import { coolingPairs } from './policy.ts';
@@ -148,6 +148,8 @@ export class SelfHeal {
         return read as ReturnType<RouterApi['showConfig']>;
       },
     });
+    // One read of every path's window quality serves the localization and the breach check.
+    data = withQualityOnce(data);
     const avoid = faultyLinks(await this.localize(data, now, windowMs));
     const breaches = await findBreaches(
       d.topology,

@@ -9,6 +9,7 @@ import { shiftBetween, stepWeights } from './targets/index.ts';
 export {
   contextPaths,
   contextsFor,
+  pathsFor,
   renderRouter,
   shiftBetween,
   stepWeights,

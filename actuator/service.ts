@@ -16,6 +16,7 @@ import type { Engine } from './engine.ts';
 import type { GuardData } from './guard/index.ts';
 import { SelfHeal } from './heal.ts';
 import type { FaultView } from './faults.ts';
+import { GitopsWatch, type GitopsPass } from './gitops/watch.ts';
 import { Approvals } from './pipeline/approvals.ts';
 import type { AuditEvent } from './pipeline/audit.ts';
 import { createPipelineContext, type PipelineContext, type PipelineDeps } from './pipeline/context.ts';
@@ -46,6 +47,7 @@ export class ActuatorService {
   private readonly feedWatch: FeedWatch;
   private readonly routerKeyWatch: RouterKeyWatch;
   private readonly groupsWatch: SecurityGroupsWatch;
+  private readonly gitopsWatch: GitopsWatch;
 
   constructor(d: ActuatorServiceDeps) {
     this.ctx = createPipelineContext(d);
@@ -59,6 +61,7 @@ export class ActuatorService {
     this.feedWatch = new FeedWatch(this.ctx, this.intake, this.approvals);
     this.routerKeyWatch = new RouterKeyWatch(this.ctx, d.routerKeys);
     this.groupsWatch = new SecurityGroupsWatch(this.ctx, this.intake, this.approvals);
+    this.gitopsWatch = new GitopsWatch(this.ctx, this.intake, this.approvals);
   }
 
   get events(): PipelineContext['events'] {
@@ -89,6 +92,7 @@ export class ActuatorService {
     this.feedWatch.start();
     this.routerKeyWatch.start();
     this.groupsWatch.start();
+    this.gitopsWatch.start();
     await this.rollouts.startResuming();
   }
 
@@ -104,6 +108,7 @@ export class ActuatorService {
     await this.feedWatch.stop();
     await this.routerKeyWatch.stop();
     await this.groupsWatch.stop();
+    await this.gitopsWatch.stop();
     await this.intake.stop();
     await this.rollouts.stop();
   }
@@ -139,6 +144,11 @@ export class ActuatorService {
   /** One security-groups pass now (tests; the watch runs every `security_groups.interval_s`): the proposals made. */
   checkSecurityGroups(): Promise<ProposalRecord[]> {
     return this.groupsWatch.check();
+  }
+
+  /** One GitOps pass now (tests; the watch runs every `gitops_repo.interval_s`): what it compared, proposed, committed back. */
+  checkGitops(): Promise<GitopsPass> {
+    return this.gitopsWatch.check();
   }
 
   /** One router key check now (tests; the watch runs every `router_keys.check_interval_s`). */

@@ -253,6 +253,52 @@ export const firewallGroupIntent = z.object({
   remove: z.boolean().optional(),
 });
 
+/**
+ * Whole config subtrees of a router (GitOps: actuator/gitops/): each `path` is set to `desired` as a whole
+ * (null: deleted). Secret leaves (keys, PSKs, passwords) and `service https` are never written: they stay as
+ * the router holds them, and so does every path under `keep` (subtrees another owner manages).
+ */
+export const configSubtreesIntent = z.object({
+  kind: z.literal('config-subtrees'),
+  router: z.string(),
+  subtrees: z
+    .array(
+      z.object({
+        path: z.array(z.string().min(1)).min(1),
+        desired: z.record(z.string(), z.unknown()).nullable(),
+      }),
+    )
+    .min(1),
+  keep: z.array(z.array(z.string().min(1)).min(1)).optional(),
+  /** Where the desired config comes from (`gitops <commit>`), for people reading the proposal. */
+  source: z.string().optional(),
+});
+
+/**
+ * BGP policy towards one neighbor of a router, in one direction: `import` (what the router prefers for
+ * egress: local-preference) or `export` (what the neighbour's side prefers for ingress: MED, AS-path
+ * prepend, communities). Rendered as a route-map (and a prefix-list per rule) bound to the neighbor;
+ * routes no rule names pass unchanged. No rules: pathpilot's route-map is removed from the neighbor.
+ */
+export const bgpPolicyIntent = z.object({
+  kind: z.literal('bgp-policy'),
+  router: z.string(),
+  neighbor: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'the neighbor IPv4 address'),
+  direction: z.enum(['import', 'export']),
+  rules: z
+    .array(
+      z.object({
+        prefixes: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 prefix')).min(1),
+        local_pref: z.number().int().min(0).max(4_294_967_295).optional(),
+        med: z.number().int().min(0).max(4_294_967_295).optional(),
+        /** Times the router's own AS is prepended (export). */
+        prepend: z.number().int().min(1).max(10).optional(),
+        communities: z.array(z.string().regex(/^\d+:\d+$/, 'AS:VALUE')).optional(),
+      }),
+    )
+    .max(50),
+});
+
 export const intentSchema = z.discriminatedUnion('kind', [
   pathWeightsIntent,
   bandwidthIntent,
@@ -263,6 +309,8 @@ export const intentSchema = z.discriminatedUnion('kind', [
   openvpnSiteIntent,
   firewallRulesIntent,
   firewallGroupIntent,
+  configSubtreesIntent,
+  bgpPolicyIntent,
 ]);
 export type Intent = z.infer<typeof intentSchema>;
 export type PathWeightsIntent = z.infer<typeof pathWeightsIntent>;
@@ -272,8 +320,10 @@ export type IpsecPeerIntent = z.infer<typeof ipsecPeerIntent>;
 export type OpenvpnSiteIntent = z.infer<typeof openvpnSiteIntent>;
 export type FirewallRulesIntent = z.infer<typeof firewallRulesIntent>;
 export type FirewallGroupIntent = z.infer<typeof firewallGroupIntent>;
+export type ConfigSubtreesIntent = z.infer<typeof configSubtreesIntent>;
 export type QosIntent = z.infer<typeof qosIntent>;
 export type ClassPinIntent = z.infer<typeof classPinIntent>;
+export type BgpPolicyIntent = z.infer<typeof bgpPolicyIntent>;
 
 export const proposalStatuses = [
   'proposed',
@@ -361,8 +411,11 @@ export type Realized = z.infer<typeof realizedSchema>;
 export const proposalSchema = z.object({
   id: z.string().min(1),
   created_at: z.number().int(),
-  /** `tunnel`: a tunnel created, changed, re-keyed or deleted (WireGuard, IPsec, OpenVPN); `security`: firewall rules. */
-  kind: z.enum(['path-weights', 'bandwidth', 'qos', 'failover', 'tunnel', 'security']),
+  /**
+   * `tunnel`: a tunnel created, changed, re-keyed or deleted (WireGuard, IPsec, OpenVPN); `security`: firewall rules;
+   * `config`: whole config subtrees from a GitOps repository.
+   */
+  kind: z.enum(['path-weights', 'bandwidth', 'qos', 'failover', 'tunnel', 'security', 'config', 'bgp']),
   /** One human sentence of why. */
   reason: z.string(),
   inputs: z.object({

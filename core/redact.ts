@@ -20,6 +20,11 @@ const SECRET_KEYS = new Set([
 ]);
 export const REDACTED = '[redacted]';
 
+/** Whether a config or intent key holds a secret value (what `redactSecrets` and `redactCommandLine` hide). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEYS.has(key);
+}
+
 /**
  * A deep copy of `value` with every secret-keyed value replaced by `[redacted]`: object keys, a config
  * path's word after a secret key (`[…, 'secret', 'psk']`), and the `value` of an op whose path ends in one.

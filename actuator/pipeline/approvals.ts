@@ -228,7 +228,7 @@ export class Approvals {
 
 /**
  * What a proposal changes on the routers, one key per rule, shaper or tunnel interface: `router|prefix`,
- * `router|link`, `router|wgN`, `router|vtunN` or `router|ipsec PEER`.
+ * `router|link`, `router|wgN`, `router|vtunN`, `router|ipsec PEER` or `router|config PATH` (a whole subtree).
  */
 export function targetsOf(p: Proposal): string[] {
   return p.intents.flatMap((i) =>
@@ -244,7 +244,11 @@ export function targetsOf(p: Proposal): string[] {
               ? [`${i.router}|firewall ${i.family ?? 'ipv4'} ${i.chain ?? 'forward'} ${i.first}-${i.last}`]
               : i.kind === 'firewall-group'
                 ? [`${i.router}|network-group ${i.group}`]
-                : [`${i.router}|${i.link}`],
+                : i.kind === 'config-subtrees'
+                  ? i.subtrees.map((s) => `${i.router}|config ${s.path.join(' ')}`)
+                  : i.kind === 'bgp-policy'
+                    ? [`${i.router}|bgp ${i.neighbor} ${i.direction}`]
+                    : [`${i.router}|${i.link}`],
   );
 }
 

@@ -4,17 +4,27 @@
  * config to load back as it is.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errorMessage } from '../../core/errors.ts';
 import { redactCommandLine } from '../../core/redact.ts';
+import type { Engine } from '../engine.ts';
 import type { PipelineContext } from './context.ts';
 
-/** Writes `<dir>/<router>.conf` (`set …` lines) whole: a reader never sees half a file. */
-export async function writeRouterConfig(dir: string, router: string, text: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `${router}.conf`);
+/** Writes a text file whole (ending in a newline): a reader never sees half a file. */
+export async function writeWhole(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
   await writeFile(`${file}.tmp`, text.endsWith('\n') ? text : `${text}\n`);
   await rename(`${file}.tmp`, file);
+}
+
+/** Writes `<dir>/<router>.conf` (`set …` lines) whole. */
+export async function writeRouterConfig(dir: string, router: string, text: string): Promise<void> {
+  await writeWhole(join(dir, `${router}.conf`), text);
+}
+
+/** A router's running config as `set …` lines with keys and PSKs redacted: what a file people read may hold. */
+export async function redactedConfig(engine: Engine, router: string): Promise<string> {
+  return (await engine.exportConfig(router)).split('\n').map(redactCommandLine).join('\n');
 }
 
 /** Writes each router's file (atomic rename); a failure is logged and counted, never fails the change. */
@@ -25,8 +35,7 @@ export async function exportGitops(ctx: PipelineContext, routers: string[]): Pro
   for (const router of routers) {
     try {
       // The export is a file anyone with the repository reads: keys and PSKs are redacted in it.
-      const text = (await engine.exportConfig(router)).split('\n').map(redactCommandLine).join('\n');
-      await writeRouterConfig(dir, router, text);
+      await writeRouterConfig(dir, router, await redactedConfig(engine, router));
     } catch (err) {
       d.metrics.errors.inc({ error_type: 'gitops' });
       d.log?.warn({ router, err: errorMessage(err) }, 'gitops export failed');

@@ -14,15 +14,20 @@ export function trackPeriodic(
   everyMs: number,
   failure: { errorType: string; message: string },
   pass: () => Promise<unknown>,
+  /** `now`: the first pass at once, not an interval later (a watch whose view is wanted from the start). */
+  options: { now?: boolean } = {},
 ): Promise<void> {
   const { d, life } = ctx;
   return ctx.loops.track(name, async () => {
+    let first = options.now === true;
     while (!life.stopped) {
-      try {
-        await d.clock.sleep(everyMs, life.abort.signal);
-      } catch {
-        return;
-      }
+      if (!first)
+        try {
+          await d.clock.sleep(everyMs, life.abort.signal);
+        } catch {
+          return;
+        }
+      first = false;
       try {
         await busyWhile(d.clock, name, pass);
       } catch (err) {

@@ -18,7 +18,6 @@ export interface ComplianceView {
 
 export class ComplianceWatch {
   private loop: Promise<void> | undefined;
-  private first: Promise<unknown> | undefined;
   private last: ComplianceView = { checked_at: null, routers: [] };
 
   constructor(
@@ -29,19 +28,17 @@ export class ComplianceWatch {
   start(): void {
     const ms = this.ctx.d.config.compliance.interval_s * 1000;
     if (ms <= 0) return;
-    // The first pass at once: a score is wanted from the start, not an interval later.
-    this.first = this.check().catch((err: unknown) => this.ctx.d.log?.warn({ err }, 'compliance check failed'));
     this.loop = trackPeriodic(
       this.ctx,
       'compliance-watch',
       ms,
       { errorType: 'compliance_check', message: 'compliance check failed' },
       () => this.check(),
+      { now: true },
     );
   }
 
   async stop(): Promise<void> {
-    await this.first;
     await this.loop;
   }
 

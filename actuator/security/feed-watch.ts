@@ -22,7 +22,6 @@ const UNDECIDED = new Set(['proposed', 'awaiting-approval']);
 
 export class FeedWatch {
   private loop: Promise<void> | undefined;
-  private first: Promise<unknown> | undefined;
   /** Each feed's last good networks. */
   private readonly good = new Map<string, string[]>();
   /** The group this watch last proposed (sorted, joined), and its proposal. */
@@ -41,21 +40,17 @@ export class FeedWatch {
     if (!c.feeds.length || c.interval_s <= 0) return;
     // A feed never read successfully is as stale as can be (the alert fires), not absent.
     for (const f of c.feeds) this.ctx.d.metrics.feeds.lastSuccess.set({ feed: f.name }, 0);
-    // The first pass at once: the group is wanted from the start, not an interval later.
-    this.first = this.check().catch((err: unknown) =>
-      this.ctx.d.log?.warn({ err: errorMessage(err) }, 'threat feed pass failed'),
-    );
     this.loop = trackPeriodic(
       this.ctx,
       'threat-feeds',
       c.interval_s * 1000,
       { errorType: 'threat_feed', message: 'threat feed pass failed' },
       () => this.check(),
+      { now: true },
     );
   }
 
   async stop(): Promise<void> {
-    await this.first;
     await this.loop;
   }
 

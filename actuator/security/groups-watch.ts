@@ -28,7 +28,6 @@ type FirewallRules = Extract<ProposalInput['intents'][number], { kind: 'firewall
 
 export class SecurityGroupsWatch {
   private loop: Promise<void> | undefined;
-  private first: Promise<unknown> | undefined;
   /** Per file, what it last proposed (its intents, as JSON) and the proposal's id. */
   private readonly proposed = new Map<string, { key: string; id: string }>();
   private seq = 0;
@@ -42,20 +41,17 @@ export class SecurityGroupsWatch {
   start(): void {
     const c = this.ctx.d.config.security_groups;
     if (!c.files.length || c.interval_s <= 0) return;
-    this.first = this.check().catch((err: unknown) =>
-      this.ctx.d.log?.warn({ err: errorMessage(err) }, 'security groups pass failed'),
-    );
     this.loop = trackPeriodic(
       this.ctx,
       'security-groups',
       c.interval_s * 1000,
       { errorType: 'security_groups', message: 'security groups pass failed' },
       () => this.check(),
+      { now: true },
     );
   }
 
   async stop(): Promise<void> {
-    await this.first;
     await this.loop;
   }
 

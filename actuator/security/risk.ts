@@ -70,9 +70,14 @@ function pathChanged(flow: LiveFlow, intents: readonly Intent[]): boolean {
   });
 }
 
-/** Whether intents change firewall rules or groups (what the reachability diff judges). */
+/** Whether intents change firewall rules or groups (what the reachability diff judges); a whole subtree under `firewall` too. */
 export const touchesFirewall = (intents: readonly Intent[]) =>
-  intents.some((i) => i.kind === 'firewall-rules' || i.kind === 'firewall-group');
+  intents.some(
+    (i) =>
+      i.kind === 'firewall-rules' ||
+      i.kind === 'firewall-group' ||
+      (i.kind === 'config-subtrees' && i.subtrees.some((s) => s.path[0] === 'firewall')),
+  );
 
 const flowText = (f: LiveFlow) =>
   `${f.src_addr} → ${f.dst_addr} ${PROTOCOLS[f.protocol] ?? `proto ${f.protocol}`}${f.dst_port ? `/${f.dst_port}` : ''}`;

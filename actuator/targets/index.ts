@@ -18,6 +18,8 @@ import { ipsecTarget } from './ipsec.ts';
 import { openvpnTarget } from './openvpn.ts';
 import { firewallTargets } from './firewall.ts';
 import { firewallGroupTarget } from './firewall-group.ts';
+import { bgpTarget } from './bgp.ts';
+import { configSubtreesTarget } from './config-subtrees.ts';
 
 export * from './types.ts';
 export { carryingLinks, isFailover, allClasses } from './failover.ts';
@@ -41,6 +43,8 @@ export const targets: readonly { target: AnyTarget; claims: (intent: Intent) => 
     claims: (i: Intent) => i.kind === 'firewall-rules' && claims(i),
   })),
   { target: firewallGroupTarget as AnyTarget, claims: (i) => i.kind === 'firewall-group' },
+  { target: bgpTarget as AnyTarget, claims: (i) => i.kind === 'bgp-policy' },
+  { target: configSubtreesTarget as AnyTarget, claims: (i) => i.kind === 'config-subtrees' },
 ];
 
 export function targetFor(intent: Intent): AnyTarget {
@@ -52,6 +56,13 @@ export function targetFor(intent: Intent): AnyTarget {
 /** Which context subtrees the intents need. */
 export function contextsFor(intents: readonly Intent[]): ContextName[] {
   return [...new Set(intents.flatMap((i) => targetFor(i).contexts))];
+}
+
+/** The subtrees the intents name themselves (their targets' `reads`), each once: read into `PreState.paths`. */
+export function pathsFor(intents: readonly Intent[]): string[][] {
+  const out = new Map<string, string[]>();
+  for (const i of intents) for (const p of targetFor(i).reads?.(i) ?? []) out.set(pathKey(p), p);
+  return [...out.values()];
 }
 
 /**

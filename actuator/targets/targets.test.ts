@@ -1,3 +1,4 @@
+import { bgpLabRoot } from '../../lab/vyos/testing.ts';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/index.ts';
 import { Topology } from '../../core/config/topology.ts';
@@ -74,6 +75,8 @@ describe('actuation targets', () => {
       'firewall-rules ipv6 forward',
       'firewall-rules ipv6 input',
       'firewall-group',
+      'bgp-policy',
+      'config-subtrees',
     ]);
     // Firewall rules go to the target of their chain.
     const fw = { kind: 'firewall-rules', router: 'x', first: 1, last: 9, rules: {} } as const;
@@ -258,7 +261,11 @@ describe('actuation targets', () => {
     }
   });
 
-  it('offers conformance cases on every router with a two-hop destination', () => {
-    for (const { target } of targets) expect(target.cases(topology, 'aws-use1').length).toBeGreaterThan(0);
+  it('offers conformance cases on every router with a two-hop destination (BGP policy where the router speaks BGP)', () => {
+    for (const { target } of targets)
+      if (target.name !== 'bgp-policy') expect(target.cases(topology, 'aws-use1').length, target.name).toBeGreaterThan(0);
+    const bgp = targets.find((t) => t.target.name === 'bgp-policy')!.target;
+    expect(bgp.cases(topology, 'aws-use1')).toEqual([]);
+    expect(bgp.cases(new Topology(bgpLabRoot(topology.config)), 'aws-use1').length).toBe(2);
   });
 });

@@ -7,8 +7,8 @@ import type { Topology } from '../../core/config/topology.ts';
 import type { Intent } from '../../core/proposal.ts';
 import type { EmulatedRouter } from '../../lab/vyos/router.ts';
 import type { ConfigJson } from '../../lab/vyos/types.ts';
-import { diffOps } from '../vyos/diff.ts';
-import { contextPaths, contextsFor, renderRouter, type PreState } from './index.ts';
+import { diffOps, pathKey } from '../vyos/diff.ts';
+import { contextPaths, contextsFor, pathsFor, renderRouter, type PreState } from './index.ts';
 
 /** The router's subtree at `path`, null when it is empty (the API answers an error there). */
 export function configAt(router: EmulatedRouter, path: readonly string[]): ConfigJson | null {
@@ -24,6 +24,7 @@ export function applyIntents(router: EmulatedRouter, intents: readonly Intent[],
   for (const intent of intents) {
     const pre: PreState = {};
     for (const c of contextsFor([intent])) pre[c] = configAt(router, contextPaths[c]);
+    for (const p of pathsFor([intent])) (pre.paths ??= {})[pathKey(p)] = configAt(router, p);
     const ops = renderRouter([intent], 1, pre, opts).flatMap((t) => diffOps(t.path, configAt(router, t.path), t.desired));
     if (ops.length) router.configure(ops.map((o) => ({ ...o, op: o.op as 'set' | 'delete' })));
   }

@@ -30,10 +30,16 @@ export const contextPaths = {
   firewallInput: ['firewall', 'ipv4', 'input', 'filter', 'rule'],
   firewallInput6: ['firewall', 'ipv6', 'input', 'filter', 'rule'],
   networkGroups: ['firewall', 'group', 'network-group'],
+  bgp: ['protocols', 'bgp'],
+  routeMaps: ['policy', 'route-map'],
+  prefixLists: ['policy', 'prefix-list'],
 } as const;
 export type ContextName = keyof typeof contextPaths;
-/** The router's config under each context path before the change (null when unset). */
-export type PreState = Partial<Record<ContextName, ConfigJson | null>>;
+/**
+ * The router's config under each context path before the change (null when unset), and under the paths the
+ * intents name themselves (`ActuationTarget.reads`), by `pathKey`.
+ */
+export type PreState = Partial<Record<ContextName, ConfigJson | null>> & { paths?: Record<string, ConfigJson | null> };
 
 export interface RenderOptions {
   topology: Topology;
@@ -119,6 +125,11 @@ export interface ActuationTarget<K extends Intent['kind'] = Intent['kind'], S = 
   readonly kinds: readonly K[];
   /** The context subtrees it reads before rendering. */
   readonly contexts: readonly ContextName[];
+  /**
+   * Subtrees the intent itself names, read before rendering besides `contexts` (into `PreState.paths`): for a
+   * target whose paths are not known before the intent (config-subtrees). Absent: none.
+   */
+  reads?(intent: Intent & { kind: K }): string[][];
   /** Its state on one router from the config before the change; fresh per render (it may keep render bookkeeping). */
   read(pre: PreState): S;
   /** Touches the subtrees `intent` needs at fraction `ctx.f` (throws ValidationError on an impossible intent). */

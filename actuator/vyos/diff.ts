@@ -1,8 +1,9 @@
 /**
  * Config-tree arithmetic over the `/retrieve showConfig` JSON shape: the minimal ops that turn one
- * subtree into another, equality, and `set …` lines for GitOps export.
+ * subtree into another, equality, and `set …` lines (GitOps and IaC export) with their reading back.
  */
 import type { ConfigJson, ConfigOp } from './types.ts';
+import { commandWords } from './words.ts';
 
 type Value = ConfigJson | string | string[];
 
@@ -39,6 +40,9 @@ export function diffOps(base: string[], current: ConfigJson | null, desired: Con
   const deletes: ConfigOp[] = [];
   const sets: ConfigOp[] = [];
   const walk = (path: string[], cur: ConfigJson, des: ConfigJson) => {
+    // A node that must stay, empty (`address-family ipv4-unicast {}`): deleting its last child may take it
+    // with it (the emulator prunes empty parents), so it is set again after the deletes.
+    if (Object.keys(des).length === 0 && Object.keys(cur).length > 0) sets.push({ op: 'set', path });
     for (const k of Object.keys(cur)) {
       const c = cur[k]!;
       const d = des[k];
@@ -83,10 +87,27 @@ export function cloneConfig<T extends ConfigJson | null>(c: T): T {
   return c === null ? c : (JSON.parse(JSON.stringify(c)) as T);
 }
 
-/** `set …` lines for a subtree, values single-quoted as `show configuration commands` prints them. */
+/**
+ * `set …` lines for a subtree, values single-quoted as `show configuration commands` prints them (VyOS
+ * refuses quotes and newlines inside a value, so the quotes always hold).
+ */
 export function setLines(base: string[], tree: ConfigJson | null): string[] {
   if (tree === null) return [];
   return setOps(base, tree).map((op) => ['set', ...op.path, ...(op.value !== undefined ? [`'${op.value}'`] : [])].join(' '));
+}
+
+/**
+ * A `set …` line read back into its path and value (undefined for any other line). The value is the last
+ * word when it is quoted, as `setLines` and `show configuration commands` write it; an unquoted last word
+ * stays part of the path (`set system host-name r1` is the same command either way).
+ */
+export function parseSetLine(line: string): { path: string[]; value?: string } | undefined {
+  const words = commandWords(line.trim());
+  if (words[0]?.text !== 'set' || words[0].quoted || words.length < 2) return undefined;
+  const last = words[words.length - 1]!;
+  const path = words.slice(1, last.quoted ? -1 : undefined).map((w) => w.text);
+  if (path.length === 0) return undefined;
+  return last.quoted ? { path, value: last.text } : { path };
 }
 
 /** Stable text key of a config path. */

@@ -11,8 +11,8 @@
  * truth), so a plan the renderer or VyOS cannot express counts as what the routers really do. Everything
  * runs in process on a simulated clock: no HTTP, no approvals, no guard, no rate limits.
  */
-import { contextPaths, contextsFor, renderRouter } from '../../actuator/render.ts';
-import { diffOps } from '../../actuator/vyos/diff.ts';
+import { contextPaths, contextsFor, pathsFor, renderRouter, type PreState } from '../../actuator/render.ts';
+import { diffOps, pathKey } from '../../actuator/vyos/diff.ts';
 import { validateOps } from '../../actuator/vyos/paths.ts';
 import type { ConfigJson } from '../../actuator/vyos/types.ts';
 import { SimulatedClock } from '../../core/clock.ts';
@@ -370,8 +370,9 @@ function applier(
       if (mine.length === 0 || applied.get(site) === key) continue;
       applied.delete(site);
       try {
-        const pre: Partial<Record<keyof typeof contextPaths, ConfigJson | null>> = {};
+        const pre: PreState = {};
         for (const name of contextsFor(mine)) pre[name] = read(router, [...contextPaths[name]]);
+        for (const path of pathsFor(mine)) (pre.paths ??= {})[pathKey(path)] = read(router, path);
         const touched = renderRouter(mine, 1, pre, { topology: topo, router: site, lanInterface });
         const diff = touched.flatMap((t) => diffOps(t.path, read(router, t.path), t.desired));
         if (diff.length > 0) {

@@ -30,6 +30,8 @@ export const routerSchema = z
     exporter_address: ipAddress.optional(),
     /** Verify the router's TLS certificate. */
     tls_verify: z.boolean().default(true),
+    /** The router's BGP AS number, where it speaks BGP (cloud interconnects do); links with `bgp` peer it. */
+    asn: z.number().int().min(1).max(4_294_967_294).optional(),
   })
   .strict();
 
@@ -68,8 +70,16 @@ export const linkSchema = z
     cost_per_gb: z.number().nonnegative(),
     /** Monthly fixed cost (interconnect ports), for capacity reports. */
     monthly_fixed_cost: z.number().nonnegative().default(0),
+    /**
+     * A BGP session runs over the link between its ends' addresses (both sites need `router.asn`): egress to
+     * what the far end advertises follows BGP's best path, which route-maps steer (local-pref, MED, prepend).
+     */
+    bgp: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((l) => !l.bgp || (l.a.address !== undefined && l.b.address !== undefined), {
+    message: 'a bgp link needs the address of both ends (the neighbors)',
+  });
 
 export const pathSchema = z
   .object({

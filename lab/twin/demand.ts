@@ -13,6 +13,7 @@ import type { LbRule, RouterRouting } from './routing.ts';
 import type { LinkModel, TwinClass } from './links.ts';
 import type { Scenario } from './scenario.ts';
 import { MatrixDemand, readDemandMatrix } from './matrix-demand.ts';
+import { bgpLookup } from '../vyos/bgp.ts';
 
 export interface DemandState {
   pair: string;
@@ -209,6 +210,17 @@ export class DemandModel {
       );
       if (this.routePin(d, out, routing, lbRule, dstPrefixes, pathByIface, usable)) return;
       if (lbRule && !lbRule.exclude && this.routeLbRule(lbRule, out, pathByIface, usable)) return;
+      // The main table: BGP's selected route for the destination, out of the link to its next hop.
+      if (routing.bgp) {
+        for (const p of this.topology.site(d.to).prefixes) {
+          const route = bgpLookup(routing.bgp, p);
+          const k = route?.nextHop ? this.pathByNextHop(d, route.nextHop) : -1;
+          if (usable(k)) {
+            out[k] = 1;
+            return;
+          }
+        }
+      }
     }
     // Unknown config, no matching rule, or an exclude rule: the primary path.
     out.fill(0);

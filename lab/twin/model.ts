@@ -26,6 +26,9 @@ import {
 import { DemandModel, type DemandState } from './demand.ts';
 import { IncidentModel } from './incidents.ts';
 import { Accounting, type TwinState } from './accounting.ts';
+import { bgpRibs } from '../vyos/bgp.ts';
+import { child } from '../vyos/config-values.ts';
+import type { ConfigJson } from '../vyos/types.ts';
 
 export type { LinkDirState, LinkImpairments, PathState, PathQuality, TwinClass } from './links.ts';
 export type { DemandState } from './demand.ts';
@@ -55,6 +58,8 @@ export class TwinEngine {
   private readonly routing = new Map<string, RouterRouting>();
   private readonly pktSize: number[];
   private tickCount = 0;
+  /** The link states (and configs: reset by setRouting) the installed BGP RIBs were computed for. */
+  private bgpKey = '';
   private now: number;
 
   constructor(opts: EngineOptions) {
@@ -146,6 +151,34 @@ export class TwinEngine {
   /** Installs the routing read from a site's router (undefined = unknown config: primary paths). */
   setRouting(site: string, routing: RouterRouting | undefined): void {
     this.routing.set(site, routing ?? emptyRouting());
+    this.bgpKey = '';
+  }
+
+  /**
+   * Every router's BGP RIB for this tick (lab/vyos/bgp.ts) when any router speaks BGP: sessions over links
+   * that are down are down, so an outage withdraws their routes. Recomputed only when a config or a link's
+   * state changed.
+   */
+  private updateBgp(): void {
+    const configs = new Map<string, ConfigJson>();
+    for (const [site, r] of this.routing) if (r.config && child(child(r.config, 'protocols'), 'bgp')) configs.set(site, r.config);
+    if (configs.size === 0) return;
+    const down = this.incidents.linkDown;
+    const key = Array.from(down).join('');
+    if (key === this.bgpKey) return;
+    this.bgpKey = key;
+    // A session's link: the one between the router's site and the neighbor address's end.
+    const linkOf = new Map<string, number>();
+    for (const l of this.topology.links.values()) {
+      const li = this.net.linkIndex.get(l.id)!;
+      if (l.a.address) linkOf.set(`${l.b.site}|${l.a.address}`, li);
+      if (l.b.address) linkOf.set(`${l.a.site}|${l.b.address}`, li);
+    }
+    const ribs = bgpRibs(configs, (router, neighbor) => {
+      const li = linkOf.get(`${router}|${neighbor}`);
+      return li === undefined || !down[li];
+    });
+    for (const [site, r] of this.routing) r.bgp = ribs.get(site);
   }
 
   /** The incidents of the run (scenario + seeded), with absolute times: ground truth for failure forecasting. */
@@ -158,6 +191,7 @@ export class TwinEngine {
     const t = this.now;
     const dt = this.tickMs / 1000;
     this.incidents.apply(t, new Rng(this.seed, 'tick', this.tickCount));
+    this.updateBgp();
     this.demand.offer(t, this.tickCount, this.seed, this.tickMs, this.routing, this.incidents.linkDown);
     this.net.serve(this.routing, this.incidents, dt, this.accounting);
     this.net.measure(this.incidents);

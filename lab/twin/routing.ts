@@ -8,6 +8,7 @@
 import { effectiveDataplane, wanRuleCarriesTraffic, type EffectiveDataplane, type EffectiveShaper } from '../vyos/dataplane.ts';
 import { parsePrefix, type Prefix4 } from '../vyos/config-values.ts';
 import type { ConfigJson, VyosVersion } from '../vyos/index.ts';
+import type { BgpRib } from '../vyos/bgp.ts';
 
 export { parseRate } from '../vyos/config-values.ts';
 
@@ -54,6 +55,10 @@ export interface RouterRouting {
   snatRules: number[];
   /** Things in the config the twin could not use (for a counter). */
   ignored: string[];
+  /** The running config itself (BGP needs every router's: engine.ts computes the lab's RIBs from them). */
+  config?: ConfigJson;
+  /** The router's BGP RIB this tick (the engine installs it; undefined: no BGP). */
+  bgp?: BgpRib;
 }
 
 export function emptyRouting(): RouterRouting {
@@ -137,5 +142,9 @@ export function readRouterRouting(
     if (!(err instanceof Error && /empty/i.test(err.message))) throw err;
     config = {};
   }
-  return routingFromDataplane(effectiveDataplane(config, { version, ...(build !== undefined ? { build } : {}), speedBps }));
+  const routing = routingFromDataplane(
+    effectiveDataplane(config, { version, ...(build !== undefined ? { build } : {}), speedBps }),
+  );
+  routing.config = config;
+  return routing;
 }

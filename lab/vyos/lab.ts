@@ -15,7 +15,8 @@ import { initialRouterConfig } from './seed.ts';
 import { imageFeatures } from './image.ts';
 import { EmulatedRouter } from './router.ts';
 import { startRouterServer, type RouterServer } from './server.ts';
-import type { VyosLab, VyosLabOptions, VyosRouterHandle } from './types.ts';
+import type { ConfigJson, VyosLab, VyosLabOptions, VyosRouterHandle } from './types.ts';
+import { bgpRibs } from './bgp.ts';
 
 /** A self-signed certificate for 127.0.0.1/localhost made with the `openssl` binary (~50 ms). */
 export function selfSignedCertificate(): { key: string; cert: string } {
@@ -68,6 +69,9 @@ export async function createVyosLab(options: VyosLabOptions): Promise<VyosLab> {
     throw err;
   }
   const map = new Map<string, VyosRouterHandle>(routers.map((r) => [r.name, r]));
+  // BGP runs between the lab's routers: each `show ip bgp` reads the RIB of their running configs now.
+  for (const r of routers)
+    r.setBgpRib(() => bgpRibs(new Map(routers.map((x) => [x.name, x.showConfig([]) as ConfigJson]))).get(r.name));
   let stopping: Promise<void> | undefined;
   return {
     routers: map,

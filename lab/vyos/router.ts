@@ -22,6 +22,7 @@ import {
 } from './tree.ts';
 import { commitFailureText, subsystemsOf, verifySubsystem, type Subsystem } from './verify.ts';
 import { imageFeatures, type ImageFeatures } from './image.ts';
+import { showIpBgp, type BgpRib } from './bgp.ts';
 import {
   VyosConfigError,
   type CommitEvent,
@@ -150,6 +151,8 @@ export class EmulatedRouter implements VyosRouterHandle {
   private readonly closing = new AbortController();
   readonly bootTime: number;
   private wireguardStatus: ((iface: string) => ReadonlyMap<string, boolean>) | undefined;
+  /** This router's BGP RIB as the lab computes it across its routers (lab/vyos/bgp.ts); none: no peers. */
+  private bgpRib: (() => BgpRib | undefined) | undefined;
   private ipsecStatus: (() => ReadonlyMap<string, IpsecSaView>) | undefined;
   /** When each established SA came up (`peer|remote|proposal` → ms): its uptime. */
   private readonly ipsecSince = new Map<string, number>();
@@ -553,6 +556,7 @@ export class EmulatedRouter implements VyosRouterHandle {
     if (cmd === 'load-balancing wan' || cmd === 'wan-load-balance' || cmd === 'wan-load-balance status') return this.showWan();
     if (cmd === 'ip route' || cmd === 'ip route static') return this.showRoutes();
     if (cmd === 'vpn ipsec sa') return this.showIpsecSa();
+    if (cmd === 'ip bgp' || cmd === 'ip bgp summary') return this.showBgp(cmd === 'ip bgp summary');
     const summary = /^interfaces wireguard (wg\d+) summary$/.exec(cmd);
     if (summary) return this.showWireguardSummary(summary[1]!);
     const wg = /^interfaces wireguard (wg\d+) public-key$/.exec(cmd);
@@ -563,6 +567,35 @@ export class EmulatedRouter implements VyosRouterHandle {
       return `${pub}\n`;
     }
     throw new VyosConfigError(`Invalid command: show [${cmd}]\n`);
+  }
+
+  /** Where `show ip bgp` reads the RIB (the lab sets it for every router it runs). */
+  setBgpRib(rib: () => BgpRib | undefined): void {
+    this.bgpRib = rib;
+  }
+
+  /** `show ip bgp [summary]` as FRR prints them (vtysh through VyOS's op mode). */
+  private showBgp(summary: boolean): string {
+    const asn = this.returnValue(['protocols', 'bgp', 'system-as']);
+    if (!asn) return '% BGP instance not found\n';
+    const rib = this.bgpRib?.();
+    const routerId = this.returnValue(['protocols', 'bgp', 'parameters', 'router-id']) ?? '0.0.0.0';
+    if (!summary) return showIpBgp(rib, routerId, Number(asn));
+    const lines = [
+      `IPv4 Unicast Summary (VRF default):`,
+      `BGP router identifier ${routerId}, local AS number ${asn} vrf-id 0`,
+      '',
+      'Neighbor        V         AS   MsgRcvd   MsgSent   TblVer  InQ OutQ  Up/Down State/PfxRcd   PfxSnt Desc',
+    ];
+    for (const s of rib?.sessions ?? []) {
+      const remote = this.returnValue(['protocols', 'bgp', 'neighbor', s.neighbor, 'remote-as']) ?? '?';
+      const state = s.up ? String(s.received) : s.reason === 'shut down' ? 'Idle (Admin)' : 'Active';
+      lines.push(
+        `${s.neighbor.padEnd(16)}4 ${remote.padStart(10)}         0         0        0    0    0    never ${state.padStart(12)}        0 N/A`,
+      );
+    }
+    lines.push('', `Total number of neighbors ${rib?.sessions.length ?? 0}`);
+    return lines.join('\n') + '\n';
   }
 
   /**

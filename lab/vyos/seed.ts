@@ -99,11 +99,33 @@ export function initialRouterConfig(topology: Topology, siteId: string, apiKey?:
     }
   }
 
+  // BGP where the topology says so (router.asn and links with bgp): sessions to each BGP peer, own prefixes
+  // originated; destinations a candidate path reaches over a BGP link are routed by BGP (no static route,
+  // no WAN rule: the main table's BGP route decides, as on a real interconnect).
+  const bgpPeers = site.router.asn
+    ? myLinks.filter(({ link, peer }) => link.bgp && topology.site(peer.site).router.asn && peer.address)
+    : [];
+  const overBgp = new Set(bgpPeers.map(({ link }) => link.id));
+  if (bgpPeers.length > 0) {
+    const bgp = 'set protocols bgp';
+    lines.push(`${bgp} system-as ${q(String(site.router.asn))}`);
+    lines.push(`${bgp} parameters router-id ${q(bgpPeers[0]!.mine.address!)}`);
+    for (const p of site.prefixes)
+      if (ipaddr.IPv4.isValidCIDR(p)) lines.push(`${bgp} address-family ipv4-unicast network ${q(p)}`);
+    for (const { link, peer } of bgpPeers) {
+      const n = `${bgp} neighbor ${peer.address}`;
+      lines.push(`${n} remote-as ${q(String(topology.site(peer.site).router.asn))}`);
+      lines.push(`${n} description ${q(`${link.id} to ${peer.site}`)}`);
+      lines.push(`${n} address-family ipv4-unicast`);
+    }
+  }
+
   // Static routes: every remote prefix via the first hop of each candidate path (distance by priority).
   const lbRules: { prefix: string; iface: string; site: string }[] = [];
   for (const other of topology.sites.values()) {
     if (other.id === siteId) continue;
     const paths = topology.pathsFor(siteId, other.id);
+    if (paths.some((p) => overBgp.has(p.links[0]!))) continue;
     const hops = new Map<string, { address: string; iface: string; priority: number }>();
     for (const path of paths) {
       const first = topology.link(path.links[0]!);

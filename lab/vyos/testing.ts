@@ -74,3 +74,25 @@ export async function startLab(
 export function running(lab: VyosLab): Record<string, string[]> {
   return Object.fromEntries(SITES.map((s) => [s, lab.router(s).runningCommands()]));
 }
+
+/**
+ * The example network with BGP on its cloud interconnects and between AWS and Azure in Europe:
+ * onprem-fra (AS 65010), aws-euc1 (65012) and azure-weu (65013) peer over fra-euc1-dx, fra-weu-er and
+ * euc1-weu-wg, so Frankfurt learns aws-euc1's prefixes directly and through Azure; onprem-nyc (65011) and
+ * aws-use1 (65001) peer over Direct Connect (nyc-use1-dx).
+ */
+export function bgpLabRoot(root: RootConfig): RootConfig {
+  const asn: Record<string, number> = {
+    'onprem-fra': 65010,
+    'onprem-nyc': 65011,
+    'aws-use1': 65001,
+    'aws-euc1': 65012,
+    'azure-weu': 65013,
+  };
+  const bgp = ['fra-euc1-dx', 'fra-weu-er', 'euc1-weu-wg', 'nyc-use1-dx'];
+  return {
+    ...root,
+    sites: root.sites.map((s) => (asn[s.id] ? { ...s, router: { ...s.router, asn: asn[s.id] } } : s)),
+    links: root.links.map((l) => (bgp.includes(l.id) ? { ...l, bgp: true } : l)),
+  };
+}

@@ -5,6 +5,9 @@
  */
 import type { ConfigJson } from './types.ts';
 import type { ResolvedPath } from './schema.ts';
+import { splitCommand } from '../../actuator/vyos/words.ts';
+
+export { splitCommand };
 
 export class ConfigNode {
   readonly children = new Map<string, ConfigNode>();
@@ -222,13 +225,6 @@ export function parseConfigText(text: string): string[][] {
   if (current.length > 0) paths.push([...stack[stack.length - 1]!, ...current]);
   if (stack.length !== 1) throw new Error('unbalanced "{" at end of file');
   return paths;
-}
-
-/** Splits `a b 'c d'` into words, honouring single and double quotes. */
-export function splitCommand(line: string): string[] {
-  const words: string[] = [];
-  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) words.push(m[1] ?? m[2] ?? m[3]!);
-  return words;
 }
 
 /** `dict_to_paths`: the configure-section dict (showConfig shape) as set paths under `prefix`. */
