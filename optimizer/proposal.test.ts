@@ -195,4 +195,50 @@ describe('decide', () => {
     // Priced with bulk where it is: no saving from the cheaper link yet.
     expect(p.predicted.cost_per_day).toBeGreaterThan(after.cost_per_day + 1);
   });
+
+  it('steers a pair that runs over BGP sessions by local-preference, and says why', async () => {
+    const bgpLink = (id: string, ifA: string, ifB: string, n: number, cost: number): LinkConfig => ({
+      ...link(id, ifA, ifB, cost),
+      kind: 'interconnect',
+      bgp: true,
+      a: { site: 'a', interface: ifA, address: `169.254.${n}.1` },
+      b: { site: 'b', interface: ifB, address: `169.254.${n}.2` },
+    });
+    const links = [bgpLink('x', 'eth1', 'eth1', 1, 0.09), bgpLink('y', 'eth2', 'eth2', 2, 0.01)];
+    const t = topo(paths);
+    const withAsn = (s: SiteConfig, asn: number) => ({ ...s, router: { ...s.router, asn } }) as SiteConfig;
+    const topology = {
+      ...t,
+      sites: new Map([
+        ['a', withAsn(t.sites.get('a')!, 65001)],
+        ['b', withAsn(t.sites.get('b')!, 65002)],
+      ]),
+      links: new Map(links.map((l) => [l.id, l])),
+    };
+    const input: TeInput = {
+      topology: { links, paths, classes: [bulk] },
+      demands: [{ from: 'a', to: 'b', class: 'bulk', mbps: 300 }],
+      quality: new Map(),
+      current: new Map([['a>b|bulk', { 'a.b.1': 1 }]]),
+      options: { policy, latency_penalty: 0.05 },
+    };
+    const { decision } = await decideOn(input, topology, []);
+    expect(decision.publish).toBe(true);
+    const p = decision.proposal!;
+    // No WAN weights for the pair: one route-map per BGP neighbor, the cheap one preferred.
+    expect(p.intents.filter((i) => i.kind === 'path-weights')).toEqual([]);
+    expect(p.intents.filter((i) => i.kind === 'bgp-policy')).toEqual([
+      { kind: 'bgp-policy', router: 'a', neighbor: '169.254.1.2', direction: 'import', rules: [] },
+      {
+        kind: 'bgp-policy',
+        router: 'a',
+        neighbor: '169.254.2.2',
+        direction: 'import',
+        rules: [{ prefixes: ['10.2.0.0/16'], local_pref: 200 }],
+      },
+    ]);
+    expect(p.reason).toMatch(
+      /a→b is learned over BGP sessions \(x, y\), which WAN weights cannot steer: local-preference 200 on 169\.254\.2\.2 moves it to y/,
+    );
+  });
 });

@@ -200,6 +200,17 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
     consider(keys, w.pair, w);
   }
   for (const p of intents.pins) consider([{ key: demandKey(p.pair[0], p.pair[1], p.class), cls: p.class }], p.pair, p);
+  // A BGP intent owns its neighbor's route-map, which may move any BGP-steered pair of its router: it goes
+  // out with a change to any of them.
+  for (const b of intents.bgp)
+    for (const { pair } of intents.bgpPairs.filter((x) => x.pair[0] === b.router))
+      consider(
+        ctx.plan.splits
+          .filter((s) => s.from === pair[0] && s.to === pair[1] && !pinned.has(demandKey(s.from, s.to, s.class)))
+          .map((s) => ({ key: demandKey(s.from, s.to, s.class), cls: s.class })),
+        pair,
+        b,
+      );
   if (candidates.length === 0) return { ...base, publish: false, why: 'the plan matches the current weights' };
   // A failover goes out alone: the emergency policy may apply it unattended, which must not carry the
   // plan's routine moves with it (those are proposed at the next run, through the normal approval).
@@ -207,7 +218,7 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   const moving = failover ? candidates.filter((c) => c.failover) : candidates;
   const held = holdPinnedPairs(moving, allPins, ctx.topo);
   const chosen = [...moving, ...held];
-  const changed = chosen.map((c) => c.intent);
+  const changed = [...new Set(chosen.map((c) => c.intent))];
   const scope = chosen.flatMap((c) => c.scope);
   const movedMbps = chosen.reduce((a, c) => a + c.moved, 0);
   // Held pins keep their class where it is: the part is priced with their current split.
@@ -244,7 +255,15 @@ export function decide(ctx: ProposalContext, thresholds: { min_improvement: numb
   if (parts.length === 0 || (!failover && !fixesSlo && !fixesOverload && saving < thresholds.min_saving_per_day))
     parts.push(`lowers the latency/loss penalty by ${(improvement * 100).toFixed(0)}%`);
   const churn = totalMbps > 0 ? movedMbps / totalMbps : 0;
-  const reason = `Shift ${(churn * 100).toFixed(1)}% of traffic on ${scope.length} pair/class rule${scope.length === 1 ? '' : 's'} over the next ${ctx.horizonMin} min: ${parts.join(', ')}.`;
+  // Why BGP carries a pair's move instead of WAN weights, for each BGP-steered pair in the change.
+  const bgpWhy = intents.bgpPairs
+    .filter(
+      (b) =>
+        changed.some((i) => i.kind === 'bgp-policy' && i.router === b.pair[0]) &&
+        scope.some((s) => s.pair[0] === b.pair[0] && s.pair[1] === b.pair[1]),
+    )
+    .map((b) => b.why);
+  const reason = `Shift ${(churn * 100).toFixed(1)}% of traffic on ${scope.length} pair/class rule${scope.length === 1 ? '' : 's'} over the next ${ctx.horizonMin} min: ${parts.join(', ')}.${bgpWhy.length ? ` ${bgpWhy.join('; ')}.` : ''}`;
   const routers = new Set(changed.map((i) => i.router));
   const proposal = proposalSchema.parse({
     // Named by time and content, not at random: a rerun of a seeded lab run names its proposals alike.

@@ -1,5 +1,12 @@
-import type { ClassConfig, PathConfig, SiteConfig } from '../../core/config/index.ts';
-import type { BandwidthIntent, ClassPinIntent, Intent, PathWeightsIntent, QosIntent } from '../../core/proposal.ts';
+import type { ClassConfig, LinkConfig, PathConfig, SiteConfig } from '../../core/config/index.ts';
+import type {
+  BandwidthIntent,
+  BgpPolicyIntent,
+  ClassPinIntent,
+  Intent,
+  PathWeightsIntent,
+  QosIntent,
+} from '../../core/proposal.ts';
 import type { TeResult, TeSplit } from './solve.ts';
 
 /** Fractions below this are dropped from a weight rule (VyOS cannot express "almost nothing"). */
@@ -30,6 +37,8 @@ export interface PlanTopology {
   sites: ReadonlyMap<string, SiteConfig>;
   paths: ReadonlyMap<string, PathConfig>;
   classes: ReadonlyMap<string, ClassConfig>;
+  /** Links (their `bgp` flag and end addresses): pairs that run over BGP sessions are steered by BGP. */
+  links?: ReadonlyMap<string, LinkConfig>;
 }
 
 export interface PlanIntents {
@@ -37,6 +46,21 @@ export interface PlanIntents {
   pins: ClassPinIntent[];
   bandwidth: BandwidthIntent[];
   qos: QosIntent[];
+  /** Local-preference per BGP neighbor of a router whose pairs run over BGP sessions (one intent per neighbor). */
+  bgp: BgpPolicyIntent[];
+  /** The pairs each router steers by BGP, and why (said in the proposal). */
+  bgpPairs: { pair: [string, string]; neighbor: string; link: string; why: string }[];
+}
+
+/** Local-preference pathpilot gives the neighbor a BGP-steered pair should leave by (FRR's default is 100). */
+export const PREFERRED_LOCAL_PREF = 200;
+
+/** The neighbor address over `link` when `router` peers over it by BGP (both ends have an AS); else undefined. */
+export function bgpNeighborOver(topo: PlanTopology, router: string, link: string): string | undefined {
+  const l = topo.links?.get(link);
+  if (!l?.bgp || !topo.sites.get(router)?.router.asn) return undefined;
+  const far = l.a.site === router ? l.b : l.b.site === router ? l.a : undefined;
+  return far?.address && topo.sites.get(far.site)?.router.asn ? far.address : undefined;
 }
 
 function firstHop(path: PathConfig): string {
@@ -108,6 +132,50 @@ export function planIntents(result: TeResult, topo: PlanTopology): PlanIntents {
       entry.hops[hop] = (entry.hops[hop] ?? 0) + f * split.mbps;
     shared.set(key, entry);
   }
+  // A pair the plan sends only over BGP sessions of its router follows BGP's best path, which WAN weights
+  // cannot steer (where the destination is learned by BGP it has no WAN rule): its router prefers the
+  // neighbor over the hop the plan gives most of the pair, by local-preference. BGP picks one best path,
+  // so the pair moves whole; every BGP neighbor the pair could leave by gets its route-map (the others
+  // lose the pair's rule).
+  const bgpRules = new Map<string, { router: string; neighbor: string; rules: BgpPolicyIntent['rules'] }>();
+  const bgpPairs: PlanIntents['bgpPairs'] = [];
+  for (const [key, entry] of [...shared]) {
+    const [from] = entry.pair;
+    const planned = Object.entries(entry.hops)
+      .filter(([, v]) => v > 0)
+      .map(([h]) => h);
+    if (planned.length === 0 || !planned.every((h) => bgpNeighborOver(topo, from, h))) continue;
+    const hops = [
+      ...new Set(
+        [...topo.paths.values()]
+          .filter((p) => p.from === from && p.to === entry.pair[1])
+          .map(firstHop)
+          .filter((h) => bgpNeighborOver(topo, from, h)),
+      ),
+    ];
+    const best = Object.entries(entry.hops).sort((a, b) => b[1] - a[1])[0]![0];
+    const neighbor = bgpNeighborOver(topo, from, best)!;
+    for (const h of hops) {
+      const n = bgpNeighborOver(topo, from, h)!;
+      const slot = bgpRules.get(`${from}|${n}`) ?? { router: from, neighbor: n, rules: [] };
+      if (h === best) slot.rules.push({ prefixes: [...entry.prefixes], local_pref: PREFERRED_LOCAL_PREF });
+      bgpRules.set(`${from}|${n}`, slot);
+    }
+    bgpPairs.push({
+      pair: entry.pair,
+      neighbor,
+      link: best,
+      why: `${entry.pair[0]}→${entry.pair[1]} is learned over BGP sessions (${hops.join(', ')}), which WAN weights cannot steer: local-preference ${PREFERRED_LOCAL_PREF} on ${neighbor} moves it to ${best}`,
+    });
+    shared.delete(key);
+  }
+  const bgp: BgpPolicyIntent[] = [...bgpRules.values()].map((s) => ({
+    kind: 'bgp-policy',
+    router: s.router,
+    neighbor: s.neighbor,
+    direction: 'import',
+    rules: s.rules,
+  }));
   for (const entry of shared.values()) {
     const fractions = Object.fromEntries(Object.entries(entry.hops).map(([hop, v]) => [hop, v / entry.mbps]));
     const w = toVyosWeights(fractions);
@@ -141,9 +209,9 @@ export function planIntents(result: TeResult, topo: PlanTopology): PlanIntents {
       })),
     });
   }
-  return { weights, pins, bandwidth, qos };
+  return { weights, pins, bandwidth, qos, bgp, bgpPairs };
 }
 
 export function allIntents(p: PlanIntents): Intent[] {
-  return [...p.weights, ...p.pins, ...p.bandwidth, ...p.qos];
+  return [...p.weights, ...p.pins, ...p.bgp, ...p.bandwidth, ...p.qos];
 }
