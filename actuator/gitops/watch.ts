@@ -16,7 +16,7 @@ import type { Approvals } from '../pipeline/approvals.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
 import { redactedConfig } from '../pipeline/gitops.ts';
 import type { Intake } from '../pipeline/intake.ts';
-import { trackPeriodic } from '../pipeline/periodic.ts';
+import { WatchLoop } from '../pipeline/periodic.ts';
 import type { ProposalRecord } from '../state.ts';
 import { pathKey } from '../vyos/diff.ts';
 import { ALWAYS_KEPT } from '../vyos/kept.ts';
@@ -48,7 +48,7 @@ const proposalId = (c: GitCommit) => `${ID_PREFIX}${c.hash.slice(0, 12)}`;
 const isMine = (r: ProposalRecord) => r.proposal.id.startsWith(ID_PREFIX) && r.proposal.history[0]?.actor === ACTOR;
 
 export class GitopsWatch {
-  private loop: Promise<void> | undefined;
+  private readonly periodic: WatchLoop;
   /** Passes run one at a time: they share one work tree. */
   private tail: Promise<unknown> = Promise.resolve();
   private readonly repo: GitWorkdir | undefined;
@@ -64,6 +64,7 @@ export class GitopsWatch {
     private readonly intake: Intake,
     private readonly approvals: Approvals,
   ) {
+    this.periodic = new WatchLoop(this.ctx, 'gitops', { errorType: 'gitops_repo', message: 'gitops pass failed' });
     const c = ctx.d.config.gitops_repo;
     this.repo = c.url ? new GitWorkdir({ url: c.url, branch: c.branch, dir: c.workdir, author: c.author }) : undefined;
   }
@@ -71,18 +72,11 @@ export class GitopsWatch {
   start(): void {
     const c = this.ctx.d.config.gitops_repo;
     if (!this.repo || c.interval_s <= 0) return;
-    this.loop = trackPeriodic(
-      this.ctx,
-      'gitops',
-      c.interval_s * 1000,
-      { errorType: 'gitops_repo', message: 'gitops pass failed' },
-      () => this.check(),
-      { now: true },
-    );
+    this.periodic.start(c.interval_s, () => this.check());
   }
 
-  async stop(): Promise<void> {
-    await this.loop;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass now: fetch, propose the desired commit if it is new and differs, commit back an ended proposal. */

@@ -37,3 +37,24 @@ export function trackPeriodic(
     }
   });
 }
+
+/** A watch's loop: started once with its interval (none when 0), stopped by waiting for its pass in flight. */
+export class WatchLoop {
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    private readonly name: string,
+    private readonly failure: { errorType: string; message: string },
+  ) {}
+
+  /** Passes every `everyS` seconds; the first at once unless `now` is false. */
+  start(everyS: number, pass: () => Promise<unknown>, options: { now?: boolean } = { now: true }): void {
+    if (everyS <= 0) return;
+    this.loop = trackPeriodic(this.ctx, this.name, everyS * 1000, this.failure, pass, options);
+  }
+
+  async stop(): Promise<void> {
+    await this.loop;
+  }
+}

@@ -4,7 +4,7 @@
  * metrics and to the console's view. WireGuard key ages come from the tunnel watch (the overlay's
  * key-times.json plus the rotations it made).
  */
-import { trackPeriodic } from '../pipeline/periodic.ts';
+import { WatchLoop } from '../pipeline/periodic.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
 import { assessRouters, type ComplianceContext, type RouterCompliance } from './compliance.ts';
 import { recordCompliance } from './metrics.ts';
@@ -17,29 +17,25 @@ export interface ComplianceView {
 }
 
 export class ComplianceWatch {
-  private loop: Promise<void> | undefined;
+  private readonly periodic: WatchLoop;
   private last: ComplianceView = { checked_at: null, routers: [] };
 
   constructor(
     private readonly ctx: PipelineContext,
     private readonly keyTimes: () => ReadonlyMap<string, number>,
-  ) {}
-
-  start(): void {
-    const ms = this.ctx.d.config.compliance.interval_s * 1000;
-    if (ms <= 0) return;
-    this.loop = trackPeriodic(
-      this.ctx,
-      'compliance-watch',
-      ms,
-      { errorType: 'compliance_check', message: 'compliance check failed' },
-      () => this.check(),
-      { now: true },
-    );
+  ) {
+    this.periodic = new WatchLoop(this.ctx, 'compliance-watch', {
+      errorType: 'compliance_check',
+      message: 'compliance check failed',
+    });
   }
 
-  async stop(): Promise<void> {
-    await this.loop;
+  start(): void {
+    this.periodic.start(this.ctx.d.config.compliance.interval_s, () => this.check());
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass over every site router now. */

@@ -14,14 +14,14 @@ import type { ProposalInput } from '../../core/proposal.ts';
 import type { Approvals } from '../pipeline/approvals.ts';
 import type { Intake } from '../pipeline/intake.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
-import { trackPeriodic } from '../pipeline/periodic.ts';
+import { WatchLoop } from '../pipeline/periodic.ts';
 import type { ProposalRecord } from '../state.ts';
 import { parseFeed, planThreatGroup } from './threat-feed.ts';
 
 const UNDECIDED = new Set(['proposed', 'awaiting-approval']);
 
 export class FeedWatch {
-  private loop: Promise<void> | undefined;
+  private readonly periodic: WatchLoop;
   /** Each feed's last good networks. */
   private readonly good = new Map<string, string[]>();
   /** The group this watch last proposed (sorted, joined), and its proposal. */
@@ -33,25 +33,20 @@ export class FeedWatch {
     private readonly ctx: PipelineContext,
     private readonly intake: Intake,
     private readonly approvals: Approvals,
-  ) {}
+  ) {
+    this.periodic = new WatchLoop(this.ctx, 'threat-feeds', { errorType: 'threat_feed', message: 'threat feed pass failed' });
+  }
 
   start(): void {
     const c = this.ctx.d.config.threat_feeds;
     if (!c.feeds.length || c.interval_s <= 0) return;
     // A feed never read successfully is as stale as can be (the alert fires), not absent.
     for (const f of c.feeds) this.ctx.d.metrics.feeds.lastSuccess.set({ feed: f.name }, 0);
-    this.loop = trackPeriodic(
-      this.ctx,
-      'threat-feeds',
-      c.interval_s * 1000,
-      { errorType: 'threat_feed', message: 'threat feed pass failed' },
-      () => this.check(),
-      { now: true },
-    );
+    this.periodic.start(c.interval_s, () => this.check());
   }
 
-  async stop(): Promise<void> {
-    await this.loop;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   private routers(): string[] {

@@ -14,7 +14,7 @@ import type { ProposalInput } from '../../core/proposal.ts';
 import type { Approvals } from '../pipeline/approvals.ts';
 import type { Intake } from '../pipeline/intake.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
-import { trackPeriodic } from '../pipeline/periodic.ts';
+import { WatchLoop } from '../pipeline/periodic.ts';
 import type { ProposalRecord } from '../state.ts';
 import { sameConfig } from '../vyos/diff.ts';
 import type { ConfigJson } from '../vyos/types.ts';
@@ -27,7 +27,7 @@ const WEEK_MS = 7 * 86_400_000;
 type FirewallRules = Extract<ProposalInput['intents'][number], { kind: 'firewall-rules' }>;
 
 export class SecurityGroupsWatch {
-  private loop: Promise<void> | undefined;
+  private readonly periodic: WatchLoop;
   /** Per file, what it last proposed (its intents, as JSON) and the proposal's id. */
   private readonly proposed = new Map<string, { key: string; id: string }>();
   private seq = 0;
@@ -36,23 +36,21 @@ export class SecurityGroupsWatch {
     private readonly ctx: PipelineContext,
     private readonly intake: Intake,
     private readonly approvals: Approvals,
-  ) {}
+  ) {
+    this.periodic = new WatchLoop(this.ctx, 'security-groups', {
+      errorType: 'security_groups',
+      message: 'security groups pass failed',
+    });
+  }
 
   start(): void {
     const c = this.ctx.d.config.security_groups;
     if (!c.files.length || c.interval_s <= 0) return;
-    this.loop = trackPeriodic(
-      this.ctx,
-      'security-groups',
-      c.interval_s * 1000,
-      { errorType: 'security_groups', message: 'security groups pass failed' },
-      () => this.check(),
-      { now: true },
-    );
+    this.periodic.start(c.interval_s, () => this.check());
   }
 
-  async stop(): Promise<void> {
-    await this.loop;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass over every file: the proposals made (one per file whose routers differ from it). */

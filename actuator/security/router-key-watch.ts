@@ -5,7 +5,7 @@
  * the restart would fail), and a rotation that did not happen is retried an hour later, not at once.
  */
 import { errorMessage } from '../../core/errors.ts';
-import { trackPeriodic } from '../pipeline/periodic.ts';
+import { WatchLoop } from '../pipeline/periodic.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
 import { rotateRouterApiKey, type KeyRotationResult, type RouterKeyring } from './router-keys.ts';
 
@@ -26,7 +26,7 @@ export interface RouterKeyView {
 }
 
 export class RouterKeyWatch {
-  private loop: Promise<void> | undefined;
+  private readonly periodic: WatchLoop;
   private readonly hold = new Map<string, number>();
   private readonly last = new Map<string, { at: number; outcome: KeyRotationResult['outcome']; reason?: string }>();
   /** One rotation at a time, whether the schedule or the API asked for it. */
@@ -35,22 +35,21 @@ export class RouterKeyWatch {
   constructor(
     private readonly ctx: PipelineContext,
     private readonly keyring: RouterKeyring | undefined,
-  ) {}
+  ) {
+    this.periodic = new WatchLoop(this.ctx, 'router-key-watch', {
+      errorType: 'router_key_rotation',
+      message: 'router key check failed',
+    });
+  }
 
   start(): void {
     const c = this.ctx.d.config.router_keys;
     if (!this.keyring || c.rotate_every_h <= 0) return;
-    this.loop = trackPeriodic(
-      this.ctx,
-      'router-key-watch',
-      c.check_interval_s * 1000,
-      { errorType: 'router_key_rotation', message: 'router key check failed' },
-      () => this.check(),
-    );
+    this.periodic.start(c.check_interval_s, () => this.check(), { now: false });
   }
 
   async stop(): Promise<void> {
-    await this.loop;
+    await this.periodic.stop();
     // Not cut short: an interrupted rotation would leave a key added and not yet stored.
     await this.running;
   }
