@@ -55,6 +55,8 @@ const confirmModes = [0, 3] as const;
 
 export function actuationTargetSuite(routers: TargetRouters, topology: Topology, fixture: () => ActuationTargetFixture): void {
   for (const { target } of targets) {
+    // A target with no case on this network (bgp-policy where no router speaks BGP) runs on another one.
+    if (routers.every(({ site }) => target.cases(topology, site).length === 0)) continue;
     describe(`actuation target ${target.name}`, () => {
       for (const { site, version } of routers) {
         for (const c of target.cases(topology, site)) {

@@ -4,9 +4,10 @@
  * dataplane: the shared conformance suite in test/conformance/actuation-targets.ts (issue 14 item 5). It runs
  * on the lab network, and again on the lab network with BGP on its interconnects (lab/vyos/testing.ts
  * `bgpLabRoot`), where the targets that need a BGP speaker (bgp-policy) have their cases and every other
- * target must pass too.
+ * target must pass too. Every target must have cases on one of the two (checked below).
  */
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { targets } from '../../../actuator/targets/index.ts';
 import type { RootConfig } from '../../../core/config/schema.ts';
 import { Topology } from '../../../core/config/topology.ts';
 import { bgpLabRoot } from '../../../lab/vyos/testing.ts';
@@ -31,3 +32,12 @@ function suiteOn(root: RootConfig): void {
 
 describe('the lab network', () => suiteOn(testRoot()));
 describe('the lab network with BGP on its interconnects', () => suiteOn(bgpLabRoot(testRoot())));
+
+it('runs every registered target on one of the two networks', () => {
+  const networks = [testRoot(), bgpLabRoot(testRoot())].map((r) => new Topology(r));
+  for (const { target } of targets)
+    expect(
+      networks.some((t) => ['onprem-nyc', 'aws-use1'].some((site) => target.cases(t, site).length > 0)),
+      target.name,
+    ).toBe(true);
+});
