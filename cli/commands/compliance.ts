@@ -15,7 +15,7 @@ import {
 } from '../../actuator/security/compliance-report.ts';
 import { proveResidency, regionsSeen, type ResidencyProof } from '../../actuator/security/residency-proof.ts';
 import { readOverlayDir } from '../../actuator/tunnels/overlay-state.ts';
-import { vyosClientForSite } from '../../actuator/vyos/index.ts';
+import { siteClientsFromConfig } from '../../actuator/site-clients.ts';
 import { trafficByFirstHop } from '../../analytics/queries/index.ts';
 import { loadConfig } from '../../core/config/index.ts';
 import type { RootConfig } from '../../core/config/schema.ts';
@@ -79,7 +79,8 @@ async function report(args: string[]): Promise<number> {
   const minScore = values['min-score'] === undefined ? undefined : Number(values['min-score']);
   if (minScore !== undefined && !(minScore >= 0 && minScore <= 100)) return usageError(name, '--min-score must be 0-100').exit;
   try {
-    const { root } = loadConfig(values.config, process.env);
+    const config = loadConfig(values.config, process.env);
+    const { root } = config;
     const topology = new Topology(root);
     const now = Date.now();
     const ctx: ComplianceContext = { ...defaultComplianceContext(now), wireguardMaxKeyAgeH: maxAge };
@@ -87,7 +88,9 @@ async function report(args: string[]): Promise<number> {
       const overlay = await readOverlayDir(values['overlay-dir']);
       if (overlay.keyTimes) ctx.wireguardKeyTimes = overlay.keyTimes;
     }
-    const routers = [...topology.sites.values()].map((site) => ({ name: site.id, api: vyosClientForSite(site) }));
+    // The keys the actuator rotated (actuator.router_keys.store), else each site's api_key_env.
+    const { routerFor } = siteClientsFromConfig(config, process.env, { topology });
+    const routers = [...topology.sites.keys()].map((site) => ({ name: site, api: routerFor(site) }));
     const [results, residency] = await Promise.all([
       assessRouters(routers, ctx),
       residencyHours > 0 && root.policy.residency.length ? proveFromStore(root, residencyHours, now) : undefined,
