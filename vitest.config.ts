@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two tiers: unit (`*.test.ts`, no services) and functional (`*.functional.test.ts`, real Kafka,
- * ClickHouse server, chDB, Redis, the VyOS emulator). The functional global setup finds or starts
- * the services and exports their URLs; in CI a missing service fails the run.
+ * Three tiers: unit (`*.test.ts`, no services), functional (`*.functional.test.ts`, real Kafka,
+ * ClickHouse server, chDB, Redis, the VyOS emulator) and cluster (`test/cluster/*.cluster.test.ts`:
+ * a three-broker Kafka cluster, a 2×2 ClickHouse cluster with ZooKeeper, active/standby roles; kill
+ * -9 tests). The global setups find or start the services and export their URLs; in CI a missing
+ * service fails the run.
  */
 export default defineConfig({
   test: {
@@ -15,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['**/*.functional.test.ts', 'node_modules/**', '.data/**'],
+          exclude: ['**/*.functional.test.ts', '**/*.cluster.test.ts', 'node_modules/**', '.data/**'],
           testTimeout: 20_000,
         },
       },
@@ -27,6 +29,19 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.cluster.test.ts'],
+          exclude: ['node_modules/**', '.data/**'],
+          // The single-node services (Redis for leases, the ClickHouse server) and the clusters.
+          globalSetup: ['test/support/global-setup.ts', 'test/support/cluster-setup.ts'],
+          // Each file kills processes and loads the clusters: one at a time, whatever the pool holds.
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],
