@@ -38,8 +38,8 @@ export default defineConfig({
           exclude: ['node_modules/**', '.data/**'],
           // The single-node services (Redis for leases, the ClickHouse server) and the clusters.
           globalSetup: ['test/support/global-setup.ts', 'test/support/cluster-setup.ts'],
-          // Each file kills processes and loads the clusters: one at a time, whatever the pool holds.
-          fileParallelism: false,
+          // Each file kills processes and loads the clusters: one fork runs them one after another.
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },

@@ -18,6 +18,7 @@ function xmlEscape(s: string): string {
  */
 export const clickhouse: LocalService = {
   name: 'clickhouse',
+  kind: 'clickhouse',
   address: (cfg) => `http://${cfg.host}:${cfg.ports.clickhouseHttp}`,
   ports: (cfg) => [cfg.ports.clickhouseHttp, cfg.ports.clickhouseTcp],
   prerequisites: [{ command: 'clickhouse-server', debianPackage: 'clickhouse-server' }],

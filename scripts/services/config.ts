@@ -3,11 +3,25 @@
  * whole set (Kafka, ClickHouse, Redis, Prometheus); the default set lives in `<project>/.data/services`
  * on the standard ports. The benchmark builds a second, isolated set on other ports.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SERVICE_NAMES = ['kafka', 'clickhouse', 'redis', 'prometheus'] as const;
+/** The kinds of service a set may run; a cluster topology runs several instances of one kind. */
+export const SERVICE_NAMES = ['kafka', 'clickhouse', 'zookeeper', 'redis', 'prometheus'] as const;
 export type LocalServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * How many instances of each engine a set runs. The default is the small deployment (one Kafka
+ * broker, one ClickHouse server, no ZooKeeper); `services up --kafka-brokers 3` and
+ * `--clickhouse-cluster 2x2` ask for the clustered ones (issue 20).
+ */
+export interface ServicesTopology {
+  /** KRaft brokers (each also a controller voter when > 1). */
+  kafkaBrokers: number;
+  /** ClickHouse shards × replicas; undefined = one plain server (no ZooKeeper). */
+  clickhouseCluster?: { shards: number; replicas: number };
+}
 
 export interface ServicesConfig {
   /** Absolute data folder; each service gets `<root>/<name>/`. */
@@ -32,6 +46,7 @@ export interface ServicesConfig {
   };
   /** How long to wait for a service to become healthy after it was started. */
   startTimeoutMs: number;
+  topology: ServicesTopology;
 }
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -57,6 +72,7 @@ export function defaultServicesConfig(overrides: Partial<ServicesConfig> = {}): 
     },
     kafka: { version: '4.3.1', log4jVersion: '2.25.4', heap: '512m' },
     startTimeoutMs: 90_000,
+    topology: { kafkaBrokers: 1 },
     ...overrides,
   };
 }
@@ -94,11 +110,32 @@ export function serviceEnv(cfg: ServicesConfig): ServiceEnv {
   };
 }
 
-export function serviceDir(cfg: ServicesConfig, name: LocalServiceName): string {
+/** The folder of one service instance (`kafka`, `kafka-2`, `clickhouse-s1r2`, …). */
+export function serviceDir(cfg: ServicesConfig, name: string): string {
   return join(cfg.root, name);
 }
 
 /** Drop `<job>.json` files here (Prometheus file_sd format) to have Prometheus scrape them. */
 export function prometheusTargetsDir(cfg: ServicesConfig): string {
   return join(serviceDir(cfg, 'prometheus'), 'targets');
+}
+
+/** Where `up` records the topology it was asked for, so `status`, `env` and `down` see the same set. */
+function topologyFile(root: string): string {
+  return join(root, 'topology.json');
+}
+
+/** The topology recorded by the last `up` with topology flags in `root`, else the default (single nodes). */
+export function recordedTopology(root: string): ServicesTopology {
+  const file = topologyFile(root);
+  if (!existsSync(file)) return { kafkaBrokers: 1 };
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<ServicesTopology>;
+  const brokers = parsed.kafkaBrokers ?? 1;
+  if (!Number.isInteger(brokers) || brokers < 1) throw new Error(`${file}: kafkaBrokers must be an integer ≥ 1`);
+  return { kafkaBrokers: brokers, ...(parsed.clickhouseCluster ? { clickhouseCluster: parsed.clickhouseCluster } : {}) };
+}
+
+export function recordTopology(root: string, topology: ServicesTopology): void {
+  mkdirSync(root, { recursive: true });
+  writeFileSync(topologyFile(root), `${JSON.stringify(topology, null, 2)}\n`);
 }

@@ -8,11 +8,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, PathpilotError } from '../../core/errors.ts';
 import type { LocalServiceName, ServicesConfig } from './config.ts';
-import { SERVICE_NAMES, serviceDir } from './config.ts';
+import { serviceDir } from './config.ts';
 import { clickhouse } from './clickhouse.ts';
 import { portOpen, withTimeout } from './health.ts';
 import { aptInstall } from './install.ts';
-import { kafka } from './kafka.ts';
+import { kafka, kafkaNodes } from './kafka.ts';
+import { clickhouseClusterNodes } from './clickhouse-cluster.ts';
 import { prometheus } from './prometheus.ts';
 import { launchDetached, logTail, ownedPid, terminate, waitUntil, withLock } from './process.ts';
 import { redis } from './redis.ts';
@@ -20,15 +21,29 @@ import type { LocalService } from './service.ts';
 import { findCommand, logFile, pidFile } from './service.ts';
 
 export { defaultServicesConfig, serviceEnv, SERVICE_NAMES, prometheusTargetsDir } from './config.ts';
-export type { LocalServiceName, ServicesConfig } from './config.ts';
+export type { LocalServiceName, ServicesConfig, ServicesTopology } from './config.ts';
 export { prometheusTargetsDirOf } from './health.ts';
 
-export const services: Record<LocalServiceName, LocalService> = { kafka, clickhouse, redis, prometheus };
+/**
+ * The service instances a set runs, in start order. The topology decides how many of each engine:
+ * one Kafka broker or a KRaft cluster (kafka.ts `kafkaNodes`), one ClickHouse server or shards ×
+ * replicas with ZooKeeper (clickhouse-cluster.ts `clickhouseClusterNodes`).
+ */
+export function servicesFor(cfg: ServicesConfig): LocalService[] {
+  return [
+    ...kafkaNodes(cfg, kafka),
+    ...(cfg.topology.clickhouseCluster ? clickhouseClusterNodes(cfg) : [clickhouse]),
+    redis,
+    prometheus,
+  ];
+}
 
 export type ServiceStateName = 'healthy' | 'unhealthy' | 'stopped';
 
 export interface ServiceState {
-  name: LocalServiceName;
+  /** The instance (`kafka`, `kafka-2`, …). */
+  name: string;
+  kind: LocalServiceName;
   state: ServiceStateName;
   /** Pid of the process we started (from its pid file), if it is alive. */
   pid?: number;
@@ -53,7 +68,7 @@ function owned(cfg: ServicesConfig, svc: LocalService): number | undefined {
 
 async function probe(cfg: ServicesConfig, svc: LocalService): Promise<ServiceState> {
   const pid = owned(cfg, svc);
-  const base = { name: svc.name, pid, address: svc.address(cfg), log: logFile(cfg, svc.name) };
+  const base = { name: svc.name, kind: svc.kind, pid, address: svc.address(cfg), log: logFile(cfg, svc.name) };
   try {
     const detail = await withTimeout(svc.health(cfg), healthTimeoutMs, `${svc.name} health check`);
     return { ...base, state: 'healthy', external: pid === undefined, detail };
@@ -62,28 +77,27 @@ async function probe(cfg: ServicesConfig, svc: LocalService): Promise<ServiceSta
   }
 }
 
-function select(names?: readonly LocalServiceName[]): LocalService[] {
-  const wanted = names && names.length > 0 ? names : SERVICE_NAMES;
-  return SERVICE_NAMES.filter((n) => wanted.includes(n)).map((n) => services[n]);
+/** The instances of the kinds (or instance names) asked for; all when none is. */
+function select(cfg: ServicesConfig, names?: readonly string[]): LocalService[] {
+  const all = servicesFor(cfg);
+  if (!names || names.length === 0) return all;
+  return all.filter((svc) => names.includes(svc.kind) || names.includes(svc.name));
 }
 
-export async function status(cfg: ServicesConfig, names?: readonly LocalServiceName[]): Promise<ServiceState[]> {
-  return Promise.all(select(names).map((svc) => probe(cfg, svc)));
+export async function status(cfg: ServicesConfig, names?: readonly string[]): Promise<ServiceState[]> {
+  return Promise.all(select(cfg, names).map((svc) => probe(cfg, svc)));
 }
 
 /** True when every selected service answers its health request. */
-export async function allHealthy(cfg: ServicesConfig, names?: readonly LocalServiceName[]): Promise<boolean> {
+export async function allHealthy(cfg: ServicesConfig, names?: readonly string[]): Promise<boolean> {
   return (await status(cfg, names)).every((s) => s.state === 'healthy');
 }
 
 export class ServicesError extends PathpilotError {
-  readonly failures: { name: LocalServiceName; reason: string; logTail: string }[];
-  /** Services this call did start (they are up; the caller decides whether to stop them). */
-  readonly started: readonly LocalServiceName[];
-  constructor(
-    failures: { name: LocalServiceName; reason: string; logTail: string }[],
-    started: readonly LocalServiceName[] = [],
-  ) {
+  readonly failures: { name: string; reason: string; logTail: string }[];
+  /** Instances this call did start (they are up; the caller decides whether to stop them). */
+  readonly started: readonly string[];
+  constructor(failures: { name: string; reason: string; logTail: string }[], started: readonly string[] = []) {
     super(
       'PP_ERR_SERVICE',
       failures.map((f) => `${f.name} did not start: ${f.reason}\n--- last lines of its log ---\n${f.logTail}\n---`).join('\n'),
@@ -95,8 +109,8 @@ export class ServicesError extends PathpilotError {
 }
 
 export interface UpResult {
-  /** Services this call started. */
-  started: LocalServiceName[];
+  /** Instances this call started. */
+  started: string[];
   states: ServiceState[];
 }
 
@@ -107,14 +121,12 @@ const lockTimeoutMs = 300_000;
  * what is not running, waits for health. Throws ServicesError naming every service that failed,
  * with its log tail (the others stay up).
  */
-export async function up(
-  cfg: ServicesConfig,
-  opts: { names?: readonly LocalServiceName[]; say?: Reporter } = {},
-): Promise<UpResult> {
+export async function up(cfg: ServicesConfig, opts: { names?: readonly string[]; say?: Reporter } = {}): Promise<UpResult> {
   const say = opts.say ?? silent;
   return withLock(join(cfg.root, '.lock'), lockTimeoutMs, async () => {
+    const selected = select(cfg, opts.names);
     const before = await status(cfg, opts.names);
-    const todo = before.filter((s) => s.state !== 'healthy').map((s) => services[s.name]);
+    const todo = selected.filter((svc) => before.find((s) => s.name === svc.name)?.state !== 'healthy');
     for (const s of before)
       if (s.state === 'healthy') say(`${s.name}: already healthy at ${s.address}${s.external ? ' (not started by us)' : ''}`);
     if (todo.length === 0) return { started: [], states: before };
@@ -143,7 +155,7 @@ export async function up(
     );
     await aptInstall(missing, say);
 
-    const started: LocalServiceName[] = [];
+    const started: string[] = [];
     await Promise.all(
       launchable.map(async (svc) => {
         let pid = owned(cfg, svc);
@@ -183,22 +195,19 @@ export async function up(
 }
 
 export interface DownResult {
-  stopped: LocalServiceName[];
+  stopped: string[];
   /** Healthy services on our ports that we did not start and therefore left alone. */
-  leftAlone: LocalServiceName[];
+  leftAlone: string[];
 }
 
 /** Stops the selected services that we started (pid files); never touches anyone else's process. */
-export async function down(
-  cfg: ServicesConfig,
-  opts: { names?: readonly LocalServiceName[]; say?: Reporter } = {},
-): Promise<DownResult> {
+export async function down(cfg: ServicesConfig, opts: { names?: readonly string[]; say?: Reporter } = {}): Promise<DownResult> {
   const say = opts.say ?? silent;
   return withLock(join(cfg.root, '.lock'), lockTimeoutMs, async () => {
-    const stopped: LocalServiceName[] = [];
-    const leftAlone: LocalServiceName[] = [];
+    const stopped: string[] = [];
+    const leftAlone: string[] = [];
     await Promise.all(
-      select(opts.names).map(async (svc) => {
+      select(cfg, opts.names).map(async (svc) => {
         const pid = owned(cfg, svc);
         if (pid === undefined) {
           const state = await probe(cfg, svc);

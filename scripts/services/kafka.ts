@@ -144,6 +144,7 @@ function javaArgs(cfg: ServicesConfig, heap: string, log4jFile: string): string[
 
 export const kafka: LocalService = {
   name: 'kafka',
+  kind: 'kafka',
   address: (cfg) => `${cfg.host}:${cfg.ports.kafka}`,
   ports: (cfg) => [cfg.ports.kafka, cfg.ports.kafkaController],
   prerequisites: [
@@ -194,3 +195,12 @@ export const kafka: LocalService = {
     return `${meta.brokers} broker, controller ${meta.controller}`;
   },
 };
+
+/**
+ * The broker instances of a set: the single broker above, or `topology.kafkaBrokers` KRaft nodes
+ * (issue 20: three brokers, one controller quorum).
+ */
+export function kafkaNodes(cfg: ServicesConfig, single: LocalService): LocalService[] {
+  if (cfg.topology.kafkaBrokers === 1) return [single];
+  throw new Error(`a Kafka cluster of ${cfg.topology.kafkaBrokers} brokers is not built yet`);
+}

@@ -8,12 +8,17 @@
  */
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../../core/errors.ts';
-import type { LocalServiceName } from './index.ts';
+import type { ServicesConfig, ServicesTopology } from './index.ts';
 import { defaultServicesConfig, down, serviceEnv, SERVICE_NAMES, ServicesError, status, up } from './index.ts';
+import { recordedTopology, recordTopology } from './config.ts';
 import { logTail } from './process.ts';
 
-export const usage = `usage: services <up|down|status|env|logs> [kafka|clickhouse|redis|prometheus ...] [-n LINES] [--json]
-  up      install what is missing, start what is not running, wait until every service answers
+export const usage = `usage: services <up|down|status|env|logs> [kafka|clickhouse|zookeeper|redis|prometheus|INSTANCE ...]
+                [--kafka-brokers N] [--clickhouse-cluster SxR] [-n LINES] [--json]
+  up      install what is missing, start what is not running, wait until every service answers;
+          --kafka-brokers 3 runs a KRaft cluster, --clickhouse-cluster 2x2 shards × replicas with
+          ZooKeeper; the topology is remembered for the later commands (--kafka-brokers 1
+          --clickhouse-cluster 0 return to single nodes)
   down    stop the services that \`up\` started (pid files); never touches other processes
   status  each service's state (exit 1 unless all are healthy)
   env     shell export lines: eval "$(npm run -s services -- env)"
@@ -24,6 +29,25 @@ function shellQuote(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The recorded topology with the command line's changes: `--kafka-brokers N`, `--clickhouse-cluster SxR|0`. */
+export function topologyFromFlags(recorded: ServicesTopology, brokers?: string, cluster?: string): ServicesTopology {
+  const topology: ServicesTopology = { ...recorded };
+  if (brokers !== undefined) {
+    const n = Number(brokers);
+    if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error(`--kafka-brokers must be an integer 1..9, got ${brokers}`);
+    topology.kafkaBrokers = n;
+  }
+  if (cluster !== undefined) {
+    if (cluster === '0' || cluster === 'none') delete topology.clickhouseCluster;
+    else {
+      const m = /^([1-9])x([1-9])$/.exec(cluster);
+      if (!m) throw new Error(`--clickhouse-cluster must be SHARDSxREPLICAS (e.g. 2x2) or 0, got ${cluster}`);
+      topology.clickhouseCluster = { shards: Number(m[1]), replicas: Number(m[2]) };
+    }
+  }
+  return topology;
+}
+
 export async function servicesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -32,6 +56,8 @@ export async function servicesCommand(argv: string[]): Promise<number> {
       lines: { type: 'string', short: 'n', default: '40' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      'kafka-brokers': { type: 'string' },
+      'clickhouse-cluster': { type: 'string' },
     },
   });
   const [action, ...rest] = positionals;
@@ -39,13 +65,24 @@ export async function servicesCommand(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return action || values.help ? 0 : 2;
   }
-  const unknown = rest.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
+  // A kind (`kafka`) or one of its instances (`kafka-2`, `clickhouse-s1r2`).
+  const unknown = rest.filter((n) => !SERVICE_NAMES.some((kind) => n === kind || n.startsWith(`${kind}-`)));
   if (unknown.length > 0) {
     process.stderr.write(`services: unknown service ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})\n`);
     return 2;
   }
-  const names = rest as LocalServiceName[];
-  const cfg = defaultServicesConfig();
+  const names = rest;
+  const base = defaultServicesConfig();
+  let topology: ServicesTopology;
+  try {
+    topology = topologyFromFlags(recordedTopology(base.root), values['kafka-brokers'], values['clickhouse-cluster']);
+  } catch (err) {
+    process.stderr.write(`services: ${errorMessage(err)}\n`);
+    return 2;
+  }
+  if (action === 'up' && (values['kafka-brokers'] !== undefined || values['clickhouse-cluster'] !== undefined))
+    recordTopology(base.root, topology);
+  const cfg: ServicesConfig = { ...base, topology };
   const say = (line: string): void => {
     process.stderr.write(`services: ${line}\n`);
   };

@@ -13,6 +13,7 @@ import { requireCommand } from './service.ts';
  */
 export const prometheus: LocalService = {
   name: 'prometheus',
+  kind: 'prometheus',
   address: (cfg) => `http://${cfg.host}:${cfg.ports.prometheus}`,
   ports: (cfg) => [cfg.ports.prometheus],
   prerequisites: [{ command: 'prometheus', debianPackage: 'prometheus' }],

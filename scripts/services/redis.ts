@@ -8,6 +8,7 @@ import { requireCommand } from './service.ts';
 /** Redis from Debian, no persistence (test data only), loopback only. */
 export const redis: LocalService = {
   name: 'redis',
+  kind: 'redis',
   address: (cfg) => `${cfg.host}:${cfg.ports.redis}`,
   ports: (cfg) => [cfg.ports.redis],
   prerequisites: [{ command: 'redis-server', debianPackage: 'redis-server' }],

@@ -23,7 +23,9 @@ export interface Launch {
 }
 
 export interface LocalService {
-  name: LocalServiceName;
+  /** The instance: equal to `kind` for a single one, `kafka-2`, `clickhouse-s1r2`… in a cluster. */
+  name: string;
+  kind: LocalServiceName;
   /** host:port (or URL) shown in messages. */
   address(cfg: ServicesConfig): string;
   /** Every port the service binds (checked for foreign listeners before starting). */
@@ -38,11 +40,11 @@ export interface LocalService {
   stopGraceMs: number;
 }
 
-export function logFile(cfg: ServicesConfig, name: LocalServiceName): string {
+export function logFile(cfg: ServicesConfig, name: string): string {
   return join(serviceDir(cfg, name), 'log', `${name}.out`);
 }
 
-export function pidFile(cfg: ServicesConfig, name: LocalServiceName): string {
+export function pidFile(cfg: ServicesConfig, name: string): string {
   return join(serviceDir(cfg, name), `${name}.pid`);
 }
 

@@ -155,7 +155,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
 
   const cfg = defaultServicesConfig();
   const names = [...needsLocal];
-  let started: LocalServiceName[] = [];
+  let started: string[] = [];
   if (names.length > 0) {
     const env = serviceEnv(cfg);
     try {
@@ -168,7 +168,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
         throw err;
       }
       say(`some services are unavailable; their tests will fail:\n${err instanceof Error ? err.message : String(err)}`);
-      if (err instanceof ServicesError) for (const f of err.failures) needsLocal.delete(f.name);
+      if (err instanceof ServicesError) for (const f of err.failures) needsLocal.delete(f.name as LocalServiceName);
       else needsLocal.clear();
     }
     for (const [key, name] of Object.entries(wanted)) if (needsLocal.has(name)) process.env[key] = env[key];
