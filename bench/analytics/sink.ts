@@ -1,19 +1,27 @@
 /**
  * bench:sink — Kafka → ClickHouse server on this machine (loopback only, bounded in rows and time).
- * 1. Throughput: pre-produce ROWS flow records, start the sink, time until all are stored
- *    (target ≥ 200,000 rows/s).
+ * 1. Throughput and efficiency: pre-produce ROWS flow records, run 1 and then 2 sink processes in
+ *    one consumer group (SINK_PROCESSES=1,2) into a fresh database with the four rollups, time
+ *    until all are stored (target ≥ 200,000 rows/s) and add up the CPU the sink processes and the
+ *    ClickHouse server spent (target ≤ 3.0 CPU-s per million rows; the server's CPU is read from
+ *    /proc for the process listening on CLICKHOUSE_URL's port, so it must run on this machine).
  * 2. End-to-end lag at 50,000 rows/s: produce 5,000-row bursts every 100 ms for LAG_SECONDS; each
  *    burst's lag is publish time → its rows visible to a query (target p99 < 5 s).
  * Needs KAFKA_BROKERS and CLICKHOUSE_URL (`npm run services -- up`, then `eval $(npm run -s services -- env)`).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { createBus } from '../../core/bus/index.ts';
 import type { Bus } from '../../core/bus/types.ts';
 import { createStore } from '../../core/store/index.ts';
 import type { Store } from '../../core/store/types.ts';
 import { sql, ident } from '../../core/store/sql.ts';
 import { encodeRecords, flowRecord, schemaHeader, schemaId, type FlowRecord } from '../../core/records/index.ts';
-import { createRegistry, metricValues } from '../../core/metrics.ts';
 import { createSink } from '../../analytics/sink/index.ts';
 import { migrate } from '../../analytics/schema/index.ts';
 
@@ -27,6 +35,60 @@ const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const PER_MESSAGE = 500;
 const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const LAG_SECONDS = Number(process.env.LAG_SECONDS ?? 20);
+const PROCESSES = (process.env.SINK_PROCESSES ?? '1,2').split(',').map(Number);
+const CPU_TARGET = 3.0;
+const childScript = fileURLToPath(new URL('./sink-child.ts', import.meta.url));
+
+interface ProcessRun {
+  seconds: number;
+  inTable: number;
+  sinkCpu: number;
+  clickhouseCpu: number | undefined;
+  peakRssMb: number[];
+}
+
+/** The pid listening on a local TCP port (`ss`), or undefined. */
+function listenerPid(port: string): number | undefined {
+  try {
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    const m = /pid=(\d+)/.exec(out);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU seconds a process (all its threads) has used, from /proc/<pid>/stat. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100;
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** The JSON lines a child prints, one at a time. */
+function jsonLines(child: ChildProcess): { next(): Promise<unknown> } {
+  const queue: unknown[] = [];
+  const waiting: ((v: unknown) => void)[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    // The child's own report lines, not its log lines (also JSON on stdout).
+    if (!line.startsWith('{"ready"') && !line.startsWith('{"cpuSeconds"')) return;
+    const value: unknown = JSON.parse(line);
+    const w = waiting.shift();
+    if (w) w(value);
+    else queue.push(value);
+  });
+  return {
+    next: () =>
+      queue.length > 0
+        ? Promise.resolve(queue.shift())
+        : new Promise((resolve, reject) => {
+            waiting.push(resolve);
+            child.once('exit', (code) => reject(new Error(`sink child exited (${code}) before reporting`)));
+          }),
+  };
+}
 // Sink settings under test (defaults: the sink's own).
 const tuning = {
   ...(process.env.FLOW_CONSUMERS ? { flow_consumers: Number(process.env.FLOW_CONSUMERS) } : {}),
@@ -91,63 +153,90 @@ await migrate(store);
 const topics: string[] = [];
 
 try {
-  // --- 1. throughput -------------------------------------------------------------------------
+  // --- 1. throughput and CPU, with 1 and 2 sink processes in one consumer group ----------------
   const topic = `bench-flows-${suffix}`;
-  topics.push(topic);
+  topics.push(topic, `bench-dlq-${suffix}`);
   await bus.ensureTopics([{ topic, partitions: PARTITIONS }]);
   const tp = performance.now();
   await produce(bus, topic, ROWS, 0);
   process.stdout.write(`produced ${ROWS.toLocaleString('en-US')} rows in ${((performance.now() - tp) / 1000).toFixed(1)} s\n`);
-
-  const registry = createRegistry();
-  const sink = createSink(
-    { bus, store, registry },
-    {
-      topics: { flow: topic },
-      records: ['flow'],
-      group: `bench-${suffix}`,
-      dead_letter_topic: `bench-dlq-${suffix}`,
-      migrate: false,
-      ...tuning,
-    },
-  );
-  topics.push(`bench-dlq-${suffix}`);
-  const t0 = performance.now();
-  await sink.start();
-  const startedAfter = (performance.now() - t0) / 1000;
-  const deadline = Date.now() + 180_000;
-  let stored = 0;
-  let firstStored: { at: number; rows: number } | undefined;
-  while (Date.now() < deadline) {
-    stored = (await metricValues(registry))['pathpilot_analytics_sink_sent_total'] ?? 0;
-    if (stored > 0) firstStored ??= { at: performance.now(), rows: stored };
-    if (stored >= ROWS) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  await sink.stop();
-  const m = await metricValues(registry);
-  const inserts = m['pathpilot_analytics_sink_inserts_total{table="flows_raw"}'] ?? 0;
-  const insertSeconds = m['pathpilot_analytics_sink_insert_seconds_sum{table="flows_raw"}'] ?? 0;
-  process.stdout.write(
-    `  ${inserts} INSERTs, ${Math.round(stored / Math.max(1, inserts)).toLocaleString('en-US')} rows each, ` +
-      `${insertSeconds.toFixed(1)} s inside INSERTs (summed over consumers)\n`,
-  );
-  if (firstStored) {
-    // Excludes the consumer-group join and first fetch (the headline figure above includes them).
-    const steady = (stored - firstStored.rows) / ((t0 + seconds * 1000 - firstStored.at) / 1000);
+  const clickhousePid = listenerPid(new URL(url).port || '8123');
+  const results = new Map<number, ProcessRun>();
+  for (const n of PROCESSES) {
+    const run = await runSinkProcesses(n, topic);
+    results.set(n, run);
+    const rate = ROWS / run.seconds;
+    const cpuPerMillion = ((run.sinkCpu + (run.clickhouseCpu ?? 0)) * 1e6) / ROWS;
     process.stdout.write(
-      `  start() returned after ${startedAfter.toFixed(2)} s, first INSERT stored after ${((firstStored.at - t0) / 1000).toFixed(2)} s; ` +
-        `steady state after it: ${Math.round(steady).toLocaleString('en-US')} rows/s\n`,
+      `sink × ${n} process${n > 1 ? 'es' : ''}: ${Math.round(rate).toLocaleString('en-US')} rows/s (${ROWS.toLocaleString('en-US')} rows in ${run.seconds.toFixed(2)} s; ` +
+        `target 200,000, ratio ${(rate / 200_000).toFixed(2)}); peak RSS ${run.peakRssMb.map((r) => r.toFixed(0)).join('/')} MB\n` +
+        `  CPU: sink ${run.sinkCpu.toFixed(2)} s + ClickHouse ${run.clickhouseCpu === undefined ? 'n/a (its pid was not found)' : `${run.clickhouseCpu.toFixed(2)} s`} = ` +
+        `${cpuPerMillion.toFixed(2)} CPU-s per million rows (target ≤ ${CPU_TARGET.toFixed(1)}, ratio ${(CPU_TARGET / cpuPerMillion).toFixed(2)}; ` +
+        `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)\n`,
     );
+    if (run.inTable !== ROWS) process.stdout.write(`WARNING: flows_raw holds ${run.inTable}, expected ${ROWS}\n`);
   }
-  const inTable = await count(store);
-  const rate = stored / seconds;
-  process.stdout.write(
-    `sink: ${Math.round(rate).toLocaleString('en-US')} rows/s (${stored.toLocaleString('en-US')} rows in ${seconds.toFixed(2)} s, ` +
-      `${inTable.toLocaleString('en-US')} in flows_raw; target 200,000, ratio ${(rate / 200_000).toFixed(2)})\n`,
-  );
-  if (inTable !== ROWS) process.stdout.write(`WARNING: flows_raw holds ${inTable}, expected ${ROWS}\n`);
+  const one = results.get(1);
+  const two = results.get(2);
+  if (one && two)
+    process.stdout.write(
+      `scaling: 2 processes / 1 process = ${(one.seconds / two.seconds).toFixed(2)}× throughput (on ${cpus().length} cores shared with ClickHouse)\n`,
+    );
+
+  async function runSinkProcesses(n: number, from: string): Promise<ProcessRun> {
+    const database = `bench_sink_${suffix}_p${n}`;
+    const runStore = createStore({ kind: 'server', url: url!, path: '', database });
+    await runStore.start();
+    await migrate(runStore);
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: brokers!,
+      CLICKHOUSE_URL: url!,
+      SINK_DATABASE: database,
+      SINK_TOPIC: from,
+      SINK_GROUP: `bench-${suffix}-p${n}`,
+      SINK_DLQ: `bench-dlq-${suffix}`,
+    };
+    const children = Array.from({ length: n }, () =>
+      spawn(
+        process.execPath,
+        [...(process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', childScript],
+        { env, stdio: ['pipe', 'pipe', 'inherit'] },
+      ),
+    );
+    const lines = children.map((c) => jsonLines(c));
+    try {
+      await Promise.all(lines.map((l) => l.next()));
+      const ch0 = clickhousePid === undefined ? undefined : processCpuSeconds(clickhousePid);
+      const t0 = performance.now();
+      for (const c of children) c.stdin!.write('go\n');
+      const deadline = Date.now() + 300_000;
+      let inTable = 0;
+      while (Date.now() < deadline) {
+        inTable = await count(runStore);
+        if (inTable >= ROWS) break;
+        // Not faster: every count() is ClickHouse CPU too, which this run adds up.
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const clickhouseCpu = ch0 === undefined ? undefined : processCpuSeconds(clickhousePid!) - ch0;
+      for (const c of children) c.kill('SIGTERM');
+      const reports = (await Promise.all(lines.map((l) => l.next()))) as { cpuSeconds: number; peakRss: number }[];
+      await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+      return {
+        seconds,
+        inTable: await count(runStore),
+        // Includes the children's start (consumer-group join): the sink's own work is most of it.
+        sinkCpu: reports.reduce((a, r) => a + r.cpuSeconds, 0),
+        clickhouseCpu,
+        peakRssMb: reports.map((r) => r.peakRss / 2 ** 20),
+      };
+    } finally {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+      await runStore.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => undefined);
+      await runStore.stop();
+    }
+  }
 
   if (LAG_SECONDS > 0) {
     // --- 2. end-to-end lag at 50,000 rows/s ------------------------------------------------------
