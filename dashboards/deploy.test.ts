@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultServicesConfig } from '../scripts/services/config.ts';
+import { kafkaServerProperties } from '../scripts/services/kafka.ts';
 import { paths } from './index.ts';
 
 /**
@@ -22,6 +23,7 @@ interface ComposeService {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  profiles?: string[];
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -38,6 +40,10 @@ function servicesKafkaProperties(): Map<string, string> {
   const src = read('scripts/services/kafka.ts');
   const body = /function serverProperties[\s\S]*?return `([\s\S]*?)`;/.exec(src)?.[1];
   if (!body) throw new Error('server.properties template not found in scripts/services/kafka.ts');
+  return servicesKafkaPropertiesOf(body);
+}
+
+function servicesKafkaPropertiesOf(body: string): Map<string, string> {
   const props = new Map<string, string>();
   for (const line of body.split('\n')) {
     const m = /^([a-z][a-z0-9.]*)=(.*)$/.exec(line.trim());
@@ -47,8 +53,9 @@ function servicesKafkaProperties(): Map<string, string> {
 }
 
 describe('docker-compose.yml', () => {
-  it('has the infrastructure and every pathpilot role', () => {
-    expect(Object.keys(services).sort()).toEqual([...infra, ...roles].sort());
+  it('has the infrastructure and every pathpilot role (services of a profile only start on request)', () => {
+    const always = Object.entries(services).filter(([, s]) => !s.profiles);
+    expect(always.map(([name]) => name).sort()).toEqual([...infra, ...roles].sort());
   });
 
   it('pins every image (no :latest) and gives every service a health check', () => {
@@ -164,6 +171,31 @@ describe('docker-compose.yml', () => {
     expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka:9093');
     expect(services.kafka!.image).toBe(`apache/kafka:${defaultServicesConfig().kafka.version}`);
     expect(env.CLUSTER_ID ?? '').toMatch(/[A-Za-z0-9_-]{22}/);
+  });
+
+  it('has a `cluster` profile of three KRaft brokers configured as `services up --kafka-brokers 3` nodes', () => {
+    const three = { ...defaultServicesConfig(), topology: { kafkaBrokers: 3 } };
+    const hostSpecific = new Set(['listeners', 'advertised.listeners', 'controller.quorum.voters', 'log.dirs']);
+    const clusterIds = new Set<string>();
+    for (const id of [1, 2, 3]) {
+      const name = `kafka-${id}`;
+      const s = services[name]!;
+      expect(s.profiles, name).toEqual(['cluster']);
+      expect(s.image, name).toBe(services.kafka!.image);
+      const env = s.environment!;
+      const props = servicesKafkaPropertiesOf(kafkaServerProperties(three, id));
+      for (const [key, value] of props) {
+        const variable = `KAFKA_${key.toUpperCase().replace(/\./g, '_')}`;
+        expect(env, `${name} ${variable}`).toHaveProperty(variable);
+        if (!hostSpecific.has(key)) expect(String(env[variable]), `${name} ${variable}`).toBe(value);
+      }
+      expect(Object.keys(env).filter((k) => k.startsWith('KAFKA_') && k !== 'KAFKA_HEAP_OPTS').length, name).toBe(props.size);
+      expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093');
+      expect(env.KAFKA_ADVERTISED_LISTENERS).toBe(`PLAINTEXT://${name}:9092,CONTROLLER://${name}:9093`);
+      clusterIds.add(env.CLUSTER_ID!);
+    }
+    // One cluster: every broker formatted with the same id.
+    expect(clusterIds.size).toBe(1);
   });
 });
 

@@ -39,6 +39,9 @@ export function createBus(
       if (config.brokers.length === 0) {
         throw new PathpilotError('PP_ERR_CONFIG', 'services.bus.brokers: at least one broker is required when kind is kafka');
       }
-      return namespacedBus(new KafkaBus({ brokers: config.brokers, log: deps.log, metrics }), config.topic_prefix ?? '');
+      return namespacedBus(
+        new KafkaBus({ brokers: config.brokers, replicationFactor: config.replication_factor, log: deps.log, metrics }),
+        config.topic_prefix ?? '',
+      );
   }
 }

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
-import { createBus } from './index.ts';
+import { servicesSchema } from '../config/schema.ts';
+import { createBus, KafkaBus } from './index.ts';
 
 describe('KafkaBus without a broker', () => {
   it('is inert until start, then fails with a clear error and logs kafkajs through our logger', async () => {
@@ -22,5 +23,16 @@ describe('KafkaBus without a broker', () => {
     expect(fromKafkajs.length).toBeGreaterThan(0);
     // kafkajs runs at warn: nothing below warn (pino levels: 40 warn, 50 error) comes through.
     expect(fromKafkajs.every((l) => (l.level as number) >= 40)).toBe(true);
+  });
+});
+
+describe('services.bus.replication_factor', () => {
+  it('is optional, an integer ≥ 1 when given, and reaches the Kafka bus', () => {
+    const bus = (input: object) => servicesSchema.parse({ bus: { kind: 'kafka', brokers: ['b:9092'], ...input } }).bus;
+    expect(bus({}).replication_factor).toBeUndefined();
+    expect(bus({ replication_factor: 3 }).replication_factor).toBe(3);
+    for (const bad of [0, 2.5, '3']) expect(() => bus({ replication_factor: bad })).toThrow(/replication_factor/);
+    expect(createBus({ kind: 'kafka', brokers: ['b:9092'], replication_factor: 3 }).kind).toBe('kafka');
+    expect(() => new KafkaBus({ brokers: ['b:9092'], replicationFactor: 0 })).toThrow(/replicationFactor must be an integer ≥ 1/);
   });
 });

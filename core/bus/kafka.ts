@@ -1,5 +1,7 @@
-// Must come before kafkajs: swaps in a native CRC-32C for produced record batches.
+// Must come before kafkajs: swaps in a native CRC-32C for produced record batches, and a produce
+// retry that keeps every acked message (kafkajs-send.ts).
 import { crcPatch } from './kafkajs-crc.ts';
+import { sendPatch } from './kafkajs-send.ts';
 import {
   Kafka,
   Partitioners,
@@ -27,7 +29,13 @@ import { checkMessages, checkSubscribe, checkTopic, defaultMaxBatchMessages, def
  * request; calls made while a request is in flight are merged into the next one (kafkajs cannot keep
  * idempotent sequence numbers straight with concurrent requests, so they go one at a time), and a
  * call larger than `maxRequestBytes` is split, in order. Topics are created with
- * `max.message.bytes` = `maxMessageBytes` so a partition's share of a request always fits. Consumer: one kafkajs consumer per subscription, `eachBatch` with autoCommit off;
+ * `max.message.bytes` = `maxMessageBytes` so a partition's share of a request always fits, and
+ * replicated: RF min(3, brokers) unless configured, `min.insync.replicas` 2 from RF 3 on. A leader
+ * that dies mid-produce: kafkajs retries without limit (the idempotent producer's rule), at most
+ * 2 s apart, re-sending exactly the partitions without an ack to their new leaders with the same
+ * sequence numbers (kafkajs-send.ts corrects kafkajs' own retry, which loses some), so a publish()
+ * resolves once, after the failover, with nothing lost or doubled.
+ * Consumer: one kafkajs consumer per subscription, `eachBatch` with autoCommit off;
  * a chunk's offsets are committed only after the handler resolves; when it throws, the consumer
  * seeks back to the chunk's first offset and the batch is fetched and handed out again after a
  * backoff (at-least-once, nothing skipped).
@@ -48,6 +56,12 @@ export interface KafkaBusOptions {
   maxRequestBytes?: number;
   /** `max.message.bytes` of the topics ensureTopics() creates. @defaultValue 16 MiB */
   maxMessageBytes?: number;
+  /**
+   * Replication factor of the topics ensureTopics() creates; they get `min.insync.replicas` 2 when it
+   * is ≥ 3 (1 below), so with acks=-1 one broker may die without losing an acked message or stopping
+   * writes. @defaultValue min(3, brokers in the cluster): 1 on a single broker, 3 on a cluster
+   */
+  replicationFactor?: number;
   /** First redelivery delay after a handler failure; doubles up to `retryMaxMs`. @defaultValue 200 */
   retryBackoffMs?: number;
   /** Kept below the session timeout: the consumer does not heartbeat while it waits. @defaultValue 5000 */
@@ -138,6 +152,10 @@ export class KafkaBus implements Bus {
 
   constructor(private readonly options: KafkaBusOptions) {
     if (!options.brokers.length) throw new PathpilotError('PP_ERR_CONFIG', 'kafka bus: at least one broker is required');
+    const rf = options.replicationFactor;
+    if (rf !== undefined && (!Number.isInteger(rf) || rf < 1)) {
+      throw new PathpilotError('PP_ERR_CONFIG', `kafka bus: replicationFactor must be an integer ≥ 1, got ${rf}`);
+    }
     this.metrics = options.metrics ?? createBusMetrics();
     this.idempotent = options.idempotent ?? true;
     this.maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
@@ -157,6 +175,9 @@ export class KafkaBus implements Bus {
       const producer = this.kafka.producer({
         idempotent: this.idempotent,
         maxInFlightRequests: this.idempotent ? 1 : undefined,
+        // Idempotent: retry until acked (kafkajs' own default for it), but at most 2 s apart, so a
+        // publish resumes within 2 s of a leader election instead of up to 30 s later.
+        ...(this.idempotent ? { retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER } } : {}),
         allowAutoTopicCreation: true,
         createPartitioner: Partitioners.DefaultPartitioner,
       });
@@ -173,6 +194,11 @@ export class KafkaBus implements Bus {
       this.producer = producer;
       this.admin = admin;
       this.options.log?.debug({ nativeCrc32c: crcPatch.native, reason: crcPatch.reason }, 'kafka bus connected');
+      if (!sendPatch.installed)
+        this.options.log?.warn(
+          { reason: sendPatch.reason },
+          'kafkajs produce retry not corrected: a partition leader failing mid-produce can lose acked messages',
+        );
       this.started = true;
     })();
     return this.starting;
@@ -207,7 +233,8 @@ export class KafkaBus implements Bus {
     try {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.topic));
-      if (missing.length > 0)
+      const replication = missing.length > 0 ? await this.replication(admin) : undefined;
+      if (replication)
         await admin.createTopics({
           // kafkajs' own leader wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a loaded broker answers
           // for a moment after creating the topic (it retries only LEADER_NOT_AVAILABLE): readiness is
@@ -216,10 +243,15 @@ export class KafkaBus implements Bus {
           topics: missing.map((t) => ({
             topic: t.topic,
             numPartitions: t.partitions ?? defaultPartitions,
-            configEntries: [{ name: 'max.message.bytes', value: String(this.options.maxMessageBytes ?? 16 * 1024 * 1024) }],
+            replicationFactor: replication.factor,
+            configEntries: [
+              { name: 'max.message.bytes', value: String(this.options.maxMessageBytes ?? 16 * 1024 * 1024) },
+              { name: 'min.insync.replicas', value: String(replication.minInSync) },
+            ],
           })),
         });
     } catch (err) {
+      if (err instanceof PathpilotError && err.code === 'PP_ERR_CONFIG') throw err;
       this.metrics.errors.inc({ error_type: 'admin' });
       throw new PathpilotError('PP_ERR_BUS', `unable to create topics ${topics.map((t) => t.topic).join(', ')}`, {
         cause: err,
@@ -237,6 +269,24 @@ export class KafkaBus implements Bus {
       });
     }
     for (const t of unchecked) this.readyTopics.add(t);
+  }
+
+  /**
+   * The replication of new topics: the configured factor, else min(3, brokers the cluster lists now).
+   * A configured factor above the cluster's brokers is refused here, naming both (Kafka would only
+   * say INVALID_REPLICATION_FACTOR).
+   */
+  private async replication(admin: Admin): Promise<{ factor: number; minInSync: number }> {
+    const { brokers } = await admin.describeCluster();
+    const wanted = this.options.replicationFactor;
+    if (wanted !== undefined && wanted > brokers.length) {
+      throw new PathpilotError(
+        'PP_ERR_CONFIG',
+        `services.bus.replication_factor is ${wanted} but the Kafka cluster lists ${brokers.length} broker(s)`,
+      );
+    }
+    const factor = wanted ?? Math.max(1, Math.min(3, brokers.length));
+    return { factor, minInSync: factor >= 3 ? 2 : 1 };
   }
 
   async deleteTopics(topics: string[]): Promise<void> {

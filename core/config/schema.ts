@@ -250,6 +250,11 @@ export const servicesSchema = z
           .string()
           .regex(/^[A-Za-z0-9._-]*$/)
           .default(''),
+        /**
+         * Replication factor of the topics pathpilot creates (min.insync.replicas 2 from 3 on);
+         * unset: min(3, brokers in the cluster). Must not exceed the cluster's brokers.
+         */
+        replication_factor: z.number().int().min(1).max(16).optional(),
       })
       .strict()
       .default({ kind: 'memory', brokers: [], topic_prefix: '' }),

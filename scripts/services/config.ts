@@ -32,6 +32,10 @@ export interface ServicesConfig {
     kafkaController: number;
     clickhouseHttp: number;
     clickhouseTcp: number;
+    /** Replication fetches between the replicas of a ClickHouse cluster (`interserver_http_port`). */
+    clickhouseInterserver: number;
+    /** ZooKeeper client port (a ClickHouse cluster's coordination). */
+    zookeeper: number;
     redis: number;
     prometheus: number;
   };
@@ -67,12 +71,38 @@ export function defaultServicesConfig(overrides: Partial<ServicesConfig> = {}): 
       kafkaController: 9093 + offset,
       clickhouseHttp: 8123 + offset,
       clickhouseTcp: 9000 + offset,
+      clickhouseInterserver: 9009 + offset,
+      zookeeper: 2181 + offset,
       redis: 6379 + offset,
       prometheus: 9090 + offset,
     },
     kafka: { version: '4.3.1', log4jVersion: '2.25.4', heap: '512m' },
     startTimeoutMs: 90_000,
     topology: { kafkaBrokers: 1 },
+    ...overrides,
+  };
+}
+
+/** Added to every default port by `clusterServicesConfig`, so the cluster set runs beside the default one. */
+export const clusterPortOffset = 20_000;
+
+/**
+ * The cluster set of issue 20 (what the `cluster` test project runs): three KRaft brokers and a
+ * 2×2 ClickHouse cluster with ZooKeeper, in `<project>/.data/cluster`, on the default ports + 20000
+ * (Kafka 29092, 29192, 29292; ClickHouse 28123…), so it runs beside the default set.
+ */
+export function clusterServicesConfig(overrides: Partial<ServicesConfig> = {}): ServicesConfig {
+  const base = defaultServicesConfig();
+  const ports = Object.fromEntries(
+    Object.entries(base.ports).map(([key, port]) => [key, port + clusterPortOffset]),
+  ) as ServicesConfig['ports'];
+  return {
+    ...base,
+    root: join(projectRoot, '.data', 'cluster'),
+    ports,
+    // Three brokers beside the default set on a small machine: a smaller heap each.
+    kafka: { ...base.kafka, heap: '384m' },
+    topology: { kafkaBrokers: 3, clickhouseCluster: { shards: 2, replicas: 2 } },
     ...overrides,
   };
 }
@@ -102,12 +132,56 @@ export interface ServiceEnv {
 export function serviceEnv(cfg: ServicesConfig): ServiceEnv {
   const h = cfg.host;
   return {
-    KAFKA_BROKERS: `${h}:${cfg.ports.kafka}`,
+    KAFKA_BROKERS: kafkaBrokerList(cfg),
     CLICKHOUSE_URL: `http://${h}:${cfg.ports.clickhouseHttp}`,
     REDIS_URL: `redis://${h}:${cfg.ports.redis}`,
     PROMETHEUS_URL: `http://${h}:${cfg.ports.prometheus}`,
     PROMETHEUS_TARGETS_DIR: prometheusTargetsDir(cfg),
+    ...clickhouseClusterEnv(cfg),
   };
+}
+
+/** The ClickHouse cluster's name in every node's `remote_servers` (scripts/services/clickhouse-cluster.ts). */
+export const clickhouseClusterName = 'pathpilot';
+
+/**
+ * Ports of ClickHouse cluster node i (0-based, shard-major: s1r1, s1r2, s2r1…): each base port + i.
+ * Node 0 keeps the configured ports, so CLICKHOUSE_URL is where a single server would be.
+ */
+export function clickhouseNodePorts(cfg: ServicesConfig, i: number): { http: number; tcp: number; interserver: number } {
+  return {
+    http: cfg.ports.clickhouseHttp + i,
+    tcp: cfg.ports.clickhouseTcp + i,
+    interserver: cfg.ports.clickhouseInterserver + i,
+  };
+}
+
+/** CLICKHOUSE_CLUSTER (its name) and CLICKHOUSE_CLUSTER_URLS (every node, comma-separated) when a cluster runs. */
+export function clickhouseClusterEnv(cfg: ServicesConfig): Record<string, string> {
+  const c = cfg.topology.clickhouseCluster;
+  if (!c) return {};
+  const urls = Array.from({ length: c.shards * c.replicas }, (_, i) => `http://${cfg.host}:${clickhouseNodePorts(cfg, i).http}`);
+  return { CLICKHOUSE_CLUSTER: clickhouseClusterName, CLICKHOUSE_CLUSTER_URLS: urls.join(',') };
+}
+
+/**
+ * Port step between the nodes of a Kafka cluster: node i (1-based) listens on `ports.kafka` +
+ * 100·(i−1) and its controller on `ports.kafkaController` + 100·(i−1) (9092, 9192, 9292 /
+ * 9093, 9193, 9293). Node 1 keeps the configured ports, so the first broker of KAFKA_BROKERS is
+ * where a single broker would be.
+ */
+export const kafkaNodePortStep = 100;
+
+export function kafkaNodePorts(cfg: ServicesConfig, node: number): { broker: number; controller: number } {
+  const shift = (node - 1) * kafkaNodePortStep;
+  return { broker: cfg.ports.kafka + shift, controller: cfg.ports.kafkaController + shift };
+}
+
+/** `host:port` of every broker of the set, comma-separated (the KAFKA_BROKERS value). */
+export function kafkaBrokerList(cfg: ServicesConfig): string {
+  return Array.from({ length: cfg.topology.kafkaBrokers }, (_, i) => `${cfg.host}:${kafkaNodePorts(cfg, i + 1).broker}`).join(
+    ',',
+  );
 }
 
 /** The folder of one service instance (`kafka`, `kafka-2`, `clickhouse-s1r2`, …). */
@@ -125,10 +199,10 @@ function topologyFile(root: string): string {
   return join(root, 'topology.json');
 }
 
-/** The topology recorded by the last `up` with topology flags in `root`, else the default (single nodes). */
-export function recordedTopology(root: string): ServicesTopology {
+/** The topology recorded by the last `up` with topology flags in `root`, else `fallback` (single nodes). */
+export function recordedTopology(root: string, fallback: ServicesTopology = { kafkaBrokers: 1 }): ServicesTopology {
   const file = topologyFile(root);
-  if (!existsSync(file)) return { kafkaBrokers: 1 };
+  if (!existsSync(file)) return fallback;
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<ServicesTopology>;
   const brokers = parsed.kafkaBrokers ?? 1;
   if (!Number.isInteger(brokers) || brokers < 1) throw new Error(`${file}: kafkaBrokers must be an integer ≥ 1`);

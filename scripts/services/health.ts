@@ -5,6 +5,10 @@
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+// Before kafkajs: a process that loads this module first and runs the Kafka bus later (a test) must
+// still get the bus's kafkajs patches, which apply only before kafkajs loads.
+import '../../core/bus/kafkajs-crc.ts';
+import '../../core/bus/kafkajs-send.ts';
 import { Kafka, logLevel } from 'kafkajs';
 
 const requestTimeoutMs = 3_000;
@@ -32,8 +36,11 @@ export function portOpen(host: string, port: number, timeoutMs = 1_000): Promise
   });
 }
 
-/** Broker metadata (DescribeCluster via Metadata); fails unless a broker and an active controller answer. */
-export async function kafkaHealth(broker: string): Promise<{ brokers: number; controller: number | null }> {
+/**
+ * Broker metadata (DescribeCluster via Metadata); fails unless a broker and an active controller answer.
+ * `brokerIds`: the brokers the answering broker's metadata lists (registered and not fenced).
+ */
+export async function kafkaHealth(broker: string): Promise<{ brokers: number; brokerIds: number[]; controller: number | null }> {
   const kafka = new Kafka({
     clientId: 'pathpilot-services-health',
     brokers: [broker],
@@ -48,7 +55,8 @@ export async function kafkaHealth(broker: string): Promise<{ brokers: number; co
     const cluster = await admin.describeCluster();
     if (cluster.brokers.length === 0) throw new Error('metadata lists no broker');
     if (cluster.controller === null || cluster.controller < 0) throw new Error('no active controller yet');
-    return { brokers: cluster.brokers.length, controller: cluster.controller };
+    const brokerIds = cluster.brokers.map((b) => b.nodeId).sort((a, b) => a - b);
+    return { brokers: cluster.brokers.length, brokerIds, controller: cluster.controller };
   } finally {
     await admin.disconnect();
   }
@@ -114,4 +122,34 @@ export async function prometheusTargetsDirOf(baseUrl: string): Promise<string | 
   const job = config?.scrape_configs?.find((c) => c.job_name === 'pathpilot');
   const pattern = job?.file_sd_configs?.[0]?.files?.[0];
   return pattern ? dirname(pattern) : undefined;
+}
+
+/**
+ * ZooKeeper's `srvr` four-letter command (the one 3.5+ whitelists by default): the server answers
+ * its version and mode (`standalone`, `leader`, `follower`) once it serves clients.
+ */
+export function zookeeperHealth(host: string, port: number): Promise<{ version: string; mode: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let reply = '';
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      if (err) return reject(err);
+      const version = /Zookeeper version: ([^\s,-]+)/.exec(reply)?.[1];
+      const mode = /Mode: (\S+)/.exec(reply)?.[1];
+      if (!version || !mode) reject(new Error(`srvr answered ${JSON.stringify(reply.trim().slice(0, 200))}`));
+      else resolve({ version, mode });
+    };
+    socket.setTimeout(requestTimeoutMs, () => finish(new Error('srvr timed out')));
+    socket.once('error', (err) => finish(err));
+    socket.once('connect', () => socket.write('srvr'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+    });
+    // The server closes the connection after its answer.
+    socket.once('close', () => finish());
+  });
 }

@@ -10,11 +10,11 @@ import { parseArgs } from 'node:util';
 import { errorMessage } from '../../core/errors.ts';
 import type { ServicesConfig, ServicesTopology } from './index.ts';
 import { defaultServicesConfig, down, serviceEnv, SERVICE_NAMES, ServicesError, status, up } from './index.ts';
-import { recordedTopology, recordTopology } from './config.ts';
+import { clusterServicesConfig, recordedTopology, recordTopology } from './config.ts';
 import { logTail } from './process.ts';
 
 export const usage = `usage: services <up|down|status|env|logs> [kafka|clickhouse|zookeeper|redis|prometheus|INSTANCE ...]
-                [--kafka-brokers N] [--clickhouse-cluster SxR] [-n LINES] [--json]
+                [--kafka-brokers N] [--clickhouse-cluster SxR] [--cluster] [-n LINES] [--json]
   up      install what is missing, start what is not running, wait until every service answers;
           --kafka-brokers 3 runs a KRaft cluster, --clickhouse-cluster 2x2 shards × replicas with
           ZooKeeper; the topology is remembered for the later commands (--kafka-brokers 1
@@ -23,6 +23,8 @@ export const usage = `usage: services <up|down|status|env|logs> [kafka|clickhous
   status  each service's state (exit 1 unless all are healthy)
   env     shell export lines: eval "$(npm run -s services -- env)"
   logs    the last lines of each service's log
+  --cluster  any action on the cluster set the cluster tests use (.data/cluster, ports + 20000:
+          three Kafka brokers, 2x2 ClickHouse + ZooKeeper) instead of the default set
 `;
 
 function shellQuote(value: string): string {
@@ -58,6 +60,7 @@ export async function servicesCommand(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
       'kafka-brokers': { type: 'string' },
       'clickhouse-cluster': { type: 'string' },
+      cluster: { type: 'boolean', default: false },
     },
   });
   const [action, ...rest] = positionals;
@@ -72,10 +75,14 @@ export async function servicesCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const names = rest;
-  const base = defaultServicesConfig();
+  const base = values.cluster ? clusterServicesConfig() : defaultServicesConfig();
   let topology: ServicesTopology;
   try {
-    topology = topologyFromFlags(recordedTopology(base.root), values['kafka-brokers'], values['clickhouse-cluster']);
+    topology = topologyFromFlags(
+      recordedTopology(base.root, base.topology),
+      values['kafka-brokers'],
+      values['clickhouse-cluster'],
+    );
   } catch (err) {
     process.stderr.write(`services: ${errorMessage(err)}\n`);
     return 2;
