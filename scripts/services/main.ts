@@ -122,10 +122,12 @@ export async function servicesCommand(argv: string[]): Promise<number> {
       const states = await status(cfg, names);
       if (values.json) process.stdout.write(`${JSON.stringify(states, null, 2)}\n`);
       else {
+        // Instance names (`clickhouse-s1r2`) are longer than the kinds: the widest one sets the column.
+        const nameWidth = Math.max(11, ...states.map((s) => s.name.length + 1));
         for (const s of states) {
           const who = s.pid !== undefined ? `pid ${s.pid}` : s.external ? 'external' : '-';
           process.stdout.write(
-            `${s.name.padEnd(11)} ${s.state.padEnd(10)} ${s.address.padEnd(24)} ${who.padEnd(10)} ${s.detail}\n`,
+            `${s.name.padEnd(nameWidth)} ${s.state.padEnd(10)} ${s.address.padEnd(24)} ${who.padEnd(10)} ${s.detail}\n`,
           );
         }
       }
