@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actuationSchema } from '../core/config/schema.ts';
+import { defaultLeaderConfig, leaderConfigSchema } from '../core/leader.ts';
 
 /**
  * The whole `actuator` section of pathpilot.yaml: the rollout policy the root config also reads
@@ -68,6 +69,12 @@ export const actuatorConfigSchema = actuationSchema
      * is resumed by another actuator this long after its last renewal (see actuator/lease.ts).
      */
     lease_ttl_ms: z.number().int().min(200).default(10_000),
+    /**
+     * Active/standby (core/leader.ts): with a shared state store (redis) one actuator of the deployment leads —
+     * consumes the queues, runs the watches, applies — and the others stand by (API reads, approvals) until
+     * its leadership lease (`ttl_ms`, renewed every `renew_ms`) runs out. Every router write checks the epoch.
+     */
+    leader: leaderConfigSchema.default(defaultLeaderConfig),
     /**
      * Rollouts this actuator drives at once. Rollouts that share a router still go one after the
      * other (a router has one commit-confirm timer; see pipeline/router-claims.ts), so a failover is

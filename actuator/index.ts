@@ -5,12 +5,19 @@
  * loops (self-heal, resume sweep) run under the contract's `LoopTracker`; `stop()` is idempotent. What
  * `npm start` needs: submit(proposal), approve(id, actor), reject(id, actor), list(), currentWeights(),
  * and `events` for the console.
+ *
+ * Active/standby (core/leader.ts): with a shared (Redis) state store the actuators of a deployment elect
+ * one leader. Only the leader runs the service (queue consumers, watches, rollouts, the resume of what a
+ * dead leader left); the others answer reads and take decisions (the leader applies them). Every router
+ * write first checks the leader's epoch in the store (`fenceRouter`), and a leader takes over the rollout
+ * leases its predecessors held. Leadership lost: the service stops at once and the process stands by.
  */
 import type { Bus } from '../core/bus/types.ts';
 import type { Clock } from '../core/clock.ts';
 import type { RootConfig } from '../core/config/schema.ts';
 import { Topology } from '../core/config/topology.ts';
 import { memoizeStop, parseSection, type OnFatal } from '../core/component.ts';
+import { createLeadership } from '../core/leader.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { createRegistry, type Registry } from '../core/metrics.ts';
@@ -20,6 +27,7 @@ import type { ProposalRecorder } from './pipeline/recorder.ts';
 import type { GuardData } from './guard/index.ts';
 import { createActuatorMetrics } from './metrics.ts';
 import type { RealizedData } from './realized-measure.ts';
+import { fenceRouter } from './lease.ts';
 import { ActuatorService } from './service.ts';
 import { MemoryStateStore, RedisStateStore, type StateStore } from './state.ts';
 import type { RouterApi } from './vyos/types.ts';
@@ -84,6 +92,22 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     deps.state ??
     (config.state.kind === 'redis' ? new RedisStateStore(config.state.redis_url, config.state.prefix) : new MemoryStateStore());
   const webhookUrl = env[deps.root.slack.webhook_url_env];
+  // A memory store is this process's alone: it leads for good. A shared one elects.
+  const leadership = createLeadership(
+    {
+      role: 'actuator',
+      store: state instanceof MemoryStateStore ? undefined : state,
+      ...(deps.registry ? { registry: deps.registry } : {}),
+      ...(deps.log ? { log: deps.log } : {}),
+      ...(deps.onFatal ? { onFatal: deps.onFatal } : {}),
+    },
+    config.leader,
+  );
+  // Every router write of this process passes only while it leads with its epoch (a deposed leader is refused).
+  const routerFor =
+    state instanceof MemoryStateStore
+      ? deps.routerFor
+      : (site: string) => fenceRouter(deps.routerFor(site), () => leadership.check());
   const service = new ActuatorService({
     topology: new Topology(deps.root),
     actuation: deps.root.actuator,
@@ -91,7 +115,8 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     queue: deps.queue,
     state,
     clock: deps.clock,
-    routerFor: deps.routerFor,
+    routerFor,
+    leader: leadership,
     metrics: createActuatorMetrics(deps.registry ?? createRegistry()),
     ...(deps.guardData ? { guardData: deps.guardData } : {}),
     ...(deps.realizedData ? { realizedData: deps.realizedData } : {}),
@@ -112,13 +137,18 @@ export function createActuator(deps: ActuatorDeps, section: unknown = {}): Actua
     service,
     events: service.events,
     slackSigningSecret: env[deps.root.slack.signing_secret_env],
-    health: () => service.health(),
+    leadership,
+    health: () => {
+      const own = service.health();
+      return own.ok ? leadership.health() : own;
+    },
     async start() {
       await state.start();
-      await service.start();
+      // Leading: the service runs (and resumes what a dead leader left); deposed: it stops at once.
+      await leadership.start({ elected: () => service.start(), deposed: () => service.stop() });
     },
     stop: memoizeStop(async () => {
-      await service.stop();
+      await leadership.stop();
       await state.stop();
     }),
     submit: (p, actor) => service.submit(p, actor),

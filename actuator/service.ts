@@ -19,7 +19,7 @@ import type { FaultView } from './faults.ts';
 import { GitopsWatch, type GitopsPass } from './gitops/watch.ts';
 import { Approvals } from './pipeline/approvals.ts';
 import type { AuditEvent } from './pipeline/audit.ts';
-import { createPipelineContext, type PipelineContext, type PipelineDeps } from './pipeline/context.ts';
+import { createPipelineContext, reviveContext, type PipelineContext, type PipelineDeps } from './pipeline/context.ts';
 import { Intake } from './pipeline/intake.ts';
 import { Rollouts } from './pipeline/rollout.ts';
 import { RealizedEffects } from './realized.ts';
@@ -82,7 +82,9 @@ export class ActuatorService {
     return this.ctx.records.revision;
   }
 
+  /** Starts every stage; again after a stop too (a new leadership term: see actuator/index.ts). */
   async start(): Promise<void> {
+    if (this.ctx.life.stopped) reviveContext(this.ctx);
     await this.rollouts.start();
     await this.intake.start();
     this.selfHeal.start();

@@ -4,46 +4,18 @@
  * inert until the caller starts them in order. Settings a caller needs on top of the file (the demo's)
  * are a config overlay merged into the raw input beforehand, never edits of parsed config.
  */
-import { sectionOf, type Component } from '../core/component.ts';
+import { parseSection, sectionOf } from '../core/component.ts';
+import { createLeadership, leaderConfigSchema } from '../core/leader.ts';
+import { RedisLeaseStore } from '../core/lease.ts';
 import type { ConfigSource } from '../core/config/index.ts';
-import { createFlowCollector, type FlowCollector } from '../ingest/flow/index.ts';
-import { createBillingImporter, type BillingImporter } from '../ingest/billing/index.ts';
 import { createSink, type Sink } from '../analytics/sink/index.ts';
 import { createOptimizer, optimizerPlugin, storeDecisions, type Optimizer } from '../optimizer/index.ts';
 import { QueriesOptimizerData, type QueriesDataOptions } from '../optimizer/data-queries.ts';
 import type { OptimizerData } from '../optimizer/data.ts';
+import { standbyOptimizer } from './optimizer-standby.ts';
 import type { Shared } from './runtime.ts';
 
-export interface IngestRole {
-  collector: FlowCollector;
-  billing: BillingImporter;
-  components: Component[];
-}
-
-export function buildIngest(shared: Shared): IngestRole {
-  const { source } = shared.config;
-  const collector = createFlowCollector(
-    {
-      bus: shared.bus,
-      registry: shared.registry,
-      root: shared.config.root,
-      log: shared.log.child({ component: 'ingest.flow' }),
-      clock: shared.clock,
-      onFatal: shared.supervisor.onFatal,
-    },
-    sectionOf(source, 'ingest.flow'),
-  );
-  const billing = createBillingImporter(
-    {
-      registry: shared.registry,
-      bus: shared.bus,
-      topology: shared.topology,
-      log: shared.log.child({ component: 'ingest.billing' }),
-    },
-    sectionOf(source, 'ingest.billing'),
-  );
-  return { collector, billing, components: [collector, billing] };
-}
+export { buildIngest, type IngestRole } from './ingest-role.ts';
 
 function rawSection(source: ConfigSource, key: string): unknown {
   return key
@@ -83,21 +55,40 @@ export interface OptimizerRole {
   data: OptimizerData;
 }
 
+/**
+ * The optimizer, active/standby: with a BullMQ queue its processes elect one leader in the queue's Redis
+ * (`<prefix>:leader:optimizer`), and only the leader solves and proposes (app/optimizer-standby.ts);
+ * with the in-process queue the one process leads.
+ */
 export function buildOptimizer(shared: Shared, dataOptions: QueriesDataOptions = {}): OptimizerRole {
   const data = new QueriesOptimizerData(shared.store, shared.config.root, { now: () => shared.clock.now(), ...dataOptions });
-  const optimizer = createOptimizer(
-    {
-      data,
-      queue: shared.queue,
-      clock: shared.clock,
-      root: shared.config.root,
-      registry: shared.registry,
-      log: shared.log.child({ component: 'optimizer' }),
-      decisions: storeDecisions(shared.store),
-      onFatal: shared.supervisor.onFatal,
-    },
-    sectionOf(shared.config.source, 'optimizer'),
+  const { source, root } = shared.config;
+  const log = shared.log.child({ component: 'optimizer' });
+  const q = root.services.queue;
+  const store = q.kind === 'bullmq' && q.redis_url ? new RedisLeaseStore(q.redis_url, `${q.prefix}:leader`) : undefined;
+  const leadership = createLeadership(
+    { role: 'optimizer', store, registry: shared.registry, log, onFatal: shared.supervisor.onFatal },
+    parseSection(leaderConfigSchema, sectionOf(source, 'optimizer.leader'), 'optimizer.leader'),
   );
+  const optimizer = standbyOptimizer({
+    queue: shared.queue,
+    leadership,
+    ...(store ? { store } : {}),
+    make: (queue) =>
+      createOptimizer(
+        {
+          data,
+          queue,
+          clock: shared.clock,
+          root,
+          registry: shared.registry,
+          log,
+          decisions: storeDecisions(shared.store),
+          onFatal: shared.supervisor.onFatal,
+        },
+        sectionOf(source, 'optimizer'),
+      ),
+  });
   return { optimizer, data };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultLeaderConfig, leaderConfigSchema } from '../core/leader.ts';
 
 const duration = z.number().int().positive();
 
@@ -41,6 +42,17 @@ export const optimizerConfigSchema = z
     seed: z.number().int().nonnegative().default(7),
     /** Seconds an HTTP `run-now` waits for the run to finish. */
     solve_time_limit_s: z.number().positive().default(60),
+    /**
+     * TE instances with at most this many sites are solved exactly as one LP; larger ones are decomposed
+     * (POP: k sub-problems with 1/k of every capacity, optimizer/te/decompose.ts). The exact LP takes
+     * ~20 s at 300 sites on two cores; the decomposition is within ~0.5 % of it there.
+     */
+    te_exact_max_sites: z.number().int().min(2).default(400),
+    /**
+     * Active/standby (core/leader.ts, app/optimizer-standby.ts): with a BullMQ queue the optimizer processes
+     * elect one leader in its Redis; only the leader solves and proposes.
+     */
+    leader: leaderConfigSchema.default(defaultLeaderConfig),
   })
   .strict();
 

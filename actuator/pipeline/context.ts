@@ -72,8 +72,21 @@ export function createPipelineContext(d: PipelineDeps): PipelineContext {
     engine,
     audit: new AuditTrail(deps, events),
     status: new StatusMachine(deps, records, events),
-    loops: new LoopTracker('actuator', { ...(d.log ? { log: d.log } : {}), ...(d.onFatal ? { onFatal: d.onFatal } : {}) }),
+    loops: loopTracker(d),
     life: { stopped: false, abort: new AbortController() },
     overlayRouters: new Set(),
   };
+}
+
+function loopTracker(d: PipelineDeps): LoopTracker {
+  return new LoopTracker('actuator', { ...(d.log ? { log: d.log } : {}), ...(d.onFatal ? { onFatal: d.onFatal } : {}) });
+}
+
+/**
+ * The pipeline lives again after a stop (the actuator leads again after it lost its leadership): a new
+ * `life` and loop tracker, so the stages start as on the first start. Records, audit trail and engine stay.
+ */
+export function reviveContext(ctx: PipelineContext): void {
+  ctx.life = { stopped: false, abort: new AbortController() };
+  ctx.loops = loopTracker(ctx.d);
 }

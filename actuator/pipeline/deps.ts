@@ -31,6 +31,8 @@ export interface PipelineDeps {
   state: StateStore;
   clock: Clock;
   routerFor: (site: string) => RouterApi;
+  /** This process's leadership: a leader takes over rollout leases held from before its epoch. */
+  leader?: { readonly epoch: number | undefined };
   metrics: ActuatorMetrics;
   guardData?: GuardData;
   /** Where the realized effect of applied proposals is measured (ClickHouse in the roles); none: not measured. */

@@ -26,7 +26,7 @@ export class RecordStore implements StateStore {
   list = () => this.state.list();
   claimDecision = (id: string, actor: string) => this.state.claimDecision(id, actor);
   addApproval = (id: string, actor: string) => this.state.addApproval(id, actor);
-  acquireLease = (id: string, ttlMs: number) => this.state.acquireLease(id, ttlMs);
+  acquireLease = (id: string, ttlMs: number, over?: number) => this.state.acquireLease(id, ttlMs, over);
   renewLease = (id: string, token: number, ttlMs: number) => this.state.renewLease(id, token, ttlMs);
   releaseLease = (id: string, token: number) => this.state.releaseLease(id, token);
 

@@ -73,10 +73,18 @@ export class Rollouts {
     return p;
   }
 
-  /** Takes the rollout lease of `id` (undefined when another actuator holds it; throws when the store fails). */
+  /**
+   * Takes the rollout lease of `id` (undefined when another actuator holds it; throws when the store fails).
+   * A leader takes it over from a holder older than its epoch: a dead or deposed leader's rollout resumes at once.
+   */
   acquireLease(id: string): Promise<RolloutLease | undefined> {
-    const log = this.ctx.d.log;
-    return RolloutLease.acquire(this.ctx.d.state, id, { ttlMs: this.leaseTtlMs, ...(log ? { log } : {}) });
+    const { log, leader } = this.ctx.d;
+    const over = leader?.epoch;
+    return RolloutLease.acquire(this.ctx.d.state, id, {
+      ttlMs: this.leaseTtlMs,
+      ...(log ? { log } : {}),
+      ...(over ? { over } : {}),
+    });
   }
 
   /** Runs (or resumes) a proposal's rollout; one at a time per proposal in this process. */

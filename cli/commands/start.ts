@@ -10,8 +10,7 @@ import {
   parseRoles,
   runUntilSignal,
 } from '../../app/runtime.ts';
-import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from '../../app/roles.ts';
-import { buildActuatorRole } from '../../app/actuator-role.ts';
+import { buildIngest } from '../../app/ingest-role.ts';
 import { loadCheckedConfig } from '../config-check.ts';
 
 export const summary =
@@ -47,14 +46,18 @@ export async function run(args: string[]): Promise<number> {
   const shared = createShared({ config: loadCheckedConfig(values.config) });
   const components: Component[] = [...adapterComponents(shared)];
   const plugins: RoutePlugin[] = [];
-  if (roles.includes('sink')) components.push(buildSink(shared));
+  // The other roles' modules load only when asked for: an ingest-only process stays small (docs/notes/ingest-flow.md).
+  if (roles.includes('sink')) components.push((await import('../../app/roles.ts')).buildSink(shared));
   if (roles.includes('ingest')) components.push(...buildIngest(shared).components);
-  const actuator = roles.includes('actuator') ? buildActuatorRole(shared, {}) : undefined;
+  const actuator = roles.includes('actuator')
+    ? (await import('../../app/actuator-role.ts')).buildActuatorRole(shared, {})
+    : undefined;
   if (actuator) {
     components.push(...actuator.components);
     plugins.push(actuator.routes);
   }
   if (roles.includes('optimizer')) {
+    const { buildOptimizer, optimizerRoutesFor } = await import('../../app/roles.ts');
     const role = buildOptimizer(shared, actuator ? { currentWeights: () => actuator.currentWeights() } : {});
     components.push(role.optimizer);
     plugins.push(optimizerRoutesFor(shared, role));

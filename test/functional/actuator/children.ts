@@ -1,7 +1,7 @@
-/** Runs a test actuator (lease-child.ts) as its own process and reads its JSON lines. */
+/** Runs a test actuator (lease-child.ts) as its own process, reads its JSON lines and sends it commands. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LeaseChildSpec } from './lease-child.ts';
+import type { LeaseChildCommand, LeaseChildSpec } from './lease-child.ts';
 
 const childFile = fileURLToPath(new URL('./lease-child.ts', import.meta.url));
 
@@ -12,6 +12,14 @@ export interface ChildLine {
   status?: string;
   detail?: string;
   final?: { id: string; status: string; error?: string }[];
+  ready?: boolean;
+  /** A leadership transition of the child: leading (true) or standing by again (false), with the epoch. */
+  leader?: boolean;
+  epoch?: number;
+  /** The child's wall clock at the line. */
+  at?: number;
+  /** A proposal the child submitted and approved on command. */
+  submitted?: string;
 }
 
 export interface ActuatorChild {
@@ -20,12 +28,14 @@ export interface ActuatorChild {
   waitFor(p: (l: ChildLine) => boolean, ms?: number): Promise<ChildLine>;
   exited: Promise<number | null>;
   kill9(): Promise<void>;
+  /** Sends a command (one JSON line on stdin; see lease-child.ts). */
+  send(command: LeaseChildCommand): void;
 }
 
 export function runActuatorChild(spec: LeaseChildSpec): ActuatorChild {
   const child = spawn(process.execPath, ['--import', 'tsx', childFile], {
     env: { ...process.env, PP_LEASE: JSON.stringify(spec) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: ChildLine[] = [];
   const waiters: { p: (l: ChildLine) => boolean; resolve: (l: ChildLine) => void }[] = [];
@@ -61,6 +71,9 @@ export function runActuatorChild(spec: LeaseChildSpec): ActuatorChild {
     async kill9() {
       child.kill('SIGKILL');
       await exited;
+    },
+    send(command) {
+      child.stdin!.write(`${JSON.stringify(command)}\n`);
     },
   };
 }

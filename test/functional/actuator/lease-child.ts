@@ -1,9 +1,11 @@
 /**
- * An actuator process for the lease and crash tests: Redis state, BullMQ queue, the lab's routers over HTTP,
- * a short rollout lease. Prints every audit event and status change as a JSON line, and a `final`
- * line once every proposal is finished. Env: PP_LEASE (JSON: urls, redisUrl, prefix, queuePrefix,
- * proposal?, guard: 'good'|'bad', bakeS, leaseTtlMs, confirmMinutes).
+ * An actuator process for the lease, crash and failover tests: Redis state, BullMQ queue, the lab's routers
+ * over HTTP, a short rollout lease. Prints every audit event, status change and leadership transition as a
+ * JSON line, and a `final` line once every proposal is finished. Env: PP_LEASE (JSON: urls, redisUrl, prefix,
+ * queuePrefix, proposal?, guard: 'good'|'bad', bakeS, leaseTtlMs, confirmMinutes). Commands on stdin, one
+ * JSON line each: `{"submit": proposal}` submits and approves it here (a standby decides, the leader applies).
  */
+import { createInterface } from 'node:readline';
 import { RealClock } from '../../../core/clock.ts';
 import { Topology } from '../../../core/config/topology.ts';
 import { BullmqQueue } from '../../../core/queue/index.ts';
@@ -23,6 +25,10 @@ export interface LeaseChildSpec {
   leaseTtlMs: number;
   /** Commit-confirm minutes on the 1.5 routers (the lab's clock decides when they fire); default: the config's. */
   confirmMinutes?: number;
+}
+
+export interface LeaseChildCommand {
+  submit?: ProposalInput;
 }
 
 const spec = JSON.parse(process.env['PP_LEASE'] ?? '{}') as LeaseChildSpec;
@@ -61,6 +67,19 @@ const actuator = createActuator(
 );
 actuator.events.on('change', (e: unknown) => console.log(JSON.stringify(e)));
 actuator.events.on('status', (e: { id: string; status: string }) => console.log(JSON.stringify({ status: e.status, id: e.id })));
+actuator.leadership.onTransition((t) =>
+  console.log(JSON.stringify({ leader: t.leading, epoch: t.epoch, at: Date.now(), ...(t.reason ? { detail: t.reason } : {}) })),
+);
+const commands = createInterface({ input: process.stdin });
+commands.on('line', (line) => {
+  const p = (JSON.parse(line) as LeaseChildCommand).submit;
+  if (!p) return;
+  (async () => {
+    await actuator.submit(p);
+    await actuator.approve(p.id, 'api:alice');
+    console.log(JSON.stringify({ submitted: p.id }));
+  })().catch((err: unknown) => console.log(JSON.stringify({ event: 'command-failed', detail: String(err) })));
+});
 await actuator.start();
 if (spec.proposal) {
   await actuator.submit(spec.proposal);
@@ -81,3 +100,6 @@ console.log(JSON.stringify({ final: recs.map((r) => ({ id: r.proposal.id, status
 await actuator.stop();
 await queue.stop();
 for (const c of clients.values()) await c.close();
+// The command pipe would keep the process alive.
+commands.close();
+process.stdin.destroy();
