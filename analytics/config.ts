@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The `analytics` section of pathpilot.yaml: retention per tier and the sink's batching.
+ * The `analytics` section of pathpilot.yaml: retention per tier, the sink's batching and, for a
+ * ClickHouse cluster, its name and shards.
  * Retention is applied by TTL where the server has it (19.6+, chDB) and by a partition-drop job
  * otherwise (18.16).
  */
@@ -45,13 +46,39 @@ export const sinkSchema = z
   })
   .strict();
 
+const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A ClickHouse cluster instead of one server (issue 20; docs/notes/analytics.md "Cluster"). With
+ * `cluster`, the schema converges ON CLUSTER: replicated `<table>_local` tables on every node and
+ * `Distributed` tables under the names the queries use. `shards` lists each shard's replicas (HTTP
+ * URLs, in the order of the cluster's `remote_servers`): the sink writes each shard's rows to one of
+ * them itself. Leave both out for one server or chDB.
+ */
+export const clusterSchema = z
+  .object({
+    /** The cluster's name in the servers' `remote_servers`. */
+    name: z.string().regex(identifier, 'a plain identifier (letters, digits, _)'),
+    /** Per shard, its replicas' HTTP URLs (`http://host:8123`), shards in `remote_servers` order. */
+    shards: z.array(z.array(z.string().url()).min(1, 'a shard needs at least one replica URL')).min(1, 'at least one shard'),
+  })
+  .strict();
+
+export const storeSchema = z
+  .object({
+    cluster: clusterSchema.optional(),
+  })
+  .strict();
+
 export const analyticsSchema = z
   .object({
     retention: retentionSchema.default(retentionSchema.parse({})),
     sink: sinkSchema.default(sinkSchema.parse({})),
+    store: storeSchema.default(storeSchema.parse({})),
   })
   .strict();
 
 export type RetentionConfig = z.infer<typeof retentionSchema>;
 export type SinkConfig = z.infer<typeof sinkSchema>;
+export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type AnalyticsConfig = z.infer<typeof analyticsSchema>;

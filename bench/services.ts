@@ -27,6 +27,8 @@ const cfg = defaultServicesConfig({
     kafkaController: 29093,
     clickhouseHttp: 28123,
     clickhouseTcp: 29000,
+    clickhouseInterserver: 29009,
+    zookeeper: 22181,
     redis: 26379,
     prometheus: 29090,
   },

@@ -8,6 +8,7 @@ import {
   type LogicalType,
   type MaterializedViewDef,
   type PlainViewDef,
+  type SchemaObject,
   type TableDef,
 } from './tables.ts';
 
@@ -49,29 +50,112 @@ export function ttlExpr(t: TableDef, caps: StoreCapabilities, retention: Retenti
   return `${t.timeColumn} + toIntervalDay(${days})`;
 }
 
-export function createTableSql(db: string, t: TableDef, caps: StoreCapabilities, retention: RetentionConfig): Sql {
-  const cols = t.columns.map((c) => columnSql(c, caps)).join(', ');
-  const engine = `${t.engine}(${t.version ?? ''})`;
+/** ` ON CLUSTER \`name\`` when the statement runs on every node of a cluster, else nothing. */
+export function onCluster(cluster: string | undefined): string {
+  return cluster ? ` ON CLUSTER \`${cluster}\`` : '';
+}
+
+/**
+ * Where and how a table definition is created on a cluster (analytics/schema/cluster.ts): under
+ * another name, ON CLUSTER, with a replicated engine and the cluster-only columns. Without it the
+ * table is created as defined, on the one server.
+ */
+export interface TablePlacement {
+  name: string;
+  cluster: string;
+  /** The engine clause, e.g. `ReplicatedMergeTree('/clickhouse/tables/{shard}/db/t', '{replica}')`. */
+  engine: string;
+  columns: ColumnDef[];
+}
+
+export function createTableSql(
+  db: string,
+  t: TableDef,
+  caps: StoreCapabilities,
+  retention: RetentionConfig,
+  placement?: TablePlacement,
+): Sql {
+  const cols = (placement?.columns ?? t.columns).map((c) => columnSql(c, caps)).join(', ');
+  const engine = placement?.engine ?? `${t.engine}(${t.version ?? ''})`;
   const ttl = ttlExpr(t, caps, retention);
   return raw(
-    `CREATE TABLE IF NOT EXISTS ${q(db, t.name)} (${cols}) ENGINE = ${engine} PARTITION BY ${partitionExpr(t)} ` +
+    `CREATE TABLE IF NOT EXISTS ${q(db, placement?.name ?? t.name)}${onCluster(placement?.cluster)} (${cols}) ` +
+      `ENGINE = ${engine} PARTITION BY ${partitionExpr(t)} ` +
       `ORDER BY (${t.orderBy.join(', ')})${ttl ? ` TTL ${ttl}` : ''} SETTINGS index_granularity = 8192`,
   );
+}
+
+/** `ALTER TABLE db.t [ON CLUSTER c] <clause>`. */
+export function alterTableSql(db: string, table: string, clause: string, cluster?: string): Sql {
+  return raw(`ALTER TABLE ${q(db, table)}${onCluster(cluster)} ${clause}`);
+}
+
+/** `DROP TABLE IF EXISTS db.t [ON CLUSTER c]` (a view is replaced by drop and create). */
+export function dropTableSql(db: string, table: string, cluster?: string): Sql {
+  return raw(`DROP TABLE IF EXISTS ${q(db, table)}${onCluster(cluster)}`);
 }
 
 export function viewSelect(v: MaterializedViewDef | PlainViewDef, db: string): string {
   return v.select.replaceAll('{db}', `\`${db}\``);
 }
 
-export function createViewSql(db: string, v: MaterializedViewDef | PlainViewDef): Sql {
+export function createViewSql(db: string, v: MaterializedViewDef | PlainViewDef, cluster?: string): Sql {
+  const on = onCluster(cluster);
   if (v.kind === 'view') {
-    return raw(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(db, v.name)} TO ${q(db, v.to)} AS ${viewSelect(v, db)}`);
+    return raw(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(db, v.name)}${on} TO ${q(db, v.to)} AS ${viewSelect(v, db)}`);
   }
-  return raw(`CREATE VIEW IF NOT EXISTS ${q(db, v.name)} AS ${viewSelect(v, db)}`);
+  return raw(`CREATE VIEW IF NOT EXISTS ${q(db, v.name)}${on} AS ${viewSelect(v, db)}`);
 }
 
 /** Identity of a view's definition (database-independent), recorded in schema_objects. */
 export function viewHash(v: MaterializedViewDef | PlainViewDef): string {
   const body = v.kind === 'view' ? `${v.to}|${v.select}` : v.select;
   return createHash('sha256').update(body).digest('hex').slice(0, 16);
+}
+
+/** A table as converge wants it (on the server, or on every node of a cluster). */
+export interface WantedTable {
+  kind: 'table';
+  name: string;
+  columns: ColumnDef[];
+  /** The engine system.tables should report. */
+  engine: string;
+  /** The sort key (MergeTree family); undefined for engines without one (Distributed, Null). */
+  orderBy?: string[];
+  /** The definition whose retention sets its TTL (MergeTree family). */
+  ttlOf?: TableDef;
+  create: Sql;
+}
+
+/** A view as converge wants it: recreated when the hash of its definition changes. */
+export interface WantedView {
+  kind: 'view';
+  name: string;
+  hash: string;
+  create: Sql;
+}
+
+export type WantedObject = WantedTable | WantedView;
+
+/** The schema on one server (or chDB): every definition as it is declared. */
+export function singleServerSchema(
+  db: string,
+  objects: readonly SchemaObject[],
+  caps: StoreCapabilities,
+  retention: RetentionConfig,
+): WantedObject[] {
+  return objects.map((o): WantedObject => {
+    if (o.kind === 'table') {
+      return {
+        kind: 'table',
+        name: o.name,
+        columns: o.columns,
+        engine: o.engine,
+        orderBy: o.orderBy,
+        ttlOf: o,
+        create: createTableSql(db, o, caps, retention),
+      };
+    }
+    return { kind: 'view', name: o.name, hash: viewHash(o), create: createViewSql(db, o) };
+  });
 }

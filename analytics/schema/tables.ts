@@ -50,6 +50,12 @@ export interface TableDef {
   partition: 'day' | 'month';
   orderBy: string[];
   retention: RetentionTier;
+  /**
+   * On a cluster, the column whose value picks a row's shard (`halfMD5(column)` in the Distributed
+   * table, the same function the sink computes): rows a ReplacingMergeTree must see together, and
+   * reads by site, stay on one shard.
+   */
+  shardKey: string;
 }
 
 export interface MaterializedViewDef {
@@ -138,6 +144,7 @@ function rawTable(
     partition: spec.partition,
     orderBy: spec.orderBy,
     retention: spec.retention,
+    shardKey: spec.shardKey,
     doc: spec.doc,
   };
 }
@@ -167,6 +174,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'day',
       orderBy: ['t', 'site', 'link', 'class', 'dst_site'],
       retention,
+      shardKey: 'site',
     },
     {
       kind: 'view',
@@ -204,6 +212,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'day',
       orderBy: ['path_id', 'class', 't', 'src_site', 'dst_site'],
       retention,
+      shardKey: 'src_site',
     },
     {
       kind: 'view',
@@ -227,6 +236,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'day',
       orderBy: ['time_received', 'site', 'link'],
       retention: 'raw_days',
+      shardKey: 'site',
     }),
     rawTable('probe', {
       doc: 'Probe windows per path',
@@ -234,6 +244,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'day',
       orderBy: ['path_id', 'window_start'],
       retention: 'raw_days',
+      shardKey: 'src_site',
     }),
     rawTable('iface', {
       doc: 'Interface counter samples (cumulative)',
@@ -241,6 +252,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'day',
       orderBy: ['router', 'interface', 'time'],
       retention: 'raw_days',
+      shardKey: 'router',
     }),
     rawTable('cost', {
       doc: 'Billing lines; a re-imported or restated line (same line_id) replaces the one with a lower line_version',
@@ -249,6 +261,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'month',
       orderBy: ['line_id'],
       retention: 'cost_days',
+      shardKey: 'line_id',
     }),
     rawTable('change', {
       doc: 'The audit trail (append-only); a repeated event_id is the same event',
@@ -256,6 +269,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'month',
       orderBy: ['proposal_id', 'time', 'event_id'],
       retention: 'forever',
+      shardKey: 'proposal_id',
     }),
     // The sink's exactly-once bookkeeping: the highest Kafka offset stored per table and partition,
     // maintained by materialized views in the same INSERT as the rows (see analytics/sink).
@@ -276,6 +290,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'month',
       orderBy: ['tbl', 'src_partition', 'space'],
       retention: 'forever',
+      shardKey: 'tbl',
     },
     ...(['flows_raw', 'probes_raw', 'iface_raw', 'costs_raw', 'changes'] as const).map((t): MaterializedViewDef => ({
       kind: 'view',
@@ -307,6 +322,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'day',
       orderBy: ['link', 't'],
       retention: 'minute_days',
+      shardKey: 'link',
     },
     {
       kind: 'view',
@@ -337,6 +353,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'day',
       orderBy: ['router', 'interface', 't', 'link'],
       retention: 'minute_days',
+      shardKey: 'router',
     },
     {
       kind: 'view',
@@ -377,6 +394,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'day',
       orderBy: ['metric', 'target', 'model', 't', 'made_at'],
       retention: 'forecast_days',
+      shardKey: 'target',
     },
     {
       kind: 'table',
@@ -398,6 +416,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'month',
       orderBy: ['id'],
       retention: 'forever',
+      shardKey: 'id',
     },
     {
       kind: 'table',
@@ -420,6 +439,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'month',
       orderBy: ['time', 'principal'],
       retention: 'hour_days',
+      shardKey: 'source',
     },
     {
       kind: 'table',
@@ -440,6 +460,7 @@ export function schemaObjects(): SchemaObject[] {
       partition: 'month',
       orderBy: ['name', 'version'],
       retention: 'forever',
+      shardKey: 'name',
     },
   ];
 }

@@ -8,7 +8,7 @@ import { RealClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { rateLimitedLogger } from '../../core/log.ts';
 import { createRegistry, type Registry } from '../../core/metrics.ts';
-import { errorMessage, PathpilotError } from '../../core/errors.ts';
+import { errorMessage } from '../../core/errors.ts';
 import {
   decodeRecords,
   encodeRecords,
@@ -19,12 +19,19 @@ import {
   type RecordDefinition,
   type RecordName,
 } from '../../core/records/index.ts';
-import { sql, ident } from '../../core/store/sql.ts';
 import { StoreError } from '../../core/store/errors.ts';
 import type { RawBody } from '../../core/store/common.ts';
-import { retentionSchema, sinkSchema, type SinkConfig, type RetentionConfig } from '../config.ts';
+import {
+  clusterSchema,
+  retentionSchema,
+  sinkSchema,
+  type ClusterConfig,
+  type SinkConfig,
+  type RetentionConfig,
+} from '../config.ts';
 import { migrate } from '../schema/converge.ts';
-import { offsetSpaceSize, rawTableOf } from '../schema/tables.ts';
+import { offsetSpaceSize, rawTableOf, tableDefs } from '../schema/tables.ts';
+import { clusterTarget, replicaFailureCodes, singleTarget, type SinkTarget } from './shards.ts';
 import { rowEncoder, type RowEncoder } from './encode.ts';
 import { RowBinaryWriter } from './rowbinary.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
@@ -43,6 +50,12 @@ export { createSinkMetrics, type SinkMetrics } from './metrics.ts';
  * all; after a crash or an ambiguous failure the sink reads the high-water mark back and skips
  * messages at or below it. Invalid messages and records go to the dead-letter topic (with the
  * reason in headers) before the batch commits; they never block the partition.
+ *
+ * On a ClickHouse cluster (`cluster`) the same holds per shard: each row goes to the shard its
+ * table's shard key (site…) hashes to, one INSERT per shard (shards.ts), the mark is kept per
+ * shard, and after a failure each shard skips only what it has. An INSERT whose outcome is unknown
+ * is repeated byte for byte, on the shard's next replica if need be: the replicated tables drop a
+ * block they already have (docs/notes/analytics.md "Cluster").
  */
 export interface SinkDeps {
   bus: Bus;
@@ -61,6 +74,8 @@ export const sinkInputSchema = sinkSchema.extend({
   migrate: z.boolean().default(true),
   retention: retentionSchema.partial().optional(),
   fromBeginning: z.boolean().default(true),
+  /** `analytics.store.cluster`: write the cluster's shards (the schema converges ON CLUSTER). */
+  cluster: clusterSchema.optional(),
 });
 
 export interface SinkOptions extends Partial<SinkConfig> {
@@ -71,6 +86,8 @@ export interface SinkOptions extends Partial<SinkConfig> {
   retention?: Partial<RetentionConfig>;
   /** Start from the earliest offset when the group has no commit (default true: nothing is missed). */
   fromBeginning?: boolean;
+  /** A ClickHouse cluster: its name and shards (`analytics.store.cluster`). */
+  cluster?: ClusterConfig;
 }
 
 export interface Sink extends Component {
@@ -80,8 +97,8 @@ export interface Sink extends Component {
 }
 
 interface PartitionState {
-  /** Highest (stored-space) offset whose rows are known to be stored. */
-  high: bigint;
+  /** Per shard: highest (stored-space) offset whose rows are known to be stored there. */
+  high: bigint[];
   /**
    * Added to bus offsets before they are stored. 0 for Kafka; for the in-process bus, whose offsets
    * restart at 0 in every process, the stored mark + 1 at first sight, so stored offsets keep growing.
@@ -89,6 +106,12 @@ interface PartitionState {
   base: bigint;
   /** Next offset expected; a batch starting elsewhere (redelivery, handover) re-reads the mark. */
   next: bigint | undefined;
+  /**
+   * Cluster: per-shard INSERTs whose outcome is still unknown after the retries gave up. Repeated
+   * byte for byte before anything else of the partition (a redelivered batch is cut differently,
+   * so only the same bytes are recognised by the replicas that may already have them).
+   */
+  unsettled: ShardChunk[];
 }
 
 interface Pipeline {
@@ -100,6 +123,8 @@ interface Pipeline {
   encoder: RowEncoder;
   /** Offset space of the topic (see offsetSpaceSize). */
   space: bigint;
+  /** The record field whose value picks a row's shard (its table's shard key). */
+  shardKey: string;
   partitions: Map<number, PartitionState>;
   subscriptions: Subscription[];
 }
@@ -113,13 +138,33 @@ interface DeadLetterItem {
   key?: string;
 }
 
-/** One INSERT: the rows of consecutive messages [first, last] (stored offsets). */
-interface Chunk {
+/** One shard's rows of a chunk: one INSERT. */
+interface ShardChunk {
+  shard: number;
   body: RawBody;
+  rows: number;
+  first: bigint;
+}
+
+/** The rows of consecutive messages [first, last] (stored offsets): one INSERT per shard that has rows. */
+interface Chunk {
+  shards: ShardChunk[];
   rows: number;
   first: bigint;
   last: bigint;
   messages: ReceivedMessage[];
+}
+
+function lowest(values: readonly bigint[]): bigint {
+  let min = values[0]!;
+  for (const v of values) if (v < min) min = v;
+  return min;
+}
+
+function highest(values: readonly bigint[]): bigint {
+  let max = values[0]!;
+  for (const v of values) if (v > max) max = v;
+  return max;
 }
 
 /** 20-bit FNV-1a hash of a topic name: its offset space (stored offsets stay below 2^60). */
@@ -142,12 +187,15 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     migrate: doMigrate,
     retention,
     fromBeginning,
+    cluster,
     ...config
   } = parseSection(sinkInputSchema, input, 'analytics.sink');
   const clock = deps.clock ?? new RealClock();
   const metrics = createSinkMetrics(deps.registry ?? createRegistry());
   const warn = deps.log ? rateLimitedLogger(deps.log) : () => {};
   const { bus, store } = deps;
+  const target: SinkTarget = cluster ? clusterTarget(cluster, store.database) : singleTarget(store);
+  const shardKeys = new Map(tableDefs().map((t) => [t.name, t.shardKey]));
   const storedRows: Record<string, number> = {};
   // RowBinary where the store takes it (the server): nothing to format or parse as text.
   const format = store.rawFormats.includes('RowBinary') ? 'RowBinary' : 'TabSeparated';
@@ -164,18 +212,21 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       expectedSchema: schemaId(def),
       encoder: rowEncoder(def),
       space: topicSpace(topics?.[record] ?? def.topic),
+      shardKey: shardKeys.get(rawTableOf[record])!,
       partitions: new Map(),
       subscriptions: [],
     };
   });
 
-  /** Reads the stored high-water mark of a table and partition (-1 when nothing is stored). */
-  async function readHighWater(p: Pipeline, partition: number): Promise<bigint> {
-    const rows = await store.query<{ m: string | number }>(
-      sql`SELECT toString(max(max_offset)) AS m, count() AS n FROM ${ident(store.database)}.${ident('sink_offsets')}
-          WHERE tbl = ${p.table} AND src_partition = ${partition} AND space = ${Number(p.space)} HAVING n > 0`,
-    );
-    return rows.length > 0 ? BigInt(String(rows[0]!.m)) : p.space * spaceSize - 1n;
+  /** Reads the stored high-water mark of a table and partition on a shard (below the space when nothing is stored). */
+  async function readHighWater(p: Pipeline, shard: number, partition: number): Promise<bigint> {
+    const mark = await target.readMark(shard, p.table, partition, Number(p.space));
+    return mark ?? p.space * spaceSize - 1n;
+  }
+
+  /** The marks of every shard. */
+  function readHighWaters(p: Pipeline, partition: number): Promise<bigint[]> {
+    return Promise.all(Array.from({ length: target.shards }, (_, shard) => readHighWater(p, shard, partition)));
   }
 
   async function deadLetter(p: Pipeline, batch: MessageBatch, items: DeadLetterItem[]) {
@@ -209,6 +260,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
 
   async function insertWithRetry(
     p: Pipeline,
+    shard: number,
     body: RawBody,
     partition: number,
     firstOffset: bigint,
@@ -218,14 +270,19 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     for (;;) {
       const t0 = performance.now();
       try {
-        if (store.insertRaw) await store.insertRaw(p.table, format, body, p.encoder.columns);
-        else throw new PathpilotError('PP_ERR_STORE', 'store has no insertRaw');
+        await target.insert(shard, p.table, format, body, p.encoder.columns);
         metrics.insertSeconds.observe({ table: p.table }, (performance.now() - t0) / 1000);
         if (attempt > 0) for (const s of pipelines) for (const sub of s.subscriptions) sub.resume();
         return { outcome: 'inserted' };
       } catch (err) {
         attempt++;
-        if (err instanceof StoreError && !err.transient && err.chCode !== undefined && !schemaProblemCodes.has(err.chCode)) {
+        if (
+          err instanceof StoreError &&
+          !err.transient &&
+          err.chCode !== undefined &&
+          !schemaProblemCodes.has(err.chCode) &&
+          !replicaFailureCodes.has(err.chCode)
+        ) {
           // ClickHouse refuses this data (it passed validation, so the schema and records disagree):
           // the messages go to the dead-letter topic instead of blocking the partition.
           metrics.errors.inc({ error_type: 'rejected' });
@@ -245,9 +302,13 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
         const delay = Math.min(config.retry_max_ms, config.retry_min_ms * 2 ** Math.min(attempt - 1, 10));
         await clock.sleep(delay, stopSignal.signal).catch(() => undefined);
         if (stopSignal.signal.aborted) throw err;
+        // On a cluster the same block goes again (the next replica drops what it already has: the
+        // views that committed before a replica died keep their block, the others get it). A mark
+        // alone cannot say that every view of the block committed.
+        if (target.clustered) continue;
         // The failed INSERT may have been stored after all (timeout after the server accepted it).
         try {
-          const high = await readHighWater(p, partition);
+          const high = await readHighWater(p, shard, partition);
           if (high >= firstOffset) {
             for (const s of pipelines) for (const sub of s.subscriptions) sub.resume();
             return { outcome: 'already-stored' };
@@ -263,12 +324,22 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     let state = p.partitions.get(batch.partition);
     const first = batch.messages[0];
     if (!first) return;
+    if (state && state.unsettled.length > 0) {
+      // A failed batch left INSERTs of unknown outcome: the same bytes again first (then the marks are exact).
+      while (state.unsettled.length > 0) {
+        const u = state.unsettled[0]!;
+        const result = await insertWithRetry(p, u.shard, u.body, batch.partition, u.first);
+        if (result.outcome === 'inserted') metrics.sent.inc(u.rows);
+        state.unsettled.shift();
+      }
+      state.next = undefined;
+    }
     if (!state || state.next !== BigInt(first.offset) + state.base) {
       // First batch of this partition, a redelivery, or a handover from another sink: the stored
       // mark is the truth.
-      const high = await readHighWater(p, batch.partition);
-      const base = state ? state.base : bus.kind === 'kafka' ? p.space * spaceSize : high + 1n;
-      state = { high, base, next: undefined };
+      const high = await readHighWaters(p, batch.partition);
+      const base = state ? state.base : bus.kind === 'kafka' ? p.space * spaceSize : highest(high) + 1n;
+      state = { high, base, next: undefined, unsettled: [] };
       p.partitions.set(batch.partition, state);
     }
     // INSERTs of at most batch_rows rows, split at message boundaries, in offset order. A chunk's
@@ -280,8 +351,11 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     // Any failure from here on: the batch is redelivered, and the mark is read back first.
     state.next = undefined;
     const st = state;
-    const binary = format === 'RowBinary' ? new RowBinaryWriter() : undefined;
-    let parts: Buffer[] = [];
+    const shards = target.shards;
+    const binary = format === 'RowBinary' ? Array.from({ length: shards }, () => new RowBinaryWriter()) : undefined;
+    let parts: Buffer[][] = Array.from({ length: shards }, () => []);
+    let shardRows: number[] = new Array<number>(shards).fill(0);
+    let shardFirst: (bigint | undefined)[] = new Array<bigint | undefined>(shards).fill(undefined);
     let rows = 0;
     let chunkFirst: bigint | undefined;
     let chunkMessages: ReceivedMessage[] = [];
@@ -297,34 +371,55 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       // chunk's messages, so they must already be in the dead-letter topic.
       if (chunkDlq.length > 0) await deadLetter(p, batch, chunkDlq);
       if (chunk.rows === 0) return;
-      const result = await insertWithRetry(p, chunk.body, batch.partition, chunk.first);
-      if (result.outcome === 'rejected') {
+      // Shards are written side by side; all of them settle before a failure fails the batch, so no
+      // INSERT is still running when the redelivered batch reads the marks back.
+      const settled = await Promise.allSettled(
+        chunk.shards.map((sc) => insertWithRetry(p, sc.shard, sc.body, batch.partition, sc.first)),
+      );
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
+        if (target.clustered) settled.forEach((r, i) => r.status === 'rejected' && st.unsettled.push(chunk.shards[i]!));
+        throw failed.reason;
+      }
+      const results = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof insertWithRetry>>>).value);
+      const rejected = results.find((r): r is { outcome: 'rejected'; reason: string } => r.outcome === 'rejected');
+      if (rejected) {
         await deadLetter(
           p,
           batch,
-          chunk.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, reason: result.reason })),
+          chunk.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, reason: rejected.reason })),
         );
       }
-      if (chunk.last > st.high) st.high = chunk.last;
-      if (result.outcome === 'inserted') {
-        metrics.sent.inc(chunk.rows);
-        metrics.rowsInserted.inc({ table: p.table }, chunk.rows);
+      // Every message up to chunk.last is done for every shard (a shard without rows from it has nothing to store).
+      for (let s = 0; s < st.high.length; s++) if (chunk.last > st.high[s]!) st.high[s] = chunk.last;
+      results.forEach((result, i) => {
+        if (result.outcome !== 'inserted') return;
+        const n = chunk.shards[i]!.rows;
+        metrics.sent.inc(n);
+        metrics.rowsInserted.inc({ table: p.table }, n);
         metrics.inserts.inc({ table: p.table });
-        storedRows[p.table] = (storedRows[p.table] ?? 0) + chunk.rows;
+        storedRows[p.table] = (storedRows[p.table] ?? 0) + n;
         inserted++;
-      }
+      });
     };
     /** Queues the chunk built so far behind the previous one's INSERT. */
     const seal = async (last: bigint): Promise<void> => {
       const chunk: Chunk = {
-        body: binary ? binary.take() : parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+        shards: shardRows.flatMap((n, shard) => {
+          if (n === 0) return [];
+          const textParts = parts[shard]!;
+          const body = binary ? binary[shard]!.take() : textParts.length === 1 ? textParts[0]! : Buffer.concat(textParts);
+          return [{ shard, body, rows: n, first: shardFirst[shard]! }];
+        }),
         rows,
         first: chunkFirst ?? last,
         last,
         messages: chunkMessages,
       };
       const chunkDlq = dlq;
-      parts = [];
+      parts = Array.from({ length: shards }, () => []);
+      shardRows = new Array<number>(shards).fill(0);
+      shardFirst = new Array<bigint | undefined>(shards).fill(undefined);
       rows = 0;
       chunkFirst = undefined;
       chunkMessages = [];
@@ -342,7 +437,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     for (const m of batch.messages) {
       const offset = BigInt(m.offset) + st.base;
       lastOffset = offset;
-      if (offset <= st.high) {
+      if (offset <= lowest(st.high)) {
         metrics.dropped.inc({ reason: 'duplicate' });
         continue;
       }
@@ -370,12 +465,21 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       const offsetText = binary ? '' : offset.toString();
       const offsetLow = Number(offset & 0xffffffffn);
       const offsetHigh = Number(offset >> 32n);
-      let body = '';
+      const bodies: string[] = new Array<string>(shards).fill('');
       let invalid: unknown[] | undefined;
       let reason = '';
+      // After a failure one shard may already hold this message's rows and another not.
+      const partlyStored = shards > 1 && offset <= highest(st.high);
       const add = (r: Record<string, unknown>): void => {
-        if (binary) p.encoder.writeRow(binary, r, batch.partition, offsetLow, offsetHigh);
-        else body += p.encoder.encode(r, batch.partition, offsetText);
+        const shard = shards === 1 ? 0 : target.shardOf(String(r[p.shardKey] ?? ''));
+        if (partlyStored && offset <= st.high[shard]!) {
+          metrics.dropped.inc({ reason: 'duplicate' });
+          return;
+        }
+        if (binary) p.encoder.writeRow(binary[shard]!, r, batch.partition, offsetLow, offsetHigh);
+        else bodies[shard] += p.encoder.encode(r, batch.partition, offsetText);
+        shardFirst[shard] ??= offset;
+        shardRows[shard]!++;
         rows++;
       };
       for (const r of records) {
@@ -391,7 +495,9 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
           reason ||= checked.reason;
         }
       }
-      if (body.length > 0) parts.push(Buffer.from(body));
+      bodies.forEach((body, shard) => {
+        if (body.length > 0) parts[shard]!.push(Buffer.from(body));
+      });
       if (invalid) {
         metrics.dropped.inc({ reason: 'invalid' }, invalid.length);
         dlq.push({
@@ -413,13 +519,14 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     await pending;
     if (inserted > 0 && Number.isFinite(oldest))
       metrics.lagSeconds.observe({ table: p.table }, Math.max(0, Date.now() - oldest) / 1000);
-    if (lastOffset > state.high) state.high = lastOffset;
+    for (let s = 0; s < state.high.length; s++) if (lastOffset > state.high[s]!) state.high[s] = lastOffset;
     state.next = lastOffset + 1n;
   }
 
   const stop = memoizeStop(async () => {
     stopSignal.abort();
     await Promise.allSettled(pipelines.flatMap((p) => p.subscriptions.map((sub) => sub.stop())));
+    await target.stop();
     started = false;
   });
 
@@ -429,7 +536,8 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     stored: () => ({ ...storedRows }),
     async start() {
       if (started) return;
-      if (doMigrate) await migrate(store, { retention, log: deps.log });
+      if (doMigrate) await migrate(store, { retention, log: deps.log, cluster: cluster?.name });
+      await target.start();
       await bus.ensureTopics([{ topic: config.dead_letter_topic }]);
       for (const p of pipelines) {
         // Several consumers in one group split a topic's partitions, so one batch is decoded while

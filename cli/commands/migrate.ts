@@ -12,6 +12,7 @@ const usage = `usage: pathpilot migrate [--dry-run] [--retention] [--quiet] [-c 
 
 Converges the analytics schema on the configured store (ClickHouse server when CLICKHOUSE_URL or
 services.store says so, else chDB) and prints each applied step; a second run applies 0 steps.
+With analytics.store.cluster, on every node of that ClickHouse cluster (ON CLUSTER).
 
   --dry-run          print the steps without applying them
   --retention        also drop expired partitions (servers without TTL)
@@ -44,13 +45,16 @@ export async function run(args: string[]): Promise<number> {
   const store = createStore(root.services.store, { log: createLogger({ level: 'warn' }) });
   await store.start();
   try {
-    const result = await migrate(store, { retention: analytics.retention, dryRun: values['dry-run'] });
-    const where = `${store.kind === 'server' ? `ClickHouse ${result.version}` : `chDB ${result.version}`}, database ${store.database}`;
+    const cluster = analytics.store.cluster?.name;
+    const result = await migrate(store, { retention: analytics.retention, dryRun: values['dry-run'], cluster });
+    const where =
+      `${store.kind === 'server' ? `ClickHouse ${result.version}` : `chDB ${result.version}`}, database ${store.database}` +
+      (cluster ? `, ON CLUSTER ${cluster}` : '');
     if (!values.quiet) for (const step of result.applied) process.stdout.write(`${step.action} ${step.object}\n`);
     for (const m of result.manual) process.stderr.write(`manual: ${m}\n`);
     process.stdout.write(`${values['dry-run'] ? 'planned' : 'applied'} ${result.applied.length} steps (${where})\n`);
     if (values.retention) {
-      const r = await applyRetention(store, { now: Date.now(), retention: analytics.retention });
+      const r = await applyRetention(store, { now: Date.now(), retention: analytics.retention, cluster });
       for (const d of r.dropped) process.stdout.write(`dropped partition ${d.partition} of ${d.table}\n`);
       process.stdout.write(
         `retention: dropped ${r.dropped.length} partitions${store.capabilities().ttl ? ' (TTL handles retention here)' : ''}\n`,

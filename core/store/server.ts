@@ -14,6 +14,11 @@ export interface ServerStoreOptions {
   requestTimeoutMs?: number;
   /** Keep-alive sockets to the server (default 16). */
   maxOpenConnections?: number;
+  /**
+   * Settings sent with every request besides the pinned ones, e.g. a ClickHouse cluster's
+   * (analytics/schema/cluster.ts `clusterStoreSettings`). None by default.
+   */
+  settings?: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -81,7 +86,7 @@ export class ServerStore implements Store {
     } finally {
       await boot.close();
     }
-    this.client = this.makeClient(this.database, pinnedSettings(this.detected));
+    this.client = this.makeClient(this.database, { ...pinnedSettings(this.detected), ...this.options.settings });
     this.deps.log?.info({ url: this.url.host, version: this.detected.text, database: this.database }, 'clickhouse store started');
   }
 

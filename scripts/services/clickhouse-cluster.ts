@@ -47,7 +47,8 @@ export function clusterNodes(cfg: ServicesConfig): ClusterNode[] {
   const c = cfg.topology.clickhouseCluster;
   if (!c) return [];
   const count = c.shards * c.replicas;
-  if (count > maxClusterNodes) throw new Error(`a ClickHouse cluster of ${count} servers is too large here (at most ${maxClusterNodes})`);
+  if (count > maxClusterNodes)
+    throw new Error(`a ClickHouse cluster of ${count} servers is too large here (at most ${maxClusterNodes})`);
   const nodes: ClusterNode[] = [];
   for (let shard = 1; shard <= c.shards; shard++) {
     for (let replica = 1; replica <= c.replicas; replica++) {
@@ -79,9 +80,7 @@ export function remoteServersXml(layout: ClusterLayout): string {
     .map(
       (replicas) =>
         `      <shard>\n        <internal_replication>true</internal_replication>\n` +
-        replicas
-          .map((r) => `        <replica><host>${xmlEscape(r.host)}</host><port>${r.port}</port></replica>\n`)
-          .join('') +
+        replicas.map((r) => `        <replica><host>${xmlEscape(r.host)}</host><port>${r.port}</port></replica>\n`).join('') +
         `      </shard>\n`,
     )
     .join('');
@@ -121,7 +120,10 @@ export function composeClusterFiles(shardCount = 2, replicaCount = 2): Record<st
   const doc = (what: string, body: string): string =>
     `<?xml version="1.0"?>\n<!-- ${what} Generated from scripts/services/clickhouse-cluster.ts (composeClusterFiles). -->\n<yandex>\n${body}</yandex>\n`;
   const files: Record<string, string> = {
-    'cluster.xml': doc('Every node: the cluster, ZooKeeper, the ON CLUSTER queue.', remoteServersXml(layout) + coordinationXml(layout)),
+    'cluster.xml': doc(
+      'Every node: the cluster, ZooKeeper, the ON CLUSTER queue.',
+      remoteServersXml(layout) + coordinationXml(layout),
+    ),
   };
   for (let s = 1; s <= shardCount; s++)
     for (let r = 1; r <= replicaCount; r++) files[`macros-s${s}r${r}.xml`] = doc(`Node ${host(s, r)}.`, macrosXml(s, r));

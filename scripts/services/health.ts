@@ -77,8 +77,17 @@ export async function clickhouseHealth(baseUrl: string): Promise<string> {
   return version.body.trim();
 }
 
-/** Sends RESP `PING`, expects `+PONG`. */
-export function redisHealth(host: string, port: number): Promise<void> {
+/**
+ * Sends `request` over TCP and resolves with the reply: once `complete(reply)` holds, or (without
+ * `complete`) when the server closes the connection after answering.
+ */
+function tcpExchange(
+  host: string,
+  port: number,
+  request: string,
+  what: string,
+  complete?: (reply: string) => boolean,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
     let reply = '';
@@ -88,19 +97,25 @@ export function redisHealth(host: string, port: number): Promise<void> {
       done = true;
       socket.destroy();
       if (err) reject(err);
-      else resolve();
+      else resolve(reply);
     };
-    socket.setTimeout(requestTimeoutMs, () => finish(new Error('PING timed out')));
+    socket.setTimeout(requestTimeoutMs, () => finish(new Error(`${what} timed out`)));
     socket.once('error', (err) => finish(err));
-    socket.once('close', () => finish(new Error(`connection closed; reply was ${JSON.stringify(reply.trim())}`)));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('close', () =>
+      finish(complete ? new Error(`connection closed; reply was ${JSON.stringify(reply.trim())}`) : undefined),
+    );
+    socket.once('connect', () => socket.write(request));
     socket.on('data', (chunk) => {
       reply += chunk.toString('utf8');
-      if (!reply.includes('\r\n')) return;
-      if (reply.startsWith('+PONG')) finish();
-      else finish(new Error(`PING answered ${JSON.stringify(reply.trim())}`));
+      if (complete?.(reply)) finish();
     });
   });
+}
+
+/** Sends RESP `PING`, expects `+PONG`. */
+export async function redisHealth(host: string, port: number): Promise<void> {
+  const reply = await tcpExchange(host, port, 'PING\r\n', 'PING', (r) => r.includes('\r\n'));
+  if (!reply.startsWith('+PONG')) throw new Error(`PING answered ${JSON.stringify(reply.trim())}`);
 }
 
 export async function prometheusHealth(baseUrl: string): Promise<void> {
@@ -126,30 +141,12 @@ export async function prometheusTargetsDirOf(baseUrl: string): Promise<string | 
 
 /**
  * ZooKeeper's `srvr` four-letter command (the one 3.5+ whitelists by default): the server answers
- * its version and mode (`standalone`, `leader`, `follower`) once it serves clients.
+ * its version and mode (`standalone`, `leader`, `follower`) once it serves clients, then closes.
  */
-export function zookeeperHealth(host: string, port: number): Promise<{ version: string; mode: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    let reply = '';
-    let done = false;
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      socket.destroy();
-      if (err) return reject(err);
-      const version = /Zookeeper version: ([^\s,-]+)/.exec(reply)?.[1];
-      const mode = /Mode: (\S+)/.exec(reply)?.[1];
-      if (!version || !mode) reject(new Error(`srvr answered ${JSON.stringify(reply.trim().slice(0, 200))}`));
-      else resolve({ version, mode });
-    };
-    socket.setTimeout(requestTimeoutMs, () => finish(new Error('srvr timed out')));
-    socket.once('error', (err) => finish(err));
-    socket.once('connect', () => socket.write('srvr'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('utf8');
-    });
-    // The server closes the connection after its answer.
-    socket.once('close', () => finish());
-  });
+export async function zookeeperHealth(host: string, port: number): Promise<{ version: string; mode: string }> {
+  const reply = await tcpExchange(host, port, 'srvr', 'srvr');
+  const version = /Zookeeper version: ([^\s,-]+)/.exec(reply)?.[1];
+  const mode = /Mode: (\S+)/.exec(reply)?.[1];
+  if (!version || !mode) throw new Error(`srvr answered ${JSON.stringify(reply.trim().slice(0, 200))}`);
+  return { version, mode };
 }

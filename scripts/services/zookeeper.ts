@@ -52,7 +52,8 @@ export const zookeeper: LocalService = {
   async prepare(cfg) {
     const dir = serviceDir(cfg, 'zookeeper');
     for (const sub of ['data', 'log']) mkdirSync(join(dir, sub), { recursive: true });
-    for (const jar of classpath) if (!existsSync(jar)) throw new Error(`${jar} is missing (Debian packages zookeeper, libslf4j-java)`);
+    for (const jar of classpath)
+      if (!existsSync(jar)) throw new Error(`${jar} is missing (Debian packages zookeeper, libslf4j-java)`);
     writeFileSync(join(dir, 'zoo.cfg'), zooCfg(cfg, dir));
   },
   launch(cfg) {

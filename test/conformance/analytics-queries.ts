@@ -3,14 +3,17 @@ import type { Store } from '../../core/store/types.ts';
 import { sql, ident } from '../../core/store/sql.ts';
 import { flowRecord, probeRecord, ifaceRecord, costRecord, type FlowRecord, type ProbeRecord } from '../../core/records/index.ts';
 import { migrate } from '../../analytics/schema/index.ts';
+import { clusterAddresses, throughIngest } from '../../analytics/schema/cluster.ts';
 import * as q from '../../analytics/queries/index.ts';
 import { proveResidency } from '../../actuator/security/residency-proof.ts';
 
 /**
  * The query library on one target, against data whose answers are computed here in JS. Run on
- * chDB (unit) and the ClickHouse server (functional): same data, same expected answers.
+ * chDB (unit), the ClickHouse server (functional) and a ClickHouse cluster (cluster tier: the schema
+ * converged ON CLUSTER `cluster`, the test rows written through the raw tables' ingest entries):
+ * same data, same expected answers.
  */
-export function queriesConformance(name: string, factory: () => Store): void {
+export function queriesConformance(name: string, factory: () => Store, target: { cluster?: string } = {}): void {
   describe(`analytics queries: ${name}`, () => {
     let store: Store;
     const hour = 3_600_000;
@@ -21,7 +24,8 @@ export function queriesConformance(name: string, factory: () => Store): void {
     const baseDate = new Date(base);
     const costDay = (day: number): number => Date.UTC(baseDate.getUTCFullYear(), baseDate.getUTCMonth() - 1, day);
     const costMonthDays = (Date.UTC(baseDate.getUTCFullYear(), baseDate.getUTCMonth(), 1) - costDay(1)) / 86_400_000;
-    const sites = ['nyc', 'fra', 'hk'];
+    // On the cluster target nyc and fra land on one shard and hkg on the other (halfMD5(site) % 2).
+    const sites = ['nyc', 'fra', 'hkg'];
     const classes = ['gold', 'bronze'];
     const links = ['l1', 'l2', 'l3'];
     const flows: FlowRecord[] = [];
@@ -77,9 +81,9 @@ export function queriesConformance(name: string, factory: () => Store): void {
     const inRange = (ts: number, r: { from: number; to: number }) => ts >= r.from && ts < r.to;
 
     beforeAll(async () => {
-      store = factory();
+      store = target.cluster ? throughIngest(factory()) : factory();
       await store.start();
-      await migrate(store);
+      await migrate(store, { cluster: target.cluster });
       // Two inserts so rollups hold several parts (merges must not change the answers).
       await store.insert(
         'flows_raw',
@@ -135,7 +139,9 @@ export function queriesConformance(name: string, factory: () => Store): void {
     });
 
     afterAll(async () => {
-      await store.exec(sql`DROP DATABASE IF EXISTS ${ident(store.database)}`);
+      await store.exec(
+        sql`DROP DATABASE IF EXISTS ${ident(store.database)}${target.cluster ? sql` ON CLUSTER ${ident(target.cluster)}` : sql``}`,
+      );
       await store.stop();
     });
 
@@ -158,6 +164,27 @@ export function queriesConformance(name: string, factory: () => Store): void {
       }
       const [lu] = await store.query<{ b: number }>(sql`SELECT sum(bytes) AS b FROM ${db}.link_util_1m`);
       expect(lu!.b).toBe(expected.b);
+      if (target.cluster) {
+        // The answers above came through the Distributed tables from rows on every shard: each shard's
+        // replicas hold only the sites that hash to it (nyc and fra on one, hkg on the other).
+        const addresses = await clusterAddresses(store, target.cluster);
+        const sitesPerNode = async (): Promise<string[]> =>
+          Promise.all(
+            addresses.map(async (address) => {
+              const rows = await store.query<{ site: string }>(
+                sql`SELECT DISTINCT site FROM remote(${address}, ${store.database}, flows_raw_local) ORDER BY site`,
+              );
+              return rows.map((r) => r.site).join(',');
+            }),
+          );
+        // The second replica of each shard fetches the parts in the background: wait (bounded) for it.
+        let seen = await sitesPerNode();
+        for (let i = 0; i < 40 && seen.includes(''); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          seen = await sitesPerNode();
+        }
+        expect(seen.sort()).toEqual(['fra,nyc', 'fra,nyc', 'hkg', 'hkg']);
+      }
       for (const table of ['probes_1m', 'probes_1h', 'probes_1d']) {
         const [r] = await store.query<{ w: number; s: number; rcv: number }>(
           sql`SELECT countMerge(windows) AS w, sumMerge(sent) AS s, sumMerge(received) AS rcv FROM ${db}.${ident(table)}`,
@@ -399,17 +426,17 @@ export function queriesConformance(name: string, factory: () => Store): void {
     });
 
     it("proves data residency from the first-hop volumes per class (the compliance report's proof)", async () => {
-      // The test flows go nyc → fra on l1, fra → hk on l2, hk → nyc on l3, half of them gold.
+      // The test flows go nyc → fra on l1, fra → hkg on l2, hkg → nyc on l3, half of them gold.
       const root = {
         sites: [
           { id: 'nyc', region: 'us-east', prefixes: ['10.0.0.0/16'] },
           { id: 'fra', region: 'eu-central', prefixes: ['10.1.0.0/16'] },
-          { id: 'hk', region: 'ap-east', prefixes: ['10.2.0.0/16'] },
+          { id: 'hkg', region: 'ap-east', prefixes: ['10.2.0.0/16'] },
         ],
         links: [
           { id: 'l1', a: { site: 'nyc' }, b: { site: 'fra' } },
-          { id: 'l2', a: { site: 'fra' }, b: { site: 'hk' } },
-          { id: 'l3', a: { site: 'hk' }, b: { site: 'nyc' } },
+          { id: 'l2', a: { site: 'fra' }, b: { site: 'hkg' } },
+          { id: 'l3', a: { site: 'hkg' }, b: { site: 'nyc' } },
         ],
         policy: {
           residency: [
@@ -429,14 +456,14 @@ export function queriesConformance(name: string, factory: () => Store): void {
       expect(inEu).toMatchObject({
         verdict: 'violated',
         bytes_inside: 0,
-        bytes_outside: gold.get('nyc')! + gold.get('fra')! + gold.get('hk')!,
+        bytes_outside: gold.get('nyc')! + gold.get('fra')! + gold.get('hkg')!,
       });
       expect(new Map(inEu!.breaches.map((b) => [`${b.class}|${b.src_site}|${b.link}|${b.region}`, b.bytes]))).toEqual(
         new Map([
           ['gold|nyc|l1|us-east', gold.get('nyc')],
           ['gold|fra|l2|ap-east', gold.get('fra')],
-          ['gold|hk|l3|ap-east', gold.get('hk')],
-          ['gold|hk|l3|us-east', gold.get('hk')],
+          ['gold|hkg|l3|ap-east', gold.get('hkg')],
+          ['gold|hkg|l3|us-east', gold.get('hkg')],
         ]),
       );
     });
