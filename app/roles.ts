@@ -8,6 +8,7 @@ import { parseSection, sectionOf } from '../core/component.ts';
 import { createLeadership, leaderConfigSchema } from '../core/leader.ts';
 import { RedisLeaseStore } from '../core/lease.ts';
 import type { ConfigSource } from '../core/config/index.ts';
+import { analyticsSchema } from '../analytics/config.ts';
 import { createSink, type Sink } from '../analytics/sink/index.ts';
 import { createOptimizer, optimizerPlugin, storeDecisions, type Optimizer } from '../optimizer/index.ts';
 import { QueriesOptimizerData, type QueriesDataOptions } from '../optimizer/data-queries.ts';
@@ -33,10 +34,12 @@ function rawSection(source: ConfigSource, key: string): unknown {
 export function buildSink(shared: Shared, options: { fromBeginning?: boolean } = {}): Sink {
   const sink = rawSection(shared.config.source, 'analytics.sink') ?? {};
   const retention = rawSection(shared.config.source, 'analytics.retention');
+  // On a ClickHouse cluster the sink writes each shard itself (analytics/sink/shards.ts).
+  const cluster = shared.config.source.section('analytics', analyticsSchema).store.cluster;
   // A section that is not a mapping goes as it is, so the sink's ConfigError names it.
   const input =
     typeof sink === 'object' && sink !== null && !Array.isArray(sink)
-      ? { ...sink, ...(retention !== undefined ? { retention } : {}), ...options }
+      ? { ...sink, ...(retention !== undefined ? { retention } : {}), ...(cluster ? { cluster } : {}), ...options }
       : sink;
   return createSink(
     {

@@ -3,13 +3,13 @@
  * and the components of the roles asked for, in dependency order; starts them in order and stops
  * them in reverse. `pathpilot start <roles…>` and `pathpilot demo` both go through here.
  */
+import { analyticsStore } from '../analytics/schema/cluster.ts';
 import { randomBytes } from 'node:crypto';
 import { RealClock, SimulatedClock, type Clock } from '../core/clock.ts';
 import { settlingBus, settlingQueue } from '../core/settling.ts';
 import { startAll, memoizeStop, StatusBoard, type Component, type LoopFailure, type OnFatal } from '../core/component.ts';
 import { loadConfig, Topology, type LoadedConfig } from '../core/config/index.ts';
 import { createBus } from '../core/bus/index.ts';
-import { createStore } from '../core/store/index.ts';
 import { createQueue } from '../core/queue/index.ts';
 import type { Bus } from '../core/bus/types.ts';
 import type { Store } from '../core/store/types.ts';
@@ -110,7 +110,7 @@ export function createShared(options: RuntimeOptions = {}): Shared {
     log,
     registry,
     bus: simulated ? settlingBus(bus, simulated.activity) : bus,
-    store: createStore(services.store, { log: log.child({ component: 'store' }) }),
+    store: analyticsStore(config, { log: log.child({ component: 'store' }) }),
     queue: simulated ? settlingQueue(queue, simulated.activity) : queue,
     env,
     inProcess: {},

@@ -1,6 +1,9 @@
 import type { Store, StoreCapabilities } from '../../core/store/types.ts';
 import { raw, sql, type Sql } from '../../core/store/sql.ts';
-import type { RetentionConfig } from '../config.ts';
+import { createStore, type StoreDeps } from '../../core/store/index.ts';
+import type { LoadedConfig } from '../../core/config/index.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { analyticsSchema, type RetentionConfig } from '../config.ts';
 import { columnSql, createTableSql, createViewSql, onCluster, viewHash, type WantedObject } from './ddl.ts';
 import { rawTableOf, type ColumnDef, type MaterializedViewDef, type SchemaObject, type TableDef } from './tables.ts';
 
@@ -217,3 +220,14 @@ export const clusterStoreSettings: Readonly<Record<string, string | number>> = {
   distributed_product_mode: 'global',
   load_balancing: 'in_order',
 };
+
+/**
+ * The configured store for whoever reads or writes the analytics tables (roles, CLI commands): on a
+ * cluster (`analytics.store.cluster`) a server store with `clusterStoreSettings`, else as configured.
+ */
+export function analyticsStore(config: LoadedConfig, deps: StoreDeps = {}): Store {
+  const cluster = config.source.section('analytics', analyticsSchema).store.cluster;
+  if (cluster && config.root.services.store.kind !== 'server')
+    throw new ConfigError(['analytics.store.cluster needs services.store.kind "server" (a node of that cluster)']);
+  return createStore(config.root.services.store, deps, cluster ? { settings: clusterStoreSettings } : {});
+}

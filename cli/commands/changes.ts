@@ -1,9 +1,9 @@
+import { analyticsStore } from '../../analytics/schema/cluster.ts';
 import { isExit, parseCommand } from '../args.ts';
 import { request } from 'undici';
 import { loadConfig } from '../../core/config/index.ts';
 import { createLogger } from '../../core/log.ts';
 import type { ChangeRecordT } from '../../core/records/index.ts';
-import { createStore } from '../../core/store/index.ts';
 import { recentChanges } from '../../analytics/queries/index.ts';
 
 export const summary = 'list the audit trail of changes (--proposal ID, --limit N, --json, --api URL, -c FILE)';
@@ -75,8 +75,8 @@ export async function run(args: string[]): Promise<number> {
     }
     events = (body.changes ?? []).sort((a, b) => b.time - a.time).slice(0, limit);
   } else {
-    const { root } = loadConfig(values.config);
-    const store = createStore(root.services.store, { log: createLogger({ level: 'warn' }) });
+    const loaded = loadConfig(values.config);
+    const store = analyticsStore(loaded, { log: createLogger({ level: 'warn' }) });
     await store.start();
     try {
       events = await recentChanges(store, { proposal: values.proposal, limit });

@@ -1,3 +1,4 @@
+import { analyticsStore } from '../../analytics/schema/cluster.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
@@ -18,12 +19,12 @@ import { readOverlayDir } from '../../actuator/tunnels/overlay-state.ts';
 import { siteClientsFromConfig } from '../../actuator/site-clients.ts';
 import { trafficByFirstHop } from '../../analytics/queries/index.ts';
 import { loadConfig } from '../../core/config/index.ts';
-import type { RootConfig } from '../../core/config/schema.ts';
+import type { LoadedConfig } from '../../core/config/index.ts';
 import { Topology } from '../../core/config/topology.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import { formatBytes } from '../../core/report-text.ts';
-import { createStore, missingSchema } from '../../core/store/index.ts';
+import { missingSchema } from '../../core/store/index.ts';
 
 export const summary = "compliance report: each router's running config checked against the rules pack (HTML, JSON, CSV)";
 
@@ -93,7 +94,7 @@ async function report(args: string[]): Promise<number> {
     const routers = [...topology.sites.keys()].map((site) => ({ name: site, api: routerFor(site) }));
     const [results, residency] = await Promise.all([
       assessRouters(routers, ctx),
-      residencyHours > 0 && root.policy.residency.length ? proveFromStore(root, residencyHours, now) : undefined,
+      residencyHours > 0 && root.policy.residency.length ? proveFromStore(config, residencyHours, now) : undefined,
     ]);
     const r = buildComplianceReport(results, now, residency);
     await mkdir(values.out, { recursive: true });
@@ -129,11 +130,12 @@ const isoWindow = (r: { from: number; to: number }) => ({
  * The residency proof over the last `hours` of flow data in the configured store. A store that cannot be
  * read leaves the rules unproven, with the reason, rather than failing the whole report.
  */
-async function proveFromStore(root: RootConfig, hours: number, now: number): Promise<ResidencySection> {
+async function proveFromStore(config: LoadedConfig, hours: number, now: number): Promise<ResidencySection> {
+  const { root } = config;
   const range = { from: now - hours * 3_600_000, to: now };
   let stop = async () => {};
   try {
-    const store = createStore(root.services.store, { log: createLogger({ level: 'warn' }) });
+    const store = analyticsStore(config, { log: createLogger({ level: 'warn' }) });
     stop = () => store.stop();
     await store.start();
     const volume = await trafficByFirstHop(store, { range });

@@ -1,6 +1,6 @@
+import { analyticsStore } from '../../analytics/schema/cluster.ts';
 import { isExit, parseCommand } from '../args.ts';
 import { loadConfig } from '../../core/config/index.ts';
-import { createStore } from '../../core/store/index.ts';
 import { createLogger } from '../../core/log.ts';
 import { analyticsSchema } from '../../analytics/config.ts';
 import { migrate } from '../../analytics/schema/converge.ts';
@@ -42,7 +42,7 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parsed;
   const { root, source } = loadConfig(values.config);
   const analytics = source.section('analytics', analyticsSchema);
-  const store = createStore(root.services.store, { log: createLogger({ level: 'warn' }) });
+  const store = analyticsStore({ root, source }, { log: createLogger({ level: 'warn' }) });
   await store.start();
   try {
     const cluster = analytics.store.cluster?.name;

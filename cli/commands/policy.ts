@@ -1,3 +1,4 @@
+import { analyticsStore } from '../../analytics/schema/cluster.ts';
 import { isExit, parseCommand, runSubcommand, usageError } from '../args.ts';
 import { writeFile } from 'node:fs/promises';
 import {
@@ -11,7 +12,6 @@ import { resolveSegments, segmentsSchema, suggestSegmentation } from '../../actu
 import { liveFlows } from '../../analytics/queries/index.ts';
 import { loadConfig } from '../../core/config/index.ts';
 import { Topology } from '../../core/config/topology.ts';
-import { createStore } from '../../core/store/index.ts';
 import { setLines } from '../../actuator/vyos/diff.ts';
 import { readLocated } from '../../core/located-json.ts';
 import { errorMessage } from '../../core/errors.ts';
@@ -183,11 +183,12 @@ async function suggest(args: string[]): Promise<number> {
   if (!(minBytes >= 0)) return usageError(name, '--min-bytes must be a number ≥ 0').exit;
   let stop = async () => {};
   try {
-    const { root } = loadConfig(values.config, process.env);
+    const loaded = loadConfig(values.config, process.env);
+    const { root } = loaded;
     const topology = new Topology(root);
     const file = await readLocated(values.segments, segmentsSchema);
     const segments = resolveSegments(file.data, (site) => (topology.sites.has(site) ? topology.site(site).prefixes : undefined));
-    const store = createStore(root.services.store);
+    const store = analyticsStore(loaded);
     await store.start();
     stop = () => store.stop();
     const now = Date.now();

@@ -1,8 +1,9 @@
+import { analyticsStore } from '../../analytics/schema/cluster.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isExit, parseCommand, runSubcommand } from '../args.ts';
 import { loadConfig } from '../../core/config/index.ts';
-import { createStore, missingSchema } from '../../core/store/index.ts';
+import { missingSchema } from '../../core/store/index.ts';
 import type { OptimizerData } from '../../optimizer/data.ts';
 import { QueriesOptimizerData } from '../../optimizer/data-queries.ts';
 import { buildCapacityReport, capacityCsv, renderCapacityHtml } from '../../optimizer/report.ts';
@@ -37,7 +38,8 @@ async function capacity(args: string[]): Promise<number> {
   });
   if (isExit(parsed)) return parsed.exit;
   const { values } = parsed;
-  const { root } = loadConfig(values.config);
+  const loaded = loadConfig(values.config);
+  const { root } = loaded;
   let data: OptimizerData;
   let now = Date.now();
   let stop = async () => {};
@@ -47,7 +49,7 @@ async function capacity(args: string[]): Promise<number> {
     data = lab.data;
     now = lab.endMs;
   } else {
-    const store = createStore(root.services.store);
+    const store = analyticsStore(loaded);
     await store.start();
     stop = () => store.stop();
     data = new QueriesOptimizerData(store, root);

@@ -17,10 +17,14 @@ export { ServerStore, ChdbStore };
  * Builds the configured store (inert: no I/O until `start()`). `server` needs `url`
  * (`CLICKHOUSE_URL` sets it); `chdb` uses `path` (empty: a temporary folder).
  */
-export function createStore(config: ServicesConfig['store'], deps: StoreDeps = {}): Store {
+export function createStore(
+  config: ServicesConfig['store'],
+  deps: StoreDeps = {},
+  options: { settings?: Readonly<Record<string, string | number>> } = {},
+): Store {
   if (config.kind === 'server') {
     if (!config.url) throw new StoreError('services.store.url is required when services.store.kind is "server"');
-    return new ServerStore({ url: config.url, database: config.database }, deps);
+    return new ServerStore({ url: config.url, database: config.database, settings: options.settings }, deps);
   }
   return new ChdbStore({ path: config.path, database: config.database }, deps);
 }
