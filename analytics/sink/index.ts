@@ -34,6 +34,7 @@ import { offsetSpaceSize, rawTableOf, tableDefs } from '../schema/tables.ts';
 import { clusterTarget, replicaFailureCodes, singleTarget, type SinkTarget } from './shards.ts';
 import { rowEncoder, type RowEncoder } from './encode.ts';
 import { RowBinaryWriter } from './rowbinary.ts';
+import { transcoder, type Transcoder } from './transcode.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 
 export { rowEncoder } from './encode.ts';
@@ -121,6 +122,8 @@ interface Pipeline {
   topic: string;
   expectedSchema: string;
   encoder: RowEncoder;
+  /** The encoder's fast path for whole messages (RowBinary only). */
+  transcoder: Transcoder;
   /** Offset space of the topic (see offsetSpaceSize). */
   space: bigint;
   /** The record field whose value picks a row's shard (its table's shard key). */
@@ -211,6 +214,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       topic: topics?.[record] ?? def.topic,
       expectedSchema: schemaId(def),
       encoder: rowEncoder(def),
+      transcoder: transcoder(def),
       space: topicSpace(topics?.[record] ?? def.topic),
       shardKey: shardKeys.get(rawTableOf[record])!,
       partitions: new Map(),
@@ -434,6 +438,16 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       await previous;
     };
 
+    const afterMessage = async (m: ReceivedMessage, records: number): Promise<void> => {
+      if (m.timestamp < oldest) oldest = m.timestamp;
+      // Let the in-flight INSERT's body reach the socket while this chunk is being built.
+      sinceYield += records;
+      if (sinceYield >= 5_000) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
+
     for (const m of batch.messages) {
       const offset = BigInt(m.offset) + st.base;
       lastOffset = offset;
@@ -454,6 +468,34 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
         });
         continue;
       }
+      const offsetLow = Number(offset & 0xffffffffn);
+      const offsetHigh = Number(offset >> 32n);
+      // After a failure one shard may already hold this message's rows and another not.
+      const partlyStored = shards > 1 && offset <= highest(st.high);
+      /** The shard of a row with this key, counted there; -1 when that shard already stored this message. */
+      const placeRow = (key: string): number => {
+        const shard = shards === 1 ? 0 : target.shardOf(key);
+        if (partlyStored && offset <= st.high[shard]!) {
+          metrics.dropped.inc({ reason: 'duplicate' });
+          return -1;
+        }
+        shardFirst[shard] ??= offset;
+        shardRows[shard]!++;
+        rows++;
+        return shard;
+      };
+      // The usual message (every record valid, plain ASCII) goes from its bytes to RowBinary rows
+      // without an object per record (transcode.ts); anything else takes the general path below.
+      const fast = binary ? p.transcoder.read(m.value) : -1;
+      if (fast >= 0) {
+        for (let i = 0; i < fast; i++) {
+          const shard = placeRow(shards === 1 ? '' : p.transcoder.text(i, p.shardKey));
+          if (shard >= 0) p.transcoder.writeRow(i, binary![shard]!, batch.partition, offsetLow, offsetHigh);
+        }
+        metrics.received.inc(fast);
+        await afterMessage(m, fast);
+        continue;
+      }
       let records: unknown[];
       try {
         records = decodeRecords(m.value);
@@ -463,24 +505,14 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       }
       metrics.received.inc(records.length);
       const offsetText = binary ? '' : offset.toString();
-      const offsetLow = Number(offset & 0xffffffffn);
-      const offsetHigh = Number(offset >> 32n);
       const bodies: string[] = new Array<string>(shards).fill('');
       let invalid: unknown[] | undefined;
       let reason = '';
-      // After a failure one shard may already hold this message's rows and another not.
-      const partlyStored = shards > 1 && offset <= highest(st.high);
       const add = (r: Record<string, unknown>): void => {
-        const shard = shards === 1 ? 0 : target.shardOf(String(r[p.shardKey] ?? ''));
-        if (partlyStored && offset <= st.high[shard]!) {
-          metrics.dropped.inc({ reason: 'duplicate' });
-          return;
-        }
+        const shard = placeRow(String(r[p.shardKey] ?? ''));
+        if (shard < 0) return;
         if (binary) p.encoder.writeRow(binary[shard]!, r, batch.partition, offsetLow, offsetHigh);
         else bodies[shard] += p.encoder.encode(r, batch.partition, offsetText);
-        shardFirst[shard] ??= offset;
-        shardRows[shard]!++;
-        rows++;
       };
       for (const r of records) {
         if (p.encoder.valid(r)) {
@@ -507,13 +539,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
           reason: `${reason} (${invalid.length} of ${records.length} records)`,
         });
       }
-      if (m.timestamp < oldest) oldest = m.timestamp;
-      // Let the in-flight INSERT's body reach the socket while this chunk is being built.
-      sinceYield += records.length;
-      if (sinceYield >= 5_000) {
-        sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      await afterMessage(m, records.length);
     }
     if (rows > 0 || dlq.length > 0) await seal(lastOffset);
     await pending;

@@ -1,0 +1,198 @@
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import {
+  changeRecord,
+  costRecord,
+  decodeRecords,
+  encodeRecords,
+  flowRecord,
+  ifaceRecord,
+  maxTimeMs,
+  probeRecord,
+  type FieldMap,
+  type RecordDefinition,
+} from '../../core/records/index.ts';
+import { rowEncoder } from './encode.ts';
+import { RowBinaryWriter } from './rowbinary.ts';
+import { transcoder } from './transcode.ts';
+
+const flows = rowEncoder(flowRecord);
+const fast = transcoder(flowRecord);
+
+/** The general path's rows for a message: decode, valid(), writeRow. */
+function generalRows(body: Buffer, partition: number, low: number, high: number): { bytes: Buffer; allValid: boolean } {
+  const w = new RowBinaryWriter();
+  let allValid = true;
+  for (const r of decodeRecords(body)) {
+    if (flows.valid(r)) flows.writeRow(w, r as Record<string, unknown>, partition, low, high);
+    else allValid = false;
+  }
+  return { bytes: Buffer.concat(w.take()), allValid };
+}
+
+function fastRows(body: Buffer, partition: number, low: number, high: number): Buffer | undefined {
+  const n = fast.read(body);
+  if (n < 0) return undefined;
+  const w = new RowBinaryWriter();
+  for (let i = 0; i < n; i++) fast.writeRow(i, w, partition, low, high);
+  return Buffer.concat(w.take());
+}
+
+const base = {
+  time_received: Date.UTC(2026, 11, 7, 1, 2, 3, 456),
+  exporter: '10.255.0.1',
+  format: 'ipfix',
+  domain_id: 256,
+  sequence: 7,
+  sampling_rate: 100,
+  src_addr: '10.1.2.3',
+  dst_addr: '2001:db8::1',
+  protocol: 6,
+  bytes: 1_500_000_000_000,
+  packets: 3,
+};
+
+// Values of every shape the wire can carry, valid or not, so both paths meet the edge cases.
+const anyValue = fc.oneof(
+  fc.integer({ min: -5, max: 70_000 }),
+  fc.constantFrom(
+    0,
+    0x3f,
+    0x40,
+    0x7f,
+    0x80,
+    255,
+    256,
+    65_535,
+    65_536,
+    2 ** 32 - 1,
+    2 ** 32,
+    Number.MAX_SAFE_INTEGER,
+    maxTimeMs,
+    maxTimeMs + 1,
+  ),
+  fc.double({ noNaN: false }),
+  fc.string({ maxLength: 60 }),
+  fc.string({ unit: 'grapheme', maxLength: 10 }),
+  fc.constantFrom('ipfix', 'netflow9', 'sflow5', 'IPFIX', '', 'x'.repeat(46), 'x'.repeat(45)),
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.boolean(),
+  fc.array(fc.integer(), { maxLength: 2 }),
+);
+
+const fieldNames = Object.keys(flowRecord.fields);
+
+/** A value the definition accepts for a field (boundaries included). */
+function validValue(kind: string, values?: readonly string[]): fc.Arbitrary<unknown> {
+  const max: Record<string, number> = {
+    uint8: 255,
+    uint16: 65_535,
+    uint32: 2 ** 32 - 1,
+    uint64: Number.MAX_SAFE_INTEGER,
+    time: maxTimeMs,
+  };
+  if (kind in max)
+    return fc.oneof(
+      fc.integer({ min: 0, max: Math.min(max[kind]!, 2 ** 31) }),
+      fc.constantFrom(0, 0x3f, 0x40, 0x7f, 0x80, max[kind]!),
+    );
+  if (kind === 'float') return fc.double({ noNaN: true, noDefaultInfinity: true });
+  if (kind === 'enum') return fc.constantFrom(...values!);
+  if (kind === 'ip') return fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(''));
+  return fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 200, maxLength: 300 }));
+}
+
+const flowFields = Object.entries(flowRecord.fields as FieldMap);
+const validRecord = fc.record(Object.fromEntries(flowFields.map(([name, f]) => [name, validValue(f.kind, f.values)])), {
+  requiredKeys: flowFields.filter(([, f]) => !f.optional).map(([n]) => n),
+});
+
+// Mostly valid records, some with one field changed to any shape, added or dropped.
+const mutatedRecord = fc.oneof(
+  { weight: 3, arbitrary: validRecord },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        validRecord,
+        fc.dictionary(fc.constantFrom(...fieldNames, 'extra', 'note'), anyValue, { maxKeys: 1 }),
+        fc.subarray(fieldNames, { maxLength: 1 }),
+      )
+      .map(([valid, changes, dropped]) => {
+        const r: Record<string, unknown> = { ...valid, ...changes };
+        for (const f of dropped) delete r[f];
+        return r;
+      }),
+  },
+);
+
+describe('transcoder (MessagePack records → RowBinary)', () => {
+  it('takes what the collectors send and writes exactly the general path’s bytes', () => {
+    const records = Array.from({ length: 500 }, (_, i) => ({
+      ...base,
+      sequence: i,
+      src_port: 1024 + i,
+      dst_port: 443,
+      dscp: 46,
+      flow_start: base.time_received - 1000,
+      flow_end: base.time_received,
+      site: `site-${i % 7}`,
+      dst_site: `site-${(i + 3) % 7}`,
+      link: `link-${i % 11}`,
+      class: ['voice', 'video', 'business', 'bulk'][i % 4],
+      // Optional fields present in some records only: several record structures in one message.
+      ...(i % 3 === 0 ? { next_hop: '172.16.1.2', src_as: 64512 } : {}),
+    }));
+    const body = encodeRecords(records);
+    const fastBytes = fastRows(body, 3, 0x1234, 5);
+    expect(fastBytes).toBeDefined();
+    expect(fastBytes!.equals(generalRows(body, 3, 0x1234, 5).bytes)).toBe(true);
+    expect(fast.text(4, 'site')).toBe('site-4');
+    expect(fast.text(0, 'next_hop')).toBe('172.16.1.2');
+    expect(fast.text(1, 'next_hop')).toBe('');
+  });
+
+  it('never accepts a message the general path would not store whole, and agrees byte for byte when it does', () => {
+    let accepted = 0;
+    let wholeValid = 0;
+    fc.assert(
+      fc.property(fc.array(mutatedRecord, { minLength: 1, maxLength: 4 }), fc.boolean(), (records, plainMaps) => {
+        const body = plainMaps ? new Packr({ useRecords: false }).pack(records) : encodeRecords(records);
+        const general = generalRows(body, 1, 99, 0);
+        const fastBytes = fastRows(body, 1, 99, 0);
+        if (general.allValid && !plainMaps) wholeValid++;
+        if (fastBytes === undefined) return;
+        accepted++;
+        expect(general.allValid).toBe(true);
+        expect(fastBytes.equals(general.bytes)).toBe(true);
+      }),
+      { numRuns: 2_000, seed: 20261207 },
+    );
+    // The comparison means something only if the fast path took a good share of the valid messages.
+    expect(accepted).toBeGreaterThan(wholeValid / 3);
+    expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('hands over to the general path what it does not handle', () => {
+    expect(fast.read(Buffer.alloc(0))).toBe(-1);
+    expect(fast.read(encodeRecords([{ ...base, format: 'nope' }]))).toBe(-1); // not an enum value
+    expect(fast.read(encodeRecords([{ ...base, site: 'zürich' }]))).toBe(-1); // non-ASCII: decoded there
+    expect(fast.read(encodeRecords([{ ...base, protocol: 256 }]))).toBe(-1);
+    const { protocol: _dropped, ...missing } = base;
+    expect(fast.read(encodeRecords([missing]))).toBe(-1);
+    expect(fast.read(Buffer.from([0x91, 0xc1]))).toBe(-1); // truncated / reserved byte
+    expect(fast.read(new Packr({ useRecords: false }).pack([base]))).toBe(-1); // plain maps: the general path
+    const body = encodeRecords([base, base]);
+    expect(fast.read(body.subarray(0, body.length - 1))).toBe(-1);
+    // An extra key is skipped, as the object path strips it; a nested record is left to that path.
+    expect(fast.read(encodeRecords([{ ...base, extra: [1, 'two', [3.5, null]] }]))).toBe(1);
+    expect(fast.read(encodeRecords([{ ...base, extra: { nested: 1 } }]))).toBe(-1);
+  });
+
+  it('builds for every record kind the sink stores', () => {
+    const defs = [flowRecord, probeRecord, ifaceRecord, costRecord, changeRecord] as unknown as RecordDefinition<FieldMap>[];
+    for (const def of defs) expect(transcoder(def).read(encodeRecords([{}]))).toBe(-1);
+  });
+});

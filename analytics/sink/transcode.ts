@@ -1,0 +1,340 @@
+import type { FieldMap, RecordDefinition } from '../../core/records/index.ts';
+import { defaultFor, maxTimeMs } from '../../core/records/index.ts';
+import { ROW_FIXED_MAX, type RowBinaryWriter } from './rowbinary.ts';
+
+/**
+ * MessagePack record batch → RowBinary rows, without a JavaScript object or string per value.
+ *
+ * The sink's general path (`decodeRecords`, `valid`, `writeRow`) turns every record into an object
+ * and every string into a JS string, only to turn them back into bytes. Here a message is read once
+ * into slots — per record and field: where a string's bytes are, or a number — by a reader compiled
+ * for each record structure (the key order msgpackr's `useRecords` announces once per message and
+ * that repeats in every message), with the same checks as `valid()`; rows are then written from the
+ * slots, strings copied byte for byte.
+ *
+ * It reads what `encodeRecords` writes: a record definition `d4 72 <id> [keys…]` then the values,
+ * later records as one id byte then the values. Whatever else it meets — a plain map, a value
+ * encoded in a rarer way, a non-ASCII string, a value the definition refuses, a key twice —
+ * makes `read()` return -1 and the caller takes the general path for that message, which decodes
+ * it, keeps its valid records and says why the others are not. So the fast path never decides what
+ * the general path would decide otherwise; the property test compares both byte for byte.
+ */
+export interface Transcoder {
+  /** Reads a message: the number of records (all valid, ready to write), or -1 (use the general path). */
+  read(body: Buffer): number;
+  /** Writes record `i` of the message last read as one RowBinary row with the Kafka source columns. */
+  writeRow(i: number, w: RowBinaryWriter, partition: number, offsetLow: number, offsetHigh: number): void;
+  /** String field `field` of record `i` of the message last read ('' when absent, as `String(r[field] ?? '')`). */
+  text(i: number, field: string): string;
+}
+
+/** Slot markers: no value (absent, or msgpackr's undefined), or a number (in `N`). */
+const ABSENT = -1;
+const NUMBER = -2;
+
+const maxByKind: Record<string, number> = {
+  uint8: 255,
+  uint16: 65_535,
+  uint32: 4_294_967_295,
+  uint64: Number.MAX_SAFE_INTEGER,
+  time: maxTimeMs,
+};
+
+const stringKinds = new Set(['string', 'lowcard', 'ip', 'json', 'enum']);
+
+/** Reads one record's values into the slots from `pos`: the position after it, or -1. */
+type Reader = (buf: Buffer, pos: number, S: Int32Array, N: Float64Array, base: number) => number;
+type RowWriter = (
+  w: RowBinaryWriter,
+  src: Buffer,
+  S: Int32Array,
+  N: Float64Array,
+  base: number,
+  partition: number,
+  offsetLow: number,
+  offsetHigh: number,
+) => void;
+
+/** Skips the value of a key that is no field (the object path strips it): scalars, arrays, maps; else -1. */
+function skip(buf: Buffer, pos: number): number {
+  const t = buf[pos]!;
+  if (t <= 0x3f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return pos + 1;
+  if (t >= 0xa0 && t <= 0xbf) return pos + 1 + (t - 0xa0);
+  switch (t) {
+    case 0xd9:
+      return pos + 2 + buf[pos + 1]!;
+    case 0xda:
+      return pos + 3 + buf.readUInt16BE(pos + 1);
+    case 0xdb:
+      return pos + 5 + buf.readUInt32BE(pos + 1);
+    case 0xcc:
+    case 0xd0:
+      return pos + 2;
+    case 0xcd:
+    case 0xd1:
+      return pos + 3;
+    case 0xce:
+    case 0xd2:
+    case 0xca:
+      return pos + 5;
+    case 0xcf:
+    case 0xd3:
+    case 0xcb:
+      return pos + 9;
+  }
+  let items: number;
+  if (t >= 0x90 && t <= 0x9f) {
+    items = t - 0x90;
+    pos += 1;
+  } else if (t === 0xdc) {
+    items = buf.readUInt16BE(pos + 1);
+    pos += 3;
+  } else if (t >= 0x80 && t <= 0x8f) {
+    items = 2 * (t - 0x80);
+    pos += 1;
+  } else if (t === 0xde) {
+    items = 2 * buf.readUInt16BE(pos + 1);
+    pos += 3;
+  } else return -1; // records, extensions, binaries: the general path
+  for (let i = 0; i < items && pos >= 0; i++) pos = skip(buf, pos);
+  return pos;
+}
+
+/** A msgpack array header at `pos`: [length, position after it], or undefined. */
+function arrayHeader(buf: Buffer, pos: number): [number, number] | undefined {
+  const t = buf[pos]!;
+  if (t >= 0x90 && t <= 0x9f) return [t - 0x90, pos + 1];
+  if (t === 0xdc) return [buf.readUInt16BE(pos + 1), pos + 3];
+  if (t === 0xdd) return [buf.readUInt32BE(pos + 1), pos + 5];
+  return undefined;
+}
+
+/** A record definition's key array at `pos`: [keys, position after it], or undefined. */
+function recordKeys(buf: Buffer, pos: number): [string[], number] | undefined {
+  const head = arrayHeader(buf, pos);
+  if (!head) return undefined;
+  pos = head[1];
+  const keys: string[] = [];
+  for (let k = 0; k < head[0]; k++) {
+    const t = buf[pos]!;
+    let len: number;
+    if (t >= 0xa0 && t <= 0xbf) {
+      len = t - 0xa0;
+      pos += 1;
+    } else if (t === 0xd9) {
+      len = buf[pos + 1]!;
+      pos += 2;
+    } else return undefined;
+    keys.push(buf.toString('utf8', pos, pos + len));
+    pos += len;
+  }
+  return [keys, pos];
+}
+
+export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transcoder {
+  const fields = Object.entries(def.fields);
+  const width = fields.length;
+  const index = new Map(fields.map(([name], i) => [name, i]));
+  const enumBytes = fields.map(([, f]) => (f.values ?? []).map((v) => Buffer.from(v, 'utf8')));
+  const defaults = fields.map(([, f]) => {
+    const d = defaultFor(f);
+    return typeof d === 'number' ? d : Buffer.from(d, 'utf8');
+  });
+  const isString = fields.map(([, f]) => stringKinds.has(f.kind));
+
+  // The encodings msgpackr picks for our values (positive fixint, uint8/16/32, float64 above 2^32,
+  // undefined as fixext1 0/0); any other one is left to the general path.
+  const numberCode = (slot: string, kind: string): string => `
+    t = buf[pos];
+    if (t <= 0x3f) { v = t; pos += 1; }
+    else if (t === 0xcc) { v = buf[pos + 1]; pos += 2; }
+    else if (t === 0xcd) { v = (buf[pos + 1] << 8) | buf[pos + 2]; pos += 3; }
+    else if (t === 0xce) { v = buf.readUInt32BE(pos + 1); pos += 5; }
+    else if (t === 0xcb) { v = buf.readDoubleBE(pos + 1); pos += 9; }
+    else if (t === 0xd4 && buf[pos + 1] === 0 && buf[pos + 2] === 0) { v = -1; pos += 3; }
+    else return -1;
+    if (v === -1 && t === 0xd4) S[${slot}] = ${ABSENT};
+    else {
+      if (!(${kind === 'float' ? 'Number.isFinite(v)' : `Number.isInteger(v) && v >= 0 && v <= ${maxByKind[kind]}`})) return -1;
+      S[${slot}] = ${NUMBER}; N[${slot}] = v;
+    }`;
+
+  // ASCII only: then a byte is a UTF-16 unit, so the length limits valid() sets in characters hold
+  // in bytes, and the bytes are what the general path would write for the decoded string.
+  const stringCode = (slot: string, f: number, kind: string): string => {
+    // An enum value compared byte by byte in the generated code: no subarray per record.
+    const sameBytes = (v: Buffer): string =>
+      [`n === ${v.length}`, ...[...v].map((byte, k) => `buf[pos + ${k}] === ${byte}`)].join(' && ');
+    const enumCheck =
+      kind === 'enum' ? `if (!(${enumBytes[f]!.map((v) => `(${sameBytes(v)})`).join(' || ') || 'false'})) return -1;` : '';
+    return `
+    t = buf[pos];
+    if (t >= 0xa0 && t <= 0xbf) { n = t - 0xa0; pos += 1; }
+    else if (t === 0xd9) { n = buf[pos + 1]; pos += 2; }
+    else if (t === 0xda) { n = (buf[pos + 1] << 8) | buf[pos + 2]; pos += 3; }
+    else if (t === 0xd4 && buf[pos + 1] === 0 && buf[pos + 2] === 0) { n = -1; pos += 3; }
+    else return -1;
+    if (n < 0) S[${slot}] = ${ABSENT};
+    else {
+      end = pos + n;
+      if (n > ${kind === 'ip' ? 45 : 65_536} || end > buf.length) return -1;
+      for (let i = pos; i < end; i++) if (buf[i] > 0x7f) return -1;
+      ${enumCheck}
+      S[${slot}] = pos; N[${slot}] = n; pos = end;
+    }`;
+  };
+
+  const compile = (keys: readonly string[]): Reader => {
+    const seen = new Set<number>();
+    const code: string[] = ['let t, n, v, end;'];
+    for (const key of keys) {
+      const f = index.get(key);
+      if (f !== undefined && seen.has(f)) return () => -1; // a key twice: the general path decides
+      if (f === undefined) {
+        code.push('pos = skip(buf, pos); if (pos < 0) return -1;');
+        continue;
+      }
+      seen.add(f);
+      const [, field] = fields[f]!;
+      code.push(isString[f] ? stringCode(`base + ${f}`, f, field.kind) : numberCode(`base + ${f}`, field.kind));
+    }
+    for (let f = 0; f < width; f++) {
+      const optional = fields[f]![1].optional === true;
+      if (!seen.has(f)) code.push(optional ? `S[base + ${f}] = ${ABSENT};` : 'return -1;');
+      else if (!optional) code.push(`if (S[base + ${f}] === ${ABSENT}) return -1;`);
+    }
+    code.push('return pos > buf.length ? -1 : pos;');
+    return new Function('skip', `return function read(buf, pos, S, N, base) { ${code.join('\n')} };`)(skip) as Reader;
+  };
+
+  // The row writer: every byte written inline into the writer's block (no call per value), after
+  // one claim of the row's most bytes (fixed widths, plus each string's length and 5 for its LEB128).
+  let fixedWidth = 4 + 8;
+  const u32 = (v: string): string =>
+    `t = ${v}; b[p] = t & 255; b[p + 1] = (t >>> 8) & 255; b[p + 2] = (t >>> 16) & 255; b[p + 3] = t >>> 24; p += 4;`;
+  const copy = (from: string, start: string, n: string): string =>
+    `n = ${n}; if (n < 128) b[p++] = n; else { t = n; while (t >= 128) { b[p++] = (t & 127) | 128; t >>>= 7; } b[p++] = t; }
+     if (n < 32) { for (let i = ${start}, e = ${start} + n; i < e; i++) b[p++] = ${from}[i]; } else { b.set(${from}.subarray(${start}, ${start} + n), p); p += n; }`;
+  const strings: number[] = [];
+  const writes = fields.map(([, f], i) => {
+    const slot = `base + ${i}`;
+    if (isString[i]) {
+      strings.push(i);
+      return `s = S[${slot}]; if (s === ${ABSENT}) { ${copy(`D[${i}]`, '0', `D[${i}].length`)} } else { ${copy('src', 's', `N[${slot}]`)} }`;
+    }
+    const value = `(S[${slot}] === ${ABSENT} ? ${defaults[i] as number} : N[${slot}])`;
+    switch (f.kind) {
+      case 'time':
+        fixedWidth += 4;
+        return u32(`Math.floor(${value} / 1000)`);
+      case 'uint8':
+        fixedWidth += 1;
+        return `b[p++] = ${value};`;
+      case 'uint16':
+        fixedWidth += 2;
+        return `t = ${value}; b[p] = t & 255; b[p + 1] = t >>> 8; p += 2;`;
+      case 'uint32':
+        fixedWidth += 4;
+        return u32(value);
+      case 'uint64':
+        fixedWidth += 8;
+        return `v = ${value}; ${u32('v >>> 0')} ${u32('Math.floor(v / 4294967296)')}`;
+      default:
+        fixedWidth += 8;
+        return `p = b.writeDoubleLE(${value}, p);`;
+    }
+  });
+  if (fixedWidth > ROW_FIXED_MAX) throw new Error(`${def.name}: ${fixedWidth} fixed-width bytes per row exceed ${ROW_FIXED_MAX}`);
+  // A string's most bytes: its own (or its default's) plus 5 for the length.
+  const most = strings.map((i) => `(S[base + ${i}] === ${ABSENT} ? D[${i}].length : N[base + ${i}]) + 5`).join(' + ');
+  const write = new Function(
+    'D',
+    `return function write(w, src, S, N, base, partition, lo, hi) {
+      let s, t, v, n;
+      let p = w.claim(${fixedWidth} + ${most || '0'});
+      const b = w.block;
+      ${writes.join('\n')}
+      ${u32('partition')} ${u32('lo')} ${u32('hi')}
+      w.commit(p);
+    };`,
+  )(defaults) as RowWriter;
+
+  /** Readers by key list: structures repeat in every message, so each is compiled once. */
+  const readers = new Map<string, Reader>();
+  /** This message's record ids (0x40–0x7f) → readers. */
+  const structures: (Reader | undefined)[] = new Array<Reader | undefined>(64);
+  let S = new Int32Array(1024 * width);
+  let N = new Float64Array(1024 * width);
+  let src: Buffer = Buffer.alloc(0);
+  let records = 0;
+
+  const readRecords = (body: Buffer, n: number, pos: number): number => {
+    for (let i = 0; i < n; i++) {
+      if (pos >= body.length) return -1;
+      const t = body[pos]!;
+      let reader: Reader | undefined;
+      if (t === 0xd4 && body[pos + 1] === 0x72) {
+        const id = body[pos + 2]!;
+        const keys = id >= 0x40 && id <= 0x7f ? recordKeys(body, pos + 3) : undefined;
+        if (!keys) return -1;
+        const signature = keys[0].join('\u0000');
+        reader = readers.get(signature);
+        if (!reader) {
+          // Bounded: a producer that invents key sets per message cannot grow it without end.
+          if (readers.size >= 256) readers.clear();
+          readers.set(signature, (reader = compile(keys[0])));
+        }
+        structures[id - 0x40] = reader;
+        pos = keys[1];
+      } else if (t >= 0x40 && t <= 0x7f) {
+        reader = structures[t - 0x40];
+        if (!reader) return -1;
+        pos += 1;
+      } else return -1;
+      pos = reader(body, pos, S, N, i * width);
+      if (pos < 0) return -1;
+    }
+    return pos;
+  };
+
+  return {
+    read(body) {
+      records = 0;
+      src = body;
+      if (body.length === 0) return -1;
+      const head = arrayHeader(body, 0);
+      if (!head) return -1;
+      const [n, first] = head;
+      if (S.length < n * width) {
+        S = new Int32Array(n * width * 2);
+        N = new Float64Array(n * width * 2);
+      }
+      structures.fill(undefined);
+      let end: number;
+      try {
+        end = readRecords(body, n, first);
+      } catch (err) {
+        // Reads past the end of a truncated body.
+        if (err instanceof RangeError) return -1;
+        throw err;
+      }
+      if (end !== body.length) return -1;
+      records = n;
+      return n;
+    },
+
+    writeRow(i, w, partition, offsetLow, offsetHigh) {
+      if (i < 0 || i >= records) throw new RangeError(`record ${i} of ${records}`);
+      write(w, src, S, N, i * width, partition, offsetLow, offsetHigh);
+    },
+
+    text(i, field) {
+      const f = index.get(field);
+      if (f === undefined || !isString[f]) throw new Error(`${def.name} has no string field ${field}`);
+      if (i < 0 || i >= records) throw new RangeError(`record ${i} of ${records}`);
+      const start = S[i * width + f]!;
+      if (start === ABSENT) return '';
+      return src.toString('latin1', start, start + N[i * width + f]!);
+    },
+  };
+}
