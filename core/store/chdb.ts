@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { Session } from 'chdb';
+import { createRequire } from 'node:module';
+import type { Session } from 'chdb';
 import type { Store, StoreCapabilities, StoreVersion } from './types.ts';
 import type { Sql } from './sql.ts';
 import { StoreError, toStoreError } from './errors.ts';
@@ -39,6 +40,16 @@ function serialized<T>(s: SharedSession, op: () => Promise<T>): Promise<T> {
 }
 let shared: SharedSession | undefined;
 
+/**
+ * chDB's native library maps ~145 MB into the process when loaded, so it is loaded on the first
+ * session, not on import: a process whose store is the server (an ingest collector) never pays it.
+ */
+let sessionClass: typeof Session | undefined;
+function chdbSession(): typeof Session {
+  sessionClass ??= (createRequire(import.meta.url)('chdb') as typeof import('chdb')).Session;
+  return sessionClass;
+}
+
 function acquire(path: string): SharedSession {
   const key = path || ':temp:';
   if (shared) {
@@ -53,7 +64,8 @@ function acquire(path: string): SharedSession {
   if (path) mkdirSync(path, { recursive: true });
   let session: Session;
   try {
-    session = path ? new Session(path) : new Session();
+    const SessionClass = chdbSession();
+    session = path ? new SessionClass(path) : new SessionClass();
   } catch (err) {
     throw toStoreError(err, `unable to open chDB at ${path || 'a temporary folder'}`);
   }

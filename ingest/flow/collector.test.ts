@@ -1,15 +1,18 @@
 import { createSocket } from 'node:dgram';
 import { PassThrough } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../core/bus/memory.ts';
 import type { Bus, BusMessage } from '../../core/bus/types.ts';
 import { loadConfig } from '../../core/config/index.ts';
 import { createLogger } from '../../core/log.ts';
 import { createRegistry, metricValues } from '../../core/metrics.ts';
-import { decodeRecords, flowRecord, type FlowRecord } from '../../core/records/index.ts';
+import { decodeRecords, encodeRecords, flowRecord, type FlowRecord } from '../../core/records/index.ts';
+import { RecordBatch } from './batch.ts';
 import { createFlowCollector, type FlowCollector } from './collector.ts';
 import { FlowEncoder } from './encode.ts';
 import { datagram, templateSet, zeroLengthTemplate } from './hostile-exports.ts';
+import { exporterAddress, inheritedSockets } from './listen.ts';
 
 /** A MemoryBus that records what was published and can be told to refuse publishes. */
 class RecordingBus extends MemoryBus {
@@ -285,5 +288,110 @@ describe('Enricher', () => {
       parseV4('1..2.3'),
       parseV4('1.2.3.4.5'),
     ]).toEqual([0x01020304, 0xffffffff, -1, -1, -1, -1]);
+  });
+});
+
+describe('receiving thread', () => {
+  it('decodes what it receives on its own thread, and drops and counts beyond receiver.buffer_bytes while decoding stalls', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const { c, registry, port } = await start(bus, {
+      rcvbuf_bytes: 4 * 1024 * 1024,
+      receiver: { thread: true, buffer_bytes: 512 * 1024 },
+      batch: { max_records: 500, linger_ms: 20 },
+    });
+    const enc = new FlowEncoder({ format: 'ipfix', domainId: 1, recordsPerDatagram: 25, templateEvery: 1 });
+    const datagrams = enc.encode(
+      Array.from({ length: 600 * 25 }, (_, i) => flow(i)),
+      t0,
+    );
+    expect(datagrams).toHaveLength(600);
+    // Another thread sends while this one (the decoding thread) is blocked for 1 s.
+    const sender = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       const s = require('node:dgram').createSocket('udp4');
+       s.bind(0, '127.0.1.1', async () => {
+         for (const d of workerData.datagrams) await new Promise((r) => s.send(d, workerData.port, '127.0.0.1', r));
+         s.close(() => parentPort.postMessage('sent'));
+       });`,
+      { eval: true, workerData: { port, datagrams } },
+    );
+    const sent = new Promise((resolve) => sender.once('message', resolve));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+    await sent;
+    await sender.terminate();
+    await until(() => c.stats().datagrams + c.stats().receiveDropped >= 600, 10_000);
+    const { datagrams: received, receiveDropped } = c.stats();
+    // Nothing was lost in the kernel (4 MB buffer): the receiving thread took every datagram and
+    // either handed it over in one of its two 256 KB slabs or dropped it. The first slab went while
+    // decoding was idle; the second filled up while decoding stalled.
+    expect(received + receiveDropped).toBe(600);
+    expect(receiveDropped).toBeGreaterThan(0);
+    const perSlab = Math.floor((256 * 1024) / datagrams[1]!.length);
+    expect(received).toBeGreaterThanOrEqual(perSlab);
+    expect(received).toBeLessThanOrEqual(2 * perSlab);
+    expect((await metricValues(registry))['pathpilot_ingest_flow_receive_dropped_total']).toBe(receiveDropped);
+    await c.flush();
+    expect(bus.records()).toHaveLength(received * 25);
+    expect(c.stats().errors).toEqual({});
+  });
+
+  it('receives on the decoding thread when receiver.thread is false', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const { c, port } = await start(bus, { receiver: { thread: false } });
+    const enc = new FlowEncoder({ format: 'netflow9', domainId: 3, recordsPerDatagram: 10 });
+    await send(
+      enc.encode(
+        Array.from({ length: 40 }, (_, i) => flow(i, { exporter: '127.0.1.2' })),
+        t0,
+      ),
+      port,
+      '127.0.1.2',
+    );
+    await until(() => c.stats().flows >= 40);
+    expect(c.stats()).toMatchObject({ datagrams: 4, flows: 40, receiveDropped: 0 });
+  });
+});
+
+describe('socket activation', () => {
+  it('takes LISTEN_FDS from fd 3 only when LISTEN_PID names this process, with their names', () => {
+    expect(inheritedSockets({ LISTEN_FDS: '2', LISTEN_PID: '42', LISTEN_FDNAMES: 'ipfix:sflow' }, 42)).toEqual([
+      { kind: 'fd', fd: 3, name: 'ipfix' },
+      { kind: 'fd', fd: 4, name: 'sflow' },
+    ]);
+    expect(inheritedSockets({ LISTEN_FDS: '1', LISTEN_PID: '42' }, 42)).toEqual([{ kind: 'fd', fd: 3, name: 'fd3' }]);
+    // Inherited by a child: not ours.
+    expect(inheritedSockets({ LISTEN_FDS: '1', LISTEN_PID: '41' }, 42)).toEqual([]);
+    expect(inheritedSockets({}, 42)).toEqual([]);
+    expect(inheritedSockets({ LISTEN_FDS: '0', LISTEN_PID: '42' }, 42)).toEqual([]);
+    expect(inheritedSockets({ LISTEN_FDS: 'x', LISTEN_PID: '42' }, 42)).toEqual([]);
+  });
+
+  it('reports IPv4 exporters reaching a dual-stack socket by their IPv4 address', () => {
+    expect(exporterAddress('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(exporterAddress('192.0.2.7')).toBe('192.0.2.7');
+    expect(exporterAddress('2001:db8::7')).toBe('2001:db8::7');
+    expect(exporterAddress('::ffff:c000:207')).toBe('::ffff:c000:207');
+  });
+});
+
+describe('RecordBatch', () => {
+  it('encodes appends into one message that decodes to every record, as encodeRecords would', () => {
+    const records: FlowRecord[] = Array.from({ length: 777 }, (_, i) =>
+      // Three shapes, interleaved: optional fields present or not.
+      flow(i, i % 3 === 0 ? { site: 'onprem-nyc', class: 'realtime' } : i % 3 === 1 ? { next_hop: '169.254.10.2' } : {}),
+    );
+    const batch = new RecordBatch();
+    for (let i = 0; i < records.length; i += 25) batch.append(records.slice(i, i + 25));
+    expect(batch.count).toBe(777);
+    const body = batch.seal();
+    expect(decodeRecords(body)).toEqual(decodeRecords(encodeRecords(records)));
+    // Shapes are defined once per message, so it is no larger than encodeRecords' (array32 vs array16 header).
+    expect(body.length).toBeLessThanOrEqual(encodeRecords(records).length + 2);
+  });
+
+  it('seals an empty batch as an empty array', () => {
+    expect(decodeRecords(new RecordBatch().seal())).toEqual([]);
   });
 });

@@ -1,8 +1,4 @@
-import { createSocket, type Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Bus, BusMessage } from '../../core/bus/types.ts';
 import { RealClock, type Clock } from '../../core/clock.ts';
 import { LoopTracker, memoizeStop, parseSection, type Component, type OnFatal } from '../../core/component.ts';
@@ -13,7 +9,11 @@ import type { Registry } from '../../core/metrics.ts';
 import { flowRecord, ifaceRecord } from '../../core/records/index.ts';
 import { flowCollectorConfigSchema, type FlowCollectorConfig } from './config.ts';
 import { createFlowMetrics, type FlowMetrics } from './metrics.ts';
+import { inheritedSockets, type ListenSpec } from './listen.ts';
 import { FlowPipeline, type IngestOutcome, type SealedMessage } from './pipeline.ts';
+import { createDatagramSource, type DatagramSource } from './receive.ts';
+import type { SocketInfo } from './receiver.ts';
+import { startTsWorker } from './thread.ts';
 import type { LimitCounts, LimitReason } from './types.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
 
@@ -35,8 +35,11 @@ export interface FlowCollectorDeps {
   root?: RootConfig;
   log?: Logger;
   clock?: Clock;
-  /** Told when the linger loop dies (the composition root stops the process). */
+  /** Told when the linger loop or the receiving thread dies (the composition root stops the process). */
   onFatal?: OnFatal;
+  /** Where socket activation is read from (LISTEN_FDS, LISTEN_PID); default process.env and process.pid. */
+  env?: NodeJS.ProcessEnv;
+  pid?: number;
 }
 
 export interface FlowCollectorStats {
@@ -47,6 +50,8 @@ export interface FlowCollectorStats {
   sent: number;
   /** Records dropped (buffer full, shutdown). */
   dropped: number;
+  /** Datagrams the receiving thread dropped because `receiver.buffer_bytes` waited to be decoded. */
+  receiveDropped: number;
   /** Decode problems by reason. */
   errors: Record<string, number>;
   /** Records waiting for the bus. */
@@ -65,14 +70,6 @@ export interface FlowCollector extends Component {
   stats(): FlowCollectorStats;
 }
 
-/** Worker threads load TypeScript through tsx's API (the project runs .ts directly, no build step). */
-function workerBootstrap(): string {
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const api = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const worker = new URL('./worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(worker)}); });`;
-}
-
 const PUBLISH_BACKOFF_MS = [100, 250, 500, 1000, 2000];
 
 /**
@@ -88,7 +85,8 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
   const metrics: FlowMetrics = createFlowMetrics(deps.registry);
   const bus = deps.bus;
 
-  const sockets: Socket[] = [];
+  let source: DatagramSource | undefined;
+  let listening: SocketInfo[] = [];
   const workers: Worker[] = [];
   const queue: SealedMessage[] = [];
   let queuedRecords = 0;
@@ -107,6 +105,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
     ifaces: 0,
     sent: 0,
     dropped: 0,
+    receiveDropped: 0,
     errors: {},
     buffered: 0,
     publishing: 0,
@@ -211,7 +210,8 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
     metrics.receivedBytes.inc(buf.length);
     if (workers.length > 0) {
       const i = hash(exporter) % workers.length;
-      workers[i]!.postMessage({ type: 'datagram', buf, exporter, at: receivedAt } satisfies ToWorker);
+      // A copy of just the datagram: `buf` may be a view into a larger buffer, which would be cloned whole.
+      workers[i]!.postMessage({ type: 'datagram', buf: new Uint8Array(buf), exporter, at: receivedAt } satisfies ToWorker);
       return;
     }
     countOutcome(pipeline.ingest(buf, exporter, receivedAt, admit), exporter);
@@ -246,9 +246,8 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
 
   async function startWorkers(): Promise<void> {
     const init: WorkerInit = { config, root: deps.root };
-    const bootstrap = workerBootstrap();
     for (let i = 0; i < config.workers; i++) {
-      const w = new Worker(bootstrap, { eval: true, workerData: init });
+      const w = startTsWorker(new URL('./worker.ts', import.meta.url), init);
       w.on('message', (m: FromWorker) => onWorkerMessage(i, m));
       w.on('error', (err) => log.error({ err: errorMessage(err) }, 'flow decoding worker failed'));
       w.on('exit', (code) => {
@@ -293,36 +292,34 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
     );
   }
 
-  async function bind(port: number): Promise<Socket> {
-    const family = config.bind.includes(':') ? 'udp6' : 'udp4';
-    const socket = createSocket({ type: family, recvBufferSize: config.rcvbuf_bytes });
-    socket.on('message', (msg, rinfo) => {
-      try {
-        ingest(msg, rinfo.address);
-      } catch (err) {
-        // Never crash on input: anything unexpected is counted and logged at a bounded rate.
-        countError('internal', 1);
-        warn('internal', { err: errorMessage(err), exporter: rinfo.address }, 'flow datagram handling failed');
-      }
-    });
-    socket.on('error', (err) => warn('socket', { err: errorMessage(err) }, 'flow socket error'));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, config.bind, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    try {
-      socket.setRecvBufferSize(config.rcvbuf_bytes);
-    } catch {
-      // The kernel may refuse; the size it granted is logged below.
+  /** Passed sockets when the supervisor gave some (and the config lets us take them), else the configured ports. */
+  function listenSpecs(): ListenSpec[] {
+    const env = deps.env ?? process.env;
+    const passed = config.inherit_sockets ? inheritedSockets(env, deps.pid ?? process.pid) : [];
+    if (passed.length > 0) {
+      // Taken: a child process of ours must not see them as its own.
+      delete env.LISTEN_FDS;
+      delete env.LISTEN_PID;
+      delete env.LISTEN_FDNAMES;
+      return passed;
     }
-    log.info(
-      { address: config.bind, port: socket.address().port, rcvbuf: socket.getRecvBufferSize(), workers: config.workers },
-      'flow collector listening',
-    );
-    return socket;
+    return [config.port, ...config.extra_ports].map((port) => ({ kind: 'port', address: config.bind, port }));
+  }
+
+  function onDatagram(buf: Buffer, exporter: string): void {
+    try {
+      ingest(buf, exporter);
+    } catch (err) {
+      // Never crash on input: anything unexpected is counted and logged at a bounded rate.
+      countError('internal', 1);
+      warn('internal', { err: errorMessage(err), exporter }, 'flow datagram handling failed');
+    }
+  }
+
+  function onOverflow(datagrams: number, bytes: number): void {
+    metrics.receiveDropped.inc(datagrams);
+    totals.receiveDropped += datagrams;
+    warn('receive_overflow', { datagrams, bytes }, 'flow datagrams dropped: receiver.buffer_bytes were waiting to be decoded');
   }
 
   async function linger(): Promise<void> {
@@ -391,14 +388,41 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
         { topic: config.topics.iface ?? ifaceRecord.topic },
       ]);
       if (config.workers > 1) await startWorkers();
-      for (const port of [config.port, ...config.extra_ports]) sockets.push(await bind(port));
+      const src = createDatagramSource(
+        {
+          listen: listenSpecs(),
+          rcvbufBytes: config.rcvbuf_bytes,
+          thread: config.receiver.thread,
+          bufferBytes: config.receiver.buffer_bytes,
+        },
+        {
+          datagram: onDatagram,
+          overflow: onOverflow,
+          socketError: (message) => warn('socket', { err: message }, 'flow socket error'),
+        },
+      );
+      listening = await src.start();
+      source = src;
+      for (const l of listening)
+        log.info(
+          {
+            address: l.address,
+            port: l.port,
+            rcvbuf: l.rcvbuf,
+            socket: l.kind === 'fd' ? 'passed' : 'bound',
+            receiver: config.receiver.thread ? 'thread' : 'inline',
+            workers: config.workers,
+          },
+          'flow collector listening',
+        );
       lingerLoop = loops.track('linger', linger);
+      void loops.track('receiver', () => src.done());
     },
     stop: memoizeStop(async () => {
       if (!running) return;
       stopping = true;
       loops.stopping();
-      for (const s of sockets) await new Promise<void>((resolve) => s.close(() => resolve()));
+      await source?.stop();
       abort.abort();
       await lingerLoop;
       const drained = await flush(5_000);
@@ -410,9 +434,21 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
         log.warn({ records: lost }, 'flow records not published before shutdown');
       }
       for (const w of workers) await w.terminate();
+      log.info(
+        {
+          datagrams: totals.datagrams,
+          flows: totals.flows,
+          ifaces: totals.ifaces,
+          sent: totals.sent,
+          dropped: totals.dropped,
+          receiveDropped: totals.receiveDropped,
+          errors: totals.errors,
+        },
+        'flow collector stopped',
+      );
     }),
     health: () => loops.health(),
-    addresses: () => sockets.map((s) => ({ address: s.address().address, port: s.address().port })),
+    addresses: () => listening.map((l) => ({ address: l.address, port: l.port })),
     ingest,
     flush,
     stats: () => ({

@@ -15,12 +15,38 @@ export const flowCollectorConfigSchema = z
     port: port.default(2055),
     /** More UDP ports on the same address (e.g. 4739 for IPFIX, 6343 for sFlow). */
     extra_ports: z.array(port).default([]),
-    /** Socket receive buffer (SO_RCVBUF), bytes; the kernel caps it at net.core.rmem_max. */
-    rcvbuf_bytes: z
-      .number()
-      .int()
-      .min(65_536)
-      .default(32 * 1024 * 1024),
+    /**
+     * Socket receive buffer (SO_RCVBUF), bytes; the kernel caps it at net.core.rmem_max. 0 keeps the
+     * kernel's default (net.core.rmem_default, 212,992 bytes on most Linux hosts) or what the
+     * supervisor set on a passed socket.
+     */
+    rcvbuf_bytes: z.union([z.literal(0), z.number().int().min(65_536)]).default(32 * 1024 * 1024),
+    /**
+     * Listen on the datagram sockets the supervisor passed (systemd socket activation: LISTEN_FDS for
+     * this pid) instead of binding `port` and `extra_ports`. Several collector processes share one
+     * port this way: one socket unit per process with `ReusePort=yes` (docs/notes/ingest-flow.md).
+     */
+    inherit_sockets: z.boolean().default(true),
+    receiver: z
+      .object({
+        /**
+         * Read the sockets on a thread that does nothing else, so GC pauses, encoding and Kafka
+         * publishing on the decoding thread cannot overflow the kernel's socket buffer.
+         */
+        thread: z.boolean().default(true),
+        /**
+         * Datagrams received but not yet decoded, in 256 KB slabs (8 MB ≈ 1 s at 100k flows/s);
+         * beyond it the receiving thread drops datagrams and counts them (`receive_dropped_total`).
+         */
+        buffer_bytes: z
+          .number()
+          .int()
+          .min(512 * 1024)
+          .max(1024 * 1024 * 1024)
+          .default(8 * 1024 * 1024),
+      })
+      .strict()
+      .default({ thread: true, buffer_bytes: 8 * 1024 * 1024 }),
     /**
      * Decoding threads. 1 decodes on the socket's thread; N > 1 spreads exporters over N worker
      * threads (each exporter always goes to the same worker, so its templates stay together).
@@ -47,9 +73,10 @@ export const flowCollectorConfigSchema = z
     /**
      * Records held while Kafka is slow or away (open batches + messages waiting to be published).
      * Beyond it, new records are dropped and counted (`dropped_total{reason="buffer_full"}`); the
-     * socket is never blocked. 200k records ≈ 2 s at 100k flows/s, ≈ 70 MB of encoded batches.
+     * socket is never blocked. Held encoded (~145 bytes per enriched flow): 100k records ≈ 1 s at
+     * 100k flows/s ≈ 15 MB, inside the ingest process's 128 MB (docs/notes/ingest-flow.md).
      */
-    buffer_records: z.number().int().min(1000).default(200_000),
+    buffer_records: z.number().int().min(1000).default(100_000),
     /** Messages handed to the bus per publish call. */
     messages_per_publish: z.number().int().min(1).max(1000).default(16),
     templates: z

@@ -18,6 +18,7 @@ export interface FlowMetrics extends StageMetrics {
   pending: ReturnType<typeof gauge>;
   pendingBytes: ReturnType<typeof gauge>;
   limited: ReturnType<typeof counter<'limit'>>;
+  receiveDropped: ReturnType<typeof counter>;
 }
 
 export function createFlowMetrics(registry: Registry): FlowMetrics {
@@ -48,6 +49,11 @@ export function createFlowMetrics(registry: Registry): FlowMetrics {
         'templates_per_domain, template_fields_total (LRU evictions), template_ttl, pending_sets, pending_bytes, ' +
         'flows_per_datagram',
       ['limit'],
+    ),
+    receiveDropped: counter(
+      registry,
+      `${p}_receive_dropped_total`,
+      'Datagrams the receiving thread dropped because receiver.buffer_bytes were waiting to be decoded',
     ),
   };
 }

@@ -1,14 +1,7 @@
 import { Topology } from '../../core/config/index.ts';
 import type { RootConfig } from '../../core/config/index.ts';
-import {
-  encodeRecords,
-  flowRecord,
-  ifaceRecord,
-  schemaHeader,
-  schemaId,
-  type FlowRecord,
-  type IfaceRecord,
-} from '../../core/records/index.ts';
+import { flowRecord, ifaceRecord, schemaHeader, schemaId } from '../../core/records/index.ts';
+import { RecordBatch } from './batch.ts';
 import type { FlowCollectorConfig } from './config.ts';
 import { FlowDecoder } from './decode.ts';
 import { Enricher } from './enrich.ts';
@@ -39,14 +32,15 @@ const flowSchema = schemaId(flowRecord);
 const ifaceSchema = schemaId(ifaceRecord);
 
 /**
- * Decode → enrich → batch, with no I/O: the collector runs one on its socket thread, or one per
- * worker thread. Batches are per (kind, exporter) so each message is keyed by its exporter.
+ * Decode → enrich → batch, with no I/O: the collector runs one on its decoding thread, or one per
+ * worker thread. Batches are per (kind, exporter) so each message is keyed by its exporter; records
+ * are encoded into their batch as each datagram is decoded (batch.ts says why).
  */
 export class FlowPipeline {
   readonly decoder: FlowDecoder;
   private readonly enricher: Enricher | undefined;
-  private readonly flowBatches = new Map<string, FlowRecord[]>();
-  private readonly ifaceBatches = new Map<string, IfaceRecord[]>();
+  private readonly flowBatches = new Map<string, RecordBatch>();
+  private readonly ifaceBatches = new Map<string, RecordBatch>();
   private open = 0;
   private readonly max: number;
   private readonly flowTopic: string;
@@ -92,44 +86,56 @@ export class FlowPipeline {
     const r = this.decoder.decode(buf, { exporter, receivedAt });
     const e = this.enricher;
     if (r.flows.length > 0 && admit(r.flows.length)) {
-      for (const f of r.flows) {
-        if (e) e.flow(f);
-        this.add(this.flowBatches, 'flow', f.exporter, f);
-      }
+      if (e) for (const f of r.flows) e.flow(f);
+      this.addAll(this.flowBatches, 'flow', r.flows, (f) => f.exporter);
     }
     if (r.ifaces.length > 0 && admit(r.ifaces.length)) {
-      for (const i of r.ifaces) {
-        const key = i.router;
-        if (e) e.iface(i);
-        this.add(this.ifaceBatches, 'iface', key, i);
-      }
+      if (e) for (const i of r.ifaces) e.iface(i);
+      this.addAll(this.ifaceBatches, 'iface', r.ifaces, (i) => i.router);
     }
     return { flows: r.flows.length, ifaces: r.ifaces.length, errors: r.errors, defaultRated: r.defaultRated, limits: r.limits };
   }
 
-  private add<T extends object>(map: Map<string, T[]>, kind: 'flow' | 'iface', key: string, rec: T): void {
-    let batch = map.get(key);
-    if (!batch) {
-      batch = [];
-      map.set(key, batch);
-    }
-    batch.push(rec);
-    this.open++;
-    if (batch.length >= this.max) {
-      map.delete(key);
-      this.seal(kind, key, batch);
+  /** Appends records to their key's batch, in order; a datagram's records usually share one key. */
+  private addAll<T extends object>(map: Map<string, RecordBatch>, kind: 'flow' | 'iface', records: T[], keyOf: (r: T) => string) {
+    let i = 0;
+    while (i < records.length) {
+      const key = keyOf(records[i]!);
+      let j = i + 1;
+      while (j < records.length && keyOf(records[j]!) === key) j++;
+      this.append(map, kind, key, i === 0 && j === records.length ? records : records.slice(i, j));
+      i = j;
     }
   }
 
-  private seal(kind: 'flow' | 'iface', key: string, batch: object[]): void {
-    this.open -= batch.length;
+  private append(map: Map<string, RecordBatch>, kind: 'flow' | 'iface', key: string, records: object[]): void {
+    let offset = 0;
+    while (offset < records.length) {
+      let batch = map.get(key);
+      if (!batch) {
+        batch = new RecordBatch();
+        map.set(key, batch);
+      }
+      const n = Math.min(records.length - offset, this.max - batch.count);
+      batch.append(offset === 0 && n === records.length ? records : records.slice(offset, offset + n));
+      this.open += n;
+      offset += n;
+      if (batch.count >= this.max) {
+        map.delete(key);
+        this.seal(kind, key, batch);
+      }
+    }
+  }
+
+  private seal(kind: 'flow' | 'iface', key: string, batch: RecordBatch): void {
+    this.open -= batch.count;
     this.emit({
       kind,
       topic: kind === 'flow' ? this.flowTopic : this.ifaceTopic,
       key,
-      value: encodeRecords(batch),
+      value: batch.seal(),
       headers: { [schemaHeader]: kind === 'flow' ? flowSchema : ifaceSchema },
-      records: batch.length,
+      records: batch.count,
     });
   }
 
