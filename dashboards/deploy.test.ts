@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { analyticsSchema } from '../analytics/config.ts';
+import { loadConfig } from '../core/config/index.ts';
 import { defaultServicesConfig } from '../scripts/services/config.ts';
 import { kafkaServerProperties } from '../scripts/services/kafka.ts';
 import { paths } from './index.ts';
@@ -196,6 +198,30 @@ describe('docker-compose.yml', () => {
     }
     // One cluster: every broker formatted with the same id.
     expect(clusterIds.size).toBe(1);
+  });
+
+  it('runs two of each pathpilot role on the clusters, with an analytics.store.cluster pathpilot accepts', () => {
+    const clusterRoles = Object.entries(services).filter(([name]) => name.startsWith('cluster-'));
+    for (const role of ['ingest', 'sink', 'optimizer', 'actuator'])
+      expect(clusterRoles.filter(([, s]) => s.command?.[1] === role).length, role).toBe(2);
+    for (const [name, s] of clusterRoles) {
+      expect(s.profiles, name).toEqual(['cluster']);
+      const env = s.environment!;
+      expect(env.KAFKA_BROKERS, name).toBe('kafka-1:9092,kafka-2:9092,kafka-3:9092');
+      for (const dep of Object.keys(s.depends_on ?? {})) expect(services, `${name} needs ${dep}`).toHaveProperty(dep);
+      const overrides: NodeJS.ProcessEnv = { ...env, REDIS_URL: 'redis://redis:6379' };
+      const loaded = loadConfig(join(repo, 'pathpilot.example.yaml'), overrides);
+      const cluster = loaded.source.section('analytics', analyticsSchema).store.cluster!;
+      expect(cluster.name, name).toBe('pathpilot');
+      const nodes = cluster.shards.flat().map((u) => new URL(u).hostname);
+      expect(nodes.sort(), name).toEqual(['clickhouse-s1r1', 'clickhouse-s1r2', 'clickhouse-s2r1', 'clickhouse-s2r2']);
+      for (const node of nodes) expect(services[node]?.profiles, node).toEqual(['cluster']);
+      expect(loaded.root.services.store.kind, name).toBe('server');
+      expect(loaded.root.services.queue.kind, `${name}: leader election needs the Redis queue`).toBe('bullmq');
+    }
+    // Exporters are split by port between the two collectors.
+    const udp = clusterRoles.flatMap(([, s]) => s.ports ?? []).filter((p) => p.endsWith('/udp'));
+    expect(new Set(udp.map((p) => p.split(':')[0])).size).toBe(2);
   });
 });
 
