@@ -59,7 +59,8 @@ export function timeText(ms: number): string {
   return lastDayText + twoDigits[Math.floor(minutes / 60)]! + ':' + twoDigits[minutes % 60]! + ':' + twoDigits[t % 60]!;
 }
 
-const maxByKind: Record<string, number> = {
+/** The largest value each unsigned kind accepts (valid() and the transcoder check the same). */
+export const maxByKind: Record<string, number> = {
   uint8: 255,
   uint16: 65_535,
   uint32: 4_294_967_295,

@@ -92,12 +92,7 @@ export class RowBinaryWriter {
     }
     const bytes = Buffer.byteLength(s, 'utf8');
     this.room(5 + bytes + ROW_FIXED_MAX);
-    let len = bytes;
-    while (len >= 0x80) {
-      this.buf[this.pos++] = (len & 0x7f) | 0x80;
-      len >>>= 7;
-    }
-    this.buf[this.pos++] = len;
+    this.leb128(bytes);
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
@@ -122,12 +117,7 @@ export class RowBinaryWriter {
   /** A String column from UTF-8 bytes already at hand (the transcoder copies them from the message). */
   utf8(src: Uint8Array, start: number, length: number): void {
     this.room(5 + length + ROW_FIXED_MAX);
-    let len = length;
-    while (len >= 0x80) {
-      this.buf[this.pos++] = (len & 0x7f) | 0x80;
-      len >>>= 7;
-    }
-    this.buf[this.pos++] = len;
+    this.leb128(length);
     if (length < 32) {
       // Short names and addresses: a loop beats the native copy's call cost.
       const buf = this.buf;
@@ -138,6 +128,15 @@ export class RowBinaryWriter {
       this.buf.set(src.subarray(start, start + length), this.pos);
       this.pos += length;
     }
+  }
+
+  /** A String's byte length as LEB128 (room already made). */
+  private leb128(n: number): void {
+    while (n >= 0x80) {
+      this.buf[this.pos++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    this.buf[this.pos++] = n;
   }
 
   /** Everything written since the last call, as views of the blocks (empty when nothing was). */

@@ -1,5 +1,6 @@
 import type { FieldMap, RecordDefinition } from '../../core/records/index.ts';
-import { defaultFor, maxTimeMs } from '../../core/records/index.ts';
+import { defaultFor } from '../../core/records/index.ts';
+import { maxByKind } from './encode.ts';
 import { ROW_FIXED_MAX, type RowBinaryWriter } from './rowbinary.ts';
 
 /**
@@ -31,14 +32,6 @@ export interface Transcoder {
 /** Slot markers: no value (absent, or msgpackr's undefined), or a number (in `N`). */
 const ABSENT = -1;
 const NUMBER = -2;
-
-const maxByKind: Record<string, number> = {
-  uint8: 255,
-  uint16: 65_535,
-  uint32: 4_294_967_295,
-  uint64: Number.MAX_SAFE_INTEGER,
-  time: maxTimeMs,
-};
 
 const stringKinds = new Set(['string', 'lowcard', 'ip', 'json', 'enum']);
 

@@ -8,6 +8,7 @@
  * the rollups equal to the raw rows (no view fed twice or missed), and both replicas of each shard
  * holding the same data.
  */
+import { streamFlow } from './flows.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../core/bus/index.ts';
 import type { Bus, BusMessage } from '../../core/bus/types.ts';
@@ -46,16 +47,9 @@ const log = (line: string): void => {
 };
 
 function flow(seq: number, now: number): FlowRecord {
-  return {
+  return streamFlow(seq, {
     time_received: now - (seq % 600) * 1000,
     exporter: `127.0.3.${1 + (seq % 5)}`,
-    format: 'ipfix',
-    domain_id: 1,
-    sequence: seq,
-    sampling_rate: 1,
-    src_addr: `10.${seq % 200}.${(seq >> 8) % 250}.1`,
-    dst_addr: '10.1.0.1',
-    protocol: 6,
     // Varied, so two different INSERTs practically never roll up to identical blocks by accident.
     bytes: 1000 + (seq % 997),
     packets: 1 + (seq % 7),
@@ -63,7 +57,7 @@ function flow(seq: number, now: number): FlowRecord {
     dst_site: SITES[(seq + 3) % SITES.length],
     link: `l${seq % 3}`,
     class: seq % 2 === 0 ? 'gold' : 'bronze',
-  };
+  });
 }
 
 function message(m: number, now: number): BusMessage {

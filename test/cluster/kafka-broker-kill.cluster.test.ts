@@ -8,6 +8,7 @@
  * the leader of partition 0 of the test topic; it is restarted at the end (`up`), and the test waits
  * until every partition of the topic is fully in sync again, so later files find the cluster whole.
  */
+import { streamFlow } from './flows.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../core/bus/index.ts';
 import type { Bus, BusMessage } from '../../core/bus/types.ts';
@@ -49,22 +50,7 @@ const log = (line: string): void => {
 };
 
 function flow(seq: number, exporter: string, now: number): FlowRecord {
-  return {
-    time_received: now,
-    exporter,
-    format: 'ipfix',
-    domain_id: 1,
-    sequence: seq,
-    sampling_rate: 1,
-    src_addr: `10.${seq % 200}.${(seq >> 8) % 250}.1`,
-    dst_addr: '10.1.0.1',
-    protocol: 6,
-    bytes: 1500,
-    packets: 2,
-    site: `s${seq % 8}`,
-    link: `l${seq % 3}`,
-    class: 'gold',
-  };
+  return streamFlow(seq, { time_received: now, exporter, site: `s${seq % 8}`, link: `l${seq % 3}`, class: 'gold' });
 }
 
 /** Message `m` of the stream: records m·PER_MESSAGE … (m+1)·PER_MESSAGE−1, keyed by its exporter. */
