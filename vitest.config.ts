@@ -38,8 +38,10 @@ export default defineConfig({
           exclude: ['node_modules/**', '.data/**'],
           // The single-node services (Redis for leases, the ClickHouse server) and the clusters.
           globalSetup: ['test/support/global-setup.ts', 'test/support/cluster-setup.ts'],
-          // Each file kills processes and loads the clusters: one fork runs them one after another.
+          // Each file kills processes and loads the clusters: one fork runs them one after another,
+          // after the unit and functional tiers, so kill -9 and the 1M-row loads never slow their timing.
           poolOptions: { forks: { singleFork: true } },
+          sequence: { groupOrder: 1 },
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },
