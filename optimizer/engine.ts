@@ -18,16 +18,8 @@ import type { PathQuality } from './score.ts';
 import { projectSpend } from './report.ts';
 import { decide, type Decision } from './proposal.ts';
 import { forecastPoints, modelRow, type DecisionLog, type SeriesForecast } from './decisions.ts';
-import {
-  demandKey,
-  evaluateSplit,
-  planSplit,
-  solveTe,
-  type TeBinding,
-  type TeDemand,
-  type TeInput,
-  type TeResult,
-} from './te/solve.ts';
+import { TeSolver } from './te/decompose.ts';
+import { demandKey, evaluateSplit, planSplit, type TeBinding, type TeDemand, type TeInput, type TeResult } from './te/solve.ts';
 import type { PathConfig } from '../core/config/schema.ts';
 import { candidatePaths } from '../core/config/route-security.ts';
 import { residencyViolation } from '../core/config/residency.ts';
@@ -90,6 +82,8 @@ export class OptimizerEngine {
   lastRun?: RunReport;
   readonly proposals: Proposal[] = [];
   training: { active: boolean; progress: number; started_at?: number } = { active: false, progress: 0 };
+  /** Exact LP up to `te_exact_max_sites`, decomposed above (keeps the decomposition's warm start between runs). */
+  private teSolver?: TeSolver;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -415,7 +409,8 @@ export class OptimizerEngine {
           risk_threshold: this.config.risk_threshold,
         },
       };
-      const plan = await solveTe(input);
+      this.teSolver ??= new TeSolver({ exact_max_sites: this.config.te_exact_max_sites, seed: this.config.seed });
+      const plan = await this.teSolver.solve(input);
       if (residencyBinding.length) {
         plan.binding.push(...residencyBinding);
         plan.status = 'infeasible';

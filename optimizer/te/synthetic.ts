@@ -26,15 +26,36 @@ export interface SyntheticTe {
   quality: Map<string, PathQuality>;
 }
 
+export interface SyntheticTeOptions {
+  /** Candidate paths per ordered pair (distinct first hops), default 3. */
+  pathsPerPair?: number;
+  /** Nearest neighbours each site links to (at least `pathsPerPair`), default 4. */
+  degree?: number;
+  seed?: number;
+  /** Demand multiplier (× 3: the congested variant), applied last. */
+  load?: number;
+  /**
+   * Fraction of ordered site pairs that exchange traffic, default 1 (full mesh). Below 1, pairs are drawn
+   * with probability ∝ w_i·w_j (the gravity weights, capped at 1): heavy sites (hubs) talk to most others,
+   * light ones (branches) to few. Paths are generated only for pairs with demand.
+   */
+  density?: number;
+  /**
+   * Scale demand so that, with every demand on its first (shortest) path, the busiest link direction runs
+   * at this fraction of its capacity (before `load`). Without it demand is sized per site count, which
+   * leaves large instances nearly idle (the busiest link at 23 % at 300 sites, 56 % at 100).
+   */
+  utilization?: number;
+}
+
 /**
  * A synthetic WAN: `sites` placed on a plane, each linked to its `degree` nearest neighbours (plus a ring
- * so the graph is connected); for every ordered pair, `pathsPerPair` shortest paths with distinct first
- * hops; full-mesh demand per class with a gravity model sized so the busiest links run near their cap.
+ * so the graph is connected); for every ordered pair with demand, `pathsPerPair` shortest paths with
+ * distinct first hops; demand per class with a gravity model (full mesh by default, or a `density`
+ * fraction of pairs), sized per site count or calibrated to a primary-path `utilization`.
+ * The defaults reproduce the original generator exactly (same seed stream).
  */
-export function syntheticTe(
-  sites: number,
-  options: { pathsPerPair?: number; degree?: number; seed?: number; load?: number } = {},
-): SyntheticTe {
+export function syntheticTe(sites: number, options: SyntheticTeOptions = {}): SyntheticTe {
   const k = options.pathsPerPair ?? 3;
   const degree = Math.max(k, options.degree ?? 4);
   const rand = rng(options.seed ?? 42);
@@ -68,6 +89,35 @@ export function syntheticTe(
       .slice(0, degree);
     for (const j of near) if (adj[i]!.size < degree + 2) addLink(i, j);
   }
+  // Sparse demand: gravity weights and the pairs drawn from a separate stream (the full mesh keeps the
+  // original order: weights after path quality).
+  const density = options.density ?? 1;
+  let weight: number[] | undefined;
+  let wanted: ((s: number, t: number) => boolean) | undefined;
+  if (density < 1) {
+    const rand2 = rng(((options.seed ?? 42) ^ 0x5bd1e995) >>> 0);
+    const w = ids.map(() => 0.2 + rand2() ** 2 * 3);
+    weight = w;
+    // p_ij = min(1, c·w_i·w_j) with c chosen so the expected pair count is density × n(n − 1).
+    const target = density * sites * (sites - 1);
+    const expected = (c: number) => {
+      let sum = 0;
+      for (let i = 0; i < sites; i++) for (let j = 0; j < sites; j++) if (i !== j) sum += Math.min(1, c * w[i]! * w[j]!);
+      return sum;
+    };
+    let lo = 0;
+    let hi = 1;
+    while (expected(hi) < target) hi *= 2;
+    for (let it = 0; it < 40; it++) {
+      const mid = (lo + hi) / 2;
+      if (expected(mid) < target) lo = mid;
+      else hi = mid;
+    }
+    const chosen = new Uint8Array(sites * sites);
+    for (let i = 0; i < sites; i++)
+      for (let j = 0; j < sites; j++) if (i !== j && rand2() < Math.min(1, hi * w[i]! * w[j]!)) chosen[i * sites + j] = 1;
+    wanted = (a, b) => chosen[a * sites + b] === 1;
+  }
   // For each source and each neighbour n: BFS from n not re-entering the source gives one path per destination.
   const paths: PathConfig[] = [];
   for (let s = 0; s < sites; s++) {
@@ -91,7 +141,7 @@ export function syntheticTe(
       candidates.push({ via: n, prev, hops });
     }
     for (let t = 0; t < sites; t++) {
-      if (t === s) continue;
+      if (t === s || (wanted && !wanted(s, t))) continue;
       const best = candidates
         .filter((c) => c.hops[t]! > 0)
         .sort((a, b) => a.hops[t]! - b.hops[t]! || a.via - b.via)
@@ -119,19 +169,56 @@ export function syntheticTe(
     });
   }
   // Gravity demand: weight per site, demand ∝ w_i·w_j, scaled by `load`.
-  const weight = ids.map(() => 0.2 + rand() ** 2 * 3);
+  weight ??= ids.map(() => 0.2 + rand() ** 2 * 3);
   const load = options.load ?? 1;
-  const perPair = (20_000 / sites) * load;
+  const perPair = (20_000 / sites) * (options.utilization === undefined ? load : 1);
   const shares: Record<string, number> = { realtime: 0.1, interactive: 0.3, bulk: 0.6 };
   const demands: TeDemand[] = [];
   for (let s = 0; s < sites; s++)
     for (let t = 0; t < sites; t++) {
-      if (s === t) continue;
+      if (s === t || (wanted && !wanted(s, t))) continue;
       const base = (perPair * weight[s]! * weight[t]!) / sites;
       for (const c of defaultClasses) {
         const mean = base * shares[c.id]!;
         demands.push({ from: ids[s]!, to: ids[t]!, class: c.id, mbps: mean * 1.3, mean_mbps: mean });
       }
     }
+  if (options.utilization !== undefined) {
+    const scale = (load * options.utilization) / primaryUtilization({ links, paths, classes: defaultClasses }, demands);
+    for (const d of demands) {
+      d.mbps *= scale;
+      d.mean_mbps = d.mean_mbps! * scale;
+    }
+  }
   return { topology: { links, paths, classes: defaultClasses }, demands, quality };
+}
+
+/** Utilization of the busiest link direction with every demand on its first (priority 1) path. */
+export function primaryUtilization(topology: TeTopology, demands: readonly TeDemand[]): number {
+  const links = new Map(topology.links.map((l) => [l.id, l]));
+  const primary = new Map<string, PathConfig>();
+  for (const p of topology.paths) {
+    const k = `${p.from}>${p.to}`;
+    const cur = primary.get(k);
+    if (!cur || p.priority < cur.priority) primary.set(k, p);
+  }
+  const perPair = new Map<string, number>();
+  for (const d of demands) perPair.set(`${d.from}>${d.to}`, (perPair.get(`${d.from}>${d.to}`) ?? 0) + d.mbps);
+  const load = new Map<string, number>();
+  let max = 0;
+  for (const [pair, mbps] of perPair) {
+    const p = primary.get(pair);
+    if (!p) continue;
+    let at = p.from;
+    for (const id of p.links) {
+      const l = links.get(id)!;
+      const to = l.a.site === at ? l.b.site : l.a.site;
+      const key = `${id}:${at}>${to}`;
+      const u = (load.get(key) ?? 0) + mbps / l.capacity_mbps;
+      load.set(key, u);
+      max = Math.max(max, u);
+      at = to;
+    }
+  }
+  return max;
 }
