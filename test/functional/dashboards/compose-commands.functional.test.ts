@@ -12,7 +12,10 @@ import { dashboardsRoot } from '../../../dashboards/index.ts';
  */
 const repo = join(dashboardsRoot, '..');
 const compose = parse(readFileSync(join(repo, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { command?: string[]; environment?: Record<string, string>; volumes?: string[]; build?: unknown }>;
+  services: Record<
+    string,
+    { command?: string[]; environment?: Record<string, string>; volumes?: string[]; build?: unknown; profiles?: string[] }
+  >;
 };
 const roleServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
 /** The image's ENTRYPOINT (WORKDIR /app is the repository root), run with this Node. */
@@ -26,8 +29,11 @@ const entrypoint = (() => {
 })();
 
 describe('docker-compose pathpilot commands', () => {
-  it('has the five roles', () => {
-    expect(roleServices.map(([n]) => n).sort()).toEqual(['actuator', 'api', 'ingest', 'optimizer', 'sink']);
+  it('has the five roles, and in the cluster profile two of each role that scales out', () => {
+    const always = roleServices.filter(([, s]) => !s.profiles).map(([n]) => n);
+    expect(always.sort()).toEqual(['actuator', 'api', 'ingest', 'optimizer', 'sink']);
+    const cluster = roleServices.filter(([, s]) => s.profiles?.includes('cluster')).map(([, s]) => s.command![1]);
+    expect(cluster.sort()).toEqual(['actuator', 'actuator', 'ingest', 'ingest', 'optimizer', 'optimizer', 'sink', 'sink']);
   });
 
   it.each(roleServices.map(([name, s]) => [name, s.command!.join(' '), s] as const))(
