@@ -5,6 +5,9 @@
  * rerun within the same simulated hour found the previous run's finished jobs under the same ids.
  */
 import type { DemoRuntime } from '../../app/demo.ts';
+import { analyticsStore } from '../../analytics/schema/cluster.ts';
+import { createBus } from '../../core/bus/index.ts';
+import { createLogger } from '../../core/log.ts';
 import { recordDefinitions } from '../../core/records/index.ts';
 import { ident, sql } from '../../core/store/sql.ts';
 import { requireService, uniqueName } from './services.ts';
@@ -24,12 +27,27 @@ export function isolatedDemoEnv(tag: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Drops the run's database and topics (best effort), then stops it. */
+/**
+ * Stops the run, then drops its database and topics (best effort) with clients of its own. In that
+ * order: dropped first, the run's sink and watches would spend their stop retrying against a
+ * database that is gone.
+ */
 export async function disposeDemo(demo: DemoRuntime | undefined): Promise<void> {
   if (!demo) return;
-  await demo.shared.store.exec(sql`DROP DATABASE IF EXISTS ${ident(demo.shared.store.database)}`).catch(() => undefined);
+  await demo.stop();
+  const { root } = demo.shared.config;
+  const store = analyticsStore(demo.shared.config, { log: createLogger({ level: 'silent' }) });
+  await store
+    .start()
+    .then(() => store.exec(sql`DROP DATABASE IF EXISTS ${ident(store.database)}`))
+    .catch(() => undefined)
+    .finally(() => store.stop().catch(() => undefined));
   // The bus adds the run's topic prefix to these names.
   const topics = [...Object.values(recordDefinitions).map((d) => d.topic), 'pathpilot.deadletter.v1'];
-  await demo.shared.bus.deleteTopics(topics).catch(() => undefined);
-  await demo.stop();
+  const bus = createBus(root.services.bus, { log: createLogger({ level: 'silent' }) });
+  await bus
+    .start()
+    .then(() => bus.deleteTopics(topics))
+    .catch(() => undefined)
+    .finally(() => bus.stop().catch(() => undefined));
 }
