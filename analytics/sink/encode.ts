@@ -68,8 +68,8 @@ export const maxByKind: Record<string, number> = {
   time: maxTimeMs,
 };
 
-/** RowBinary writer call and width (bytes; 0 for strings) per field kind. */
-const binaryByKind: Record<string, { call: string; width: number }> = {
+/** RowBinary writer call and width (bytes; 0 for strings) per field kind: the general path's and the transcoder's. */
+export const binaryByKind: Record<string, { call: string; width: number }> = {
   time: { call: 'u32', width: 4 },
   uint8: { call: 'u8', width: 1 },
   uint16: { call: 'u16', width: 2 },

@@ -1,6 +1,6 @@
 import type { FieldMap, RecordDefinition } from '../../core/records/index.ts';
 import { defaultFor } from '../../core/records/index.ts';
-import { maxByKind } from './encode.ts';
+import { binaryByKind, maxByKind } from './encode.ts';
 import { ROW_FIXED_MAX, type RowBinaryWriter } from './rowbinary.ts';
 
 /**
@@ -32,8 +32,6 @@ export interface Transcoder {
 /** Slot markers: no value (absent, or msgpackr's undefined), or a number (in `N`). */
 const ABSENT = -1;
 const NUMBER = -2;
-
-const stringKinds = new Set(['string', 'lowcard', 'ip', 'json', 'enum']);
 
 /** Reads one record's values into the slots from `pos`: the position after it, or -1. */
 type Reader = (buf: Buffer, pos: number, S: Int32Array, N: Float64Array, base: number) => number;
@@ -133,7 +131,7 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
     const d = defaultFor(f);
     return typeof d === 'number' ? d : Buffer.from(d, 'utf8');
   });
-  const isString = fields.map(([, f]) => stringKinds.has(f.kind));
+  const isString = fields.map(([, f]) => binaryByKind[f.kind]!.call === 'str');
 
   // The encodings msgpackr picks for our values (positive fixint, uint8/16/32, float64 above 2^32,
   // undefined as fixext1 0/0); any other one is left to the general path.
@@ -208,37 +206,31 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
   const copy = (from: string, start: string, n: string): string =>
     `n = ${n}; if (n < 128) b[p++] = n; else { t = n; while (t >= 128) { b[p++] = (t & 127) | 128; t >>>= 7; } b[p++] = t; }
      if (n < 32) { for (let i = ${start}, e = ${start} + n; i < e; i++) b[p++] = ${from}[i]; } else { b.set(${from}.subarray(${start}, ${start} + n), p); p += n; }`;
-  const strings: number[] = [];
   const writes = fields.map(([, f], i) => {
     const slot = `base + ${i}`;
+    fixedWidth += binaryByKind[f.kind]!.width;
     if (isString[i]) {
-      strings.push(i);
       return `s = S[${slot}]; if (s === ${ABSENT}) { ${copy(`D[${i}]`, '0', `D[${i}].length`)} } else { ${copy('src', 's', `N[${slot}]`)} }`;
     }
     const value = `(S[${slot}] === ${ABSENT} ? ${defaults[i] as number} : N[${slot}])`;
     switch (f.kind) {
       case 'time':
-        fixedWidth += 4;
         return u32(`Math.floor(${value} / 1000)`);
       case 'uint8':
-        fixedWidth += 1;
         return `b[p++] = ${value};`;
       case 'uint16':
-        fixedWidth += 2;
         return `t = ${value}; b[p] = t & 255; b[p + 1] = t >>> 8; p += 2;`;
       case 'uint32':
-        fixedWidth += 4;
         return u32(value);
       case 'uint64':
-        fixedWidth += 8;
         return `v = ${value}; ${u32('v >>> 0')} ${u32('Math.floor(v / 4294967296)')}`;
       default:
-        fixedWidth += 8;
         return `p = b.writeDoubleLE(${value}, p);`;
     }
   });
   if (fixedWidth > ROW_FIXED_MAX) throw new Error(`${def.name}: ${fixedWidth} fixed-width bytes per row exceed ${ROW_FIXED_MAX}`);
   // A string's most bytes: its own (or its default's) plus 5 for the length.
+  const strings = fields.flatMap((_, i) => (isString[i] ? [i] : []));
   const most = strings.map((i) => `(S[base + ${i}] === ${ABSENT} ? D[${i}].length : N[base + ${i}]) + 5`).join(' + ');
   const write = new Function(
     'D',
