@@ -9,14 +9,13 @@
  *    burst's lag is publish time → its rows visible to a query (target p99 < 5 s).
  * Needs KAFKA_BROKERS and CLICKHOUSE_URL (`npm run services -- up`, then `eval $(npm run -s services -- env)`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createBus } from '../../core/bus/index.ts';
+import { processCpuSeconds } from '../core/proc.ts';
 import type { Bus } from '../../core/bus/types.ts';
 import { createStore } from '../../core/store/index.ts';
 import type { Store } from '../../core/store/types.ts';
@@ -56,15 +55,6 @@ function listenerPid(port: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** User + system CPU seconds a process (all its threads) has used, from /proc/<pid>/stat. */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticksPerSecond = 100;
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
 /** The JSON lines a child prints, one at a time. */

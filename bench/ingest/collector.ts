@@ -28,6 +28,7 @@ import { exampleConfigPath } from '../../core/config/index.ts';
 import { createLogger } from '../../core/log.ts';
 import type { FlowRecord } from '../../core/records/index.ts';
 import { FlowEncoder } from '../../ingest/flow/index.ts';
+import { processCpuSeconds } from '../core/proc.ts';
 import { freeUdpPort, withReusePortSocket } from '../../test/functional/ingest/reuseport.ts';
 
 const TARGET_RATE = 100_000;
@@ -215,12 +216,6 @@ function rss(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
-/** User + system CPU seconds of a process (all threads). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** Datagrams the kernel dropped on the process's UDP sockets on `port` (/proc/net/udp `drops`). */
 function kernelDrops(pid: number, port: number): number {
   const inodes = new Set<string>();
@@ -322,7 +317,7 @@ async function run(processes: number): Promise<RunResult> {
   const sampler = setInterval(() => {
     for (const c of collectors) c.peakRss = Math.max(c.peakRss, rss(c.pid).rss);
   }, 200);
-  const cpu0 = collectors.map((c) => cpuSeconds(c.pid));
+  const cpu0 = collectors.map((c) => processCpuSeconds(c.pid));
   const sender = spawn(process.execPath, [...process.execArgv, self, '--role', 'sender', String(port), String(offered)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -337,7 +332,7 @@ async function run(processes: number): Promise<RunResult> {
   // Let the last batches linger out (linger_ms 250) before reading the counters and stopping.
   await new Promise((r) => setTimeout(r, 1_500));
   clearInterval(sampler);
-  const cpu = collectors.map((c, i) => cpuSeconds(c.pid) - cpu0[i]!);
+  const cpu = collectors.map((c, i) => processCpuSeconds(c.pid) - cpu0[i]!);
   const drops = collectors.map((c) => kernelDrops(c.pid, port));
   const hwm = collectors.map((c) => rss(c.pid).hwm);
   for (const c of collectors) c.child.kill('SIGTERM');
