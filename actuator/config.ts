@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actuationSchema } from '../core/config/schema.ts';
-import { defaultLeaderConfig, leaderConfigSchema } from '../core/leader.ts';
+import { defaultLeaderConfig, leaderConfigSchema } from '../core/leader-config.ts';
 
 /**
  * The whole `actuator` section of pathpilot.yaml: the rollout policy the root config also reads

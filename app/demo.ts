@@ -15,7 +15,8 @@ import { ConfigError, errorMessage } from '../core/errors.ts';
 import { createLogger, rateLimitedLogger, type Logger } from '../core/log.ts';
 import { createVyosLabComponent, type VyosLab } from '../lab/vyos/index.ts';
 import { createTwin, busSinks, type Twin, type TwinEngine, type TwinState } from '../lab/twin/index.ts';
-import { adapterComponents, adapterHealth, apiAuthenticator, createApi, createShared, type Shared } from './runtime.ts';
+import { adapterComponents, createShared, type Shared } from './runtime.ts';
+import { adapterHealth, apiAuthenticator, createApi } from './api.ts';
 import { buildIngest, buildOptimizer, buildSink, optimizerRoutesFor } from './roles.ts';
 import { buildActuatorRole, type ActuatorRole } from './actuator-role.ts';
 import { writeRouterConfig } from '../actuator/index.ts';
@@ -179,7 +180,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoRuntime> {
     timeoutMs: 30_000,
     onTimeout: (busy) => warnSlow('lockstep', { busy }, 'work did not settle within 30 s; simulated time moves on'),
   });
-  const shared = createShared({ config, clock, log, env });
+  const shared = await createShared({ config, clock, log, env });
   const labComponent = createVyosLabComponent({ topology: shared.topology, clock, env });
   const lab = labView(labComponent);
   // The API's console shows each emulated router's config revision and URL; the actuator reaches each

@@ -5,7 +5,8 @@
  * are a config overlay merged into the raw input beforehand, never edits of parsed config.
  */
 import { parseSection, sectionOf } from '../core/component.ts';
-import { createLeadership, leaderConfigSchema } from '../core/leader.ts';
+import { createLeadership } from '../core/leader.ts';
+import { leaderConfigSchema } from '../core/leader-config.ts';
 import { RedisLeaseStore } from '../core/lease.ts';
 import type { ConfigSource } from '../core/config/index.ts';
 import { analyticsSchema } from '../analytics/config.ts';

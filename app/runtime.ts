@@ -3,30 +3,18 @@
  * and the components of the roles asked for, in dependency order; starts them in order and stops
  * them in reverse. `pathpilot start <roles…>` and `pathpilot demo` both go through here.
  */
-import { analyticsStore } from '../analytics/schema/cluster.ts';
-import { randomBytes } from 'node:crypto';
 import { RealClock, SimulatedClock, type Clock } from '../core/clock.ts';
 import { settlingBus, settlingQueue } from '../core/settling.ts';
 import { startAll, memoizeStop, StatusBoard, type Component, type LoopFailure, type OnFatal } from '../core/component.ts';
 import { loadConfig, Topology, type LoadedConfig } from '../core/config/index.ts';
-import { createBus } from '../core/bus/index.ts';
-import { createQueue } from '../core/queue/index.ts';
 import type { Bus } from '../core/bus/types.ts';
 import type { Store } from '../core/store/types.ts';
 import type { Queue } from '../core/queue/types.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createRegistry, type Registry } from '../core/metrics.ts';
-import { createHttpServer, type RoutePlugin, type HealthCheck } from '../core/http/server.ts';
-import { ChainAuthenticator, TokenAuthenticator, type Authenticator } from '../core/http/auth.ts';
-import type { ApiConfig } from '../core/http/api-config.ts';
-import { ClientCertAuthenticator } from '../core/http/client-cert.ts';
-import { OidcAuthenticator } from '../core/http/oidc.ts';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, PathpilotError } from '../core/errors.ts';
 import type { VyosLab } from '../lab/vyos/index.ts';
-import { consoleRoutes, type ConsoleActuator } from './console/routes.ts';
-import { batchedAccessLog } from '../core/http/access-log.ts';
-import { errorMessage } from '../core/errors.ts';
-import { saveAccessEntries } from '../analytics/queries/writes.ts';
+import type { ConsoleActuator } from './console/routes.ts';
 
 export const roleNames = ['ingest', 'sink', 'optimizer', 'actuator', 'api'] as const;
 export type RoleName = (typeof roleNames)[number];
@@ -38,6 +26,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   log?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** The adapters to build (default: all; `start` builds those of its roles, adaptersFor). */
+  adapters?: readonly AdapterName[];
 }
 
 /** The adapters every role shares. */
@@ -50,6 +40,8 @@ export interface Shared {
   bus: Bus;
   store: Store;
   queue: Queue;
+  /** The adapters built; the others throw when used. */
+  adapters: readonly AdapterName[];
   env: NodeJS.ProcessEnv;
   /**
    * Roles built in this process that others read in place: the actuator role registers itself here
@@ -92,110 +84,101 @@ export interface InProcessRoles {
   lab?: VyosLab;
 }
 
-export function createShared(options: RuntimeOptions = {}): Shared {
+/** The service adapters a process may hold. */
+export const adapterNames = ['bus', 'store', 'queue'] as const;
+export type AdapterName = (typeof adapterNames)[number];
+
+/**
+ * The adapters each role uses; a process builds only those of its roles. The API reads the store
+ * (console, access log, health); its other routes come from the roles that serve them.
+ */
+export const adaptersOfRole: Readonly<Record<RoleName, readonly AdapterName[]>> = {
+  ingest: ['bus'],
+  sink: ['bus', 'store'],
+  optimizer: ['bus', 'store', 'queue'],
+  actuator: ['bus', 'store', 'queue'],
+  api: ['store'],
+};
+
+/** The adapters the given roles use. */
+export function adaptersFor(roles: readonly RoleName[]): AdapterName[] {
+  return adapterNames.filter((a) => roles.some((r) => adaptersOfRole[r].includes(a)));
+}
+
+/**
+ * An adapter this process did not build: any use names it, instead of a role quietly connecting
+ * to a service its process was not configured to hold (adaptersOfRole is then missing an entry).
+ */
+function notBuilt<T extends object>(name: AdapterName): T {
+  return new Proxy({} as T, {
+    get(_target, key) {
+      throw new PathpilotError(
+        'PP_ERR_SERVICE',
+        `this process has no ${name} (adapter not built for its roles; asked for ${String(key)})`,
+      );
+    },
+  });
+}
+
+/**
+ * Builds the shared adapters. Each adapter's module (with its client library: kafkajs, bullmq and
+ * ioredis, @clickhouse/client) is loaded only when the adapter is asked for — `start ingest` holds
+ * the bus alone, ~30 MB less than all three (docs/notes/ingest-flow.md, "Memory").
+ */
+export async function createShared(options: RuntimeOptions = {}): Promise<Shared> {
   const env = options.env ?? process.env;
   const config = options.config ?? loadConfig(options.configFile, env);
   const log = options.log ?? createLogger();
   const clock = options.clock ?? new RealClock();
   const registry = createRegistry({ defaultMetrics: true });
   const services = config.root.services;
-  const bus = createBus(services.bus, { log: log.child({ component: 'bus' }), registry, clock });
-  const queue = createQueue(services.queue, { log: log.child({ component: 'queue' }), registry, clock });
+  const wanted = new Set<AdapterName>(options.adapters ?? adapterNames);
   // On a simulated clock the bus and queue report their work, so a lockstep run waits for it.
   const simulated = clock instanceof SimulatedClock ? clock : undefined;
+  const buildBus = async (): Promise<Bus> => {
+    const bus = (await import('../core/bus/index.ts')).createBus(services.bus, {
+      log: log.child({ component: 'bus' }),
+      registry,
+      clock,
+    });
+    return simulated ? settlingBus(bus, simulated.activity) : bus;
+  };
+  const buildQueue = async (): Promise<Queue> => {
+    const { createQueue } = await import('../core/queue/index.ts');
+    const queue = createQueue(services.queue, { log: log.child({ component: 'queue' }), registry, clock });
+    return simulated ? settlingQueue(queue, simulated.activity) : queue;
+  };
+  const buildStore = async (): Promise<Store> =>
+    (await import('../analytics/schema/cluster.ts')).analyticsStore(config, { log: log.child({ component: 'store' }) });
   return {
     config,
     topology: new Topology(config.root),
     clock,
     log,
     registry,
-    bus: simulated ? settlingBus(bus, simulated.activity) : bus,
-    store: analyticsStore(config, { log: log.child({ component: 'store' }) }),
-    queue: simulated ? settlingQueue(queue, simulated.activity) : queue,
+    bus: wanted.has('bus') ? await buildBus() : notBuilt('bus'),
+    store: wanted.has('store') ? await buildStore() : notBuilt('store'),
+    queue: wanted.has('queue') ? await buildQueue() : notBuilt('queue'),
+    adapters: adapterNames.filter((a) => wanted.has(a)),
     env,
     inProcess: {},
     supervisor: new Supervisor(),
   };
 }
 
-/** The adapters as components, so they start first and stop last. */
+/** The adapters the process built, as components, so they start first and stop last. */
 export function adapterComponents(shared: Shared): Component[] {
-  return [
-    { name: 'bus', start: () => shared.bus.start(), stop: memoizeStop(() => shared.bus.stop()) },
-    {
+  const all: Record<AdapterName, Component> = {
+    bus: { name: 'bus', start: () => shared.bus.start(), stop: memoizeStop(() => shared.bus.stop()) },
+    store: {
       name: 'store',
       start: () => shared.store.start(),
       stop: memoizeStop(() => shared.store.stop()),
       ready: async () => ((await shared.store.ping()) ? { ok: true } : { ok: false, detail: 'ping failed' }),
     },
-    { name: 'queue', start: () => shared.queue.start(), stop: memoizeStop(() => shared.queue.stop()) },
-  ];
-}
-
-/**
- * API tokens from `PATHPILOT_API_TOKENS` (`role:name:token,…`). Without it, one admin token is made up
- * for this process and returned so the caller can print it once (the demo puts it in the console URL).
- */
-export function apiAuthenticator(
-  env: NodeJS.ProcessEnv,
-  api?: Pick<ApiConfig, 'oidc' | 'tls'>,
-  log?: Logger,
-): { auth: Authenticator; generated?: string } {
-  // OIDC tokens (when an issuer is configured) are tried after the static ones; a verified client
-  // certificate names a caller that sent no token (api.tls.client_roles).
-  const oidc = api?.oidc;
-  const certRoles = api?.tls.client_roles;
-  const withOidc = (tokens: TokenAuthenticator): Authenticator => {
-    const chain: Authenticator[] = [tokens];
-    if (oidc?.issuer) chain.push(new OidcAuthenticator(oidc, log));
-    if (certRoles && Object.values(certRoles).some((l) => l.length > 0)) chain.push(new ClientCertAuthenticator(certRoles));
-    return chain.length === 1 ? tokens : new ChainAuthenticator(chain);
+    queue: { name: 'queue', start: () => shared.queue.start(), stop: memoizeStop(() => shared.queue.stop()) },
   };
-  if (env.PATHPILOT_API_TOKENS) return { auth: withOidc(TokenAuthenticator.fromSpec(env.PATHPILOT_API_TOKENS)) };
-  const token = randomBytes(18).toString('base64url');
-  return { auth: withOidc(TokenAuthenticator.fromSpec(`admin:local-admin:${token}`)), generated: token };
-}
-
-export interface ApiOptions {
-  host?: string;
-  port?: number;
-  plugins: RoutePlugin[];
-  health?: HealthCheck[];
-  /** Mount the web console (default true). */
-  console?: boolean;
-}
-
-/**
- * The API server: health, metrics, the given route plugins and the web console. The console is built
- * when the server starts, after every role of the process is built, so it finds the actuator role
- * (and the demo's routers) in `shared.inProcess`; without the actuator it reads the store.
- */
-export function createApi(shared: Shared, auth: Authenticator, options: ApiOptions) {
-  const plugins = [...options.plugins];
-  if (options.console !== false)
-    plugins.push((app, deps) =>
-      consoleRoutes({ shared, actuator: shared.inProcess.actuator, lab: shared.inProcess.lab })(app, deps),
-    );
-  return createHttpServer(
-    {
-      registry: shared.registry,
-      auth,
-      log: shared.log.child({ component: 'api' }),
-      health: options.health ?? [],
-      status: shared.supervisor.status,
-      // Every call (who, from where, what, verdict) into ClickHouse's api_access.
-      accessLog: batchedAccessLog((entries) => saveAccessEntries(shared.store, entries), {
-        onError: (err, dropped) => shared.log.warn({ err: errorMessage(err), dropped }, 'API access log entries not written'),
-      }),
-    },
-    { host: options.host ?? '127.0.0.1', port: options.port ?? 8080, tls: shared.config.root.api.tls },
-    plugins,
-  );
-}
-
-/** Standard health checks over the shared adapters. */
-export function adapterHealth(shared: Shared): HealthCheck[] {
-  return [{ name: 'store', check: () => shared.store.ping() }];
+  return shared.adapters.map((a) => all[a]);
 }
 
 export function parseRoles(args: readonly string[]): RoleName[] {

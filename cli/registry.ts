@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runnableModule } from '../core/runtime.ts';
 
 /**
  * The commands of `pathpilot`: one module per command in `cli/commands/<name>.ts`, exporting
@@ -27,7 +28,8 @@ export async function loadCommand(name: string): Promise<Command | undefined> {
   if (!/^[a-z][a-z-]*$/.test(name)) return undefined;
   const file = join(commandsDir, `${name}.ts`);
   if (!existsSync(file)) return undefined;
-  return (await import(file)) as Command;
+  // From dist/ when running built: the command's bundle, not its TypeScript source.
+  return (await import(runnableModule(pathToFileURL(file)).href)) as Command;
 }
 
 export async function usage(): Promise<string> {

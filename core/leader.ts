@@ -17,29 +17,12 @@
  * With a store only this process sees (memory: `npm start`, unit tests) the process is the leader, for
  * good (`SoloLeadership`): no timers, nothing to lose.
  */
-import { z } from 'zod';
 import { LoopTracker, type ComponentStatus, type OnFatal } from './component.ts';
 import { errorMessage } from './errors.ts';
 import { HeldLease, LeaseLostError, type LeaseOptions, type LeaseStore } from './lease.ts';
 import type { Logger } from './log.ts';
+import { defaultLeaderConfig, type LeaderConfig } from './leader-config.ts';
 import { counter, gauge, type Registry } from './metrics.ts';
-
-/** The `leader` keys of a role's section (actuator.leader, optimizer.leader). */
-export const leaderConfigSchema = z
-  .object({
-    /** Leadership lease time to live: a dead leader's standby takes over at most this + `renew_ms` later. */
-    ttl_ms: z.number().int().min(200).max(120_000).default(5000),
-    /** Renewal period of the leader, and how often a standby tries to take over. */
-    renew_ms: z.number().int().min(50).max(60_000).default(1500),
-  })
-  .strict()
-  .refine((c) => c.renew_ms * 2 <= c.ttl_ms, {
-    message: 'renew_ms must be at most half of ttl_ms (a renewal may fail once without losing the leadership)',
-    path: ['renew_ms'],
-  });
-
-export type LeaderConfig = z.infer<typeof leaderConfigSchema>;
-export const defaultLeaderConfig: LeaderConfig = { ttl_ms: 5000, renew_ms: 1500 };
 
 /** Why a term ends when the process stops (not a loss). */
 const stopReason = 'stopping';

@@ -250,9 +250,11 @@ describe('Dockerfile', () => {
   const last = Math.max(...ins.map((i) => i.stage));
   const finalStage = ins.filter((i) => i.stage === last);
 
-  it('is multi-stage: a deps stage with npm ci and a node:20-slim runtime stage', () => {
+  it('is multi-stage: a deps stage with npm ci, a build stage with npm run build and a node:20-slim runtime stage', () => {
     const froms = ins.filter((i) => i.op === 'FROM').map((i) => i.args);
-    expect(froms).toEqual(['node:20-slim AS deps', 'node:20-slim AS runtime']);
+    expect(froms).toEqual(['node:20-slim AS deps', 'node:20-slim AS build', 'node:20-slim AS runtime']);
+    expect(ins.some((i) => i.stage === 1 && i.op === 'RUN' && /\bnpm run build\b/.test(i.args))).toBe(true);
+    expect(JSON.parse(read('package.json')).scripts.build).toMatch(/scripts\/build\.ts/);
     expect(ins.some((i) => i.stage === 0 && i.op === 'RUN' && /\bnpm ci\b/.test(i.args) && /--omit=dev/.test(i.args))).toBe(true);
     expect(finalStage.some((i) => i.op === 'COPY' && i.args.includes('--from=deps') && i.args.includes('node_modules'))).toBe(
       true,
@@ -260,13 +262,16 @@ describe('Dockerfile', () => {
     expect(JSON.parse(read('package.json')).engines.node).toMatch(/^>=20/);
   });
 
-  it('runs as a non-root user, from source through the CLI in one process, with a health check', () => {
+  it('runs as a non-root user, the built CLI in one process, with a health check', () => {
     const user = finalStage.findLast((i) => i.op === 'USER');
     expect(user?.args).toBeDefined();
     expect(['root', '0', '0:0']).not.toContain(user!.args);
     const idx = (op: string) => finalStage.findIndex((i) => i.op === op);
     expect(idx('USER')).toBeLessThan(idx('ENTRYPOINT'));
-    expect(JSON.parse(finalStage[idx('ENTRYPOINT')]!.args)).toEqual(['node', '--import', 'tsx', 'cli/main.ts']);
+    expect(JSON.parse(finalStage[idx('ENTRYPOINT')]!.args)).toEqual(['node', 'dist/cli/main.js']);
+    expect(
+      finalStage.some((i) => i.op === 'COPY' && i.args.includes('--from=build') && /\/app\/dist \.\/dist$/.test(i.args)),
+    ).toBe(true);
     expect(existsSync(join(repo, 'cli', 'main.ts'))).toBe(true);
     const cmd = JSON.parse(finalStage[idx('CMD')]!.args) as string[];
     expect(cmd[0]).toBe('start');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultLeaderConfig, leaderConfigSchema } from '../core/leader.ts';
+import { defaultLeaderConfig, leaderConfigSchema } from '../core/leader-config.ts';
 
 const duration = z.number().int().positive();
 

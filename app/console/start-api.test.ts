@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenAuthenticator } from '../../core/http/auth.ts';
 import { sql, ident } from '../../core/store/sql.ts';
 import { weightProposal } from '../../actuator/testing.ts';
-import { createApi, type Shared } from '../runtime.ts';
+import { createApi } from '../api.ts';
+import type { Shared } from '../runtime.ts';
 import { buildActuatorRole } from '../actuator-role.ts';
 import { seedRemoteDecisions, seededShared } from './testing.ts';
 

@@ -46,7 +46,7 @@ export async function seededShared(
       ? { ...config.root.services.store, kind: 'server', url: clickhouseUrl, database }
       : { ...config.root.services.store, kind: 'chdb', path: mkdtempSync(join(tmpdir(), 'pp-console-')), database },
   };
-  const shared = createShared({ config, clock: new SimulatedClock(now), log: createLogger({ level: 'silent' }), env });
+  const shared = await createShared({ config, clock: new SimulatedClock(now), log: createLogger({ level: 'silent' }), env });
   await shared.store.start();
   await migrate(shared.store);
   if (seed) await seedStore(shared.store, shared.topology, config.root, now);

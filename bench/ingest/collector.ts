@@ -29,6 +29,7 @@ import { createLogger } from '../../core/log.ts';
 import type { FlowRecord } from '../../core/records/index.ts';
 import { FlowEncoder } from '../../ingest/flow/index.ts';
 import { processCpuSeconds } from '../core/proc.ts';
+import { buildDist } from '../../scripts/build.ts';
 import { freeUdpPort, withReusePortSocket } from '../../test/functional/ingest/reuseport.ts';
 
 const TARGET_RATE = 100_000;
@@ -47,6 +48,8 @@ const services = {
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
 };
 const RECORDS_PER_DATAGRAM = 25;
+/** The collector runs from source through tsx instead of the build (BENCH_FROM=source). */
+const fromSource = process.env.BENCH_FROM === 'source';
 const EXPORTERS = Array.from({ length: exporterCount }, (_, i) => `127.0.1.${i + 1}`);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const self = fileURLToPath(import.meta.url);
@@ -153,7 +156,8 @@ async function senderRole(port: number, rate: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The collectors: `pathpilot start ingest` as deployed (Dockerfile: node --import tsx cli/main.ts).
+// The collectors: `pathpilot start ingest` as deployed (Dockerfile: node dist/cli/main.js, built by
+// `npm run build`), or from source through tsx (`npm start`'s way) with BENCH_FROM=source.
 
 interface Collector {
   child: ChildProcess;
@@ -173,7 +177,8 @@ function startCollector(port: number, topic: string, shared: boolean): Collector
     rcvbuf_bytes: 0,
     topics: { flow: topic, iface: `${topic}_iface` },
   };
-  const nodeArgs = ['--import', 'tsx', 'cli/main.ts', 'start', 'ingest', '-c', exampleConfigPath];
+  const entry = fromSource ? ['--import', 'tsx', 'cli/main.ts'] : ['dist/cli/main.js'];
+  const nodeArgs = [...entry, 'start', 'ingest', '-c', exampleConfigPath];
   const { command, args } = shared
     ? withReusePortSocket('127.0.0.1', port, process.execPath, nodeArgs)
     : { command: process.execPath, args: nodeArgs };
@@ -403,9 +408,10 @@ function print(r: RunResult): { ok: boolean; rate: number } {
 }
 
 async function main(): Promise<void> {
+  if (!fromSource) await buildDist();
   console.log(
     `bench:collector — pathpilot start ingest, IPFIX ${RECORDS_PER_DATAGRAM} records/datagram, ${fmt(ratePerProcess)} flows/s per process, ` +
-      `${seconds} s per run; net.core.rmem_default ${fmt(kernelDefaultRcvbuf)} bytes; ` +
+      `${seconds} s per run, ${fromSource ? 'from source (tsx)' : 'built (dist/)'}; net.core.rmem_default ${fmt(kernelDefaultRcvbuf)} bytes; ` +
       `collector settings (docker-compose.yml's ingest service) ${JSON.stringify(settings)}`,
   );
   let ok = true;

@@ -1,15 +1,7 @@
 import { isExit, parseCommand } from '../args.ts';
 import type { Component } from '../../core/component.ts';
 import type { RoutePlugin } from '../../core/http/server.ts';
-import {
-  adapterComponents,
-  adapterHealth,
-  apiAuthenticator,
-  createApi,
-  createShared,
-  parseRoles,
-  runUntilSignal,
-} from '../../app/runtime.ts';
+import { adapterComponents, adaptersFor, createShared, parseRoles, runUntilSignal } from '../../app/runtime.ts';
 import { buildIngest } from '../../app/ingest-role.ts';
 import { loadCheckedConfig } from '../config-check.ts';
 
@@ -43,7 +35,8 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const roles = parseRoles(positionals);
   // Every section is validated up front, including those of roles not started here.
-  const shared = createShared({ config: loadCheckedConfig(values.config) });
+  // Only the adapters (and their client libraries) the roles use: docs/notes/ingest-flow.md, "Memory".
+  const shared = await createShared({ config: loadCheckedConfig(values.config), adapters: adaptersFor(roles) });
   const components: Component[] = [...adapterComponents(shared)];
   const plugins: RoutePlugin[] = [];
   // The other roles' modules load only when asked for: an ingest-only process stays small (docs/notes/ingest-flow.md).
@@ -63,6 +56,7 @@ export async function run(args: string[]): Promise<number> {
     plugins.push(optimizerRoutesFor(shared, role));
   }
   if (roles.includes('api')) {
+    const { adapterHealth, apiAuthenticator, createApi } = await import('../../app/api.ts');
     const { auth, generated } = apiAuthenticator(shared.env, shared.config.root.api, shared.log.child({ component: 'api' }));
     if (generated) process.stderr.write(`pathpilot: PATHPILOT_API_TOKENS is unset; admin token for this run: ${generated}\n`);
     components.push(

@@ -16,7 +16,8 @@
  * A service that cannot be provided fails the whole run in CI; elsewhere its variable stays unset
  * and `requireService()` fails each test that needs it, with the reason printed here.
  *
- * First of all, the programs the tests run besides the services (softflowd, pmacctd, nfdump,
+ * First of all, `npm run build`'s dist/ is made (0.5 s): the tests of the deployed commands (the
+ * Dockerfile's ENTRYPOINT runs it) and of the build itself use it. Then the programs the tests run besides the services (softflowd, pmacctd, nfdump,
  * chromium: scripts/services/tools.ts) are installed with apt when missing, so `npm test` works on a
  * fresh machine as it does after `.ci/run`. PATHPILOT_NO_APT=1 turns that off; an install that fails
  * fails the run in CI and elsewhere only the tests that need the program.
@@ -26,6 +27,7 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { LocalServiceName, ServicesConfig } from '../../scripts/services/index.ts';
 import { ensureTools } from '../../scripts/services/tools.ts';
+import { buildDist } from '../../scripts/build.ts';
 import {
   defaultServicesConfig,
   down,
@@ -139,6 +141,7 @@ const errorText = (err: unknown): string =>
   err instanceof Error ? `${err.message}${err.cause instanceof Error ? `\n${err.cause.message}` : ''}` : String(err);
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
+  await buildDist();
   await installTools(defaultServicesConfig());
   const missing = Object.entries(wanted)
     .filter(([key]) => !process.env[key])

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenAuthenticator } from '../../../core/http/auth.ts';
 import { ident, sql } from '../../../core/store/sql.ts';
-import { createApi, type Shared } from '../../../app/runtime.ts';
+import { createApi } from '../../../app/api.ts';
+import type { Shared } from '../../../app/runtime.ts';
 import { storeAudit } from '../../../app/console/audit.ts';
 import { seedRemoteDecisions, seededShared } from '../../../app/console/testing.ts';
 import { requireService } from '../../support/services.ts';

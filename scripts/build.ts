@@ -1,0 +1,80 @@
+/**
+ * `npm run build`: the CLI as plain JavaScript in dist/, for the deployed roles (Dockerfile, systemd).
+ *
+ * Why: running from source puts tsx's module-hooks thread in every process — on Node 20 a second V8
+ * isolate of ~35 MB, a quarter of the 128 MB the ingest role may hold (docs/notes/ingest-flow.md,
+ * "Memory") — and compiles every module at each start. `npm start`, the tests and development keep
+ * running from source; nothing else changes between the two.
+ *
+ * esbuild bundles the project's own modules (packages stay in node_modules) with one entry per CLI
+ * command, so `start ingest` loads only what the ingest role imports (shared code goes to chunks),
+ * plus the worker modules started by URL. The output mirrors the source tree (dist/cli/main.js,
+ * dist/ingest/flow/worker.js). Modules that find files next to themselves (schemas, twin data,
+ * dashboards, the console's static files) keep doing so: each module's `import.meta.url` is
+ * replaced by its source file's URL, found from the bundle's own place under `<root>/dist/`.
+ */
+import { build, type Plugin } from 'esbuild';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+export const distDir = join(root, 'dist');
+
+/** Worker modules started by URL (see builtModuleUrl in core/runtime.ts), besides the commands. */
+const workerEntries = ['ingest/flow/worker.ts'];
+
+/** Every output file starts with this: the project root, from the file's place under dist/. */
+const banner = [
+  `const __ppRoot = import.meta.url.slice(0, import.meta.url.lastIndexOf('/dist/') + 1);`,
+  `globalThis.__pathpilotDist ??= __ppRoot + 'dist/';`,
+].join('\n');
+
+/** `import.meta.url` in a project module → the URL of its source file. */
+const sourceUrls: Plugin = {
+  name: 'source-urls',
+  setup(b) {
+    b.onLoad({ filter: /\.(ts|mts)$/ }, (args) => {
+      if (args.path.includes('/node_modules/')) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const rel = relative(root, args.path).split('\\').join('/');
+      return { contents: text.replaceAll('import.meta.url', `(__ppRoot + ${JSON.stringify(rel)})`), loader: 'ts' };
+    });
+  },
+};
+
+export async function buildDist(): Promise<string[]> {
+  const commands = readdirSync(join(root, 'cli', 'commands'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => `cli/commands/${f}`);
+  rmSync(distDir, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ['cli/main.ts', ...commands, ...workerEntries],
+    outbase: '.',
+    outdir: 'dist',
+    entryNames: '[dir]/[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    // Class and function names stay as written: log lines and errors name them.
+    keepNames: true,
+    sourcemap: true,
+    banner: { js: banner },
+    plugins: [sourceUrls],
+    logLevel: 'warning',
+    metafile: true,
+  });
+  return Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const t0 = performance.now();
+  const files = await buildDist();
+  process.stdout.write(`build: ${files.length} files in dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
