@@ -1,4 +1,6 @@
 import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import { PassThrough } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -291,6 +293,14 @@ describe('Enricher', () => {
   });
 });
 
+/** The nice value of each thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
 describe('receiving thread', () => {
   it('decodes what it receives on its own thread, and drops and counts beyond receiver.buffer_bytes while decoding stalls', async () => {
     const bus = new RecordingBus();
@@ -334,6 +344,58 @@ describe('receiving thread', () => {
     await c.flush();
     expect(bus.records()).toHaveLength(received * 25);
     expect(c.stats().errors).toEqual({});
+  });
+
+  it('runs the receiving thread, and only it, at receiver.nice', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const out = new PassThrough();
+    const lines: Record<string, unknown>[] = [];
+    out.on('data', (b: Buffer) =>
+      lines.push(
+        ...b
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ),
+    );
+    // A lower priority (a higher nice value) needs no privilege, so this holds for any user.
+    await start(bus, { receiver: { nice: 7 } }, createLogger({ level: 'info', destination: out }));
+    await until(() => lines.some((l) => l.msg === 'flow collector listening'));
+    expect(lines.find((l) => l.msg === 'flow collector listening')).toMatchObject({ receiver: 'thread', receiverNice: 7 });
+    expect(threadNiceValues().filter((n) => n === 7)).toHaveLength(1);
+    expect(os.getPriority()).toBe(0);
+  });
+
+  it('raises the receiving thread above the process where the privilege allows, and says so once where it does not', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    const out = new PassThrough();
+    const lines: Record<string, unknown>[] = [];
+    out.on('data', (b: Buffer) =>
+      lines.push(
+        ...b
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ),
+    );
+    await start(bus, { receiver: { nice: -4 } }, createLogger({ level: 'info', destination: out }));
+    await until(() => lines.some((l) => l.msg === 'flow collector listening'));
+    const privileged = process.getuid?.() === 0;
+    const listening = lines.find((l) => l.msg === 'flow collector listening')!;
+    const warned = lines.filter((l) => String(l.msg).startsWith('the receiving thread keeps the process priority'));
+    if (privileged) {
+      expect(listening.receiverNice).toBe(-4);
+      expect(threadNiceValues().filter((n) => n === -4)).toHaveLength(1);
+      expect(warned).toHaveLength(0);
+    } else {
+      expect(listening.receiverNice).toBe(0);
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatchObject({ asked: -4, nice: 0 });
+    }
   });
 
   it('receives on the decoding thread when receiver.thread is false', async () => {

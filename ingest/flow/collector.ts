@@ -394,6 +394,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
           rcvbufBytes: config.rcvbuf_bytes,
           thread: config.receiver.thread,
           bufferBytes: config.receiver.buffer_bytes,
+          nice: config.receiver.nice,
         },
         {
           datagram: onDatagram,
@@ -401,8 +402,15 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
           socketError: (message) => warn('socket', { err: message }, 'flow socket error'),
         },
       );
-      listening = await src.start();
+      const opened = await src.start();
+      listening = opened.sockets;
       source = src;
+      const priority = opened.priority;
+      if (priority?.error)
+        log.warn(
+          { asked: config.receiver.nice, nice: priority.nice, err: priority.error },
+          'the receiving thread keeps the process priority: grant CAP_SYS_NICE or RLIMIT_NICE (systemd LimitNICE=) to raise it, or set ingest.flow.receiver.nice: 0',
+        );
       for (const l of listening)
         log.info(
           {
@@ -411,6 +419,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
             rcvbuf: l.rcvbuf,
             socket: l.kind === 'fd' ? 'passed' : 'bound',
             receiver: config.receiver.thread ? 'thread' : 'inline',
+            ...(priority ? { receiverNice: priority.nice } : {}),
             workers: config.workers,
           },
           'flow collector listening',

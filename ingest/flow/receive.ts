@@ -1,7 +1,14 @@
 import * as dgram from 'node:dgram';
 import type { Worker } from 'node:worker_threads';
 import { exporterAddress, openListener, type Listening, type ListenSpec } from './listen.ts';
-import { startReceiverThread, type FromReceiver, type ReceiverInit, type SocketInfo, type ToReceiver } from './receiver.ts';
+import {
+  startReceiverThread,
+  type FromReceiver,
+  type ReceiverInit,
+  type ReceiverPriority,
+  type SocketInfo,
+  type ToReceiver,
+} from './receiver.ts';
 
 export interface DatagramSourceOptions {
   listen: ListenSpec[];
@@ -11,6 +18,14 @@ export interface DatagramSourceOptions {
   thread: boolean;
   /** Bytes of slabs (of datagrams) the receiving thread may have handed over and not had back. */
   bufferBytes: number;
+  /** Nice value of the receiving thread (0: the process's). */
+  nice: number;
+}
+
+/** What start() opened: the sockets, and the receiving thread's priority (absent inline). */
+export interface SourceListening {
+  sockets: SocketInfo[];
+  priority?: ReceiverPriority;
 }
 
 export interface DatagramHandlers {
@@ -23,7 +38,7 @@ export interface DatagramHandlers {
 
 /** The UDP listeners of the collector, on this thread or on a receiving thread. */
 export interface DatagramSource {
-  start(): Promise<SocketInfo[]>;
+  start(): Promise<SourceListening>;
   /** Closes the sockets; every datagram received before resolves has been handed over. */
   stop(): Promise<void>;
   /** Settles when the receiving thread ends: resolves after stop(), rejects if it died before. */
@@ -61,7 +76,7 @@ function inlineSource(options: DatagramSourceOptions, on: DatagramHandlers): Dat
         l.socket.on('message', (msg, rinfo) => on.datagram(msg, exporterAddress(rinfo.address)));
         l.socket.on('error', (err) => on.socketError(err.message));
       }
-      return listening.map((l) => ({ address: l.address, port: l.port, rcvbuf: l.rcvbuf, kind: l.kind }));
+      return { sockets: listening.map((l) => ({ address: l.address, port: l.port, rcvbuf: l.rcvbuf, kind: l.kind })) };
     },
     async stop() {
       await Promise.all(listening.map((l) => new Promise<void>((resolve) => l.socket.close(() => resolve()))));
@@ -124,15 +139,16 @@ function threadSource(options: DatagramSourceOptions, on: DatagramHandlers): Dat
         slabBytes: SLAB_BYTES,
         flushMs: FLUSH_MS,
         batchDatagrams: BATCH_DATAGRAMS,
+        nice: options.nice,
       };
       const w = startReceiverThread(init, RECEIVER_LIMITS);
       worker = w;
-      const sockets = await new Promise<SocketInfo[]>((resolve, reject) => {
+      const listening = await new Promise<SourceListening>((resolve, reject) => {
         w.once('error', reject);
         w.once('exit', (code) => reject(new Error(`the receiving thread exited (code ${code}) before listening`)));
         w.on('message', (msg: FromReceiver) => {
           if (msg.type === 'batch') onBatch(msg);
-          else if (msg.type === 'listening') resolve(msg.sockets);
+          else if (msg.type === 'listening') resolve({ sockets: msg.sockets, priority: msg.priority });
           else if (msg.type === 'failed') reject(new Error(msg.message));
           else if (msg.type === 'socket-error') on.socketError(msg.message);
           else {
@@ -151,7 +167,7 @@ function threadSource(options: DatagramSourceOptions, on: DatagramHandlers): Dat
         if (stopping) settle?.resolve();
         else settle?.reject(new Error(`the receiving thread exited (code ${code})`));
       });
-      return sockets;
+      return listening;
     },
     async stop() {
       const w = worker;

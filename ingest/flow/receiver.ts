@@ -29,6 +29,14 @@ export interface ReceiverInit {
   flushMs: number;
   /** Datagrams per batch at most. */
   batchDatagrams: number;
+  /** Nice value to ask for on this thread; 0 leaves it. */
+  nice: number;
+}
+
+/** The receiving thread's scheduling priority: its nice value, and why it is not the one asked for. */
+export interface ReceiverPriority {
+  nice: number;
+  error?: string;
 }
 
 export interface SocketInfo {
@@ -42,7 +50,7 @@ export interface SocketInfo {
 export type ToReceiver = { type: 'slab'; slab: ArrayBuffer } | { type: 'stop' };
 
 export type FromReceiver =
-  | { type: 'listening'; sockets: SocketInfo[] }
+  | { type: 'listening'; sockets: SocketInfo[]; priority: ReceiverPriority }
   | { type: 'failed'; message: string }
   /** A listening socket reported an error (ICMP feedback, an interface gone): not fatal. */
   | { type: 'socket-error'; message: string }
@@ -65,12 +73,23 @@ export type FromReceiver =
 async function receiverMain(
   dgram: typeof import('node:dgram'),
   threads: typeof import('node:worker_threads'),
+  os: typeof import('node:os'),
   open: typeof openListener,
   exporterOf: typeof exporterAddress,
 ): Promise<void> {
   const port = threads.parentPort;
   if (!port) return;
   const init = threads.workerData as ReceiverInit;
+  // On Linux a nice value belongs to a thread: os.setPriority() without a pid sets this one's only.
+  const priority: ReceiverPriority = { nice: os.getPriority() };
+  if (init.nice !== 0 && init.nice !== priority.nice) {
+    try {
+      os.setPriority(init.nice);
+    } catch (err) {
+      priority.error = err instanceof Error ? err.message : String(err);
+    }
+    priority.nice = os.getPriority();
+  }
   const maxSlabs = Math.max(1, Math.floor(init.bufferBytes / init.slabBytes));
   /** Slabs back from the decoding thread; a few are kept, the rest left to the GC. */
   const free: ArrayBuffer[] = [];
@@ -163,6 +182,7 @@ async function receiverMain(
   port.postMessage({
     type: 'listening',
     sockets: listening.map((l) => ({ address: l.address, port: l.port, rcvbuf: l.rcvbuf, kind: l.kind })),
+    priority,
   } satisfies FromReceiver);
 }
 
@@ -171,7 +191,7 @@ const source = `'use strict';
 var __name = (fn) => fn;
 ${exporterAddress.toString()}
 ${openListener.toString()}
-(${receiverMain.toString()})(require('node:dgram'), require('node:worker_threads'), openListener, exporterAddress);
+(${receiverMain.toString()})(require('node:dgram'), require('node:worker_threads'), require('node:os'), openListener, exporterAddress);
 `;
 
 export function startReceiverThread(init: ReceiverInit, resourceLimits: ResourceLimits): Worker {
