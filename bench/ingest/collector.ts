@@ -10,8 +10,8 @@
  *
  * Per run: flows/s reached in Kafka, loss, and per process peak RSS, CPU per flow, the socket
  * buffer used (the kernel default: `rcvbuf_bytes: 0`) and the datagrams the kernel dropped on it, and
- * the receiving thread's nice value (ingest.flow.receiver.nice: -10 by default, applied when this runs
- * as root or with CAP_SYS_NICE; BENCH_RECEIVER_NICE=0 measures without).
+ * the receiving thread's scheduling class (ingest.flow.receiver.realtime_priority: SCHED_FIFO 5 by
+ * default, when this runs as root or with RLIMIT_RTPRIO; BENCH_REALTIME=0 measures the normal class).
  * Targets (issue 20): 100k flows/s per process with ≤ 0.1 % loss at the kernel-default buffer,
  * RSS ≤ 128 MB per process, and throughput that scales with processes (2/1 ratio ≈ 2).
  *
@@ -177,7 +177,7 @@ function startCollector(port: number, topic: string, shared: boolean): Collector
     port,
     // The kernel's default socket buffer (net.core.rmem_default): the figure is taken without tuning.
     rcvbuf_bytes: 0,
-    ...(process.env.BENCH_RECEIVER_NICE !== undefined ? { receiver: { nice: Number(process.env.BENCH_RECEIVER_NICE) } } : {}),
+    ...(process.env.BENCH_REALTIME !== undefined ? { receiver: { realtime_priority: Number(process.env.BENCH_REALTIME) } } : {}),
     topics: { flow: topic, iface: `${topic}_iface` },
   };
   const entry = fromSource ? ['--import', 'tsx', 'cli/main.ts'] : ['dist/cli/main.js'];
@@ -281,8 +281,8 @@ interface ProcessResult {
   flows: number;
   datagrams: number;
   rcvbuf: number;
-  /** The receiving thread's nice value (ingest.flow.receiver.nice, where the privilege allowed it). */
-  receiverNice: number | undefined;
+  /** The receiving thread's scheduling (`fifo 5`, or `other` where real-time was not allowed or not asked for). */
+  receiverScheduling: string | undefined;
   kernelDrops: number;
   receiveDropped: number;
   dropped: number;
@@ -380,7 +380,7 @@ async function run(processes: number): Promise<RunResult> {
       flows: Number(stopped[i]!.flows),
       datagrams: Number(stopped[i]!.datagrams),
       rcvbuf: Number(listening[i]!.rcvbuf),
-      receiverNice: listening[i]!.receiverNice === undefined ? undefined : Number(listening[i]!.receiverNice),
+      receiverScheduling: listening[i]!.receiverScheduling as string | undefined,
       kernelDrops: drops[i]!,
       receiveDropped: Number(stopped[i]!.receiveDropped),
       dropped: Number(stopped[i]!.dropped),
@@ -407,7 +407,7 @@ function print(r: RunResult): { ok: boolean; rate: number } {
         `CPU ${p.cpuSeconds.toFixed(1)} s = ${usPerFlow.toFixed(2)} µs/flow, ${fmt(p.flows / Math.max(0.01, p.cpuSeconds))} flows per CPU-second ` +
         `(target ≤ ${MAX_CPU_US_PER_FLOW} µs, ratio ${(usPerFlow / MAX_CPU_US_PER_FLOW).toFixed(2)}); ` +
         `socket buffer ${fmt(p.rcvbuf)} bytes (kernel default ${fmt(kernelDefaultRcvbuf)}, ratio ${(p.rcvbuf / kernelDefaultRcvbuf).toFixed(2)}); ` +
-        `receiving thread nice ${p.receiverNice ?? 'n/a'}`,
+        `receiving thread scheduling ${p.receiverScheduling ?? 'n/a'}`,
     );
     ok &&= rssMb <= MAX_RSS_MB && p.rcvbuf <= kernelDefaultRcvbuf;
   }

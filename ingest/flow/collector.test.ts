@@ -1,6 +1,5 @@
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
-import * as os from 'node:os';
 import { PassThrough } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -293,12 +292,21 @@ describe('Enricher', () => {
   });
 });
 
-/** The nice value of each thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
-function threadNiceValues(): number[] {
+/** Each thread's scheduling policy (0 normal, 1 SCHED_FIFO) and real-time priority: /proc/self/task/<tid>/stat, fields 41 and 40. */
+function threadScheduling(): { policy: number; rtPriority: number }[] {
   return readdirSync('/proc/self/task').map((tid) => {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { policy: Number(fields[38]), rtPriority: Number(fields[37]) };
   });
+}
+
+/** This process's RLIMIT_RTPRIO soft limit (/proc/self/limits). */
+function rtprioLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max realtime priority'));
+  return Number(line?.split(/\s{2,}/)[1] ?? 0);
 }
 
 describe('receiving thread', () => {
@@ -346,7 +354,7 @@ describe('receiving thread', () => {
     expect(c.stats().errors).toEqual({});
   });
 
-  it('runs the receiving thread, and only it, at receiver.nice', async () => {
+  it('puts the receiving thread, and only it, in the real-time class where the privilege allows, and says so once where it does not', async () => {
     const bus = new RecordingBus();
     await bus.start();
     const out = new PassThrough();
@@ -360,42 +368,30 @@ describe('receiving thread', () => {
           .map((l) => JSON.parse(l) as Record<string, unknown>),
       ),
     );
-    // A lower priority (a higher nice value) needs no privilege, so this holds for any user.
-    await start(bus, { receiver: { nice: 7 } }, createLogger({ level: 'info', destination: out }));
+    await start(bus, { receiver: { realtime_priority: 3 } }, createLogger({ level: 'info', destination: out }));
     await until(() => lines.some((l) => l.msg === 'flow collector listening'));
-    expect(lines.find((l) => l.msg === 'flow collector listening')).toMatchObject({ receiver: 'thread', receiverNice: 7 });
-    expect(threadNiceValues().filter((n) => n === 7)).toHaveLength(1);
-    expect(os.getPriority()).toBe(0);
-  });
-
-  it('raises the receiving thread above the process where the privilege allows, and says so once where it does not', async () => {
-    const bus = new RecordingBus();
-    await bus.start();
-    const out = new PassThrough();
-    const lines: Record<string, unknown>[] = [];
-    out.on('data', (b: Buffer) =>
-      lines.push(
-        ...b
-          .toString()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Record<string, unknown>),
-      ),
-    );
-    await start(bus, { receiver: { nice: -4 } }, createLogger({ level: 'info', destination: out }));
-    await until(() => lines.some((l) => l.msg === 'flow collector listening'));
-    const privileged = process.getuid?.() === 0;
     const listening = lines.find((l) => l.msg === 'flow collector listening')!;
-    const warned = lines.filter((l) => String(l.msg).startsWith('the receiving thread keeps the process priority'));
-    if (privileged) {
-      expect(listening.receiverNice).toBe(-4);
-      expect(threadNiceValues().filter((n) => n === -4)).toHaveLength(1);
+    const warned = lines.filter((l) => String(l.msg).startsWith('the receiving thread stays in the normal scheduling class'));
+    const threads = threadScheduling();
+    // CAP_SYS_NICE (root) or an RLIMIT_RTPRIO of at least 3 lets a thread enter SCHED_FIFO at 3.
+    const allowed = process.getuid?.() === 0 || rtprioLimit() >= 3;
+    if (allowed) {
+      expect(listening.receiverScheduling).toBe('fifo 3');
+      expect(threads.filter((t) => t.policy === 1)).toEqual([{ policy: 1, rtPriority: 3 }]);
       expect(warned).toHaveLength(0);
     } else {
-      expect(listening.receiverNice).toBe(0);
+      expect(listening.receiverScheduling).toBe('other');
+      expect(threads.filter((t) => t.policy !== 0)).toEqual([]);
       expect(warned).toHaveLength(1);
-      expect(warned[0]).toMatchObject({ asked: -4, nice: 0 });
+      expect(warned[0]).toMatchObject({ asked: 3, policy: 'other' });
     }
+  });
+
+  it('leaves the receiving thread in the normal class with realtime_priority 0', async () => {
+    const bus = new RecordingBus();
+    await bus.start();
+    await start(bus, { receiver: { realtime_priority: 0 } });
+    expect(threadScheduling().filter((t) => t.policy !== 0)).toEqual([]);
   });
 
   it('receives on the decoding thread when receiver.thread is false', async () => {

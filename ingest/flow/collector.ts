@@ -394,7 +394,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
           rcvbufBytes: config.rcvbuf_bytes,
           thread: config.receiver.thread,
           bufferBytes: config.receiver.buffer_bytes,
-          nice: config.receiver.nice,
+          realtimePriority: config.receiver.realtime_priority,
         },
         {
           datagram: onDatagram,
@@ -408,8 +408,8 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
       const priority = opened.priority;
       if (priority?.error)
         log.warn(
-          { asked: config.receiver.nice, nice: priority.nice, err: priority.error },
-          'the receiving thread keeps the process priority: grant CAP_SYS_NICE or RLIMIT_NICE (systemd LimitNICE=) to raise it, or set ingest.flow.receiver.nice: 0',
+          { asked: config.receiver.realtime_priority, policy: priority.policy, err: priority.error },
+          'the receiving thread stays in the normal scheduling class: grant RLIMIT_RTPRIO (systemd LimitRTPRIO=, docker --ulimit rtprio=) or CAP_SYS_NICE, or set ingest.flow.receiver.realtime_priority: 0',
         );
       for (const l of listening)
         log.info(
@@ -419,7 +419,7 @@ export function createFlowCollector(deps: FlowCollectorDeps, input: unknown = {}
             rcvbuf: l.rcvbuf,
             socket: l.kind === 'fd' ? 'passed' : 'bound',
             receiver: config.receiver.thread ? 'thread' : 'inline',
-            ...(priority ? { receiverNice: priority.nice } : {}),
+            ...(priority ? { receiverScheduling: priority.policy === 'fifo' ? `fifo ${priority.realtime}` : 'other' } : {}),
             workers: config.workers,
           },
           'flow collector listening',

@@ -18,8 +18,8 @@ export interface DatagramSourceOptions {
   thread: boolean;
   /** Bytes of slabs (of datagrams) the receiving thread may have handed over and not had back. */
   bufferBytes: number;
-  /** Nice value of the receiving thread (0: the process's). */
-  nice: number;
+  /** SCHED_FIFO priority of the receiving thread (0: the normal class). */
+  realtimePriority: number;
 }
 
 /** What start() opened: the sockets, and the receiving thread's priority (absent inline). */
@@ -139,7 +139,7 @@ function threadSource(options: DatagramSourceOptions, on: DatagramHandlers): Dat
         slabBytes: SLAB_BYTES,
         flushMs: FLUSH_MS,
         batchDatagrams: BATCH_DATAGRAMS,
-        nice: options.nice,
+        realtimePriority: options.realtimePriority,
       };
       const w = startReceiverThread(init, RECEIVER_LIMITS);
       worker = w;
