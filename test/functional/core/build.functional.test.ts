@@ -11,6 +11,7 @@ import { createLogger } from '../../../core/log.ts';
 import { decodeRecords, type FlowRecord } from '../../../core/records/index.ts';
 import { FlowEncoder } from '../../../ingest/flow/index.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
+import { exportedFlows } from '../ingest/flows.ts';
 import { freeUdpPort } from '../ingest/reuseport.ts';
 
 /**
@@ -110,25 +111,7 @@ describe('the built CLI (dist/)', () => {
       await until(() => logs.some((l) => l.msg === 'flow collector listening'), 60_000, 'the collector to listen');
       await new Promise<void>((r) => exporter.bind(0, '127.0.0.1', r));
       const encoder = new FlowEncoder({ format: 'ipfix', domainId: 3, recordsPerDatagram: 20, templateEvery: 10 });
-      const flows: FlowRecord[] = Array.from({ length: 2_000 }, (_, i) => ({
-        time_received: t0,
-        exporter: '127.0.0.1',
-        format: 'ipfix',
-        domain_id: 3,
-        sequence: 0,
-        sampling_rate: 1,
-        src_addr: `10.51.${(i >> 8) & 255}.${i & 255}`,
-        dst_addr: `10.10.${i % 200}.${(i * 7) & 255}`,
-        src_port: 10_000 + i,
-        dst_port: 443,
-        protocol: 6,
-        in_if: 1,
-        out_if: 2,
-        bytes: 100 + i,
-        packets: 1 + (i % 5),
-        flow_start: t0 - 30_000,
-        flow_end: t0,
-      }));
+      const flows = exportedFlows(t0, '127.0.0.1', 0, 2_000, { domain_id: 3 });
       for (const [k, d] of encoder.encode(flows, t0).entries()) {
         await new Promise((r) => exporter.send(d, port, '127.0.0.1', r));
         if (k % 20 === 19) await new Promise((r) => setTimeout(r, 5));

@@ -9,6 +9,7 @@ import { createLogger } from '../../../core/log.ts';
 import { decodeRecords, type FlowRecord } from '../../../core/records/index.ts';
 import { FlowEncoder } from '../../../ingest/flow/index.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
+import { exportedFlows } from './flows.ts';
 import { freeUdpPort, withReusePortSocket } from './reuseport.ts';
 
 /**
@@ -118,32 +119,6 @@ function withdrawal(domain: number, ids: number[]): Buffer {
   return Buffer.concat([h, set]);
 }
 
-function flows(exporter: string, from: number, n: number, over: Partial<FlowRecord> = {}): FlowRecord[] {
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return {
-      time_received: t0,
-      exporter,
-      format: 'ipfix',
-      domain_id: 7,
-      sequence: 0,
-      sampling_rate: 1,
-      src_addr: `10.51.${(i >> 8) & 255}.${i & 255}`,
-      dst_addr: `10.10.${i % 200}.${(i * 7) & 255}`,
-      src_port: 10_000 + i,
-      dst_port: 443,
-      protocol: 6,
-      in_if: 1,
-      out_if: 2,
-      bytes: 100 + i,
-      packets: 1 + (i % 5),
-      flow_start: t0 - 30_000,
-      flow_end: t0,
-      ...over,
-    };
-  });
-}
-
 interface Sent {
   rate: number;
   bytes: number;
@@ -159,7 +134,7 @@ function exportWithChurn(exporter: string, domain: number): { datagrams: Buffer[
   const expected = new Map<number, Sent>();
   const datagrams: Buffer[] = [];
   const phase1 = new FlowEncoder({ format: 'ipfix', domainId: domain, recordsPerDatagram: 10, templateEvery: 7 });
-  const recs1 = flows(exporter, 0, 400, { sampling_rate: 1 });
+  const recs1 = exportedFlows(t0, exporter, 0, 400, { sampling_rate: 1 });
   datagrams.push(...phase1.encode(recs1, t0));
   for (const r of recs1) expected.set(r.src_port!, { rate: 1, bytes: r.bytes });
   const phase2 = new FlowEncoder({
@@ -169,7 +144,7 @@ function exportWithChurn(exporter: string, domain: number): { datagrams: Buffer[
     templateEvery: 5,
     samplingRate: 16,
   });
-  const recs2 = flows(exporter, 400, 400);
+  const recs2 = exportedFlows(t0, exporter, 400, 400);
   datagrams.push(...phase2.encode(recs2, t0).map((d) => remapIds(d, { 256: 300, 257: 301, 258: 302 })));
   for (const r of recs2) expected.set(r.src_port!, { rate: 16, bytes: r.bytes * 16 });
   datagrams.push(withdrawal(domain, [300, 301, 302, 256, 257]));
@@ -180,7 +155,7 @@ function exportWithChurn(exporter: string, domain: number): { datagrams: Buffer[
     templateEvery: 9,
     samplingRate: 4,
   });
-  const recs3 = flows(exporter, 800, 400);
+  const recs3 = exportedFlows(t0, exporter, 800, 400);
   datagrams.push(...phase3.encode(recs3, t0));
   for (const r of recs3) expected.set(r.src_port!, { rate: 4, bytes: r.bytes * 4 });
   return { datagrams, expected };
@@ -220,7 +195,7 @@ describe('several collector processes on one port (SO_REUSEPORT)', () => {
       const candidates = await Promise.all(Array.from({ length: 16 }, (_, i) => bindExporter(`127.0.1.${i + 1}`)));
       const probe = new FlowEncoder({ format: 'ipfix', domainId: 99, recordsPerDatagram: 1, templateEvery: 1 });
       for (const [i, s] of candidates.entries())
-        s.send(probe.encode(flows(`127.0.1.${i + 1}`, 50_000, 1), t0)[0]!, port, '127.0.0.1');
+        s.send(probe.encode(exportedFlows(t0, `127.0.1.${i + 1}`, 50_000, 1), t0)[0]!, port, '127.0.0.1');
       const processOf = new Map<string, string>();
       await until(
         () => {
