@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'coverage/**', 'reports/out/**', 'lab/console/static/**'] },
+  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'dist.*/**', 'coverage/**', 'reports/out/**', 'lab/console/static/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

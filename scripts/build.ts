@@ -14,7 +14,8 @@
  * replaced by its source file's URL, found from the bundle's own place under `<root>/dist/`.
  */
 import { build, type Plugin } from 'esbuild';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,16 +45,58 @@ const sourceUrls: Plugin = {
   },
 };
 
-export async function buildDist(): Promise<string[]> {
+/** The folders whose modules the bundles may contain. */
+const sourceDirs = ['core', 'ingest', 'analytics', 'optimizer', 'actuator', 'lab', 'app', 'cli', 'dashboards'];
+/** dist/'s record of the sources it was built from. */
+const stampFile = join(distDir, '.sources');
+
+/** Path, size and mtime of every module the build may read (and of this file): changes when any does. */
+function sourcesStamp(): string {
+  const hash = createHash('sha256');
+  const visit = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules') visit(path);
+      } else if (/\.(ts|mts|mjs|json)$/.test(entry.name) && !entry.name.endsWith('.test.ts')) {
+        const st = statSync(path);
+        hash.update(`${relative(root, path)}\0${st.size}\0${st.mtimeMs}\n`);
+      }
+    }
+  };
+  for (const dir of sourceDirs) visit(join(root, dir));
+  for (const file of [fileURLToPath(import.meta.url), join(root, 'package-lock.json')])
+    hash.update(`${file}\0${statSync(file).mtimeMs}\n`);
+  return hash.digest('hex');
+}
+
+/**
+ * dist/ as the sources are now: built unless it was built from these very sources (the tests' global
+ * setup and the benches call this, often several at once on one checkout, and must not pull dist/ from
+ * under a process that runs it). Returns whether it built.
+ */
+export async function ensureDist(): Promise<boolean> {
+  const stamp = sourcesStamp();
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return false;
+  await buildDist(stamp);
+  return true;
+}
+
+/**
+ * Builds into a folder of its own and then swaps it for dist/, so a process starting meanwhile finds
+ * either the old bundles or the new ones, never half of them.
+ */
+export async function buildDist(stamp = sourcesStamp()): Promise<string[]> {
   const commands = readdirSync(join(root, 'cli', 'commands'))
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
     .map((f) => `cli/commands/${f}`);
-  rmSync(distDir, { recursive: true, force: true });
+  const staging = `${distDir}.build-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
     entryPoints: ['cli/main.ts', ...commands, ...workerEntries],
     outbase: '.',
-    outdir: 'dist',
+    outdir: staging,
     entryNames: '[dir]/[name]',
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
@@ -70,6 +113,11 @@ export async function buildDist(): Promise<string[]> {
     logLevel: 'warning',
     metafile: true,
   });
+  writeFileSync(join(staging, '.sources'), stamp);
+  const old = `${distDir}.old-${process.pid}`;
+  if (existsSync(distDir)) renameSync(distDir, old);
+  renameSync(staging, distDir);
+  rmSync(old, { recursive: true, force: true });
   return Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
 }
 

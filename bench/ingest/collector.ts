@@ -31,7 +31,7 @@ import { createLogger } from '../../core/log.ts';
 import type { FlowRecord } from '../../core/records/index.ts';
 import { FlowEncoder } from '../../ingest/flow/index.ts';
 import { processCpuSeconds } from '../core/proc.ts';
-import { buildDist } from '../../scripts/build.ts';
+import { ensureDist } from '../../scripts/build.ts';
 import { freeUdpPort, withReusePortSocket } from '../../test/functional/ingest/reuseport.ts';
 
 const TARGET_RATE = 100_000;
@@ -415,7 +415,7 @@ function print(r: RunResult): { ok: boolean; rate: number } {
 }
 
 async function main(): Promise<void> {
-  if (!fromSource) await buildDist();
+  if (!fromSource) await ensureDist();
   console.log(
     `bench:collector — pathpilot start ingest, IPFIX ${RECORDS_PER_DATAGRAM} records/datagram, ${fmt(ratePerProcess)} flows/s per process, ` +
       `${seconds} s per run, ${fromSource ? 'from source (tsx)' : 'built (dist/)'}; net.core.rmem_default ${fmt(kernelDefaultRcvbuf)} bytes; ` +

@@ -27,7 +27,7 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { LocalServiceName, ServicesConfig } from '../../scripts/services/index.ts';
 import { ensureTools } from '../../scripts/services/tools.ts';
-import { buildDist } from '../../scripts/build.ts';
+import { ensureDist } from '../../scripts/build.ts';
 import {
   defaultServicesConfig,
   down,
@@ -141,7 +141,7 @@ const errorText = (err: unknown): string =>
   err instanceof Error ? `${err.message}${err.cause instanceof Error ? `\n${err.cause.message}` : ''}` : String(err);
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
-  await buildDist();
+  await ensureDist();
   await installTools(defaultServicesConfig());
   const missing = Object.entries(wanted)
     .filter(([key]) => !process.env[key])
