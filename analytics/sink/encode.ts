@@ -26,6 +26,14 @@ export interface RowEncoder {
     offsetLow: number,
     offsetHigh: number,
   ): void;
+  /** The same values column by column (Native): field i to `columns[i]`, then partition and offset. */
+  writeColumns(
+    columns: readonly RowBinaryWriter[],
+    record: Record<string, unknown>,
+    partition: number,
+    offsetLow: number,
+    offsetHigh: number,
+  ): void;
 }
 
 const needsEscape = /[\\\t\n\r\0]/;
@@ -89,6 +97,7 @@ export function rowEncoder<M extends FieldMap>(def: RecordDefinition<M>): RowEnc
   const checks: string[] = ['if (typeof r !== "object" || r === null || Array.isArray(r)) return false;', 'let v;'];
   const parts: string[] = [];
   const binary: string[] = [];
+  const columnar: string[] = [];
   // The Kafka source columns: src_partition UInt32, src_offset UInt64.
   let fixedWidth = 4 + 8;
   entries.forEach(([name, f], i) => {
@@ -135,6 +144,10 @@ export function rowEncoder<M extends FieldMap>(def: RecordDefinition<M>): RowEnc
     fixedWidth += width;
     const binaryValue = f.kind === 'time' ? 'Math.floor(v / 1000)' : 'v';
     binary.push(`v = r[${key}]; w.${call}(v === undefined ? ${JSON.stringify(defaultFor(f))} : ${binaryValue});`);
+    // Strings make their own room; a fixed-width value needs its width in its column's block.
+    columnar.push(
+      `v = r[${key}]; w = c[${i}]; ${width > 0 ? `w.room(${width}); ` : ''}w.${call}(v === undefined ? ${JSON.stringify(defaultFor(f))} : ${binaryValue});`,
+    );
   });
   if (fixedWidth > ROW_FIXED_MAX) throw new Error(`${def.name}: ${fixedWidth} fixed-width bytes per row exceed ${ROW_FIXED_MAX}`);
   checks.push('return true;');
@@ -148,5 +161,10 @@ export function rowEncoder<M extends FieldMap>(def: RecordDefinition<M>): RowEnc
   const writeRow = new Function(
     `return function writeRow(w, r, partition, offsetLow, offsetHigh) { let v; w.room(${fixedWidth}); ${binary.join('\n')} w.u32(partition); w.u64Parts(offsetLow, offsetHigh); };`,
   )() as RowEncoder['writeRow'];
-  return { columns: [...entries.map(([n]) => n), 'src_partition', 'src_offset'], valid, encode, writeRow };
+  const n = entries.length;
+  const writeColumns = new Function(
+    `return function writeColumns(c, r, partition, offsetLow, offsetHigh) { let v, w; ${columnar.join('\n')}
+      w = c[${n}]; w.room(4); w.u32(partition); w = c[${n + 1}]; w.room(8); w.u64Parts(offsetLow, offsetHigh); };`,
+  )() as RowEncoder['writeColumns'];
+  return { columns: [...entries.map(([name]) => name), 'src_partition', 'src_offset'], valid, encode, writeRow, writeColumns };
 }

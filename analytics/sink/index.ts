@@ -20,7 +20,8 @@ import {
   type RecordName,
 } from '../../core/records/index.ts';
 import { StoreError } from '../../core/store/errors.ts';
-import type { RawBody } from '../../core/store/common.ts';
+import { sql } from '../../core/store/sql.ts';
+import type { RawBody, RawFormat } from '../../core/store/common.ts';
 import {
   clusterSchema,
   retentionSchema,
@@ -33,7 +34,8 @@ import { migrate } from '../schema/converge.ts';
 import { offsetSpaceSize, rawTableOf, tableDefs } from '../schema/tables.ts';
 import { clusterTarget, replicaFailureCodes, singleTarget, type SinkTarget } from './shards.ts';
 import { rowEncoder, type RowEncoder } from './encode.ts';
-import { RowBinaryWriter } from './rowbinary.ts';
+import { BlockPool, RowBinaryWriter } from './rowbinary.ts';
+import { NativeBlockWriter, nativeLayout, type NativeColumn } from './native.ts';
 import { transcoder, type Transcoder } from './transcode.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 
@@ -42,8 +44,9 @@ export { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 
 /**
  * Kafka → ClickHouse. One subscription (consumer group `<group>.<record>`) per record topic; each
- * batch the bus hands over is decoded, validated, encoded as TSV and inserted in one INSERT, and
- * the handler resolves (so the bus commits the offsets) only after ClickHouse accepted it.
+ * batch the bus hands over is decoded, validated, encoded (Native on one server, RowBinary on a
+ * cluster's shards, TSV for chDB) and inserted in INSERTs of at most `batch_rows` rows, and the
+ * handler resolves (so the bus commits the offsets) only after ClickHouse accepted them.
  *
  * Exactly-once on 18.16 and chDB without FINAL: every raw row carries its Kafka partition and
  * offset, and a materialized view records the highest offset per table and partition in
@@ -122,8 +125,16 @@ interface Pipeline {
   topic: string;
   expectedSchema: string;
   encoder: RowEncoder;
-  /** The encoder's fast path for whole messages (RowBinary only). */
+  /** The encoder's fast path for whole messages (RowBinary and Native only). */
   transcoder: Transcoder;
+  /**
+   * The INSERT format: Native on one server whose raw table has the types the fields' bytes are
+   * (`native` then holds its columns), else RowBinary on a server, TSV on chDB. Settled once the
+   * table's types could be read (`formatSettled`: at start, else before a later batch).
+   */
+  format: RawFormat;
+  native: NativeColumn[] | undefined;
+  formatSettled: boolean;
   /** Offset space of the topic (see offsetSpaceSize). */
   space: bigint;
   /** The record field whose value picks a row's shard (its table's shard key). */
@@ -144,6 +155,7 @@ interface DeadLetterItem {
 /** One shard's rows of a chunk: one INSERT. */
 interface ShardChunk {
   shard: number;
+  format: RawFormat;
   body: RawBody;
   rows: number;
   first: bigint;
@@ -200,9 +212,14 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
   const target: SinkTarget = cluster ? clusterTarget(cluster, store.database) : singleTarget(store);
   const shardKeys = new Map(tableDefs().map((t) => [t.name, t.shardKey]));
   const storedRows: Record<string, number> = {};
-  // RowBinary where the store takes it (the server): nothing to format or parse as text.
+  // RowBinary where the store takes it (the server): nothing to format or parse as text. Native
+  // instead, where it can be, is settled at start (nativeFormat).
   const format = store.rawFormats.includes('RowBinary') ? 'RowBinary' : 'TabSeparated';
   const stopSignal = new AbortController();
+  // Body blocks go round between the writers and the INSERTs instead of being new Buffers: 1 MiB
+  // ones for RowBinary bodies, 256 KiB ones for Native columns (at least one per column and INSERT).
+  const rowBlocks = new BlockPool();
+  const columnBlocks = new BlockPool(256 * 1024, 256);
   let started = false;
 
   const pipelines: Pipeline[] = config.records.map((record) => {
@@ -215,6 +232,9 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       expectedSchema: schemaId(def),
       encoder: rowEncoder(def),
       transcoder: transcoder(def),
+      format,
+      native: undefined,
+      formatSettled: false,
       space: topicSpace(topics?.[record] ?? def.topic),
       shardKey: shardKeys.get(rawTableOf[record])!,
       partitions: new Map(),
@@ -226,6 +246,28 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
   async function readHighWater(p: Pipeline, shard: number, partition: number): Promise<bigint> {
     const mark = await target.readMark(shard, p.table, partition, Number(p.space));
     return mark ?? p.space * spaceSize - 1n;
+  }
+
+  /**
+   * Native for a pipeline when the sink writes one server that takes it and the raw table's columns
+   * have exactly the types its fields' bytes are; RowBinary (or TSV) otherwise, as before.
+   */
+  async function settleFormat(p: Pipeline): Promise<void> {
+    if (format !== 'RowBinary' || target.clustered || !store.rawFormats.includes('Native')) {
+      p.formatSettled = true;
+      return;
+    }
+    try {
+      const columns = await store.query<{ name: string; type: string }>(
+        sql`SELECT name, type FROM system.columns WHERE database = ${store.database} AND table = ${p.table}`,
+      );
+      p.native = nativeLayout(p.def, new Map(columns.map((c) => [c.name, c.type])));
+      if (p.native) p.format = 'Native';
+      p.formatSettled = true;
+    } catch (err) {
+      // ClickHouse unreachable at start: RowBinary meanwhile, asked again before the next batch.
+      warn(`format:${p.table}`, { err: errorMessage(err), table: p.table }, 'cannot read the raw table types yet');
+    }
   }
 
   /** The marks of every shard. */
@@ -264,8 +306,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
 
   async function insertWithRetry(
     p: Pipeline,
-    shard: number,
-    body: RawBody,
+    { shard, format: bodyFormat, body }: Pick<ShardChunk, 'shard' | 'format' | 'body'>,
     partition: number,
     firstOffset: bigint,
   ): Promise<{ outcome: 'inserted' | 'already-stored' } | { outcome: 'rejected'; reason: string }> {
@@ -274,7 +315,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     for (;;) {
       const t0 = performance.now();
       try {
-        await target.insert(shard, p.table, format, body, p.encoder.columns);
+        await target.insert(shard, p.table, bodyFormat, body, p.encoder.columns);
         metrics.insertSeconds.observe({ table: p.table }, (performance.now() - t0) / 1000);
         if (attempt > 0) for (const s of pipelines) for (const sub of s.subscriptions) sub.resume();
         return { outcome: 'inserted' };
@@ -332,7 +373,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       // A failed batch left INSERTs of unknown outcome: the same bytes again first (then the marks are exact).
       while (state.unsettled.length > 0) {
         const u = state.unsettled[0]!;
-        const result = await insertWithRetry(p, u.shard, u.body, batch.partition, u.first);
+        const result = await insertWithRetry(p, u, batch.partition, u.first);
         if (result.outcome === 'inserted') metrics.sent.inc(u.rows);
         state.unsettled.shift();
       }
@@ -350,13 +391,18 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     // INSERT runs while the next chunk is decoded and encoded (the INSERTs themselves stay strictly
     // sequential: the mark is the highest stored offset, so a later chunk must never land before an
     // earlier one). Each message's rows become a Buffer at once, so the body never exists as one
-    // huge string on the JS heap (GC was ~40% of the sink's CPU with a string body); RowBinary rows
-    // go straight into the writer's blocks.
+    // huge string on the JS heap (GC was ~40% of the sink's CPU with a string body); Native columns
+    // and RowBinary rows go straight into the writers' blocks, which come back after the INSERT.
     // Any failure from here on: the batch is redelivered, and the mark is read back first.
     state.next = undefined;
     const st = state;
     const shards = target.shards;
-    const binary = format === 'RowBinary' ? Array.from({ length: shards }, () => new RowBinaryWriter()) : undefined;
+    if (!p.formatSettled) await settleFormat(p);
+    // The whole batch in one format (another batch of the pipeline may run meanwhile).
+    const batchFormat = p.format;
+    const binary = batchFormat === 'RowBinary' ? Array.from({ length: shards }, () => new RowBinaryWriter(rowBlocks)) : undefined;
+    // Native: one server, so one block of columns.
+    const native = batchFormat === 'Native' ? new NativeBlockWriter(p.native!, columnBlocks) : undefined;
     let parts: Buffer[][] = Array.from({ length: shards }, () => []);
     let shardRows: number[] = new Array<number>(shards).fill(0);
     let shardFirst: (bigint | undefined)[] = new Array<bigint | undefined>(shards).fill(undefined);
@@ -377,9 +423,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       if (chunk.rows === 0) return;
       // Shards are written side by side; all of them settle before a failure fails the batch, so no
       // INSERT is still running when the redelivered batch reads the marks back.
-      const settled = await Promise.allSettled(
-        chunk.shards.map((sc) => insertWithRetry(p, sc.shard, sc.body, batch.partition, sc.first)),
-      );
+      const settled = await Promise.allSettled(chunk.shards.map((sc) => insertWithRetry(p, sc, batch.partition, sc.first)));
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) {
         if (target.clustered) settled.forEach((r, i) => r.status === 'rejected' && st.unsettled.push(chunk.shards[i]!));
@@ -398,6 +442,9 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       for (let s = 0; s < st.high.length; s++) if (chunk.last > st.high[s]!) st.high[s] = chunk.last;
       results.forEach((result, i) => {
         if (result.outcome !== 'inserted') return;
+        // Sent and stored: nothing reads these bytes again (a failed INSERT's are kept for its repeat).
+        const body = chunk.shards[i]!.body;
+        if (Array.isArray(body)) (native ? columnBlocks : rowBlocks).release(body);
         const n = chunk.shards[i]!.rows;
         metrics.sent.inc(n);
         metrics.rowsInserted.inc({ table: p.table }, n);
@@ -412,8 +459,14 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
         shards: shardRows.flatMap((n, shard) => {
           if (n === 0) return [];
           const textParts = parts[shard]!;
-          const body = binary ? binary[shard]!.take() : textParts.length === 1 ? textParts[0]! : Buffer.concat(textParts);
-          return [{ shard, body, rows: n, first: shardFirst[shard]! }];
+          const body = native
+            ? native.take(n)
+            : binary
+              ? binary[shard]!.take()
+              : textParts.length === 1
+                ? textParts[0]!
+                : Buffer.concat(textParts);
+          return [{ shard, format: batchFormat, body, rows: n, first: shardFirst[shard]! }];
         }),
         rows,
         first: chunkFirst ?? last,
@@ -486,12 +539,20 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       };
       // The usual message (every record valid, plain ASCII) goes from its bytes to RowBinary rows
       // without an object per record (transcode.ts); anything else takes the general path below.
-      const fast = binary ? p.transcoder.read(m.value) : -1;
+      const fast = binary || native ? p.transcoder.read(m.value) : -1;
       if (fast >= 0) {
-        for (let i = 0; i < fast; i++) {
-          const shard = placeRow(shards === 1 ? '' : p.transcoder.text(i, p.shardKey));
-          if (shard >= 0) p.transcoder.writeRow(i, binary![shard]!, batch.partition, offsetLow, offsetHigh);
-        }
+        if (shards === 1) {
+          // One shard: the whole message's rows in one call (its loop keeps this function cold).
+          shardFirst[0] ??= offset;
+          shardRows[0]! += fast;
+          rows += fast;
+          if (native) p.transcoder.writeColumns(native.columns, batch.partition, offsetLow, offsetHigh);
+          else p.transcoder.writeRows(binary![0]!, batch.partition, offsetLow, offsetHigh);
+        } else
+          for (let i = 0; i < fast; i++) {
+            const shard = placeRow(p.transcoder.text(i, p.shardKey));
+            if (shard >= 0) p.transcoder.writeRow(i, binary![shard]!, batch.partition, offsetLow, offsetHigh);
+          }
         metrics.received.inc(fast);
         await afterMessage(m, fast);
         continue;
@@ -504,14 +565,15 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
         continue;
       }
       metrics.received.inc(records.length);
-      const offsetText = binary ? '' : offset.toString();
+      const offsetText = binary || native ? '' : offset.toString();
       const bodies: string[] = new Array<string>(shards).fill('');
       let invalid: unknown[] | undefined;
       let reason = '';
       const add = (r: Record<string, unknown>): void => {
         const shard = placeRow(String(r[p.shardKey] ?? ''));
         if (shard < 0) return;
-        if (binary) p.encoder.writeRow(binary[shard]!, r, batch.partition, offsetLow, offsetHigh);
+        if (native) p.encoder.writeColumns(native.columns, r, batch.partition, offsetLow, offsetHigh);
+        else if (binary) p.encoder.writeRow(binary[shard]!, r, batch.partition, offsetLow, offsetHigh);
         else bodies[shard] += p.encoder.encode(r, batch.partition, offsetText);
       };
       for (const r of records) {
@@ -564,6 +626,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       if (started) return;
       if (doMigrate) await migrate(store, { retention, log: deps.log, cluster: cluster?.name });
       await target.start();
+      for (const p of pipelines) await settleFormat(p);
       await bus.ensureTopics([{ topic: config.dead_letter_topic }]);
       for (const p of pipelines) {
         // Several consumers in one group split a topic's partitions, so one batch is decoded while

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RowBinaryWriter } from './rowbinary.ts';
+import { BlockPool, RowBinaryWriter } from './rowbinary.ts';
 
 type Op = { kind: 'u8' | 'u16' | 'u32' | 'u64' | 'f64'; v: number } | { kind: 'str'; v: string };
 
@@ -80,5 +80,36 @@ describe('RowBinaryWriter', () => {
     writer.room(8);
     writer.u64Parts(Number(offset & 0xffffffffn), Number(offset >> 32n));
     expect(Buffer.concat(writer.take()).readBigUInt64LE()).toBe(offset);
+  });
+
+  it('hands its blocks round through a pool without two bodies ever sharing bytes', () => {
+    const pool = new BlockPool(4096, 8);
+    /** `rows` strings of 40 × `c`, and the RowBinary bytes they make. */
+    const write = (w: RowBinaryWriter, c: string, rows: number): string => {
+      for (let i = 0; i < rows; i++) w.str(c.repeat(40));
+      return `(${c.repeat(40)}`.repeat(rows);
+    };
+    const first = new RowBinaryWriter(pool);
+    const sentText = write(first, 'a', 150); // over 6 KB: several blocks
+    const taken = first.take();
+    expect(taken.length).toBeGreaterThanOrEqual(2);
+    const sent = Buffer.concat(taken);
+    pool.release(taken);
+    pool.release(taken); // a second release of the same body is ignored
+    expect(pool.size).toBe(taken.length);
+    // Both writers go on after the release: the first one must not write into the blocks it gave
+    // back, which the second one now fills.
+    const second = new RowBinaryWriter(pool);
+    const firstText = write(first, 'c', 30);
+    const secondText = write(second, 'd', 30);
+    const firstMore = write(first, 'e', 30);
+    const secondMore = write(second, 'f', 30);
+    expect(pool.size).toBe(taken.length - 2); // one block each, both from the pool
+    expect(Buffer.concat(first.take()).toString('latin1')).toBe(firstText + firstMore);
+    expect(Buffer.concat(second.take()).toString('latin1')).toBe(secondText + secondMore);
+    expect(sent.toString('latin1')).toBe(sentText);
+    // Not its own (another pool's, or no block at all): never taken in.
+    pool.release([Buffer.alloc(4096)]);
+    expect(pool.size).toBe(taken.length - 2);
   });
 });

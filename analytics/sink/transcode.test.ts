@@ -36,7 +36,29 @@ function fastRows(body: Buffer, partition: number, low: number, high: number): B
   if (n < 0) return undefined;
   const w = new RowBinaryWriter();
   for (let i = 0; i < n; i++) fast.writeRow(i, w, partition, low, high);
-  return Buffer.concat(w.take());
+  const rows = Buffer.concat(w.take());
+  // The whole message in one call writes the same bytes.
+  const whole = new RowBinaryWriter();
+  fast.writeRows(whole, partition, low, high);
+  expect(Buffer.concat(whole.take()).equals(rows)).toBe(true);
+  return rows;
+}
+
+const columnCount = Object.keys(flowRecord.fields).length + 2;
+
+/** Each column's bytes (Native's column data): the general path's, per decoded record. */
+function generalColumns(body: Buffer, partition: number, low: number, high: number): Buffer[] {
+  const columns = Array.from({ length: columnCount }, () => new RowBinaryWriter());
+  for (const r of decodeRecords(body))
+    if (flows.valid(r)) flows.writeColumns(columns, r as Record<string, unknown>, partition, low, high);
+  return columns.map((c) => Buffer.concat(c.take()));
+}
+
+/** The same from the fast path, for a message it takes (call after fast.read). */
+function fastColumns(partition: number, low: number, high: number): Buffer[] {
+  const columns = Array.from({ length: columnCount }, () => new RowBinaryWriter());
+  fast.writeColumns(columns, partition, low, high);
+  return columns.map((c) => Buffer.concat(c.take()));
 }
 
 const base = {
@@ -149,6 +171,10 @@ describe('transcoder (MessagePack records → RowBinary)', () => {
     const fastBytes = fastRows(body, 3, 0x1234, 5);
     expect(fastBytes).toBeDefined();
     expect(fastBytes!.equals(generalRows(body, 3, 0x1234, 5).bytes)).toBe(true);
+    const columns = fastColumns(3, 0x1234, 5);
+    expect(columns).toEqual(generalColumns(body, 3, 0x1234, 5));
+    // Column by column, the same values: the partition column is 500 × UInt32 3.
+    expect(columns[columnCount - 2]!.equals(Buffer.alloc(4 * 500, Buffer.from([3, 0, 0, 0])))).toBe(true);
     expect(fast.text(4, 'site')).toBe('site-4');
     expect(fast.text(0, 'next_hop')).toBe('172.16.1.2');
     expect(fast.text(1, 'next_hop')).toBe('');
@@ -167,6 +193,7 @@ describe('transcoder (MessagePack records → RowBinary)', () => {
         accepted++;
         expect(general.allValid).toBe(true);
         expect(fastBytes.equals(general.bytes)).toBe(true);
+        expect(fastColumns(1, 99, 0)).toEqual(generalColumns(body, 1, 99, 0));
       }),
       { numRuns: 2_000, seed: 20261207 },
     );

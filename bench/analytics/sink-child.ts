@@ -8,6 +8,8 @@ import { createBus } from '../../core/bus/index.ts';
 import { createStore } from '../../core/store/index.ts';
 import { createSink } from '../../analytics/sink/index.ts';
 import { createLogger } from '../../core/log.ts';
+import { createRegistry, metricValues } from '../../core/metrics.ts';
+import { readFileSync } from 'node:fs';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -20,8 +22,9 @@ const bus = createBus({ kind: 'kafka', brokers: env('KAFKA_BROKERS').split(',') 
 const store = createStore({ kind: 'server', url: env('CLICKHOUSE_URL'), path: '', database: env('SINK_DATABASE') });
 await bus.start();
 await store.start();
+const registry = createRegistry();
 const sink = createSink(
-  { bus, store, log },
+  { bus, store, log, registry },
   {
     topics: { flow: env('SINK_TOPIC') },
     records: ['flow'],
@@ -36,6 +39,21 @@ const sink = createSink(
 // timing and CPU cover the sinks' work (group join included), not process start-up.
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 await new Promise((resolve) => process.stdin.once('data', resolve));
+/**
+ * CPU seconds of this process's main thread (Linux: /proc/self/task/<pid>/stat, utime + stime in
+ * ticks of 1/100 s), or undefined elsewhere. The rest of process.cpuUsage() is V8's other threads:
+ * its JIT compiler and GC helpers.
+ */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+const main0 = mainThreadCpuSeconds();
 const cpu0 = process.cpuUsage();
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
@@ -46,7 +64,21 @@ process.on('SIGTERM', () => {
     await sink.stop();
     clearInterval(sampler);
     const cpu = process.cpuUsage(cpu0);
-    process.stdout.write(`${JSON.stringify({ cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRss, stored: sink.stored() })}\n`);
+    const main1 = mainThreadCpuSeconds();
+    const values = await metricValues(registry);
+    // INSERTs the sink made: ClickHouse's cost per row falls with the rows each one carries.
+    const inserts = Object.entries(values)
+      .filter(([name]) => name.startsWith('pathpilot_analytics_sink_inserts_total'))
+      .reduce((n, [, v]) => n + v, 0);
+    process.stdout.write(
+      `${JSON.stringify({
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        mainThreadCpuSeconds: main0 === undefined || main1 === undefined ? undefined : main1 - main0,
+        peakRss,
+        inserts,
+        stored: sink.stored(),
+      })}\n`,
+    );
     await bus.stop();
     await store.stop();
     process.exit(0);

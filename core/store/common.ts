@@ -7,10 +7,10 @@ export interface StoreDeps {
 }
 
 /**
- * Formats a raw insert may carry. The server takes all three; chDB's binding only text formats
- * (`Store.rawFormats` says which).
+ * Formats a raw insert may carry. The server takes them all; chDB's binding only text formats
+ * (`Store.rawFormats` says which). Native: one block of columns (analytics/sink/native.ts).
  */
-export type RawFormat = 'JSONEachRow' | 'TabSeparated' | 'RowBinary';
+export type RawFormat = 'JSONEachRow' | 'TabSeparated' | 'RowBinary' | 'Native';
 
 /** A raw insert body: text, bytes, or bytes in pieces (sent in order, never joined on the server path). */
 export type RawBody = Buffer | string | readonly Buffer[];

@@ -30,7 +30,7 @@ export interface ServerStoreOptions {
 export class ServerStore implements Store {
   readonly kind = 'server' as const;
   readonly database: string;
-  readonly rawFormats: readonly RawFormat[] = ['JSONEachRow', 'TabSeparated', 'RowBinary'];
+  readonly rawFormats: readonly RawFormat[] = ['JSONEachRow', 'TabSeparated', 'RowBinary', 'Native'];
   private client: ClickHouseClient | undefined;
   private detected: StoreVersion | undefined;
   private caps: StoreCapabilities | undefined;
