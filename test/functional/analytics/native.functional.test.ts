@@ -80,7 +80,10 @@ async function layoutOf(def: RecordDefinition<FieldMap>, table: string) {
 /** Every row of the table, in one order for equal contents (rows of one message share their offset). */
 async function rowsOf(table: string): Promise<unknown[]> {
   const rows = await store.query(raw(`SELECT * FROM \`${store.database}\`.\`${table}\``));
-  return rows.map((r) => JSON.stringify(r)).sort().map((r) => JSON.parse(r) as unknown);
+  return rows
+    .map((r) => JSON.stringify(r))
+    .sort()
+    .map((r) => JSON.parse(r) as unknown);
 }
 
 describe('Native INSERTs on the ClickHouse server', () => {
