@@ -3,18 +3,26 @@
  *
  * - exact: one LP (HiGHS wasm) on the full-mesh instances, 100 sites × 3 paths × 3 classes within 2 s and
  *   300 sites within 20 s.
- * - scale: the POP decomposition (optimizer/te/decompose.ts) at 1,000 sites with 4 candidate paths per pair,
- *   within 60 s. Demand density: 10 % of ordered site pairs (gravity-sampled, so hubs talk to most sites and
- *   branches to few; `--density`), all three classes per pair; demand calibrated so the busiest link would
- *   run at 60 % on shortest paths. `--scale-loads 1,3` adds the congested instance.
+ * - scale: the decomposition (optimizer/te/decompose.ts: POP sub-problems, each solved by column generation,
+ *   optimizer/te/colgen.ts) at 1,000 sites with 4 candidate paths per pair, within 60 s. Demand density: 10 %
+ *   of ordered site pairs (gravity-sampled, so hubs talk to most sites and branches to few; `--density`), all
+ *   three classes per pair; demand calibrated so the busiest link would run at 60 % on shortest paths.
+ *   `--scale-loads 1,3` adds the congested instance.
  * - warm: the same instance re-run with every demand perturbed by up to ±3 % (partition, bases kept), beside
  *   the same perturbed instance solved cold.
  * - gap: decomposition vs exact objective at 100 and 300 sites (full mesh, 4 paths, same calibration), at
  *   load × 1 and × 3 (capacity binds), with the k the 1,000-site run used; within 1.5 %.
- * - dense (`--parts dense`, not in the default run: ~1.5 min to generate, 6+ GB): 1,000 sites full mesh.
+ * - dense (`--parts dense`, not in the default run: ~20 s to generate each instance, ~5 GB resident, run with
+ *   `NODE_OPTIONS=--max-old-space-size=8000`): 1,000 sites, full mesh (2,997,000 demands), within 60 s;
+ *   `--dense-loads 1,3` adds the congested full mesh (not held to the target).
  *
- * `npm run bench:te [-- --parts exact,scale,warm,gap] [--sizes 100,300] [--gap-sizes 100,300]
- *  [--scale-sites 1000] [--density 0.1] [--scale-loads 1] [--k 8] [--threads 2] [--solver simplex]`
+ * Phases printed per decomposed solve: index (candidates, objective terms), cheapest-path check (does every
+ * demand's cheapest path fit? then that is the optimum and nothing else runs), partition, sub-problems
+ * (column generation: LP building and pricing here, LP solves on the worker threads), merge, repair,
+ * assemble (the TeResult). Instance generation is not counted.
+ *
+ * `npm run bench:te [-- --parts exact,scale,warm,gap,dense] [--sizes 100,300] [--gap-sizes 100,300]
+ *  [--scale-sites 1000] [--density 0.1] [--scale-loads 1] [--dense-loads 1] [--k 8] [--threads 2] [--solver simplex]`
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,6 +40,7 @@ const { values } = parseArgs({
     'scale-sites': { type: 'string', default: '1000' },
     density: { type: 'string', default: '0.1' },
     'scale-loads': { type: 'string', default: '1' },
+    'dense-loads': { type: 'string', default: '1' },
     k: { type: 'string' },
     threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
     solver: { type: 'string' },
@@ -72,6 +81,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ r: T; wall: number; cpu:
 }
 
 const env = () => `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
+const peakRss = () => `peak RSS ${(process.resourceUsage().maxRSS / 1e6).toFixed(1)} GB`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const ratio = (target: number, actual: number) =>
   actual <= 1e-9 ? '∞' : target / actual > 100 ? '> 100' : (target / actual).toFixed(2);
@@ -81,15 +91,18 @@ const phases = (d: NonNullable<TeResult['decomposition']>) => {
   const p = d.phases_ms;
   const s = (ms: number) => (ms / 1000).toFixed(1);
   return (
-    `phases: index ${s(p.index)} s, partition ${s(p.partition)} s, build ${s(p.build)} s, waiting for solves ${s(p.solve)} s, merge ${s(p.merge)} s, ` +
-    `repair ${s(p.repair)} s (${d.repaired_demands} demands), assemble ${s(p.assemble)} s`
+    `phases: index ${s(p.index)} s, cheapest-path check ${s(p.cheapest)} s, partition ${s(p.partition)} s, sub-problems ${s(p.subproblems)} s, ` +
+    `merge ${s(p.merge)} s, repair ${s(p.repair)} s (${d.repaired_demands} demands), assemble ${s(p.assemble)} s`
   );
 };
 const decomposed = (r: TeResult) => {
   const d = r.decomposition!;
+  if (d.cheapest_fits)
+    return `every demand's cheapest path fits (no capacity binds: that is the LP optimum, no sub-problem made); ${phases(d)}`;
   return (
     `k=${d.k} sub-problems on ${d.threads} threads, ${d.pieces.toLocaleString()} pieces of ${d.demands.toLocaleString()} demands, ` +
-    `${r.stats.variables.toLocaleString()} variables in all; slowest sub-problem ${(d.sub_solve_ms_max / 1000).toFixed(2)} s, ${d.iterations.toLocaleString()} simplex iterations; ${phases(d)}`
+    `${d.lp_pieces.toLocaleString()} pieces in LPs (the rest on their cheapest path), ${d.lps} LPs with ${r.stats.variables.toLocaleString()} variables in all (last round); ` +
+    `slowest LP ${(d.sub_solve_ms_max / 1000).toFixed(2)} s, all LPs ${(d.sub_solve_ms_sum / 1000).toFixed(1)} s, ${d.iterations.toLocaleString()} simplex iterations; ${phases(d)}`
   );
 };
 
@@ -128,7 +141,7 @@ const density = Number(values.density);
 if (parts.has('scale') || parts.has('warm') || parts.has('dense')) {
   const runs: { load: number; density: number }[] = [];
   if (parts.has('scale') || parts.has('warm')) for (const load of list(values['scale-loads'])) runs.push({ load, density });
-  if (parts.has('dense')) runs.push({ load: 1, density: 1 });
+  if (parts.has('dense')) for (const load of list(values['dense-loads'])) runs.push({ load, density: 1 });
   for (const { load, density: dens } of runs) {
     const tg = performance.now();
     const syn = syntheticTe(scaleSites, calibrated({ density: dens, load }));
@@ -145,11 +158,14 @@ if (parts.has('scale') || parts.has('warm') || parts.has('dense')) {
     const first = await timed(() => solveTeDecomposed(input, opts));
     const r = first.r;
     if (load === 1 && dens === density) scaleK ??= r.decomposition!.k;
-    if (first.wall > scaleTarget || r.status !== 'optimal') failed = true;
+    // The congested full mesh is measured, not held to the target (see the header).
+    const held = dens < 1 || load === 1;
+    if ((held && first.wall > scaleTarget) || r.status !== 'optimal') failed = true;
     for (const b of r.binding.slice(0, 3)) console.log(`  binding: ${b.message}`);
     console.log(
-      `te ${scaleSites} sites decomposed (${dens < 1 ? `density ${pct(dens)}` : 'dense'}, load × ${load}): ${r.status} in ${first.wall.toFixed(2)} s wall, ${first.cpu.toFixed(2)} s CPU (${env()}; ` +
-        `${decomposed(r)}; ${describe(r)}) (target ${scaleTarget} s, ratio ${ratio(scaleTarget, first.wall)})`,
+      `te ${scaleSites} sites decomposed (${dens < 1 ? `density ${pct(dens)}` : 'dense'}, load × ${load}): ${r.status} in ${first.wall.toFixed(2)} s wall, ${first.cpu.toFixed(2)} s CPU (${env()}, ${peakRss()}; ` +
+        `${decomposed(r)}; ${describe(r)})` +
+        (held ? ` (target ${scaleTarget} s, ratio ${ratio(scaleTarget, first.wall)})` : ' (no target)'),
     );
     if (!parts.has('warm') || dens !== density) continue;
     // Next run: every demand a few percent off (the forecast moved), same topology and current split.

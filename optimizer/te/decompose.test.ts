@@ -1,7 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClassConfig, LinkConfig, PathConfig } from '../../core/config/index.ts';
 import { optimizerConfigSchema } from '../config.ts';
-import { chooseK, DecomposeState, partitionDemands, solveTeDecomposed, TeSolver } from './decompose.ts';
+import {
+  chooseK,
+  DecomposeState,
+  partitionDemands,
+  solveTeDecomposed,
+  sortDescending,
+  TeSolver,
+  type Assignment,
+} from './decompose.ts';
 import { fractionsToX, indexTe, objectiveOf } from './model.ts';
 import { demandKey, planSplit, solveTe, type TeInput, type TeResult } from './solve.ts';
 import { syntheticTe } from './synthetic.ts';
@@ -26,6 +34,13 @@ function expectFeasible(input: TeInput, r: TeResult) {
     expect(Object.values(s.fractions).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     expect(s.unserved).toBeLessThan(1e-6);
   }
+}
+
+/** The sub-problems of each demand's pieces, as lists. */
+function listsOf(a: Assignment): number[][] {
+  return Array.from({ length: a.pieceStart.length - 1 }, (_, d) => [
+    ...a.pieceSub.subarray(a.pieceStart[d], a.pieceStart[d + 1]),
+  ]);
 }
 
 const solver = new TeSolver({ exact_max_sites: 10, threads: 0 });
@@ -61,14 +76,14 @@ describe('TE decomposition (POP)', () => {
     expect(b.splits).toEqual(a.splits);
     expect(b.objective).toBe(a.objective);
     const ix = indexTe(input);
-    const p5 = partitionDemands(ix, 4, { seed: 5 }, undefined).subsOf;
-    const p6 = partitionDemands(ix, 4, { seed: 6 }, undefined).subsOf;
+    const p5 = listsOf(partitionDemands(ix, 4, { seed: 5 }, undefined).state);
+    const p6 = listsOf(partitionDemands(ix, 4, { seed: 6 }, undefined).state);
     expect(p6).not.toEqual(p5);
   });
 
   it('splits large demands into pieces in distinct sub-problems and balances the traffic dealt', () => {
     const ix = indexTe(input);
-    const { subsOf } = partitionDemands(ix, 4, { seed: 1, split: 0.25 }, undefined);
+    const subsOf = listsOf(partitionDemands(ix, 4, { seed: 1, split: 0.25 }, undefined).state);
     const vol = [0, 0, 0, 0];
     let pieces = 0;
     subsOf.forEach((subs, d) => {
@@ -87,11 +102,19 @@ describe('TE decomposition (POP)', () => {
     for (const v of vol) expect(Math.abs(v - mean) / mean).toBeLessThan(0.01);
   });
 
+  it('sorts indices by value, largest first, keeping the given order among equal values', () => {
+    const values = Float64Array.from([3, 0.5, 3, 1e9, 0, 2.25, 0.5, 7e-12, 3, -0]);
+    const order = Int32Array.from([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    const expected = [...order].sort((a, b) => values[b]! - values[a]!); // Array sort is stable
+    expect([...sortDescending(order, values)]).toEqual(expected);
+    expect([...sortDescending(order, values)]).toEqual([3, 8, 2, 0, 5, 6, 1, 7, 9, 4]);
+  });
+
   it('warm start: keeps the partition, restarts each sub-problem from its basis, skips unchanged ones', async () => {
     const state = new DecomposeState();
     const first = await solveTeDecomposed(input, { k: 4, threads: 0, state });
     expect(first.decomposition).toMatchObject({ partition_reused: false, warm: 0, reused: 0 });
-    const assignment = state.partition!.subsOf;
+    const assignment = listsOf(state.partition!);
     // Same demands a few percent off: same partition, every sub-problem from its previous basis.
     let i = 0;
     const perturbed: TeInput = {
@@ -103,7 +126,7 @@ describe('TE decomposition (POP)', () => {
     };
     const again = await solveTeDecomposed(perturbed, { k: 4, threads: 0, state });
     expect(again.decomposition).toMatchObject({ partition_reused: true, warm: 4, reused: 0 });
-    expect(state.partition!.subsOf).toEqual(assignment);
+    expect(listsOf(state.partition!)).toEqual(assignment);
     expect(again.decomposition!.iterations).toBeLessThan(first.decomposition!.iterations);
     // Warm or cold, the same sub-problems have the same optimum.
     const coldState = new DecomposeState();
@@ -120,7 +143,7 @@ describe('TE decomposition (POP)', () => {
     const extra = { ...perturbed, demands: [...perturbed.demands.slice(0, -1)] };
     const grown = await solveTeDecomposed(extra, { k: 4, threads: 0, state });
     expect(grown.decomposition!.partition_reused).toBe(true);
-    expect(state.partition!.subsOf).toEqual(assignment.slice(0, -1));
+    expect(listsOf(state.partition!)).toEqual(assignment.slice(0, -1));
   });
 
   it('repairs a merged plan that overshoots a link (a sub-problem needed slack)', async () => {

@@ -1,19 +1,24 @@
 import { availableParallelism } from 'node:os';
 import { PathpilotError } from '../../core/errors.ts';
 import {
+  demandHashes,
+  solveByColumnGeneration,
+  type ColumnGeneration,
+  type SubproblemResult,
+  type SubproblemState,
+} from './colgen.ts';
+import {
   addSolution,
+  arena,
   assemble,
   buildLp,
   dirCapacities,
-  fingerprint,
   dirLoads,
+  hasChurnRows,
   indexTe,
   objectiveOf,
   PathTable,
   usedDirs,
-  type BuiltLp,
-  type LpBasis,
-  type LpJob,
   type LpOutcome,
   type LpPart,
   type TeIndex,
@@ -24,16 +29,18 @@ import { rng } from './synthetic.ts';
 import { type TeDecompositionStats, type TeInput, type TeResult, type TeTopology } from './types.ts';
 
 /**
- * TE at scale: POP (Narayanan et al., SOSP '21) for the TE LP. Demands are partitioned into k sub-problems,
- * each given 1/k of every link capacity (and of the budget); each is the same LP over its demands, solved on
- * its own (worker threads), and the union of their allocations is the plan. Large demands are split into
- * equal pieces across sub-problems first (POP's client splitting), so one elephant cannot crowd a
- * sub-problem's share of a link. The union respects every capacity unless a sub-problem needed slack; a
- * repair pass then re-optimises, against the full capacities, the demands crossing an overloaded link.
+ * TE at scale. First, every demand on its cheapest candidate: if that fits every capacity and the budget,
+ * nothing binds and it is the LP's optimum (no LP at all). Otherwise POP (Narayanan et al., SOSP '21):
+ * demands are partitioned into k sub-problems, each given 1/k of every link capacity (and of the budget);
+ * each is the same LP over its demands, solved on its own by column generation (colgen.ts: only contested
+ * pieces enter its LPs, solved on worker threads), and the union of their allocations is the plan. Large
+ * demands are split into equal pieces across sub-problems first (POP's client splitting), so one elephant
+ * cannot crowd a sub-problem's share of a link. The union respects every capacity unless a sub-problem needed
+ * slack; a repair pass then re-optimises, against the full capacities, the demands crossing an overloaded link.
  *
  * Warm starts (`DecomposeState`): the next run keeps the partition (same demand → same sub-problems), reuses
- * the solution of a sub-problem whose LP is unchanged, and starts the others from their previous simplex
- * basis (HiGHS `setBasis`) when the LP has the same shape (same demands and candidate paths).
+ * the plan of a sub-problem whose input is unchanged, and starts the others with last run's contested pieces
+ * in the LP, from their previous simplex basis (HiGHS `setBasis`) when the LP has the same shape.
  */
 
 export interface DecomposeOptions {
@@ -67,20 +74,22 @@ export interface DecomposeOptions {
   pool?: LpPool;
 }
 
-interface SubState {
-  structure: string;
-  numeric: string;
-  basis?: LpBasis;
-  colValue?: Float64Array;
+/**
+ * Which sub-problems each demand's pieces went to (one piece per sub-problem, equal shares): demand d's are
+ * pieceSub[pieceStart[d] … pieceStart[d + 1]). Typed arrays: at millions of demands, an array per demand is
+ * seconds of garbage collection.
+ */
+export interface Assignment {
+  pieceStart: Int32Array;
+  pieceSub: Int32Array;
 }
 
-export interface PartitionState {
+export interface PartitionState extends Assignment {
   k: number;
   /** Piece size threshold the split used: a new demand above it is split the same way. */
   tau: number;
-  /** Demand keys, in input order, and the sub-problems of each one's pieces (one piece each, equal shares). */
-  keys: readonly string[];
-  subsOf: number[][];
+  /** Numeric identity of each demand (`demandIds`), in input order. */
+  ids: Float64Array;
 }
 
 /** What a decomposer remembers between runs (see the module comment). */
@@ -88,7 +97,7 @@ export class DecomposeState {
   topology?: string;
   table?: PathTable;
   partition?: PartitionState;
-  subs: SubState[] = [];
+  subs: SubproblemState[] = [];
   /** Forget everything (the next run is cold). */
   reset(): void {
     this.topology = undefined;
@@ -150,6 +159,47 @@ export function topologyFingerprint(t: TeTopology): string {
 }
 
 /**
+ * A number per demand that names it across runs: its source, destination and class by the path table's
+ * indices (which carry over between topologies). NaN (never equal) if the indices outgrow the packing.
+ */
+export function demandIds(ix: TeIndex): Float64Array {
+  const fits = ix.table.siteIndex.size <= 1 << 20 && ix.table.classIndex.size <= 1 << 12;
+  return Float64Array.from(ix.src, (s, d) => (fits ? (s * 2 ** 20 + ix.dst[d]!) * 2 ** 12 + ix.cls[d]! : NaN));
+}
+
+/**
+ * `order` sorted by `values[order[i]]`, largest first, stably (equal values keep their order in `order`):
+ * an LSD radix sort, 16 bits at a time, on the high 32 bits of each value (sign, exponent and 20 bits of
+ * mantissa: for values ≥ 0 they sort as the numbers do, to a relative 1e-6; closer values count as equal).
+ * A comparator sort of millions of indices takes seconds.
+ */
+export function sortDescending(order: Int32Array, values: Float64Array): Int32Array {
+  const n = order.length;
+  const word = new Float64Array(1);
+  const words = new Uint32Array(word.buffer);
+  let { idx, key, idx2, key2 } = arena({ idx: ['i32', n], key: ['i32', n], idx2: ['i32', n], key2: ['i32', n] });
+  idx.set(order);
+  for (let i = 0; i < n; i++) {
+    word[0] = values[idx[i]!]! + 0; // −0 → 0
+    key[i] = words[1]!;
+  }
+  const count = new Int32Array(65537);
+  for (const shift of [0, 16]) {
+    count.fill(0);
+    // Digits complemented: descending order.
+    for (let i = 0; i < n; i++) count[0xffff - ((key[i]! >>> shift) & 0xffff) + 1]!++;
+    for (let b = 1; b <= 65536; b++) count[b]! += count[b - 1]!;
+    for (let i = 0; i < n; i++) {
+      const at = count[0xffff - ((key[i]! >>> shift) & 0xffff)]!++;
+      idx2[at] = idx[i]!;
+      key2[at] = key[i]!;
+    }
+    [idx, idx2, key, key2] = [idx2, idx, key2, key];
+  }
+  return idx;
+}
+
+/**
  * Deals the demands' pieces to k sub-problems. With a previous partition of the same k that knows at least
  * half of the demands, known demands keep their sub-problems and only new ones are dealt.
  */
@@ -158,35 +208,44 @@ export function partitionDemands(
   k: number,
   opts: DecomposeOptions,
   prev: PartitionState | undefined,
-): { subsOf: number[][]; state: PartitionState; reused: boolean } {
-  const demands = ix.input.demands;
+): { state: PartitionState; reused: boolean } {
   const nd = ix.nd;
-  const keys = ix.keys;
+  const ids = demandIds(ix);
   const rand = rng(opts.seed ?? 1);
-  const mbps = Float64Array.from(demands, (d) => d.mbps);
+  const mbps = ix.mbps;
   const countFor = (v: number, tau: number) => Math.min(k, Math.max(1, Math.ceil(v / tau)));
 
   if (prev && prev.k === k) {
     // Same demands in the same order (the usual re-run): the same assignment, as is.
-    let same = prev.keys.length === nd;
-    for (let d = 0; same && d < nd; d++) same = prev.keys[d] === keys[d];
-    if (same) return { subsOf: prev.subsOf, state: { ...prev, keys }, reused: true };
-    const known = new Map<string, number[]>();
-    prev.keys.forEach((key, d) => known.set(key, prev.subsOf[d]!));
-    let kept = 0;
-    for (let d = 0; d < nd; d++) if (known.has(keys[d]!)) kept++;
-    if (kept >= nd / 2) {
+    let same = prev.ids.length === nd;
+    for (let d = 0; same && d < nd; d++) same = prev.ids[d] === ids[d];
+    if (same) return { state: { ...prev, ids }, reused: true };
+    // NaN ids (identity out of range) name nothing: a Map would take every NaN for the same key.
+    const known = new Map<number, number>();
+    prev.ids.forEach((id, d) => {
+      if (!Number.isNaN(id)) known.set(id, d);
+    });
+    const was = Int32Array.from(ids, (id) => known.get(id) ?? -1);
+    if (was.reduce((n, p) => n + (p >= 0 ? 1 : 0), 0) >= nd / 2) {
+      const counts = Int32Array.from(was, (p, d) =>
+        p >= 0 ? prev.pieceStart[p + 1]! - prev.pieceStart[p]! : countFor(mbps[d]!, prev.tau),
+      );
+      const assignment = emptyAssignment(counts);
       const deal = dealer(ix, k, opts, rand);
-      const subsOf: number[][] = new Array(nd);
       const fresh: number[] = [];
       for (let d = 0; d < nd; d++) {
-        const s = known.get(keys[d]!);
-        if (s) deal.give(d, (subsOf[d] = s));
-        else fresh.push(d);
+        const p = was[d]!;
+        if (p < 0) fresh.push(d);
+        else {
+          assignment.pieceSub.set(
+            prev.pieceSub.subarray(prev.pieceStart[p]!, prev.pieceStart[p + 1]!),
+            assignment.pieceStart[d]!,
+          );
+          deal.give(d, assignment);
+        }
       }
-      fresh.sort((a, b) => mbps[b]! - mbps[a]!);
-      for (const d of fresh) deal.give(d, (subsOf[d] = deal.pick(d, countFor(mbps[d]!, prev.tau))));
-      return { subsOf, state: { k, tau: prev.tau, keys, subsOf }, reused: true };
+      for (const d of sortDescending(Int32Array.from(fresh), mbps)) deal.pick(d, assignment);
+      return { state: { k, tau: prev.tau, ids, ...assignment }, reused: true };
     }
   }
 
@@ -202,90 +261,104 @@ export function partitionDemands(
     const target = Math.floor((1 + split) * nd);
     let lo = 0;
     let hi = mbps.reduce((m, v) => Math.max(m, v), 1e-9);
-    for (let it = 0; it < 60; it++) {
+    for (let it = 0; it < 45; it++) {
       const mid = (lo + hi) / 2;
       if (mid <= 0 || piecesAt(mid) > target) lo = mid;
       else hi = mid;
     }
     tau = hi;
   }
-  // Largest first; equal sizes in random order.
-  const tie = Float64Array.from({ length: nd }, () => rand());
-  const order = Int32Array.from({ length: nd }, (_, d) => d).sort((a, b) => mbps[b]! - mbps[a]! || tie[a]! - tie[b]!);
+  // Largest first; equal sizes in random order (a seeded shuffle, then a stable sort).
+  const shuffled = Int32Array.from({ length: nd }, (_, d) => d);
+  for (let i = nd - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const assignment = emptyAssignment(Int32Array.from(mbps, (v) => countFor(v, tau)));
   const deal = dealer(ix, k, opts, rand);
-  const subsOf: number[][] = new Array(nd);
-  for (const d of order) deal.give(d, (subsOf[d] = deal.pick(d, countFor(mbps[d]!, tau))));
-  return { subsOf, state: { k, tau, keys, subsOf }, reused: false };
+  for (const d of sortDescending(shuffled, mbps)) deal.pick(d, assignment);
+  return { state: { k, tau, ids, ...assignment }, reused: false };
+}
+
+/** An assignment with room for `counts[d]` pieces of each demand (sub-problems not yet chosen). */
+function emptyAssignment(counts: Int32Array): Assignment {
+  const pieceStart = new Int32Array(counts.length + 1);
+  for (let d = 0; d < counts.length; d++) pieceStart[d + 1] = pieceStart[d]! + counts[d]!;
+  return { pieceStart, pieceSub: new Int32Array(pieceStart[counts.length]!) };
 }
 
 /** Traffic dealt so far per sub-problem (total, per source site, per destination site) and the choice of sub-problems for a demand. */
 function dealer(ix: TeIndex, k: number, opts: DecomposeOptions, rand: () => number) {
-  const demands = ix.input.demands;
-  const siteIdx = new Map<string, number>();
-  const site = (s: string) => {
-    let i = siteIdx.get(s);
-    if (i === undefined) siteIdx.set(s, (i = siteIdx.size));
-    return i;
-  };
-  const src = Int32Array.from(demands, (d) => site(d.from));
-  const dst = Int32Array.from(demands, (d) => site(d.to));
-  const ns = siteIdx.size;
+  const { src, dst } = ix;
+  const ns = ix.table.siteIndex.size;
   const volSrc = new Float64Array(ns * k);
   const volDst = new Float64Array(ns * k);
   const vol = new Float64Array(k);
   const score = new Float64Array(k);
+  const all = new Int32Array(k);
+  /** Counts demand d's pieces, as `a` assigns them, in the traffic dealt. */
+  const give = (d: number, a: Assignment): void => {
+    const p0 = a.pieceStart[d]!;
+    const p1 = a.pieceStart[d + 1]!;
+    const piece = ix.mbps[d]! / (p1 - p0);
+    for (let p = p0; p < p1; p++) {
+      const j = a.pieceSub[p]!;
+      volSrc[src[d]! * k + j]! += piece;
+      volDst[dst[d]! * k + j]! += piece;
+      vol[j]! += piece;
+    }
+  };
   return {
-    give(d: number, subs: number[]): void {
-      const piece = demands[d]!.mbps / subs.length;
-      for (const j of subs) {
-        volSrc[src[d]! * k + j]! += piece;
-        volDst[dst[d]! * k + j]! += piece;
-        vol[j]! += piece;
-      }
-    },
-    pick(d: number, m: number): number[] {
+    give,
+    /** Chooses the sub-problems of demand d's pieces (as many as `a` has room for), writes them into `a`, and gives them. */
+    pick(d: number, a: Assignment): void {
+      const p0 = a.pieceStart[d]!;
+      const m = a.pieceStart[d + 1]! - p0;
       if (opts.assign === 'random') {
-        const all = Array.from({ length: k }, (_, j) => j);
+        for (let j = 0; j < k; j++) all[j] = j;
         for (let i = 0; i < m; i++) {
           const j = i + Math.floor(rand() * (k - i));
           [all[i], all[j]] = [all[j]!, all[i]!];
+          a.pieceSub[p0 + i] = all[i]!;
         }
-        return all.slice(0, m);
+        give(d, a);
+        return;
       }
       // The m sub-problems with the least traffic from this source and to this destination (global volume
-      // breaks near-ties; a random start breaks exact ones).
+      // breaks near-ties; scanning from a random start breaks exact ones).
       const s = src[d]! * k;
       const t = dst[d]! * k;
       for (let j = 0; j < k; j++) score[j] = volSrc[s + j]! + volDst[t + j]! + vol[j]! * 1e-6;
       const start = Math.floor(rand() * k);
-      const out: number[] = [];
       for (let i = 0; i < m; i++) {
         let best = -1;
-        for (let o = 0; o < k; o++) {
-          const j = (start + o) % k;
-          if (score[j]! !== Infinity && (best < 0 || score[j]! < score[best]!)) best = j;
-        }
-        out.push(best);
+        for (let j = start; j < k; j++) if (best < 0 || score[j]! < score[best]!) best = j;
+        for (let j = 0; j < start; j++) if (score[j]! < score[best]!) best = j;
+        a.pieceSub[p0 + i] = best;
         score[best] = Infinity;
       }
-      return out;
+      give(d, a);
     },
   };
 }
 
 /** The pieces of sub-problem j, in demand order (a stable LP shape from run to run). */
-export function partsOf(subsOf: number[][], k: number): LpPart[] {
+export function partsOf(a: Assignment, k: number): LpPart[] {
   const count = new Int32Array(k);
-  for (const s of subsOf) for (const j of s) count[j]!++;
+  for (const j of a.pieceSub) count[j]!++;
   const parts = Array.from(count, (n) => ({ demand: new Int32Array(n), share: new Float64Array(n) }));
   const at = new Int32Array(k);
-  subsOf.forEach((s, d) => {
-    for (const j of s) {
+  const nd = a.pieceStart.length - 1;
+  for (let d = 0; d < nd; d++) {
+    const p0 = a.pieceStart[d]!;
+    const p1 = a.pieceStart[d + 1]!;
+    for (let p = p0; p < p1; p++) {
+      const j = a.pieceSub[p]!;
       const i = at[j]!++;
       parts[j]!.demand[i] = d;
-      parts[j]!.share[i] = 1 / s.length;
+      parts[j]!.share[i] = 1 / (p1 - p0);
     }
-  });
+  }
   return parts;
 }
 
@@ -367,6 +440,43 @@ function overflowOf(ix: TeIndex, x: Float64Array): number {
 }
 
 /**
+ * Every demand on its cheapest candidate, if that fits every link direction and the budget and no demand has
+ * churn rows: then no constraint binds, the LP separates by demand, and this is its optimum.
+ */
+function cheapestPlan(ix: TeIndex): Float64Array | undefined {
+  const { cheapest } = ix;
+  for (let d = 0; d < ix.nd; d++) if (hasChurnRows(ix, d)) return undefined;
+  const x = ix.plan.fill(0);
+  for (let d = 0; d < ix.nd; d++) x[cheapest[d]!] = 1;
+  const loads = dirLoads(ix, x);
+  const cap = dirCapacities(ix, 1);
+  for (let g = 0; g < cap.length; g++) if (loads[g]! > cap[g]! + 1e-9 * Math.max(1, cap[g]!)) return undefined;
+  const budget = ix.input.options.budget_per_day;
+  if (budget !== undefined) {
+    let cost = 0;
+    for (let d = 0; d < ix.nd; d++) cost += ix.candCost[cheapest[d]!]!;
+    if (cost > budget + 1e-9 * Math.max(1, budget)) return undefined;
+  }
+  return x;
+}
+
+/** Runs `task(j)` for j = 0 … n − 1, at most `limit` at a time; rejects with the first failure once all settled. */
+async function runLimited(n: number, limit: number, task: (j: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const lane = async () => {
+    while (next < n && failure === undefined) {
+      const j = next++;
+      await task(j).catch((err: unknown) => {
+        failure ??= err;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, n)) }, lane));
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+}
+
+/**
  * The TE plan by decomposition (same input and result as `solveTe`). The result's `objective` is the full
  * LP's objective evaluated at the merged plan, so it compares directly with the exact optimum.
  */
@@ -375,7 +485,7 @@ export async function solveTeDecomposed(input: TeInput, opts: DecomposeOptions =
   const state = opts.state ?? new DecomposeState();
   const threads = opts.threads ?? Math.min(2, availableParallelism());
   const pool = opts.pool ?? new LpPool(threads);
-  const phases = { index: 0, partition: 0, build: 0, solve: 0, merge: 0, repair: 0, assemble: 0 };
+  const phases = { index: 0, cheapest: 0, partition: 0, subproblems: 0, merge: 0, repair: 0, assemble: 0 };
   let mark = t0;
   const lap = (phase: keyof typeof phases) => {
     const now = performance.now();
@@ -385,72 +495,75 @@ export async function solveTeDecomposed(input: TeInput, opts: DecomposeOptions =
   try {
     const topo = topologyFingerprint(input.topology);
     // A new topology needs a new path table; the partition (by demand) stays, and a sub-problem's basis or
-    // solution is only reused when its LP arrays match (fingerprints), whatever changed.
+    // solution is only reused when its input matches (fingerprints), whatever changed.
     if (state.topology !== topo || !state.table) {
       state.topology = topo;
-      state.table = new PathTable(input.topology);
+      state.table = new PathTable(input.topology, state.table);
     }
     const ix = indexTe(input, state.table);
     lap('index');
-    const k = opts.k ?? chooseK(ix.candSlot.length, ix.nd, opts, threads);
-    const { subsOf, state: partition, reused } = partitionDemands(ix, k, opts, state.partition);
-    state.partition = partition;
-    const parts = partsOf(subsOf, k);
-    lap('partition');
-    if (state.subs.length !== k) state.subs = [];
-    const capacity = dirCapacities(ix, 1 / k);
+    const uncontested = cheapestPlan(ix);
+    lap('cheapest');
+    const stats = {
+      k: 0,
+      pieces: 0,
+      lpPieces: 0,
+      reused: 0,
+      warm: 0,
+      rounds: 0,
+      iterations: 0,
+      max: 0,
+      sum: 0,
+      variables: 0,
+      constraints: 0,
+      nonzeros: 0,
+      partitionReused: false,
+    };
     const budget = input.options.budget_per_day;
     const jobOpts = { time_limit_s: input.options.time_limit_s ?? 60, solver: input.options.solver };
-
-    const results: { lp: BuiltLp; colValue: Float64Array }[] = new Array(k);
-    const stats = { reused: 0, warm: 0, iterations: 0, max: 0, sum: 0, variables: 0, constraints: 0, nonzeros: 0 };
-    const inflight = new Set<Promise<void>>();
-    let failure: Error | undefined;
-    for (let j = 0; j < k && !failure; j++) {
-      while (inflight.size >= Math.max(1, threads) + 1) await Promise.race(inflight);
-      lap('solve');
-      const lp = buildLp(ix, parts[j]!, capacity, budget === undefined ? undefined : budget / k, jobOpts);
-      const job: LpJob = lp.job;
-      const structure = fingerprint([job.starts, job.indices], [job.numRows, job.numCols]);
-      const numeric = fingerprint([job.colCost, job.colUpper, job.rowLower, job.rowUpper, job.values]);
-      lap('build');
-      stats.variables += job.numCols;
-      stats.constraints += job.numRows;
-      stats.nonzeros += lp.nonzeros;
-      const prev = state.subs[j];
-      if (prev && prev.structure === structure && prev.numeric === numeric && prev.colValue) {
-        results[j] = { lp, colValue: prev.colValue };
-        stats.reused++;
-        continue;
+    let x = uncontested;
+    if (!x) {
+      const k = opts.k ?? chooseK(ix.candSlot.length, ix.nd, opts, threads);
+      const { state: partition, reused } = partitionDemands(ix, k, opts, state.partition);
+      state.partition = partition;
+      const parts = partsOf(partition, k);
+      Object.assign(stats, { k, pieces: parts.reduce((a, p) => a + p.demand.length, 0), partitionReused: reused });
+      lap('partition');
+      if (state.subs.length !== k) state.subs = [];
+      const capacity = dirCapacities(ix, 1 / k);
+      const cg: ColumnGeneration = { ix, demandHash: demandHashes(ix), pool, jobOpts };
+      const results: SubproblemResult[] = new Array(k);
+      try {
+        await runLimited(k, Math.max(1, threads) * 2, async (j) => {
+          const r = await solveByColumnGeneration(
+            cg,
+            parts[j]!,
+            capacity,
+            budget === undefined ? undefined : budget / k,
+            state.subs[j],
+          );
+          results[j] = r;
+          state.subs[j] = r.state;
+        });
+      } catch (err) {
+        state.subs = [];
+        throw err;
       }
-      if (prev && prev.structure === structure && prev.basis) job.basis = prev.basis;
-      job.wantBasis = true;
-      const p: Promise<void> = pool
-        .run(job)
-        .then((out) => {
-          if (out.status !== 7 || !out.colValue) throw infeasible(`sub-problem ${j + 1}/${k}`, out);
-          results[j] = { lp, colValue: out.colValue };
-          state.subs[j] = { structure, numeric, basis: out.basis, colValue: out.colValue };
-          if (out.warm) stats.warm++;
-          stats.iterations += out.iterations;
-          stats.max = Math.max(stats.max, out.solve_ms);
-          stats.sum += out.solve_ms;
-        })
-        .catch((err: unknown) => {
-          failure ??= err instanceof Error ? err : new Error(String(err));
-        })
-        .finally(() => inflight.delete(p));
-      inflight.add(p);
+      for (const r of results) {
+        stats.lpPieces += r.lpPieces.length;
+        stats.reused += r.reused ? 1 : 0;
+        stats.warm += r.warm ? 1 : 0;
+        stats.rounds += r.rounds;
+        stats.iterations += r.iterations;
+        stats.max = Math.max(stats.max, r.solve_ms_max);
+        stats.sum += r.solve_ms;
+        stats.variables += r.variables;
+        stats.constraints += r.constraints;
+        stats.nonzeros += r.nonzeros;
+      }
+      lap('subproblems');
+      x = mergeSubproblems(ix, parts, results);
     }
-    await Promise.all(inflight);
-    lap('solve');
-    if (failure) {
-      state.subs = [];
-      throw failure;
-    }
-    // Merge in sub-problem order (deterministic sums whatever order the workers finished in).
-    const x = new Float64Array(ix.candSlot.length);
-    for (const r of results) addSolution(ix, r.lp, r.colValue, x);
     const overflowBefore = overflowOf(ix, x);
     lap('merge');
     let repaired = 0;
@@ -459,13 +572,16 @@ export async function solveTeDecomposed(input: TeInput, opts: DecomposeOptions =
     lap('repair');
     const objective = objectiveOf(ix, x);
     const decomposition: TeDecompositionStats = {
-      k,
+      k: stats.k,
       demands: ix.nd,
-      pieces: parts.reduce((a, p) => a + p.demand.length, 0),
+      pieces: stats.pieces,
+      cheapest_fits: uncontested !== undefined,
+      lp_pieces: stats.lpPieces,
       threads: pool.size,
       reused: stats.reused,
       warm: stats.warm,
-      partition_reused: reused,
+      partition_reused: stats.partitionReused,
+      lps: stats.rounds,
       sub_solve_ms_max: stats.max,
       sub_solve_ms_sum: stats.sum,
       iterations: stats.iterations,
@@ -482,9 +598,9 @@ export async function solveTeDecomposed(input: TeInput, opts: DecomposeOptions =
       decomposition,
     });
     lap('assemble');
-    // build_ms: this thread's model work (index, partition, LP arrays, read-back); solve_ms: the rest of the wall time.
+    // build_ms: this thread's model work outside the sub-problems; solve_ms: the rest of the wall time.
     const wall = performance.now() - t0;
-    const buildMs = phases.index + phases.partition + phases.build + phases.assemble;
+    const buildMs = phases.index + phases.cheapest + phases.partition + phases.merge + phases.assemble;
     result.stats.build_ms = buildMs;
     result.stats.solve_ms = wall - buildMs;
     decomposition.wall_ms = wall;
@@ -492,6 +608,20 @@ export async function solveTeDecomposed(input: TeInput, opts: DecomposeOptions =
   } finally {
     if (!opts.pool) await pool.close();
   }
+}
+
+/** The plan of the sub-problems, merged in sub-problem order (deterministic sums whatever order they finished in). */
+function mergeSubproblems(ix: TeIndex, parts: LpPart[], results: SubproblemResult[]): Float64Array {
+  const { cheapest } = ix;
+  const x = ix.plan.fill(0);
+  results.forEach((r, j) => {
+    const part = parts[j]!;
+    const inLp = new Uint8Array(part.demand.length);
+    for (const i of r.lpPieces) inLp[i] = 1;
+    for (let i = 0; i < part.demand.length; i++) if (!inLp[i]) x[cheapest[part.demand[i]!]!]! += part.share[i]!;
+    if (r.solution) addSolution(ix, r.solution.layout, r.solution.colValue, x);
+  });
+  return x;
 }
 
 export interface TeSolverOptions extends Omit<DecomposeOptions, 'state' | 'pool'> {

@@ -43,18 +43,14 @@ export class LpPool {
       slot.busy = true;
       slot.worker.ref();
       this.pending.set(id, { slot, resolve, reject });
-      // The model arrays are not needed here once posted: transfer them instead of copying.
-      const transfer = [
-        job.colCost,
-        job.colLower,
-        job.colUpper,
-        job.rowLower,
-        job.rowUpper,
-        job.starts,
-        job.indices,
-        job.values,
-      ].map((a) => a.buffer as ArrayBuffer);
-      slot.worker.postMessage({ id, job }, transfer);
+      // The model arrays are not needed here once posted: transfer them instead of copying (a Set: they may
+      // share one buffer, and a buffer listed twice cannot be posted).
+      const transfer = new Set(
+        [job.colCost, job.colLower, job.colUpper, job.rowLower, job.rowUpper, job.starts, job.indices, job.values].map(
+          (a) => a.buffer as ArrayBuffer,
+        ),
+      );
+      slot.worker.postMessage({ id, job }, [...transfer]);
     }
   }
 

@@ -72,7 +72,7 @@ export async function solveTe(input: TeInput, warm?: ExactWarmStart): Promise<Te
       `the TE model did not solve to optimality (HiGHS model status ${out.status}${out.status === 13 ? ': time limit' : ''})`,
     );
   }
-  const x = new Float64Array(ix.candSlot.length);
+  const x = ix.plan;
   addSolution(ix, lp, out.colValue, x);
   return assemble(ix, x, {
     objective: out.objective,

@@ -103,22 +103,31 @@ export interface TeResult {
   decomposition?: TeDecompositionStats;
 }
 
-/** How a decomposed plan was made: sub-problems, pieces, warm starts, repair. */
+/** How a decomposed plan was made: sub-problems, pieces, column generation, warm starts, repair. */
 export interface TeDecompositionStats {
-  /** Sub-problems, each with 1/k of every capacity (and of the budget). */
+  /** Sub-problems, each with 1/k of every capacity (and of the budget); 0 when `cheapest_fits`. */
   k: number;
   /** Demands and the pieces they became (a large demand is split across several sub-problems). */
   demands: number;
   pieces: number;
+  /**
+   * Every demand on its cheapest path fitted every capacity and the budget: no constraint binds, so that is
+   * the LP's optimum, and no sub-problem was made.
+   */
+  cheapest_fits: boolean;
+  /** Pieces in the sub-problems' LPs (column generation: the others stayed on their cheapest path). */
+  lp_pieces: number;
   /** Worker threads the sub-problems ran on (0: in this thread). */
   threads: number;
   /** Sub-problems whose input was unchanged since the last run (previous solution reused, not solved). */
   reused: number;
-  /** Sub-problems solved from the previous run's simplex basis. */
+  /** Sub-problems whose first LP started from the previous run's simplex basis. */
   warm: number;
   /** The partition (which sub-problem each demand's pieces are in) came from the previous run. */
   partition_reused: boolean;
-  /** Slowest sub-problem solve, ms; and the sum over sub-problems (CPU, roughly). */
+  /** LPs solved over all sub-problems (column generation rounds). */
+  lps: number;
+  /** Slowest LP solve, ms; and the sum over all LPs (CPU, roughly). */
   sub_solve_ms_max: number;
   sub_solve_ms_sum: number;
   /** Simplex iterations summed over sub-problems. */
@@ -131,10 +140,19 @@ export interface TeDecompositionStats {
   repair_ms: number;
   wall_ms: number;
   /**
-   * Wall time per phase, ms: index (candidates and objective terms), partition, build (sub-problem LP arrays),
-   * solve (waiting for the sub-problems, which run while later ones are built), merge, repair, assemble.
+   * Wall time per phase, ms: index (candidates and objective terms), cheapest (does every demand's cheapest
+   * path fit?), partition, subproblems (column generation: this thread's LP building and pricing, and the
+   * waits for the workers' solves), merge, repair, assemble.
    */
-  phases_ms: { index: number; partition: number; build: number; solve: number; merge: number; repair: number; assemble: number };
+  phases_ms: {
+    index: number;
+    cheapest: number;
+    partition: number;
+    subproblems: number;
+    merge: number;
+    repair: number;
+    assemble: number;
+  };
 }
 
 export const gbPerMbpsDay = 86_400 / 8 / 1000;

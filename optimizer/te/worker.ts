@@ -7,10 +7,11 @@ parentPort!.on('message', (msg: { id: number; job: LpJob }) => {
   highs()
     .then((h) => {
       const out = runLp(h, msg.job);
-      const transfer: ArrayBuffer[] = [];
-      if (out.colValue) transfer.push(out.colValue.buffer as ArrayBuffer);
-      if (out.basis) transfer.push(out.basis.colStatus.buffer as ArrayBuffer, out.basis.rowStatus.buffer as ArrayBuffer);
-      parentPort!.postMessage({ id: msg.id, ok: true, out } satisfies WorkerReply, transfer);
+      // Transfer the result arrays rather than copy them (a buffer listed twice would throw: a Set).
+      const transfer = new Set<ArrayBuffer>();
+      for (const a of [out.colValue, out.rowDual, out.basis?.colStatus, out.basis?.rowStatus])
+        if (a) transfer.add(a.buffer as ArrayBuffer);
+      parentPort!.postMessage({ id: msg.id, ok: true, out } satisfies WorkerReply, [...transfer]);
     })
     .catch((err: unknown) => {
       parentPort!.postMessage({
