@@ -9,7 +9,7 @@ import { createStore } from '../../core/store/index.ts';
 import { createSink } from '../../analytics/sink/index.ts';
 import { createLogger } from '../../core/log.ts';
 import { createRegistry, metricValues } from '../../core/metrics.ts';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -53,6 +53,27 @@ function mainThreadCpuSeconds(): number | undefined {
     return undefined;
   }
 }
+/** CPU seconds per thread name (/proc/self/task/<tid>/comm and stat), to say where the rest goes. */
+function threadCpuSeconds(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const name = tid === String(process.pid) ? 'main' : comm;
+        out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+      } catch {
+        // The thread ended while we looked.
+      }
+    }
+  } catch {
+    // Not Linux.
+  }
+  return out;
+}
+const threads0 = threadCpuSeconds();
 const main0 = mainThreadCpuSeconds();
 const cpu0 = process.cpuUsage();
 let peakRss = process.memoryUsage().rss;
@@ -65,6 +86,12 @@ process.on('SIGTERM', () => {
     clearInterval(sampler);
     const cpu = process.cpuUsage(cpu0);
     const main1 = mainThreadCpuSeconds();
+    const threads1 = threadCpuSeconds();
+    const byThread = Object.fromEntries(
+      [...threads1]
+        .map(([name, s]) => [name, Math.round((s - (threads0.get(name) ?? 0)) * 100) / 100])
+        .filter(([, s]) => (s as number) > 0),
+    );
     const values = await metricValues(registry);
     // INSERTs the sink made: ClickHouse's cost per row falls with the rows each one carries.
     const inserts = Object.entries(values)
@@ -76,6 +103,7 @@ process.on('SIGTERM', () => {
         mainThreadCpuSeconds: main0 === undefined || main1 === undefined ? undefined : main1 - main0,
         peakRss,
         inserts,
+        byThread,
         stored: sink.stored(),
       })}\n`,
     );

@@ -1,10 +1,12 @@
 /**
  * bench:sink — Kafka → ClickHouse server on this machine (loopback only, bounded in rows and time).
- * 1. Throughput and efficiency: pre-produce ROWS flow records, run 1 and then 2 sink processes in
- *    one consumer group (SINK_PROCESSES=1,2) into a fresh database with the four rollups, time
- *    until all are stored (target ≥ 200,000 rows/s) and add up the CPU the sink processes and the
- *    ClickHouse server spent (target ≤ 3.0 CPU-s per million rows; the server's CPU is read from
- *    /proc for the process listening on CLICKHOUSE_URL's port, so it must run on this machine).
+ * 1. Throughput and efficiency: pre-produce ROWS flow records, run 1 and then 2 sink
+ *    processes in one consumer group (SINK_PROCESSES=1,2) into a fresh database with the four
+ *    rollups, time until the first ROWS are stored (target ≥ 200,000 rows/s) and add up the CPU the
+ *    sink processes and the ClickHouse server spent on them (target ≤ 3.0 CPU-s per million rows;
+ *    the server's CPU is read from /proc for the process listening on CLICKHOUSE_URL's port, so it
+ *    must run on this machine); then the same per million rows for a warm process (WARM_ROWS).
+ *    ClickHouse's system time depends on the file system: see `databases` below.
  * 2. End-to-end lag at 50,000 rows/s: produce 5,000-row bursts every 100 ms for LAG_SECONDS; each
  *    burst's lag is publish time → its rows visible to a query (target p99 < 5 s).
  * Needs KAFKA_BROKERS and CLICKHOUSE_URL (`npm run services -- up`, then `eval $(npm run -s services -- env)`).
@@ -15,7 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createBus } from '../../core/bus/index.ts';
-import { processCpuSeconds } from '../core/proc.ts';
+import { processCpuSeconds, processCpuSplit } from '../core/proc.ts';
 import type { Bus } from '../../core/bus/types.ts';
 import { createStore } from '../../core/store/index.ts';
 import type { Store } from '../../core/store/types.ts';
@@ -31,6 +33,18 @@ if (!brokers || !url) {
   process.exit(2);
 }
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
+/**
+ * The warm figure (one process, WARM_ROWS > 0): a sink runs for months, and the first million rows
+ * also pay V8's compilation of the hot paths, the group join and the first fetches' allocations.
+ * A second single-process run reads a backlog of ROWS + WARM_ROWS + TAIL_ROWS rows; the CPU it and
+ * ClickHouse spend between the first poll past ROWS stored and the first past ROWS + WARM_ROWS is
+ * the warm figure. Rows keep flowing past both ends, so at each the sink holds a fetch in hand and
+ * an INSERT in flight, and what it spent ahead of the rows stored at one end is matched at the
+ * other. (The cold figure is a separate run that ends with everything stored: it starts idle and
+ * ends idle.)
+ */
+const WARM_ROWS = Number(process.env.WARM_ROWS ?? 1_000_000);
+const TAIL_ROWS = Math.max(250_000, WARM_ROWS / 2);
 const PER_MESSAGE = 500;
 const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const LAG_SECONDS = Number(process.env.LAG_SECONDS ?? 20);
@@ -38,12 +52,34 @@ const PROCESSES = (process.env.SINK_PROCESSES ?? '1,2').split(',').map(Number);
 const CPU_TARGET = 3.0;
 const childScript = fileURLToPath(new URL('./sink-child.ts', import.meta.url));
 
+/** User and system CPU seconds of a process, or undefined when its pid is unknown. */
+function cpuOf(pid: number | undefined): { user: number; system: number } | undefined {
+  return pid === undefined ? undefined : processCpuSplit(pid);
+}
+
+interface Snapshot {
+  rows: number;
+  at: number;
+  sinkCpu: number;
+  mainCpu: number;
+  inserts: number;
+  ch: { user: number; system: number } | undefined;
+}
+
 interface ProcessRun {
+  /** Seconds until the first ROWS were stored. */
   seconds: number;
   inTable: number;
+  /** CPU of the sink processes until the first ROWS were stored. */
   sinkCpu: number;
+  /** The warm figure (see WARM_ROWS), on the single-process run. */
+  warm: { rows: number; sinkCpu: number; clickhouseCpu: number | undefined; inserts: number } | undefined;
+  /** Snapshots at each target of rows stored. */
+  marks: Snapshot[];
   /** Of sinkCpu, the main threads' (the rest: V8's JIT compiler and GC threads); undefined off Linux. */
-  sinkMainThreadCpu: number | undefined;
+  sinkMainThreadCpu: number;
+  /** Rows stored at the first poll past ROWS (INSERTs land whole). */
+  coldRows: number;
   clickhouseCpu: number | undefined;
   peakRssMb: number[];
   inserts: number;
@@ -153,37 +189,81 @@ async function committedRows(store: Store): Promise<number> {
   return Number(r?.n ?? 0);
 }
 
+/**
+ * INSERTs stored so far into flows_raw: each makes one level-0 part (one partition per INSERT
+ * here: every row has the same day), listed, merged or not, for 8 minutes after a merge.
+ */
+async function insertsSoFar(store: Store): Promise<number> {
+  const [r] = await store.query<{ n: number }>(
+    sql`SELECT count() AS n FROM system.parts WHERE database = ${store.database} AND table = 'flows_raw' AND level = 0`,
+  );
+  return Number(r?.n ?? 0);
+}
+
 const bus = createBus({ kind: 'kafka', brokers: brokers.split(',') });
 await bus.start();
 const store = createStore({ kind: 'server', url, path: '', database: `bench_sink_${suffix}` });
 await store.start();
 await migrate(store);
 const topics: string[] = [];
+/**
+ * The runs' databases, dropped only when every run is done. On ext4 without a journal (this
+ * machine's root file system) every file created scans the inodes deleted in the last
+ * `vm.dirty_expire_centisecs` (30 s) for one it may reuse: right after a DROP DATABASE of a
+ * million-row run, ClickHouse's ~160 file creations per INSERT cost 0.5–0.6 CPU-s more per
+ * million rows (its system time 0.66 → 1.16–1.29 s). A run after another's drop would measure the
+ * drop, not the sink. Run the bench again only 30 s after the last one ended, for the same reason.
+ */
+const databases: string[] = [];
 
 try {
   // --- 1. throughput and CPU, with 1 and 2 sink processes in one consumer group ----------------
-  const topic = `bench-flows-${suffix}`;
-  topics.push(topic, `bench-dlq-${suffix}`);
-  await bus.ensureTopics([{ topic, partitions: PARTITIONS }]);
-  const tp = performance.now();
-  await produce(bus, topic, ROWS, 0);
-  process.stdout.write(`produced ${ROWS.toLocaleString('en-US')} rows in ${((performance.now() - tp) / 1000).toFixed(1)} s\n`);
+  topics.push(`bench-dlq-${suffix}`);
   const clickhousePid = listenerPid(new URL(url).port || '8123');
   const results = new Map<number, ProcessRun>();
   for (const n of PROCESSES) {
-    const run = await runSinkProcesses(n, topic);
+    const topic = `bench-flows-${suffix}-p${n}`;
+    topics.push(topic);
+    await bus.ensureTopics([{ topic, partitions: PARTITIONS }]);
+    const tp = performance.now();
+    await produce(bus, topic, ROWS, 0);
+    process.stdout.write(`produced ${ROWS.toLocaleString('en-US')} rows in ${((performance.now() - tp) / 1000).toFixed(1)} s\n`);
+    const run = await runSinkProcesses(n, topic, [ROWS]);
+    if (n === 1 && WARM_ROWS > 0) {
+      const warmTopic = `bench-flows-${suffix}-warm`;
+      topics.push(warmTopic);
+      await bus.ensureTopics([{ topic: warmTopic, partitions: PARTITIONS }]);
+      await produce(bus, warmTopic, ROWS + WARM_ROWS + TAIL_ROWS, 0);
+      const w = await runSinkProcesses(n, warmTopic, [ROWS, ROWS + WARM_ROWS, ROWS + WARM_ROWS + TAIL_ROWS]);
+      const [from, to] = [w.marks[0]!, w.marks[1]!];
+      run.warm = {
+        rows: to.rows - from.rows,
+        sinkCpu: to.sinkCpu - from.sinkCpu,
+        clickhouseCpu: from.ch && to.ch ? to.ch.user + to.ch.system - from.ch.user - from.ch.system : undefined,
+        inserts: to.inserts - from.inserts,
+      };
+    }
     results.set(n, run);
-    const rate = ROWS / run.seconds;
-    const cpuPerMillion = ((run.sinkCpu + (run.clickhouseCpu ?? 0)) * 1e6) / ROWS;
+    const rate = run.coldRows / run.seconds;
+    const cpuPerMillion = ((run.sinkCpu + (run.clickhouseCpu ?? 0)) * 1e6) / run.coldRows;
     process.stdout.write(
-      `sink × ${n} process${n > 1 ? 'es' : ''}: ${Math.round(rate).toLocaleString('en-US')} rows/s (${ROWS.toLocaleString('en-US')} rows in ${run.seconds.toFixed(2)} s; ` +
+      `sink × ${n} process${n > 1 ? 'es' : ''}: ${Math.round(rate).toLocaleString('en-US')} rows/s (${run.coldRows.toLocaleString('en-US')} rows in ${run.seconds.toFixed(2)} s; ` +
         `target 200,000, ratio ${(rate / 200_000).toFixed(2)}); peak RSS ${run.peakRssMb.map((r) => r.toFixed(0)).join('/')} MB; ` +
-        `${run.inserts} INSERTs (${Math.round(ROWS / Math.max(1, run.inserts)).toLocaleString('en-US')} rows each)\n` +
-        `  CPU: sink ${run.sinkCpu.toFixed(2)} s${run.sinkMainThreadCpu === undefined ? '' : ` (main thread ${run.sinkMainThreadCpu.toFixed(2)} s)`} + ClickHouse ${run.clickhouseCpu === undefined ? 'n/a (its pid was not found)' : `${run.clickhouseCpu.toFixed(2)} s`} = ` +
+        `${run.inserts} INSERTs (${Math.round(run.coldRows / Math.max(1, run.inserts)).toLocaleString('en-US')} rows each)\n` +
+        `  CPU: sink ${run.sinkCpu.toFixed(2)} s (main thread ${run.sinkMainThreadCpu.toFixed(2)} s) + ClickHouse ${run.clickhouseCpu === undefined ? 'n/a (its pid was not found)' : `${run.clickhouseCpu.toFixed(2)} s`} = ` +
         `${cpuPerMillion.toFixed(2)} CPU-s per million rows (target ≤ ${CPU_TARGET.toFixed(1)}, ratio ${(CPU_TARGET / cpuPerMillion).toFixed(2)}; ` +
         `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)\n`,
     );
-    if (run.inTable !== ROWS) process.stdout.write(`WARNING: flows_raw holds ${run.inTable}, expected ${ROWS}\n`);
+    if (run.warm) {
+      const warmPerMillion = ((run.warm.sinkCpu + (run.warm.clickhouseCpu ?? 0)) * 1e6) / run.warm.rows;
+      process.stdout.write(
+        `  warm (a second run's rows ${ROWS.toLocaleString('en-US')}–${(ROWS + WARM_ROWS).toLocaleString('en-US')} of a backlog): ${run.warm.rows.toLocaleString('en-US')} rows in ${run.warm.inserts} INSERTs: sink ${run.warm.sinkCpu.toFixed(2)} s + ClickHouse ` +
+          `${run.warm.clickhouseCpu === undefined ? 'n/a' : `${run.warm.clickhouseCpu.toFixed(2)} s`} = ${warmPerMillion.toFixed(2)} CPU-s per million rows ` +
+          `(target ≤ ${CPU_TARGET.toFixed(1)}, ratio ${(CPU_TARGET / warmPerMillion).toFixed(2)})\n`,
+      );
+    }
+    const expected = ROWS;
+    if (run.inTable !== expected) process.stdout.write(`WARNING: flows_raw holds ${run.inTable}, expected ${expected}\n`);
   }
   const one = results.get(1);
   const two = results.get(2);
@@ -192,8 +272,9 @@ try {
       `scaling: 2 processes / 1 process = ${(one.seconds / two.seconds).toFixed(2)}× throughput (on ${cpus().length} cores shared with ClickHouse)\n`,
     );
 
-  async function runSinkProcesses(n: number, from: string): Promise<ProcessRun> {
-    const database = `bench_sink_${suffix}_p${n}`;
+  /** Runs n sink processes on topic `from` until each of `targets` rows are stored (a snapshot at each). */
+  async function runSinkProcesses(n: number, from: string, targets: number[]): Promise<ProcessRun> {
+    const database = `bench_sink_${suffix}_p${n}_${databases.length}`;
     const runStore = createStore({ kind: 'server', url: url!, path: '', database });
     await runStore.start();
     await migrate(runStore);
@@ -216,42 +297,79 @@ try {
     const lines = children.map((c) => jsonLines(c));
     try {
       await Promise.all(lines.map((l) => l.next()));
-      const ch0 = clickhousePid === undefined ? undefined : processCpuSeconds(clickhousePid);
-      const t0 = performance.now();
-      for (const c of children) c.stdin!.write('go\n');
       const deadline = Date.now() + 300_000;
-      let inTable = 0;
-      while (Date.now() < deadline) {
-        inTable = await committedRows(runStore);
-        if (inTable >= ROWS) break;
-        // Not faster: every poll is ClickHouse CPU too, which this run adds up.
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      const clickhouseCpu = ch0 === undefined ? undefined : processCpuSeconds(clickhousePid!) - ch0;
+      const mainThreads = () =>
+        children.reduce((sum, c) => {
+          const t = processCpuSplit(c.pid!, c.pid!);
+          return sum + t.user + t.system;
+        }, 0);
+      const snapshot = (rows: number): Snapshot => ({
+        rows,
+        at: performance.now(),
+        sinkCpu: children.reduce((sum, c) => sum + processCpuSeconds(c.pid!), 0),
+        mainCpu: mainThreads(),
+        inserts: 0,
+        ch: cpuOf(clickhousePid),
+      });
+      /** Polls until `rows` are stored: a snapshot then. */
+      const storedUpTo = async (rows: number) => {
+        while (Date.now() < deadline) {
+          const inTable = await committedRows(runStore);
+          if (inTable >= rows) {
+            const at = snapshot(inTable);
+            at.inserts = await insertsSoFar(runStore);
+            return at;
+          }
+          // Not faster: every poll is ClickHouse CPU too, which this run adds up.
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`fewer than ${rows} rows stored within 300 s`);
+      };
+      const start = snapshot(0);
+      for (const c of children) c.stdin!.write('go\n');
+      const cold = await storedUpTo(targets[0]!);
+      const chCpu = (a?: { user: number; system: number }, b?: { user: number; system: number }) =>
+        a && b ? b.user + b.system - a.user - a.system : undefined;
+      if (start.ch && cold.ch && targets.length === 1)
+        process.stdout.write(
+          `  ClickHouse CPU on the first ${cold.rows.toLocaleString('en-US')} rows: user ${(cold.ch.user - start.ch.user).toFixed(2)} s, system ${(cold.ch.system - start.ch.system).toFixed(2)} s\n`,
+        );
+      const marks = [cold];
+      for (const rows of targets.slice(1)) marks.push(await storedUpTo(rows));
       for (const c of children) c.kill('SIGTERM');
       const reports = (await Promise.all(lines.map((l) => l.next()))) as {
         cpuSeconds: number;
         mainThreadCpuSeconds?: number;
         peakRss: number;
         inserts: number;
+        byThread?: Record<string, number>;
       }[];
+      for (const r of reports)
+        if (r.byThread && targets.length === 1)
+          process.stdout.write(
+            `  sink CPU by thread, whole run: ${Object.entries(r.byThread)
+              .sort((a, b) => b[1] - a[1])
+              .map(([name, s]) => `${name} ${s.toFixed(2)} s`)
+              .join(', ')}\n`,
+          );
       await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
       return {
-        seconds,
+        seconds: (cold.at - start.at) / 1000,
         inTable: await count(runStore),
-        // Includes the children's start (consumer-group join): the sink's own work is most of it.
-        sinkCpu: reports.reduce((a, r) => a + r.cpuSeconds, 0),
-        sinkMainThreadCpu: reports.every((r) => r.mainThreadCpuSeconds !== undefined)
-          ? reports.reduce((a, r) => a + r.mainThreadCpuSeconds!, 0)
-          : undefined,
-        clickhouseCpu,
+        // From `go` to the first ROWS stored (the consumer-group join included).
+        sinkCpu: cold.sinkCpu - start.sinkCpu,
+        warm: undefined,
+        marks,
+        sinkMainThreadCpu: cold.mainCpu - start.mainCpu,
+        coldRows: cold.rows,
+        clickhouseCpu: chCpu(start.ch, cold.ch),
         peakRssMb: reports.map((r) => r.peakRss / 2 ** 20),
-        inserts: reports.reduce((a, r) => a + r.inserts, 0),
+        inserts: cold.inserts,
       };
     } finally {
       for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-      await runStore.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => undefined);
+      // Dropped at the very end, with the bench's own: see `databases`.
+      databases.push(database);
       await runStore.stop();
     }
   }
@@ -317,7 +435,8 @@ try {
     );
   }
 } finally {
-  await store.exec(sql`DROP DATABASE IF EXISTS ${ident(store.database)}`).catch(() => undefined);
+  for (const database of [...databases, store.database])
+    await store.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => undefined);
   await store.stop();
   await bus.deleteTopics(topics).catch(() => undefined);
   await bus.stop();
