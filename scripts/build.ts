@@ -17,7 +17,7 @@ import { build, type Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 export const distDir = join(root, 'dist');
@@ -119,6 +119,29 @@ export async function buildDist(stamp = sourcesStamp()): Promise<string[]> {
   renameSync(staging, distDir);
   rmSync(old, { recursive: true, force: true });
   return Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
+}
+
+/**
+ * One script (a bench's child process) as one plain-JavaScript file at `outfile`, which must lie
+ * inside the project (its packages resolve from node_modules). Not part of dist/: the project root
+ * is written in as an absolute URL, and the bundle does not announce itself as the build
+ * (`__pathpilotDist`), so it starts no worker by URL from dist/.
+ */
+export async function bundleScript(entry: string, outfile: string): Promise<void> {
+  await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    keepNames: true,
+    banner: { js: `const __ppRoot = ${JSON.stringify(pathToFileURL(root).href)};` },
+    plugins: [sourceUrls],
+    logLevel: 'warning',
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

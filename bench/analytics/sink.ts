@@ -15,7 +15,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleScript } from '../../scripts/build.ts';
 import { createBus } from '../../core/bus/index.ts';
 import { processCpuSeconds, processCpuSplit } from '../core/proc.ts';
 import type { Bus } from '../../core/bus/types.ts';
@@ -51,6 +54,13 @@ const LAG_SECONDS = Number(process.env.LAG_SECONDS ?? 20);
 const PROCESSES = (process.env.SINK_PROCESSES ?? '1,2').split(',').map(Number);
 const CPU_TARGET = 3.0;
 const childScript = fileURLToPath(new URL('./sink-child.ts', import.meta.url));
+/**
+ * The sink children run as plain JavaScript (esbuild, as the deployed roles run dist/), not through
+ * tsx, whose module-hooks thread and compiled modules are not in a deployed sink's CPU or memory;
+ * BENCH_FROM=source runs them through tsx.
+ */
+const fromSource = process.env.BENCH_FROM === 'source';
+const builtChild = join(fileURLToPath(new URL('../../', import.meta.url)), `dist.bench-${process.pid}`, 'sink-child.mjs');
 
 /** User and system CPU seconds of a process, or undefined when its pid is unknown. */
 function cpuOf(pid: number | undefined): { user: number; system: number } | undefined {
@@ -200,6 +210,9 @@ async function insertsSoFar(store: Store): Promise<number> {
   return Number(r?.n ?? 0);
 }
 
+if (!fromSource) await bundleScript(childScript, builtChild);
+process.on('exit', () => rmSync(dirname(builtChild), { recursive: true, force: true }));
+
 const bus = createBus({ kind: 'kafka', brokers: brokers.split(',') });
 await bus.start();
 const store = createStore({ kind: 'server', url, path: '', database: `bench_sink_${suffix}` });
@@ -290,7 +303,10 @@ try {
     const children = Array.from({ length: n }, () =>
       spawn(
         process.execPath,
-        [...(process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', childScript],
+        [
+          ...(process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean),
+          ...(fromSource ? ['--import', 'tsx', childScript] : [builtChild]),
+        ],
         { env, stdio: ['pipe', 'pipe', 'inherit'] },
       ),
     );
