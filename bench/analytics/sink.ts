@@ -221,11 +221,13 @@ await migrate(store);
 const topics: string[] = [];
 /**
  * The runs' databases, dropped only when every run is done. On ext4 without a journal (this
- * machine's root file system) every file created scans the inodes deleted in the last
- * `vm.dirty_expire_centisecs` (30 s) for one it may reuse: right after a DROP DATABASE of a
- * million-row run, ClickHouse's ~160 file creations per INSERT cost 0.5–0.6 CPU-s more per
- * million rows (its system time 0.66 → 1.16–1.29 s). A run after another's drop would measure the
- * drop, not the sink. Run the bench again only 30 s after the last one ended, for the same reason.
+ * machine's root file system) creating a file skips every free inode deleted in the last 60 s
+ * (360 s while its inode-table block is not yet written back: fs/ext4/ialloc.c, recently_deleted),
+ * looking each one up: right after a DROP DATABASE of a million-row run, ClickHouse's ~160 file
+ * creations per INSERT cost up to 0.6 CPU-s more per million rows (its system time 0.5 → 1.2 s).
+ * A run after another's drop would measure the drop, not the sink; for the same reason, run the
+ * bench again only a minute after the last one ended (after `sync`). A journaled ext4, or XFS,
+ * has no such scan.
  */
 const databases: string[] = [];
 
