@@ -539,15 +539,20 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       };
       // The usual message (every record valid, plain ASCII) goes from its bytes to RowBinary rows
       // without an object per record (transcode.ts); anything else takes the general path below.
-      const fast = binary || native ? p.transcoder.read(m.value) : -1;
+      // Native (one server, one shard) reads and writes the columns in one pass; a refused message
+      // leaves them as they were.
+      const fast = native
+        ? p.transcoder.readColumns(m.value, native.columns, batch.partition, offsetLow, offsetHigh)
+        : binary
+          ? p.transcoder.read(m.value)
+          : -1;
       if (fast >= 0) {
         if (shards === 1) {
           // One shard: the whole message's rows in one call (its loop keeps this function cold).
           shardFirst[0] ??= offset;
           shardRows[0]! += fast;
           rows += fast;
-          if (native) p.transcoder.writeColumns(native.columns, batch.partition, offsetLow, offsetHigh);
-          else p.transcoder.writeRows(binary![0]!, batch.partition, offsetLow, offsetHigh);
+          if (!native) p.transcoder.writeRows(binary![0]!, batch.partition, offsetLow, offsetHigh);
         } else
           for (let i = 0; i < fast; i++) {
             const shard = placeRow(p.transcoder.text(i, p.shardKey));

@@ -14,8 +14,8 @@ import {
   type RecordDefinition,
 } from '../../core/records/index.ts';
 import { rowEncoder } from './encode.ts';
-import { RowBinaryWriter } from './rowbinary.ts';
-import { transcoder } from './transcode.ts';
+import { BlockPool, RowBinaryWriter } from './rowbinary.ts';
+import { type Transcoder, transcoder } from './transcode.ts';
 
 const flows = rowEncoder(flowRecord);
 const fast = transcoder(flowRecord);
@@ -59,6 +59,40 @@ function fastColumns(partition: number, low: number, high: number): Buffer[] {
   const columns = Array.from({ length: columnCount }, () => new RowBinaryWriter());
   fast.writeColumns(columns, partition, low, high);
   return columns.map((c) => Buffer.concat(c.take()));
+}
+
+/**
+ * Columns that `readColumns` writes into, message after message, and the bytes they should hold:
+ * small blocks (a new one at almost every claim), so that a refused message's claims begin new ones.
+ */
+class FusedColumns {
+  constructor(private readonly t: Transcoder = fast) {}
+
+  readonly columns = Array.from({ length: columnCount }, () => new RowBinaryWriter(new BlockPool(1100)));
+  private expected: Buffer[][] = Array.from({ length: columnCount }, () => []);
+
+  /** `readColumns` on a message: it takes what `read` takes, and then writes `writeColumns`' bytes. */
+  add(body: Buffer, partition: number, low: number, high: number): number {
+    const lengths = this.columns.map((c) => c.length);
+    const n = this.t.readColumns(body, this.columns, partition, low, high);
+    expect(n).toBe(this.t.read(body));
+    if (n < 0) expect(this.columns.map((c) => c.length)).toEqual(lengths);
+    else {
+      const columns = Array.from({ length: columnCount }, () => new RowBinaryWriter());
+      this.t.writeColumns(columns, partition, low, high);
+      columns.forEach((c, i) => this.expected[i]!.push(...c.take()));
+    }
+    return n;
+  }
+
+  /** Every column holds exactly the bytes of the messages taken, in order. */
+  check(): void {
+    const got = this.columns.map((c) => Buffer.concat(c.take()));
+    const want = this.expected.map((parts) => Buffer.concat(parts));
+    // Not toEqual: it compares large buffers byte by byte, slowly.
+    got.forEach((bytes, c) => expect(bytes.equals(want[c]!), `column ${c}`).toBe(true));
+    this.expected = Array.from({ length: columnCount }, () => []);
+  }
 }
 
 const base = {
@@ -175,6 +209,11 @@ describe('transcoder (MessagePack records → RowBinary)', () => {
     expect(columns).toEqual(generalColumns(body, 3, 0x1234, 5));
     // Column by column, the same values: the partition column is 500 × UInt32 3.
     expect(columns[columnCount - 2]!.equals(Buffer.alloc(4 * 500, Buffer.from([3, 0, 0, 0])))).toBe(true);
+    // In one pass, the same columns.
+    const fused = Array.from({ length: columnCount }, () => new RowBinaryWriter());
+    expect(fast.readColumns(body, fused, 3, 0x1234, 5)).toBe(500);
+    expect(fused.map((c) => Buffer.concat(c.take()))).toEqual(columns);
+    fast.read(body);
     expect(fast.text(4, 'site')).toBe('site-4');
     expect(fast.text(0, 'next_hop')).toBe('172.16.1.2');
     expect(fast.text(1, 'next_hop')).toBe('');
@@ -202,6 +241,115 @@ describe('transcoder (MessagePack records → RowBinary)', () => {
     expect(accepted).toBeGreaterThan(100);
   });
 
+  it('reads and writes columns in one pass exactly as read and writeColumns, taking back a message it refuses', () => {
+    let accepted = 0;
+    let refused = 0;
+    const fused = new FusedColumns();
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.array(mutatedRecord, { minLength: 0, maxLength: 6 }), fc.boolean(), fc.nat({ max: 99 })), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        (messages) => {
+          // Several messages into the same columns: those after a refused one land where it did not.
+          for (const [records, plainMaps, cut] of messages) {
+            let body = plainMaps ? new Packr({ useRecords: false }).pack(records) : encodeRecords(records);
+            // Now and then a message cut short, or with a byte more.
+            if (cut === 0) body = body.subarray(0, Math.floor(body.length / 2));
+            if (cut === 1) body = Buffer.concat([body, Buffer.from([0x40])]);
+            if (fused.add(body, cut, 99 + cut, 1) < 0) refused++;
+            else accepted++;
+          }
+          fused.check();
+        },
+      ),
+      { numRuns: 500, seed: 20261208 },
+    );
+    expect(accepted).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(200);
+  });
+
+  it('takes back every column when a record fails mid-way through a message', () => {
+    // A new transcoder, whose unrolled structure is these records', and the one of every test.
+    for (const t of [transcoder(flowRecord), fast]) takeBack(new FusedColumns(t));
+  });
+
+  function takeBack(fused: FusedColumns): void {
+    const record = (i: number): Record<string, unknown> => ({ ...base, sequence: i, site: `site-${i}`, link: 'l'.repeat(i) });
+    expect(fused.add(encodeRecords([record(1), record(2)]), 0, 1, 0)).toBe(2);
+    const before = fused.columns.map((c) => c.length);
+    // Three good records written, then the fourth refused: protocol, enum, a non-ASCII (in a string's
+    // first word, its last bytes, a long one) or an over-long string, a negative number.
+    const bads = [
+      { protocol: 256 },
+      { format: 'nope' },
+      { site: 'zürich' },
+      { link: 'abcdé' },
+      { dst_site: `${'x'.repeat(70)}é` },
+      { src_addr: 'x'.repeat(46) },
+      { bytes: -1 },
+    ];
+    for (const bad of bads) {
+      const records = [record(3), record(4), record(5), { ...record(6), ...bad }, record(7)];
+      expect(fused.add(encodeRecords(records), 0, 2, 0)).toBe(-1);
+      expect(fused.columns.map((c) => c.length)).toEqual(before);
+    }
+    // Strings far longer than the columns' claims so far: the message is read again with room enough.
+    const long = Array.from({ length: 50 }, (_, i) => ({
+      ...record(i),
+      site: 's'.repeat(1000 + i),
+      dst_site: 'd'.repeat(65_000),
+    }));
+    expect(fused.add(encodeRecords(long), 0, 3, 0)).toBe(50);
+    long[49]!.dst_site = 'd'.repeat(70_000); // over 65,536 characters
+    expect(fused.add(encodeRecords(long), 0, 3, 0)).toBe(-1);
+    expect(fused.add(encodeRecords([record(8)]), 0, 4, 0)).toBe(1);
+    expect(fused.add(encodeRecords([]), 0, 5, 0)).toBe(0);
+    fused.check();
+  }
+
+  it('refuses in one pass what read refuses', () => {
+    const columns = Array.from({ length: columnCount }, () => new RowBinaryWriter());
+    const refuse = (body: Buffer): void => {
+      expect(fast.readColumns(body, columns, 0, 0, 0)).toBe(-1);
+      expect(columns.every((c) => c.length === 0)).toBe(true);
+    };
+    refuse(Buffer.alloc(0));
+    refuse(Buffer.from([0xdc]));
+    refuse(Buffer.from([0x91, 0xc1]));
+    refuse(Buffer.from([0x92, 0xd4, 0x72, 0x40, 0x91, 0xa1, 0x78])); // a key list, then nothing
+    refuse(new Packr({ useRecords: false }).pack([base]));
+    refuse(encodeRecords([{ ...base, extra: { nested: 1 } }]));
+    const { protocol: _dropped, ...missing } = base;
+    refuse(encodeRecords([missing]));
+    const body = encodeRecords([base, base]);
+    refuse(body.subarray(0, body.length - 1));
+    refuse(Buffer.concat([body, Buffer.from([0x40])]));
+    expect(fast.readColumns(encodeRecords([{ ...base, extra: [1, 'two', [3.5, null]] }]), columns, 0, 0, 0)).toBe(1);
+  });
+
+  it('never accepts a message the general path would not store whole (again)', () => {
+    let accepted = 0;
+    let wholeValid = 0;
+    fc.assert(
+      fc.property(fc.array(mutatedRecord, { minLength: 1, maxLength: 4 }), (records) => {
+        const body = encodeRecords(records);
+        const general = generalRows(body, 1, 99, 0);
+        if (general.allValid) wholeValid++;
+        const columns = Array.from({ length: columnCount }, () => new RowBinaryWriter());
+        if (fast.readColumns(body, columns, 1, 99, 0) < 0) return;
+        accepted++;
+        expect(general.allValid).toBe(true);
+        expect(columns.map((c) => Buffer.concat(c.take()))).toEqual(generalColumns(body, 1, 99, 0));
+      }),
+      { numRuns: 500, seed: 20261209 },
+    );
+    // The comparison means something only if the fast path took a good share of the valid messages.
+    expect(accepted).toBeGreaterThan(wholeValid / 3);
+    expect(accepted).toBeGreaterThan(100);
+  });
+
   it('hands over to the general path what it does not handle', () => {
     expect(fast.read(Buffer.alloc(0))).toBe(-1);
     expect(fast.read(encodeRecords([{ ...base, format: 'nope' }]))).toBe(-1); // not an enum value
@@ -220,6 +368,11 @@ describe('transcoder (MessagePack records → RowBinary)', () => {
 
   it('builds for every record kind the sink stores', () => {
     const defs = [flowRecord, probeRecord, ifaceRecord, costRecord, changeRecord] as unknown as RecordDefinition<FieldMap>[];
-    for (const def of defs) expect(transcoder(def).read(encodeRecords([{}]))).toBe(-1);
+    for (const def of defs) {
+      const t = transcoder(def);
+      expect(t.read(encodeRecords([{}]))).toBe(-1);
+      const columns = Array.from({ length: Object.keys(def.fields).length + 2 }, () => new RowBinaryWriter());
+      expect(t.readColumns(encodeRecords([{}]), columns, 0, 0, 0)).toBe(-1);
+    }
   });
 });

@@ -37,6 +37,20 @@ export interface Transcoder {
    * of each record to `columns[f]`, then the partition and the offset to the two columns after them.
    */
   writeColumns(columns: readonly RowBinaryWriter[], partition: number, offsetLow: number, offsetHigh: number): void;
+  /**
+   * `read` then `writeColumns` in one pass (Native, one shard): reads a message and writes each value
+   * of its records straight into its column, then the partition and the offset. The number of records,
+   * or -1 (use the general path) with every column's bytes as they were before the call: the same
+   * messages as `read` refuses, the same bytes as `writeColumns` writes. It leaves no message read
+   * (`writeRow`, `text` are for `read`'s).
+   */
+  readColumns(
+    body: Buffer,
+    columns: readonly RowBinaryWriter[],
+    partition: number,
+    offsetLow: number,
+    offsetHigh: number,
+  ): number;
   /** String field `field` of record `i` of the message last read ('' when absent, as `String(r[field] ?? '')`). */
   text(i: number, field: string): string;
 }
@@ -44,6 +58,10 @@ export interface Transcoder {
 /** Slot markers: no value (absent, or msgpackr's undefined), or a number (in `N`). */
 const ABSENT = -1;
 const NUMBER = -2;
+/** Structures whose records `readColumns` counts, to unroll the most used one. */
+const USES = 256;
+/** `readColumns`' generated function: a string column's room claimed for the message is short. */
+const SHORT = -2;
 
 /** Reads one record's values into the slots from `pos`: the position after it, or -1. */
 type Reader = (buf: Buffer, pos: number, S: Int32Array, N: Float64Array, base: number) => number;
@@ -136,6 +154,20 @@ function recordKeys(buf: Buffer, pos: number): [string[], number] | undefined {
   return [keys, pos];
 }
 
+/** Where a record definition's key array at `pos` ends (the keys as `recordKeys` takes them), or -1. */
+function keysEnd(buf: Buffer, pos: number): number {
+  const head = arrayHeader(buf, pos);
+  if (!head) return -1;
+  pos = head[1];
+  for (let k = 0; k < head[0]; k++) {
+    const t = buf[pos]!;
+    if (t >= 0xa0 && t <= 0xbf) pos += 1 + (t - 0xa0);
+    else if (t === 0xd9) pos += 2 + buf[pos + 1]!;
+    else return -1;
+  }
+  return pos;
+}
+
 export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transcoder {
   const fields = Object.entries(def.fields);
   const width = fields.length;
@@ -224,13 +256,14 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
   const copy = (from: string, start: string, n: string, b: string, p: string): string =>
     `n = ${n}; if (n < 128) ${b}[${p}++] = n; else { t = n; while (t >= 128) { ${b}[${p}++] = (t & 127) | 128; t >>>= 7; } ${b}[${p}++] = t; }
      if (n < 32) { for (let i = ${start}, e = ${start} + n; i < e; i++) ${b}[${p}++] = ${from}[i]; } else { ${b}.set(${from}.subarray(${start}, ${start} + n), ${p}); ${p} += n; }`;
-  const fieldCode = (i: number, b: string, p: string): string => {
+  // (A number field's value is read from the slots, or given: `readColumns` has it in a variable.)
+  const fieldCode = (i: number, b: string, p: string, given?: string): string => {
     const [, f] = fields[i]!;
     const slot = `base + ${i}`;
     if (isString[i]) {
       return `s = S[${slot}]; if (s === ${ABSENT}) { ${copy(`D[${i}]`, '0', `D[${i}].length`, b, p)} } else { ${copy('src', 's', `N[${slot}]`, b, p)} }`;
     }
-    const value = `(S[${slot}] === ${ABSENT} ? ${defaults[i] as number} : N[${slot}])`;
+    const value = given ?? `(S[${slot}] === ${ABSENT} ? ${defaults[i] as number} : N[${slot}])`;
     switch (f.kind) {
       case 'time':
         return u32(`Math.floor(${value} / 1000)`, b, p);
@@ -310,6 +343,224 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
     hi: number,
   ) => void;
 
+  // The fused reader-writer (Native, `readColumns`): one pass over a message, each value checked as
+  // `read` checks it and written at once into its column's block, strings copied as they are checked.
+  // No slots: a value is read once, and its bytes once. A record's values come in its structure's key
+  // order, so each field's code is a case of a switch, run for the structure's keys in turn (a
+  // structure is a list of field indices, -1 for a key that is no field, and the fields it lacks);
+  // one function for every structure, compiled once (and once more with the most used structure's
+  // cases unrolled). It commits nothing before the whole message is read: a refused message leaves each
+  // column's bytes as they were (its claim may have begun a new block, as any claim does). Nor does
+  // it call the writers in between (a path first taken late would deopt this large function): each
+  // string column claims room beforehand, from its bytes per record so far, and the rare message
+  // whose strings do not fit is read again with room for the most it can take.
+  const fusedRoom = (i: number, n: string): string => `if (p${i} + ${n} > e${i}) return ${SHORT};`;
+  /** The code writing field `i`'s default (an optional field absent, or undefined). */
+  const fusedDefault = (i: number): string => {
+    if (!isString[i]) {
+      const [b, p] = columnVars[i]!;
+      return fieldCode(i, b, p, String(defaults[i]));
+    }
+    const d = defaults[i] as Buffer;
+    const bytes = [...d];
+    let n = d.length;
+    const leb: number[] = [];
+    while (n >= 0x80) {
+      leb.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    leb.push(n);
+    if (bytes.length > 64)
+      return `${fusedRoom(i, String(d.length))} ${leb.map((v) => `b${i}[p${i}++] = ${v};`).join(' ')} b${i}.set(D[${i}], p${i}); p${i} += ${d.length};`;
+    const all = [...leb, ...bytes];
+    return `${fusedRoom(i, String(d.length))} ${all.map((v, k) => `b${i}[p${i} + ${k}] = ${v};`).join(' ')} p${i} += ${all.length};`;
+  };
+  const fusedValue = (i: number): string => {
+    const [, f] = fields[i]!;
+    const optional = f.optional === true;
+    if (!isString[i]) {
+      const check = f.kind === 'float' ? 'Number.isFinite(v)' : `Number.isInteger(v) && v >= 0 && v <= ${maxByKind[f.kind]}`;
+      return `
+        t = buf[pos];
+        if (t <= 0x3f) { v = t; pos += 1; }
+        else if (t === 0xcc) { v = buf[pos + 1]; pos += 2; }
+        else if (t === 0xcd) { v = (buf[pos + 1] << 8) | buf[pos + 2]; pos += 3; }
+        else if (t === 0xce) { v = V.getUint32(pos + 1); pos += 5; }
+        else if (t === 0xcb) { v = V.getFloat64(pos + 1); pos += 9; }
+        else if (t === 0xd4 && buf[pos + 1] === 0 && buf[pos + 2] === 0) { ${optional ? `v = ${defaults[i] as number}; pos += 3;` : 'return -1;'} }
+        else return -1;
+        if (!(${check})) return -1;
+        ${fieldCode(i, `b${i}`, `p${i}`, 'v')}`;
+    }
+    // An enum value compared byte by byte: no subarray per record.
+    const sameBytes = (v: Buffer): string =>
+      [`n === ${v.length}`, ...[...v].map((byte, k) => `buf[pos + ${k}] === ${byte}`)].join(' && ');
+    const enumCheck =
+      f.kind === 'enum' ? `if (!(${enumBytes[i]!.map((v) => `(${sameBytes(v)})`).join(' || ') || 'false'})) return -1;` : '';
+    return `
+        t = buf[pos];
+        if (t === 0xd4 && buf[pos + 1] === 0 && buf[pos + 2] === 0) { ${optional ? `pos += 3; ${fusedDefault(i)}` : 'return -1;'} }
+        else {
+          if (t >= 0xa0 && t <= 0xbf) { n = t - 0xa0; pos += 1; }
+          else if (t === 0xd9) { n = buf[pos + 1]; pos += 2; }
+          else if (t === 0xda) { n = (buf[pos + 1] << 8) | buf[pos + 2]; pos += 3; }
+          else return -1;
+          end = pos + n;
+          if (!(end <= len) || n > ${f.kind === 'ip' ? 45 : 65_536}) return -1;
+          ${enumCheck}
+          ${fusedRoom(i, 'n')}
+          if (n < 128) b${i}[p${i}++] = n; else { t = n; while (t >= 128) { b${i}[p${i}++] = (t & 127) | 128; t >>>= 7; } b${i}[p${i}++] = t; }
+          c = 0;
+          if (n < 64) {
+            let i = pos;
+            for (; i + 4 <= end; i += 4) { t = V.getInt32(i, true); c |= t; d${i}.setInt32(p${i}, t, true); p${i} += 4; }
+            for (; i < end; i++) { t = buf[i]; c |= t; b${i}[p${i}++] = t; }
+          }
+          else { for (let i = pos; i < end; i++) c |= buf[i]; b${i}.set(buf.subarray(pos, end), p${i}); p${i} += n; }
+          if ((c & 0x80808080) !== 0) return -1;
+          pos = end;
+        }`;
+  };
+  const skipCode = 'pos = skip(buf, pos); if (pos < 0) return -1;';
+  /**
+   * The fused function; with the code of the structure `primary` unrolled (its keys' cases in order,
+   * no switch per value): the one of most records in the first message taken, usually every record's.
+   */
+  const compileFused = (primary?: { index: number; keys: Int16Array; lacks: Int16Array }): FusedReader => {
+    const fusedCode = `return function readColumns(buf, pos, count, C, R, T, KEYS, LACKS, U, define, at, partition, lo, hi) {
+      const len = buf.length;
+      // Reads and copies a word at a time, a float64 in one read (past the end: a RangeError).
+      const V = new DataView(buf.buffer, buf.byteOffset, len);
+      let t, n, v, end, c, k, j, keys, lacks, w;
+      ${fields
+        .map((_, i) =>
+          isString[i]
+            ? `const w${i} = C[${i}]; let p${i} = w${i}.claim(R[${i}]); const b${i} = w${i}.block, s${i} = p${i}, e${i} = p${i} + R[${i}] - 5, d${i} = new DataView(b${i}.buffer, b${i}.byteOffset, b${i}.length);`
+            : `const w${i} = C[${i}]; let p${i} = w${i}.claim(count * ${binaryByKind[fields[i]![1].kind]!.width}); const b${i} = w${i}.block;`,
+        )
+        .join('\n')}
+      for (let r = 0; r < count; r++) {
+        if (!(pos < len)) return -1;
+        t = buf[pos];
+        if (t === 0xd4 && buf[pos + 1] === 0x72) { k = define(buf, pos); if (k < 0) return -1; pos = at[0]; }
+        else if (t >= 0x40 && t <= 0x7f) { k = T[t - 0x40]; if (k < 0) return -1; pos += 1; }
+        else return -1;
+        ${
+          primary === undefined
+            ? ''
+            : `if (k === ${primary.index}) {
+          ${[...primary.keys].map((i) => (i < 0 ? skipCode : `{${fusedValue(i)}\n}`)).join('\n')}
+          ${[...primary.lacks].map((i) => `{ ${fusedDefault(i)} }`).join('\n')}
+        } else {`
+        }
+        if (k < ${USES}) U[k]++;
+        keys = KEYS[k];
+        for (j = 0; j < keys.length; j++) {
+          switch (keys[j]) {
+            ${fields.map((_, i) => `case ${i}: {${fusedValue(i)}\n} break;`).join('\n')}
+            default: ${skipCode}
+          }
+        }
+        lacks = LACKS[k];
+        for (j = 0; j < lacks.length; j++) {
+          switch (lacks[j]) {
+            ${fields.map((_, i) => `case ${i}: { ${fusedDefault(i)} } break;`).join('\n')}
+          }
+        }
+        ${primary === undefined ? '' : '}'}
+        if (!(pos <= len)) return -1;
+      }
+      if (pos !== len) return -1;
+      ${strings.map((i) => `R[${i}] = p${i} - s${i};`).join(' ')}
+      ${fields.map((_, i) => `w${i}.commit(p${i});`).join(' ')}
+      w = C[${width}]; let pp = w.claim(4 * count); const bp = w.block;
+      for (let r = 0; r < count; r++) { ${u32('partition', 'bp', 'pp')} }
+      w.commit(pp);
+      w = C[${width + 1}]; let po = w.claim(8 * count); const bo = w.block;
+      for (let r = 0; r < count; r++) { ${u32('lo', 'bo', 'po')} ${u32('hi', 'bo', 'po')} }
+      w.commit(po);
+      return count;
+    };`;
+    return new Function('D', 'skip', fusedCode)(defaults, skip) as FusedReader;
+  };
+  type FusedReader = (
+    buf: Buffer,
+    pos: number,
+    count: number,
+    C: readonly RowBinaryWriter[],
+    R: Int32Array,
+    T: Int32Array,
+    KEYS: readonly Int16Array[],
+    LACKS: readonly Int16Array[],
+    U: Int32Array,
+    define: (buf: Buffer, pos: number) => number,
+    at: Float64Array,
+    partition: number,
+    lo: number,
+    hi: number,
+  ) => number;
+  let fused = compileFused();
+  /** The structure unrolled in `fused` (-1: none yet). */
+  let primary = -1;
+  /** Structures by key list (index into `structureKeys`, or -1 when `read` refuses any record of it). */
+  const structureIndex = new Map<string, number>();
+  /** Per structure: its keys' field indices (-1: no field), and the fields it lacks (all optional). */
+  const structureKeys: Int16Array[] = [];
+  const structureLacks: Int16Array[] = [];
+  /** This message's record ids (0x40–0x7f) → structures (-1: none yet). */
+  const ids = new Int32Array(64);
+  /** Records per structure read by the switch (the first `USES` structures): which one to unroll. */
+  const uses = new Int32Array(USES);
+  /**
+   * Per string column: the bytes it claims for a message (in), then the bytes it took (out); and its
+   * bytes per record lately, from which the next message's claim is made.
+   */
+  const room = new Int32Array(width);
+  const rowBytes = new Float64Array(width);
+  /** The most bytes string column `i` takes for `n` records of a message of `length` bytes. */
+  const mostBytes = (i: number, n: number, length: number): number =>
+    n * (5 + (defaults[i] as Buffer).length) + Math.min(length, n * (fields[i]![1].kind === 'ip' ? 45 : 65_536));
+  /** Where the record after a definition's keys starts (`define`'s second result). */
+  const at = new Float64Array(1);
+  const structure = (keys: readonly string[]): number => {
+    const seen = new Set<number>();
+    const list: number[] = [];
+    for (const key of keys) {
+      const f = index.get(key);
+      if (f !== undefined && seen.has(f)) return -1; // a key twice: the general path decides
+      if (f !== undefined) seen.add(f);
+      list.push(f ?? -1);
+    }
+    const lacks: number[] = [];
+    for (let f = 0; f < width; f++) {
+      if (seen.has(f)) continue;
+      if (fields[f]![1].optional !== true) return -1;
+      lacks.push(f);
+    }
+    structureKeys.push(Int16Array.from(list));
+    structureLacks.push(Int16Array.from(lacks));
+    return structureKeys.length - 1;
+  };
+  /** A record definition (`d4 72 <id> [keys…]`) at `pos`: its structure (and `at[0]`), or -1. */
+  const define = (buf: Buffer, pos: number): number => {
+    const id = buf[pos + 2]!;
+    if (!(id >= 0x40 && id <= 0x7f)) return -1;
+    // Known by its bytes: one string per definition rather than one per key (half the cost of a
+    // one-record message). A key list cut by the end of the body: `read` refuses the message too.
+    const end = keysEnd(buf, pos + 3);
+    if (!(end >= 0 && end <= buf.length)) return -1;
+    const signature = buf.toString('latin1', pos + 3, end);
+    let k = structureIndex.get(signature);
+    if (k === undefined) {
+      const keys = recordKeys(buf, pos + 3);
+      structureIndex.set(signature, (k = keys ? structure(keys[0]) : -1));
+    }
+    if (k < 0) return -1;
+    ids[id - 0x40] = k;
+    at[0] = end;
+    return k;
+  };
+
   /** Readers by key list: structures repeat in every message, so each is compiled once. */
   const readers = new Map<string, Reader>();
   /** This message's record ids (0x40–0x7f) → readers. */
@@ -382,6 +633,74 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
 
     writeColumns(columns, partition, offsetLow, offsetHigh) {
       writeColumns(columns, src, S, N, records, partition, offsetLow, offsetHigh);
+    },
+
+    readColumns(body, columns, partition, offsetLow, offsetHigh) {
+      // The message last `read` is not at hand any more.
+      records = 0;
+      if (body.length === 0) return -1;
+      let head: [number, number] | undefined;
+      try {
+        head = arrayHeader(body, 0);
+      } catch (err) {
+        if (err instanceof RangeError) return -1;
+        throw err;
+      }
+      if (!head) return -1;
+      const [n, first] = head;
+      // Every record takes a byte at least: `read` refuses more records than bytes too.
+      if (n > body.length) return -1;
+      // Bounded: a producer that invents key sets per message cannot grow them without end.
+      if (structureKeys.length >= 256 || structureIndex.size >= 1024) {
+        structureIndex.clear();
+        structureKeys.length = 0;
+        structureLacks.length = 0;
+        fused = compileFused();
+        primary = -1;
+        uses.fill(0);
+      }
+      let count = -1;
+      try {
+        // Each string column claims room for its bytes per row so far (and some); when that is
+        // short, the message again with room for the most it can take: every record's string, or
+        // default, with its length, the strings' bytes all from distinct ranges of the message.
+        for (let attempt = 0; attempt < 2; attempt++) {
+          for (const i of strings)
+            room[i] =
+              attempt === 0 ? Math.ceil(n * rowBytes[i]! * 1.25) + 64 : Math.min(mostBytes(i, n, body.length), 2 ** 31 - 1);
+          ids.fill(-1);
+          count = fused(
+            body,
+            first,
+            n,
+            columns,
+            room,
+            ids,
+            structureKeys,
+            structureLacks,
+            uses,
+            define,
+            at,
+            partition,
+            offsetLow,
+            offsetHigh,
+          );
+          if (count !== SHORT) break;
+        }
+      } catch (err) {
+        // Reads past the end of a truncated body.
+        if (err instanceof RangeError) return -1;
+        throw err;
+      }
+      if (count < 0) count = -1;
+      else if (n > 0) for (const i of strings) rowBytes[i] = Math.max(room[i]! / n, rowBytes[i]! * 0.95);
+      // Structures repeat in every message: the one of most records in the first message taken is
+      // unrolled, once.
+      if (primary < 0 && count > 0) {
+        primary = uses.indexOf(Math.max(...uses));
+        fused = compileFused({ index: primary, keys: structureKeys[primary]!, lacks: structureLacks[primary]! });
+      }
+      return count;
     },
 
     writeRows(w, partition, offsetLow, offsetHigh) {
