@@ -659,6 +659,21 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
         primary = -1;
         uses.fill(0);
       }
+      // The first message's first record structure is unrolled before anything runs, so the
+      // generic function never gets hot (each TurboFan compile of it is 60–100 ms); when that record
+      // is no definition, the one of most records in the first message taken is, after it.
+      if (primary < 0 && n > 0 && body[first] === 0xd4 && body[first + 1] === 0x72) {
+        let k = -1;
+        try {
+          k = define(body, first);
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err;
+        }
+        if (k >= 0) {
+          primary = k;
+          fused = compileFused({ index: k, keys: structureKeys[k]!, lacks: structureLacks[k]! });
+        }
+      }
       let count = -1;
       try {
         // Each string column claims room for its bytes per row so far (and some); when that is
@@ -694,8 +709,8 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
       }
       if (count < 0) count = -1;
       else if (n > 0) for (const i of strings) rowBytes[i] = Math.max(room[i]! / n, rowBytes[i]! * 0.95);
-      // Structures repeat in every message: the one of most records in the first message taken is
-      // unrolled, once.
+      // Structures repeat in every message: when the first record was no definition, the one of most
+      // records in the first message taken is unrolled, once.
       if (primary < 0 && count > 0) {
         primary = uses.indexOf(Math.max(...uses));
         fused = compileFused({ index: primary, keys: structureKeys[primary]!, lacks: structureLacks[primary]! });
