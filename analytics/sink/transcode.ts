@@ -1,7 +1,7 @@
 import type { FieldMap, RecordDefinition } from '../../core/records/index.ts';
-import { defaultFor } from '../../core/records/index.ts';
+import { defaultFor, encodeRecords } from '../../core/records/index.ts';
 import { binaryByKind, maxByKind } from './encode.ts';
-import { ROW_FIXED_MAX, type RowBinaryWriter } from './rowbinary.ts';
+import { ROW_FIXED_MAX, RowBinaryWriter } from './rowbinary.ts';
 
 /**
  * MessagePack record batch → RowBinary rows, without a JavaScript object or string per value.
@@ -507,6 +507,8 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
   /** Per structure: its keys' field indices (-1: no field), and the fields it lacks (all optional). */
   const structureKeys: Int16Array[] = [];
   const structureLacks: Int16Array[] = [];
+  /** Per structure: its keys as written (`warm` writes records in that order). */
+  const structureNames: (readonly string[])[] = [];
   /** This message's record ids (0x40–0x7f) → structures (-1: none yet). */
   const ids = new Int32Array(64);
   /** Records per structure read by the switch (the first `USES` structures): which one to unroll. */
@@ -539,7 +541,62 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
     }
     structureKeys.push(Int16Array.from(list));
     structureLacks.push(Int16Array.from(lacks));
+    structureNames.push(keys);
     return structureKeys.length - 1;
+  };
+  /**
+   * Type feedback for every value encoding before V8 optimizes the fused reader: a branch first
+   * taken after that (a sequence number passing 65,535, the first long or str16 string, the first
+   * absent optional value) deoptimizes it, and each recompile costs 60–100 ms of the JIT's time
+   * (`--trace-deopt`: "Insufficient type feedback"). Runs it over one record per variant in
+   * structure `k`'s own key order — each number field once per encoding msgpackr picks (positive
+   * fixint, uint8, uint16, uint32, float64), each string short, 40, 70 and 300 bytes long (within
+   * its kind's limit), each optional field absent — into scratch columns. A variant a field refuses
+   * (out of range) only ends that record early; nothing of the transcoder's state changes.
+   */
+  const warm = (reader: FusedReader, k: number): void => {
+    const names = structureNames[k]!;
+    const numbers = [1, 200, 60_000, 100_000, 2 ** 40, 1.5];
+    const texts = [1, 40, 70, 300];
+    const scratch = Array.from({ length: width + 2 }, () => new RowBinaryWriter());
+    const scratchRoom = new Int32Array(width);
+    const scratchUses = new Int32Array(USES);
+    // Twice: V8 gives a function its feedback vector only once it has run a little (lazy feedback
+    // allocation), so the first call records nothing (one round left the deopt in place).
+    for (let round = 0; round < 2; round++)
+      for (let variant = 0; variant <= numbers.length; variant++) {
+        const record: Record<string, unknown> = {};
+        for (const name of names) {
+          const f = index.get(name);
+          if (f === undefined) {
+            record[name] = 0;
+            continue;
+          }
+          const [, field] = fields[f]!;
+          if (variant === numbers.length) record[name] = field.optional ? undefined : defaultFor(field);
+          else if (!isString[f]) {
+            const v = numbers[variant]!;
+            record[name] = field.kind === 'float' ? v : Math.min(Math.floor(v), maxByKind[field.kind] ?? v);
+          } else if (field.kind === 'enum') record[name] = field.values?.[0] ?? '';
+          else record[name] = 'a'.repeat(Math.min(texts[variant % texts.length]!, field.kind === 'ip' ? 45 : 65_536));
+        }
+        const body = encodeRecords([record]);
+        const head = arrayHeader(body, 0);
+        if (!head) continue;
+        for (const i of strings) scratchRoom[i] = mostBytes(i, 1, body.length);
+        ids.fill(-1);
+        try {
+          reader(body, head[1], 1, scratch, scratchRoom, ids, structureKeys, structureLacks, scratchUses, define, at, 0, 0, 0);
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err;
+        }
+      }
+  };
+  /** The fused reader with structure `k` unrolled, its branches given feedback. */
+  const compileWarm = (k: number): FusedReader => {
+    const reader = compileFused({ index: k, keys: structureKeys[k]!, lacks: structureLacks[k]! });
+    warm(reader, k);
+    return reader;
   };
   /** A record definition (`d4 72 <id> [keys…]`) at `pos`: its structure (and `at[0]`), or -1. */
   const define = (buf: Buffer, pos: number): number => {
@@ -655,6 +712,7 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
         structureIndex.clear();
         structureKeys.length = 0;
         structureLacks.length = 0;
+        structureNames.length = 0;
         fused = compileFused();
         primary = -1;
         uses.fill(0);
@@ -671,7 +729,7 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
         }
         if (k >= 0) {
           primary = k;
-          fused = compileFused({ index: k, keys: structureKeys[k]!, lacks: structureLacks[k]! });
+          fused = compileWarm(k);
         }
       }
       let count = -1;
@@ -713,7 +771,7 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
       // records in the first message taken is unrolled, once.
       if (primary < 0 && count > 0) {
         primary = uses.indexOf(Math.max(...uses));
-        fused = compileFused({ index: primary, keys: structureKeys[primary]!, lacks: structureLacks[primary]! });
+        fused = compileWarm(primary);
       }
       return count;
     },
