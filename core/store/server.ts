@@ -153,6 +153,11 @@ export class ServerStore implements Store {
     try {
       const result = await client.exec({
         query: `INSERT INTO \`${this.database}\`.\`${table}\`${cols} FORMAT ${format}`,
+        // The body's block goes to the table as it is, not first copied into a block of at least
+        // min_insert_block_size_rows (1,048,576) rows that a raw INSERT of fewer never fills: the
+        // copy was 5–7 % of the server's CPU per sink INSERT, and its fresh memory more in page
+        // faults. A body of at most max_insert_block_size rows stays one block, one part.
+        clickhouse_settings: { min_insert_block_size_rows: '0', min_insert_block_size_bytes: '0' },
         // Pieces are streamed as they are: a body of several blocks is never joined in memory.
         values: Readable.from(typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body),
       });
