@@ -78,10 +78,12 @@ const main0 = mainThreadCpuSeconds();
 const cpu0 = process.cpuUsage();
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
-await sink.start();
-
+// Listened for before the sink has joined its group: with two processes, one may have stored every
+// row (and the parent sent SIGTERM) while the other still waits for the group's rebalance.
+const started = sink.start();
 process.on('SIGTERM', () => {
   void (async () => {
+    await started.catch(() => undefined);
     await sink.stop();
     clearInterval(sampler);
     const cpu = process.cpuUsage(cpu0);
@@ -112,3 +114,4 @@ process.on('SIGTERM', () => {
     process.exit(0);
   })();
 });
+await started;
