@@ -306,6 +306,15 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
   // field's bytes going to its own column's block. Each column claims its room once per message:
   // the fixed widths, and for a string column the exact bytes (a first pass adds up the lengths).
   const columnVars = fields.map((_, i) => [`b${i}`, `p${i}`] as const);
+  // The end of both column writers (`writeColumns`, the fused `readColumns`): each field's column
+  // committed, then the partition and the offset columns written for the message's `count` rows.
+  const commitColumns = `${fields.map((_, i) => `w${i}.commit(p${i});`).join(' ')}
+      w = C[${width}]; let pp = w.claim(4 * count); const bp = w.block;
+      for (let r = 0; r < count; r++) { ${u32('partition', 'bp', 'pp')} }
+      w.commit(pp);
+      w = C[${width + 1}]; let po = w.claim(8 * count); const bo = w.block;
+      for (let r = 0; r < count; r++) { ${u32('lo', 'bo', 'po')} ${u32('hi', 'bo', 'po')} }
+      w.commit(po);`;
   const columnCode = `return function writeColumns(C, src, S, N, count, partition, lo, hi) {
       let s, t, v, n, base, w;
       ${strings.map((i) => `let m${i} = 0;`).join(' ')}
@@ -324,13 +333,7 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
       for (let r = 0; r < count; r++, base += ${width}) {
         ${fields.map((_, i) => fieldCode(i, columnVars[i]![0], columnVars[i]![1])).join('\n')}
       }
-      ${fields.map((_, i) => `w${i}.commit(p${i});`).join(' ')}
-      w = C[${width}]; let pp = w.claim(4 * count); const bp = w.block;
-      for (let r = 0; r < count; r++) { ${u32('partition', 'bp', 'pp')} }
-      w.commit(pp);
-      w = C[${width + 1}]; let po = w.claim(8 * count); const bo = w.block;
-      for (let r = 0; r < count; r++) { ${u32('lo', 'bo', 'po')} ${u32('hi', 'bo', 'po')} }
-      w.commit(po);
+      ${commitColumns}
     };`;
   const writeColumns = new Function('D', columnCode)(defaults) as (
     C: readonly RowBinaryWriter[],
@@ -472,13 +475,7 @@ export function transcoder<M extends FieldMap>(def: RecordDefinition<M>): Transc
       }
       if (pos !== len) return -1;
       ${strings.map((i) => `R[${i}] = p${i} - s${i};`).join(' ')}
-      ${fields.map((_, i) => `w${i}.commit(p${i});`).join(' ')}
-      w = C[${width}]; let pp = w.claim(4 * count); const bp = w.block;
-      for (let r = 0; r < count; r++) { ${u32('partition', 'bp', 'pp')} }
-      w.commit(pp);
-      w = C[${width + 1}]; let po = w.claim(8 * count); const bo = w.block;
-      for (let r = 0; r < count; r++) { ${u32('lo', 'bo', 'po')} ${u32('hi', 'bo', 'po')} }
-      w.commit(po);
+      ${commitColumns}
       return count;
     };`;
     return new Function('D', 'skip', fusedCode)(defaults, skip) as FusedReader;
