@@ -646,6 +646,9 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
             topics: [p.topic],
             fromBeginning,
             maxBatchMessages: config.max_batch_messages,
+            // A whole fetch of one partition (the broker's fetch.max.bytes, 55 MiB by default,
+            // bounds it): under a backlog, batches of up to batch_rows rows, one INSERT each.
+            fetchBytesPerPartition: 64 * 1024 * 1024,
             handler: (batch) => handle(p, batch),
           }),
         );

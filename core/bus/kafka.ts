@@ -68,7 +68,7 @@ export interface KafkaBusOptions {
   retryMaxMs?: number;
   /** Partitions whose batches are handled concurrently per subscription. @defaultValue 1 */
   partitionsConsumedConcurrently?: number;
-  /** Fetch sizing (bytes). @defaultValue 64 MiB per partition, 64 MiB per request */
+  /** Fetch sizing (bytes); a subscription may ask for more per partition. @defaultValue 16 MiB per partition, 64 MiB per request */
   maxBytesPerPartition?: number;
   maxBytes?: number;
   /** Longest a fetch waits for data; also bounds how long subscribe() waits to be ready. @defaultValue 500 */
@@ -394,12 +394,11 @@ export class KafkaBus implements Bus {
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       rebalanceTimeout: 60_000,
       heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
-      // As large as a whole fetch: under a backlog a partition's batch is all the broker sends at
-      // once (up to its fetch.max.bytes, 55 MiB by default), not 16 MiB, so a consumer downstream
-      // that writes a batch at a time (the sink: one INSERT each) writes fewer, larger ones. The
-      // memory bound is maxBytes, unchanged; a consumer now fills more of it (the sink's peak RSS
-      // under a backlog: ~370 MB instead of ~285).
-      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 64 * 1024 * 1024,
+      // A subscription may ask for more per partition (the sink asks for a whole fetch: under a
+      // backlog a partition's batch is then all the broker sends at once, up to its
+      // fetch.max.bytes, 55 MiB by default, and the sink writes fewer, larger INSERTs; its peak
+      // RSS under a backlog ~370 MB instead of ~285). The memory bound is maxBytes either way.
+      maxBytesPerPartition: options.fetchBytesPerPartition ?? this.options.maxBytesPerPartition ?? 16 * 1024 * 1024,
       maxBytes: this.options.maxBytes ?? 64 * 1024 * 1024,
       maxWaitTimeInMs: this.options.maxWaitTimeInMs ?? 500,
       allowAutoTopicCreation: false,

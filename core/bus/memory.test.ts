@@ -5,6 +5,7 @@ import { createRegistry, metricValues } from '../metrics.ts';
 import { createBus } from './index.ts';
 import { MemoryBroker, MemoryBus } from './memory.ts';
 import type { MessageBatch } from './types.ts';
+import { checkSubscribe } from './validate.ts';
 
 const broker = new MemoryBroker();
 busConformance(
@@ -130,6 +131,13 @@ describe('MemoryBus', () => {
     const bus = new MemoryBus();
     await expect(bus.publish('t', [])).rejects.toThrow(/before start/);
     expect(() => createBus({ kind: 'kafka', brokers: [] })).toThrow(/services\.bus\.brokers/);
+  });
+
+  it('refuses a fetch size per partition that is not a whole number of bytes ≥ 1024', () => {
+    const base = { group: 'g', topics: ['t'], handler: async () => undefined };
+    expect(() => checkSubscribe({ ...base, fetchBytesPerPartition: 512 })).toThrow(/fetchBytesPerPartition/);
+    expect(() => checkSubscribe({ ...base, fetchBytesPerPartition: 1.5e6 + 0.5 })).toThrow(/fetchBytesPerPartition/);
+    expect(() => checkSubscribe({ ...base, fetchBytesPerPartition: 64 * 1024 * 1024 })).not.toThrow();
   });
 
   it('stop() waits for the running handler and commits what it finished', async () => {

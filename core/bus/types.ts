@@ -36,6 +36,12 @@ export interface SubscribeOptions {
   handler: (batch: MessageBatch) => Promise<void>;
   /** Largest batch handed to the handler (default 10 000 messages). */
   maxBatchMessages?: number;
+  /**
+   * Most bytes one fetch brings of one partition (Kafka; default the bus's, 16 MiB). A consumer that
+   * writes a batch at a time downstream (the sink: an INSERT each) asks for more, so a backlog
+   * comes in fewer, larger batches; the others keep the smaller bound on their memory.
+   */
+  fetchBytesPerPartition?: number;
 }
 
 export interface Subscription {

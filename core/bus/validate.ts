@@ -53,6 +53,13 @@ export function checkSubscribe(options: SubscribeOptions): void {
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
     throw new PathpilotError('PP_ERR_BUS', `subscribe (group ${options.group}): maxBatchMessages must be an integer ≥ 1`);
   }
+  const fetch = options.fetchBytesPerPartition;
+  if (fetch !== undefined && (!Number.isInteger(fetch) || fetch < 1024)) {
+    throw new PathpilotError(
+      'PP_ERR_BUS',
+      `subscribe (group ${options.group}): fetchBytesPerPartition must be an integer ≥ 1024`,
+    );
+  }
 }
 
 /** Redelivery backoff after the n-th consecutive failure of a partition's batch (n ≥ 1). */
