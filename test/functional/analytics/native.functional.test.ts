@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStore, raw, sql, ident, type Store } from '../../../core/store/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { raw, sql, type Store } from '../../../core/store/index.ts';
 import type { RawBody, RawFormat } from '../../../core/store/common.ts';
 import {
   encodeRecords,
@@ -12,9 +12,9 @@ import {
   type RecordDefinition,
 } from '../../../core/records/index.ts';
 import { MemoryBus } from '../../../core/bus/memory.ts';
-import { migrate } from '../../../analytics/schema/index.ts';
 import { rawTableOf } from '../../../analytics/schema/tables.ts';
-import { requireService, uniqueName } from '../../support/services.ts';
+import { uniqueName } from '../../support/services.ts';
+import { migratedServerStore } from '../../support/store.ts';
 import { rowEncoder } from '../../../analytics/sink/encode.ts';
 import { NativeBlockWriter, nativeLayout } from '../../../analytics/sink/native.ts';
 import { RowBinaryWriter } from '../../../analytics/sink/rowbinary.ts';
@@ -28,17 +28,10 @@ import { createSink } from '../../../analytics/sink/index.ts';
  * functional test compares with the records themselves); and the sink must pick Native for every
  * raw table on a server without LowCardinality (18.16).
  */
-const url = requireService('clickhouse');
+const fixture = migratedServerStore('native');
 let store: Store;
-
-beforeAll(async () => {
-  store = createStore({ kind: 'server', url, path: '', database: uniqueName('native') });
-  await store.start();
-  await migrate(store);
-});
-afterAll(async () => {
-  await store.exec(sql`DROP DATABASE IF EXISTS ${ident(store.database)}`);
-  await store.stop();
+beforeAll(() => {
+  store = fixture.store;
 });
 
 function arbitraryFor(f: FieldDef): fc.Arbitrary<unknown> {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStore, ident, raw, sql, type Store } from '../../../core/store/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { raw, type Store } from '../../../core/store/index.ts';
 import {
   defaultFor,
   maxTimeMs,
@@ -9,11 +9,10 @@ import {
   type FieldMap,
   type RecordDefinition,
 } from '../../../core/records/index.ts';
-import { migrate } from '../../../analytics/schema/index.ts';
 import { rawTableOf } from '../../../analytics/schema/tables.ts';
 import { rowEncoder } from '../../../analytics/sink/encode.ts';
 import { RowBinaryWriter } from '../../../analytics/sink/rowbinary.ts';
-import { requireService, uniqueName } from '../../support/services.ts';
+import { migratedServerStore } from '../../support/store.ts';
 
 /**
  * The sink writes RowBinary to the ClickHouse server and TabSeparated to chDB. Both encoders are
@@ -22,17 +21,10 @@ import { requireService, uniqueName } from '../../support/services.ts';
  * extreme integers and times) go through each into the real server, and what the server stored
  * must be the records themselves: exactly for RowBinary, and the same through TSV.
  */
-const url = requireService('clickhouse');
+const fixture = migratedServerStore('rowbinary');
 let store: Store;
-
-beforeAll(async () => {
-  store = createStore({ kind: 'server', url, path: '', database: uniqueName('rowbinary') });
-  await store.start();
-  await migrate(store);
-});
-afterAll(async () => {
-  await store.exec(sql`DROP DATABASE IF EXISTS ${ident(store.database)}`);
-  await store.stop();
+beforeAll(() => {
+  store = fixture.store;
 });
 
 const text = fc.oneof(
