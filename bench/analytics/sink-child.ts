@@ -1,6 +1,7 @@
 /**
  * One sink process for bench:sink's multi-process run: the project's sink on the given topic and
- * group, stopped by SIGTERM, after which it prints its own CPU time and peak RSS as one JSON line.
+ * group, stopped by SIGTERM, after which it prints its own CPU time (in all and per thread) and peak
+ * RSS as one JSON line.
  * Env: KAFKA_BROKERS, CLICKHOUSE_URL, SINK_DATABASE, SINK_TOPIC, SINK_GROUP, SINK_DLQ, and the
  * optional tuning FLOW_CONSUMERS, BATCH_ROWS.
  */
@@ -8,7 +9,7 @@ import { createBus } from '../../core/bus/index.ts';
 import { createStore } from '../../core/store/index.ts';
 import { createSink } from '../../analytics/sink/index.ts';
 import { createLogger } from '../../core/log.ts';
-import { createRegistry, metricValues } from '../../core/metrics.ts';
+import { createRegistry } from '../../core/metrics.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 
 const env = (name: string): string => {
@@ -39,20 +40,6 @@ const sink = createSink(
 // timing and CPU cover the sinks' work (group join included), not process start-up.
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 await new Promise((resolve) => process.stdin.once('data', resolve));
-/**
- * CPU seconds of this process's main thread (Linux: /proc/self/task/<pid>/stat, utime + stime in
- * ticks of 1/100 s), or undefined elsewhere. The rest of process.cpuUsage() is V8's other threads:
- * its JIT compiler and GC helpers.
- */
-function mainThreadCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 /** CPU seconds per thread name (/proc/self/task/<tid>/comm and stat), to say where the rest goes. */
 function threadCpuSeconds(): Map<string, number> {
   const out = new Map<string, number>();
@@ -74,7 +61,6 @@ function threadCpuSeconds(): Map<string, number> {
   return out;
 }
 const threads0 = threadCpuSeconds();
-const main0 = mainThreadCpuSeconds();
 const cpu0 = process.cpuUsage();
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
@@ -87,24 +73,16 @@ process.on('SIGTERM', () => {
     await sink.stop();
     clearInterval(sampler);
     const cpu = process.cpuUsage(cpu0);
-    const main1 = mainThreadCpuSeconds();
     const threads1 = threadCpuSeconds();
     const byThread = Object.fromEntries(
       [...threads1]
         .map(([name, s]) => [name, Math.round((s - (threads0.get(name) ?? 0)) * 100) / 100])
         .filter(([, s]) => (s as number) > 0),
     );
-    const values = await metricValues(registry);
-    // INSERTs the sink made: ClickHouse's cost per row falls with the rows each one carries.
-    const inserts = Object.entries(values)
-      .filter(([name]) => name.startsWith('pathpilot_analytics_sink_inserts_total'))
-      .reduce((n, [, v]) => n + v, 0);
     process.stdout.write(
       `${JSON.stringify({
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
-        mainThreadCpuSeconds: main0 === undefined || main1 === undefined ? undefined : main1 - main0,
         peakRss,
-        inserts,
         byThread,
         stored: sink.stored(),
       })}\n`,
