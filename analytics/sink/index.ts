@@ -312,55 +312,72 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
   ): Promise<{ outcome: 'inserted' | 'already-stored' } | { outcome: 'rejected'; reason: string }> {
     let attempt = 0;
     const deadline = clock.now() + 20_000;
+    const resumeAll = (): void => {
+      for (const s of pipelines) for (const sub of s.subscriptions) sub.resume();
+    };
+    /** The last failure, thrown when the retries run out. */
+    let failure: unknown;
+    // After a failed INSERT on one server the block may be stored after all (the connection broke
+    // after the server had the whole body). Until the mark says otherwise nothing is sent again:
+    // an INSERT that reached the server first, once it answered again, would store the block twice.
+    let unsure = false;
+    const failed = (err: unknown): void => {
+      failure = err;
+      attempt++;
+      metrics.errors.inc({ error_type: err instanceof StoreError && err.transient ? 'store_unavailable' : 'store' });
+      metrics.retries.inc();
+      // Backpressure: stop fetching everywhere while ClickHouse refuses writes.
+      for (const s of pipelines) for (const sub of s.subscriptions) sub.pause();
+    };
     for (;;) {
-      const t0 = performance.now();
-      try {
-        await target.insert(shard, p.table, bodyFormat, body, p.encoder.columns);
-        metrics.insertSeconds.observe({ table: p.table }, (performance.now() - t0) / 1000);
-        if (attempt > 0) for (const s of pipelines) for (const sub of s.subscriptions) sub.resume();
-        return { outcome: 'inserted' };
-      } catch (err) {
-        attempt++;
-        if (
-          err instanceof StoreError &&
-          !err.transient &&
-          err.chCode !== undefined &&
-          !schemaProblemCodes.has(err.chCode) &&
-          !replicaFailureCodes.has(err.chCode)
-        ) {
-          // ClickHouse refuses this data (it passed validation, so the schema and records disagree):
-          // the messages go to the dead-letter topic instead of blocking the partition.
-          metrics.errors.inc({ error_type: 'rejected' });
-          warn(
-            `rejected:${p.table}`,
-            { err: errorMessage(err), table: p.table },
-            'clickhouse rejected a batch; dead-lettering it',
-          );
-          return { outcome: 'rejected', reason: `rejected by ClickHouse: ${errorMessage(err)}` };
-        }
-        metrics.errors.inc({ error_type: err instanceof StoreError && err.transient ? 'store_unavailable' : 'store' });
-        metrics.retries.inc();
-        warn(`insert:${p.table}`, { err: errorMessage(err), table: p.table, attempt }, 'clickhouse insert failed; retrying');
-        // Backpressure: stop fetching everywhere while ClickHouse refuses writes.
-        for (const s of pipelines) for (const sub of s.subscriptions) sub.pause();
-        if (stopSignal.signal.aborted || clock.now() > deadline) throw err;
-        const delay = Math.min(config.retry_max_ms, config.retry_min_ms * 2 ** Math.min(attempt - 1, 10));
-        await clock.sleep(delay, stopSignal.signal).catch(() => undefined);
-        if (stopSignal.signal.aborted) throw err;
-        // On a cluster the same block goes again (the next replica drops what it already has: the
-        // views that committed before a replica died keep their block, the others get it). A mark
-        // alone cannot say that every view of the block committed.
-        if (target.clustered) continue;
-        // The failed INSERT may have been stored after all (timeout after the server accepted it).
+      if (!unsure) {
+        const t0 = performance.now();
         try {
-          const high = await readHighWater(p, shard, partition);
-          if (high >= firstOffset) {
-            for (const s of pipelines) for (const sub of s.subscriptions) sub.resume();
-            return { outcome: 'already-stored' };
+          await target.insert(shard, p.table, bodyFormat, body, p.encoder.columns);
+          metrics.insertSeconds.observe({ table: p.table }, (performance.now() - t0) / 1000);
+          if (attempt > 0) resumeAll();
+          return { outcome: 'inserted' };
+        } catch (err) {
+          if (
+            err instanceof StoreError &&
+            !err.transient &&
+            err.chCode !== undefined &&
+            !schemaProblemCodes.has(err.chCode) &&
+            !replicaFailureCodes.has(err.chCode)
+          ) {
+            // ClickHouse refuses this data (it passed validation, so the schema and records disagree):
+            // the messages go to the dead-letter topic instead of blocking the partition.
+            metrics.errors.inc({ error_type: 'rejected' });
+            warn(
+              `rejected:${p.table}`,
+              { err: errorMessage(err), table: p.table },
+              'clickhouse rejected a batch; dead-lettering it',
+            );
+            return { outcome: 'rejected', reason: `rejected by ClickHouse: ${errorMessage(err)}` };
           }
-        } catch {
-          // Still down: retry the insert after the next backoff.
+          failed(err);
+          warn(`insert:${p.table}`, { err: errorMessage(err), table: p.table, attempt }, 'clickhouse insert failed; retrying');
+          // On a cluster the same block goes again (the next replica drops what it already has: the
+          // views that committed before a replica died keep their block, the others get it). A mark
+          // alone cannot say that every view of the block committed.
+          unsure = !target.clustered;
         }
+      }
+      if (stopSignal.signal.aborted || clock.now() > deadline) throw failure;
+      const delay = Math.min(config.retry_max_ms, config.retry_min_ms * 2 ** Math.min(attempt - 1, 10));
+      await clock.sleep(delay, stopSignal.signal).catch(() => undefined);
+      if (stopSignal.signal.aborted) throw failure;
+      if (!unsure) continue;
+      try {
+        const high = await readHighWater(p, shard, partition);
+        if (high >= firstOffset) {
+          resumeAll();
+          return { outcome: 'already-stored' };
+        }
+        unsure = false;
+      } catch (err) {
+        // Still down: ask again after the next backoff.
+        failed(err);
       }
     }
   }

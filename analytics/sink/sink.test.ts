@@ -190,6 +190,62 @@ describe('analytics sink on the in-process bus and chDB', () => {
     await bus.stop();
     expect(probeRecord.topic).toBe('pathpilot.probe.v1');
   });
+
+  it('after an INSERT of unknown outcome, asks the mark before sending anything again, however long the store stays away', async () => {
+    const bus = new MemoryBus({ retryBackoffMs: 10 });
+    await bus.start();
+    let ambiguous = 1;
+    // Reads refused after the lost answer: the store is away, then comes back to an INSERT first.
+    let readsRefused = 0;
+    let insertsAfterLoss = 0;
+    const flaky: Store = {
+      ...store,
+      kind: store.kind,
+      database: store.database,
+      start: () => store.start(),
+      stop: async () => {},
+      version: () => store.version(),
+      capabilities: () => store.capabilities(),
+      exec: (s) => store.exec(s),
+      query: async (s) => {
+        if (readsRefused > 0) {
+          readsRefused--;
+          throw new StoreError('connect ECONNREFUSED', { transient: true });
+        }
+        return store.query(s);
+      },
+      insert: (t, r) => store.insert(t, r),
+      ping: () => store.ping(),
+      insertRaw: async (...args) => {
+        if (ambiguous > 0) {
+          ambiguous--;
+          await store.insertRaw!(...args);
+          readsRefused = 3;
+          throw new StoreError('socket hang up', { transient: true });
+        }
+        insertsAfterLoss++;
+        return store.insertRaw!(...args);
+      },
+    };
+    const registry = createRegistry();
+    const topic = uniqueName('flows');
+    await store.exec(sql`TRUNCATE TABLE IF EXISTS ${ident(store.database)}.flows_raw`);
+    const sink = createSink(
+      { bus, store: flaky, registry },
+      { topics: { flow: topic }, records: ['flow'], dead_letter_topic: uniqueName('dlq'), retry_min_ms: 5, retry_max_ms: 20 },
+    );
+    await sink.start();
+    await bus.publish(topic, [{ key: 'e', value: encodeRecords(Array.from({ length: 50 }, (_, i) => flow(90_000 + i))) }]);
+    await waitFor(async () => readsRefused === 0 && (await count('flows_raw')) >= 50);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await count('flows_raw')).toBe(50);
+    expect(insertsAfterLoss).toBe(0);
+    const m = await metricValues(registry);
+    // The lost answer and the three refused reads.
+    expect(m['pathpilot_analytics_sink_insert_retries_total']).toBe(4);
+    await sink.stop();
+    await bus.stop();
+  });
 });
 
 describe('row encoder', () => {
