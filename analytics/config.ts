@@ -37,6 +37,18 @@ export const sinkSchema = z
     batch_rows: z.number().int().positive().max(1_000_000).default(250_000),
     /** Kafka consumers for the flow topic (in one group: they split its partitions). @defaultValue 2 */
     flow_consumers: z.number().int().min(1).max(16).default(2),
+    /**
+     * Kafka: bytes the broker gathers for a consumer's partitions before it answers a fetch, unless
+     * `fetch_max_wait_ms` passes first. TUNED BELOW. @defaultValue 1
+     */
+    fetch_min_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(64 * 1024 * 1024)
+      .default(1),
+    /** Kafka: longest the broker holds a fetch short of `fetch_min_bytes`. @defaultValue 500 */
+    fetch_max_wait_ms: z.number().int().min(0).max(30_000).default(500),
     /** Largest batch the bus hands over, in messages. @defaultValue 2000 */
     max_batch_messages: z.number().int().positive().default(2000),
     /** Dead-letter topic for messages that fail validation. @defaultValue "pathpilot.deadletter.v1" */

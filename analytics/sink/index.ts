@@ -1,5 +1,6 @@
 import type { Bus, MessageBatch, ReceivedMessage, Subscription } from '../../core/bus/types.ts';
 import type { Store } from '../../core/store/types.ts';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Component } from '../../core/component.ts';
 import { memoizeStop, parseSection } from '../../core/component.ts';
@@ -321,6 +322,8 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     // after the server had the whole body). Until the mark says otherwise nothing is sent again:
     // an INSERT that reached the server first, once it answered again, would store the block twice.
     let unsure = false;
+    /** The server's name of the last INSERT sent. */
+    let queryId = '';
     const failed = (err: unknown): void => {
       failure = err;
       attempt++;
@@ -332,8 +335,9 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     for (;;) {
       if (!unsure) {
         const t0 = performance.now();
+        queryId = randomUUID();
         try {
-          await target.insert(shard, p.table, bodyFormat, body, p.encoder.columns);
+          await target.insert(shard, p.table, bodyFormat, body, p.encoder.columns, queryId);
           metrics.insertSeconds.observe({ table: p.table }, (performance.now() - t0) / 1000);
           if (attempt > 0) resumeAll();
           return { outcome: 'inserted' };
@@ -369,6 +373,9 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       if (stopSignal.signal.aborted) throw failure;
       if (!unsure) continue;
       try {
+        // The server may still be writing the block its client gave up on: the mark says nothing
+        // until that INSERT is over.
+        if (await target.running(shard, queryId)) continue;
         const high = await readHighWater(p, shard, partition);
         if (high >= firstOffset) {
           resumeAll();
@@ -666,6 +673,8 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
             // A whole fetch of one partition (the broker's fetch.max.bytes, 55 MiB by default,
             // bounds it): under a backlog, batches of up to batch_rows rows, one INSERT each.
             fetchBytesPerPartition: 64 * 1024 * 1024,
+            fetchMinBytes: config.fetch_min_bytes,
+            fetchMaxWaitMs: config.fetch_max_wait_ms,
             handler: (batch) => handle(p, batch),
           }),
         );

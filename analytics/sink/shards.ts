@@ -29,8 +29,24 @@ export interface SinkTarget {
   stop(): Promise<void>;
   /** The shard (0-based) of a row whose shard-key column holds `key`. */
   shardOf(key: string): number;
-  /** One INSERT of a raw table's rows into a shard; throws when it failed or its outcome is unknown. */
-  insert(shard: number, table: string, format: RawFormat, body: RawBody, columns: readonly string[]): Promise<void>;
+  /**
+   * One INSERT of a raw table's rows into a shard, named `queryId` on the server; throws when it
+   * failed or its outcome is unknown.
+   */
+  insert(
+    shard: number,
+    table: string,
+    format: RawFormat,
+    body: RawBody,
+    columns: readonly string[],
+    queryId: string,
+  ): Promise<void>;
+  /**
+   * Whether the INSERT named `queryId` is still running on the shard's server (its client gave up,
+   * the server did not): its block may yet be stored, so the mark cannot say yet. Throws (transient)
+   * when the server cannot be asked.
+   */
+  running(shard: number, queryId: string): Promise<boolean>;
   /**
    * The highest stored offset of a raw table, Kafka partition and offset space on a shard, or
    * undefined when nothing is stored. Throws (transient) when it cannot be known yet.
@@ -51,9 +67,15 @@ export function singleTarget(store: Store): SinkTarget {
     start: async () => {},
     stop: async () => {},
     shardOf: () => 0,
-    async insert(_shard, table, format, body, columns) {
+    async insert(_shard, table, format, body, columns, queryId) {
       if (!store.insertRaw) throw new StoreError('store has no insertRaw');
-      await store.insertRaw(table, format, body, columns);
+      await store.insertRaw(table, format, body, columns, queryId);
+    },
+    async running(_shard, queryId) {
+      // chDB runs in this process: an INSERT whose call returned is over.
+      if (store.kind === 'chdb') return false;
+      const rows = await store.query<{ n: number }>(sql`SELECT count() AS n FROM system.processes WHERE query_id = ${queryId}`);
+      return rows[0]!.n > 0;
     },
     async readMark(_shard, table, partition, space) {
       const rows = await store.query<{ m: string | number }>(markQuery(store, 'sink_offsets', table, partition, space));
@@ -206,12 +228,12 @@ export function clusterTarget(cluster: ClusterConfig, database: string): SinkTar
       }
       return shard;
     },
-    async insert(shard, table, format, body, columns) {
+    async insert(shard, table, format, body, columns, queryId) {
       const replicas = shards[shard]!;
       const r = replicas[current[shard]!]!;
       try {
         const store = await ready(r);
-        await store.insertRaw(localName(ingestName(table)), format, body, columns);
+        await store.insertRaw(localName(ingestName(table)), format, body, columns, queryId);
       } catch (err) {
         // Next time, the next replica: the same block goes there, and a replicated table drops a
         // block it already has (this replica may have committed it before failing).
@@ -220,6 +242,11 @@ export function clusterTarget(cluster: ClusterConfig, database: string): SinkTar
           throw new StoreError(`${r.url}: ${err.message}`, { chCode: err.chCode, transient: true, cause: err });
         throw err;
       }
+    },
+    async running() {
+      // Never asked: on a cluster a block of unknown outcome goes again as it was, and the
+      // replicated table drops it if it is already stored.
+      return false;
     },
     async readMark(shard, table, partition, space) {
       const results = await Promise.allSettled(shards[shard]!.map((r) => replicaMark(r, table, partition, space)));

@@ -34,6 +34,8 @@ const sink = createSink(
     migrate: false,
     ...(process.env.FLOW_CONSUMERS ? { flow_consumers: Number(process.env.FLOW_CONSUMERS) } : {}),
     ...(process.env.BATCH_ROWS ? { batch_rows: Number(process.env.BATCH_ROWS) } : {}),
+    ...(process.env.FETCH_MIN_BYTES ? { fetch_min_bytes: Number(process.env.FETCH_MIN_BYTES) } : {}),
+    ...(process.env.FETCH_MAX_WAIT_MS ? { fetch_max_wait_ms: Number(process.env.FETCH_MAX_WAIT_MS) } : {}),
   },
 );
 // Connected and loaded: the parent starts every child's sink at once (a line on stdin), so the

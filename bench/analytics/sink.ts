@@ -7,7 +7,11 @@
  *    the server's CPU is read from /proc for the process listening on CLICKHOUSE_URL's port, so it
  *    must run on this machine); then the same per million rows for a warm process (WARM_ROWS).
  *    ClickHouse's system time depends on the file system: see `databases` below.
- * 2. End-to-end lag at 50,000 rows/s: produce 5,000-row bursts every 100 ms for LAG_SECONDS; each
+ * 2. Steady load (STEADY_RATES, rows/s; STEADY_SECONDS each): one sink process while a producer
+ *    publishes at that rate, as flows arrive from collectors: the sink's and ClickHouse's CPU per
+ *    million rows and the INSERTs per million rows, between 20 % and 100 % of the rows stored (the
+ *    group join and the first fetch left out). A sink that keeps up writes what each fetch brought.
+ * 3. End-to-end lag at 50,000 rows/s: produce 5,000-row bursts every 100 ms for LAG_SECONDS; each
  *    burst's lag is publish time → its rows visible to a query (target p99 < 5 s).
  * Needs KAFKA_BROKERS and CLICKHOUSE_URL (`npm run services -- up`, then `eval $(npm run -s services -- env)`).
  */
@@ -53,6 +57,8 @@ const PER_MESSAGE = 500;
 const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const LAG_SECONDS = Number(process.env.LAG_SECONDS ?? 20);
 const PROCESSES = (process.env.SINK_PROCESSES ?? '1,2').split(',').map(Number);
+const STEADY_RATES = (process.env.STEADY_RATES ?? '50000,200000').split(',').filter(Boolean).map(Number);
+const STEADY_SECONDS = Number(process.env.STEADY_SECONDS ?? 15);
 const CPU_TARGET = 3.0;
 const childScript = fileURLToPath(new URL('./sink-child.ts', import.meta.url));
 /**
@@ -288,6 +294,44 @@ try {
       `scaling: 2 processes / 1 process = ${(one.seconds / two.seconds).toFixed(2)}× throughput (on ${cpus().length} cores shared with ClickHouse)\n`,
     );
 
+  // --- 2. steady load: the producer publishes at a rate while one sink keeps up --------------------
+  for (const rate of STEADY_RATES) {
+    const topic = `bench-steady-${suffix}-${rate}`;
+    topics.push(topic);
+    await bus.ensureTopics([{ topic, partitions: PARTITIONS }]);
+    const total = Math.ceil((rate * STEADY_SECONDS) / PER_MESSAGE) * PER_MESSAGE;
+    let producing = true;
+    const producer = (async () => {
+      // Bursts every 100 ms, as collectors flush; rows stop at `total`.
+      const burst = Math.max(PER_MESSAGE, Math.round(rate / 10 / PER_MESSAGE) * PER_MESSAGE);
+      const start = performance.now();
+      for (let sent = 0, i = 0; sent < total && producing; i++) {
+        const wait = start + i * 100 - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const n = Math.min(burst, total - sent);
+        await produce(bus, topic, n, sent);
+        sent += n;
+      }
+    })();
+    try {
+      const run = await runSinkProcesses(1, topic, [Math.round(total * 0.2), total]);
+      const [from, to] = [run.marks[0]!, run.marks[1]!];
+      const rows = to.rows - from.rows;
+      const sinkCpu = to.sinkCpu - from.sinkCpu;
+      const ch = from.ch && to.ch ? to.ch.user + to.ch.system - from.ch.user - from.ch.system : undefined;
+      const perMillion = ((sinkCpu + (ch ?? 0)) * 1e6) / rows;
+      const insertsPerMillion = ((to.inserts - from.inserts) * 1e6) / rows;
+      process.stdout.write(
+        `steady load at ${rate.toLocaleString('en-US')} rows/s offered (${rows.toLocaleString('en-US')} rows measured): sink ${((sinkCpu * 1e6) / rows).toFixed(2)} + ClickHouse ` +
+          `${ch === undefined ? 'n/a' : ((ch * 1e6) / rows).toFixed(2)} = ${perMillion.toFixed(2)} CPU-s per million rows (target ≤ ${CPU_TARGET.toFixed(1)}, ratio ${(CPU_TARGET / perMillion).toFixed(2)}); ` +
+          `${insertsPerMillion.toFixed(0)} INSERTs per million rows (${Math.round(rows / Math.max(1, to.inserts - from.inserts)).toLocaleString('en-US')} rows each)\n`,
+      );
+    } finally {
+      producing = false;
+      await producer;
+    }
+  }
+
   /** Runs n sink processes on topic `from` until each of `targets` rows are stored (a snapshot at each). */
   async function runSinkProcesses(n: number, from: string, targets: number[]): Promise<ProcessRun> {
     const database = `bench_sink_${suffix}_p${n}_${databases.length}`;
@@ -392,7 +436,7 @@ try {
   }
 
   if (LAG_SECONDS > 0) {
-    // --- 2. end-to-end lag at 50,000 rows/s ------------------------------------------------------
+    // --- 3. end-to-end lag at 50,000 rows/s ------------------------------------------------------
     const lagTopic = `bench-lag-${suffix}`;
     topics.push(lagTopic);
     await bus.ensureTopics([{ topic: lagTopic, partitions: PARTITIONS }]);

@@ -400,7 +400,8 @@ export class KafkaBus implements Bus {
       // RSS under a backlog ~370 MB instead of ~285). The memory bound is maxBytes either way.
       maxBytesPerPartition: options.fetchBytesPerPartition ?? this.options.maxBytesPerPartition ?? 16 * 1024 * 1024,
       maxBytes: this.options.maxBytes ?? 64 * 1024 * 1024,
-      maxWaitTimeInMs: this.options.maxWaitTimeInMs ?? 500,
+      minBytes: options.fetchMinBytes ?? 1,
+      maxWaitTimeInMs: options.fetchMaxWaitMs ?? this.options.maxWaitTimeInMs ?? 500,
       allowAutoTopicCreation: false,
     });
     const sub = new KafkaSubscription(consumer, options, this.metrics, {

@@ -138,6 +138,10 @@ describe('MemoryBus', () => {
     expect(() => checkSubscribe({ ...base, fetchBytesPerPartition: 512 })).toThrow(/fetchBytesPerPartition/);
     expect(() => checkSubscribe({ ...base, fetchBytesPerPartition: 1.5e6 + 0.5 })).toThrow(/fetchBytesPerPartition/);
     expect(() => checkSubscribe({ ...base, fetchBytesPerPartition: 64 * 1024 * 1024 })).not.toThrow();
+    expect(() => checkSubscribe({ ...base, fetchMinBytes: 0 })).toThrow(/fetchMinBytes/);
+    expect(() => checkSubscribe({ ...base, fetchMaxWaitMs: 60_000 })).toThrow(/fetchMaxWaitMs/);
+    expect(() => checkSubscribe({ ...base, fetchMaxWaitMs: -1 })).toThrow(/fetchMaxWaitMs/);
+    expect(() => checkSubscribe({ ...base, fetchMinBytes: 8 * 1024 * 1024, fetchMaxWaitMs: 1000 })).not.toThrow();
   });
 
   it('stop() waits for the running handler and commits what it finished', async () => {

@@ -42,6 +42,14 @@ export interface SubscribeOptions {
    * comes in fewer, larger batches; the others keep the smaller bound on their memory.
    */
   fetchBytesPerPartition?: number;
+  /**
+   * Kafka: the broker holds a fetch until it has this many bytes for the subscription's partitions
+   * or `fetchMaxWaitMs` passed (default 1 byte: answer as soon as anything is there). A consumer
+   * that pays per batch downstream asks for more, so a steady stream comes in fewer, larger batches.
+   */
+  fetchMinBytes?: number;
+  /** Kafka: longest the broker holds a fetch that has fewer than `fetchMinBytes` (default the bus's, 500 ms). */
+  fetchMaxWaitMs?: number;
 }
 
 export interface Subscription {

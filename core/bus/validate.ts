@@ -60,6 +60,17 @@ export function checkSubscribe(options: SubscribeOptions): void {
       `subscribe (group ${options.group}): fetchBytesPerPartition must be an integer ≥ 1024`,
     );
   }
+  const minBytes = options.fetchMinBytes;
+  if (minBytes !== undefined && (!Number.isInteger(minBytes) || minBytes < 1)) {
+    throw new PathpilotError('PP_ERR_BUS', `subscribe (group ${options.group}): fetchMinBytes must be an integer ≥ 1`);
+  }
+  const wait = options.fetchMaxWaitMs;
+  if (wait !== undefined && (!Number.isInteger(wait) || wait < 0 || wait > 30_000)) {
+    throw new PathpilotError(
+      'PP_ERR_BUS',
+      `subscribe (group ${options.group}): fetchMaxWaitMs must be an integer from 0 to 30000`,
+    );
+  }
 }
 
 /** Redelivery backoff after the n-th consecutive failure of a partition's batch (n ≥ 1). */

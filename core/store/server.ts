@@ -145,7 +145,7 @@ export class ServerStore implements Store {
     }
   }
 
-  async insertRaw(table: string, format: RawFormat, body: RawBody, columns?: readonly string[]): Promise<void> {
+  async insertRaw(table: string, format: RawFormat, body: RawBody, columns?: readonly string[], queryId?: string): Promise<void> {
     assertTableName(table, 'table');
     for (const c of columns ?? []) assertTableName(c, 'column');
     const client = this.ready();
@@ -153,6 +153,7 @@ export class ServerStore implements Store {
     try {
       const result = await client.exec({
         query: `INSERT INTO \`${this.database}\`.\`${table}\`${cols} FORMAT ${format}`,
+        ...(queryId === undefined ? {} : { query_id: queryId }),
         // The body's block goes to the table as it is, not first copied into a block of at least
         // min_insert_block_size_rows (1,048,576) rows that a raw INSERT of fewer never fills: the
         // copy was 5–7 % of the server's CPU per sink INSERT, and its fresh memory more in page

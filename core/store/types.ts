@@ -40,6 +40,8 @@ export interface Store {
   /**
    * Inserts a pre-encoded body (one of `rawFormats`) into a table of the store's database: the
    * sink's fast path, skipping per-row objects. Optional so fakes need not implement it.
+   * `queryId` names the INSERT on the server (system.processes), so a caller that lost the answer
+   * can tell whether it is still running.
    */
-  insertRaw?(table: string, format: RawFormat, body: RawBody, columns?: readonly string[]): Promise<void>;
+  insertRaw?(table: string, format: RawFormat, body: RawBody, columns?: readonly string[], queryId?: string): Promise<void>;
 }

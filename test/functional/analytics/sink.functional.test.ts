@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -7,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService, uniqueName } from '../../support/services.ts';
+import { cuttableProxy } from '../../support/proxy.ts';
 import { createBus } from '../../../core/bus/index.ts';
 import type { Bus, ReceivedMessage } from '../../../core/bus/types.ts';
 import { createStore } from '../../../core/store/index.ts';
@@ -251,27 +251,10 @@ describe('analytics sink on Kafka', () => {
   });
 
   it('ClickHouse down: retries with backoff, pauses, loses nothing, duplicates nothing', async () => {
-    // A TCP proxy in front of ClickHouse that the test can cut.
-    const target = new URL(clickhouse);
-    const sockets = new Set<Socket>();
-    let up = true;
-    const proxy: Server = createServer((client) => {
-      if (!up) return client.destroy();
-      const upstream = connect(Number(target.port || 8123), target.hostname);
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-    const port = (proxy.address() as { port: number }).port;
+    const proxy = await cuttableProxy(clickhouse);
     const direct = await serverStore('sink_down');
     await migrate(direct);
-    const store = createStore({ kind: 'server', url: `http://127.0.0.1:${port}`, path: '', database: direct.database });
+    const store = createStore({ kind: 'server', url: proxy.url, path: '', database: direct.database });
     await store.start();
     const registry = createRegistry();
     const topic = await newTopic('down', 2);
@@ -289,8 +272,7 @@ describe('analytics sink on Kafka', () => {
     await sink.start();
     const first = await produce(bus, topic, 20, 100);
     await waitFor('first rows', async () => (await count(direct)) >= first, 30_000);
-    up = false;
-    for (const s of sockets) s.destroy();
+    proxy.cut();
     const second = await produce(bus, topic, 20, 100, first);
     await waitFor(
       'retries while down',
@@ -298,7 +280,7 @@ describe('analytics sink on Kafka', () => {
       30_000,
     );
     expect(await count(direct)).toBe(first);
-    up = true;
+    proxy.restore();
     await waitFor('rows after recovery', async () => (await count(direct)) >= first + second, 60_000);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await count(direct)).toBe(first + second);
@@ -308,6 +290,58 @@ describe('analytics sink on Kafka', () => {
     expect(m['pathpilot_analytics_sink_errors_total{error_type="store_unavailable"}']).toBeGreaterThanOrEqual(3);
     await sink.stop();
     await store.stop();
-    await new Promise<void>((r) => proxy.close(() => r()));
+    await proxy.close();
+  });
+
+  it('an INSERT the client gave up on while the server still writes it: stored once, never sent again', async () => {
+    const proxy = await cuttableProxy(clickhouse);
+    const direct = await serverStore('sink_unknown');
+    await migrate(direct);
+    const db = ident(direct.database);
+    // A view that holds every INSERT into flows_raw on the server for 2 s (sleep is per block), so
+    // the connection can break while the server has the whole body and is still writing it. Views
+    // are written in the order of their names: this one before the mark's (flows_raw_offsets_mv),
+    // so the mark is not there yet while the INSERT runs.
+    await direct.exec(
+      sql`CREATE MATERIALIZED VIEW ${db}.a_slow_view ENGINE = Null AS SELECT sequence FROM ${db}.flows_raw WHERE sleep(2) = 0`,
+    );
+    const store = createStore({ kind: 'server', url: proxy.url, path: '', database: direct.database });
+    await store.start();
+    const registry = createRegistry();
+    const topic = await newTopic('unknown', 1);
+    const sink = createSink(
+      { bus, store, registry },
+      {
+        topics: { flow: topic },
+        records: ['flow'],
+        group: uniqueName('g'),
+        dead_letter_topic: uniqueName('dlq'),
+        retry_min_ms: 100,
+        retry_max_ms: 200,
+      },
+    );
+    await sink.start();
+    const inserting = async () =>
+      (
+        await direct.query<{ n: number }>(
+          sql`SELECT count() AS n FROM system.processes WHERE query LIKE ${`INSERT INTO \`${direct.database}\`.\`flows_raw\`%`}`,
+        )
+      )[0]!.n;
+    const rows = await produce(bus, topic, 1, 100);
+    await waitFor('the INSERT running on the server', async () => (await inserting()) > 0, 30_000);
+    // The client loses the answer; the store is back before the server has finished the INSERT.
+    proxy.cut();
+    await new Promise((r) => setTimeout(r, 150));
+    proxy.restore();
+    await waitFor('rows stored', async () => (await count(direct)) >= rows, 30_000);
+    await waitFor('no INSERT running', async () => (await inserting()) === 0, 30_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await count(direct)).toBe(rows);
+    const m = await metricValues(registry);
+    expect(m['pathpilot_analytics_sink_insert_retries_total']).toBeGreaterThanOrEqual(1);
+    expect(m['pathpilot_analytics_sink_sent_total'] ?? 0).toBe(0);
+    await sink.stop();
+    await store.stop();
+    await proxy.close();
   });
 });
