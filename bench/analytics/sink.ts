@@ -56,7 +56,7 @@ const TAIL_ROWS = Math.max(250_000, WARM_ROWS / 2);
 const PER_MESSAGE = 500;
 const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const LAG_SECONDS = Number(process.env.LAG_SECONDS ?? 20);
-const PROCESSES = (process.env.SINK_PROCESSES ?? '1,2').split(',').map(Number);
+const PROCESSES = (process.env.SINK_PROCESSES ?? '1,2').split(',').filter(Boolean).map(Number);
 const STEADY_RATES = (process.env.STEADY_RATES ?? '50000,200000').split(',').filter(Boolean).map(Number);
 const STEADY_SECONDS = Number(process.env.STEADY_SECONDS ?? 15);
 const CPU_TARGET = 3.0;
@@ -318,13 +318,16 @@ try {
       const [from, to] = [run.marks[0]!, run.marks[1]!];
       const rows = to.rows - from.rows;
       const sinkCpu = to.sinkCpu - from.sinkCpu;
-      const ch = from.ch && to.ch ? to.ch.user + to.ch.system - from.ch.user - from.ch.system : undefined;
+      const chUser = from.ch && to.ch ? to.ch.user - from.ch.user : undefined;
+      const chSystem = from.ch && to.ch ? to.ch.system - from.ch.system : undefined;
+      const ch = chUser === undefined || chSystem === undefined ? undefined : chUser + chSystem;
       const perMillion = ((sinkCpu + (ch ?? 0)) * 1e6) / rows;
       const insertsPerMillion = ((to.inserts - from.inserts) * 1e6) / rows;
       process.stdout.write(
         `steady load at ${rate.toLocaleString('en-US')} rows/s offered (${rows.toLocaleString('en-US')} rows measured): sink ${((sinkCpu * 1e6) / rows).toFixed(2)} + ClickHouse ` +
           `${ch === undefined ? 'n/a' : ((ch * 1e6) / rows).toFixed(2)} = ${perMillion.toFixed(2)} CPU-s per million rows (target ≤ ${CPU_TARGET.toFixed(1)}, ratio ${(CPU_TARGET / perMillion).toFixed(2)}); ` +
-          `${insertsPerMillion.toFixed(0)} INSERTs per million rows (${Math.round(rows / Math.max(1, to.inserts - from.inserts)).toLocaleString('en-US')} rows each)\n`,
+          `${insertsPerMillion.toFixed(0)} INSERTs per million rows (${Math.round(rows / Math.max(1, to.inserts - from.inserts)).toLocaleString('en-US')} rows each)` +
+          `${ch === undefined ? '' : `; ClickHouse user ${((chUser! * 1e6) / rows).toFixed(2)}, system ${((chSystem! * 1e6) / rows).toFixed(2)}`}\n`,
       );
     } finally {
       producing = false;
