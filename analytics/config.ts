@@ -35,8 +35,13 @@ export const sinkSchema = z
      * or 5. @defaultValue 250000
      */
     batch_rows: z.number().int().positive().max(1_000_000).default(250_000),
-    /** Kafka consumers for the flow topic (in one group: they split its partitions). @defaultValue 2 */
-    flow_consumers: z.number().int().min(1).max(16).default(2),
+    /**
+     * Kafka consumers for the flow topic (in one group: they split its partitions). Default: 1 on
+     * one server or chDB, whose consumer handles a fetch's partitions side by side
+     * (`partitions_concurrently`) and joins their rows; 2 on a cluster, where one batch is decoded
+     * while another is inserted.
+     */
+    flow_consumers: z.number().int().min(1).max(16).optional(),
     /**
      * Kafka: bytes the broker gathers for a consumer's partitions before it answers a fetch, unless
      * `fetch_max_wait_ms` passes first. Each fetch is an INSERT per partition, and ClickHouse's cost
@@ -58,6 +63,17 @@ export const sinkSchema = z
      * p99 at 50,000 rows/s 2.5 s). The end of a backlog waits this long too. @defaultValue 1000
      */
     fetch_max_wait_ms: z.number().int().min(0).max(30_000).default(1000),
+    /**
+     * One server or chDB: how long a batch's rows wait for the other partitions' batches of the same
+     * fetch to join them in one INSERT (analytics/sink/combine.ts); they go as soon as no batch is
+     * still being read. @defaultValue 100
+     */
+    combine_window_ms: z.number().int().min(0).max(5000).default(100),
+    /**
+     * One server or chDB: partitions of a fetch whose batches a consumer handles side by side (and
+     * whose rows then share INSERTs). @defaultValue 4
+     */
+    partitions_concurrently: z.number().int().min(1).max(64).default(4),
     /** Largest batch the bus hands over, in messages. @defaultValue 2000 */
     max_batch_messages: z.number().int().positive().default(2000),
     /** Dead-letter topic for messages that fail validation. @defaultValue "pathpilot.deadletter.v1" */

@@ -33,6 +33,7 @@ import {
 } from '../config.ts';
 import { migrate } from '../schema/converge.ts';
 import { offsetSpaceSize, rawTableOf, tableDefs } from '../schema/tables.ts';
+import { InsertCombiner, joinBodies } from './combine.ts';
 import { clusterTarget, replicaFailureCodes, singleTarget, type SinkTarget } from './shards.ts';
 import { rowEncoder, type RowEncoder } from './encode.ts';
 import { BlockPool, RowBinaryWriter } from './rowbinary.ts';
@@ -142,6 +143,8 @@ interface Pipeline {
   shardKey: string;
   partitions: Map<number, PartitionState>;
   subscriptions: Subscription[];
+  /** One server or chDB: the INSERTs of batches handled side by side, joined (combine.ts). */
+  combiner: InsertCombiner<InsertResult> | undefined;
 }
 
 const spaceSize = BigInt(offsetSpaceSize);
@@ -161,6 +164,8 @@ interface ShardChunk {
   rows: number;
   first: bigint;
 }
+
+type InsertResult = { outcome: 'inserted' | 'already-stored' } | { outcome: 'rejected'; reason: string };
 
 /** The rows of consecutive messages [first, last] (stored offsets): one INSERT per shard that has rows. */
 interface Chunk {
@@ -240,8 +245,33 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       shardKey: shardKeys.get(rawTableOf[record])!,
       partitions: new Map(),
       subscriptions: [],
+      combiner: undefined,
     };
   });
+  if (!target.clustered)
+    for (const p of pipelines)
+      p.combiner = new InsertCombiner<InsertResult>({
+        maxRows: config.batch_rows,
+        windowMs: config.combine_window_ms,
+        write: async (pieces) => {
+          const [head] = pieces;
+          const several = pieces.length > 1;
+          // One block: its first piece's mark says whether it is stored (see insertWithRetry).
+          const result = await insertWithRetry(
+            p,
+            { shard: 0, format: head!.format, body: joinBodies(pieces) },
+            head!.partition,
+            head!.first,
+            several && head!.format === 'Native',
+          );
+          if (result.outcome !== 'rejected' || !several) return pieces.map(() => result);
+          // ClickHouse refused the joined rows: each piece alone, so only the batch at fault is
+          // dead-lettered.
+          const alone: InsertResult[] = [];
+          for (const piece of pieces) alone.push(await insertWithRetry(p, { shard: 0, ...piece }, piece.partition, piece.first));
+          return alone;
+        },
+      });
 
   /** Reads the stored high-water mark of a table and partition on a shard (below the space when nothing is stored). */
   async function readHighWater(p: Pipeline, shard: number, partition: number): Promise<bigint> {
@@ -310,7 +340,8 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
     { shard, format: bodyFormat, body }: Pick<ShardChunk, 'shard' | 'format' | 'body'>,
     partition: number,
     firstOffset: bigint,
-  ): Promise<{ outcome: 'inserted' | 'already-stored' } | { outcome: 'rejected'; reason: string }> {
+    severalBlocks = false,
+  ): Promise<InsertResult> {
     let attempt = 0;
     const deadline = clock.now() + 20_000;
     const resumeAll = (): void => {
@@ -337,8 +368,9 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
         const t0 = performance.now();
         queryId = randomUUID();
         try {
-          await target.insert(shard, p.table, bodyFormat, body, p.encoder.columns, queryId);
+          await target.insert(shard, p.table, bodyFormat, body, p.encoder.columns, { queryId, severalBlocks });
           metrics.insertSeconds.observe({ table: p.table }, (performance.now() - t0) / 1000);
+          metrics.inserts.inc({ table: p.table });
           if (attempt > 0) resumeAll();
           return { outcome: 'inserted' };
         } catch (err) {
@@ -390,6 +422,26 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
   }
 
   async function handle(p: Pipeline, batch: MessageBatch): Promise<void> {
+    // While it reads rows, a batch may add a piece to an INSERT the combiner holds for it.
+    p.combiner?.enter();
+    try {
+      await handleBatch(p, batch);
+    } finally {
+      p.combiner?.leave();
+    }
+  }
+
+  /** Awaits a batch's own INSERTs: it reads no rows meanwhile, so the combiner need not wait for it. */
+  async function awaitInserts(p: Pipeline, inserts: Promise<void>): Promise<void> {
+    p.combiner?.leave();
+    try {
+      await inserts;
+    } finally {
+      p.combiner?.enter();
+    }
+  }
+
+  async function handleBatch(p: Pipeline, batch: MessageBatch): Promise<void> {
     let state = p.partitions.get(batch.partition);
     const first = batch.messages[0];
     if (!first) return;
@@ -447,7 +499,13 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       if (chunk.rows === 0) return;
       // Shards are written side by side; all of them settle before a failure fails the batch, so no
       // INSERT is still running when the redelivered batch reads the marks back.
-      const settled = await Promise.allSettled(chunk.shards.map((sc) => insertWithRetry(p, sc, batch.partition, sc.first)));
+      const settled = await Promise.allSettled(
+        chunk.shards.map((sc) =>
+          p.combiner
+            ? p.combiner.submit({ format: sc.format, body: sc.body, rows: sc.rows, partition: batch.partition, first: sc.first })
+            : insertWithRetry(p, sc, batch.partition, sc.first),
+        ),
+      );
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) {
         if (target.clustered) settled.forEach((r, i) => r.status === 'rejected' && st.unsettled.push(chunk.shards[i]!));
@@ -472,7 +530,6 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
         const n = chunk.shards[i]!.rows;
         metrics.sent.inc(n);
         metrics.rowsInserted.inc({ table: p.table }, n);
-        metrics.inserts.inc({ table: p.table });
         storedRows[p.table] = (storedRows[p.table] ?? 0) + n;
         inserted++;
       });
@@ -512,7 +569,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       pending.catch(() => undefined);
       // Keep at most one INSERT queued behind the one in flight (bounded memory); a failure
       // surfaces here and fails the batch.
-      await previous;
+      await awaitInserts(p, previous);
     };
 
     const afterMessage = async (m: ReceivedMessage, records: number): Promise<void> => {
@@ -633,7 +690,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
       await afterMessage(m, records.length);
     }
     if (rows > 0 || dlq.length > 0) await seal(lastOffset);
-    await pending;
+    await awaitInserts(p, pending);
     if (inserted > 0 && Number.isFinite(oldest))
       metrics.lagSeconds.observe({ table: p.table }, Math.max(0, Date.now() - oldest) / 1000);
     for (let s = 0; s < state.high.length; s++) if (lastOffset > state.high[s]!) state.high[s] = lastOffset;
@@ -663,7 +720,7 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
         // They subscribe together so they join the group in one generation: one after the other,
         // each join forces a rebalance the earlier consumers only notice at their next heartbeat
         // (seconds of idle partitions at every start).
-        const consumers = bus.kind === 'kafka' && p.record === 'flow' ? config.flow_consumers : 1;
+        const consumers = bus.kind === 'kafka' && p.record === 'flow' ? (config.flow_consumers ?? (target.clustered ? 2 : 1)) : 1;
         const subscribing = Array.from({ length: consumers }, () =>
           bus.subscribe({
             group: `${config.group}.${p.record}`,
@@ -675,6 +732,8 @@ export function createSink(deps: SinkDeps, input: unknown = {}): Sink {
             fetchBytesPerPartition: 64 * 1024 * 1024,
             fetchMinBytes: config.fetch_min_bytes,
             fetchMaxWaitMs: config.fetch_max_wait_ms,
+            // A fetch's partitions side by side, so their rows can share INSERTs (combine.ts).
+            partitionsConcurrently: target.clustered ? 1 : config.partitions_concurrently,
             handler: (batch) => handle(p, batch),
           }),
         );

@@ -3,7 +3,7 @@ import type { Store } from '../../core/store/types.ts';
 import { ServerStore } from '../../core/store/server.ts';
 import { sql, ident } from '../../core/store/sql.ts';
 import { StoreError } from '../../core/store/errors.ts';
-import type { RawBody, RawFormat } from '../../core/store/common.ts';
+import type { RawBody, RawFormat, RawInsertOptions } from '../../core/store/common.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { ClusterConfig } from '../config.ts';
 import { ingestName, localName } from '../schema/cluster.ts';
@@ -30,8 +30,8 @@ export interface SinkTarget {
   /** The shard (0-based) of a row whose shard-key column holds `key`. */
   shardOf(key: string): number;
   /**
-   * One INSERT of a raw table's rows into a shard, named `queryId` on the server; throws when it
-   * failed or its outcome is unknown.
+   * One INSERT of a raw table's rows into a shard (named `options.queryId` on the server); throws
+   * when it failed or its outcome is unknown.
    */
   insert(
     shard: number,
@@ -39,7 +39,7 @@ export interface SinkTarget {
     format: RawFormat,
     body: RawBody,
     columns: readonly string[],
-    queryId: string,
+    options: RawInsertOptions,
   ): Promise<void>;
   /**
    * Whether the INSERT named `queryId` is still running on the shard's server (its client gave up,
@@ -67,9 +67,9 @@ export function singleTarget(store: Store): SinkTarget {
     start: async () => {},
     stop: async () => {},
     shardOf: () => 0,
-    async insert(_shard, table, format, body, columns, queryId) {
+    async insert(_shard, table, format, body, columns, options) {
       if (!store.insertRaw) throw new StoreError('store has no insertRaw');
-      await store.insertRaw(table, format, body, columns, queryId);
+      await store.insertRaw(table, format, body, columns, options);
     },
     async running(_shard, queryId) {
       // chDB runs in this process: an INSERT whose call returned is over.
@@ -228,12 +228,12 @@ export function clusterTarget(cluster: ClusterConfig, database: string): SinkTar
       }
       return shard;
     },
-    async insert(shard, table, format, body, columns, queryId) {
+    async insert(shard, table, format, body, columns, options) {
       const replicas = shards[shard]!;
       const r = replicas[current[shard]!]!;
       try {
         const store = await ready(r);
-        await store.insertRaw(localName(ingestName(table)), format, body, columns, queryId);
+        await store.insertRaw(localName(ingestName(table)), format, body, columns, options);
       } catch (err) {
         // Next time, the next replica: the same block goes there, and a replicated table drops a
         // block it already has (this replica may have committed it before failing).

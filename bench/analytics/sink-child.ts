@@ -35,6 +35,7 @@ const sink = createSink(
     ...(process.env.FLOW_CONSUMERS ? { flow_consumers: Number(process.env.FLOW_CONSUMERS) } : {}),
     ...(process.env.BATCH_ROWS ? { batch_rows: Number(process.env.BATCH_ROWS) } : {}),
     ...(process.env.FETCH_MIN_BYTES ? { fetch_min_bytes: Number(process.env.FETCH_MIN_BYTES) } : {}),
+    ...(process.env.PARTITIONS_CONCURRENTLY ? { partitions_concurrently: Number(process.env.PARTITIONS_CONCURRENTLY) } : {}),
     ...(process.env.FETCH_MAX_WAIT_MS ? { fetch_max_wait_ms: Number(process.env.FETCH_MAX_WAIT_MS) } : {}),
   },
 );

@@ -408,7 +408,7 @@ export class KafkaBus implements Bus {
       log: this.options.log,
       retryBackoffMs: this.options.retryBackoffMs ?? 200,
       retryMaxMs: this.options.retryMaxMs ?? 5000,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? this.options.partitionsConsumedConcurrently ?? 1,
       subscribeTimeoutMs: this.options.subscribeTimeoutMs ?? 60_000,
       onStop: () => this.subscriptions.delete(sub),
     });

@@ -50,6 +50,11 @@ export interface SubscribeOptions {
   fetchMinBytes?: number;
   /** Kafka: longest the broker holds a fetch that has fewer than `fetchMinBytes` (default the bus's, 500 ms). */
   fetchMaxWaitMs?: number;
+  /**
+   * Kafka: batches of different partitions of one fetch handed to the handler side by side
+   * (default the bus's, 1: one after the other). A partition's batches stay one at a time.
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface Subscription {

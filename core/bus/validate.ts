@@ -60,6 +60,13 @@ export function checkSubscribe(options: SubscribeOptions): void {
       `subscribe (group ${options.group}): fetchBytesPerPartition must be an integer ≥ 1024`,
     );
   }
+  const concurrently = options.partitionsConcurrently;
+  if (concurrently !== undefined && (!Number.isInteger(concurrently) || concurrently < 1 || concurrently > 64)) {
+    throw new PathpilotError(
+      'PP_ERR_BUS',
+      `subscribe (group ${options.group}): partitionsConcurrently must be an integer from 1 to 64`,
+    );
+  }
   const minBytes = options.fetchMinBytes;
   if (minBytes !== undefined && (!Number.isInteger(minBytes) || minBytes < 1)) {
     throw new PathpilotError('PP_ERR_BUS', `subscribe (group ${options.group}): fetchMinBytes must be an integer ≥ 1`);

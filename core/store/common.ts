@@ -15,6 +15,17 @@ export type RawFormat = 'JSONEachRow' | 'TabSeparated' | 'RowBinary' | 'Native';
 /** A raw insert body: text, bytes, or bytes in pieces (sent in order, never joined on the server path). */
 export type RawBody = Buffer | string | readonly Buffer[];
 
+/** How a raw INSERT is sent (the server store; chDB ignores them). */
+export interface RawInsertOptions {
+  /** The INSERT's name on the server (system.processes), so a caller that lost the answer can ask. */
+  queryId?: string;
+  /**
+   * The body holds several Native blocks that must be stored as one (one part, all or nothing):
+   * the server joins them (its min_insert_block_size squashing) instead of writing each.
+   */
+  severalBlocks?: boolean;
+}
+
 export function rawBodyBuffer(body: RawBody): Buffer {
   if (typeof body === 'string') return Buffer.from(body);
   if (Buffer.isBuffer(body)) return body;

@@ -4,7 +4,7 @@ import type { Store, StoreCapabilities, StoreVersion } from './types.ts';
 import type { Sql } from './sql.ts';
 import { StoreError, toStoreError } from './errors.ts';
 import { capabilitiesFor, parseVersion, pinnedSettings } from './version.ts';
-import { assertTableName, type RawBody, type RawFormat, type StoreDeps } from './common.ts';
+import { assertTableName, type RawBody, type RawFormat, type RawInsertOptions, type StoreDeps } from './common.ts';
 
 export interface ServerStoreOptions {
   /** `http://[user:password@]host:8123`; credentials may also come from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. */
@@ -145,7 +145,13 @@ export class ServerStore implements Store {
     }
   }
 
-  async insertRaw(table: string, format: RawFormat, body: RawBody, columns?: readonly string[], queryId?: string): Promise<void> {
+  async insertRaw(
+    table: string,
+    format: RawFormat,
+    body: RawBody,
+    columns?: readonly string[],
+    options: RawInsertOptions = {},
+  ): Promise<void> {
     assertTableName(table, 'table');
     for (const c of columns ?? []) assertTableName(c, 'column');
     const client = this.ready();
@@ -153,12 +159,15 @@ export class ServerStore implements Store {
     try {
       const result = await client.exec({
         query: `INSERT INTO \`${this.database}\`.\`${table}\`${cols} FORMAT ${format}`,
-        ...(queryId === undefined ? {} : { query_id: queryId }),
+        ...(options.queryId === undefined ? {} : { query_id: options.queryId }),
         // The body's block goes to the table as it is, not first copied into a block of at least
         // min_insert_block_size_rows (1,048,576) rows that a raw INSERT of fewer never fills: the
         // copy was 5–7 % of the server's CPU per sink INSERT, and its fresh memory more in page
-        // faults. A body of at most max_insert_block_size rows stays one block, one part.
-        clickhouse_settings: { min_insert_block_size_rows: '0', min_insert_block_size_bytes: '0' },
+        // faults. A body of at most max_insert_block_size rows stays one block, one part. Several
+        // Native blocks are joined by that copy (below its minimum: one block at the body's end).
+        ...(options.severalBlocks
+          ? {}
+          : { clickhouse_settings: { min_insert_block_size_rows: '0', min_insert_block_size_bytes: '0' } }),
         // Pieces are streamed as they are: a body of several blocks is never joined in memory.
         values: Readable.from(typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body),
       });

@@ -1,5 +1,5 @@
 import type { Sql } from './sql.ts';
-import type { RawBody, RawFormat } from './common.ts';
+import type { RawBody, RawFormat, RawInsertOptions } from './common.ts';
 
 /**
  * The analytics store: a ClickHouse server over HTTP (@clickhouse/client) or embedded chDB.
@@ -40,8 +40,12 @@ export interface Store {
   /**
    * Inserts a pre-encoded body (one of `rawFormats`) into a table of the store's database: the
    * sink's fast path, skipping per-row objects. Optional so fakes need not implement it.
-   * `queryId` names the INSERT on the server (system.processes), so a caller that lost the answer
-   * can tell whether it is still running.
    */
-  insertRaw?(table: string, format: RawFormat, body: RawBody, columns?: readonly string[], queryId?: string): Promise<void>;
+  insertRaw?(
+    table: string,
+    format: RawFormat,
+    body: RawBody,
+    columns?: readonly string[],
+    options?: RawInsertOptions,
+  ): Promise<void>;
 }

@@ -141,6 +141,41 @@ describe('Native INSERTs on the ClickHouse server', () => {
     expect(parts!.n).toBe(parts!.d);
   });
 
+  it('several Native blocks in one INSERT (the sink’s joined batches) are stored as one block: one part, every row', async () => {
+    const def = flowRecord as unknown as RecordDefinition<FieldMap>;
+    const joined = await copyOf('flows_raw', 'joined');
+    const apart = await copyOf('flows_raw', 'apart');
+    const layout = await layoutOf(def, joined);
+    if (!layout) return;
+    const encoder = rowEncoder(def);
+    // Rows of one day, so one block is one part.
+    const day = (r: Record<string, unknown>) => ({
+      ...r,
+      time_received: 1_795_000_000_000,
+      flow_start: undefined,
+      flow_end: undefined,
+    });
+    const bodies = [0, 1, 2].map((b) => {
+      const block = new NativeBlockWriter(layout);
+      const sample = records(def, 100 + b, 40 + b).map(day);
+      sample.forEach((r, i) => encoder.writeColumns(block.columns, r, b, 5000 + i, 0));
+      return { pieces: block.take(sample.length), rows: sample.length };
+    });
+    const body = bodies.flatMap((b) => b.pieces);
+    const total = bodies.reduce((n, b) => n + b.rows, 0);
+    await store.insertRaw!(joined, 'Native', body, encoder.columns, { severalBlocks: true });
+    await store.insertRaw!(apart, 'Native', body, encoder.columns);
+    const parts = async (table: string) =>
+      (
+        await store.query<{ n: number; rows: number }>(
+          sql`SELECT count() AS n, sum(rows) AS rows FROM system.parts WHERE database = ${store.database} AND table = ${table} AND active`,
+        )
+      )[0]!;
+    expect(await parts(joined)).toEqual({ n: 1, rows: total });
+    // Without the flag each block is its own part: not all-or-nothing, so the sink never sends that.
+    expect(await parts(apart)).toEqual({ n: 3, rows: total });
+  });
+
   it('is what the sink writes to this server', async () => {
     const formats: RawFormat[] = [];
     // The store itself, its raw inserts noted.

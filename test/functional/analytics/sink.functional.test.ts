@@ -250,6 +250,55 @@ describe('analytics sink on Kafka', () => {
     await sink.stop();
   });
 
+  it('the batches of a fetch’s partitions share one INSERT: fewer INSERTs than batches, every row once', async () => {
+    const store = await serverStore('sink_joined');
+    await migrate(store);
+    const topic = await newTopic('joined', 4);
+    const registry = createRegistry();
+    const sink = createSink(
+      { bus, store, registry },
+      {
+        topics: { flow: topic },
+        records: ['flow'],
+        group: uniqueName('g'),
+        dead_letter_topic: uniqueName('dlq'),
+        flow_consumers: 1,
+      },
+    );
+    await sink.start();
+    const rounds = 4;
+    let seq = 0;
+    for (let round = 0; round < rounds; round++) {
+      // Sixteen keys: messages on every partition, published at once (one fetch brings them all).
+      await bus.publish(
+        topic,
+        Array.from({ length: 16 }, (_, k) => ({
+          key: `k${k}`,
+          value: encodeRecords(Array.from({ length: 25 }, () => flow(seq++))),
+          headers: header,
+        })),
+      );
+      await waitFor(`round ${round} stored`, async () => (await count(store)) >= seq, 30_000);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await count(store)).toBe(seq);
+    const [d] = await store.query<{ d: number }>(sql`SELECT uniqExact(sequence) AS d FROM ${ident(store.database)}.flows_raw`);
+    expect(d!.d).toBe(seq);
+    // Each round's partitions are that round's batches; each INSERT is one level-0 part.
+    const [b] = await store.query<{ batches: number; partitions: number }>(sql`
+      SELECT count() AS batches, uniqExact(src_partition) AS partitions FROM
+        (SELECT DISTINCT intDiv(sequence, 400) AS round, src_partition FROM ${ident(store.database)}.flows_raw)`);
+    const [parts] = await store.query<{ n: number }>(
+      sql`SELECT count() AS n FROM system.parts WHERE database = ${store.database} AND table = 'flows_raw' AND level = 0`,
+    );
+    expect(b!.partitions).toBeGreaterThan(1);
+    expect(parts!.n).toBeGreaterThanOrEqual(rounds);
+    expect(parts!.n).toBeLessThan(b!.batches);
+    const m = await metricValues(registry);
+    expect(m['pathpilot_analytics_sink_inserts_total{table="flows_raw"}']).toBe(parts!.n);
+    await sink.stop();
+  });
+
   it('ClickHouse down: retries with backoff, pauses, loses nothing, duplicates nothing', async () => {
     const proxy = await cuttableProxy(clickhouse);
     const direct = await serverStore('sink_down');
