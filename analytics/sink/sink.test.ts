@@ -37,6 +37,25 @@ const flow = (i: number, extra: Partial<FlowRecord> = {}): FlowRecord => ({
   ...extra,
 });
 
+/** A store that does what `store` does (its stop aside): tests replace the calls they make fail. */
+function passThrough(store: Store): Store {
+  return {
+    ...store,
+    kind: store.kind,
+    database: store.database,
+    rawFormats: store.rawFormats,
+    start: () => store.start(),
+    stop: async () => {},
+    version: () => store.version(),
+    capabilities: () => store.capabilities(),
+    exec: (s) => store.exec(s),
+    query: (s) => store.query(s),
+    insert: (t, r) => store.insert(t, r),
+    ping: () => store.ping(),
+    insertRaw: (...args) => store.insertRaw!(...args),
+  };
+}
+
 async function waitFor(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -124,17 +143,7 @@ describe('analytics sink on the in-process bus and chDB', () => {
     let failures = 3;
     let ambiguous = 1;
     const flaky: Store = {
-      ...store,
-      kind: store.kind,
-      database: store.database,
-      start: () => store.start(),
-      stop: async () => {},
-      version: () => store.version(),
-      capabilities: () => store.capabilities(),
-      exec: (s) => store.exec(s),
-      query: (s) => store.query(s),
-      insert: (t, r) => store.insert(t, r),
-      ping: () => store.ping(),
+      ...passThrough(store),
       insertRaw: async (...args) => {
         if (failures > 0) {
           failures--;
@@ -199,14 +208,7 @@ describe('analytics sink on the in-process bus and chDB', () => {
     let readsRefused = 0;
     let insertsAfterLoss = 0;
     const flaky: Store = {
-      ...store,
-      kind: store.kind,
-      database: store.database,
-      start: () => store.start(),
-      stop: async () => {},
-      version: () => store.version(),
-      capabilities: () => store.capabilities(),
-      exec: (s) => store.exec(s),
+      ...passThrough(store),
       query: async (s) => {
         if (readsRefused > 0) {
           readsRefused--;
@@ -214,8 +216,6 @@ describe('analytics sink on the in-process bus and chDB', () => {
         }
         return store.query(s);
       },
-      insert: (t, r) => store.insert(t, r),
-      ping: () => store.ping(),
       insertRaw: async (...args) => {
         if (ambiguous > 0) {
           ambiguous--;

@@ -135,6 +135,31 @@ describe('analytics sink on Kafka', () => {
     return topic;
   }
 
+  /** A sink of the flow topic `topic` into `store`, in a group of its own, with `settings` on top. */
+  const flowSink = (store: Store, topic: string, registry: ReturnType<typeof createRegistry>, settings: object) =>
+    createSink(
+      { bus, store, registry },
+      { topics: { flow: topic }, records: ['flow'], group: uniqueName('g'), dead_letter_topic: uniqueName('dlq'), ...settings },
+    );
+
+  /** A sink writing through a TCP proxy the test can cut, into a migrated database it reads directly. */
+  async function sinkBehindProxy(prefix: string, partitions: number, retryMaxMs: number) {
+    const proxy = await cuttableProxy(clickhouse);
+    const direct = await serverStore(prefix);
+    await migrate(direct);
+    const store = createStore({ kind: 'server', url: proxy.url, path: '', database: direct.database });
+    await store.start();
+    const registry = createRegistry();
+    const topic = await newTopic(prefix, partitions);
+    const sink = flowSink(store, topic, registry, { retry_min_ms: 100, retry_max_ms: retryMaxMs });
+    const stop = async () => {
+      await sink.stop();
+      await store.stop();
+      await proxy.close();
+    };
+    return { proxy, direct, registry, topic, sink, stop };
+  }
+
   const count = async (store: Store, table = 'flows_raw') =>
     (await store.query<{ n: number }>(sql`SELECT count() AS n FROM ${ident(store.database)}.${ident(table)}`))[0]!.n;
 
@@ -255,16 +280,7 @@ describe('analytics sink on Kafka', () => {
     await migrate(store);
     const topic = await newTopic('joined', 4);
     const registry = createRegistry();
-    const sink = createSink(
-      { bus, store, registry },
-      {
-        topics: { flow: topic },
-        records: ['flow'],
-        group: uniqueName('g'),
-        dead_letter_topic: uniqueName('dlq'),
-        flow_consumers: 1,
-      },
-    );
+    const sink = flowSink(store, topic, registry, { flow_consumers: 1 });
     await sink.start();
     const rounds = 4;
     let seq = 0;
@@ -300,24 +316,7 @@ describe('analytics sink on Kafka', () => {
   });
 
   it('ClickHouse down: retries with backoff, pauses, loses nothing, duplicates nothing', async () => {
-    const proxy = await cuttableProxy(clickhouse);
-    const direct = await serverStore('sink_down');
-    await migrate(direct);
-    const store = createStore({ kind: 'server', url: proxy.url, path: '', database: direct.database });
-    await store.start();
-    const registry = createRegistry();
-    const topic = await newTopic('down', 2);
-    const sink = createSink(
-      { bus, store, registry },
-      {
-        topics: { flow: topic },
-        records: ['flow'],
-        group: uniqueName('g'),
-        dead_letter_topic: uniqueName('dlq'),
-        retry_min_ms: 100,
-        retry_max_ms: 1000,
-      },
-    );
+    const { proxy, direct, registry, topic, sink, stop } = await sinkBehindProxy('sink_down', 2, 1000);
     await sink.start();
     const first = await produce(bus, topic, 20, 100);
     await waitFor('first rows', async () => (await count(direct)) >= first, 30_000);
@@ -337,15 +336,11 @@ describe('analytics sink on Kafka', () => {
     expect(d!.d).toBe(first + second);
     const m = await metricValues(registry);
     expect(m['pathpilot_analytics_sink_errors_total{error_type="store_unavailable"}']).toBeGreaterThanOrEqual(3);
-    await sink.stop();
-    await store.stop();
-    await proxy.close();
+    await stop();
   });
 
   it('an INSERT the client gave up on while the server still writes it: stored once, never sent again', async () => {
-    const proxy = await cuttableProxy(clickhouse);
-    const direct = await serverStore('sink_unknown');
-    await migrate(direct);
+    const { proxy, direct, registry, topic, sink, stop } = await sinkBehindProxy('sink_unknown', 1, 200);
     const db = ident(direct.database);
     // A view that holds every INSERT into flows_raw on the server for 2 s (sleep is per block), so
     // the connection can break while the server has the whole body and is still writing it. Views
@@ -353,21 +348,6 @@ describe('analytics sink on Kafka', () => {
     // so the mark is not there yet while the INSERT runs.
     await direct.exec(
       sql`CREATE MATERIALIZED VIEW ${db}.a_slow_view ENGINE = Null AS SELECT sequence FROM ${db}.flows_raw WHERE sleep(2) = 0`,
-    );
-    const store = createStore({ kind: 'server', url: proxy.url, path: '', database: direct.database });
-    await store.start();
-    const registry = createRegistry();
-    const topic = await newTopic('unknown', 1);
-    const sink = createSink(
-      { bus, store, registry },
-      {
-        topics: { flow: topic },
-        records: ['flow'],
-        group: uniqueName('g'),
-        dead_letter_topic: uniqueName('dlq'),
-        retry_min_ms: 100,
-        retry_max_ms: 200,
-      },
     );
     await sink.start();
     const inserting = async () =>
@@ -389,8 +369,6 @@ describe('analytics sink on Kafka', () => {
     const m = await metricValues(registry);
     expect(m['pathpilot_analytics_sink_insert_retries_total']).toBeGreaterThanOrEqual(1);
     expect(m['pathpilot_analytics_sink_sent_total'] ?? 0).toBe(0);
-    await sink.stop();
-    await store.stop();
-    await proxy.close();
+    await stop();
   });
 });
