@@ -1,4 +1,4 @@
-import type { RawBody, RawFormat } from '../../core/store/common.ts';
+import { rawBodyPieces, type RawBody, type RawFormat } from '../../core/store/common.ts';
 
 /**
  * Group commit of the INSERTs of batches handled side by side (several partitions of one fetch,
@@ -111,12 +111,5 @@ export class InsertCombiner<R> {
 
 /** The pieces' bodies as one: row formats concatenate, and a Native body may hold several blocks. */
 export function joinBodies(pieces: readonly Piece[]): RawBody {
-  if (pieces.length === 1) return pieces[0]!.body;
-  const out: Buffer[] = [];
-  for (const { body } of pieces) {
-    if (typeof body === 'string') out.push(Buffer.from(body));
-    else if (Buffer.isBuffer(body)) out.push(body);
-    else out.push(...body);
-  }
-  return out;
+  return pieces.length === 1 ? pieces[0]!.body : pieces.flatMap((p) => rawBodyPieces(p.body));
 }

@@ -27,10 +27,16 @@ export interface RawInsertOptions {
 }
 
 export function rawBodyBuffer(body: RawBody): Buffer {
-  if (typeof body === 'string') return Buffer.from(body);
   if (Buffer.isBuffer(body)) return body;
-  const pieces = body as readonly Buffer[];
+  const pieces = rawBodyPieces(body);
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+/** A raw body as the Buffers it is made of, none copied (a string becomes one). */
+export function rawBodyPieces(body: RawBody): readonly Buffer[] {
+  if (typeof body === 'string') return [Buffer.from(body)];
+  if (Buffer.isBuffer(body)) return [body];
+  return body as readonly Buffer[];
 }
 
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;

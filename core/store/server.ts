@@ -4,7 +4,7 @@ import type { Store, StoreCapabilities, StoreVersion } from './types.ts';
 import type { Sql } from './sql.ts';
 import { StoreError, toStoreError } from './errors.ts';
 import { capabilitiesFor, parseVersion, pinnedSettings } from './version.ts';
-import { assertTableName, type RawBody, type RawFormat, type RawInsertOptions, type StoreDeps } from './common.ts';
+import { assertTableName, rawBodyPieces, type RawBody, type RawFormat, type RawInsertOptions, type StoreDeps } from './common.ts';
 
 export interface ServerStoreOptions {
   /** `http://[user:password@]host:8123`; credentials may also come from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. */
@@ -169,7 +169,7 @@ export class ServerStore implements Store {
           ? {}
           : { clickhouse_settings: { min_insert_block_size_rows: '0', min_insert_block_size_bytes: '0' } }),
         // Pieces are streamed as they are: a body of several blocks is never joined in memory.
-        values: Readable.from(typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body),
+        values: Readable.from(rawBodyPieces(body)),
       });
       // The (empty) response body must be drained so the keep-alive socket returns to the pool.
       for await (const _chunk of result.stream) void _chunk;
